@@ -1,0 +1,87 @@
+//! Command-line definitions (clap derive). Nothing here does work: `main` turns these into a
+//! [`crate::config::Config`] and calls the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kiln",
+    version,
+    about = "Build a frontend source tree into hashed, pre-compressed, CDN-ready files",
+    after_help = "Examples:\n  kiln build                      build the site in the current folder into ./dist\n  kiln build site --out public    build ./site into ./public\n  kiln build --json report.json   also write the build report as JSON\n  kiln serve                      preview ./dist as the CDN will serve it\n\nExit codes: 0 success, 1 a check failed, 2 usage, config or input error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Read this config file instead of ROOT/kiln.toml
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print errors only
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: warnings in full and each stage as it ends
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// When to use colors
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build ROOT (default: the current folder) into its out_dir
+    #[command(after_help = "Examples:\n  kiln build fixtures/site\n  kiln build site --out /tmp/out --jobs 1 --timings\n  kiln build --json - > report.json")]
+    Build(BuildArgs),
+    /// Serve a built output folder with the headers a CDN would send
+    #[command(after_help = "Examples:\n  kiln serve                 serve the out_dir of ./kiln.toml (./dist)\n  kiln serve site/dist --port 8080")]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The project folder
+    #[arg(default_value = ".")]
+    pub root: PathBuf,
+    /// Output folder (overrides out_dir; relative to the current folder)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: one per core)
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Do not write .gz and .br twins
+    #[arg(long)]
+    pub no_compress: bool,
+    /// Print the time each stage took
+    #[arg(long)]
+    pub timings: bool,
+    /// Also write the build report as JSON to FILE (`-` for standard output)
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The folder to serve (default: the out_dir of the project in the current folder)
+    pub dir: Option<PathBuf>,
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, default_value_t = 4173)]
+    pub port: u16,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+}

@@ -1,0 +1,478 @@
+//! `kiln.toml` + command-line overrides → one validated [`Config`].
+//!
+//! The file is read into [`RawConfig`], where every field is optional and unknown keys are
+//! rejected; [`Config::load`] is the one place that fills defaults and validates, so every stage
+//! reads settled values. Values that can be wrong in ways serde cannot see (a browserslist query,
+//! a file-name pattern) are kept with their spans so their errors point at the key's line:col.
+
+use std::path::{Component, Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use lightningcss::targets::Browsers;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
+
+pub const CONFIG_FILE: &str = "kiln.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    out_dir: Option<Spanned<String>>,
+    public_dir: Option<Spanned<String>>,
+    entries: Option<Vec<Spanned<String>>>,
+    exclude: Option<Vec<Spanned<String>>>,
+    base: Option<Spanned<String>>,
+    file_names: Option<Spanned<String>>,
+    hash_length: Option<Spanned<usize>>,
+    sri: Option<bool>,
+    manifest: Option<Spanned<ManifestSetting>>,
+    html: Option<RawHtml>,
+    css: Option<RawCss>,
+    compress: Option<RawCompress>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ManifestSetting {
+    Enabled(bool),
+    Name(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHtml {
+    minify: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCss {
+    targets: Option<Spanned<String>>,
+    minify: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCompress {
+    gzip: Option<bool>,
+    brotli: Option<bool>,
+    gzip_level: Option<Spanned<u32>>,
+    zopfli: Option<bool>,
+    brotli_quality: Option<Spanned<u32>>,
+    brotli_window: Option<Spanned<u32>>,
+    min_size: Option<u64>,
+    types: Option<Vec<Spanned<String>>>,
+}
+
+/// Settings given on the command line, which win over the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+    pub jobs: Option<usize>,
+    pub no_compress: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The project folder, canonical.
+    pub root: PathBuf,
+    /// Where the output goes, absolute (it may not exist yet).
+    pub out_dir: PathBuf,
+    /// Copied verbatim and unhashed to the output's top level, when it exists.
+    pub public_dir: Option<PathBuf>,
+    pub entries: Vec<String>,
+    pub entry_set: GlobSet,
+    pub exclude: GlobSet,
+    /// Prefix of every rewritten URL; `./` (or empty) gives URLs relative to the referring file.
+    pub base: String,
+    pub file_names: String,
+    pub hash_length: usize,
+    pub sri: bool,
+    /// File name of the build manifest inside `out_dir`, or none.
+    pub manifest: Option<String>,
+    pub html: HtmlOptions,
+    pub css: CssOptions,
+    pub compress: CompressOptions,
+    /// Worker threads; `None` uses every core.
+    pub jobs: Option<usize>,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HtmlOptions {
+    pub minify: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CssOptions {
+    pub targets_query: String,
+    pub browsers: Option<Browsers>,
+    pub minify: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompressOptions {
+    pub gzip: bool,
+    pub brotli: bool,
+    pub gzip_level: u32,
+    pub zopfli: bool,
+    pub brotli_quality: u32,
+    pub brotli_window: u32,
+    pub min_size: u64,
+    /// MIME types (with `*` wildcards, as `text/*`) that get compressed twins.
+    pub types: Vec<String>,
+}
+
+pub const DEFAULT_FILE_NAMES: &str = "assets/[name].[hash].[ext]";
+pub const DEFAULT_TARGETS: &str = "defaults";
+
+pub fn default_compress_types() -> Vec<String> {
+    [
+        "text/*",
+        "application/javascript",
+        "application/json",
+        "application/manifest+json",
+        "application/xml",
+        "application/wasm",
+        "image/svg+xml",
+        "image/x-icon",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+impl Config {
+    /// Reads `kiln.toml` (from `root`, or the file named in `overrides`) and applies the
+    /// overrides. Every problem found is reported, each at its key's line:col.
+    pub fn load(root: &Path, overrides: &Overrides) -> Result<Config, BuildError> {
+        let root = match root.canonicalize() {
+            Ok(p) if p.is_dir() => p,
+            Ok(p) => {
+                return Err(BuildError::one(
+                    Diagnostic::error("the project root is not a folder").in_file(p.display().to_string()),
+                ))
+            }
+            Err(e) => {
+                return Err(BuildError::one(
+                    Diagnostic::error(format!("cannot open the project root: {e}")).in_file(root.display().to_string()),
+                ))
+            }
+        };
+        let (config_file, text) = match &overrides.config_file {
+            Some(f) => match std::fs::read_to_string(f) {
+                Ok(t) => (Some(f.clone()), t),
+                Err(e) => return Err(BuildError::io(f, &e, "read the config file")),
+            },
+            None => {
+                let f = root.join(CONFIG_FILE);
+                match std::fs::read_to_string(&f) {
+                    Ok(t) => (Some(f), t),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, String::new()),
+                    Err(e) => return Err(BuildError::io(&f, &e, "read the config file")),
+                }
+            }
+        };
+        let shown = config_file.as_ref().map(|f| display_path(f, &root)).unwrap_or_default();
+        let raw: RawConfig = match toml::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                let mut d = Diagnostic::error(format!("invalid config: {}", e.message().trim()));
+                d = match e.span() {
+                    Some(span) => d.at_offset(&shown, &text, span.start),
+                    None => d.in_file(&shown),
+                };
+                return Err(BuildError::one(d));
+            }
+        };
+        let diags = std::cell::RefCell::new(Diagnostics::default());
+        let bad = |value_span: std::ops::Range<usize>, msg: String| {
+            diags.borrow_mut().push(Diagnostic::error(msg).at_offset(&shown, &text, value_span.start));
+        };
+
+        // Paths in the file are relative to the root; --out is relative to the working directory.
+        let out_dir = match &overrides.out_dir {
+            Some(p) => absolute(p),
+            None => {
+                let rel = raw.out_dir.as_ref().map_or("dist", |s| s.get_ref().as_str());
+                normalize(&root.join(rel))
+            }
+        };
+        let public_dir = raw
+            .public_dir
+            .as_ref()
+            .map_or(Some("public"), |s| (!s.get_ref().is_empty()).then(|| s.get_ref().as_str()))
+            .map(|p| normalize(&root.join(p)));
+
+        if root.starts_with(&out_dir) {
+            let msg = format!(
+                "out_dir {} is the project root or contains it: the build would delete its own sources",
+                out_dir.display()
+            );
+            match &raw.out_dir {
+                Some(s) if overrides.out_dir.is_none() => bad(s.span(), msg),
+                _ => diags.borrow_mut().push(Diagnostic::error(msg)),
+            }
+        }
+        if let Some(public) = &public_dir {
+            if public.starts_with(&out_dir) || out_dir.starts_with(public) {
+                diags.borrow_mut().push(Diagnostic::error(format!(
+                    "out_dir {} and public_dir {} overlap",
+                    out_dir.display(),
+                    public.display()
+                )));
+            }
+        }
+
+        let entries: Vec<Spanned<String>> =
+            raw.entries.unwrap_or_else(|| vec![Spanned::new(0..0, "**/*.html".to_owned())]);
+        let entry_set = build_globs(&entries, &bad);
+        let exclude = build_globs(raw.exclude.as_deref().unwrap_or_default(), &bad);
+
+        let base = raw.base.as_ref().map_or("/".to_owned(), |b| b.get_ref().clone());
+        let file_names = raw.file_names.as_ref().map_or(DEFAULT_FILE_NAMES.to_owned(), |s| s.get_ref().clone());
+        if let Some(s) = &raw.file_names {
+            if let Err(msg) = check_file_names(s.get_ref()) {
+                bad(s.span(), format!("file_names: {msg}"));
+            }
+        }
+        let hash_length = raw.hash_length.as_ref().map_or(8, |h| *h.get_ref());
+        if let Some(h) = &raw.hash_length {
+            if !(4..=52).contains(h.get_ref()) {
+                bad(h.span(), format!("hash_length must be between 4 and 52, not {}", h.get_ref()));
+            }
+        }
+        let manifest = match raw.manifest.as_ref().map(|m| (m.span(), m.get_ref())) {
+            None | Some((_, ManifestSetting::Enabled(true))) => Some("manifest.json".to_owned()),
+            Some((_, ManifestSetting::Enabled(false))) => None,
+            Some((span, ManifestSetting::Name(n))) => {
+                if n.is_empty() || n.contains(['/', '\\']) || n.starts_with('.') {
+                    bad(span, format!("manifest must be a plain file name, not {n:?}"));
+                }
+                Some(n.clone())
+            }
+        };
+
+        let raw_css = raw.css.unwrap_or_default();
+        let targets_query = raw_css.targets.as_ref().map_or(DEFAULT_TARGETS.to_owned(), |t| t.get_ref().clone());
+        let browsers = match Browsers::from_browserslist([targets_query.as_str()]) {
+            Ok(b) => b,
+            Err(e) => {
+                let span = raw_css.targets.as_ref().map_or(0..0, |t| t.span());
+                bad(span, format!("css.targets: invalid browserslist query {targets_query:?}: {e}"));
+                None
+            }
+        };
+
+        let rc = raw.compress.unwrap_or_default();
+        let ranged = |v: &Option<Spanned<u32>>, default: u32, range: std::ops::RangeInclusive<u32>, key: &str| {
+            match v {
+                None => default,
+                Some(s) if range.contains(s.get_ref()) => *s.get_ref(),
+                Some(s) => {
+                    bad(
+                        s.span(),
+                        format!("compress.{key} must be between {} and {}, not {}", range.start(), range.end(), s.get_ref()),
+                    );
+                    default
+                }
+            }
+        };
+        let gzip_level = ranged(&rc.gzip_level, 9, 1..=9, "gzip_level");
+        let brotli_quality = ranged(&rc.brotli_quality, 11, 0..=11, "brotli_quality");
+        let brotli_window = ranged(&rc.brotli_window, 24, 10..=24, "brotli_window");
+        let types = rc
+            .types
+            .map(|t| t.into_iter().map(Spanned::into_inner).collect())
+            .unwrap_or_else(default_compress_types);
+        let compress = CompressOptions {
+            gzip: rc.gzip.unwrap_or(true) && !overrides.no_compress,
+            brotli: rc.brotli.unwrap_or(true) && !overrides.no_compress,
+            gzip_level,
+            zopfli: rc.zopfli.unwrap_or(false),
+            brotli_quality,
+            brotli_window,
+            min_size: rc.min_size.unwrap_or(1024),
+            types,
+        };
+
+        if overrides.jobs == Some(0) {
+            diags.borrow_mut().push(Diagnostic::error("--jobs must be at least 1"));
+        }
+        let diags = diags.into_inner();
+        if diags.has_errors() {
+            return Err(diags.into());
+        }
+        Ok(Config {
+            root,
+            out_dir,
+            public_dir,
+            entries: entries.into_iter().map(Spanned::into_inner).collect(),
+            entry_set,
+            exclude,
+            base,
+            file_names,
+            hash_length,
+            sri: raw.sri.unwrap_or(false),
+            manifest,
+            html: HtmlOptions { minify: raw.html.and_then(|h| h.minify).unwrap_or(true) },
+            css: CssOptions { targets_query, browsers, minify: raw_css.minify.unwrap_or(true) },
+            compress,
+            jobs: overrides.jobs,
+            config_file,
+        })
+    }
+
+    /// A path inside the root, as written in messages and the manifest: `/`-separated, relative.
+    pub fn rel(&self, path: &Path) -> String {
+        display_path(path, &self.root)
+    }
+}
+
+fn build_globs(patterns: &[Spanned<String>], bad: &impl Fn(std::ops::Range<usize>, String)) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        match Glob::new(p.get_ref()) {
+            Ok(g) => {
+                b.add(g);
+            }
+            Err(e) => bad(p.span(), format!("invalid glob {:?}: {}", p.get_ref(), e.kind())),
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// A file-name pattern must name a file by its hash, inside the output, with the hash in the
+/// last path segment (so that relative URLs can be computed before the hash is known).
+fn check_file_names(pattern: &str) -> Result<(), String> {
+    if !pattern.contains("[hash]") {
+        return Err("the pattern must contain [hash], or files could not be cached for a year".into());
+    }
+    let last = pattern.rsplit('/').next().unwrap_or(pattern);
+    if !last.contains("[hash]") {
+        return Err("[hash] must be in the last path segment".into());
+    }
+    if pattern.starts_with('/') || pattern.split('/').any(|s| s == "..") {
+        return Err("the pattern must stay inside out_dir (no leading / or ..)".into());
+    }
+    let mut rest = pattern;
+    while let Some(i) = rest.find('[') {
+        let end = rest[i..].find(']').ok_or("unclosed [")?;
+        let token = &rest[i..i + end + 1];
+        if !matches!(token, "[name]" | "[hash]" | "[ext]" | "[dir]") {
+            return Err(format!("unknown placeholder {token}; use [name], [hash], [ext] or [dir]"));
+        }
+        rest = &rest[i + end + 1..];
+    }
+    Ok(())
+}
+
+/// `path` relative to `root` with `/` separators when inside it, else as given.
+pub fn display_path(path: &Path, root: &Path) -> String {
+    match path.strip_prefix(root) {
+        Ok(rel) => rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        normalize(p)
+    } else {
+        normalize(&std::env::current_dir().unwrap_or_default().join(p))
+    }
+}
+
+/// Resolves `.` and `..` without touching the file system, then canonicalizes the longest
+/// existing prefix (so a symlinked /tmp compares equal to its target).
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    let mut existing = out.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name().map(|n| n.to_owned()), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return out,
+        }
+    }
+    let mut canon = existing.canonicalize().unwrap_or(existing);
+    for name in rest.into_iter().rev() {
+        canon.push(name);
+    }
+    canon
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(toml_text: &str) -> Result<Config, BuildError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), toml_text).unwrap();
+        Config::load(dir.path(), &Overrides::default())
+    }
+
+    #[test]
+    fn defaults_without_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(dir.path(), &Overrides::default()).unwrap();
+        assert_eq!(c.out_dir, dir.path().canonicalize().unwrap().join("dist"));
+        assert_eq!(c.file_names, DEFAULT_FILE_NAMES);
+        assert_eq!(c.hash_length, 8);
+        assert!(c.compress.gzip && c.compress.brotli);
+        assert!(c.css.browsers.is_some());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_position() {
+        let err = load_with("out_dir = \"dist\"\n[compress]\nbrotly = true\n").unwrap_err();
+        let d = &err.diagnostics[0];
+        assert!(d.message.contains("brotly"), "{}", d.message);
+        let loc = d.location.as_ref().unwrap();
+        assert_eq!((loc.line, loc.column), (3, 1));
+    }
+
+    #[test]
+    fn wrong_type_and_bad_values_are_all_reported() {
+        let err = load_with("sri = true\nhash_length = \"eight\"").unwrap_err();
+        let d = &err.diagnostics[0];
+        assert!(d.message.contains("invalid type"), "{}", d.message);
+        assert_eq!(d.location.as_ref().unwrap().line, 2);
+        let err = load_with("hash_length = 2\nfile_names = \"assets/[name].[ext]\"\n[css]\ntargets = \"nonsense 12\"\n")
+            .unwrap_err();
+        assert_eq!(err.diagnostics.len(), 3, "{:?}", err.diagnostics);
+        let lines: Vec<u32> = err.diagnostics.iter().map(|d| d.location.as_ref().unwrap().line).collect();
+        assert_eq!(lines, vec![1, 2, 4]);
+    }
+
+    #[test]
+    fn out_dir_must_not_contain_root() {
+        for dir in [".", ".."] {
+            let err = load_with(&format!("out_dir = \"{dir}\"")).unwrap_err();
+            assert!(err.diagnostics.iter().any(|d| d.message.contains("contains it")), "{:?}", err.diagnostics);
+        }
+    }
+
+    #[test]
+    fn file_name_patterns() {
+        assert!(check_file_names("assets/[dir]/[name]-[hash].[ext]").is_ok());
+        assert!(check_file_names("[hash]/[name].[ext]").is_err());
+        assert!(check_file_names("../[name].[hash].[ext]").is_err());
+        assert!(check_file_names("assets/[nam].[hash]").is_err());
+    }
+}

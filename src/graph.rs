@@ -1,0 +1,166 @@
+//! The asset graph handed from the scan stage to fingerprinting and emit.
+//!
+//! A loaded asset's `content` is final except for its references to other assets: each is a
+//! fixed-width placeholder (`__kiln_u000003__`) that indexes the asset's own `refs` list. The
+//! fingerprint stage replaces them once the referenced files have their hashed names. Indexing
+//! the asset's own list, rather than a global id, lets loaders run in parallel with no shared
+//! numbering, so the output cannot depend on which thread loaded what first.
+
+use std::collections::BTreeMap;
+
+/// How a file is loaded; decided by extension and by the tag that referenced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssetKind {
+    /// A page: keeps its name, is the root of the graph.
+    Html,
+    /// A stylesheet: `@import`s bundled, `url()`s rewritten, minified.
+    Css,
+    /// A web app manifest: its icons rewritten.
+    WebManifest,
+    /// A classic script, hashed as it is.
+    Js,
+    /// Anything else, hashed as it is.
+    Raw,
+}
+
+impl AssetKind {
+    /// The loader for a referenced file, from its extension (`rel=manifest` links pass
+    /// `WebManifest` as the hint).
+    pub fn for_path(path: &str, hint: Option<AssetKind>) -> AssetKind {
+        let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        match ext.as_str() {
+            "html" | "htm" => AssetKind::Html,
+            "css" => AssetKind::Css,
+            "webmanifest" => AssetKind::WebManifest,
+            "js" | "mjs" | "cjs" => AssetKind::Js,
+            "json" if hint == Some(AssetKind::WebManifest) => AssetKind::WebManifest,
+            _ => AssetKind::Raw,
+        }
+    }
+}
+
+/// What a placeholder stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RefUse {
+    /// The target's URL as seen from the referrer.
+    Url,
+    /// The target's `sha384-…` integrity value.
+    Integrity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ref {
+    /// Source path of the target, relative to the root.
+    pub target: String,
+    pub kind: AssetKind,
+    pub use_: RefUse,
+    /// The target is a file of the public folder (`target` is its path there), not an asset.
+    pub public: bool,
+}
+
+/// The references of one asset, numbered in order of first appearance.
+#[derive(Debug, Default, Clone)]
+pub struct Refs(pub Vec<Ref>);
+
+pub const PLACEHOLDER_PREFIX: &[u8] = b"__kiln_";
+pub const PLACEHOLDER_LEN: usize = 16;
+
+impl Refs {
+    /// The placeholder text for a reference, adding it if new.
+    pub fn placeholder(&mut self, target: &str, kind: AssetKind, use_: RefUse, public: bool) -> String {
+        let index = match self.0.iter().position(|r| r.target == target && r.use_ == use_ && r.public == public) {
+            Some(i) => i,
+            None => {
+                self.0.push(Ref { target: target.to_owned(), kind, use_, public });
+                self.0.len() - 1
+            }
+        };
+        let tag = match use_ {
+            RefUse::Url => 'u',
+            RefUse::Integrity => 'i',
+        };
+        format!("__kiln_{tag}{index:06}__")
+    }
+}
+
+/// Finds every placeholder in `content`, calling `f(index)` for its replacement text.
+pub fn substitute(content: &[u8], mut f: impl FnMut(usize) -> Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len());
+    let mut rest = content;
+    while let Some(pos) = find(rest, PLACEHOLDER_PREFIX) {
+        let candidate = &rest[pos..];
+        if let Some(index) = parse_placeholder(candidate) {
+            out.extend_from_slice(&rest[..pos]);
+            out.extend_from_slice(&f(index));
+            rest = &rest[pos + PLACEHOLDER_LEN..];
+        } else {
+            out.extend_from_slice(&rest[..pos + PLACEHOLDER_PREFIX.len()]);
+            rest = &rest[pos + PLACEHOLDER_PREFIX.len()..];
+        }
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+fn parse_placeholder(s: &[u8]) -> Option<usize> {
+    if s.len() < PLACEHOLDER_LEN || !matches!(s[7], b'u' | b'i') || &s[14..16] != b"__" {
+        return None;
+    }
+    let digits = &s[8..14];
+    digits.iter().all(u8::is_ascii_digit).then(|| std::str::from_utf8(digits).ok()?.parse().ok())?
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[derive(Debug, Clone)]
+pub struct Asset {
+    /// Source path relative to the root, `/`-separated: the asset's identity.
+    pub src: String,
+    pub kind: AssetKind,
+    /// An HTML page found by the `entries` globs.
+    pub is_entry: bool,
+    /// Bytes with placeholders for references.
+    pub content: Vec<u8>,
+    pub refs: Refs,
+}
+
+/// A file of `public_dir`, copied to the output's top level as it is.
+#[derive(Debug, Clone)]
+pub struct PublicFile {
+    /// Path inside the public folder, which is also its path in the output.
+    pub rel: String,
+    pub abs: std::path::PathBuf,
+}
+
+/// Everything the scan stage found, sorted by source path.
+#[derive(Debug, Default)]
+pub struct Graph {
+    pub assets: Vec<Asset>,
+    pub public: Vec<PublicFile>,
+}
+
+impl Graph {
+    pub fn index(&self) -> BTreeMap<&str, usize> {
+        self.assets.iter().enumerate().map(|(i, a)| (a.src.as_str(), i)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_round_trip() {
+        let mut refs = Refs::default();
+        let a = refs.placeholder("img/a.png", AssetKind::Raw, RefUse::Url, false);
+        let b = refs.placeholder("img/b.png", AssetKind::Raw, RefUse::Url, false);
+        assert_eq!(refs.placeholder("img/a.png", AssetKind::Raw, RefUse::Url, false), a);
+        assert_eq!(a.len(), PLACEHOLDER_LEN);
+        let text = format!("x {a} __kiln_ y {b}?q __kiln_u12");
+        let out = substitute(text.as_bytes(), |i| format!("<{}>", refs.0[i].target).into_bytes());
+        assert_eq!(String::from_utf8(out).unwrap(), "x <img/a.png> __kiln_ y <img/b.png>?q __kiln_u12");
+    }
+}

@@ -1,0 +1,19 @@
+//! kiln: turns a frontend source tree into hashed, pre-compressed, CDN-ready files.
+//!
+//! The library is what the `kiln` binary calls: load a [`Config`], then [`build`]. The stages
+//! live in [`stages`], run in order by [`pipeline`].
+
+pub mod cli;
+pub mod config;
+pub mod diagnostics;
+pub mod graph;
+pub mod mime;
+pub mod pipeline;
+pub mod report;
+pub mod serve;
+pub mod stages;
+
+pub use config::{Config, Overrides};
+pub use diagnostics::{BuildError, Diagnostic};
+pub use pipeline::build;
+pub use report::Report;

@@ -1,0 +1,170 @@
+//! The `kiln` binary: parse flags, load config, run, map the result to an exit code
+//! (0 ok, 1 a check failed, 2 usage, config or input error).
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use kiln::cli::{BuildArgs, Cli, ColorChoice, Command, ServeArgs};
+use kiln::pipeline::Progress;
+use kiln::{BuildError, Config, Overrides};
+
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let ui = Ui { color, quiet: cli.global.quiet, verbose: cli.global.verbose };
+    match &cli.command {
+        Command::Build(args) => build(&cli, args, &ui),
+        Command::Serve(args) => serve(&cli, args, &ui),
+    }
+}
+
+struct Ui {
+    color: bool,
+    quiet: bool,
+    verbose: bool,
+}
+
+impl Ui {
+    fn fail(&self, err: &BuildError) -> ExitCode {
+        let mut stderr = std::io::stderr().lock();
+        for d in &err.diagnostics {
+            let _ = writeln!(stderr, "{}\n", d.render(self.color));
+        }
+        let n = err.diagnostics.iter().filter(|d| d.is_error()).count();
+        let _ = writeln!(stderr, "kiln: build failed with {n} error{}", if n == 1 { "" } else { "s" });
+        ExitCode::from(EXIT_ERROR)
+    }
+}
+
+fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
+    let overrides = Overrides {
+        config_file: cli.global.config.clone(),
+        out_dir: args.out.clone(),
+        jobs: args.jobs,
+        no_compress: args.no_compress,
+    };
+    let config = match Config::load(&args.root, &overrides) {
+        Ok(c) => c,
+        Err(e) => return ui.fail(&e),
+    };
+    let progress = Bar::new(ui);
+    let report = match kiln::build(&config, &progress) {
+        Ok(r) => r,
+        Err(e) => {
+            progress.clear();
+            return ui.fail(&e);
+        }
+    };
+    progress.clear();
+    if !ui.quiet {
+        for w in &report.warnings {
+            eprintln!("{}\n", w.render(ui.color));
+        }
+        print!("{}", report.table(ui.color && std::io::stdout().is_terminal()));
+        if args.timings {
+            print!("{}", report.timings_table());
+        }
+    }
+    if let Some(target) = &args.json {
+        let json = serde_json::to_string_pretty(&report).expect("the report serializes") + "\n";
+        let written = if target == "-" {
+            std::io::stdout().write_all(json.as_bytes())
+        } else {
+            std::fs::write(target, json)
+        };
+        if let Err(e) = written {
+            return ui.fail(&BuildError::io(std::path::Path::new(target), &e, "write the JSON report"));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn serve(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
+    let config = Config::load(std::path::Path::new("."), &Overrides { config_file: cli.global.config.clone(), ..Default::default() });
+    let manifest_name = config.as_ref().ok().and_then(|c| c.manifest.clone()).unwrap_or_else(|| "manifest.json".into());
+    let dir = match (&args.dir, &config) {
+        (Some(d), _) => d.clone(),
+        (None, Ok(c)) => c.out_dir.clone(),
+        (None, Err(e)) => return ui.fail(e),
+    };
+    if !dir.is_dir() {
+        let d = kiln::Diagnostic::error("nothing to serve: the folder does not exist (run `kiln build` first)")
+            .in_file(dir.display().to_string());
+        return ui.fail(&BuildError::one(d));
+    }
+    let hashed = kiln::serve::hashed_files(&dir, &manifest_name);
+    let quiet = ui.quiet;
+    let shown = dir.display().to_string();
+    let result = kiln::serve::serve(dir, hashed, (args.host, args.port).into(), |addr| {
+        if !quiet {
+            println!("serving {shown} at http://{addr}/");
+            let _ = std::io::stdout().flush();
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => ui.fail(&BuildError::one(kiln::Diagnostic::error(format!("cannot serve on {}:{}: {e}", args.host, args.port)))),
+    }
+}
+
+/// A progress bar on a terminal; one line per stage otherwise (with `--verbose`, or when stderr
+/// is not a terminal so CI logs show where time goes); nothing with `--quiet`.
+struct Bar {
+    bar: Option<ProgressBar>,
+    lines: bool,
+}
+
+impl Bar {
+    fn new(ui: &Ui) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let bar = (tty && !ui.quiet).then(|| {
+            let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            b.set_style(ProgressStyle::with_template("{spinner} {prefix:<12} {wide_bar} {pos}/{len}").expect("valid template"));
+            b.enable_steady_tick(Duration::from_millis(100));
+            b
+        });
+        Bar { bar, lines: !ui.quiet && (!tty || ui.verbose) }
+    }
+
+    fn clear(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, stage: &'static str, total: Option<u64>) {
+        if let Some(b) = &self.bar {
+            b.set_prefix(stage);
+            b.set_position(0);
+            b.set_length(total.unwrap_or(0));
+        }
+    }
+
+    fn tick(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+
+    fn finish(&self, stage: &'static str, elapsed: Duration) {
+        if self.lines {
+            let line = format!("kiln: {stage} done in {:.0} ms", elapsed.as_secs_f64() * 1000.0);
+            match &self.bar {
+                Some(b) => b.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+    }
+}

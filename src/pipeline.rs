@@ -1,0 +1,97 @@
+//! The whole build, as a list of stages. Each stage hands a typed output to the next; the
+//! build stops between stages when one reported errors, and nothing is written to `out_dir`
+//! before the last stage, so a failed build changes nothing.
+
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::diagnostics::{BuildError, Diagnostic};
+use crate::report::Report;
+use crate::stages::compress::{self, Compressed};
+use crate::stages::fingerprint::{self, OutputFile, Origin};
+use crate::stages::{emit, html, scan};
+
+/// Told about progress; the CLI draws a bar or prints lines, tests ignore it.
+pub trait Progress: Sync {
+    /// A stage starts; `total` is the number of items it will tick through, if known.
+    fn start(&self, _stage: &'static str, _total: Option<u64>) {}
+    fn tick(&self) {}
+    fn finish(&self, _stage: &'static str, _elapsed: Duration) {}
+}
+
+pub struct Silent;
+impl Progress for Silent {}
+
+/// Runs a build on a thread pool of `config.jobs` threads (every core by default).
+pub fn build(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(jobs) = config.jobs {
+        pool = pool.num_threads(jobs);
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| BuildError::one(Diagnostic::error(format!("cannot start worker threads: {e}"))))?;
+    pool.install(|| run(config, progress))
+}
+
+fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
+    let mut timings: Vec<(&'static str, Duration)> = Vec::new();
+    let stage = |name: &'static str, total: Option<u64>| {
+        progress.start(name, total);
+        let started = Instant::now();
+        move |timings: &mut Vec<(&'static str, Duration)>| {
+            let elapsed = started.elapsed();
+            progress.finish(name, elapsed);
+            timings.push((name, elapsed));
+        }
+    };
+
+    let done = stage("scan", None);
+    let scanned = scan::run(config)?;
+    done(&mut timings);
+
+    let done = stage("fingerprint", Some(scanned.graph.assets.len() as u64));
+    let mut outputs: Vec<OutputFile> = fingerprint::run(config, scanned.graph)?;
+    done(&mut timings);
+
+    let done = stage("html", None);
+    html::minify_pages(config, &mut outputs);
+    done(&mut timings);
+
+    let done = stage("compress", Some(outputs.len() as u64));
+    let mut files: Vec<Compressed> = compress::run(&config.compress, outputs, &|| progress.tick());
+    done(&mut timings);
+
+    let done = stage("emit", None);
+    if let Some(name) = &config.manifest {
+        files.push(manifest_file(config, name, &files)?);
+    }
+    emit::run(config, &files)?;
+    done(&mut timings);
+
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let shown = config.out_dir.strip_prefix(&cwd).unwrap_or(&config.out_dir).display().to_string();
+    Ok(Report::new(shown, &files, timings, scanned.warnings.0))
+}
+
+fn manifest_file(config: &Config, name: &str, files: &[Compressed]) -> Result<Compressed, BuildError> {
+    if files.iter().any(|c| c.file.path == *name) {
+        return Err(BuildError::one(
+            Diagnostic::error(format!("the build manifest would overwrite the output file {name}"))
+                .with_note("rename that file, or set `manifest` in kiln.toml to another name (or false)"),
+        ));
+    }
+    let bytes = emit::manifest::build(files);
+    let file = fingerprint::OutputFile {
+        path: name.to_owned(),
+        src: None,
+        origin: Origin::Manifest,
+        hashed: false,
+        is_entry: false,
+        hash: blake3::hash(&bytes).to_hex().to_string(),
+        integrity: fingerprint::integrity(&bytes),
+        bytes,
+        imports: Vec::new(),
+    };
+    Ok(compress::compress_one(&config.compress, file))
+}

@@ -1,0 +1,141 @@
+//! CSS: `@import`s bundled into the importing file, `url()`s rewritten to placeholders,
+//! lowered for the configured browsers and minified, all with lightningcss.
+//!
+//! lightningcss's bundler does not rebase `url()`s of imported files, so the rewriter tracks
+//! which source file each rule came from (every rule carries its `source_index`) and resolves
+//! each `url()` against that file. One parse per file; no text is re-read.
+
+mod provider;
+mod urls;
+
+use std::path::Path;
+
+use lightningcss::bundler::Bundler;
+use lightningcss::rules::CssRule;
+use lightningcss::stylesheet::{MinifyOptions, ParserOptions, PrinterOptions, StyleAttribute, StyleSheet};
+use lightningcss::targets::Targets;
+use lightningcss::visitor::Visit;
+
+use crate::config::Config;
+use crate::diagnostics::{line_col, Diagnostic};
+use crate::graph::AssetKind;
+use crate::stages::scan::{IfMissing, RefSink};
+use provider::Provider;
+use urls::UrlRewriter;
+
+fn targets(config: &Config) -> Targets {
+    config.css.browsers.map(Targets::from).unwrap_or_default()
+}
+
+/// Loads a stylesheet file with its imports; `None` if it has errors (pushed to the sink).
+pub fn load_file(config: &Config, rel: &str, sink: &mut RefSink) -> Option<Vec<u8>> {
+    let abs = config.root.join(rel);
+    let provider = Provider::new(config);
+    let options = ParserOptions { filename: abs.display().to_string(), ..ParserOptions::default() };
+    let mut bundler = Bundler::new(&provider, None, options);
+    let mut sheet = match bundler.bundle(&abs) {
+        Ok(s) => s,
+        Err(e) => {
+            let d = Diagnostic::error(format!("{}", e.kind));
+            sink.diags.push(provider.locate_error(d, e.loc.as_ref(), rel));
+            return None;
+        }
+    };
+    let sources: Vec<std::path::PathBuf> = sheet.sources.iter().map(Into::into).collect();
+    let locate = |index: u32, line: u32, column: u32, d: Diagnostic| {
+        let file = sources.get(index as usize).cloned().unwrap_or_else(|| abs.clone());
+        provider.at(d, &file, line, column)
+    };
+    let mut rewriter = UrlRewriter::new(sink, &sources, &locate);
+    let _ = sheet.visit(&mut rewriter);
+    finish_sheet(config, sheet, rel, sink)
+}
+
+fn finish_sheet(config: &Config, mut sheet: StyleSheet, shown: &str, sink: &mut RefSink) -> Option<Vec<u8>> {
+    let targets = targets(config);
+    if let Err(e) = sheet.minify(MinifyOptions { targets, ..MinifyOptions::default() }) {
+        sink.diags.push(Diagnostic::error(format!("cannot minify: {}", e.kind)).in_file(shown));
+        return None;
+    }
+    let printed = sheet.to_css(PrinterOptions { minify: config.css.minify, targets, ..PrinterOptions::default() });
+    match printed {
+        Ok(r) => Some(r.code.into_bytes()),
+        Err(e) => {
+            sink.diags.push(Diagnostic::error(format!("cannot print: {}", e.kind)).in_file(shown));
+            None
+        }
+    }
+}
+
+/// Where an embedded piece of CSS sits in its HTML file, for locating its errors.
+pub struct Embedded<'a> {
+    pub html_rel: &'a str,
+    pub html: &'a str,
+    /// Byte offset of the CSS text inside the HTML.
+    pub start: usize,
+}
+
+impl Embedded<'_> {
+    fn at(&self, d: Diagnostic, line: u32, column: u32) -> Diagnostic {
+        let (l0, c0) = line_col(self.html, self.start);
+        let (line, column) = if line <= 1 { (l0, c0 + column.saturating_sub(1)) } else { (l0 + line - 1, column) };
+        d.at_line_col(self.html_rel, self.html, line, column)
+    }
+}
+
+/// A `<style>` element's text: `url()`s and `@import`s rewritten (imports point at the hashed
+/// stylesheet; they are not inlined), minified.
+pub fn inline_sheet(config: &Config, code: &str, at: &Embedded, sink: &mut RefSink) -> Option<String> {
+    let referrer = config.root.join(at.html_rel);
+    let mut sheet = match StyleSheet::parse(code, ParserOptions { filename: at.html_rel.to_owned(), ..Default::default() }) {
+        Ok(s) => s,
+        Err(e) => {
+            let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
+            sink.diags.push(at.at(Diagnostic::error(format!("{}", e.kind)), line, col));
+            return None;
+        }
+    };
+    for rule in sheet.rules.0.iter_mut() {
+        if let CssRule::Import(import) = rule {
+            let (line, col) = (import.loc.line + 1, import.loc.column);
+            let locate = |d| at.at(d, line, col);
+            if let Some(new) = sink.url(&referrer, &import.url, Some(AssetKind::Css), IfMissing::Error, &locate) {
+                import.url = new.into();
+            }
+        }
+    }
+    let sources = [referrer.clone()];
+    let locate = |_: u32, line: u32, column: u32, d: Diagnostic| at.at(d, line, column);
+    let _ = sheet.visit(&mut UrlRewriter::new(sink, &sources, &locate));
+    finish_sheet(config, sheet, at.html_rel, sink).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// A `style="…"` attribute's declarations, rewritten and minified.
+pub fn inline_declarations(config: &Config, code: &str, at: &Embedded, sink: &mut RefSink) -> Option<String> {
+    let referrer = config.root.join(at.html_rel);
+    let mut attr = match StyleAttribute::parse(code, ParserOptions { filename: at.html_rel.to_owned(), ..Default::default() }) {
+        Ok(s) => s,
+        Err(e) => {
+            let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
+            sink.diags.push(at.at(Diagnostic::error(format!("{}", e.kind)), line, col));
+            return None;
+        }
+    };
+    let sources = [referrer.clone()];
+    let locate = |_: u32, line: u32, column: u32, d: Diagnostic| at.at(d, line, column);
+    let _ = attr.visit(&mut UrlRewriter::new(sink, &sources, &locate));
+    let targets = targets(config);
+    attr.minify(MinifyOptions { targets, ..MinifyOptions::default() });
+    match attr.to_css(PrinterOptions { minify: config.css.minify, targets, ..PrinterOptions::default() }) {
+        Ok(r) => Some(r.code),
+        Err(e) => {
+            sink.diags.push(at.at(Diagnostic::error(format!("cannot print: {}", e.kind)), 1, 1));
+            None
+        }
+    }
+}
+
+/// True for paths lightningcss should treat as CSS files.
+pub fn is_css(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("css"))
+}

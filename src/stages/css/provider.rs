@@ -1,0 +1,74 @@
+//! The files lightningcss's bundler reads: `@import` resolution by kiln's rules (root-relative
+//! `/x.css`, public files and URLs with a scheme left as they are), and the texts kept for code
+//! frames.
+
+use std::path::{Path, PathBuf};
+
+use elsa::sync::FrozenVec;
+use lightningcss::bundler::{ResolveResult, SourceProvider};
+use lightningcss::error::ErrorLocation;
+
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+use crate::stages::scan::resolve::{resolve, Resolved};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ImportError(String);
+
+pub struct Provider<'c> {
+    config: &'c Config,
+    /// (path, text) of every file read; append-only so the bundler can borrow the texts.
+    files: FrozenVec<Box<(PathBuf, String)>>,
+}
+
+impl<'c> Provider<'c> {
+    pub fn new(config: &'c Config) -> Self {
+        Provider { config, files: FrozenVec::new() }
+    }
+
+    fn text(&self, file: &Path) -> Option<&str> {
+        (0..self.files.len()).filter_map(|i| self.files.get(i)).find(|(p, _)| p == file).map(|(_, t)| t.as_str())
+    }
+
+    /// Places `d` at a 1-based line and column of a file the bundler read.
+    pub fn at(&self, d: Diagnostic, file: &Path, line: u32, column: u32) -> Diagnostic {
+        let shown = self.config.rel(file);
+        match self.text(file) {
+            Some(text) => d.at_line_col(shown, text, line, column),
+            None => d.in_file(shown),
+        }
+    }
+
+    /// Places a lightningcss error (0-based line) in its file.
+    pub fn locate_error(&self, d: Diagnostic, loc: Option<&ErrorLocation>, fallback: &str) -> Diagnostic {
+        match loc {
+            Some(l) => self.at(d, Path::new(&l.filename), l.line + 1, l.column),
+            None => d.in_file(fallback),
+        }
+    }
+}
+
+impl SourceProvider for Provider<'_> {
+    type Error = ImportError;
+
+    fn read<'a>(&'a self, file: &Path) -> Result<&'a str, Self::Error> {
+        let shown = self.config.rel(file);
+        let bytes = std::fs::read(file).map_err(|e| ImportError(format!("cannot read {shown}: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|_| ImportError(format!("{shown} is not valid UTF-8")))?;
+        let entry = self.files.push_get(Box::new((file.to_path_buf(), text)));
+        Ok(entry.1.as_str())
+    }
+
+    fn resolve(&self, specifier: &str, originating_file: &Path) -> Result<ResolveResult, Self::Error> {
+        match resolve(self.config, originating_file, specifier) {
+            Resolved::Local { rel, .. } => Ok(ResolveResult::File(self.config.root.join(rel))),
+            Resolved::External | Resolved::Public { .. } => Ok(ResolveResult::External(specifier.to_owned())),
+            Resolved::Missing { path } => Err(ImportError(format!("@import {specifier:?} refers to a missing file ({path})"))),
+            Resolved::Folder => Err(ImportError(format!("@import {specifier:?} names a folder"))),
+            Resolved::Outside { path } => Err(ImportError(format!(
+                "@import {specifier:?} leads outside the project root or into the output folder ({path})"
+            ))),
+        }
+    }
+}

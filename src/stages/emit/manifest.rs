@@ -1,0 +1,75 @@
+//! `manifest.json`, in Vite's shape so back-end integrations can read it, plus kiln's sizes,
+//! hashes and integrity values.
+//!
+//! Keys are source paths relative to the root. `file` is the output path; `css` and `assets`
+//! list output paths of the stylesheets and other files an entry refers to; `imports` lists the
+//! keys of the scripts it loads.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::graph::AssetKind;
+use crate::stages::compress::Compressed;
+use crate::stages::fingerprint::Origin;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    pub file: String,
+    pub src: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_entry: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub css: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<String>,
+    pub size: u64,
+    pub gzip: Option<u64>,
+    pub brotli: Option<u64>,
+    pub hash: String,
+    pub integrity: String,
+}
+
+/// The manifest's bytes; public files are not listed (they keep their names).
+pub fn build(files: &[Compressed]) -> Vec<u8> {
+    let by_path: BTreeMap<&str, &Compressed> = files.iter().map(|c| (c.file.path.as_str(), c)).collect();
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    for c in files {
+        let f = &c.file;
+        let (Origin::Asset(_), Some(src)) = (f.origin, &f.src) else { continue };
+        let (mut css, mut assets, mut imports) = (Vec::new(), Vec::new(), Vec::new());
+        for (path, kind) in &f.imports {
+            match kind {
+                Some(AssetKind::Css) => css.push(path.clone()),
+                Some(AssetKind::Js) => {
+                    if let Some(src) = by_path.get(path.as_str()).and_then(|t| t.file.src.clone()) {
+                        imports.push(src);
+                    }
+                }
+                _ => assets.push(path.clone()),
+            }
+        }
+        entries.insert(
+            src.clone(),
+            Entry {
+                file: f.path.clone(),
+                src: src.clone(),
+                is_entry: f.is_entry,
+                css,
+                assets,
+                imports,
+                size: f.bytes.len() as u64,
+                gzip: c.gzip.as_ref().map(|z| z.len() as u64),
+                brotli: c.brotli.as_ref().map(|z| z.len() as u64),
+                hash: f.hash.clone(),
+                integrity: f.integrity.clone(),
+            },
+        );
+    }
+    let mut out = serde_json::to_vec_pretty(&entries).expect("a map of strings serializes");
+    out.push(b'\n');
+    out
+}

@@ -1,0 +1,253 @@
+//! Fingerprint: give every non-page file a name made from the hash of its final bytes.
+//!
+//! Names are assigned leaves first, so a file's bytes (and so its hash) include the final
+//! names of what it refers to: a changed image changes the name of the stylesheet that points
+//! at it, and of nothing else. Files in a reference cycle are hashed as one group (each
+//! member's hash covers every member's content, with references inside the group written as
+//! source paths), which is stable and needs no fixed point. Groups are processed in order;
+//! the hashing inside large independent groups is cheap next to compression, so this stage
+//! stays serial for a simple, thread-count-independent order.
+
+mod names;
+mod order;
+pub mod urls;
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use rayon::prelude::*;
+use sha2::{Digest, Sha384};
+
+use crate::config::Config;
+use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
+use crate::graph::{substitute, AssetKind, Graph, RefUse};
+pub use names::{base32, output_path};
+
+/// Where an output came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Asset(AssetKind),
+    Public,
+    /// The build manifest kiln writes.
+    Manifest,
+}
+
+/// One file of the output, before compression.
+#[derive(Debug, Clone)]
+pub struct OutputFile {
+    /// Path inside out_dir, `/`-separated.
+    pub path: String,
+    /// The source path (root-relative) it was built from; `None` for the manifest.
+    pub src: Option<String>,
+    pub origin: Origin,
+    /// Named by content hash (and so cacheable for a year).
+    pub hashed: bool,
+    pub is_entry: bool,
+    pub bytes: Vec<u8>,
+    /// blake3 of `bytes`, hex.
+    pub hash: String,
+    /// `sha384-…` of `bytes`.
+    pub integrity: String,
+    /// Output paths of the files this one refers to, with their kinds, sorted.
+    pub imports: Vec<(String, Option<AssetKind>)>,
+}
+
+pub fn integrity(bytes: &[u8]) -> String {
+    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)))
+}
+
+fn finished(path: String, src: Option<String>, origin: Origin, hashed: bool, bytes: Vec<u8>) -> OutputFile {
+    OutputFile {
+        hash: blake3::hash(&bytes).to_hex().to_string(),
+        integrity: integrity(&bytes),
+        path,
+        src,
+        origin,
+        hashed,
+        is_entry: false,
+        bytes,
+        imports: Vec::new(),
+    }
+}
+
+pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError> {
+    let mut diags = Diagnostics::default();
+    let public_dir_rel = config.public_dir.as_ref().map(|p| config.rel(p)).unwrap_or_default();
+    let public: Vec<OutputFile> = graph
+        .public
+        .par_iter()
+        .map(|p| match std::fs::read(&p.abs) {
+            Ok(bytes) => Ok(finished(p.rel.clone(), Some(format!("{public_dir_rel}/{}", p.rel)), Origin::Public, false, bytes)),
+            Err(e) => Err(Diagnostic::error(format!("cannot read: {e}")).in_file(config.rel(&p.abs))),
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .filter_map(|r| r.map_err(|d| diags.push(d)).ok())
+        .collect();
+    let public_by_rel: BTreeMap<&str, &OutputFile> = public.iter().map(|p| (p.path.as_str(), p)).collect();
+
+    let index = graph.index();
+    let n = graph.assets.len();
+    let mut done: Vec<Option<OutputFile>> = vec![None; n];
+    // Where each asset will land before its hash is known (for relative URLs).
+    let planned: Vec<String> = graph
+        .assets
+        .iter()
+        .map(|a| if a.kind == AssetKind::Html { a.src.clone() } else { output_path(&config.file_names, &a.src, "") })
+        .collect();
+    let hash_name = |bytes: &[u8]| -> String {
+        let mut name = base32(blake3::hash(bytes).as_bytes());
+        name.truncate(config.hash_length);
+        name
+    };
+
+    for group in order::groups(&graph) {
+        // Content with every reference outside the group substituted; references inside the
+        // group written as their source paths (only for hashing).
+        let mut partial: Vec<(usize, Vec<u8>)> = Vec::with_capacity(group.len());
+        for &i in &group {
+            let asset = &graph.assets[i];
+            let bytes = substitute(&asset.content, |k| {
+                let r = &asset.refs.0[k];
+                if r.public {
+                    let Some(p) = public_by_rel.get(r.target.as_str()) else { return Vec::new() };
+                    return match r.use_ {
+                        RefUse::Url => urls::url(&config.base, &planned[i], &p.path).into_bytes(),
+                        RefUse::Integrity => p.integrity.clone().into_bytes(),
+                    };
+                }
+                let j = index[r.target.as_str()];
+                match (&done[j], r.use_) {
+                    (Some(t), RefUse::Url) => urls::url(&config.base, &planned[i], &t.path).into_bytes(),
+                    (Some(t), RefUse::Integrity) => t.integrity.clone().into_bytes(),
+                    (None, RefUse::Url) => format!("\0{}\0", r.target).into_bytes(),
+                    (None, RefUse::Integrity) => {
+                        diags.push(
+                            Diagnostic::error(format!(
+                                "{} needs the integrity hash of {}, which refers back to it",
+                                asset.src, r.target
+                            ))
+                            .in_file(&asset.src),
+                        );
+                        Vec::new()
+                    }
+                }
+            });
+            partial.push((i, bytes));
+        }
+        let cyclic = group.len() > 1 || graph.assets[group[0]].refs.0.iter().any(|r| !r.public && r.target == graph.assets[group[0]].src);
+        let group_hash = cyclic.then(|| {
+            let mut h = blake3::Hasher::new();
+            for (i, bytes) in &partial {
+                h.update(graph.assets[*i].src.as_bytes());
+                h.update(&(bytes.len() as u64).to_le_bytes());
+                h.update(bytes);
+            }
+            h.finalize()
+        });
+        // Names first (a member's name may be needed by another member), then final bytes.
+        let mut names = Vec::with_capacity(group.len());
+        for (i, bytes) in &partial {
+            let asset = &graph.assets[*i];
+            let path = if asset.kind == AssetKind::Html {
+                asset.src.clone()
+            } else {
+                let hash = match &group_hash {
+                    None => hash_name(bytes),
+                    Some(gh) => {
+                        let mut h = blake3::Hasher::new();
+                        h.update(gh.as_bytes());
+                        h.update(asset.src.as_bytes());
+                        let mut name = base32(h.finalize().as_bytes());
+                        name.truncate(config.hash_length);
+                        name
+                    }
+                };
+                output_path(&config.file_names, &asset.src, &hash)
+            };
+            names.push((asset.src.clone(), path));
+        }
+        let group_names: BTreeMap<&str, &str> = names.iter().map(|(s, p)| (s.as_str(), p.as_str())).collect();
+        for ((i, bytes), (_, path)) in partial.into_iter().zip(&names) {
+            let asset = &graph.assets[i];
+            let bytes = if group_hash.is_some() {
+                resolve_group_refs(&bytes, &group_names, |to| urls::url(&config.base, path, to))
+            } else {
+                bytes
+            };
+            let mut out = finished(path.clone(), Some(asset.src.clone()), Origin::Asset(asset.kind), asset.kind != AssetKind::Html, bytes);
+            out.is_entry = asset.is_entry;
+            done[i] = Some(out);
+        }
+    }
+    // What each output refers to, for the manifest.
+    for (i, asset) in graph.assets.iter().enumerate() {
+        let mut imports: Vec<(String, Option<AssetKind>)> = asset
+            .refs
+            .0
+            .iter()
+            .filter(|r| r.use_ == RefUse::Url)
+            .filter_map(|r| {
+                if r.public {
+                    public_by_rel.get(r.target.as_str()).map(|p| (p.path.clone(), None))
+                } else {
+                    done[index[r.target.as_str()]].as_ref().map(|t| (t.path.clone(), Some(r.kind)))
+                }
+            })
+            .collect();
+        imports.sort();
+        imports.dedup();
+        if let Some(out) = done[i].as_mut() {
+            out.imports = imports;
+        }
+    }
+    let mut outputs: Vec<OutputFile> = done.into_iter().flatten().chain(public).collect();
+    outputs.sort_by(|a, b| a.path.cmp(&b.path).then(a.src.cmp(&b.src)));
+    check_collisions(&mut outputs, &mut diags);
+    if diags.has_errors() {
+        return Err(diags.into());
+    }
+    Ok(outputs)
+}
+
+/// Replaces the `\0src\0` markers left for references inside a cycle group.
+fn resolve_group_refs(bytes: &[u8], names: &BTreeMap<&str, &str>, url: impl Fn(&str) -> String) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while let Some(start) = rest.iter().position(|&b| b == 0) {
+        let Some(len) = rest[start + 1..].iter().position(|&b| b == 0) else { break };
+        let src = String::from_utf8_lossy(&rest[start + 1..start + 1 + len]);
+        match names.get(src.as_ref()) {
+            Some(path) => {
+                out.extend_from_slice(&rest[..start]);
+                out.extend_from_slice(url(path).as_bytes());
+            }
+            None => out.extend_from_slice(&rest[..start + 2 + len]),
+        }
+        rest = &rest[start + 2 + len..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// Two sources with the same output path: identical bytes are one file; different bytes are an
+/// error (a public file shadowing a page, or a pattern without enough of the path in it).
+fn check_collisions(outputs: &mut Vec<OutputFile>, diags: &mut Diagnostics) {
+    let mut i = 1;
+    while i < outputs.len() {
+        if outputs[i].path == outputs[i - 1].path {
+            if outputs[i].bytes == outputs[i - 1].bytes {
+                outputs.remove(i);
+                continue;
+            }
+            diags.push(Diagnostic::error(format!(
+                "{} and {} would both be written to {}",
+                outputs[i - 1].src.as_deref().unwrap_or("?"),
+                outputs[i].src.as_deref().unwrap_or("?"),
+                outputs[i].path
+            )));
+        }
+        i += 1;
+    }
+}

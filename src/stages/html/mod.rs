@@ -1,0 +1,249 @@
+//! HTML pages: every local reference found with lol_html and rewritten to a placeholder, inline
+//! CSS run through the CSS stage; after fingerprinting, pages are minified (see [`minify`]).
+
+pub mod minify;
+mod srcset;
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use lol_html::html_content::{ContentType, Element, TextChunk};
+use lol_html::{element, rewrite_str, text, RewriteStrSettings};
+
+use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+use crate::graph::AssetKind;
+use crate::stages::css::{self, Embedded};
+use crate::stages::scan::{IfMissing, RefSink};
+
+/// How an attribute's value is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Attr {
+    /// One URL.
+    Url,
+    /// A `srcset` list.
+    Srcset,
+    /// A `link href`, handled by its `rel`.
+    LinkHref,
+    /// An `a href`: only to local non-HTML files, and a missing one is a warning.
+    Anchor,
+    /// A `style` attribute.
+    Style,
+}
+
+/// Which attributes of which elements hold references.
+const REFERENCES: &[(&str, &str, Attr)] = &[
+    ("script[src]", "src", Attr::Url),
+    ("link[href]", "href", Attr::LinkHref),
+    ("img[src]", "src", Attr::Url),
+    ("img[srcset]", "srcset", Attr::Srcset),
+    ("source[src]", "src", Attr::Url),
+    ("source[srcset]", "srcset", Attr::Srcset),
+    ("video[poster]", "poster", Attr::Url),
+    ("video[src]", "src", Attr::Url),
+    ("audio[src]", "src", Attr::Url),
+    ("track[src]", "src", Attr::Url),
+    ("embed[src]", "src", Attr::Url),
+    ("object[data]", "data", Attr::Url),
+    ("input[type=image][src]", "src", Attr::Url),
+    ("meta[property=\"og:image\"][content]", "content", Attr::Url),
+    ("meta[property=\"og:image:url\"][content]", "content", Attr::Url),
+    ("meta[property=\"og:video\"][content]", "content", Attr::Url),
+    ("meta[property=\"og:audio\"][content]", "content", Attr::Url),
+    ("meta[name=\"twitter:image\"][content]", "content", Attr::Url),
+    ("meta[name=\"msapplication-TileImage\"][content]", "content", Attr::Url),
+    ("a[href]", "href", Attr::Anchor),
+    ("[style]", "style", Attr::Style),
+];
+
+/// `link rel` values whose `href` is a file to build; other links (canonical, alternate,
+/// preconnect…) are left alone.
+const LINK_RELS: &[&str] = &[
+    "stylesheet",
+    "icon",
+    "shortcut",
+    "apple-touch-icon",
+    "apple-touch-icon-precomposed",
+    "mask-icon",
+    "manifest",
+    "preload",
+    "modulepreload",
+    "prefetch",
+];
+
+struct Page<'a, 'c> {
+    config: &'a Config,
+    rel: &'a str,
+    abs: &'a Path,
+    source: &'a str,
+    sink: &'a mut RefSink<'c>,
+    /// Text of the `<style>` element being read, and where it started.
+    style: String,
+    style_start: Option<usize>,
+}
+
+/// Loads a page; `None` if it has errors (pushed to the sink).
+pub fn load(config: &Config, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Option<Vec<u8>> {
+    let source = match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
+            let d = Diagnostic::error("the page is not valid UTF-8")
+                .with_note("save it as UTF-8; kiln reads pages as UTF-8 only");
+            sink.diags.push(d.at_offset(rel, &valid, valid.len()));
+            return None;
+        }
+    };
+    let abs = config.root.join(rel);
+    let page = RefCell::new(Page { config, rel, abs: &abs, source, sink, style: String::new(), style_start: None });
+    let mut handlers = Vec::new();
+    for &(selector, name, how) in REFERENCES {
+        let page = &page;
+        handlers.push(element!(selector, move |el| {
+            page.borrow_mut().attribute(el, name, how);
+            Ok(())
+        }));
+    }
+    handlers.push(text!("style", |chunk| {
+        page.borrow_mut().style_text(chunk);
+        Ok(())
+    }));
+    let settings = handlers.into_iter().fold(RewriteStrSettings::new(), |s, h| s.append_element_content_handler(h));
+    let result = rewrite_str(source, settings);
+    // A page with broken references is still returned, so the files it does reach are loaded
+    // and checked too: one run reports every error.
+    match result {
+        Ok(out) => Some(out.into_bytes()),
+        Err(e) => {
+            page.borrow_mut().sink.diags.push(Diagnostic::error(format!("cannot parse the page: {e}")).in_file(rel));
+            None
+        }
+    }
+}
+
+impl Page<'_, '_> {
+    fn attribute(&mut self, el: &mut Element, name: &str, how: Attr) {
+        let Some(attr) = el.attributes().iter().find(|a| a.name() == name) else { return };
+        let value = attr.value();
+        let offset = attr.value_source_location().map_or_else(|| el.source_location().bytes().start, |l| l.bytes().start);
+        let new = match how {
+            Attr::Url => self.url(&value, offset, None, IfMissing::Error),
+            Attr::Anchor => {
+                let (path, _) = crate::stages::scan::resolve::split_suffix(&value);
+                let file_name = path.rsplit('/').next().unwrap_or("");
+                let is_file = file_name.contains('.') && AssetKind::for_path(file_name, None) != AssetKind::Html;
+                if is_file {
+                    self.url(&value, offset, None, IfMissing::Warn)
+                } else {
+                    None
+                }
+            }
+            Attr::LinkHref => {
+                let rel = el.get_attribute("rel").unwrap_or_default().to_ascii_lowercase();
+                let rels: Vec<&str> = rel.split_ascii_whitespace().collect();
+                if !rels.iter().any(|r| LINK_RELS.contains(r)) {
+                    return;
+                }
+                let hint = if rels.contains(&"manifest") {
+                    Some(AssetKind::WebManifest)
+                } else if rels.contains(&"stylesheet") {
+                    Some(AssetKind::Css)
+                } else {
+                    None
+                };
+                let new = self.url(&value, offset, hint, IfMissing::Error);
+                if let Some(placeholder) = &new {
+                    // Not plain `preload`: the later real fetch (from CSS, say) has no integrity and
+                    // would not reuse a preload that has one.
+                    let sri_rel = rels.iter().any(|r| matches!(*r, "stylesheet" | "modulepreload"));
+                    if sri_rel {
+                        self.integrity(el, placeholder);
+                    }
+                }
+                new
+            }
+            Attr::Srcset => {
+                let mut changed = false;
+                let parts: Vec<String> = srcset::parse(&value)
+                    .into_iter()
+                    .map(|c| {
+                        let url = match self.url(c.url, offset + c.offset, None, IfMissing::Error) {
+                            Some(u) => {
+                                changed = true;
+                                u
+                            }
+                            None => c.url.to_owned(),
+                        };
+                        if c.descriptor.is_empty() { url } else { format!("{url} {}", c.descriptor) }
+                    })
+                    .collect();
+                changed.then(|| parts.join(", "))
+            }
+            Attr::Style => {
+                let at = Embedded { html_rel: self.rel, html: self.source, start: offset };
+                css::inline_declarations(self.config, &value, &at, self.sink)
+            }
+        };
+        if let Some(new) = new {
+            if how == Attr::Url && el.tag_name() == "script" {
+                self.integrity(el, &new);
+            }
+            let _ = el.set_attribute(name, &new);
+        }
+    }
+
+    fn url(&mut self, url: &str, offset: usize, hint: Option<AssetKind>, if_missing: IfMissing) -> Option<String> {
+        let (rel, source) = (self.rel, self.source);
+        let at = move |d: Diagnostic| d.at_offset(rel, source, offset);
+        self.sink.url(self.abs, url, hint, if_missing, &at)
+    }
+
+    /// With `sri = true`, an `integrity` attribute for the file the placeholder names.
+    fn integrity(&mut self, el: &mut Element, placeholder: &str) {
+        if !self.config.sri || !placeholder.starts_with("__kiln_u") {
+            return;
+        }
+        if let Some(value) = self.sink.integrity_of(placeholder) {
+            let _ = el.set_attribute("integrity", &value);
+            let cross_origin = crate::stages::scan::resolve::is_external(&self.config.base);
+            if cross_origin && !el.has_attribute("crossorigin") {
+                let _ = el.set_attribute("crossorigin", "anonymous");
+            }
+        }
+    }
+
+    fn style_text(&mut self, chunk: &mut TextChunk) {
+        if self.style_start.is_none() {
+            self.style_start = Some(chunk.source_location().bytes().start);
+        }
+        self.style.push_str(chunk.as_str());
+        if !chunk.last_in_text_node() {
+            chunk.remove();
+            return;
+        }
+        let code = std::mem::take(&mut self.style);
+        let start = self.style_start.take().unwrap_or(0);
+        if code.trim().is_empty() {
+            return;
+        }
+        let at = Embedded { html_rel: self.rel, html: self.source, start };
+        match css::inline_sheet(self.config, &code, &at, self.sink) {
+            Some(css) => chunk.replace(&css, ContentType::Html),
+            None => chunk.replace(&code, ContentType::Html),
+        }
+    }
+}
+
+/// Minifies every page of the output (after fingerprinting: the URLs in it are final).
+pub fn minify_pages(config: &Config, outputs: &mut [crate::stages::fingerprint::OutputFile]) {
+    use crate::stages::fingerprint::{integrity, Origin};
+    use rayon::prelude::*;
+    if !config.html.minify {
+        return;
+    }
+    outputs.par_iter_mut().filter(|o| o.origin == Origin::Asset(AssetKind::Html)).for_each(|o| {
+        o.bytes = minify::minify(&o.bytes);
+        o.hash = blake3::hash(&o.bytes).to_hex().to_string();
+        o.integrity = integrity(&o.bytes);
+    });
+}

@@ -1,0 +1,9 @@
+//! The stages of a build, in the order [`crate::pipeline`] runs them.
+
+pub mod compress;
+pub mod css;
+pub mod emit;
+pub mod fingerprint;
+pub mod html;
+pub mod scan;
+pub mod webmanifest;

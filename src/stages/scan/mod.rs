@@ -1,0 +1,169 @@
+//! Scan: find the pages, then load every file they reach, wave by wave, in parallel.
+//!
+//! Each wave loads a sorted, de-duplicated list of files on the rayon pool; the files they
+//! reference form the next wave. Every file is read and parsed once, by the loader its kind
+//! names (`html`, `css`, `webmanifest`, or a verbatim read), which writes placeholders for its
+//! references (see [`crate::graph`]). Results are sorted by path before anything else sees
+//! them, so the thread count cannot change the output.
+
+pub mod resolve;
+pub mod walk;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
+use crate::graph::{Asset, AssetKind, Graph, RefUse, Refs};
+use crate::stages::{css, html, webmanifest};
+use resolve::Resolved;
+
+/// What a loader hands back: the asset (unless it could not be read) and what it found wrong.
+pub struct Loaded {
+    pub asset: Option<Asset>,
+    pub diags: Vec<Diagnostic>,
+}
+
+pub struct ScanOutput {
+    pub graph: Graph,
+    /// Warnings (errors end the build before this is returned).
+    pub warnings: Diagnostics,
+}
+
+pub fn run(config: &Config) -> Result<ScanOutput, BuildError> {
+    let mut diags = Diagnostics::default();
+    let entries = walk::find_entries(config, &mut diags);
+    let public = walk::find_public(config, &mut diags);
+    if entries.is_empty() && !diags.has_errors() {
+        diags.push(
+            Diagnostic::error(format!(
+                "no pages found in {} (entries: {})",
+                config.root.display(),
+                config.entries.join(", ")
+            ))
+            .with_note("kiln builds the HTML pages under the root; set `entries` in kiln.toml to choose them"),
+        );
+    }
+
+    let mut kinds: BTreeMap<String, AssetKind> = BTreeMap::new();
+    let mut wave: Vec<(String, AssetKind)> = entries.iter().map(|e| (e.clone(), AssetKind::Html)).collect();
+    let entry_set: BTreeSet<&String> = entries.iter().collect();
+    let mut assets = Vec::new();
+    while !wave.is_empty() {
+        for (rel, kind) in &wave {
+            kinds.insert(rel.clone(), *kind);
+        }
+        let loaded: Vec<Loaded> = wave
+            .par_iter()
+            .map(|(rel, kind)| load(config, rel, *kind, entry_set.contains(rel)))
+            .collect();
+        let mut next: BTreeMap<String, AssetKind> = BTreeMap::new();
+        for l in loaded {
+            diags.extend(l.diags);
+            if let Some(asset) = l.asset {
+                for r in asset.refs.0.iter().filter(|r| !r.public) {
+                    if !kinds.contains_key(&r.target) {
+                        let k = next.entry(r.target.clone()).or_insert(r.kind);
+                        *k = (*k).max(r.kind);
+                    }
+                }
+                assets.push(asset);
+            }
+        }
+        wave = next.into_iter().collect();
+    }
+    if diags.has_errors() {
+        return Err(diags.into());
+    }
+    assets.sort_by(|a: &Asset, b: &Asset| a.src.cmp(&b.src));
+    Ok(ScanOutput { graph: Graph { assets, public }, warnings: diags.sorted() })
+}
+
+fn load(config: &Config, rel: &str, kind: AssetKind, is_entry: bool) -> Loaded {
+    let abs = config.root.join(rel);
+    let bytes = match std::fs::read(&abs) {
+        Ok(b) => b,
+        Err(e) => {
+            return Loaded { asset: None, diags: vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel)] }
+        }
+    };
+    let mut sink = RefSink::new(config);
+    let content = match kind {
+        AssetKind::Html => html::load(config, rel, &bytes, &mut sink),
+        AssetKind::Css => css::load_file(config, rel, &mut sink),
+        AssetKind::WebManifest => webmanifest::load(rel, &abs, &bytes, &mut sink),
+        AssetKind::Js | AssetKind::Raw => Some(bytes),
+    };
+    let RefSink { refs, diags, .. } = sink;
+    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs });
+    Loaded { asset, diags }
+}
+
+/// Collects the references of one file as its loader meets them.
+pub struct RefSink<'a> {
+    pub config: &'a Config,
+    pub refs: Refs,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// How to treat a reference whose file does not exist.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum IfMissing {
+    Error,
+    /// Warn and keep the URL (links to files another tool may produce).
+    Warn,
+}
+
+impl<'a> RefSink<'a> {
+    pub fn new(config: &'a Config) -> Self {
+        RefSink { config, refs: Refs::default(), diags: Vec::new() }
+    }
+
+    /// The text to write instead of `url` (written in the file `referrer`), or `None` to leave
+    /// it as it is. `locate` puts a diagnostic at the reference's position.
+    pub fn url(
+        &mut self,
+        referrer: &Path,
+        url: &str,
+        hint: Option<AssetKind>,
+        if_missing: IfMissing,
+        locate: &dyn Fn(Diagnostic) -> Diagnostic,
+    ) -> Option<String> {
+        match resolve::resolve(self.config, referrer, url) {
+            Resolved::External | Resolved::Folder => None,
+            Resolved::Local { rel, suffix } => {
+                let kind = AssetKind::for_path(&rel, hint);
+                if kind == AssetKind::Html {
+                    return None;
+                }
+                Some(self.refs.placeholder(&rel, kind, RefUse::Url, false) + &suffix)
+            }
+            Resolved::Public { rel, suffix } => {
+                Some(self.refs.placeholder(&rel, AssetKind::Raw, RefUse::Url, true) + &suffix)
+            }
+            Resolved::Missing { path } => {
+                let d = match if_missing {
+                    IfMissing::Error => Diagnostic::error(format!("{url:?} refers to a missing file ({path})")),
+                    IfMissing::Warn => Diagnostic::warning(format!("{url:?} refers to a missing file ({path}); left as it is")),
+                };
+                self.diags.push(locate(d));
+                None
+            }
+            Resolved::Outside { path } => {
+                self.diags.push(locate(Diagnostic::error(format!(
+                    "{url:?} leads outside the project root or into the output folder ({path})"
+                ))));
+                None
+            }
+        }
+    }
+
+    /// The placeholder for the integrity value of the asset that `url_placeholder` names.
+    pub fn integrity_of(&mut self, url_placeholder: &str) -> Option<String> {
+        let index: usize = url_placeholder.get(8..14)?.parse().ok()?;
+        let r = self.refs.0.get(index)?.clone();
+        Some(self.refs.placeholder(&r.target, r.kind, RefUse::Integrity, r.public))
+    }
+}
