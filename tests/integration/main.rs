@@ -1,0 +1,14 @@
+//! kiln's integration tests: one binary that runs the real `kiln` executable.
+//!
+//! - `cases`: every folder under `tests/cases/` is a project; its output (or its error
+//!   messages) is compared with an insta snapshot. `INSTA_UPDATE=always` rewrites them.
+//! - `site`: properties of the sample site's build (references resolve, twins decompress,
+//!   determinism across runs and thread counts, a failed build keeps the old output).
+//! - `serve`: the preview server's headers over real HTTP.
+//! - `regression`: one test per reported bug.
+
+mod cases;
+mod common;
+mod regression;
+mod serve;
+mod site;

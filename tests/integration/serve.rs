@@ -1,0 +1,134 @@
+//! `kiln serve` over real HTTP: encodings, content types, cache headers, 404s, traversal.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+use crate::common::{kiln, read_tree, sample_site};
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &std::path::Path) -> Server {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("kiln"))
+        .arg("serve")
+        .arg(dir)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).expect("the server prints its address").trim().trim_end_matches('/').to_owned();
+    Server { child, addr }
+}
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A plain HTTP/1.1 GET, read to the end (`Connection: close`).
+fn get(addr: &str, path: &str, accept_encoding: Option<&str>) -> Response {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let ae = accept_encoding.map(|a| format!("Accept-Encoding: {a}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{ae}Connection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
+    let mut body = raw[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    Response { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[line_end + 2..line_end + 2 + size]);
+        data = &data[line_end + 4 + size..];
+    }
+}
+
+#[test]
+fn serves_the_output_as_a_cdn_would() {
+    let site = sample_site();
+    assert!(kiln().arg("build").arg(site.path()).arg("-q").output().unwrap().status.success());
+    let dist = site.path().join("dist");
+    let tree = read_tree(&dist);
+    let css = tree.keys().find(|p| p.starts_with("assets/site.") && p.ends_with(".css")).unwrap().clone();
+    let png = tree.keys().find(|p| p.ends_with(".png")).unwrap().clone();
+    let server = start(&dist);
+    let addr = &server.addr;
+
+    // A hashed stylesheet: Brotli when accepted, immutable.
+    let r = get(addr, &format!("/{css}"), Some("gzip, br"));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-encoding"), Some("br"));
+    assert_eq!(r.header("content-type"), Some("text/css; charset=utf-8"));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert!(r.header("vary").unwrap().to_ascii_lowercase().contains("accept-encoding"));
+    assert_eq!(r.body, tree[&format!("{css}.br")]);
+    // gzip only.
+    let r = get(addr, &format!("/{css}"), Some("gzip"));
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
+    assert_eq!(r.body, tree[&format!("{css}.gz")]);
+    // No Accept-Encoding: the plain file.
+    let r = get(addr, &format!("/{css}"), None);
+    assert_eq!(r.header("content-encoding"), None);
+    assert_eq!(r.body, tree[&css]);
+    // Pages and the manifest revalidate; `/` serves index.html.
+    let r = get(addr, "/", Some("br"));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let r = get(addr, "/manifest.json", None);
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    // Unhashed public file: no-cache; image: its type, immutable.
+    assert_eq!(get(addr, "/robots.txt", None).header("cache-control"), Some("no-cache"));
+    let r = get(addr, &format!("/{png}"), Some("br"));
+    assert_eq!(r.header("content-type"), Some("image/png"));
+    assert_eq!(r.header("content-encoding"), None);
+    assert_eq!(r.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    // Missing files and folders: 404, no listing; no way out of the folder.
+    assert_eq!(get(addr, "/nope.js", None).status, 404);
+    assert_eq!(get(addr, "/assets/", None).status, 404);
+    let r = get(addr, "/../kiln.toml", None);
+    assert!(r.status == 404 || r.status == 400, "traversal answered {}", r.status);
+    let r = get(addr, "/%2e%2e/kiln.toml", None);
+    assert!(r.status == 404 || r.status == 400, "encoded traversal answered {}", r.status);
+    assert!(!String::from_utf8_lossy(&r.body).contains("sri"));
+}
+
+#[test]
+fn serving_a_missing_folder_exits_2() {
+    let out = kiln().args(["serve", "/no/such/dist", "--port", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
