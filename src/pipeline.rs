@@ -93,5 +93,8 @@ fn manifest_file(config: &Config, name: &str, files: &[Compressed]) -> Result<Co
         bytes,
         imports: Vec::new(),
     };
-    Ok(compress::compress_one(&config.compress, file))
+    // No twins: the manifest is read by back ends and deploy tools, not browsers, and Brotli 11
+    // over a large one would take longer than the rest of the build.
+    let _ = config;
+    Ok(Compressed::uncompressed(file))
 }

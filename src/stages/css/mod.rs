@@ -30,7 +30,7 @@ fn targets(config: &Config) -> Targets {
 /// Loads a stylesheet file with its imports; `None` if it has errors (pushed to the sink).
 pub fn load_file(config: &Config, rel: &str, sink: &mut RefSink) -> Option<Vec<u8>> {
     let abs = config.root.join(rel);
-    let provider = Provider::new(config);
+    let provider = Provider::new(config, sink.fs);
     let options = ParserOptions { filename: abs.display().to_string(), ..ParserOptions::default() };
     let mut bundler = Bundler::new(&provider, None, options);
     let mut sheet = match bundler.bundle(&abs) {

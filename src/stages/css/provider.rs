@@ -10,7 +10,7 @@ use lightningcss::error::ErrorLocation;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::stages::scan::resolve::{resolve, Resolved};
+use crate::stages::scan::resolve::{resolve, FsCache, Resolved};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -18,13 +18,14 @@ pub struct ImportError(String);
 
 pub struct Provider<'c> {
     config: &'c Config,
+    fs: &'c FsCache,
     /// (path, text) of every file read; append-only so the bundler can borrow the texts.
     files: FrozenVec<Box<(PathBuf, String)>>,
 }
 
 impl<'c> Provider<'c> {
-    pub fn new(config: &'c Config) -> Self {
-        Provider { config, files: FrozenVec::new() }
+    pub fn new(config: &'c Config, fs: &'c FsCache) -> Self {
+        Provider { config, fs, files: FrozenVec::new() }
     }
 
     fn text(&self, file: &Path) -> Option<&str> {
@@ -61,7 +62,7 @@ impl SourceProvider for Provider<'_> {
     }
 
     fn resolve(&self, specifier: &str, originating_file: &Path) -> Result<ResolveResult, Self::Error> {
-        match resolve(self.config, originating_file, specifier) {
+        match resolve(self.config, self.fs, originating_file, specifier) {
             Resolved::Local { rel, .. } => Ok(ResolveResult::File(self.config.root.join(rel))),
             Resolved::External | Resolved::Public { .. } => Ok(ResolveResult::External(specifier.to_owned())),
             Resolved::Missing { path } => Err(ImportError(format!("@import {specifier:?} refers to a missing file ({path})"))),

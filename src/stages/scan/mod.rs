@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKind, Graph, RefUse, Refs};
 use crate::stages::{css, html, webmanifest};
-use resolve::Resolved;
+use resolve::{FsCache, Resolved};
 
 /// What a loader hands back: the asset (unless it could not be read) and what it found wrong.
 pub struct Loaded {
@@ -51,13 +51,14 @@ pub fn run(config: &Config) -> Result<ScanOutput, BuildError> {
     let mut wave: Vec<(String, AssetKind)> = entries.iter().map(|e| (e.clone(), AssetKind::Html)).collect();
     let entry_set: BTreeSet<&String> = entries.iter().collect();
     let mut assets = Vec::new();
+    let fs = FsCache::default();
     while !wave.is_empty() {
         for (rel, kind) in &wave {
             kinds.insert(rel.clone(), *kind);
         }
         let loaded: Vec<Loaded> = wave
             .par_iter()
-            .map(|(rel, kind)| load(config, rel, *kind, entry_set.contains(rel)))
+            .map(|(rel, kind)| load(config, &fs, rel, *kind, entry_set.contains(rel)))
             .collect();
         let mut next: BTreeMap<String, AssetKind> = BTreeMap::new();
         for l in loaded {
@@ -81,7 +82,7 @@ pub fn run(config: &Config) -> Result<ScanOutput, BuildError> {
     Ok(ScanOutput { graph: Graph { assets, public }, warnings: diags.sorted() })
 }
 
-fn load(config: &Config, rel: &str, kind: AssetKind, is_entry: bool) -> Loaded {
+fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: bool) -> Loaded {
     let abs = config.root.join(rel);
     let bytes = match std::fs::read(&abs) {
         Ok(b) => b,
@@ -89,7 +90,7 @@ fn load(config: &Config, rel: &str, kind: AssetKind, is_entry: bool) -> Loaded {
             return Loaded { asset: None, diags: vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel)] }
         }
     };
-    let mut sink = RefSink::new(config);
+    let mut sink = RefSink::new(config, fs);
     let content = match kind {
         AssetKind::Html => html::load(config, rel, &bytes, &mut sink),
         AssetKind::Css => css::load_file(config, rel, &mut sink),
@@ -104,6 +105,7 @@ fn load(config: &Config, rel: &str, kind: AssetKind, is_entry: bool) -> Loaded {
 /// Collects the references of one file as its loader meets them.
 pub struct RefSink<'a> {
     pub config: &'a Config,
+    pub fs: &'a FsCache,
     pub refs: Refs,
     pub diags: Vec<Diagnostic>,
 }
@@ -117,8 +119,8 @@ pub enum IfMissing {
 }
 
 impl<'a> RefSink<'a> {
-    pub fn new(config: &'a Config) -> Self {
-        RefSink { config, refs: Refs::default(), diags: Vec::new() }
+    pub fn new(config: &'a Config, fs: &'a FsCache) -> Self {
+        RefSink { config, fs, refs: Refs::default(), diags: Vec::new() }
     }
 
     /// The text to write instead of `url` (written in the file `referrer`), or `None` to leave
@@ -131,7 +133,7 @@ impl<'a> RefSink<'a> {
         if_missing: IfMissing,
         locate: &dyn Fn(Diagnostic) -> Diagnostic,
     ) -> Option<String> {
-        match resolve::resolve(self.config, referrer, url) {
+        match resolve::resolve(self.config, self.fs, referrer, url) {
             Resolved::External | Resolved::Folder => None,
             Resolved::Local { rel, suffix } => {
                 let kind = AssetKind::for_path(&rel, hint);

@@ -4,11 +4,64 @@
 //! the public folder), anything else to the referring file; URLs with a scheme, protocol-relative
 //! URLs, `data:` URIs and bare fragments are left alone; `?query` and `#fragment` are kept.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
+use dashmap::DashMap;
 use percent_encoding::percent_decode_str;
 
-use crate::config::{display_path, normalize, Config};
+use crate::config::{display_path, Config};
+
+/// What the file system says about a path, asked once per path per build: many files refer
+/// to the same icon or font, and each answer costs several system calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    /// A file whose real path (after symlinks) is inside the root and outside out_dir.
+    File,
+    Dir,
+    Missing,
+    /// Exists, but its real path leads outside the root or into out_dir.
+    Escapes,
+}
+
+/// The file-status cache shared by every loader of one build.
+#[derive(Default)]
+pub struct FsCache {
+    status: DashMap<PathBuf, Status>,
+}
+
+impl FsCache {
+    fn status(&self, config: &Config, path: &Path) -> Status {
+        if let Some(s) = self.status.get(path) {
+            return *s;
+        }
+        let s = match std::fs::metadata(path) {
+            Err(_) => Status::Missing,
+            Ok(m) if m.is_dir() => Status::Dir,
+            Ok(_) => match path.canonicalize() {
+                Ok(real) if real.starts_with(&config.root) && !real.starts_with(&config.out_dir) => Status::File,
+                Ok(_) => Status::Escapes,
+                Err(_) => Status::Missing,
+            },
+        };
+        self.status.insert(path.to_path_buf(), s);
+        s
+    }
+}
+
+/// Resolves `.` and `..` without touching the file system (the root is already canonical).
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resolved {
@@ -53,7 +106,7 @@ pub fn split_suffix(url: &str) -> (&str, &str) {
 }
 
 /// Resolves `url`, written in the file `referrer` (an absolute path inside the root).
-pub fn resolve(config: &Config, referrer: &Path, url: &str) -> Resolved {
+pub fn resolve(config: &Config, fs: &FsCache, referrer: &Path, url: &str) -> Resolved {
     let url = url.trim();
     if is_external(url) {
         return Resolved::External;
@@ -65,33 +118,31 @@ pub fn resolve(config: &Config, referrer: &Path, url: &str) -> Resolved {
     let decoded = percent_decode_str(path).decode_utf8_lossy();
     let suffix = suffix.to_owned();
     let candidate: PathBuf = if let Some(abs) = decoded.strip_prefix('/') {
-        let in_root = normalize(&config.root.join(abs));
-        if !in_root.exists() {
+        let in_root = lexical(&config.root.join(abs));
+        if fs.status(config, &in_root) == Status::Missing {
             if let Some(public) = &config.public_dir {
-                let in_public = normalize(&public.join(abs));
-                if in_public.starts_with(public) && in_public.is_file() {
+                let in_public = lexical(&public.join(abs));
+                if in_public.starts_with(public) && fs.status(config, &in_public) == Status::File {
                     return Resolved::Public { rel: display_path(&in_public, public), suffix };
                 }
             }
         }
         in_root
     } else {
-        normalize(&referrer.parent().unwrap_or(&config.root).join(decoded.as_ref()))
+        lexical(&referrer.parent().unwrap_or(&config.root).join(decoded.as_ref()))
     };
     if !candidate.starts_with(&config.root) || candidate.starts_with(&config.out_dir) {
         return Resolved::Outside { path: candidate.display().to_string() };
     }
-    if path.ends_with('/') || candidate.is_dir() {
-        return Resolved::Folder;
-    }
-    if !candidate.exists() {
-        return Resolved::Missing { path: display_path(&candidate, &config.root) };
-    }
-    // A symlink inside the root may still lead out of it.
-    match candidate.canonicalize() {
-        Ok(real) if real.starts_with(&config.root) && !real.starts_with(&config.out_dir) => {}
-        Ok(real) => return Resolved::Outside { path: real.display().to_string() },
-        Err(_) => return Resolved::Missing { path: display_path(&candidate, &config.root) },
+    match fs.status(config, &candidate) {
+        _ if path.ends_with('/') => return Resolved::Folder,
+        Status::Dir => return Resolved::Folder,
+        Status::Missing => return Resolved::Missing { path: display_path(&candidate, &config.root) },
+        Status::Escapes => {
+            let real = candidate.canonicalize().unwrap_or_else(|_| candidate.clone());
+            return Resolved::Outside { path: real.display().to_string() };
+        }
+        Status::File => {}
     }
     if let Some(public) = &config.public_dir {
         if candidate.starts_with(public) {
@@ -126,17 +177,19 @@ mod tests {
         std::fs::write(root.join("public/robots.txt"), b"x").unwrap();
         let config = Config::load(root, &Overrides::default()).unwrap();
         let page = config.root.join("pages/index.html");
+        let fs = FsCache::default();
+        let resolve = |page: &Path, url: &str| super::resolve(&config, &fs, page, url);
         assert_eq!(
-            resolve(&config, &page, "img/a%20b.png?v=2#f"),
+            resolve(&page, "img/a%20b.png?v=2#f"),
             Resolved::Local { rel: "pages/img/a b.png".into(), suffix: "?v=2#f".into() }
         );
         assert_eq!(
-            resolve(&config, &page, "/pages/img/a%20b.png"),
+            resolve(&page, "/pages/img/a%20b.png"),
             Resolved::Local { rel: "pages/img/a b.png".into(), suffix: String::new() }
         );
-        assert_eq!(resolve(&config, &page, "/robots.txt"), Resolved::Public { rel: "robots.txt".into(), suffix: String::new() });
-        assert_eq!(resolve(&config, &page, "img/none.png"), Resolved::Missing { path: "pages/img/none.png".into() });
-        assert!(matches!(resolve(&config, &page, "../../etc/passwd"), Resolved::Outside { .. }));
-        assert_eq!(resolve(&config, &page, "/docs/"), Resolved::Folder);
+        assert_eq!(resolve(&page, "/robots.txt"), Resolved::Public { rel: "robots.txt".into(), suffix: String::new() });
+        assert_eq!(resolve(&page, "img/none.png"), Resolved::Missing { path: "pages/img/none.png".into() });
+        assert!(matches!(resolve(&page, "../../etc/passwd"), Resolved::Outside { .. }));
+        assert_eq!(resolve(&page, "/docs/"), Resolved::Folder);
     }
 }
