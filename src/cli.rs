@@ -72,6 +72,15 @@ pub struct BuildArgs {
     /// Also write the build report as JSON to FILE (`-` for standard output)
     #[arg(long, value_name = "FILE")]
     pub json: Option<String>,
+    /// Bundle this script (relative to ROOT) instead of building the pages; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub entry: Vec<String>,
+    /// Do not minify JS
+    #[arg(long)]
+    pub no_minify: bool,
+    /// Write source maps: `external` (default when given) or `hidden` (no sourceMappingURL comment)
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "external", value_parser = ["external", "hidden", "none"])]
+    pub sourcemap: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -30,7 +30,26 @@ struct RawConfig {
     manifest: Option<Spanned<ManifestSetting>>,
     html: Option<RawHtml>,
     css: Option<RawCss>,
+    js: Option<RawJs>,
     compress: Option<RawCompress>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJs {
+    minify: Option<bool>,
+    sourcemap: Option<Spanned<SourceMapSetting>>,
+    target: Option<Spanned<String>>,
+    define: Option<std::collections::BTreeMap<String, String>>,
+    conditions: Option<Vec<String>>,
+    external: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum SourceMapSetting {
+    Enabled(bool),
+    Mode(String),
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,6 +92,34 @@ pub struct Overrides {
     pub out_dir: Option<PathBuf>,
     pub jobs: Option<usize>,
     pub no_compress: bool,
+    /// `--entry`: build these files (root-relative) instead of the `entries` globs.
+    pub entries: Vec<String>,
+    pub no_minify: bool,
+    pub sourcemap: Option<SourceMapMode>,
+}
+
+/// Where source maps go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceMapMode {
+    None,
+    /// `x.js.map` beside the file, named in a `sourceMappingURL` comment.
+    External,
+    /// `x.js.map` beside the file, not named in it (for error trackers).
+    Hidden,
+}
+
+#[derive(Debug, Clone)]
+pub struct JsOptions {
+    pub minify: bool,
+    pub sourcemap: SourceMapMode,
+    /// `esnext`, `es2015`…`es2024`, or a browserslist query.
+    pub target: String,
+    /// Dotted global → JS expression source.
+    pub define: Vec<(String, String)>,
+    /// package.json `exports` conditions, in order.
+    pub conditions: Vec<String>,
+    /// Specifiers left as imports in the output.
+    pub external: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +142,7 @@ pub struct Config {
     pub manifest: Option<String>,
     pub html: HtmlOptions,
     pub css: CssOptions,
+    pub js: JsOptions,
     pub compress: CompressOptions,
     /// Worker threads; `None` uses every core.
     pub jobs: Option<usize>,
@@ -227,8 +275,11 @@ impl Config {
             }
         }
 
-        let entries: Vec<Spanned<String>> =
-            raw.entries.unwrap_or_else(|| vec![Spanned::new(0..0, "**/*.html".to_owned())]);
+        let entries: Vec<Spanned<String>> = if overrides.entries.is_empty() {
+            raw.entries.unwrap_or_else(|| vec![Spanned::new(0..0, "**/*.html".to_owned())])
+        } else {
+            overrides.entries.iter().map(|e| Spanned::new(0..0, e.trim_start_matches("./").to_owned())).collect()
+        };
         let entry_set = build_globs(&entries, &bad);
         let exclude = build_globs(raw.exclude.as_deref().unwrap_or_default(), &bad);
 
@@ -299,6 +350,36 @@ impl Config {
             types,
         };
 
+        let rj = raw.js.unwrap_or_default();
+        let sourcemap = match (&overrides.sourcemap, rj.sourcemap.as_ref().map(|s| (s.span(), s.get_ref()))) {
+            (Some(mode), _) => *mode,
+            (None, None | Some((_, SourceMapSetting::Enabled(false)))) => SourceMapMode::None,
+            (None, Some((_, SourceMapSetting::Enabled(true)))) => SourceMapMode::External,
+            (None, Some((_, SourceMapSetting::Mode(m)))) => match m.as_str() {
+                "external" | "linked" => SourceMapMode::External,
+                "hidden" => SourceMapMode::Hidden,
+                other => {
+                    let span = rj.sourcemap.as_ref().map_or(0..0, |s| s.span());
+                    bad(span, format!("js.sourcemap must be true, false, \"external\" or \"hidden\", not {other:?}"));
+                    SourceMapMode::None
+                }
+            },
+        };
+        let target = rj.target.as_ref().map_or("esnext".to_owned(), |t| t.get_ref().clone());
+        let mut define: Vec<(String, String)> = rj.define.unwrap_or_default().into_iter().collect();
+        if !define.iter().any(|(k, _)| k == "process.env.NODE_ENV") {
+            define.push(("process.env.NODE_ENV".into(), "\"production\"".into()));
+        }
+        let js = JsOptions {
+            minify: rj.minify.unwrap_or(true) && !overrides.no_minify,
+            sourcemap,
+            target,
+            define,
+            conditions: rj
+                .conditions
+                .unwrap_or_else(|| ["browser", "import", "module", "default"].map(String::from).to_vec()),
+            external: rj.external.unwrap_or_default(),
+        };
         if overrides.jobs == Some(0) {
             diags.borrow_mut().push(Diagnostic::error("--jobs must be at least 1"));
         }
@@ -320,6 +401,7 @@ impl Config {
             manifest,
             html: HtmlOptions { minify: raw.html.and_then(|h| h.minify).unwrap_or(true) },
             css: CssOptions { targets_query, browsers, minify: raw_css.minify.unwrap_or(true) },
+            js,
             compress,
             jobs: overrides.jobs,
             config_file,

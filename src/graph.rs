@@ -20,6 +20,8 @@ pub enum AssetKind {
     WebManifest,
     /// A classic script, hashed as it is.
     Js,
+    /// A bundle made by the JS stage from a module script or a configured entry.
+    Chunk,
     /// Anything else, hashed as it is.
     Raw,
 }
@@ -28,6 +30,9 @@ impl AssetKind {
     /// The loader for a referenced file, from its extension (`rel=manifest` links pass
     /// `WebManifest` as the hint).
     pub fn for_path(path: &str, hint: Option<AssetKind>) -> AssetKind {
+        if hint == Some(AssetKind::Chunk) {
+            return AssetKind::Chunk;
+        }
         let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
         match ext.as_str() {
             "html" | "htm" => AssetKind::Html,
@@ -103,6 +108,37 @@ pub fn substitute(content: &[u8], mut f: impl FnMut(usize) -> Vec<u8>) -> Vec<u8
     out
 }
 
+/// Like [`substitute`], also returning where text moved: `(line, column, delta)` for each
+/// replacement whose length differs, in the coordinates of `content` (0-based line, byte
+/// column), so a source map over `content` can be corrected.
+pub fn substitute_tracked(content: &[u8], mut f: impl FnMut(usize) -> Vec<u8>) -> (Vec<u8>, Vec<(u32, u32, i64)>) {
+    let mut shifts = Vec::new();
+    let mut line = 0u32;
+    let mut line_start = 0usize;
+    let mut scanned = 0usize;
+    let mut pos_in_content = 0usize;
+    let out = substitute(content, |i| {
+        let replacement = f(i);
+        // Find this placeholder's position: the next placeholder at or after the cursor.
+        let rest = &content[pos_in_content..];
+        let at = pos_in_content + find(rest, PLACEHOLDER_PREFIX).unwrap_or(0);
+        for (k, &b) in content[scanned..at].iter().enumerate() {
+            if b == b'\n' {
+                line += 1;
+                line_start = scanned + k + 1;
+            }
+        }
+        scanned = at;
+        pos_in_content = at + PLACEHOLDER_LEN;
+        let delta = replacement.len() as i64 - PLACEHOLDER_LEN as i64;
+        if delta != 0 {
+            shifts.push((line, (at + PLACEHOLDER_LEN - line_start) as u32, delta));
+        }
+        replacement
+    });
+    (out, shifts)
+}
+
 fn parse_placeholder(s: &[u8]) -> Option<usize> {
     if s.len() < PLACEHOLDER_LEN || !matches!(s[7], b'u' | b'i') || &s[14..16] != b"__" {
         return None;
@@ -125,6 +161,8 @@ pub struct Asset {
     /// Bytes with placeholders for references.
     pub content: Vec<u8>,
     pub refs: Refs,
+    /// For bundles: the source map, finished once the file has its name.
+    pub map: Option<crate::stages::js::ChunkMap>,
 }
 
 /// A file of `public_dir`, copied to the output's top level as it is.

@@ -52,6 +52,13 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
         out_dir: args.out.clone(),
         jobs: args.jobs,
         no_compress: args.no_compress,
+        entries: args.entry.clone(),
+        no_minify: args.no_minify,
+        sourcemap: args.sourcemap.as_deref().map(|m| match m {
+            "hidden" => kiln::config::SourceMapMode::Hidden,
+            "none" => kiln::config::SourceMapMode::None,
+            _ => kiln::config::SourceMapMode::External,
+        }),
     };
     let config = match Config::load(&args.root, &overrides) {
         Ok(c) => c,

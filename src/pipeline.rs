@@ -9,7 +9,8 @@ use crate::diagnostics::{BuildError, Diagnostic};
 use crate::report::Report;
 use crate::stages::compress::{self, Compressed};
 use crate::stages::fingerprint::{self, OutputFile, Origin};
-use crate::stages::{emit, html, scan};
+use crate::graph::{Asset, AssetKind};
+use crate::stages::{emit, html, js, scan};
 
 /// Told about progress; the CLI draws a bar or prints lines, tests ignore it.
 pub trait Progress: Sync {
@@ -47,7 +48,23 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     };
 
     let done = stage("scan", None);
-    let scanned = scan::run(config)?;
+    let mut scanned = scan::run(config)?;
+    done(&mut timings);
+
+    let done = stage("js", Some(scanned.js_entries.len() as u64));
+    let bundles = js::bundle(config, &scanned.js_entries)?;
+    for chunk in bundles.chunks {
+        scanned.graph.assets.push(Asset {
+            src: chunk.key,
+            kind: AssetKind::Chunk,
+            is_entry: true,
+            content: chunk.code.into_bytes(),
+            refs: chunk.refs,
+            map: chunk.map,
+        });
+    }
+    let more = scan::load_more(config, &mut scanned.graph, bundles.assets)?;
+    scanned.warnings.extend(more.0);
     done(&mut timings);
 
     let done = stage("fingerprint", Some(scanned.graph.assets.len() as u64));

@@ -5,5 +5,6 @@ pub mod css;
 pub mod emit;
 pub mod fingerprint;
 pub mod html;
+pub mod js;
 pub mod scan;
 pub mod webmanifest;

@@ -44,7 +44,7 @@ pub fn build(files: &[Compressed]) -> Vec<u8> {
         for (path, kind) in &f.imports {
             match kind {
                 Some(AssetKind::Css) => css.push(path.clone()),
-                Some(AssetKind::Js) => {
+                Some(AssetKind::Js | AssetKind::Chunk) => {
                     if let Some(src) = by_path.get(path.as_str()).and_then(|t| t.file.src.clone()) {
                         imports.push(src);
                     }

@@ -20,7 +20,9 @@ use sha2::{Digest, Sha384};
 
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::graph::{substitute, AssetKind, Graph, RefUse};
+use crate::config::SourceMapMode;
+use crate::graph::{substitute_tracked, AssetKind, Graph, RefUse};
+use crate::stages::js::sourcemap;
 pub use names::{base32, output_path};
 
 /// Where an output came from.
@@ -31,6 +33,8 @@ pub enum Origin {
     Public,
     /// The build manifest kiln writes.
     Manifest,
+    /// The source map of a bundle.
+    SourceMap,
 }
 
 /// One file of the output, before compression.
@@ -91,11 +95,15 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
     let n = graph.assets.len();
     let mut done: Vec<Option<OutputFile>> = vec![None; n];
     // Where each asset will land before its hash is known (for relative URLs).
+    let naming_src = |a: &crate::graph::Asset| -> String {
+        if a.kind == AssetKind::Chunk { chunk_naming_src(&a.src) } else { a.src.clone() }
+    };
     let planned: Vec<String> = graph
         .assets
         .iter()
-        .map(|a| if a.kind == AssetKind::Html { a.src.clone() } else { output_path(&config.file_names, &a.src, "") })
+        .map(|a| if a.kind == AssetKind::Html { a.src.clone() } else { output_path(&config.file_names, &naming_src(a), "") })
         .collect();
+    let mut maps: Vec<OutputFile> = Vec::new();
     let hash_name = |bytes: &[u8]| -> String {
         let mut name = base32(blake3::hash(bytes).as_bytes());
         name.truncate(config.hash_length);
@@ -106,9 +114,10 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
         // Content with every reference outside the group substituted; references inside the
         // group written as their source paths (only for hashing).
         let mut partial: Vec<(usize, Vec<u8>)> = Vec::with_capacity(group.len());
+        let mut shifts: Vec<Vec<(u32, u32, i64)>> = Vec::with_capacity(group.len());
         for &i in &group {
             let asset = &graph.assets[i];
-            let bytes = substitute(&asset.content, |k| {
+            let (bytes, moved) = substitute_tracked(&asset.content, |k| {
                 let r = &asset.refs.0[k];
                 if r.public {
                     let Some(p) = public_by_rel.get(r.target.as_str()) else { return Vec::new() };
@@ -135,6 +144,7 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
                 }
             });
             partial.push((i, bytes));
+            shifts.push(moved);
         }
         let cyclic = group.len() > 1 || graph.assets[group[0]].refs.0.iter().any(|r| !r.public && r.target == graph.assets[group[0]].src);
         let group_hash = cyclic.then(|| {
@@ -148,12 +158,34 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
         });
         // Names first (a member's name may be needed by another member), then final bytes.
         let mut names = Vec::with_capacity(group.len());
-        for (i, bytes) in &partial {
+        // A bundle's name also covers its source map, so a changed map never hides behind an
+        // unchanged name.
+        let mut mapped: Vec<Option<(Vec<sourcemap::Segment>, Vec<u8>)>> = Vec::with_capacity(group.len());
+        for ((i, _), moved) in partial.iter().zip(&shifts) {
+            mapped.push(graph.assets[*i].map.as_ref().map(|m| {
+                let mut segments = m.segments.clone();
+                sourcemap::shift(&mut segments, moved);
+                let mut h = blake3::Hasher::new();
+                for (path, text) in &m.sources {
+                    h.update(path.as_os_str().as_encoded_bytes());
+                    h.update(text.as_bytes());
+                }
+                let mappings = sourcemap::encode(&segments);
+                h.update(mappings.as_bytes());
+                (segments, h.finalize().as_bytes().to_vec())
+            }));
+        }
+        for ((i, bytes), map) in partial.iter().zip(&mapped) {
             let asset = &graph.assets[*i];
             let path = if asset.kind == AssetKind::Html {
                 asset.src.clone()
             } else {
                 let hash = match &group_hash {
+                    None if map.is_some() => {
+                        let mut all = bytes.clone();
+                        all.extend_from_slice(&map.as_ref().expect("checked").1);
+                        hash_name(&all)
+                    }
                     None => hash_name(bytes),
                     Some(gh) => {
                         let mut h = blake3::Hasher::new();
@@ -164,18 +196,33 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
                         name
                     }
                 };
-                output_path(&config.file_names, &asset.src, &hash)
+                output_path(&config.file_names, &naming_src(asset), &hash)
             };
             names.push((asset.src.clone(), path));
         }
         let group_names: BTreeMap<&str, &str> = names.iter().map(|(s, p)| (s.as_str(), p.as_str())).collect();
-        for ((i, bytes), (_, path)) in partial.into_iter().zip(&names) {
+        for (((i, bytes), (_, path)), map) in partial.into_iter().zip(&names).zip(mapped) {
             let asset = &graph.assets[i];
-            let bytes = if group_hash.is_some() {
+            let mut bytes = if group_hash.is_some() {
                 resolve_group_refs(&bytes, &group_names, |to| urls::url(&config.base, path, to))
             } else {
                 bytes
             };
+            if let (Some((segments, _)), Some(m)) = (map, &asset.map) {
+                let map_path = format!("{path}.map");
+                let file_name = path.rsplit('/').next().unwrap_or(path);
+                let out_dir_of_map = config.out_dir.join(names::parent(path));
+                let sources: Vec<String> = m.sources.iter().map(|(p, _)| relative_url(&out_dir_of_map, p)).collect();
+                let contents: Vec<Option<String>> = m.sources.iter().map(|(_, t)| Some(t.clone())).collect();
+                let doc = sourcemap::document(file_name, &sources, &contents, &sourcemap::encode(&segments));
+                if config.js.sourcemap == SourceMapMode::External {
+                    if !bytes.ends_with(b"\n") {
+                        bytes.push(b'\n');
+                    }
+                    bytes.extend_from_slice(format!("//# sourceMappingURL={file_name}.map\n").as_bytes());
+                }
+                maps.push(finished(map_path, Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes()));
+            }
             let mut out = finished(path.clone(), Some(asset.src.clone()), Origin::Asset(asset.kind), asset.kind != AssetKind::Html, bytes);
             out.is_entry = asset.is_entry;
             done[i] = Some(out);
@@ -202,13 +249,36 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
             out.imports = imports;
         }
     }
-    let mut outputs: Vec<OutputFile> = done.into_iter().flatten().chain(public).collect();
+    let mut outputs: Vec<OutputFile> = done.into_iter().flatten().chain(public).chain(maps).collect();
     outputs.sort_by(|a, b| a.path.cmp(&b.path).then(a.src.cmp(&b.src)));
     check_collisions(&mut outputs, &mut diags);
     if diags.has_errors() {
         return Err(diags.into());
     }
     Ok(outputs)
+}
+
+/// The name a bundle gets its output name from: its source with a `.js` extension; an inline
+/// module of `blog/index.html` is named after the page (`index.js`, `index-1.js`, …).
+pub fn chunk_naming_src(src: &str) -> String {
+    if let Some((page, n)) = src.split_once("?module=") {
+        let stem = page.rsplit_once('.').map_or(page, |(s, _)| s);
+        return if n == "0" { format!("{stem}.js") } else { format!("{stem}-{n}.js") };
+    }
+    match src.rsplit_once('.') {
+        Some((stem, _)) if !stem.ends_with('/') => format!("{stem}.js"),
+        _ => format!("{src}.js"),
+    }
+}
+
+/// A `/`-separated relative path from the folder `from` to the file `to`.
+fn relative_url(from: &std::path::Path, to: &std::path::Path) -> String {
+    let from: Vec<_> = from.components().collect();
+    let to_parts: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to_parts).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".into(); from.len() - common];
+    parts.extend(to_parts[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.join("/")
 }
 
 /// Replaces the `\0src\0` markers left for references inside a cycle group.

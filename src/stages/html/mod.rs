@@ -80,6 +80,10 @@ struct Page<'a, 'c> {
     /// Text of the `<style>` element being read, and where it started.
     style: String,
     style_start: Option<usize>,
+    /// Inline module scripts seen so far, and the key of the one being read.
+    inline_count: usize,
+    inline_key: Option<String>,
+    inline_code: String,
 }
 
 /// Loads a page; `None` if it has errors (pushed to the sink).
@@ -95,7 +99,18 @@ pub fn load(config: &Config, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Opt
         }
     };
     let abs = config.root.join(rel);
-    let page = RefCell::new(Page { config, rel, abs: &abs, source, sink, style: String::new(), style_start: None });
+    let page = RefCell::new(Page {
+        config,
+        rel,
+        abs: &abs,
+        source,
+        sink,
+        style: String::new(),
+        style_start: None,
+        inline_count: 0,
+        inline_key: None,
+        inline_code: String::new(),
+    });
     let mut handlers = Vec::new();
     for &(selector, name, how) in REFERENCES {
         let page = &page;
@@ -104,6 +119,14 @@ pub fn load(config: &Config, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Opt
             Ok(())
         }));
     }
+    handlers.push(element!("script[type=module]", |el| {
+        page.borrow_mut().inline_module(el);
+        Ok(())
+    }));
+    handlers.push(text!("script[type=module]", |chunk| {
+        page.borrow_mut().inline_module_text(chunk);
+        Ok(())
+    }));
     handlers.push(text!("style", |chunk| {
         page.borrow_mut().style_text(chunk);
         Ok(())
@@ -127,7 +150,10 @@ impl Page<'_, '_> {
         let value = attr.value();
         let offset = attr.value_source_location().map_or_else(|| el.source_location().bytes().start, |l| l.bytes().start);
         let new = match how {
-            Attr::Url => self.url(&value, offset, None, IfMissing::Error),
+            Attr::Url => {
+                let module = el.tag_name() == "script" && el.get_attribute("type").is_some_and(|t| t.trim().eq_ignore_ascii_case("module"));
+                self.url(&value, offset, module.then_some(AssetKind::Chunk), IfMissing::Error)
+            }
             Attr::Anchor => {
                 let (path, _) = crate::stages::scan::resolve::split_suffix(&value);
                 let file_name = path.rsplit('/').next().unwrap_or("");
@@ -209,6 +235,40 @@ impl Page<'_, '_> {
             if cross_origin && !el.has_attribute("crossorigin") {
                 let _ = el.set_attribute("crossorigin", "anonymous");
             }
+        }
+    }
+
+    /// An inline `<script type="module">` becomes a bundle of its own, loaded by `src`.
+    fn inline_module(&mut self, el: &mut Element) {
+        if el.has_attribute("src") {
+            return;
+        }
+        let n = self.inline_count;
+        self.inline_count += 1;
+        let key = format!("{}?module={n}", self.rel);
+        let placeholder = self.sink.refs.placeholder(&key, AssetKind::Chunk, crate::graph::RefUse::Url, false);
+        let _ = el.set_attribute("src", &placeholder);
+        self.integrity(el, &placeholder);
+        self.inline_key = Some(key);
+        self.inline_code.clear();
+    }
+
+    fn inline_module_text(&mut self, chunk: &mut TextChunk) {
+        if self.inline_key.is_none() {
+            return;
+        }
+        self.inline_code.push_str(chunk.as_str());
+        chunk.remove();
+        if chunk.last_in_text_node() {
+            let key = self.inline_key.take().unwrap_or_default();
+            let n = key.rsplit('=').next().unwrap_or("0");
+            // A virtual file beside the page, so imports resolve from the page's folder.
+            let path = self.abs.with_file_name(format!(
+                "{}.module{n}.js",
+                self.abs.file_stem().and_then(|s| s.to_str()).unwrap_or("page")
+            ));
+            let code = std::mem::take(&mut self.inline_code);
+            self.sink.inline_modules.push((key, path, code));
         }
     }
 

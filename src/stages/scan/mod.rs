@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKind, Graph, RefUse, Refs};
+use crate::stages::js::JsEntry;
 use crate::stages::{css, html, webmanifest};
 use resolve::{FsCache, Resolved};
 
@@ -24,62 +25,120 @@ use resolve::{FsCache, Resolved};
 pub struct Loaded {
     pub asset: Option<Asset>,
     pub diags: Vec<Diagnostic>,
+    /// Inline `<script type="module">`s of a page: key, virtual path, code.
+    pub inline_modules: Vec<(String, std::path::PathBuf, String)>,
 }
 
 pub struct ScanOutput {
     pub graph: Graph,
     /// Warnings (errors end the build before this is returned).
     pub warnings: Diagnostics,
+    /// Module scripts of the pages and configured script entries, for the JS stage.
+    pub js_entries: Vec<JsEntry>,
+}
+
+/// File extensions of script entries (`--entry src/main.ts`).
+fn is_script_entry(rel: &str) -> bool {
+    let ext = rel.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    matches!(ext.as_str(), "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx")
 }
 
 pub fn run(config: &Config) -> Result<ScanOutput, BuildError> {
     let mut diags = Diagnostics::default();
-    let entries = walk::find_entries(config, &mut diags);
+    let found = walk::find_entries(config, &mut diags);
     let public = walk::find_public(config, &mut diags);
-    if entries.is_empty() && !diags.has_errors() {
+    let (scripts, pages): (Vec<String>, Vec<String>) = found.into_iter().partition(|rel| is_script_entry(rel));
+    if pages.is_empty() && scripts.is_empty() && !diags.has_errors() {
         diags.push(
             Diagnostic::error(format!(
                 "no pages found in {} (entries: {})",
                 config.root.display(),
                 config.entries.join(", ")
             ))
-            .with_note("kiln builds the HTML pages under the root; set `entries` in kiln.toml to choose them"),
+            .with_note("kiln builds the HTML pages under the root; set `entries` in kiln.toml (or pass --entry) to choose them"),
         );
     }
-
-    let mut kinds: BTreeMap<String, AssetKind> = BTreeMap::new();
-    let mut wave: Vec<(String, AssetKind)> = entries.iter().map(|e| (e.clone(), AssetKind::Html)).collect();
-    let entry_set: BTreeSet<&String> = entries.iter().collect();
-    let mut assets = Vec::new();
     let fs = FsCache::default();
-    while !wave.is_empty() {
-        for (rel, kind) in &wave {
-            kinds.insert(rel.clone(), *kind);
-        }
-        let loaded: Vec<Loaded> = wave
-            .par_iter()
-            .map(|(rel, kind)| load(config, &fs, rel, *kind, entry_set.contains(rel)))
-            .collect();
-        let mut next: BTreeMap<String, AssetKind> = BTreeMap::new();
-        for l in loaded {
-            diags.extend(l.diags);
-            if let Some(asset) = l.asset {
-                for r in asset.refs.0.iter().filter(|r| !r.public) {
-                    if !kinds.contains_key(&r.target) {
-                        let k = next.entry(r.target.clone()).or_insert(r.kind);
-                        *k = (*k).max(r.kind);
-                    }
-                }
-                assets.push(asset);
-            }
-        }
-        wave = next.into_iter().collect();
+    let mut waves = Waves { config, fs: &fs, entries: pages.iter().cloned().collect(), kinds: BTreeMap::new() };
+    let (assets, mut js_entries) = waves.run(pages.iter().map(|e| (e.clone(), AssetKind::Html)).collect(), &mut diags);
+    for rel in scripts {
+        js_entries.push(JsEntry { path: config.root.join(&rel), key: rel, source: None });
     }
     if diags.has_errors() {
         return Err(diags.into());
     }
-    assets.sort_by(|a: &Asset, b: &Asset| a.src.cmp(&b.src));
-    Ok(ScanOutput { graph: Graph { assets, public }, warnings: diags.sorted() })
+    let mut graph = Graph { assets, public };
+    graph.assets.sort_by(|a: &Asset, b: &Asset| a.src.cmp(&b.src));
+    Ok(ScanOutput { graph, warnings: diags.sorted(), js_entries })
+}
+
+/// Loads files the JS stage found (`import logo from './logo.png'`) and what they refer to,
+/// skipping files already in the graph.
+pub fn load_more(config: &Config, graph: &mut Graph, requests: Vec<(String, AssetKind)>) -> Result<Diagnostics, BuildError> {
+    let fs = FsCache::default();
+    let mut diags = Diagnostics::default();
+    let mut waves = Waves { config, fs: &fs, entries: BTreeSet::new(), kinds: BTreeMap::new() };
+    for a in &graph.assets {
+        waves.kinds.insert(a.src.clone(), a.kind);
+    }
+    let wave: Vec<(String, AssetKind)> = requests.into_iter().filter(|(rel, _)| !waves.kinds.contains_key(rel)).collect();
+    let (assets, _) = waves.run(wave, &mut diags);
+    if diags.has_errors() {
+        return Err(diags.into());
+    }
+    graph.assets.extend(assets);
+    graph.assets.sort_by(|a: &Asset, b: &Asset| a.src.cmp(&b.src));
+    Ok(diags)
+}
+
+struct Waves<'a> {
+    config: &'a Config,
+    fs: &'a FsCache,
+    entries: BTreeSet<String>,
+    /// Every file seen, with its loader.
+    kinds: BTreeMap<String, AssetKind>,
+}
+
+impl Waves<'_> {
+    /// Loads `wave` and everything it reaches; bundles referenced by pages are collected as JS
+    /// entries instead of being loaded.
+    fn run(&mut self, mut wave: Vec<(String, AssetKind)>, diags: &mut Diagnostics) -> (Vec<Asset>, Vec<JsEntry>) {
+        let mut assets = Vec::new();
+        let mut js_entries: BTreeMap<String, JsEntry> = BTreeMap::new();
+        while !wave.is_empty() {
+            for (rel, kind) in &wave {
+                self.kinds.insert(rel.clone(), *kind);
+            }
+            let loaded: Vec<Loaded> = wave
+                .par_iter()
+                .map(|(rel, kind)| load(self.config, self.fs, rel, *kind, self.entries.contains(rel)))
+                .collect();
+            let mut next: BTreeMap<String, AssetKind> = BTreeMap::new();
+            for l in loaded {
+                diags.extend(l.diags);
+                for (key, path, source) in l.inline_modules {
+                    js_entries.insert(key.clone(), JsEntry { key, path, source: Some(source) });
+                }
+                if let Some(asset) = l.asset {
+                    for r in asset.refs.0.iter().filter(|r| !r.public) {
+                        if r.kind == AssetKind::Chunk {
+                            js_entries.entry(r.target.clone()).or_insert_with(|| JsEntry {
+                                key: r.target.clone(),
+                                path: self.config.root.join(&r.target),
+                                source: None,
+                            });
+                        } else if !self.kinds.contains_key(&r.target) {
+                            let k = next.entry(r.target.clone()).or_insert(r.kind);
+                            *k = (*k).max(r.kind);
+                        }
+                    }
+                    assets.push(asset);
+                }
+            }
+            wave = next.into_iter().collect();
+        }
+        (assets, js_entries.into_values().collect())
+    }
 }
 
 fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: bool) -> Loaded {
@@ -87,7 +146,11 @@ fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: boo
     let bytes = match std::fs::read(&abs) {
         Ok(b) => b,
         Err(e) => {
-            return Loaded { asset: None, diags: vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel)] }
+            return Loaded {
+                asset: None,
+                diags: vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel)],
+                inline_modules: Vec::new(),
+            }
         }
     };
     let mut sink = RefSink::new(config, fs);
@@ -95,11 +158,11 @@ fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: boo
         AssetKind::Html => html::load(config, rel, &bytes, &mut sink),
         AssetKind::Css => css::load_file(config, rel, &mut sink),
         AssetKind::WebManifest => webmanifest::load(rel, &abs, &bytes, &mut sink),
-        AssetKind::Js | AssetKind::Raw => Some(bytes),
+        AssetKind::Js | AssetKind::Raw | AssetKind::Chunk => Some(bytes),
     };
-    let RefSink { refs, diags, .. } = sink;
-    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs });
-    Loaded { asset, diags }
+    let RefSink { refs, diags, inline_modules, .. } = sink;
+    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs, map: None });
+    Loaded { asset, diags, inline_modules }
 }
 
 /// Collects the references of one file as its loader meets them.
@@ -108,6 +171,8 @@ pub struct RefSink<'a> {
     pub fs: &'a FsCache,
     pub refs: Refs,
     pub diags: Vec<Diagnostic>,
+    /// Inline module scripts found in a page: key, virtual path, code.
+    pub inline_modules: Vec<(String, std::path::PathBuf, String)>,
 }
 
 /// How to treat a reference whose file does not exist.
@@ -120,7 +185,7 @@ pub enum IfMissing {
 
 impl<'a> RefSink<'a> {
     pub fn new(config: &'a Config, fs: &'a FsCache) -> Self {
-        RefSink { config, fs, refs: Refs::default(), diags: Vec::new() }
+        RefSink { config, fs, refs: Refs::default(), diags: Vec::new(), inline_modules: Vec::new() }
     }
 
     /// The text to write instead of `url` (written in the file `referrer`), or `None` to leave
@@ -137,7 +202,7 @@ impl<'a> RefSink<'a> {
             Resolved::External | Resolved::Folder => None,
             Resolved::Local { rel, suffix } => {
                 let kind = AssetKind::for_path(&rel, hint);
-                if kind == AssetKind::Html {
+                if kind == AssetKind::Html || (hint == Some(AssetKind::Chunk) && !is_script_entry(&rel)) {
                     return None;
                 }
                 Some(self.refs.placeholder(&rel, kind, RefUse::Url, false) + &suffix)

@@ -1,0 +1,303 @@
+//! Link: bind every import to the export that defines it (through re-export chains and
+//! `export *`), decide which modules and exports are live (tree shaking at module and export
+//! level; statements inside a module are left to the compressor), and order modules as ESM
+//! evaluates them. Works on the analysis records only, never on ASTs.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use swc_core::atoms::Atom;
+use swc_core::ecma::ast::Id;
+
+use super::analyze::{ExportDef, ImportKind, NsUse};
+use super::graph::{JsModule, ModuleId, ModuleKind, Resolved};
+use super::parse::locate;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+
+/// What a name refers to once imports are followed to their definitions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Binding {
+    /// A top-level binding of an ES module.
+    Local(ModuleId, Id),
+    /// The namespace object of an ES module.
+    Namespace(ModuleId),
+    /// A property of a CommonJS module's exports (through the ESM interop object).
+    CjsExport(ModuleId, Atom),
+    /// The ESM view of a CommonJS module (`import * as x from './cjs'`).
+    CjsNamespace(ModuleId),
+    /// The URL of an imported asset.
+    AssetUrl(ModuleId),
+    /// Not bundled: an `external` import.
+    External,
+}
+
+pub struct Linked {
+    /// Per module: the binding of each referenced import local.
+    pub imports: Vec<FxHashMap<Id, Binding>>,
+    /// Per module: for `ns.name` uses of namespace imports, the binding of each name.
+    pub ns_members: Vec<FxHashMap<(Id, Atom), Option<Binding>>>,
+    /// Modules in the output.
+    pub included: Vec<bool>,
+    /// Per module: its top-level bindings that something uses (exports not in here are dropped).
+    pub used_locals: Vec<FxHashSet<Id>>,
+    /// Modules whose namespace object is needed.
+    pub needs_namespace: Vec<bool>,
+    /// Per entry: its exports, sorted, with their bindings.
+    pub entry_exports: Vec<Vec<(Atom, Binding)>>,
+}
+
+pub struct Linker<'a> {
+    modules: &'a [JsModule],
+}
+
+impl<'a> Linker<'a> {
+    pub fn new(modules: &'a [JsModule]) -> Self {
+        Linker { modules }
+    }
+
+    fn target(&self, m: ModuleId, record: usize) -> Option<ModuleId> {
+        match self.modules[m].resolved.get(record) {
+            Some(Resolved::Module(t)) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// Follows `name` exported by `m` to its definition. `None`: no such export (or ambiguous
+    /// through `export *`).
+    pub fn resolve_export(&self, m: ModuleId, name: &Atom, visited: &mut Vec<(ModuleId, Atom)>) -> Option<Binding> {
+        if visited.iter().any(|(vm, vn)| *vm == m && vn == name) {
+            return None;
+        }
+        visited.push((m, name.clone()));
+        let module = &self.modules[m];
+        match &module.kind {
+            ModuleKind::Cjs => return Some(Binding::CjsExport(m, name.clone())),
+            ModuleKind::Asset { .. } => return (name == "default").then_some(Binding::AssetUrl(m)),
+            ModuleKind::Esm => {}
+        }
+        if let Some((_, def, _)) = module.analysis.exports.iter().find(|(n, _, _)| n == name) {
+            return match def {
+                ExportDef::Local(id) => Some(self.through_import(m, id, visited)),
+                ExportDef::ReExport { record, name } => match self.target(m, *record) {
+                    Some(t) => self.resolve_export(t, name, visited),
+                    None => Some(Binding::External),
+                },
+                ExportDef::NamespaceOf { record } => Some(match self.target(m, *record) {
+                    Some(t) => self.namespace_of(t),
+                    None => Binding::External,
+                }),
+            };
+        }
+        if name == "default" {
+            return None;
+        }
+        let mut found: Option<Binding> = None;
+        for &record in &module.analysis.star_exports {
+            let Some(t) = self.target(m, record) else { continue };
+            if matches!(self.modules[t].kind, ModuleKind::Cjs) {
+                continue;
+            }
+            if let Some(b) = self.resolve_export(t, name, &mut visited.clone()) {
+                match &found {
+                    None => found = Some(b),
+                    Some(f) if *f == b => {}
+                    Some(_) => return None,
+                }
+            }
+        }
+        found
+    }
+
+    fn namespace_of(&self, m: ModuleId) -> Binding {
+        match self.modules[m].kind {
+            ModuleKind::Cjs => Binding::CjsNamespace(m),
+            _ => Binding::Namespace(m),
+        }
+    }
+
+    /// A local that is itself an import (`import {a} from 'x'; export {a}`) binds through.
+    fn through_import(&self, m: ModuleId, id: &Id, visited: &mut Vec<(ModuleId, Atom)>) -> Binding {
+        let module = &self.modules[m];
+        if let Some(imp) = module.analysis.imports.iter().find(|i| i.local == *id) {
+            let Some(t) = self.target(m, imp.record) else { return Binding::External };
+            return match &imp.imported {
+                None => self.namespace_of(t),
+                Some(name) => self.resolve_export(t, name, visited).unwrap_or(Binding::External),
+            };
+        }
+        Binding::Local(m, id.clone())
+    }
+
+    /// Every export name of `m` (own, then through `export *`), sorted, with its binding.
+    pub fn export_names(&self, m: ModuleId) -> Vec<(Atom, Binding)> {
+        let mut names: FxHashSet<Atom> = FxHashSet::default();
+        let mut stack = vec![m];
+        let mut seen = FxHashSet::default();
+        while let Some(x) = stack.pop() {
+            if !seen.insert(x) || !matches!(self.modules[x].kind, ModuleKind::Esm) {
+                continue;
+            }
+            for (n, _, _) in &self.modules[x].analysis.exports {
+                if x == m || n != "default" {
+                    names.insert(n.clone());
+                }
+            }
+            for &r in &self.modules[x].analysis.star_exports {
+                if let Some(t) = self.target(x, r) {
+                    stack.push(t);
+                }
+            }
+        }
+        let mut out: Vec<(Atom, Binding)> = names
+            .into_iter()
+            .filter_map(|n| self.resolve_export(m, &n, &mut Vec::new()).map(|b| (n, b)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    pub fn link(&self, entries: &[ModuleId]) -> Result<Linked, Diagnostics> {
+        let n = self.modules.len();
+        let mut diags = Diagnostics::default();
+        let mut linked = Linked {
+            imports: vec![FxHashMap::default(); n],
+            ns_members: vec![FxHashMap::default(); n],
+            included: vec![false; n],
+            used_locals: vec![FxHashSet::default(); n],
+            needs_namespace: vec![false; n],
+            entry_exports: Vec::new(),
+        };
+        // Bind every import (checking that each named export exists), in module order.
+        for (m, module) in self.modules.iter().enumerate() {
+            for imp in &module.analysis.imports {
+                let Some(t) = self.target(m, imp.record) else {
+                    linked.imports[m].insert(imp.local.clone(), Binding::External);
+                    continue;
+                };
+                let binding = match &imp.imported {
+                    None => self.namespace_of(t),
+                    Some(name) => match self.resolve_export(t, name, &mut Vec::new()) {
+                        Some(b) => b,
+                        None => {
+                            if let Some(file) = &module.file {
+                                diags.push(locate(file, &module.rel, imp.span.lo, Diagnostic::error(format!(
+                                    "no matching export in {:?} for import {:?}",
+                                    self.modules[t].rel, name.as_str()
+                                ))));
+                            }
+                            continue;
+                        }
+                    },
+                };
+                linked.imports[m].insert(imp.local.clone(), binding);
+            }
+            for (ns, usage) in &module.analysis.ns_use {
+                if let (NsUse::Members(names), Some(Binding::Namespace(t))) = (usage, linked.imports[m].get(ns).cloned()) {
+                    for name in names {
+                        let b = self.resolve_export(t, name, &mut Vec::new());
+                        linked.ns_members[m].insert((ns.clone(), name.clone()), b);
+                    }
+                }
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        // Mark what is live, from the entries.
+        let mut work: Vec<ModuleId> = Vec::new();
+        let mut used: Vec<Binding> = Vec::new();
+        for &e in entries {
+            let exports = self.export_names(e);
+            used.extend(exports.iter().map(|(_, b)| b.clone()));
+            linked.entry_exports.push(exports);
+            work.push(e);
+        }
+        loop {
+            while let Some(m) = work.pop() {
+                if linked.included[m] {
+                    continue;
+                }
+                linked.included[m] = true;
+                let module = &self.modules[m];
+                for (r, rec) in module.analysis.records.iter().enumerate() {
+                    let Some(t) = self.target(m, r) else { continue };
+                    let must_run = match rec.kind {
+                        ImportKind::Static | ImportKind::ReExport => !self.modules[t].side_effects_free,
+                        ImportKind::Require | ImportKind::Dynamic => {
+                            used.push(self.namespace_of(t));
+                            true
+                        }
+                        ImportKind::AssetUrl => true,
+                    };
+                    if must_run {
+                        work.push(t);
+                    }
+                }
+                for imp in &module.analysis.imports {
+                    if !module.analysis.referenced.contains(&imp.local) {
+                        continue;
+                    }
+                    let Some(b) = linked.imports[m].get(&imp.local) else { continue };
+                    match (b, module.analysis.ns_use.get(&imp.local)) {
+                        (Binding::Namespace(_), Some(NsUse::Members(_))) => {
+                            for b in linked.ns_members[m].iter().filter(|((ns, _), _)| *ns == imp.local).filter_map(|(_, b)| b.clone()) {
+                                used.push(b);
+                            }
+                        }
+                        _ => used.push(b.clone()),
+                    }
+                }
+                // A module's own exports are bound by their users; its local uses of its own
+                // top-level bindings are the compressor's business.
+            }
+            if used.is_empty() {
+                break;
+            }
+            for b in std::mem::take(&mut used) {
+                match b {
+                    Binding::Local(m, id) => {
+                        if linked.used_locals[m].insert(id) {
+                            work.push(m);
+                        }
+                    }
+                    Binding::Namespace(m) => {
+                        work.push(m);
+                        if !linked.needs_namespace[m] {
+                            linked.needs_namespace[m] = true;
+                            used.extend(self.export_names(m).into_iter().map(|(_, b)| b));
+                        }
+                    }
+                    Binding::CjsExport(m, _) | Binding::CjsNamespace(m) | Binding::AssetUrl(m) => work.push(m),
+                    Binding::External => {}
+                }
+            }
+            if work.is_empty() && used.is_empty() {
+                break;
+            }
+        }
+        Ok(linked)
+    }
+
+    /// The modules of the chunk of `entry`, in evaluation order (depth-first post-order over
+    /// imports in source order, as ESM evaluates them; cycles visited once).
+    pub fn order(&self, entry: ModuleId, included: &[bool]) -> Vec<ModuleId> {
+        let mut out = Vec::new();
+        let mut state = vec![0u8; self.modules.len()];
+        // Iterative DFS: (module, next record index).
+        let mut stack: Vec<(ModuleId, usize)> = vec![(entry, 0)];
+        state[entry] = 1;
+        while let Some((m, i)) = stack.pop() {
+            let records = &self.modules[m].resolved;
+            if i < records.len() {
+                stack.push((m, i + 1));
+                if let Resolved::Module(t) = records[i] {
+                    if state[t] == 0 && included[t] {
+                        state[t] = 1;
+                        stack.push((t, 0));
+                    }
+                }
+            } else {
+                out.push(m);
+            }
+        }
+        out
+    }
+}

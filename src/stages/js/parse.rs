@@ -1,0 +1,187 @@
+//! Read → parse → resolver marks → TypeScript strip → JSX → `define`, once per module.
+//!
+//! Every module gets its own top-level mark, so top-level names of different modules stay
+//! distinct bindings when the linker later puts them in one scope. Comments are dropped except
+//! the annotations the compressor reads (`#__PURE__`, `#__NO_SIDE_EFFECTS__`), kept as plain
+//! maps so a parsed module can move between threads.
+
+use std::path::Path;
+
+use swc_core::common::comments::{Comment, SingleThreadedComments};
+use swc_core::common::{sync::Lrc, BytePos, FileName, Mark, SourceFile, Spanned, GLOBALS};
+use swc_core::ecma::ast::{EsVersion, Expr, Module, ModuleItem, Program};
+use swc_core::ecma::parser::{parse_file_as_expr, parse_file_as_program, EsSyntax, Syntax, TsSyntax};
+use swc_core::ecma::transforms::base::resolver;
+use swc_core::ecma::transforms::react::{jsx, Options as JsxOptions, Runtime};
+use swc_core::ecma::transforms::typescript::strip;
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+use rustc_hash::FxHashMap;
+
+use super::JsCtx;
+use crate::diagnostics::Diagnostic;
+
+/// The comments kept for a module, as plain (sendable) maps.
+#[derive(Debug, Default, Clone)]
+pub struct KeptComments {
+    pub leading: FxHashMap<BytePos, Vec<Comment>>,
+    pub trailing: FxHashMap<BytePos, Vec<Comment>>,
+}
+
+impl KeptComments {
+    pub fn to_comments(&self) -> SingleThreadedComments {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        SingleThreadedComments::from_leading_and_trailing(
+            Rc::new(RefCell::new(self.leading.clone())),
+            Rc::new(RefCell::new(self.trailing.clone())),
+        )
+    }
+
+    fn keep(comments: SingleThreadedComments) -> Self {
+        let (leading, trailing) = comments.take_all();
+        let filter = |map: std::rc::Rc<std::cell::RefCell<FxHashMap<BytePos, Vec<Comment>>>>| {
+            let mut map = map.take();
+            map.retain(|_, list| {
+                list.retain(|c| c.text.contains("__PURE__") || c.text.contains("__NO_SIDE_EFFECTS__"));
+                !list.is_empty()
+            });
+            map
+        };
+        KeptComments { leading: filter(leading), trailing: filter(trailing) }
+    }
+}
+
+pub struct Parsed {
+    pub module: Module,
+    pub comments: KeptComments,
+    pub top_level_mark: Mark,
+    pub file: Lrc<SourceFile>,
+    /// The source had no `import`/`export` (a script: CommonJS or plain).
+    pub is_script: bool,
+}
+
+/// Places a diagnostic at a position of a parsed file.
+pub fn locate(file: &SourceFile, rel: &str, pos: BytePos, d: Diagnostic) -> Diagnostic {
+    let offset = (pos.0.saturating_sub(file.start_pos.0)) as usize;
+    d.at_offset(rel, &file.src, offset)
+}
+
+fn syntax_for(path: &Path) -> Syntax {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "ts" | "mts" | "cts" => Syntax::Typescript(TsSyntax { tsx: false, decorators: true, ..Default::default() }),
+        "tsx" => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
+        _ => Syntax::Es(EsSyntax { jsx: true, import_attributes: true, ..Default::default() }),
+    }
+}
+
+/// Parses and transforms one module. `text` is the file's content (JSON already turned into
+/// a module by the caller).
+pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String) -> Result<Parsed, Vec<Diagnostic>> {
+    let syntax = syntax_for(path);
+    let is_ts = matches!(syntax, Syntax::Typescript(_));
+    let might_have_jsx = match &syntax {
+        Syntax::Typescript(t) => t.tsx,
+        _ => text.contains("/>") || text.contains("</"),
+    };
+    let file = ctx.cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), text);
+    let comments = SingleThreadedComments::default();
+    let mut recovered = Vec::new();
+    let parsed = parse_file_as_program(&file, syntax, EsVersion::latest(), Some(&comments), &mut recovered);
+    let mut errors: Vec<Diagnostic> = recovered
+        .iter()
+        .map(|e| locate(&file, rel, e.span().lo, Diagnostic::error(e.kind().msg().into_owned())))
+        .collect();
+    let program = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            errors.push(locate(&file, rel, e.span().lo, Diagnostic::error(e.kind().msg().into_owned())));
+            return Err(errors);
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let is_script = matches!(program, Program::Script(_));
+    let (module, top_level_mark) = GLOBALS.set(&ctx.globals, || {
+        let top_level_mark = Mark::new();
+        let mut program = program;
+        program.mutate(resolver(ctx.unresolved_mark, top_level_mark, is_ts));
+        if is_ts {
+            program.mutate(strip(ctx.unresolved_mark, top_level_mark));
+        }
+        if might_have_jsx {
+            let options = ctx.jsx_options(path);
+            program.mutate(jsx(ctx.cm.clone(), Some(&comments), options, top_level_mark, ctx.unresolved_mark));
+        }
+        if !ctx.defines.is_empty() {
+            program.visit_mut_with(&mut Define { defines: &ctx.defines, unresolved: ctx.unresolved_mark });
+        }
+        let module = match program {
+            Program::Module(m) => m,
+            Program::Script(s) => Module {
+                span: s.span,
+                body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
+                shebang: s.shebang,
+            },
+        };
+        (module, top_level_mark)
+    });
+    Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script })
+}
+
+/// JSX options: the file's tsconfig.json (`jsx`, `jsxImportSource`, `jsxFactory`,
+/// `jsxFragmentFactory`), else the automatic runtime from `react`.
+pub fn jsx_options(from_tsconfig: &super::resolve::JsxFromTsconfig) -> JsxOptions {
+    let classic = matches!(from_tsconfig.jsx.as_deref(), Some("react"));
+    JsxOptions {
+        runtime: Some(if classic { Runtime::Classic } else { Runtime::Automatic }),
+        import_source: from_tsconfig.import_source.as_deref().map(Into::into),
+        pragma: from_tsconfig.factory.as_deref().map(|s| s.to_owned().into()),
+        pragma_frag: from_tsconfig.fragment_factory.as_deref().map(|s| s.to_owned().into()),
+        development: Some(false),
+        ..Default::default()
+    }
+}
+
+/// Parses a `define` value (a JS expression).
+pub fn parse_define_value(ctx: &JsCtx, key: &str, value: &str) -> Result<Box<Expr>, String> {
+    let file = ctx.cm.new_source_file(Lrc::new(FileName::Custom(format!("define:{key}"))), value.to_owned());
+    let mut recovered = Vec::new();
+    let expr = parse_file_as_expr(&file, Syntax::Es(Default::default()), EsVersion::latest(), None, &mut recovered)
+        .map_err(|e| e.kind().msg().into_owned())?;
+    if let Some(e) = recovered.first() {
+        return Err(e.kind().msg().into_owned());
+    }
+    Ok(expr)
+}
+
+/// Replaces `process.env.NODE_ENV` (and other configured dotted globals) with expressions.
+struct Define<'a> {
+    defines: &'a [(Vec<String>, Box<Expr>)],
+    unresolved: Mark,
+}
+
+impl Define<'_> {
+    fn matches(&self, expr: &Expr, path: &[String]) -> bool {
+        match (expr, path.split_last()) {
+            (Expr::Ident(id), Some((last, []))) => id.sym == **last && id.ctxt.outer() == self.unresolved,
+            (Expr::Member(m), Some((last, rest))) if !rest.is_empty() => {
+                m.prop.as_ident().is_some_and(|p| p.sym == **last) && self.matches(&m.obj, rest)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl VisitMut for Define<'_> {
+    fn visit_mut_expr(&mut self, expr: &mut Expr) {
+        if matches!(expr, Expr::Ident(_) | Expr::Member(_)) {
+            if let Some((_, value)) = self.defines.iter().find(|(path, _)| self.matches(expr, path)) {
+                *expr = (**value).clone();
+                return;
+            }
+        }
+        expr.visit_mut_children_with(self);
+    }
+}
