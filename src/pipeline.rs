@@ -53,6 +53,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
 
     let done = stage("js", Some(scanned.js_entries.len() as u64));
     let bundles = js::bundle(config, &scanned.js_entries)?;
+    let js_steps = bundles.timings;
     for chunk in bundles.chunks {
         scanned.graph.assets.push(Asset {
             src: chunk.key,
@@ -66,6 +67,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let more = scan::load_more(config, &mut scanned.graph, bundles.assets)?;
     scanned.warnings.extend(more.0);
     done(&mut timings);
+    timings.extend(js_steps);
 
     let done = stage("fingerprint", Some(scanned.graph.assets.len() as u64));
     let mut outputs: Vec<OutputFile> = fingerprint::run(config, scanned.graph)?;

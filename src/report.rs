@@ -115,7 +115,8 @@ impl Report {
 
     pub fn timings_table(&self) -> String {
         let mut out = String::new();
-        let total: f64 = self.timings.iter().map(|t| t.ms).sum();
+        // Steps of a stage (`js.load`) are shown indented under it and not counted twice.
+        let total: f64 = self.timings.iter().filter(|t| !t.stage.contains('.')).map(|t| t.ms).sum();
         for t in &self.timings {
             let _ = writeln!(out, "  {:<12} {:>9.1} ms", t.stage, t.ms);
         }

@@ -8,6 +8,7 @@
 //! - `regression`: one test per reported bug.
 
 mod cases;
+mod js;
 mod common;
 mod regression;
 mod serve;

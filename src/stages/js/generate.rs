@@ -187,11 +187,11 @@ impl Visit for Counter<'_> {
 /// Names of the runtime helpers, in the order they are emitted.
 const HELPERS: [&str; 3] = ["__commonJS", "__toESM", "__toCommonJS"];
 
-fn helper_code(name: &str, names: &[Atom; 3]) -> String {
-    let [common_js, _, _] = names;
-    match name {
+fn helper_code(name: &str, names: &[Atom; 3], minify: bool) -> String {
+    let code = match name {
         "__commonJS" => format!(
-            "var {common_js} = (cb, mod) => () => (mod || cb((mod = {{ exports: {{}} }}).exports, mod), mod.exports);"
+            "var {} = (cb, mod) => () => (mod || cb((mod = {{ exports: {{}} }}).exports, mod), mod.exports);",
+            names[0]
         ),
         "__toESM" => format!(
             "var {} = (m) => m && m.__esModule ? m : Object.create(m == null ? null : Object(m), {{ default: {{ value: m, enumerable: true }} }});",
@@ -201,7 +201,31 @@ fn helper_code(name: &str, names: &[Atom; 3]) -> String {
             "var {} = (ns) => Object.defineProperty(Object.create(ns), \"__esModule\", {{ value: true }});",
             names[2]
         ),
+    };
+    if minify {
+        compact(&code)
+    } else {
+        code
     }
+}
+
+/// Drops the spaces of the runtime snippets above (which hold no string with spaces).
+fn compact(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let chars: Vec<char> = code.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = out.chars().last().unwrap_or(' ');
+            let next = chars.get(i + 1).copied().unwrap_or(' ');
+            let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+            if word(prev) && word(next) {
+                out.push(' ');
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn js_string(s: &str) -> String {
@@ -359,6 +383,7 @@ pub fn chunk(
     }
     let mut namer = Namer::new(reserved, minify);
     let mut top_names: FxHashMap<(ModuleId, Id), Atom> = FxHashMap::default();
+    let mut own_names: FxHashMap<ModuleId, FxHashMap<Id, Atom>> = FxHashMap::default();
     let mut ns_name: FxHashMap<ModuleId, Atom> = FxHashMap::default();
     let mut require_name: FxHashMap<ModuleId, Atom> = FxHashMap::default();
     let mut interop_name: FxHashMap<ModuleId, Atom> = FxHashMap::default();
@@ -367,6 +392,7 @@ pub fn chunk(
         let name = namer.name(original);
         match sym {
             Sym::Top(m, id) => {
+                own_names.entry(*m).or_default().insert(id.clone(), name.clone());
                 top_names.insert((*m, id.clone()), name);
             }
             Sym::Namespace(m) => {
@@ -466,8 +492,9 @@ pub fn chunk(
                 urls: &urls,
             });
             ImportRewriter::strip_module_syntax(&mut ast);
-            let own: FxHashMap<Id, Atom> = prepared_names(&top_names, m);
-            ast.visit_mut_with(&mut rename(&own));
+            if let Some(own) = own_names.get(&m) {
+                ast.visit_mut_with(&mut rename(own));
+            }
             let mut body: Vec<ModuleItem> = Vec::new();
             for t in interop_at.get(&m).into_iter().flatten() {
                 if let (Some(name), Some(req)) = (interop_name.get(t), require_name.get(t)) {
@@ -511,7 +538,7 @@ pub fn chunk(
     let mut code = String::new();
     for (i, h) in HELPERS.iter().enumerate() {
         if helpers_used[i] {
-            code.push_str(&helper_code(h, &helper_names));
+            code.push_str(&helper_code(h, &helper_names, minify));
             code.push('\n');
         }
     }
@@ -520,23 +547,36 @@ pub fn chunk(
         let mut getters = Vec::new();
         for (export, b) in linker.export_names(m) {
             let key = if is_ident_name(&export) { export.to_string() } else { js_string(&export) };
-            getters.push(format!("get {key}() {{ return {}; }}", expr_text(&replacement(&b))));
+            getters.push(if minify {
+                format!("get {key}(){{return {}}}", expr_text(&replacement(&b)))
+            } else {
+                format!("get {key}() {{ return {}; }}", expr_text(&replacement(&b)))
+            });
         }
-        let _ = writeln!(
-            code,
-            "var {name} = Object.freeze({{ __proto__: null, [Symbol.toStringTag]: \"Module\",{nl} {} }});",
-            getters.join(&format!(",{nl} "))
-        );
+        if minify {
+            let _ = writeln!(
+                code,
+                "var {name}=Object.freeze({{__proto__:null,[Symbol.toStringTag]:\"Module\",{}}});",
+                getters.join(",")
+            );
+        } else {
+            let _ = writeln!(
+                code,
+                "var {name} = Object.freeze({{ __proto__: null, [Symbol.toStringTag]: \"Module\",{nl} {} }});",
+                getters.join(&format!(",{nl} "))
+            );
+        }
     }
     let mut sources: Vec<(std::path::PathBuf, String)> = Vec::new();
     let mut source_index: FxHashMap<ModuleId, u32> = FxHashMap::default();
     let mut segments: Vec<Segment> = Vec::new();
+    let mut lines = code.matches('\n').count() as u32;
     for (m, text, segs) in pieces {
-        let line0 = code.matches('\n').count() as u32;
         if !minify {
             let _ = writeln!(code, "// {}", modules[m].rel);
+            lines += 1;
         }
-        let line0 = line0 + u32::from(!minify);
+        let line0 = lines;
         if !segs.is_empty() {
             let idx = *source_index.entry(m).or_insert_with(|| {
                 let file = modules[m].file.as_ref().expect("mapped modules have files");
@@ -546,8 +586,10 @@ pub fn chunk(
             segments.extend(segs.into_iter().map(|(l, c, sl, sc)| (line0 + l, c, idx, sl, sc)));
         }
         code.push_str(&text);
+        lines += text.matches('\n').count() as u32;
         if !code.ends_with('\n') {
             code.push('\n');
+            lines += 1;
         }
     }
     let exports = &linked.entry_exports[entry_index];
@@ -559,7 +601,7 @@ pub fn chunk(
                 Replacement::Ident(a) => a.to_string(),
                 other => {
                     let tmp = namer.name(&format!("export_{}", if is_ident_name(name) { name.as_str() } else { "value" }));
-                    let _ = writeln!(extra, "var {tmp} = {};", expr_text(&other));
+                    let _ = writeln!(extra, "var {tmp}={};", expr_text(&other));
                     tmp.to_string()
                 }
             };
@@ -567,14 +609,14 @@ pub fn chunk(
             specs.push(if local == exported { local } else { format!("{local} as {exported}") });
         }
         code.push_str(&extra);
-        let _ = writeln!(code, "export {{ {} }};", specs.join(", "));
+        if minify {
+            let _ = writeln!(code, "export{{{}}};", specs.join(","));
+        } else {
+            let _ = writeln!(code, "export {{ {} }};", specs.join(", "));
+        }
     }
     segments.sort_unstable();
     ChunkCode { entry, code, refs, segments, sources }
-}
-
-fn prepared_names(top_names: &FxHashMap<(ModuleId, Id), Atom>, m: ModuleId) -> FxHashMap<Id, Atom> {
-    top_names.iter().filter(|((mm, _), _)| *mm == m).map(|((_, id), n)| (id.clone(), n.clone())).collect()
 }
 
 fn var_decl(name: &Atom, init: Expr) -> ModuleItem {

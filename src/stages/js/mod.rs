@@ -78,13 +78,15 @@ pub struct Chunk {
 
 pub struct Bundles {
     pub chunks: Vec<Chunk>,
+    /// Time spent in each step, for `--timings`.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
     /// Files imported from JS that the pipeline must load and emit (root-relative paths).
     pub assets: Vec<(String, AssetKind)>,
 }
 
 pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildError> {
     if entries.is_empty() {
-        return Ok(Bundles { chunks: Vec::new(), assets: Vec::new() });
+        return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Vec::new() });
     }
     let globals = Globals::new();
     let unresolved_mark = GLOBALS.set(&globals, Mark::new);
@@ -109,11 +111,19 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
     }
     ctx.defines = defines;
 
+    let mut timings = Vec::new();
+    let mut started = std::time::Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, std::time::Duration)>| {
+        timings.push((name, started.elapsed()));
+        started = std::time::Instant::now();
+    };
     let specs: Vec<EntrySpec> = entries.iter().map(|e| EntrySpec { path: e.path.clone(), source: e.source.clone() }).collect();
     let (mut modules, entry_ids) = graph::load(&ctx, &specs)?;
     let asts: Vec<_> = modules.iter_mut().map(|m| m.ast.take()).collect();
+    lap("js.load", &mut timings);
     let linker = link::Linker::new(&modules);
     let linked = linker.link(&entry_ids)?;
+    lap("js.link", &mut timings);
 
     let mut prepared: Vec<Option<generate::Prepared>> = asts
         .into_par_iter()
@@ -123,6 +133,7 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
             linked.included[m].then(|| generate::prepare(&ctx, &modules[m], ast, &linked.used_locals[m]))
         })
         .collect();
+    lap("js.minify", &mut timings);
     let mut membership = vec![0u32; modules.len()];
     for &e in &entry_ids {
         for m in linker.order(e, &linked.included) {
@@ -137,6 +148,7 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
             .then(|| ChunkMap { segments: code.segments, sources: code.sources });
         chunks.push(Chunk { key: entry.key.clone(), code: code.code, refs: code.refs, map });
     }
+    lap("js.print", &mut timings);
     let mut assets: Vec<(String, AssetKind)> = modules
         .iter()
         .enumerate()
@@ -148,5 +160,5 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
         .collect();
     assets.sort();
     assets.dedup();
-    Ok(Bundles { chunks, assets })
+    Ok(Bundles { chunks, assets, timings })
 }
