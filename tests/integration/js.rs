@@ -233,7 +233,7 @@ fn pages_load_their_module_scripts_as_bundles() {
     assert_eq!(scripts.len(), 2, "{scripts:?}");
     for s in &scripts {
         assert!(html.contains(&format!("/{s}")), "{html} does not load {s}");
-        let code = String::from_utf8_lossy(&tree[*s.as_str()]);
+        let code = String::from_utf8_lossy(&tree[s.as_str()]);
         assert!(code.contains("hello "), "{code}");
         assert!(!code.contains("import"), "bundled: {code}");
     }

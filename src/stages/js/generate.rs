@@ -1,7 +1,13 @@
-//! Generate: each live module is minified on its own (in parallel); the chunk's top-level
-//! names are then chosen once for the whole chunk; each module is rewritten to refer to the
-//! final names and printed with source positions (in parallel); the pieces are joined with a
-//! small runtime, namespace objects and the entry's `export { … }`.
+//! Generate: each live module has its imports replaced by placeholder names and is minified
+//! on its own (in parallel); the chunk's top-level names are then chosen once for the whole
+//! chunk; each module is renamed to the final names and printed with source positions (in
+//! parallel); the pieces are joined with a small runtime, namespace objects and the entry's
+//! `export { … }`.
+//!
+//! Imports are replaced *before* minification by placeholder names that the minifier treats
+//! as globals (`__kiln_l3_foo` for `foo` of module 3): it then never renames them, never
+//! shadows them, and what it renames inside a module cannot collide with them. Renaming after
+//! minification is by name, which is safe because every new name is one the chunk does not use.
 //!
 //! Minifying per module keeps both cores busy and never runs swc's serial whole-program passes
 //! over a big bundle; the price is that constants are not folded across modules (esbuild makes
@@ -12,16 +18,15 @@ use std::fmt::Write as _;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
-use swc_core::common::{sync::Lrc, BytePos, DUMMY_SP, GLOBALS};
 use swc_core::common::source_map::SourceMap;
+use swc_core::common::{sync::Lrc, BytePos, SyntaxContext, DUMMY_SP, GLOBALS};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::codegen::text_writer::{omit_trailing_semi, JsWriter, WriteJs};
 use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter};
 use swc_core::ecma::minifier::optimize;
 use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
 use swc_core::ecma::transforms::base::fixer::fixer;
-use swc_core::ecma::transforms::base::rename::rename;
-use swc_core::ecma::visit::{Visit, VisitMutWith, VisitWith};
+use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use super::analyze::{collect_pat_ids, ImportKind};
 use super::graph::{JsModule, ModuleId, ModuleKind, Resolved};
@@ -32,13 +37,65 @@ use super::sourcemap::Segment;
 use super::JsCtx;
 use crate::graph::{AssetKind, RefUse, Refs};
 
-/// A module after minification, with what naming needs to know about it.
+/// Placeholder names, chunk-independent, that stand for bindings of other modules until the
+/// chunk's names are chosen.
+mod ph {
+    use super::*;
+
+    pub fn local(t: ModuleId, sym: &Atom) -> Atom {
+        format!("__kiln_l{t}_{sym}").into()
+    }
+    pub fn namespace(t: ModuleId) -> Atom {
+        format!("__kiln_ns{t}").into()
+    }
+    pub fn interop(t: ModuleId) -> Atom {
+        format!("__kiln_ix{t}").into()
+    }
+    pub fn require(t: ModuleId) -> Atom {
+        format!("__kiln_rq{t}").into()
+    }
+    pub fn helper(i: usize) -> Atom {
+        format!("__kiln_h{i}").into()
+    }
+    pub fn asset(t: ModuleId) -> String {
+        format!("__kiln_as{t}__")
+    }
+    pub fn is_placeholder(sym: &str) -> bool {
+        sym.starts_with("__kiln_")
+    }
+}
+
+/// What a binding is replaced with before minification.
+fn placeholder(b: &Binding) -> Replacement {
+    match b {
+        Binding::Local(t, id) => Replacement::Ident(ph::local(*t, &id.0)),
+        Binding::Namespace(t) => Replacement::Ident(ph::namespace(*t)),
+        Binding::CjsExport(t, name) => Replacement::Member(ph::interop(*t), name.clone()),
+        Binding::CjsNamespace(t) => Replacement::Ident(ph::interop(*t)),
+        Binding::AssetUrl(t) => Replacement::Str(ph::asset(*t)),
+        Binding::External => Replacement::Undefined,
+    }
+}
+
+/// How a module is seen through `require()` (or, `dynamic`, through `import()`).
+fn module_value(modules: &[JsModule], t: ModuleId, dynamic: bool) -> Replacement {
+    match &modules[t].kind {
+        ModuleKind::Cjs => {
+            let req = call(&ph::require(t), vec![]);
+            Replacement::Expr(Box::new(if dynamic { call(&ph::helper(1), vec![req]) } else { req }))
+        }
+        ModuleKind::Esm if dynamic => Replacement::Ident(ph::namespace(t)),
+        ModuleKind::Esm => Replacement::Expr(Box::new(call(&ph::helper(2), vec![Expr::Ident(ident(&ph::namespace(t)))]))),
+        ModuleKind::Asset { .. } => Replacement::Str(ph::asset(t)),
+    }
+}
+
 pub struct Prepared {
     pub ast: Module,
     /// Top-level declarations in order, with how often each is referenced.
-    pub top_decls: Vec<(Id, u32)>,
-    /// How often each import local is referenced.
-    pub import_refs: FxHashMap<Id, u32>,
+    pub top_decls: Vec<(Atom, u32)>,
+    /// How often each placeholder name is referenced.
+    pub placeholder_refs: FxHashMap<Atom, u32>,
     /// Every other name in the module (globals it reads, nested bindings): top-level names of
     /// the chunk must avoid them.
     pub reserved: FxHashSet<Atom>,
@@ -54,10 +111,7 @@ pub struct ChunkCode {
     pub sources: Vec<(std::path::PathBuf, String)>,
 }
 
-fn minify_options(minify: bool, cjs: bool) -> MinifyOptions {
-    if !minify {
-        return MinifyOptions::default();
-    }
+fn minify_options(cjs: bool) -> MinifyOptions {
     MinifyOptions {
         compress: Some(CompressOptions {
             module: !cjs,
@@ -99,25 +153,54 @@ fn strip_unused_exports(module: &mut Module, used: &FxHashSet<Id>) {
                     module.body.push(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(e)));
                 }
             }
-            ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(_) | ModuleDecl::ExportAll(_)) => {}
+            ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(_) | ModuleDecl::ExportAll(_) | ModuleDecl::Import(_)) => {}
             other => module.body.push(other),
         }
     }
 }
 
-/// Step one, per module: strip, minify, collect names.
-pub fn prepare(ctx: &JsCtx, module: &JsModule, mut ast: Module, used: &FxHashSet<Id>) -> Prepared {
+/// Step one, per module: imports to placeholders, unused exports dropped, minified, names
+/// collected.
+pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, linked: &Linked) -> Prepared {
+    let module = &modules[m];
     let cjs = module.kind == ModuleKind::Cjs;
+    let global = SyntaxContext::empty().apply_mark(ctx.unresolved_mark);
+    let imports: FxHashMap<Id, Replacement> =
+        linked.imports[m].iter().map(|(local, b)| (local.clone(), placeholder(b))).collect();
+    let ns_members: FxHashMap<(Id, Atom), Replacement> = linked.ns_members[m]
+        .iter()
+        .map(|(k, b)| (k.clone(), b.as_ref().map_or(Replacement::Undefined, placeholder)))
+        .collect();
+    let (mut requires, mut dynamic, mut urls) = (FxHashMap::default(), FxHashMap::default(), FxHashMap::default());
+    for (r, rec) in module.analysis.records.iter().enumerate() {
+        let Some(Resolved::Module(t)) = module.resolved.get(r) else { continue };
+        match rec.kind {
+            ImportKind::Require => {
+                requires.insert(rec.specifier.clone(), module_value(modules, *t, false));
+            }
+            ImportKind::Dynamic => {
+                dynamic.insert(rec.specifier.clone(), module_value(modules, *t, true));
+            }
+            ImportKind::AssetUrl => {
+                urls.insert(rec.specifier.clone(), ph::asset(*t));
+            }
+            _ => {}
+        }
+    }
+    ast.visit_mut_with(&mut ImportRewriter {
+        imports: &imports,
+        ns_members: &ns_members,
+        requires: &requires,
+        dynamic: &dynamic,
+        urls: &urls,
+        ctxt: global,
+    });
     if !cjs {
-        strip_unused_exports(&mut ast, used);
+        strip_unused_exports(&mut ast, &linked.used_locals[m]);
     }
     if ctx.config.js.minify {
         let comments = module.comments.to_comments();
-        let mut options = minify_options(true, cjs);
-        // Import bindings are renamed by the linker, not the mangler.
-        if let Some(mangle) = options.mangle.as_mut() {
-            mangle.reserved = module.analysis.imports.iter().map(|i| i.local.0.clone()).collect();
-        }
+        let options = minify_options(cjs);
         ast = GLOBALS.set(&ctx.globals, || {
             let extra = ExtraOptions {
                 unresolved_mark: ctx.unresolved_mark,
@@ -128,7 +211,10 @@ pub fn prepare(ctx: &JsCtx, module: &JsModule, mut ast: Module, used: &FxHashSet
             program.expect_module()
         });
     }
-    let mut top_decls: Vec<(Id, u32)> = Vec::new();
+    if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
+        eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
+    }
+    let mut top_decls: Vec<(Atom, u32)> = Vec::new();
     if !cjs {
         for item in &ast.body {
             let decl = match item {
@@ -144,42 +230,124 @@ pub fn prepare(ctx: &JsCtx, module: &JsModule, mut ast: Module, used: &FxHashSet
                 _ => {}
             }
             for id in ids {
-                if !top_decls.iter().any(|(t, _)| *t == id.to_id()) {
-                    top_decls.push((id.to_id(), 0));
+                if !top_decls.iter().any(|(t, _)| *t == id.sym) {
+                    top_decls.push((id.sym.clone(), 0));
                 }
             }
         }
     }
-    let import_locals: FxHashSet<Id> = module.analysis.imports.iter().map(|i| i.local.clone()).collect();
     let mut counter = Counter {
-        index: top_decls.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect(),
+        index: top_decls.iter().enumerate().map(|(i, (sym, _))| (sym.clone(), i)).collect(),
         top_decls: &mut top_decls,
-        import_locals: &import_locals,
-        import_refs: FxHashMap::default(),
+        placeholder_refs: FxHashMap::default(),
         reserved: FxHashSet::default(),
     };
     ast.visit_with(&mut counter);
-    let Counter { import_refs, reserved, .. } = counter;
-    Prepared { ast, top_decls, import_refs, reserved }
+    let Counter { placeholder_refs, reserved, .. } = counter;
+    Prepared { ast, top_decls, placeholder_refs, reserved }
 }
 
 struct Counter<'a> {
-    index: FxHashMap<Id, usize>,
-    top_decls: &'a mut Vec<(Id, u32)>,
-    import_locals: &'a FxHashSet<Id>,
-    import_refs: FxHashMap<Id, u32>,
+    index: FxHashMap<Atom, usize>,
+    top_decls: &'a mut Vec<(Atom, u32)>,
+    placeholder_refs: FxHashMap<Atom, u32>,
     reserved: FxHashSet<Atom>,
 }
 
 impl Visit for Counter<'_> {
     fn visit_ident(&mut self, i: &Ident) {
-        let id = i.to_id();
-        if let Some(&k) = self.index.get(&id) {
+        if let Some(&k) = self.index.get(&i.sym) {
             self.top_decls[k].1 += 1;
-        } else if self.import_locals.contains(&id) {
-            *self.import_refs.entry(id).or_default() += 1;
+        } else if ph::is_placeholder(&i.sym) {
+            *self.placeholder_refs.entry(i.sym.clone()).or_default() += 1;
         } else {
             self.reserved.insert(i.sym.clone());
+        }
+    }
+}
+
+/// After minification: placeholder and top-level names to final names, asset placeholders
+/// to the chunk's URL placeholders. By name, not binding: safe because every new name is one
+/// no module of the chunk uses.
+struct FinalNames<'a> {
+    /// The module's own top-level names.
+    own: Option<&'a FxHashMap<Atom, Atom>>,
+    /// Placeholder names of the chunk.
+    names: &'a FxHashMap<Atom, Atom>,
+    assets: &'a FxHashMap<String, String>,
+}
+
+impl FinalNames<'_> {
+    fn get(&self, sym: &Atom) -> Option<&Atom> {
+        if ph::is_placeholder(sym) {
+            self.names.get(sym)
+        } else {
+            self.own?.get(sym)
+        }
+    }
+}
+
+impl VisitMut for FinalNames<'_> {
+    fn visit_mut_ident(&mut self, i: &mut Ident) {
+        if let Some(n) = self.get(&i.sym) {
+            i.sym = n.clone();
+        }
+    }
+
+    fn visit_mut_prop(&mut self, p: &mut Prop) {
+        if let Prop::Shorthand(id) = p {
+            if let Some(n) = self.get(&id.sym) {
+                *p = Prop::KeyValue(KeyValueProp {
+                    key: PropName::Ident(IdentName::new(id.sym.clone(), id.span)),
+                    value: Box::new(Expr::Ident(Ident::new(n.clone(), id.span, id.ctxt))),
+                });
+                return;
+            }
+        }
+        p.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_object_pat_prop(&mut self, p: &mut ObjectPatProp) {
+        if let ObjectPatProp::Assign(a) = p {
+            if let Some(n) = self.get(&a.key.sym).cloned() {
+                let mut value = Pat::Ident(BindingIdent { id: Ident::new(n.clone(), a.key.span, a.key.ctxt), type_ann: None });
+                if let Some(default) = a.value.take() {
+                    let mut default = default;
+                    default.visit_mut_with(self);
+                    value = Pat::Assign(AssignPat { span: a.span, left: Box::new(value), right: default });
+                }
+                *p = ObjectPatProp::KeyValue(KeyValuePatProp {
+                    key: PropName::Ident(IdentName::new(a.key.sym.clone(), a.key.span)),
+                    value: Box::new(value),
+                });
+                return;
+            }
+        }
+        p.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_str(&mut self, s: &mut Str) {
+        let text = s.value.to_string_lossy();
+        if text.contains("__kiln_as") {
+            let mut out = text.into_owned();
+            for (from, to) in self.assets {
+                if out.contains(from.as_str()) {
+                    out = out.replace(from.as_str(), to);
+                }
+            }
+            s.value = out.as_str().into();
+            s.raw = None;
+        }
+    }
+
+    fn visit_mut_tpl_element(&mut self, t: &mut TplElement) {
+        if t.raw.contains("__kiln_as") {
+            let mut raw = t.raw.to_string();
+            for (from, to) in self.assets {
+                raw = raw.replace(from.as_str(), to);
+            }
+            t.raw = raw.as_str().into();
+            t.cooked = Some(raw.as_str().into());
         }
     }
 }
@@ -247,6 +415,7 @@ fn is_ident_name(s: &str) -> bool {
 }
 
 /// Builds the code of the chunk for `entry`.
+#[allow(clippy::too_many_arguments)]
 pub fn chunk(
     ctx: &JsCtx,
     modules: &[JsModule],
@@ -260,99 +429,73 @@ pub fn chunk(
     let minify = ctx.config.js.minify;
     let order = linker.order(entry, &linked.included);
 
-    // Asset placeholders, in module order.
+    // Asset URL placeholders of the chunk, in module order.
     let mut refs = Refs::default();
     let mut asset_url: FxHashMap<ModuleId, String> = FxHashMap::default();
+    let mut asset_map: FxHashMap<String, String> = FxHashMap::default();
     for &m in &order {
         if let ModuleKind::Asset { rel } = &modules[m].kind {
-            let kind = AssetKind::for_path(rel, None);
-            asset_url.insert(m, refs.placeholder(rel, kind, RefUse::Url, false));
+            let url = refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
+            asset_map.insert(ph::asset(m), url.clone());
+            asset_url.insert(m, url);
         }
     }
 
-    // Which synthetic symbols the chunk needs.
+    // Synthetic symbols the chunk needs.
     let cjs: Vec<ModuleId> = order.iter().copied().filter(|&m| modules[m].kind == ModuleKind::Cjs).collect();
-    let ns_needed: Vec<ModuleId> =
-        order.iter().copied().filter(|&m| linked.needs_namespace[m] && modules[m].kind == ModuleKind::Esm).collect();
-    // ESM modules that import a CommonJS module: the interop object is made before the first.
     let mut interop_at: FxHashMap<ModuleId, Vec<ModuleId>> = FxHashMap::default();
-    let mut interop: FxHashSet<ModuleId> = FxHashSet::default();
-    let mut esm_required: FxHashSet<ModuleId> = FxHashSet::default();
+    let mut interop: Vec<ModuleId> = Vec::new();
+    let mut ns_needed: Vec<ModuleId> =
+        order.iter().copied().filter(|&m| linked.needs_namespace[m] && modules[m].kind == ModuleKind::Esm).collect();
+    let mut esm_required = false;
     for &m in &order {
-        if modules[m].kind != ModuleKind::Esm {
-            for r in &modules[m].resolved {
-                if let Resolved::Module(t) = r {
-                    if modules[*t].kind == ModuleKind::Esm {
-                        esm_required.insert(*t);
-                    }
-                }
-            }
-            continue;
-        }
         for (r, rec) in modules[m].analysis.records.iter().enumerate() {
-            if let Some(Resolved::Module(t)) = modules[m].resolved.get(r) {
-                let t = *t;
-                match (rec.kind, &modules[t].kind) {
-                    (ImportKind::Static | ImportKind::ReExport | ImportKind::Dynamic, ModuleKind::Cjs) => {
-                        if interop.insert(t) {
-                            interop_at.entry(m).or_default().push(t);
-                        }
+            let Some(Resolved::Module(t)) = modules[m].resolved.get(r) else { continue };
+            let t = *t;
+            let from_esm = modules[m].kind == ModuleKind::Esm;
+            match (&modules[t].kind, rec.kind) {
+                (ModuleKind::Cjs, ImportKind::Static | ImportKind::ReExport | ImportKind::Dynamic) if from_esm => {
+                    if !interop.contains(&t) {
+                        interop.push(t);
+                        interop_at.entry(m).or_default().push(t);
                     }
-                    (ImportKind::Require, ModuleKind::Esm) => {
-                        esm_required.insert(t);
-                    }
-                    _ => {}
                 }
+                (ModuleKind::Esm, ImportKind::Require) => {
+                    esm_required = true;
+                    if !ns_needed.contains(&t) {
+                        ns_needed.push(t);
+                    }
+                }
+                _ => {}
             }
         }
     }
-    // Required ESM modules are seen through their namespace object.
-    let mut ns_needed = ns_needed;
-    for &t in &order {
-        if esm_required.contains(&t) && !ns_needed.contains(&t) && modules[t].kind == ModuleKind::Esm {
-            ns_needed.push(t);
-        }
-    }
-    let helpers_used = [!cjs.is_empty(), !interop.is_empty(), !esm_required.is_empty()];
+    let helpers_used = [!cjs.is_empty(), !interop.is_empty(), esm_required];
 
-    // Reserved: every name modules use that is not renamed here.
+    // Every name a module uses that is not renamed here is reserved.
     let mut reserved: FxHashSet<Atom> = FxHashSet::default();
+    let mut placeholder_counts: FxHashMap<Atom, u32> = FxHashMap::default();
     for &m in &order {
         if let Some(p) = &prepared[m] {
             reserved.extend(p.reserved.iter().cloned());
+            for (sym, c) in &p.placeholder_refs {
+                *placeholder_counts.entry(sym.clone()).or_default() += c;
+            }
         }
     }
     for g in ["Object", "Promise", "Symbol", "exports", "module", "require"] {
         reserved.insert(g.into());
     }
 
-    // Symbols with their use counts; the most used get the shortest names.
-    #[derive(Clone)]
-    enum Sym {
-        Top(ModuleId, Id),
-        Namespace(ModuleId),
-        Require(ModuleId),
-        Interop(ModuleId),
-        Helper(usize),
-    }
-    let mut counts: FxHashMap<(ModuleId, Id), u32> = FxHashMap::default();
-    for &m in &order {
-        let Some(p) = &prepared[m] else { continue };
-        for (id, c) in &p.top_decls {
-            *counts.entry((m, id.clone())).or_default() += c;
-        }
-        for (local, c) in &p.import_refs {
-            if let Some(Binding::Local(t, id)) = linked.imports[m].get(local) {
-                *counts.entry((*t, id.clone())).or_default() += c;
-            }
-        }
-    }
-    let mut syms: Vec<(u32, usize, Sym, String)> = Vec::new();
+    // (use count, tie-break, placeholder it replaces, original name); the most used symbols
+    // get the shortest names.
+    let mut syms: Vec<(u32, usize, Atom, String, Option<(ModuleId, Atom)>)> = Vec::new();
+    let count = |sym: &Atom| placeholder_counts.get(sym).copied().unwrap_or(0);
     for (i, &m) in order.iter().enumerate() {
         if let Some(p) = &prepared[m] {
-            for (k, (id, _)) in p.top_decls.iter().enumerate() {
-                let c = counts.get(&(m, id.clone())).copied().unwrap_or(0);
-                syms.push((c, i * 100_000 + k, Sym::Top(m, id.clone()), id.0.to_string()));
+            for (k, (sym, c)) in p.top_decls.iter().enumerate() {
+                let key = ph::local(m, sym);
+                syms.push((c + count(&key), i * 1_000_000 + k, key, sym.to_string(), Some((m, sym.clone()))));
             }
         }
     }
@@ -360,20 +503,23 @@ pub fn chunk(
         let s = modules[m].path.file_stem().and_then(|s| s.to_str()).unwrap_or("m");
         s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
     };
+    let late = usize::MAX / 2;
     for (i, &m) in ns_needed.iter().enumerate() {
-        syms.push((1, usize::MAX / 4 + i, Sym::Namespace(m), format!("{}_exports", stem(m))));
+        let key = ph::namespace(m);
+        syms.push((count(&key) + 1, late + i, key, format!("{}_exports", stem(m)), None));
     }
     for (i, &m) in cjs.iter().enumerate() {
-        syms.push((2, usize::MAX / 4 + 10_000 + i, Sym::Require(m), format!("require_{}", stem(m))));
+        let key = ph::require(m);
+        syms.push((count(&key) + 2, late + 100_000 + i, key, format!("require_{}", stem(m)), None));
     }
-    let mut interop_list: Vec<ModuleId> = interop.iter().copied().collect();
-    interop_list.sort_unstable();
-    for (i, &m) in interop_list.iter().enumerate() {
-        syms.push((2, usize::MAX / 4 + 20_000 + i, Sym::Interop(m), format!("import_{}", stem(m))));
+    for (i, &m) in interop.iter().enumerate() {
+        let key = ph::interop(m);
+        syms.push((count(&key) + 1, late + 200_000 + i, key, format!("import_{}", stem(m)), None));
     }
     for (i, h) in HELPERS.iter().enumerate() {
         if helpers_used[i] {
-            syms.push((1, usize::MAX / 4 + 30_000 + i, Sym::Helper(i), (*h).to_owned()));
+            let key = ph::helper(i);
+            syms.push((count(&key) + 1, late + 300_000 + i, key, (*h).to_owned(), None));
         }
     }
     if minify {
@@ -382,66 +528,33 @@ pub fn chunk(
         syms.sort_by(|a, b| a.1.cmp(&b.1));
     }
     let mut namer = Namer::new(reserved, minify);
-    let mut top_names: FxHashMap<(ModuleId, Id), Atom> = FxHashMap::default();
-    let mut own_names: FxHashMap<ModuleId, FxHashMap<Id, Atom>> = FxHashMap::default();
-    let mut ns_name: FxHashMap<ModuleId, Atom> = FxHashMap::default();
-    let mut require_name: FxHashMap<ModuleId, Atom> = FxHashMap::default();
-    let mut interop_name: FxHashMap<ModuleId, Atom> = FxHashMap::default();
-    let mut helper_names: [Atom; 3] = HELPERS.map(Atom::from);
-    for (_, _, sym, original) in &syms {
+    let mut names: FxHashMap<Atom, Atom> = FxHashMap::default();
+    let mut own_names: FxHashMap<ModuleId, FxHashMap<Atom, Atom>> = FxHashMap::default();
+    for (_, _, key, original, own) in &syms {
         let name = namer.name(original);
-        match sym {
-            Sym::Top(m, id) => {
-                own_names.entry(*m).or_default().insert(id.clone(), name.clone());
-                top_names.insert((*m, id.clone()), name);
-            }
-            Sym::Namespace(m) => {
-                ns_name.insert(*m, name);
-            }
-            Sym::Require(m) => {
-                require_name.insert(*m, name);
-            }
-            Sym::Interop(m) => {
-                interop_name.insert(*m, name);
-            }
-            Sym::Helper(i) => helper_names[*i] = name,
+        if let Some((m, sym)) = own {
+            own_names.entry(*m).or_default().insert(sym.clone(), name.clone());
         }
+        names.insert(key.clone(), name);
     }
-
-    let replacement = |b: &Binding| -> Replacement {
+    let final_name = |key: &Atom| names.get(key).cloned();
+    let helper_names: [Atom; 3] = [0, 1, 2].map(|i| final_name(&ph::helper(i)).unwrap_or_else(|| HELPERS[i].into()));
+    // A binding as written in the joined code (namespace getters, the export list).
+    let resolved_text = |b: &Binding| -> Replacement {
+        let named = |key: Atom| final_name(&key).map_or(Replacement::Undefined, Replacement::Ident);
         match b {
-            Binding::Local(t, id) => {
-                top_names.get(&(*t, id.clone())).map_or(Replacement::Undefined, |n| Replacement::Ident(n.clone()))
+            Binding::Local(t, id) => named(ph::local(*t, &id.0)),
+            Binding::Namespace(t) => named(ph::namespace(*t)),
+            Binding::CjsExport(t, name) => {
+                final_name(&ph::interop(*t)).map_or(Replacement::Undefined, |n| Replacement::Member(n, name.clone()))
             }
-            Binding::Namespace(t) => ns_name.get(t).map_or(Replacement::Undefined, |n| Replacement::Ident(n.clone())),
-            Binding::CjsExport(t, name) => interop_name
-                .get(t)
-                .map_or(Replacement::Undefined, |n| Replacement::Member(n.clone(), name.clone())),
-            Binding::CjsNamespace(t) => interop_name.get(t).map_or(Replacement::Undefined, |n| Replacement::Ident(n.clone())),
+            Binding::CjsNamespace(t) => named(ph::interop(*t)),
             Binding::AssetUrl(t) => asset_url.get(t).map_or(Replacement::Undefined, |u| Replacement::Str(u.clone())),
             Binding::External => Replacement::Undefined,
         }
     };
-    // How a module is seen when required or dynamically imported.
-    let module_value = |t: ModuleId, dynamic: bool| -> Option<Replacement> {
-        match &modules[t].kind {
-            ModuleKind::Cjs => {
-                let req = call(require_name.get(&t)?, vec![]);
-                Some(Replacement::Expr(Box::new(if dynamic { call(&helper_names[1], vec![req]) } else { req })))
-            }
-            ModuleKind::Esm => {
-                let ns = ns_name.get(&t)?;
-                Some(if dynamic {
-                    Replacement::Ident(ns.clone())
-                } else {
-                    Replacement::Expr(Box::new(call(&helper_names[2], vec![Expr::Ident(ident(ns))])))
-                })
-            }
-            ModuleKind::Asset { .. } => asset_url.get(&t).map(|u| Replacement::Str(u.clone())),
-        }
-    };
 
-    // Print every module of the chunk, in parallel.
+    // Rename and print every module of the chunk, in parallel.
     let jobs: Vec<(ModuleId, Module)> = order
         .iter()
         .filter_map(|&m| {
@@ -452,89 +565,51 @@ pub fn chunk(
         .collect();
     let pieces: Vec<(ModuleId, String, Vec<(u32, u32, u32, u32)>)> = jobs
         .into_par_iter()
-        .map(|(m, mut ast)| GLOBALS.set(&ctx.globals, || {
-            let module = &modules[m];
-            let mut imports: FxHashMap<Id, Replacement> = FxHashMap::default();
-            for (local, b) in &linked.imports[m] {
-                imports.insert(local.clone(), replacement(b));
-            }
-            let ns_members: FxHashMap<(Id, Atom), Replacement> = linked.ns_members[m]
-                .iter()
-                .map(|(k, b)| (k.clone(), b.as_ref().map_or(Replacement::Undefined, &replacement)))
-                .collect();
-            let (mut requires, mut dynamic, mut urls) = (FxHashMap::default(), FxHashMap::default(), FxHashMap::default());
-            for (r, rec) in module.analysis.records.iter().enumerate() {
-                let Some(Resolved::Module(t)) = module.resolved.get(r) else { continue };
-                match rec.kind {
-                    ImportKind::Require => {
-                        if let Some(v) = module_value(*t, false) {
-                            requires.insert(rec.specifier.clone(), v);
-                        }
+        .map(|(m, mut ast)| {
+            GLOBALS.set(&ctx.globals, || {
+                let module = &modules[m];
+                ImportRewriter::strip_module_syntax(&mut ast);
+                let own = own_names.get(&m);
+                ast.visit_mut_with(&mut FinalNames { own, names: &names, assets: &asset_map });
+                let mut body: Vec<ModuleItem> = Vec::new();
+                for t in interop_at.get(&m).into_iter().flatten() {
+                    if let (Some(name), Some(req)) = (final_name(&ph::interop(*t)), final_name(&ph::require(*t))) {
+                        body.push(var_decl(&name, call(&helper_names[1], vec![call(&req, vec![])])));
                     }
-                    ImportKind::Dynamic => {
-                        if let Some(v) = module_value(*t, true) {
-                            dynamic.insert(rec.specifier.clone(), v);
-                        }
+                }
+                if module.kind == ModuleKind::Cjs {
+                    let stmts: Vec<Stmt> = ast.body.drain(..).filter_map(|i| i.stmt()).collect();
+                    let arrow = Expr::Arrow(ArrowExpr {
+                        params: vec![Pat::Ident(ident(&"exports".into()).into()), Pat::Ident(ident(&"module".into()).into())],
+                        body: Box::new(ArrowFunctionBody::FunctionBody(FunctionBody { span: DUMMY_SP, stmts })),
+                        ..Default::default()
+                    });
+                    if let Some(name) = final_name(&ph::require(m)) {
+                        body.push(var_decl(&name, call(&helper_names[0], vec![arrow])));
                     }
-                    ImportKind::AssetUrl => {
-                        if let Some(u) = asset_url.get(t) {
-                            urls.insert(rec.specifier.clone(), u.clone());
-                        }
-                    }
-                    _ => {}
+                } else {
+                    body.append(&mut ast.body);
                 }
-            }
-            ast.visit_mut_with(&mut ImportRewriter {
-                imports: &imports,
-                ns_members: &ns_members,
-                requires: &requires,
-                dynamic: &dynamic,
-                urls: &urls,
-            });
-            ImportRewriter::strip_module_syntax(&mut ast);
-            if let Some(own) = own_names.get(&m) {
-                ast.visit_mut_with(&mut rename(own));
-            }
-            let mut body: Vec<ModuleItem> = Vec::new();
-            for t in interop_at.get(&m).into_iter().flatten() {
-                if let (Some(name), Some(req)) = (interop_name.get(t), require_name.get(t)) {
-                    body.push(var_decl(name, call(&helper_names[1], vec![call(req, vec![])])));
-                }
-            }
-            if module.kind == ModuleKind::Cjs {
-                let stmts: Vec<Stmt> = ast.body.drain(..).filter_map(|i| i.stmt()).collect();
-                let arrow = Expr::Arrow(ArrowExpr {
-                    params: vec![Pat::Ident(ident(&"exports".into()).into()), Pat::Ident(ident(&"module".into()).into())],
-                    body: Box::new(ArrowFunctionBody::FunctionBody(FunctionBody { span: DUMMY_SP, stmts })),
-                    ..Default::default()
-                });
-                if let Some(name) = require_name.get(&m) {
-                    body.push(var_decl(name, call(&helper_names[0], vec![arrow])));
-                }
-            } else {
-                body.append(&mut ast.body);
-            }
-            ast.body = body;
-            ast.visit_mut_with(&mut fixer(None));
-            let (code, mappings) = print(&ctx.cm, &ast, minify);
-            let file = module.file.clone();
-            let segs: Vec<(u32, u32, u32, u32)> = match &file {
-                Some(f) => mappings
-                    .into_iter()
-                    .filter(|(pos, _)| !pos.is_dummy() && *pos >= f.start_pos && *pos <= f.end_pos)
-                    .map(|(pos, lc)| {
-                        let loc = ctx.cm.lookup_char_pos_with(f.clone(), pos);
-                        (lc.line, lc.col, loc.line.saturating_sub(1) as u32, loc.col.0 as u32)
-                    })
-                    .collect(),
-                None => Vec::new(),
-            };
-            (m, code, segs)
-        }))
+                ast.body = body;
+                ast.visit_mut_with(&mut fixer(None));
+                let (code, mappings) = print(&ctx.cm, &ast, minify);
+                let segs: Vec<(u32, u32, u32, u32)> = match &module.file {
+                    Some(f) => mappings
+                        .into_iter()
+                        .filter(|(pos, _)| !pos.is_dummy() && *pos >= f.start_pos && *pos <= f.end_pos)
+                        .map(|(pos, lc)| {
+                            let loc = ctx.cm.lookup_char_pos_with(f.clone(), pos);
+                            (lc.line, lc.col, loc.line.saturating_sub(1) as u32, loc.col.0 as u32)
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
+                (m, code, segs)
+            })
+        })
         .collect();
 
     // Join: runtime, namespace objects, modules, exports.
-    let nl = if minify { "" } else { "\n" };
     let mut code = String::new();
     for (i, h) in HELPERS.iter().enumerate() {
         if helpers_used[i] {
@@ -543,27 +618,20 @@ pub fn chunk(
         }
     }
     for &m in &ns_needed {
-        let Some(name) = ns_name.get(&m) else { continue };
+        let Some(name) = final_name(&ph::namespace(m)) else { continue };
         let mut getters = Vec::new();
         for (export, b) in linker.export_names(m) {
             let key = if is_ident_name(&export) { export.to_string() } else { js_string(&export) };
-            getters.push(if minify {
-                format!("get {key}(){{return {}}}", expr_text(&replacement(&b)))
-            } else {
-                format!("get {key}() {{ return {}; }}", expr_text(&replacement(&b)))
-            });
+            let value = expr_text(&resolved_text(&b));
+            getters.push(if minify { format!("get {key}(){{return {value}}}") } else { format!("get {key}() {{ return {value}; }}") });
         }
         if minify {
-            let _ = writeln!(
-                code,
-                "var {name}=Object.freeze({{__proto__:null,[Symbol.toStringTag]:\"Module\",{}}});",
-                getters.join(",")
-            );
+            let _ = writeln!(code, "var {name}=Object.freeze({{__proto__:null,[Symbol.toStringTag]:\"Module\",{}}});", getters.join(","));
         } else {
             let _ = writeln!(
                 code,
-                "var {name} = Object.freeze({{ __proto__: null, [Symbol.toStringTag]: \"Module\",{nl} {} }});",
-                getters.join(&format!(",{nl} "))
+                "var {name} = Object.freeze({{ __proto__: null, [Symbol.toStringTag]: \"Module\",\n {} }});",
+                getters.join(",\n ")
             );
         }
     }
@@ -576,14 +644,13 @@ pub fn chunk(
             let _ = writeln!(code, "// {}", modules[m].rel);
             lines += 1;
         }
-        let line0 = lines;
         if !segs.is_empty() {
             let idx = *source_index.entry(m).or_insert_with(|| {
                 let file = modules[m].file.as_ref().expect("mapped modules have files");
                 sources.push((modules[m].path.clone(), file.src.to_string()));
                 (sources.len() - 1) as u32
             });
-            segments.extend(segs.into_iter().map(|(l, c, sl, sc)| (line0 + l, c, idx, sl, sc)));
+            segments.extend(segs.into_iter().map(|(l, c, sl, sc)| (lines + l, c, idx, sl, sc)));
         }
         code.push_str(&text);
         lines += text.matches('\n').count() as u32;
@@ -595,20 +662,18 @@ pub fn chunk(
     let exports = &linked.entry_exports[entry_index];
     if !exports.is_empty() {
         let mut specs = Vec::new();
-        let mut extra = String::new();
         for (name, b) in exports {
-            let local = match replacement(b) {
+            let local = match resolved_text(b) {
                 Replacement::Ident(a) => a.to_string(),
                 other => {
                     let tmp = namer.name(&format!("export_{}", if is_ident_name(name) { name.as_str() } else { "value" }));
-                    let _ = writeln!(extra, "var {tmp}={};", expr_text(&other));
+                    let _ = writeln!(code, "var {tmp}={};", expr_text(&other));
                     tmp.to_string()
                 }
             };
             let exported = if is_ident_name(name) { name.to_string() } else { js_string(name) };
             specs.push(if local == exported { local } else { format!("{local} as {exported}") });
         }
-        code.push_str(&extra);
         if minify {
             let _ = writeln!(code, "export{{{}}};", specs.join(","));
         } else {

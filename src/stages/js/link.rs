@@ -288,13 +288,15 @@ impl<'a> Linker<'a> {
             let records = &self.modules[m].resolved;
             if i < records.len() {
                 stack.push((m, i + 1));
+                // Walk through modules left out (a side-effect-free barrel file) to reach the
+                // live modules behind them; only live modules are emitted.
                 if let Resolved::Module(t) = records[i] {
-                    if state[t] == 0 && included[t] {
+                    if state[t] == 0 {
                         state[t] = 1;
                         stack.push((t, 0));
                     }
                 }
-            } else {
+            } else if included[m] {
                 out.push(m);
             }
         }

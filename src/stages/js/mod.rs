@@ -130,7 +130,7 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
         .enumerate()
         .map(|(m, ast)| {
             let ast = ast?;
-            linked.included[m].then(|| generate::prepare(&ctx, &modules[m], ast, &linked.used_locals[m]))
+            linked.included[m].then(|| GLOBALS.set(&ctx.globals, || generate::prepare(&ctx, &modules, m, ast, &linked)))
         })
         .collect();
     lap("js.minify", &mut timings);

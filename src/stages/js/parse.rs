@@ -9,7 +9,7 @@ use std::path::Path;
 
 use swc_core::common::comments::{Comment, SingleThreadedComments};
 use swc_core::common::{sync::Lrc, BytePos, FileName, Mark, SourceFile, Spanned, GLOBALS};
-use swc_core::ecma::ast::{EsVersion, Expr, Module, ModuleItem, Program};
+use swc_core::ecma::ast::{EsVersion, Expr, MetaPropKind, Module, ModuleItem, Program};
 use swc_core::ecma::parser::{parse_file_as_expr, parse_file_as_program, EsSyntax, Syntax, TsSyntax};
 use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::transforms::react::{jsx, Options as JsxOptions, Runtime};
@@ -166,6 +166,9 @@ impl Define<'_> {
     fn matches(&self, expr: &Expr, path: &[String]) -> bool {
         match (expr, path.split_last()) {
             (Expr::Ident(id), Some((last, []))) => id.sym == **last && id.ctxt.outer() == self.unresolved,
+            (Expr::MetaProp(m), Some((last, [first]))) => {
+                m.kind == MetaPropKind::ImportMeta && first == "import" && last == "meta"
+            }
             (Expr::Member(m), Some((last, rest))) if !rest.is_empty() => {
                 m.prop.as_ident().is_some_and(|p| p.sym == **last) && self.matches(&m.obj, rest)
             }

@@ -36,11 +36,15 @@ pub fn call(callee: &Atom, args: Vec<Expr>) -> Expr {
 
 impl Replacement {
     pub fn to_expr(&self) -> Expr {
+        self.to_expr_in(SyntaxContext::empty())
+    }
+
+    pub fn to_expr_in(&self, ctxt: SyntaxContext) -> Expr {
         match self {
-            Replacement::Ident(a) => Expr::Ident(ident(a)),
+            Replacement::Ident(a) => Expr::Ident(Ident::new(a.clone(), DUMMY_SP, ctxt)),
             Replacement::Member(o, p) => Expr::Member(MemberExpr {
                 span: DUMMY_SP,
-                obj: Box::new(Expr::Ident(ident(o))),
+                obj: Box::new(Expr::Ident(Ident::new(o.clone(), DUMMY_SP, ctxt))),
                 prop: member_prop(p),
             }),
             Replacement::Str(s) => Expr::Lit(Lit::Str(Str { span: DUMMY_SP, value: s.as_str().into(), raw: None })),
@@ -49,8 +53,21 @@ impl Replacement {
                 op: UnaryOp::Void,
                 arg: Box::new(Expr::Lit(Lit::Num(Number { span: DUMMY_SP, value: 0.0, raw: None }))),
             }),
-            Replacement::Expr(e) => (**e).clone(),
+            Replacement::Expr(e) => {
+                let mut e = (**e).clone();
+                e.visit_mut_with(&mut SetCtxt(ctxt));
+                e
+            }
         }
+    }
+}
+
+/// Gives the names of a built expression a context.
+struct SetCtxt(SyntaxContext);
+
+impl VisitMut for SetCtxt {
+    fn visit_mut_ident(&mut self, i: &mut Ident) {
+        i.ctxt = self.0;
     }
 }
 
@@ -76,6 +93,9 @@ pub struct ImportRewriter<'a> {
     pub dynamic: &'a FxHashMap<String, Replacement>,
     /// `new URL('x', import.meta.url)` by specifier: the URL placeholder.
     pub urls: &'a FxHashMap<String, String>,
+    /// The context given to the names written in (the unresolved one, so the minifier treats
+    /// them as globals).
+    pub ctxt: SyntaxContext,
 }
 
 fn str_arg(args: &[ExprOrSpread]) -> Option<String> {
@@ -101,7 +121,7 @@ impl ImportRewriter<'_> {
 
     fn replacement(&self, e: &Expr) -> Option<Expr> {
         match e {
-            Expr::Ident(id) => self.imports.get(&id.to_id()).map(Replacement::to_expr),
+            Expr::Ident(id) => self.imports.get(&id.to_id()).map(|r| r.to_expr_in(self.ctxt)),
             Expr::Member(m) => {
                 let Expr::Ident(obj) = &*m.obj else { return None };
                 let name: Atom = match &m.prop {
@@ -112,7 +132,7 @@ impl ImportRewriter<'_> {
                     },
                     MemberProp::PrivateName(_) => return None,
                 };
-                self.ns_members.get(&(obj.to_id(), name)).map(Replacement::to_expr)
+                self.ns_members.get(&(obj.to_id(), name)).map(|r| r.to_expr_in(self.ctxt))
             }
             _ => None,
         }
@@ -132,13 +152,13 @@ impl VisitMut for ImportRewriter<'_> {
                     let resolve = Expr::Call(CallExpr {
                         callee: Callee::Expr(Box::new(Expr::Member(MemberExpr {
                             span: DUMMY_SP,
-                            obj: Box::new(Expr::Ident(ident(&"Promise".into()))),
+                            obj: Box::new(Expr::Ident(Ident::new("Promise".into(), DUMMY_SP, self.ctxt))),
                             prop: member_prop(&"resolve".into()),
                         }))),
                         ..Default::default()
                     });
                     let arrow = Expr::Arrow(ArrowExpr {
-                        body: Box::new(ArrowFunctionBody::Expr(Box::new(target.to_expr()))),
+                        body: Box::new(ArrowFunctionBody::Expr(Box::new(target.to_expr_in(self.ctxt)))),
                         ..Default::default()
                     });
                     *e = Expr::Call(CallExpr {
@@ -156,7 +176,7 @@ impl VisitMut for ImportRewriter<'_> {
             if let Callee::Expr(callee) = &c.callee {
                 if matches!(&**callee, Expr::Ident(i) if i.sym == *"require") && c.args.len() == 1 {
                     if let Some(target) = str_arg(&c.args).and_then(|s| self.requires.get(&s)) {
-                        *e = target.to_expr();
+                        *e = target.to_expr_in(self.ctxt);
                         return;
                     }
                 }
@@ -196,7 +216,7 @@ impl VisitMut for ImportRewriter<'_> {
             if let Some(r) = self.imports.get(&id.to_id()) {
                 *p = Prop::KeyValue(KeyValueProp {
                     key: PropName::Ident(IdentName::new(id.sym.clone(), id.span)),
-                    value: Box::new(r.to_expr()),
+                    value: Box::new(r.to_expr_in(self.ctxt)),
                 });
                 return;
             }
