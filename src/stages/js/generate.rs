@@ -92,8 +92,10 @@ fn module_value(modules: &[JsModule], t: ModuleId, dynamic: bool) -> Replacement
 
 pub struct Prepared {
     pub ast: Module,
-    /// Top-level declarations in order, with how often each is referenced.
-    pub top_decls: Vec<(Atom, u32)>,
+    /// Top-level declarations in order, with how often each is referenced. By binding, not
+    /// name: the compressor may hoist an inner binding to the top level with the name of
+    /// another one (they differ by syntax context).
+    pub top_decls: Vec<(Id, u32)>,
     /// How often each placeholder name is referenced.
     pub placeholder_refs: FxHashMap<Atom, u32>,
     /// Every other name in the module (globals it reads, nested bindings): top-level names of
@@ -214,7 +216,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
         eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
     }
-    let mut top_decls: Vec<(Atom, u32)> = Vec::new();
+    let mut top_decls: Vec<(Id, u32)> = Vec::new();
     if !cjs {
         for item in &ast.body {
             let decl = match item {
@@ -230,14 +232,14 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
                 _ => {}
             }
             for id in ids {
-                if !top_decls.iter().any(|(t, _)| *t == id.sym) {
-                    top_decls.push((id.sym.clone(), 0));
+                if !top_decls.iter().any(|(t, _)| *t == id.to_id()) {
+                    top_decls.push((id.to_id(), 0));
                 }
             }
         }
     }
     let mut counter = Counter {
-        index: top_decls.iter().enumerate().map(|(i, (sym, _))| (sym.clone(), i)).collect(),
+        index: top_decls.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect(),
         top_decls: &mut top_decls,
         placeholder_refs: FxHashMap::default(),
         reserved: FxHashSet::default(),
@@ -248,15 +250,15 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
 }
 
 struct Counter<'a> {
-    index: FxHashMap<Atom, usize>,
-    top_decls: &'a mut Vec<(Atom, u32)>,
+    index: FxHashMap<Id, usize>,
+    top_decls: &'a mut Vec<(Id, u32)>,
     placeholder_refs: FxHashMap<Atom, u32>,
     reserved: FxHashSet<Atom>,
 }
 
 impl Visit for Counter<'_> {
     fn visit_ident(&mut self, i: &Ident) {
-        if let Some(&k) = self.index.get(&i.sym) {
+        if let Some(&k) = self.index.get(&i.to_id()) {
             self.top_decls[k].1 += 1;
         } else if ph::is_placeholder(&i.sym) {
             *self.placeholder_refs.entry(i.sym.clone()).or_default() += 1;
@@ -270,33 +272,33 @@ impl Visit for Counter<'_> {
 /// to the chunk's URL placeholders. By name, not binding: safe because every new name is one
 /// no module of the chunk uses.
 struct FinalNames<'a> {
-    /// The module's own top-level names.
-    own: Option<&'a FxHashMap<Atom, Atom>>,
+    /// The module's own top-level bindings.
+    own: Option<&'a FxHashMap<Id, Atom>>,
     /// Placeholder names of the chunk.
     names: &'a FxHashMap<Atom, Atom>,
     assets: &'a FxHashMap<String, String>,
 }
 
 impl FinalNames<'_> {
-    fn get(&self, sym: &Atom) -> Option<&Atom> {
-        if ph::is_placeholder(sym) {
-            self.names.get(sym)
+    fn get(&self, id: &Ident) -> Option<&Atom> {
+        if ph::is_placeholder(&id.sym) {
+            self.names.get(&id.sym)
         } else {
-            self.own?.get(sym)
+            self.own?.get(&id.to_id())
         }
     }
 }
 
 impl VisitMut for FinalNames<'_> {
     fn visit_mut_ident(&mut self, i: &mut Ident) {
-        if let Some(n) = self.get(&i.sym) {
+        if let Some(n) = self.get(i) {
             i.sym = n.clone();
         }
     }
 
     fn visit_mut_prop(&mut self, p: &mut Prop) {
         if let Prop::Shorthand(id) = p {
-            if let Some(n) = self.get(&id.sym) {
+            if let Some(n) = self.get(id) {
                 *p = Prop::KeyValue(KeyValueProp {
                     key: PropName::Ident(IdentName::new(id.sym.clone(), id.span)),
                     value: Box::new(Expr::Ident(Ident::new(n.clone(), id.span, id.ctxt))),
@@ -309,7 +311,7 @@ impl VisitMut for FinalNames<'_> {
 
     fn visit_mut_object_pat_prop(&mut self, p: &mut ObjectPatProp) {
         if let ObjectPatProp::Assign(a) = p {
-            if let Some(n) = self.get(&a.key.sym).cloned() {
+            if let Some(n) = self.get(&a.key.id).cloned() {
                 let mut value = Pat::Ident(BindingIdent { id: Ident::new(n.clone(), a.key.span, a.key.ctxt), type_ann: None });
                 if let Some(default) = a.value.take() {
                     let mut default = default;
@@ -489,13 +491,15 @@ pub fn chunk(
 
     // (use count, tie-break, placeholder it replaces, original name); the most used symbols
     // get the shortest names.
-    let mut syms: Vec<(u32, usize, Atom, String, Option<(ModuleId, Atom)>)> = Vec::new();
+    let mut syms: Vec<(u32, usize, Atom, String, Option<(ModuleId, Id)>)> = Vec::new();
     let count = |sym: &Atom| placeholder_counts.get(sym).copied().unwrap_or(0);
     for (i, &m) in order.iter().enumerate() {
         if let Some(p) = &prepared[m] {
-            for (k, (sym, c)) in p.top_decls.iter().enumerate() {
-                let key = ph::local(m, sym);
-                syms.push((c + count(&key), i * 1_000_000 + k, key, sym.to_string(), Some((m, sym.clone()))));
+            let top = SyntaxContext::empty().apply_mark(modules[m].top_level_mark);
+            for (k, (id, c)) in p.top_decls.iter().enumerate() {
+                // Bindings other modules import are the ones in the module's top-level context.
+                let key = if id.1 == top { ph::local(m, &id.0) } else { format!("__kiln_p{m}_{k}").into() };
+                syms.push((c + count(&key), i * 1_000_000 + k, key, id.0.to_string(), Some((m, id.clone()))));
             }
         }
     }
@@ -529,11 +533,11 @@ pub fn chunk(
     }
     let mut namer = Namer::new(reserved, minify);
     let mut names: FxHashMap<Atom, Atom> = FxHashMap::default();
-    let mut own_names: FxHashMap<ModuleId, FxHashMap<Atom, Atom>> = FxHashMap::default();
+    let mut own_names: FxHashMap<ModuleId, FxHashMap<Id, Atom>> = FxHashMap::default();
     for (_, _, key, original, own) in &syms {
         let name = namer.name(original);
-        if let Some((m, sym)) = own {
-            own_names.entry(*m).or_default().insert(sym.clone(), name.clone());
+        if let Some((m, id)) = own {
+            own_names.entry(*m).or_default().insert(id.clone(), name.clone());
         }
         names.insert(key.clone(), name);
     }
