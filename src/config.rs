@@ -128,6 +128,9 @@ pub struct Config {
     pub root: PathBuf,
     /// Where the output goes, absolute (it may not exist yet).
     pub out_dir: PathBuf,
+    /// The out_dir the config names (or the default), skipped by the page walk even when
+    /// `--out` sends this build elsewhere: it holds an earlier output, not sources.
+    pub configured_out_dir: PathBuf,
     /// Copied verbatim and unhashed to the output's top level, when it exists.
     pub public_dir: Option<PathBuf>,
     pub entries: Vec<String>,
@@ -242,12 +245,10 @@ impl Config {
         };
 
         // Paths in the file are relative to the root; --out is relative to the working directory.
+        let configured_out_dir = normalize(&root.join(raw.out_dir.as_ref().map_or("dist", |s| s.get_ref().as_str())));
         let out_dir = match &overrides.out_dir {
             Some(p) => absolute(p),
-            None => {
-                let rel = raw.out_dir.as_ref().map_or("dist", |s| s.get_ref().as_str());
-                normalize(&root.join(rel))
-            }
+            None => configured_out_dir.clone(),
         };
         let public_dir = raw
             .public_dir
@@ -390,6 +391,7 @@ impl Config {
         Ok(Config {
             root,
             out_dir,
+            configured_out_dir,
             public_dir,
             entries: entries.into_iter().map(Spanned::into_inner).collect(),
             entry_set,

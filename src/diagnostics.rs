@@ -97,8 +97,20 @@ impl Diagnostic {
             if let Some(text) = &loc.line_text {
                 let number = loc.line.to_string();
                 let pad = " ".repeat(number.len());
-                let shown: String = text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
-                let caret_at = shown.chars().take(loc.column.saturating_sub(1) as usize).count();
+                // Long lines (minified code) are cut to a window around the column.
+                let chars: Vec<char> = text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+                let col = (loc.column.saturating_sub(1) as usize).min(chars.len());
+                let start = col.saturating_sub(60);
+                let end = (col + 60).min(chars.len());
+                let mut shown: String = chars[start..end].iter().collect();
+                let mut caret_at = col - start;
+                if start > 0 {
+                    shown.insert(0, '…');
+                    caret_at += 1;
+                }
+                if end < chars.len() {
+                    shown.push('…');
+                }
                 let _ = write!(
                     out,
                     "\n{pad} |\n{number} | {shown}\n{pad} | {}{}",

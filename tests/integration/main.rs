@@ -7,6 +7,7 @@
 //! - `serve`: the preview server's headers over real HTTP.
 //! - `regression`: one test per reported bug.
 
+mod browser;
 mod cases;
 mod js;
 mod common;

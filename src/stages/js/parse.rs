@@ -107,12 +107,14 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String) -> Result<Parsed
         let top_level_mark = Mark::new();
         let mut program = program;
         program.mutate(resolver(ctx.unresolved_mark, top_level_mark, is_ts));
-        if is_ts {
-            program.mutate(strip(ctx.unresolved_mark, top_level_mark));
-        }
+        // JSX first: a classic-runtime factory (`h`) is an import that only JSX uses, and the
+        // TypeScript pass drops imports it sees no use of.
         if might_have_jsx {
             let options = ctx.jsx_options(path);
             program.mutate(jsx(ctx.cm.clone(), Some(&comments), options, top_level_mark, ctx.unresolved_mark));
+        }
+        if is_ts {
+            program.mutate(strip(ctx.unresolved_mark, top_level_mark));
         }
         if !ctx.defines.is_empty() {
             program.visit_mut_with(&mut Define { defines: &ctx.defines, unresolved: ctx.unresolved_mark });

@@ -56,6 +56,7 @@ fn keep_dir(config: &Config, path: &Path, depth: usize) -> bool {
     !(name.starts_with('.')
         || name == "node_modules"
         || path == config.out_dir
+        || path == config.configured_out_dir
         || config.public_dir.as_deref() == Some(path))
 }
 

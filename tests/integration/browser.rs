@@ -1,0 +1,105 @@
+//! Built sites loaded in headless Chromium (Debian's `chromium`, installed by scripts/test):
+//! the page renders what its scripts produce, with no console message.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::common::{kiln, repo};
+
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        path.is_file(),
+        "Chromium is not installed at {}: run ./scripts/test, which installs Debian's chromium (or apt-get install chromium)",
+        path.display()
+    );
+    path
+}
+
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path) -> Server {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("kiln"))
+        .arg("serve")
+        .arg(dir)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split("at ").nth(1).expect("the server prints its address").trim().to_owned();
+    Server(child, url)
+}
+
+/// Loads `url` and returns the DOM after scripts ran, and the console messages.
+fn load(url: &str) -> (String, Vec<String>) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--dump-dom", url])
+        .output()
+        .expect("chromium runs");
+    let console = String::from_utf8_lossy(&out.stderr).lines().filter(|l| l.contains(":CONSOLE")).map(str::to_owned).collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), console)
+}
+
+fn build(root: &Path) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let result = kiln().arg("build").arg(root).arg("--out").arg(out.path()).arg("-q").output().unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    out
+}
+
+#[test]
+fn the_sample_site_runs_its_typescript_and_jsx() {
+    let out = build(&repo().join("fixtures/site"));
+    let server = serve(out.path());
+    let (dom, console) = load(&server.1);
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(dom.contains("<strong>Friday</strong> Olive sourdough"), "the JSX widget did not render:\n{dom}");
+    assert!(!dom.contains("Loading…"), "{dom}");
+}
+
+#[test]
+fn the_preact_app_from_npm_renders() {
+    let app = repo().join("fixtures/app");
+    assert!(
+        app.join("node_modules/preact/package.json").is_file(),
+        "fixtures/app/node_modules is missing: run ./scripts/test, which installs it with npm ci"
+    );
+    let out = build(&app);
+    let code: String = std::fs::read_dir(out.path().join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "js"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(!code.contains("UNUSED_DISCOUNT_MARKER"), "an unused export was not tree-shaken");
+    let server = serve(out.path());
+    let (dom, console) = load(&server.1);
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(dom.contains("<li data-name=\"Rye\">Rye: £4.00</li>"), "preact did not render:\n{dom}");
+    assert!(dom.contains("All of them: £13.50"), "{dom}");
+    assert!(dom.contains("src=\"/assets/logo."), "the imported SVG's URL is used:\n{dom}");
+}
