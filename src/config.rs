@@ -367,6 +367,15 @@ impl Config {
             },
         };
         let target = rj.target.as_ref().map_or("esnext".to_owned(), |t| t.get_ref().clone());
+        if let Some(t) = &rj.target {
+            let v = t.get_ref().trim().to_ascii_lowercase();
+            let es = v == "esnext" || v == "es5" || v == "es6" || (v.starts_with("es20") && v.len() == 6);
+            if !es {
+                if let Err(e) = Browsers::from_browserslist([t.get_ref().as_str()]) {
+                    bad(t.span(), format!("js.target must be esnext, es2015…es2024 or a browserslist query; {:?}: {e}", t.get_ref()));
+                }
+            }
+        }
         let mut define: Vec<(String, String)> = rj.define.unwrap_or_default().into_iter().collect();
         if !define.iter().any(|(k, _)| k == "process.env.NODE_ENV") {
             define.push(("process.env.NODE_ENV".into(), "\"production\"".into()));

@@ -262,3 +262,24 @@ fn bundles_are_deterministic_across_thread_counts() {
     assert_eq!(outputs[0], outputs[1]);
     assert_eq!(outputs[0], outputs[2]);
 }
+
+#[test]
+fn target_lowers_syntax() {
+    let files = [("main.js", "export class Box { #v; constructor(v) { this.#v = v; } get value() { return this.#v?.n ?? 'none'; } }\nexport const r = [new Box({ n: 1 }).value, new Box(null).value, [1, 2].map((x) => x ** 2)];\n")];
+    for target in ["es2015", "chrome 60"] {
+        let p = project(&files);
+        std::fs::write(p.path().join("kiln.toml"), format!("[js]\ntarget = {target:?}\n")).unwrap();
+        let (_, main) = bundle(p.path(), "main.js", &[]);
+        let code = std::fs::read_to_string(&main).unwrap();
+        let newer: &[&str] = if target == "es2015" { &["?.", "??", "#v", "**"] } else { &["?.", "??", "#v"] };
+        for modern in newer {
+            assert!(!code.contains(modern), "{modern} survived target {target}:\n{code}");
+        }
+        assert_eq!(node(&main, "m.r"), serde_json::json!([1, "none", [1, 4]]), "{code}");
+    }
+    let p = project(&files);
+    std::fs::write(p.path().join("kiln.toml"), "[js]\ntarget = \"netscape 4\"\n").unwrap();
+    let out = kiln().arg("build").arg(p.path()).args(["--entry", "main.js"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kiln.toml:2:10"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -65,6 +65,16 @@ mod ph {
     }
 }
 
+/// The newest syntax the output may use: the target's ES version; ES2015 for a browserslist
+/// query (every browser such queries usually name has it).
+pub fn output_version(target: &str) -> EsVersion {
+    if target.trim().eq_ignore_ascii_case("esnext") {
+        EsVersion::latest()
+    } else {
+        super::parse::es_version(target.trim()).unwrap_or(EsVersion::Es2015)
+    }
+}
+
 /// What a binding is replaced with before minification.
 fn placeholder(b: &Binding) -> Replacement {
     match b {
@@ -113,10 +123,12 @@ pub struct ChunkCode {
     pub sources: Vec<(std::path::PathBuf, String)>,
 }
 
-fn minify_options(cjs: bool) -> MinifyOptions {
+fn minify_options(cjs: bool, ecma: EsVersion) -> MinifyOptions {
     MinifyOptions {
         compress: Some(CompressOptions {
             module: !cjs,
+            // Never introduce syntax newer than the target.
+            ecma,
             top_level: Some(TopLevelOptions { functions: true }),
             passes: 2,
             ..CompressOptions::default()
@@ -202,7 +214,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     }
     if ctx.config.js.minify {
         let comments = module.comments.to_comments();
-        let options = minify_options(cjs);
+        let options = minify_options(cjs, output_version(&ctx.config.js.target));
         ast = GLOBALS.set(&ctx.globals, || {
             let extra = ExtraOptions {
                 unresolved_mark: ctx.unresolved_mark,

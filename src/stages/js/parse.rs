@@ -116,6 +116,7 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String) -> Result<Parsed
         if is_ts {
             program.mutate(strip(ctx.unresolved_mark, top_level_mark));
         }
+        lower(ctx, &mut program, &comments);
         if !ctx.defines.is_empty() {
             program.visit_mut_with(&mut Define { defines: &ctx.defines, unresolved: ctx.unresolved_mark });
         }
@@ -130,6 +131,57 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String) -> Result<Parsed
         (module, top_level_mark)
     });
     Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script })
+}
+
+/// Lowers syntax for `js.target`: an ES version, or a browserslist query through preset-env.
+/// Helpers the lowering needs are inlined into the module.
+fn lower(ctx: &JsCtx, program: &mut Program, comments: &SingleThreadedComments) {
+    use swc_core::ecma::preset_env::{self, Targets};
+    use swc_core::ecma::transforms::base::assumptions::Assumptions;
+    use swc_core::ecma::transforms::base::helpers::{inject_helpers, Helpers, HELPERS};
+    let target = ctx.config.js.target.trim();
+    if target.eq_ignore_ascii_case("esnext") {
+        return;
+    }
+    HELPERS.set(&Helpers::new(false), || {
+        if let Some(version) = es_version(target) {
+            program.mutate(preset_env::transform_from_es_version(
+                ctx.unresolved_mark,
+                Some(comments),
+                version,
+                Assumptions::default(),
+                false,
+            ));
+        } else {
+            // A browserslist query, in the form preset-env reads from JSON.
+            let targets: Option<Targets> = serde_json::from_value(serde_json::Value::String(target.to_owned())).ok();
+            let config = preset_env::Config { targets, ..Default::default() };
+            program.mutate(preset_env::transform_from_env(
+                ctx.unresolved_mark,
+                Some(comments),
+                config.into(),
+                Assumptions::default(),
+            ));
+        }
+        program.mutate(inject_helpers(ctx.unresolved_mark));
+    });
+}
+
+/// `es2015` … `es2024` as a version; `None` for anything else.
+pub fn es_version(target: &str) -> Option<EsVersion> {
+    Some(match target.to_ascii_lowercase().as_str() {
+        "es5" => EsVersion::Es5,
+        "es2015" | "es6" => EsVersion::Es2015,
+        "es2016" => EsVersion::Es2016,
+        "es2017" => EsVersion::Es2017,
+        "es2018" => EsVersion::Es2018,
+        "es2019" => EsVersion::Es2019,
+        "es2020" => EsVersion::Es2020,
+        "es2021" => EsVersion::Es2021,
+        "es2022" => EsVersion::Es2022,
+        "es2023" | "es2024" => EsVersion::Es2022,
+        _ => return None,
+    })
 }
 
 /// JSX options: the file's tsconfig.json (`jsx`, `jsxImportSource`, `jsxFactory`,
