@@ -26,6 +26,10 @@ fn render_case(case: &Path) -> String {
         let twins: Vec<&str> = ["gz", "br"].into_iter().filter(|t| tree.contains_key(&format!("{path}.{t}"))).collect();
         let twins = if twins.is_empty() { String::new() } else { format!(" (+ {})", twins.join(", ")) };
         text.push_str(&format!("---------- {path}{twins} ----------\n"));
+        if path.ends_with(".map") {
+            text.push_str(&summarize_map(bytes, case));
+            continue;
+        }
         match std::str::from_utf8(bytes) {
             Ok(s) => {
                 text.push_str(s);
@@ -37,6 +41,26 @@ fn render_case(case: &Path) -> String {
         }
     }
     text
+}
+
+/// A source map, with `sources` made relative to the case folder (the map's own paths depend
+/// on where the temporary output folder is).
+fn summarize_map(bytes: &[u8], case: &Path) -> String {
+    let map: serde_json::Value = serde_json::from_slice(bytes).expect("a JSON source map");
+    let name = case.file_name().unwrap().to_string_lossy().into_owned();
+    let sources: Vec<String> = map["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().split(&format!("{name}/")).last().unwrap().to_owned())
+        .collect();
+    let mappings = map["mappings"].as_str().unwrap();
+    format!(
+        "file: {}\nsources: {sources:?}\nsourcesContent: {} present\nmappings: {} segments\n",
+        map["file"],
+        map["sourcesContent"].as_array().unwrap().iter().filter(|c| c.is_string()).count(),
+        mappings.split([',', ';']).filter(|s| !s.is_empty()).count()
+    )
 }
 
 /// Every case folder gets a snapshot named after it.

@@ -144,7 +144,7 @@ fn asset_imports_give_urls_of_emitted_files() {
 fn tree_shaking_drops_unused_code() {
     let p = project(&[
         ("main.js", "import { used } from './lib.js';\nimport { alsoUsed } from 'pkg';\nimport './effects.js';\nexport const r = used() + alsoUsed;\n"),
-        ("lib.js", "export function used() { return 1; }\nexport function unused() { return 'UNUSED_EXPORT_MARKER'; }\nconst dead = /*#__PURE__*/ make('PURE_CALL_MARKER');\nfunction make(x) { return x; }\n"),
+        ("lib.js", "export function used() { return 1; }\nexport function unused() { return 'UNUSED_EXPORT_MARKER'; }\nconst dead = /*#__PURE__*/ make('PURE_CALL_MARKER');\nfunction make(x) { globalThis.sink = x; return x; }\n/*#__NO_SIDE_EFFECTS__*/ function build(x) { globalThis.sink = x; return x; }\nconst alsoDead = build('NO_SIDE_EFFECTS_MARKER');\n"),
         ("effects.js", "globalThis.effect = 'EFFECT_KEPT';\n"),
         ("node_modules/pkg/package.json", "{ \"name\": \"pkg\", \"sideEffects\": false, \"module\": \"index.js\" }"),
         ("node_modules/pkg/index.js", "export { alsoUsed } from './a.js';\nexport { other } from './b.js';\n"),
@@ -153,7 +153,7 @@ fn tree_shaking_drops_unused_code() {
     ]);
     let (_, main) = bundle(p.path(), "main.js", &[]);
     let code = std::fs::read_to_string(&main).unwrap();
-    for gone in ["UNUSED_EXPORT_MARKER", "PURE_CALL_MARKER", "SIDE_EFFECT_FREE_MODULE_MARKER"] {
+    for gone in ["UNUSED_EXPORT_MARKER", "PURE_CALL_MARKER", "NO_SIDE_EFFECTS_MARKER", "SIDE_EFFECT_FREE_MODULE_MARKER"] {
         assert!(!code.contains(gone), "{gone} is still in the bundle:\n{code}");
     }
     assert!(code.contains("EFFECT_KEPT"), "side effects are kept:\n{code}");
