@@ -167,7 +167,8 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
                 sourcemap::shift(&mut segments, moved);
                 let mut h = blake3::Hasher::new();
                 for (path, text) in &m.sources {
-                    h.update(path.as_os_str().as_encoded_bytes());
+                    // Root-relative, so the name does not depend on where the project sits.
+                    h.update(config.rel(path).as_bytes());
                     h.update(text.as_bytes());
                 }
                 let mappings = sourcemap::encode(&segments);
