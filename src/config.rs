@@ -479,9 +479,8 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-/// Resolves `.` and `..` without touching the file system, then canonicalizes the longest
-/// existing prefix (so a symlinked /tmp compares equal to its target).
-pub fn normalize(p: &Path) -> PathBuf {
+/// Resolves `.` and `..` without touching the file system.
+pub fn lexical(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
@@ -492,6 +491,13 @@ pub fn normalize(p: &Path) -> PathBuf {
             other => out.push(other),
         }
     }
+    out
+}
+
+/// [`lexical`], then canonicalizes the longest existing prefix (so a symlinked /tmp compares
+/// equal to its target).
+pub fn normalize(p: &Path) -> PathBuf {
+    let out = lexical(p);
     let mut existing = out.clone();
     let mut rest = Vec::new();
     while !existing.exists() {

@@ -4,12 +4,12 @@
 //! the public folder), anything else to the referring file; URLs with a scheme, protocol-relative
 //! URLs, `data:` URIs and bare fragments are left alone; `?query` and `#fragment` are kept.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use dashmap::DashMap;
 use percent_encoding::percent_decode_str;
 
-use crate::config::{display_path, Config};
+use crate::config::{display_path, lexical, Config};
 
 /// What the file system says about a path, asked once per path per build: many files refer
 /// to the same icon or font, and each answer costs several system calls.
@@ -46,21 +46,6 @@ impl FsCache {
         self.status.insert(path.to_path_buf(), s);
         s
     }
-}
-
-/// Resolves `.` and `..` without touching the file system (the root is already canonical).
-fn lexical(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[derive(Debug, PartialEq, Eq)]

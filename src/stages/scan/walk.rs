@@ -14,14 +14,7 @@ pub fn find_entries(config: &Config, diags: &mut Diagnostics) -> Vec<String> {
     let walker = WalkDir::new(&config.root).follow_links(false).sort_by_file_name().into_iter();
     let mut found = Vec::new();
     for entry in walker.filter_entry(|e| keep_dir(config, e.path(), e.depth())) {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let path = e.path().map(|p| config.rel(p)).unwrap_or_default();
-                diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(path));
-                continue;
-            }
-        };
+        let Some(entry) = readable(config, entry, diags) else { continue };
         let is_file = entry.file_type().is_file()
             || (entry.file_type().is_symlink() && entry.path().is_file());
         if !is_file {
@@ -48,6 +41,18 @@ pub fn find_entries(config: &Config, diags: &mut Diagnostics) -> Vec<String> {
     found
 }
 
+/// The entry, or `None` with an error naming the unreadable path.
+fn readable(config: &Config, entry: walkdir::Result<walkdir::DirEntry>, diags: &mut Diagnostics) -> Option<walkdir::DirEntry> {
+    match entry {
+        Ok(e) => Some(e),
+        Err(e) => {
+            let path = e.path().map(|p| config.rel(p)).unwrap_or_default();
+            diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(path));
+            None
+        }
+    }
+}
+
 fn keep_dir(config: &Config, path: &Path, depth: usize) -> bool {
     if depth == 0 {
         return true;
@@ -68,14 +73,7 @@ pub fn find_public(config: &Config, diags: &mut Diagnostics) -> Vec<PublicFile> 
     }
     let mut files = Vec::new();
     for entry in WalkDir::new(public).follow_links(false).sort_by_file_name() {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let path = e.path().map(|p| config.rel(p)).unwrap_or_default();
-                diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(path));
-                continue;
-            }
-        };
+        let Some(entry) = readable(config, entry, diags) else { continue };
         let rel_in_root = config.rel(entry.path());
         if entry.path_is_symlink() {
             match entry.path().canonicalize() {
