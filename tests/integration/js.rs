@@ -283,3 +283,18 @@ fn target_lowers_syntax() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("kiln.toml:2:10"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn external_imports_stay_imports() {
+    let p = project(&[
+        ("kiln.toml", "[js]\nexternal = [\"./ext.mjs\"]\n"),
+        ("main.js", "import { twice } from './ext.mjs';\nimport * as ext from './ext.mjs';\nimport './ext.mjs';\nexport const r = twice(2) + ext.twice(1);\nexport { twice as again } from './ext.mjs';\n"),
+    ]);
+    for extra in [&[][..], &["--no-minify"][..]] {
+        let (out, main) = bundle(p.path(), "main.js", extra);
+        let code = std::fs::read_to_string(&main).unwrap();
+        assert!(code.contains("from \"./ext.mjs\""), "{code}");
+        std::fs::write(out.join("assets/ext.mjs"), "export const twice = (x) => x * 2;\n").unwrap();
+        assert_eq!(node(&main, "[m.r, m.again(3)]"), serde_json::json!([6, 6]), "{code}");
+    }
+}

@@ -60,6 +60,12 @@ mod ph {
     pub fn asset(t: ModuleId) -> String {
         format!("__kiln_as{t}__")
     }
+    /// An external import, named by a hash of its specifier and imported name so every
+    /// module importing the same thing shares it.
+    pub fn external(spec: &str, imported: Option<&Atom>) -> Atom {
+        let key = format!("{spec}\0{}", imported.map_or("*", |a| a.as_str()));
+        format!("__kiln_ex{}", &blake3::hash(key.as_bytes()).to_hex()[..12]).into()
+    }
     pub fn is_placeholder(sym: &str) -> bool {
         sym.starts_with("__kiln_")
     }
@@ -83,7 +89,7 @@ fn placeholder(b: &Binding) -> Replacement {
         Binding::CjsExport(t, name) => Replacement::Member(ph::interop(*t), name.clone()),
         Binding::CjsNamespace(t) => Replacement::Ident(ph::interop(*t)),
         Binding::AssetUrl(t) => Replacement::Str(ph::asset(*t)),
-        Binding::External => Replacement::Undefined,
+        Binding::External(spec, imported) => Replacement::Ident(ph::external(spec, imported.as_ref())),
     }
 }
 
@@ -485,6 +491,37 @@ pub fn chunk(
         }
     }
     let helpers_used = [!cjs.is_empty(), !interop.is_empty(), esm_required];
+    // External imports the chunk keeps, by specifier: (imported name or namespace, placeholder),
+    // and specifiers imported only for their side effects.
+    let mut externals: std::collections::BTreeMap<String, Vec<(Option<Atom>, Atom)>> = Default::default();
+    fn add_external(
+        externals: &mut std::collections::BTreeMap<String, Vec<(Option<Atom>, Atom)>>,
+        spec: &String,
+        imported: &Option<Atom>,
+    ) {
+        let key = ph::external(spec, imported.as_ref());
+        let list = externals.entry(spec.clone()).or_default();
+        if !list.iter().any(|(_, k)| *k == key) {
+            list.push((imported.clone(), key));
+        }
+    }
+    for &m in &order {
+        for b in linked.imports[m].values().chain(linked.ns_members[m].values().flatten()) {
+            if let Binding::External(spec, imported) = b {
+                add_external(&mut externals, spec, imported);
+            }
+        }
+        for (r, rec) in modules[m].analysis.records.iter().enumerate() {
+            if rec.kind == ImportKind::Static && modules[m].resolved.get(r) == Some(&Resolved::External) {
+                externals.entry(rec.specifier.clone()).or_default();
+            }
+        }
+    }
+    for (_, b) in &linked.entry_exports[entry_index] {
+        if let Binding::External(spec, imported) = b {
+            add_external(&mut externals, spec, imported);
+        }
+    }
 
     // Every name a module uses that is not renamed here is reserved.
     let mut reserved: FxHashSet<Atom> = FxHashSet::default();
@@ -532,6 +569,9 @@ pub fn chunk(
         let key = ph::interop(m);
         syms.push((count(&key) + 1, late + 200_000 + i, key, format!("import_{}", stem(m)), None));
     }
+    for (i, key) in externals.values().flatten().map(|(_, k)| k).enumerate() {
+        syms.push((count(key) + 1, late + 400_000 + i, key.clone(), "external".into(), None));
+    }
     for (i, h) in HELPERS.iter().enumerate() {
         if helpers_used[i] {
             let key = ph::helper(i);
@@ -566,7 +606,7 @@ pub fn chunk(
             }
             Binding::CjsNamespace(t) => named(ph::interop(*t)),
             Binding::AssetUrl(t) => asset_url.get(t).map_or(Replacement::Undefined, |u| Replacement::Str(u.clone())),
-            Binding::External => Replacement::Undefined,
+            Binding::External(spec, imported) => named(ph::external(spec, imported.as_ref())),
         }
     };
 
@@ -625,8 +665,26 @@ pub fn chunk(
         })
         .collect();
 
-    // Join: runtime, namespace objects, modules, exports.
+    // Join: external imports, runtime, namespace objects, modules, exports.
     let mut code = String::new();
+    for (spec, names) in &externals {
+        let spec_text = js_string(spec);
+        if names.is_empty() {
+            let _ = writeln!(code, "import {spec_text};");
+        }
+        for (imported, key) in names {
+            let Some(local) = final_name(key) else { continue };
+            match imported {
+                None => {
+                    let _ = writeln!(code, "import * as {local} from {spec_text};");
+                }
+                Some(name) => {
+                    let name_text = if is_ident_name(name) { name.to_string() } else { js_string(name) };
+                    let _ = writeln!(code, "import {{ {name_text} as {local} }} from {spec_text};");
+                }
+            }
+        }
+    }
     for (i, h) in HELPERS.iter().enumerate() {
         if helpers_used[i] {
             code.push_str(&helper_code(h, &helper_names, minify));

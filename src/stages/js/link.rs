@@ -25,8 +25,9 @@ pub enum Binding {
     CjsNamespace(ModuleId),
     /// The URL of an imported asset.
     AssetUrl(ModuleId),
-    /// Not bundled: an `external` import.
-    External,
+    /// Not bundled (a configured `external`, or a URL): the specifier and the name imported
+    /// from it (`None`: the namespace).
+    External(String, Option<Atom>),
 }
 
 pub struct Linked {
@@ -51,6 +52,10 @@ pub struct Linker<'a> {
 impl<'a> Linker<'a> {
     pub fn new(modules: &'a [JsModule]) -> Self {
         Linker { modules }
+    }
+
+    fn specifier(&self, m: ModuleId, record: usize) -> String {
+        self.modules[m].analysis.records[record].specifier.clone()
     }
 
     fn target(&self, m: ModuleId, record: usize) -> Option<ModuleId> {
@@ -78,11 +83,11 @@ impl<'a> Linker<'a> {
                 ExportDef::Local(id) => Some(self.through_import(m, id, visited)),
                 ExportDef::ReExport { record, name } => match self.target(m, *record) {
                     Some(t) => self.resolve_export(t, name, visited),
-                    None => Some(Binding::External),
+                    None => Some(Binding::External(self.specifier(m, *record), Some(name.clone()))),
                 },
                 ExportDef::NamespaceOf { record } => Some(match self.target(m, *record) {
                     Some(t) => self.namespace_of(t),
-                    None => Binding::External,
+                    None => Binding::External(self.specifier(m, *record), None),
                 }),
             };
         }
@@ -117,10 +122,14 @@ impl<'a> Linker<'a> {
     fn through_import(&self, m: ModuleId, id: &Id, visited: &mut Vec<(ModuleId, Atom)>) -> Binding {
         let module = &self.modules[m];
         if let Some(imp) = module.analysis.imports.iter().find(|i| i.local == *id) {
-            let Some(t) = self.target(m, imp.record) else { return Binding::External };
+            let Some(t) = self.target(m, imp.record) else {
+                return Binding::External(self.specifier(m, imp.record), imp.imported.clone());
+            };
             return match &imp.imported {
                 None => self.namespace_of(t),
-                Some(name) => self.resolve_export(t, name, visited).unwrap_or(Binding::External),
+                Some(name) => self
+                    .resolve_export(t, name, visited)
+                    .unwrap_or_else(|| Binding::External(self.specifier(m, imp.record), Some(name.clone()))),
             };
         }
         Binding::Local(m, id.clone())
@@ -169,7 +178,8 @@ impl<'a> Linker<'a> {
         for (m, module) in self.modules.iter().enumerate() {
             for imp in &module.analysis.imports {
                 let Some(t) = self.target(m, imp.record) else {
-                    linked.imports[m].insert(imp.local.clone(), Binding::External);
+                    let b = Binding::External(self.specifier(m, imp.record), imp.imported.clone());
+                    linked.imports[m].insert(imp.local.clone(), b);
                     continue;
                 };
                 let binding = match &imp.imported {
@@ -266,7 +276,7 @@ impl<'a> Linker<'a> {
                         }
                     }
                     Binding::CjsExport(m, _) | Binding::CjsNamespace(m) | Binding::AssetUrl(m) => work.push(m),
-                    Binding::External => {}
+                    Binding::External(..) => {}
                 }
             }
             if work.is_empty() && used.is_empty() {
