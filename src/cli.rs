@@ -47,6 +47,9 @@ pub enum Command {
     /// Build ROOT (default: the current folder) into its out_dir
     #[command(after_help = "Examples:\n  kiln build fixtures/site\n  kiln build site --out /tmp/out --jobs 1 --timings\n  kiln build --json - > report.json")]
     Build(BuildArgs),
+    /// Check an existing output against budgets.toml without rebuilding
+    #[command(after_help = "Examples:\n  kiln check                          check ./dist against ./budgets.toml\n  kiln check site/dist --baseline main.json --strict")]
+    Check(CheckArgs),
     /// Serve a built output folder with the headers a CDN would send
     #[command(after_help = "Examples:\n  kiln serve                 serve the out_dir of ./kiln.toml (./dist)\n  kiln serve site/dist --port 8080")]
     Serve(ServeArgs),
@@ -81,6 +84,45 @@ pub struct BuildArgs {
     /// Write source maps: `external` (default when given) or `hidden` (no sourceMappingURL comment)
     #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "external", value_parser = ["external", "hidden", "none"])]
     pub sourcemap: Option<String>,
+    /// Do not check budgets after the build
+    #[arg(long)]
+    pub no_budgets: bool,
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
+}
+
+/// How budgets are checked (by `build` and `check`).
+#[derive(Debug, Args)]
+pub struct BudgetArgs {
+    /// The budgets file (default: budgets.toml in ROOT, or in a folder above it up to the current one)
+    #[arg(long, value_name = "FILE")]
+    pub budgets: Option<PathBuf>,
+    /// Compare with the JSON report of an earlier build (`kiln build --json FILE`)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub strict: bool,
+    /// How budget results are printed
+    #[arg(long, value_enum, default_value_t = BudgetFormat::Table)]
+    pub format: BudgetFormat,
+    /// Also write the results as JUnit XML to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BudgetFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The output folder (default: the out_dir of the project in the current folder)
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
 }
 
 #[derive(Debug, Args)]

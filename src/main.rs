@@ -8,10 +8,12 @@ use std::time::Duration;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use kiln::cli::{BuildArgs, Cli, ColorChoice, Command, ServeArgs};
+use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, ServeArgs};
+use kiln::stages::budget::{self, output, Status};
 use kiln::pipeline::Progress;
 use kiln::{BuildError, Config, Overrides};
 
+const EXIT_CHECK_FAILED: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
     let ui = Ui { color, quiet: cli.global.quiet, verbose: cli.global.verbose };
     match &cli.command {
         Command::Build(args) => build(&cli, args, &ui),
+        Command::Check(args) => check(&cli, args, &ui),
         Command::Serve(args) => serve(&cli, args, &ui),
     }
 }
@@ -93,7 +96,105 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
             return ui.fail(&BuildError::io(std::path::Path::new(target), &e, "write the JSON report"));
         }
     }
-    ExitCode::SUCCESS
+    if args.no_budgets {
+        return ExitCode::SUCCESS;
+    }
+    check_budgets(&config, &report, &args.budgets, ui, false)
+}
+
+fn check(cli: &Cli, args: &CheckArgs, ui: &Ui) -> ExitCode {
+    let overrides = Overrides { config_file: cli.global.config.clone(), ..Default::default() };
+    let config = match Config::load(std::path::Path::new("."), &overrides) {
+        Ok(c) => c,
+        Err(e) => return ui.fail(&e),
+    };
+    let dir = args.dir.clone().unwrap_or_else(|| config.out_dir.clone());
+    if !dir.is_dir() {
+        let d = kiln::Diagnostic::error("nothing to check: the folder does not exist (run `kiln build` first)")
+            .in_file(dir.display().to_string());
+        return ui.fail(&BuildError::one(d));
+    }
+    let report = match kiln::Report::from_output(&dir, config.manifest.as_deref().unwrap_or("manifest.json")) {
+        Ok(r) => r,
+        Err(e) => return ui.fail(&BuildError::io(&dir, &e, "read the output")),
+    };
+    check_budgets(&config, &report, &args.budgets, ui, true)
+}
+
+/// The budgets file: `--budgets`, else budgets.toml in the root or a folder above it, up to
+/// the current folder.
+fn find_budgets(config: &Config, args: &BudgetArgs) -> Option<std::path::PathBuf> {
+    if let Some(f) = &args.budgets {
+        return Some(f.clone());
+    }
+    let cwd = std::env::current_dir().ok()?.canonicalize().ok()?;
+    let mut dir = Some(config.root.as_path());
+    while let Some(d) = dir {
+        let candidate = d.join("budgets.toml");
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if d == cwd || !d.starts_with(&cwd) {
+            break;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+fn check_budgets(config: &Config, report: &kiln::Report, args: &BudgetArgs, ui: &Ui, required: bool) -> ExitCode {
+    let Some(file) = find_budgets(config, args) else {
+        if required {
+            let d = kiln::Diagnostic::error("no budgets.toml found").with_note("write one beside kiln.toml, or pass --budgets FILE");
+            return ui.fail(&BuildError::one(d));
+        }
+        return ExitCode::SUCCESS;
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let shown = file.strip_prefix(&cwd).unwrap_or(&file).display().to_string();
+    let rules = match budget::rules::load(&file, &shown) {
+        Ok(r) => r,
+        Err(e) => return ui.fail(&e),
+    };
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => match std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<kiln::Report>(&b).map_err(|e| e.to_string())) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let d = kiln::Diagnostic::error(format!("cannot read the baseline report: {e}")).in_file(path.display().to_string());
+                return ui.fail(&BuildError::one(d));
+            }
+        },
+    };
+    let result = budget::check(&rules, report, baseline.as_ref());
+    match args.format {
+        BudgetFormat::Table if !ui.quiet => print!("{}", output::table(&result)),
+        BudgetFormat::Table => {}
+        BudgetFormat::Json => print!("{}", output::json(&result)),
+    }
+    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+        print!("{}", output::github_annotations(&result));
+        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&summary)
+                .and_then(|mut f| f.write_all(output::markdown(&result).as_bytes()));
+            if let Err(e) = appended {
+                eprintln!("kiln: cannot append to $GITHUB_STEP_SUMMARY: {e}");
+            }
+        }
+    }
+    if let Some(junit) = &args.junit {
+        if let Err(e) = std::fs::write(junit, output::junit(&result)) {
+            return ui.fail(&BuildError::io(junit, &e, "write the JUnit report"));
+        }
+    }
+    match result.worst() {
+        Status::Fail => ExitCode::from(EXIT_CHECK_FAILED),
+        Status::Warn if args.strict => ExitCode::from(EXIT_CHECK_FAILED),
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 fn serve(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {

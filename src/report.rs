@@ -4,20 +4,20 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::Diagnostic;
 use crate::mime;
 use crate::stages::compress::Compressed;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileReport {
     /// Path inside the output folder.
     pub path: String,
     /// Source path relative to the root (stable across builds, unlike `path`).
     pub src: Option<String>,
     /// document, stylesheet, script, image, font, media or other.
-    pub group: &'static str,
+    pub group: String,
     pub hashed: bool,
     pub entry: bool,
     pub size: u64,
@@ -26,25 +26,40 @@ pub struct FileReport {
     pub hash: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Timing {
-    pub stage: &'static str,
+    pub stage: String,
     pub ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What a page loads: at start (the page, its stylesheets, scripts with their static imports,
+/// preloaded fonts) and later (dynamically imported code).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PageLoad {
+    /// The page's source path.
+    pub page: String,
+    /// Output paths.
+    pub initial: Vec<String>,
+    pub lazy: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
-    pub kiln: &'static str,
+    pub kiln: String,
     pub out_dir: String,
     pub files: Vec<FileReport>,
+    #[serde(default)]
+    pub pages: Vec<PageLoad>,
     pub totals: Totals,
+    #[serde(default)]
     pub timings: Vec<Timing>,
+    #[serde(default, skip_deserializing)]
     pub warnings: Vec<Diagnostic>,
 }
 
 /// Sums; `gzip` and `brotli` count a file's raw size when it has no such twin, so they are
 /// what a browser asking for that encoding would download.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Totals {
     pub files: usize,
     pub size: u64,
@@ -61,7 +76,7 @@ impl Report {
             .map(|c| FileReport {
                 path: c.file.path.clone(),
                 src: c.file.src.clone(),
-                group: mime::group(&c.file.path),
+                group: mime::group(&c.file.path).to_owned(),
                 hashed: c.file.hashed,
                 entry: c.file.is_entry,
                 size: c.file.bytes.len() as u64,
@@ -71,15 +86,17 @@ impl Report {
             })
             .collect();
         let rank = |g: &str| GROUP_ORDER.iter().position(|x| *x == g).unwrap_or(GROUP_ORDER.len());
-        list.sort_by(|a, b| (rank(a.group), a.size, &a.path).cmp(&(rank(b.group), b.size, &b.path)));
+        list.sort_by(|a, b| (rank(&a.group), a.size, &a.path).cmp(&(rank(&b.group), b.size, &b.path)));
         let totals = Totals {
             files: list.len(),
             size: list.iter().map(|f| f.size).sum(),
             gzip: list.iter().map(|f| f.gzip.unwrap_or(f.size)).sum(),
             brotli: list.iter().map(|f| f.brotli.unwrap_or(f.size)).sum(),
         };
-        let timings = timings.into_iter().map(|(stage, d)| Timing { stage, ms: d.as_secs_f64() * 1000.0 }).collect();
-        Report { kiln: env!("CARGO_PKG_VERSION"), out_dir, files: list, totals, timings, warnings }
+        let timings =
+            timings.into_iter().map(|(stage, d)| Timing { stage: stage.to_owned(), ms: d.as_secs_f64() * 1000.0 }).collect();
+        let pages = page_loads(files);
+        Report { kiln: env!("CARGO_PKG_VERSION").to_owned(), out_dir, files: list, pages, totals, timings, warnings }
     }
 
     /// The table, one file a line, grouped by kind, smallest first within a group.
@@ -115,6 +132,7 @@ impl Report {
 
     pub fn timings_table(&self) -> String {
         let mut out = String::new();
+
         // Steps of a stage (`js.load`) are shown indented under it and not counted twice.
         let total: f64 = self.timings.iter().filter(|t| !t.stage.contains('.')).map(|t| t.ms).sum();
         for t in &self.timings {
@@ -123,6 +141,121 @@ impl Report {
         let _ = writeln!(out, "  {:<12} {:>9.1} ms", "total", total);
         out
     }
+}
+
+impl Report {
+    /// The report of an output already on disk (for `kiln check`): sizes from the files and
+    /// their twins, source paths and page loads from the build manifest.
+    pub fn from_output(dir: &std::path::Path, manifest_name: &str) -> std::io::Result<Report> {
+        let manifest: serde_json::Value = std::fs::read(dir.join(manifest_name))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let entries = manifest.as_object().cloned().unwrap_or_default();
+        let src_of = |path: &str| {
+            entries.iter().find(|(_, e)| e["file"] == path).map(|(k, _)| k.clone())
+        };
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.map_err(std::io::Error::other)?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = crate::config::display_path(entry.path(), dir);
+            if path.ends_with(".gz") || path.ends_with(".br") || path == manifest_name {
+                continue;
+            }
+            let size = entry.metadata().map_err(std::io::Error::other)?.len();
+            let twin = |ext: &str| std::fs::metadata(dir.join(format!("{path}.{ext}"))).ok().map(|m| m.len());
+            let src = src_of(&path);
+            files.push(FileReport {
+                group: mime::group(&path).to_owned(),
+                hashed: src.is_some() && mime::group(&path) != "document",
+                entry: src.as_ref().is_some_and(|s| entries[s]["isEntry"] == true),
+                size,
+                gzip: twin("gz"),
+                brotli: twin("br"),
+                hash: String::new(),
+                src,
+                path,
+            });
+        }
+        let mut pages = Vec::new();
+        for (key, e) in &entries {
+            let Some(file) = e["file"].as_str().filter(|f| mime::group(f) == "document") else { continue };
+            let mut initial = vec![file.to_owned()];
+            let mut stack = vec![e.clone()];
+            while let Some(e) = stack.pop() {
+                let listed = |k: &str| e[k].as_array().cloned().unwrap_or_default();
+                for css in listed("css") {
+                    if let Some(p) = css.as_str() {
+                        initial.push(p.to_owned());
+                    }
+                }
+                for asset in listed("assets") {
+                    if let Some(p) = asset.as_str().filter(|p| mime::group(p) == "font") {
+                        initial.push(p.to_owned());
+                    }
+                }
+                for import in listed("imports") {
+                    if let Some(next) = import.as_str().and_then(|k| entries.get(k)) {
+                        if let Some(p) = next["file"].as_str() {
+                            if !initial.iter().any(|i| i == p) {
+                                initial.push(p.to_owned());
+                                stack.push(next.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            initial.sort();
+            initial.dedup();
+            pages.push(PageLoad { page: key.clone(), initial, lazy: Vec::new() });
+        }
+        let totals = Totals {
+            files: files.len(),
+            size: files.iter().map(|f| f.size).sum(),
+            gzip: files.iter().map(|f| f.gzip.unwrap_or(f.size)).sum(),
+            brotli: files.iter().map(|f| f.brotli.unwrap_or(f.size)).sum(),
+        };
+        Ok(Report {
+            kiln: env!("CARGO_PKG_VERSION").to_owned(),
+            out_dir: dir.display().to_string(),
+            files,
+            pages,
+            totals,
+            timings: Vec::new(),
+            warnings: Vec::new(),
+        })
+    }
+}
+
+/// The start-up load of every page: the page, and what it refers to that a browser fetches
+/// before the page is usable (stylesheets, scripts and what they import statically, fonts).
+fn page_loads(files: &[Compressed]) -> Vec<PageLoad> {
+    use crate::graph::AssetKind;
+    use crate::stages::fingerprint::Origin;
+    let by_path: std::collections::BTreeMap<&str, &Compressed> = files.iter().map(|c| (c.file.path.as_str(), c)).collect();
+    let mut pages = Vec::new();
+    for c in files.iter().filter(|c| c.file.origin == Origin::Asset(AssetKind::Html)) {
+        let mut initial = vec![c.file.path.clone()];
+        let mut stack: Vec<&Compressed> = vec![c];
+        while let Some(f) = stack.pop() {
+            for (path, kind) in &f.file.imports {
+                let starts = matches!(kind, Some(AssetKind::Css | AssetKind::Js | AssetKind::Chunk)) || mime::group(path) == "font";
+                if starts && !initial.contains(path) {
+                    initial.push(path.clone());
+                    if let Some(next) = by_path.get(path.as_str()) {
+                        stack.push(next);
+                    }
+                }
+            }
+        }
+        initial.sort();
+        pages.push(PageLoad { page: c.file.src.clone().unwrap_or_default(), initial, lazy: Vec::new() });
+    }
+    pages.sort_by(|a, b| a.page.cmp(&b.page));
+    pages
 }
 
 /// Sizes as Vite prints them: kilobytes of 1000 bytes, two decimals.

@@ -1,5 +1,6 @@
 //! The stages of a build, in the order [`crate::pipeline`] runs them.
 
+pub mod budget;
 pub mod compress;
 pub mod css;
 pub mod emit;

@@ -8,6 +8,7 @@
 //! - `regression`: one test per reported bug.
 
 mod browser;
+mod budgets;
 mod cases;
 mod js;
 mod common;

@@ -1,0 +1,229 @@
+//! `budgets.toml`: a list of `[[budget]]` tables, each naming what it measures (files by glob,
+//! a page's load, or a type of file) and its limits. Unknown keys and malformed sizes are
+//! errors at their line:col.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::size::{parse_size, Growth};
+use crate::diagnostics::{BuildError, Diagnostic};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    budget: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: Option<String>,
+    files: Option<Spanned<String>>,
+    each: Option<bool>,
+    page: Option<String>,
+    load: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    kind: Option<Spanned<String>>,
+    measure: Option<Spanned<String>>,
+    max: Option<Spanned<SizeValue>>,
+    warn: Option<Spanned<SizeValue>>,
+    max_count: Option<u64>,
+    warn_count: Option<u64>,
+    max_growth: Option<Spanned<SizeValue>>,
+    warn_growth: Option<Spanned<SizeValue>>,
+}
+
+/// A size written as a string (`"170 KB"`) or a number of bytes.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+impl SizeValue {
+    fn text(&self) -> String {
+        match self {
+            SizeValue::Bytes(b) => b.to_string(),
+            SizeValue::Text(t) => t.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Measure {
+    Raw,
+    Gzip,
+    Brotli,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Load {
+    Initial,
+    Lazy,
+}
+
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Files whose source or output path matches the glob; each one, or their sum.
+    Files { pattern: String, matcher: globset::GlobMatcher, each: bool },
+    /// What a page loads (`page` is its source path).
+    Page { page: String, load: Load },
+    /// All files of a group (`script`, `stylesheet`, `image`, `font`, `document`, `media`,
+    /// `other`, or `all`).
+    Type { group: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub target: Target,
+    pub measure: Measure,
+    pub max: Option<u64>,
+    pub warn: Option<u64>,
+    pub max_count: Option<u64>,
+    pub warn_count: Option<u64>,
+    pub max_growth: Option<Growth>,
+    pub warn_growth: Option<Growth>,
+    /// Where the rule is written (file, 1-based line and column), for messages and CI
+    /// annotations.
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+const GROUPS: [&str; 8] = ["script", "stylesheet", "image", "font", "document", "media", "other", "all"];
+
+/// Reads and checks a budgets file; `shown` is how messages name it.
+pub fn load(path: &Path, shown: &str) -> Result<Vec<Rule>, BuildError> {
+    let text = std::fs::read_to_string(path).map_err(|e| BuildError::io(path, &e, "read the budgets file"))?;
+    parse(&text, shown)
+}
+
+pub fn parse(text: &str, shown: &str) -> Result<Vec<Rule>, BuildError> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let d = Diagnostic::error(format!("invalid budgets file: {}", e.message().trim()));
+        BuildError::one(match e.span() {
+            Some(span) => d.at_offset(shown, text, span.start),
+            None => d.in_file(shown),
+        })
+    })?;
+    let mut diags = Vec::new();
+    let mut bad = |span: std::ops::Range<usize>, msg: String| diags.push(Diagnostic::error(msg).at_offset(shown, text, span.start));
+    let mut rules = Vec::new();
+    for (i, spanned) in raw.budget.iter().enumerate() {
+        let (line, column) = crate::diagnostics::line_col(text, spanned.span().start);
+        let r = spanned.get_ref();
+        let mut size = |v: &Option<Spanned<SizeValue>>, key: &str| -> Option<u64> {
+            let v = v.as_ref()?;
+            parse_size(&v.get_ref().text()).map_err(|e| bad(v.span(), format!("{key}: {e}"))).ok()
+        };
+        let max = size(&r.max, "max");
+        let warn = size(&r.warn, "warn");
+        let mut growth = |v: &Option<Spanned<SizeValue>>, key: &str| -> Option<Growth> {
+            let v = v.as_ref()?;
+            Growth::parse(&v.get_ref().text()).map_err(|e| bad(v.span(), format!("{key}: {e}"))).ok()
+        };
+        let max_growth = growth(&r.max_growth, "max_growth");
+        let warn_growth = growth(&r.warn_growth, "warn_growth");
+        let measure = match r.measure.as_ref().map(|m| (m.span(), m.get_ref().as_str())) {
+            None | Some((_, "brotli")) => Measure::Brotli,
+            Some((_, "gzip")) => Measure::Gzip,
+            Some((_, "raw")) => Measure::Raw,
+            Some((span, other)) => {
+                bad(span, format!("measure must be \"raw\", \"gzip\" or \"brotli\", not {other:?}"));
+                Measure::Brotli
+            }
+        };
+        let chosen = [r.files.is_some(), r.page.is_some(), r.kind.is_some()].iter().filter(|b| **b).count();
+        let header = spanned.span();
+        if chosen != 1 {
+            bad(header.clone(), format!("budget {}: give exactly one of `files`, `page` or `type`", i + 1));
+            continue;
+        }
+        if [max, warn, r.max_count, r.warn_count].iter().all(Option::is_none) && max_growth.is_none() && warn_growth.is_none() {
+            bad(header.clone(), format!("budget {}: give a limit (`max`, `warn`, `max_count`, `warn_count`, `max_growth` or `warn_growth`)", i + 1));
+            continue;
+        }
+        let target = if let Some(files) = &r.files {
+            match globset::Glob::new(files.get_ref()) {
+                Ok(g) => Target::Files { pattern: files.get_ref().clone(), matcher: g.compile_matcher(), each: r.each.unwrap_or(false) },
+                Err(e) => {
+                    bad(files.span(), format!("files: invalid glob: {}", e.kind()));
+                    continue;
+                }
+            }
+        } else if let Some(page) = &r.page {
+            let load = match r.load.as_ref().map(|l| (l.span(), l.get_ref().as_str())) {
+                None | Some((_, "initial")) => Load::Initial,
+                Some((_, "lazy")) => Load::Lazy,
+                Some((span, other)) => {
+                    bad(span, format!("load must be \"initial\" or \"lazy\", not {other:?}"));
+                    continue;
+                }
+            };
+            Target::Page { page: page.trim_start_matches("./").to_owned(), load }
+        } else {
+            let kind = r.kind.as_ref().expect("one target is set");
+            if !GROUPS.contains(&kind.get_ref().as_str()) {
+                bad(kind.span(), format!("type must be one of {}, not {:?}", GROUPS.join(", "), kind.get_ref()));
+                continue;
+            }
+            Target::Type { group: kind.get_ref().clone() }
+        };
+        let name = r.name.clone().unwrap_or_else(|| match &target {
+            Target::Files { pattern, .. } => pattern.clone(),
+            Target::Page { page, load: Load::Initial } => format!("{page} (initial)"),
+            Target::Page { page, load: Load::Lazy } => format!("{page} (lazy)"),
+            Target::Type { group } => format!("all {group} files"),
+        });
+        rules.push(Rule {
+            name,
+            target,
+            measure,
+            max,
+            warn,
+            max_count: r.max_count,
+            warn_count: r.warn_count,
+            max_growth,
+            warn_growth,
+            file: shown.to_owned(),
+            line,
+            column,
+        });
+    }
+    if diags.is_empty() {
+        Ok(rules)
+    } else {
+        Err(BuildError { diagnostics: diags })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rules_and_locates_errors() {
+        let rules = parse(
+            "[[budget]]\nfiles = \"assets/*.js\"\neach = true\nmax = \"170 KB\"\n\n[[budget]]\npage = \"index.html\"\nmax = 200000\nmeasure = \"gzip\"\n",
+            "budgets.toml",
+        )
+        .unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].max, Some(170_000));
+        assert_eq!((rules[1].line, rules[1].measure), (6, Measure::Gzip));
+        let err = parse("[[budget]]\ntype = \"script\"\nmax = \"12 parsecs\"\nmaxx = 3\n", "budgets.toml").unwrap_err();
+        let loc = err.diagnostics[0].location.as_ref().unwrap();
+        assert_eq!(loc.line, 4, "{:?}", err.diagnostics);
+        let err = parse("[[budget]]\ntype = \"script\"\nmax = \"12 parsecs\"\n", "budgets.toml").unwrap_err();
+        let loc = err.diagnostics[0].location.as_ref().unwrap();
+        assert_eq!((loc.line, loc.column), (3, 7));
+        assert!(err.diagnostics[0].message.contains("max"));
+    }
+}

@@ -1,0 +1,79 @@
+//! Sizes as people write them: `170 KB`, `1.2 MiB`, `150000`, and growth as `5%` or `10 KB`.
+
+/// Bytes from `170 KB` (1000-based, as size-limit and Vite print), `1.2 MiB` (1024-based),
+/// `150000` or `150000 B`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a size (write it like \"170 KB\", \"1.2 MiB\" or 150000)"))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown size unit {other:?} in {text:?}; use B, KB, MB, GB, KiB, MiB or GiB")),
+    };
+    Ok((value * factor).round() as u64)
+}
+
+/// Growth allowed relative to a baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Growth {
+    Percent(f64),
+    Bytes(u64),
+}
+
+impl Growth {
+    pub fn parse(text: &str) -> Result<Growth, String> {
+        match text.trim().strip_suffix('%') {
+            Some(p) => p.trim().parse().map(Growth::Percent).map_err(|_| format!("{text:?} is not a percentage")),
+            None => parse_size(text).map(Growth::Bytes),
+        }
+    }
+
+    /// Whether growing from `base` to `value` exceeds this allowance.
+    pub fn exceeded(self, base: u64, value: u64) -> bool {
+        let grown = value.saturating_sub(base);
+        match self {
+            Growth::Bytes(b) => grown > b,
+            Growth::Percent(p) => base > 0 && (grown as f64) > base as f64 * p / 100.0,
+        }
+    }
+}
+
+impl std::fmt::Display for Growth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Growth::Percent(p) => write!(f, "+{p}%"),
+            Growth::Bytes(b) => write!(f, "+{}", format_size(*b)),
+        }
+    }
+}
+
+/// `12.3 kB` style, like the build report.
+pub fn format_size(bytes: u64) -> String {
+    crate::report::kb(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("170 KB"), Ok(170_000));
+        assert_eq!(parse_size("1.5 MiB"), Ok(1_572_864));
+        assert_eq!(parse_size("150000"), Ok(150_000));
+        assert_eq!(parse_size("12kB"), Ok(12_000));
+        assert!(parse_size("big").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+        assert_eq!(Growth::parse("5%"), Ok(Growth::Percent(5.0)));
+        assert!(Growth::Percent(5.0).exceeded(100, 106));
+        assert!(!Growth::Percent(5.0).exceeded(100, 105));
+        assert!(Growth::Bytes(10).exceeded(100, 111));
+    }
+}
