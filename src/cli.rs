@@ -87,6 +87,10 @@ pub struct BuildArgs {
     /// Do not check budgets after the build
     #[arg(long)]
     pub no_budgets: bool,
+    /// Write report.html (a treemap of the output) and meta.json (esbuild's metafile shape)
+    /// into DIR (default: ROOT/.kiln)
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
+    pub analyze: Option<PathBuf>,
     #[command(flatten)]
     pub budgets: BudgetArgs,
 }

@@ -151,6 +151,19 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// A source module inside a bundle, for the analysis page and meta.json.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ModuleInfo {
+    /// Root-relative source path.
+    pub path: String,
+    /// Bytes of the source file.
+    pub bytes: u64,
+    /// Bytes it takes in the bundle.
+    pub bytes_in_output: u64,
+    /// Source paths of the modules it imports.
+    pub imports: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Asset {
     /// Source path relative to the root, `/`-separated: the asset's identity.
@@ -163,6 +176,8 @@ pub struct Asset {
     pub refs: Refs,
     /// For bundles: the source map, finished once the file has its name.
     pub map: Option<crate::stages::js::ChunkMap>,
+    /// For bundles: the modules in it.
+    pub modules: Vec<ModuleInfo>,
 }
 
 /// A file of `public_dir`, copied to the output's top level as it is.

@@ -3,6 +3,7 @@
 //! The library is what the `kiln` binary calls: load a [`Config`], then [`build`]. The stages
 //! live in [`stages`], run in order by [`pipeline`].
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;

@@ -96,10 +96,24 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
             return ui.fail(&BuildError::io(std::path::Path::new(target), &e, "write the JSON report"));
         }
     }
-    if args.no_budgets {
-        return ExitCode::SUCCESS;
+    let (code, checked) = if args.no_budgets {
+        (ExitCode::SUCCESS, None)
+    } else {
+        check_budgets(&config, &report, &args.budgets, ui, false)
+    };
+    if let Some(dir) = &args.analyze {
+        let dir = if dir.as_os_str().is_empty() { config.root.join(".kiln") } else { dir.clone() };
+        let written = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join("report.html"), kiln::analysis::report_html(&report, checked.as_ref())))
+            .and_then(|()| std::fs::write(dir.join("meta.json"), kiln::analysis::meta_json(&report)));
+        if let Err(e) = written {
+            return ui.fail(&BuildError::io(&dir, &e, "write the analysis"));
+        }
+        if !ui.quiet {
+            eprintln!("kiln: analysis written to {}", dir.join("report.html").display());
+        }
     }
-    check_budgets(&config, &report, &args.budgets, ui, false)
+    code
 }
 
 fn check(cli: &Cli, args: &CheckArgs, ui: &Ui) -> ExitCode {
@@ -118,7 +132,7 @@ fn check(cli: &Cli, args: &CheckArgs, ui: &Ui) -> ExitCode {
         Ok(r) => r,
         Err(e) => return ui.fail(&BuildError::io(&dir, &e, "read the output")),
     };
-    check_budgets(&config, &report, &args.budgets, ui, true)
+    check_budgets(&config, &report, &args.budgets, ui, true).0
 }
 
 /// The budgets file: `--budgets`, else budgets.toml in the root or a folder above it, up to
@@ -142,19 +156,26 @@ fn find_budgets(config: &Config, args: &BudgetArgs) -> Option<std::path::PathBuf
     None
 }
 
-fn check_budgets(config: &Config, report: &kiln::Report, args: &BudgetArgs, ui: &Ui, required: bool) -> ExitCode {
+/// Checks budgets when a budgets file exists (or `required`); the exit code and the results.
+fn check_budgets(
+    config: &Config,
+    report: &kiln::Report,
+    args: &BudgetArgs,
+    ui: &Ui,
+    required: bool,
+) -> (ExitCode, Option<budget::Check>) {
     let Some(file) = find_budgets(config, args) else {
         if required {
             let d = kiln::Diagnostic::error("no budgets.toml found").with_note("write one beside kiln.toml, or pass --budgets FILE");
-            return ui.fail(&BuildError::one(d));
+            return (ui.fail(&BuildError::one(d)), None);
         }
-        return ExitCode::SUCCESS;
+        return (ExitCode::SUCCESS, None);
     };
     let cwd = std::env::current_dir().unwrap_or_default();
     let shown = file.strip_prefix(&cwd).unwrap_or(&file).display().to_string();
     let rules = match budget::rules::load(&file, &shown) {
         Ok(r) => r,
-        Err(e) => return ui.fail(&e),
+        Err(e) => return (ui.fail(&e), None),
     };
     let baseline = match &args.baseline {
         None => None,
@@ -162,7 +183,7 @@ fn check_budgets(config: &Config, report: &kiln::Report, args: &BudgetArgs, ui: 
             Ok(r) => Some(r),
             Err(e) => {
                 let d = kiln::Diagnostic::error(format!("cannot read the baseline report: {e}")).in_file(path.display().to_string());
-                return ui.fail(&BuildError::one(d));
+                return (ui.fail(&BuildError::one(d)), None);
             }
         },
     };
@@ -187,14 +208,15 @@ fn check_budgets(config: &Config, report: &kiln::Report, args: &BudgetArgs, ui: 
     }
     if let Some(junit) = &args.junit {
         if let Err(e) = std::fs::write(junit, output::junit(&result)) {
-            return ui.fail(&BuildError::io(junit, &e, "write the JUnit report"));
+            return (ui.fail(&BuildError::io(junit, &e, "write the JUnit report")), Some(result));
         }
     }
-    match result.worst() {
+    let code = match result.worst() {
         Status::Fail => ExitCode::from(EXIT_CHECK_FAILED),
         Status::Warn if args.strict => ExitCode::from(EXIT_CHECK_FAILED),
         _ => ExitCode::SUCCESS,
-    }
+    };
+    (code, Some(result))
 }
 
 fn serve(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {

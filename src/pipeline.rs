@@ -62,6 +62,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
             content: chunk.code.into_bytes(),
             refs: chunk.refs,
             map: chunk.map,
+            modules: chunk.modules,
         });
     }
     let more = scan::load_more(config, &mut scanned.graph, bundles.assets)?;
@@ -111,6 +112,7 @@ fn manifest_file(config: &Config, name: &str, files: &[Compressed]) -> Result<Co
         integrity: fingerprint::integrity(&bytes),
         bytes,
         imports: Vec::new(),
+        modules: Vec::new(),
     };
     // No twins: the manifest is read by back ends and deploy tools, not browsers, and Brotli 11
     // over a large one would take longer than the rest of the build.

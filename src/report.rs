@@ -24,6 +24,9 @@ pub struct FileReport {
     pub gzip: Option<u64>,
     pub brotli: Option<u64>,
     pub hash: String,
+    /// For bundles: the modules in it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<crate::graph::ModuleInfo>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +86,7 @@ impl Report {
                 gzip: c.gzip.as_ref().map(|z| z.len() as u64),
                 brotli: c.brotli.as_ref().map(|z| z.len() as u64),
                 hash: c.file.hash.clone(),
+                modules: c.file.modules.clone(),
             })
             .collect();
         let rank = |g: &str| GROUP_ORDER.iter().position(|x| *x == g).unwrap_or(GROUP_ORDER.len());
@@ -176,6 +180,7 @@ impl Report {
                 gzip: twin("gz"),
                 brotli: twin("br"),
                 hash: String::new(),
+                modules: Vec::new(),
                 src,
                 path,
             });

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use crate::common::{kiln, repo};
 
-fn chromium() -> PathBuf {
+pub fn chromium() -> PathBuf {
     let path = std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
     assert!(
         path.is_file(),
@@ -41,7 +41,7 @@ fn serve(dir: &Path) -> Server {
 }
 
 /// Loads `url` and returns the DOM after scripts ran, and the console messages.
-fn load(url: &str) -> (String, Vec<String>) {
+pub fn load(url: &str) -> (String, Vec<String>) {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(chromium())
         .args([

@@ -120,3 +120,49 @@ fn check_measures_an_existing_output() {
     let out = kiln().current_dir(p.path()).arg("check").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "no budgets file is an error for check");
 }
+
+#[test]
+fn analysis_page_draws_a_box_per_file_and_module() {
+    let p = project(&[
+        ("index.html", "<!doctype html><link rel=stylesheet href=site.css><script type=module src=src/main.js></script>\n"),
+        ("site.css", ".a { color: red }\n"),
+        ("src/main.js", "import { a } from './a.js';\nimport { b } from './b.js';\ndocument.title = a + b;\n"),
+        ("src/a.js", "export const a = 'A'.repeat(3);\n"),
+        ("src/b.js", "export const b = 'B'.repeat(4);\n"),
+    ]);
+    write(p.path(), "[[budget]]\ntype = \"all\"\nmax = \"1 MB\"\n");
+    let analysis = p.path().join("analysis");
+    let out = kiln().arg("build").arg(p.path()).args(["-q", "--json", "-", "--analyze"]).arg(&analysis).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout[..out.stdout.iter().rposition(|&b| b == b'}').unwrap() + 1]).unwrap();
+    let files = report["files"].as_array().unwrap();
+    let modules: usize = files.iter().map(|f| f["modules"].as_array().map_or(0, Vec::len)).sum();
+    assert_eq!(modules, 3);
+
+    // meta.json: esbuild's metafile shape.
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(analysis.join("meta.json")).unwrap()).unwrap();
+    assert!(meta["inputs"]["src/main.js"]["imports"].as_array().unwrap().iter().any(|i| i["path"] == "src/a.js"));
+    let bundle = meta["outputs"].as_object().unwrap().iter().find(|(k, _)| k.ends_with(".js")).unwrap().1;
+    assert_eq!(bundle["entryPoint"], "src/main.js");
+    assert_eq!(bundle["inputs"].as_object().unwrap().len(), 3);
+
+    // The page, drawn by headless Chromium with no network.
+    let page = format!("file://{}", analysis.join("report.html").display());
+    let (dom, console) = crate::browser::load(&page);
+    assert!(console.is_empty(), "{console:?}");
+    assert_eq!(dom.matches("class=\"box output").count(), files.len(), "one box per output file");
+    assert_eq!(dom.matches("class=\"box module").count(), modules, "one box per module in the bundle");
+    assert!(dom.contains("<td class=\"pass\">pass</td>"), "budget rows are shown");
+    let shot = analysis.join("report.png");
+    let profile = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(crate::browser::chromium())
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--window-size=1200,900"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "a screenshot of the treemap");
+}

@@ -194,6 +194,7 @@ mod tests {
             gzip: Some(brotli + 10),
             brotli: Some(brotli),
             hash: String::new(),
+            modules: Vec::new(),
         }
     }
 

@@ -55,6 +55,8 @@ pub struct OutputFile {
     pub integrity: String,
     /// Output paths of the files this one refers to, with their kinds, sorted.
     pub imports: Vec<(String, Option<AssetKind>)>,
+    /// For bundles: the modules in it.
+    pub modules: Vec<crate::graph::ModuleInfo>,
 }
 
 pub fn integrity(bytes: &[u8]) -> String {
@@ -72,6 +74,7 @@ fn finished(path: String, src: Option<String>, origin: Origin, hashed: bool, byt
         is_entry: false,
         bytes,
         imports: Vec::new(),
+        modules: Vec::new(),
     }
 }
 
@@ -226,6 +229,7 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
             }
             let mut out = finished(path.clone(), Some(asset.src.clone()), Origin::Asset(asset.kind), asset.kind != AssetKind::Html, bytes);
             out.is_entry = asset.is_entry;
+            out.modules = asset.modules.clone();
             done[i] = Some(out);
         }
     }

@@ -127,6 +127,8 @@ pub struct ChunkCode {
     pub segments: Vec<Segment>,
     /// Absolute paths and contents of the map's sources.
     pub sources: Vec<(std::path::PathBuf, String)>,
+    /// The modules in the chunk, in order.
+    pub modules: Vec<crate::graph::ModuleInfo>,
 }
 
 fn minify_options(cjs: bool, ecma: EsVersion) -> MinifyOptions {
@@ -713,7 +715,26 @@ pub fn chunk(
     let mut source_index: FxHashMap<ModuleId, u32> = FxHashMap::default();
     let mut segments: Vec<Segment> = Vec::new();
     let mut lines = code.matches('\n').count() as u32;
+    let mut module_infos = Vec::new();
     for (m, text, segs) in pieces {
+        module_infos.push(crate::graph::ModuleInfo {
+            path: modules[m].rel.clone(),
+            bytes: modules[m].file.as_ref().map_or(0, |f| f.src.len() as u64),
+            bytes_in_output: text.len() as u64,
+            imports: modules[m]
+                .resolved
+                .iter()
+                .filter_map(|r| match r {
+                    Resolved::Module(t) => Some(modules[*t].rel.clone()),
+                    _ => None,
+                })
+                .fold(Vec::new(), |mut acc: Vec<String>, p| {
+                    if !acc.contains(&p) {
+                        acc.push(p);
+                    }
+                    acc
+                }),
+        });
         if !minify {
             let _ = writeln!(code, "// {}", modules[m].rel);
             lines += 1;
@@ -755,7 +776,7 @@ pub fn chunk(
         }
     }
     segments.sort_unstable();
-    ChunkCode { entry, code, refs, segments, sources }
+    ChunkCode { entry, code, refs, segments, sources, modules: module_infos }
 }
 
 fn var_decl(name: &Atom, init: Expr) -> ModuleItem {

@@ -74,6 +74,7 @@ pub struct Chunk {
     pub code: String,
     pub refs: Refs,
     pub map: Option<ChunkMap>,
+    pub modules: Vec<crate::graph::ModuleInfo>,
 }
 
 pub struct Bundles {
@@ -146,7 +147,7 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
         let code = GLOBALS.set(&ctx.globals, || generate::chunk(&ctx, &modules, &mut prepared, &shared, &linker, &linked, i, e));
         let map = (config.js.sourcemap != crate::config::SourceMapMode::None)
             .then(|| ChunkMap { segments: code.segments, sources: code.sources });
-        chunks.push(Chunk { key: entry.key.clone(), code: code.code, refs: code.refs, map });
+        chunks.push(Chunk { key: entry.key.clone(), code: code.code, refs: code.refs, map, modules: code.modules });
     }
     lap("js.print", &mut timings);
     let mut assets: Vec<(String, AssetKind)> = modules

@@ -161,7 +161,7 @@ fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: boo
         AssetKind::Js | AssetKind::Raw | AssetKind::Chunk => Some(bytes),
     };
     let RefSink { refs, diags, inline_modules, .. } = sink;
-    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs, map: None });
+    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs, map: None, modules: Vec::new() });
     Loaded { asset, diags, inline_modules }
 }
 

@@ -1,0 +1,191 @@
+//! `kiln build --analyze`: `report.html`, a self-contained page (no network: styles, script
+//! and data inline) with a treemap of outputs and the modules inside bundles, what each page
+//! loads, and the budgets with their status; and `meta.json` in esbuild's metafile shape, so
+//! tools written for esbuild (bundle analyzers, size viewers) can read kiln's builds.
+
+use serde_json::{json, Map, Value};
+
+use crate::report::Report;
+use crate::stages::budget::Check;
+
+/// esbuild's metafile: `inputs` (source files, their size and imports) and `outputs` (built
+/// files, their size, and the bytes each input takes in them).
+pub fn meta_json(report: &Report) -> String {
+    let prefix = report.out_dir.trim_end_matches('/');
+    let mut inputs = Map::new();
+    let mut outputs = Map::new();
+    for f in &report.files {
+        let mut contributed = Map::new();
+        if f.modules.is_empty() {
+            if let Some(src) = &f.src {
+                inputs.entry(src.clone()).or_insert_with(|| json!({ "bytes": f.size, "imports": [] }));
+                contributed.insert(src.clone(), json!({ "bytesInOutput": f.size }));
+            }
+        }
+        for m in &f.modules {
+            let imports: Vec<Value> = m.imports.iter().map(|i| json!({ "path": i, "kind": "import-statement" })).collect();
+            inputs.entry(m.path.clone()).or_insert_with(|| json!({ "bytes": m.bytes, "imports": imports }));
+            contributed.insert(m.path.clone(), json!({ "bytesInOutput": m.bytes_in_output }));
+        }
+        let mut out = json!({ "bytes": f.size, "inputs": contributed, "imports": [], "exports": [] });
+        if f.entry && !f.modules.is_empty() {
+            out["entryPoint"] = json!(f.src);
+        }
+        outputs.insert(format!("{prefix}/{}", f.path), out);
+    }
+    serde_json::to_string_pretty(&json!({ "inputs": inputs, "outputs": outputs })).expect("JSON serializes") + "\n"
+}
+
+/// The analysis page.
+pub fn report_html(report: &Report, check: Option<&Check>) -> String {
+    let data = json!({
+        "outDir": report.out_dir,
+        "files": report.files,
+        "pages": report.pages,
+        "budgets": check.map(|c| &c.outcomes),
+    });
+    // `</` cannot end the script element early once escaped.
+    let data = data.to_string().replace("</", "<\\/");
+    PAGE.replace("/*DATA*/null", &data)
+}
+
+const PAGE: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>kiln build analysis</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d1d1f; background: #fafafa; }
+  header { padding: 12px 20px; background: #23272f; color: #fff; display: flex; gap: 16px; align-items: center; }
+  header h1 { font-size: 16px; margin: 0; }
+  header button { background: #3b4252; color: #fff; border: 0; padding: 4px 10px; border-radius: 4px; cursor: pointer; }
+  header button.on { background: #e07a2f; }
+  main { padding: 16px 20px; }
+  #map { position: relative; width: 100%; height: 60vh; min-height: 360px; background: #fff; border: 1px solid #ccc; }
+  .box { position: absolute; box-sizing: border-box; overflow: hidden; border: 1px solid #fff; font-size: 11px; padding: 2px 4px; color: #111; }
+  .box.output { border: 2px solid #23272f; }
+  .box.module { opacity: 0.92; }
+  .script { background: #f6c26b; } .stylesheet { background: #8cc7f5; } .document { background: #b5e3a1; }
+  .image { background: #e4b0d9; } .font { background: #c9c0f2; } .media { background: #f2a7a0; } .other { background: #d8d8d8; }
+  table { border-collapse: collapse; margin: 12px 0 24px; }
+  th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #ddd; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  .pass { color: #1a7f37; } .warn { color: #9a6700; } .fail { color: #cf222e; font-weight: 600; }
+</style>
+</head>
+<body>
+<header><h1>kiln build analysis</h1><span id="total"></span>
+  <span>size: <button data-m="size">raw</button> <button data-m="gzip">gzip</button> <button data-m="brotli" class="on">brotli</button></span>
+</header>
+<main>
+  <div id="map" role="img" aria-label="Treemap of the build's files and the modules in its bundles"></div>
+  <h2>Pages</h2><table id="pages"><thead><tr><th>page</th><th>loads at start</th><th class="num">raw</th><th class="num">gzip</th><th class="num">brotli</th></tr></thead><tbody></tbody></table>
+  <h2>Budgets</h2><table id="budgets"><thead><tr><th>status</th><th>budget</th><th class="num">value</th><th class="num">limit</th><th class="num">delta</th><th>why</th></tr></thead><tbody></tbody></table>
+</main>
+<script>
+const data = /*DATA*/null;
+let measure = "brotli";
+const kb = (b) => (b / 1000).toFixed(2) + " kB";
+const sizeOf = (f) => (measure === "size" ? f.size : (f[measure] ?? f.size));
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+// Squarified treemap (Bruls, Huizing, van Wijk): lays `items` ({value}) out in the rectangle.
+function squarify(items, x, y, w, h) {
+  const total = items.reduce((s, i) => s + i.value, 0);
+  const out = [];
+  if (total <= 0 || w <= 0 || h <= 0) return out;
+  const scale = (w * h) / total;
+  let rest = items.filter((i) => i.value > 0).map((i) => ({ item: i, area: i.value * scale }));
+  while (rest.length) {
+    const short = Math.min(w, h);
+    let row = [rest[0]], worst = ratio(row, short), k = 1;
+    while (k < rest.length) {
+      const next = ratio(row.concat([rest[k]]), short);
+      if (next > worst) break;
+      row.push(rest[k]); worst = next; k++;
+    }
+    const sum = row.reduce((s, r) => s + r.area, 0);
+    const thick = sum / short;
+    let offset = 0;
+    for (const r of row) {
+      const len = r.area / thick;
+      if (w >= h) out.push({ item: r.item, x, y: y + offset, w: thick, h: len });
+      else out.push({ item: r.item, x: x + offset, y, w: len, h: thick });
+      offset += len;
+    }
+    if (w >= h) { x += thick; w -= thick; } else { y += thick; h -= thick; }
+    rest = rest.slice(k);
+  }
+  return out;
+}
+function ratio(row, side) {
+  const sum = row.reduce((s, r) => s + r.area, 0);
+  const max = Math.max(...row.map((r) => r.area)), min = Math.min(...row.map((r) => r.area));
+  return Math.max((side * side * max) / (sum * sum), (sum * sum) / (side * side * min));
+}
+
+function draw() {
+  const map = document.getElementById("map");
+  map.textContent = "";
+  const W = map.clientWidth, H = map.clientHeight;
+  const files = data.files.map((f) => ({ f, value: sizeOf(f) })).sort((a, b) => b.value - a.value);
+  document.getElementById("total").textContent =
+    data.files.length + " files, " + kb(files.reduce((s, i) => s + i.value, 0)) + " (" + (measure === "size" ? "raw" : measure) + ")";
+  for (const r of squarify(files, 0, 0, W, H)) {
+    const f = r.item.f;
+    const box = document.createElement("div");
+    box.className = "box output " + f.group;
+    Object.assign(box.style, { left: r.x + "px", top: r.y + "px", width: r.w + "px", height: r.h + "px" });
+    box.title = f.path + (f.src ? " ← " + f.src : "") + "\nraw " + kb(f.size) + ", gzip " + kb(f.gzip ?? f.size) + ", brotli " + kb(f.brotli ?? f.size);
+    map.appendChild(box);
+    const modules = (f.modules || []).map((m) => ({ m, value: m.bytes_in_output })).sort((a, b) => b.value - a.value);
+    if (modules.length) {
+      const inner = squarify(modules, r.x + 2, r.y + 16, Math.max(r.w - 4, 0), Math.max(r.h - 18, 0));
+      for (const q of inner) {
+        const mb = document.createElement("div");
+        mb.className = "box module " + f.group;
+        Object.assign(mb.style, { left: q.x + "px", top: q.y + "px", width: q.w + "px", height: q.h + "px" });
+        mb.title = q.item.m.path + "\n" + kb(q.item.m.bytes_in_output) + " in " + f.path + " (source " + kb(q.item.m.bytes) + ")";
+        if (q.w > 60 && q.h > 14) mb.textContent = q.item.m.path.split("/").pop();
+        map.appendChild(mb);
+      }
+    }
+    const label = document.createElement("span");
+    if (r.w > 50 && r.h > 14) { label.textContent = f.path.split("/").pop(); box.appendChild(label); }
+  }
+}
+
+function tables() {
+  const byPath = new Map(data.files.map((f) => [f.path, f]));
+  const pages = document.querySelector("#pages tbody");
+  for (const p of data.pages) {
+    const fs = p.initial.map((x) => byPath.get(x)).filter(Boolean);
+    const sum = (k) => fs.reduce((s, f) => s + (k === "size" ? f.size : (f[k] ?? f.size)), 0);
+    pages.insertAdjacentHTML("beforeend", "<tr><td>" + esc(p.page) + "</td><td>" + fs.map((f) => esc(f.path)).join("<br>") +
+      "</td><td class=num>" + kb(sum("size")) + "</td><td class=num>" + kb(sum("gzip")) + "</td><td class=num>" + kb(sum("brotli")) + "</td></tr>");
+  }
+  const budgets = document.querySelector("#budgets tbody");
+  if (!data.budgets) budgets.innerHTML = "<tr><td colspan=6>No budgets.toml was checked.</td></tr>";
+  for (const b of data.budgets || []) {
+    const delta = b.delta == null ? "-" : (b.delta >= 0 ? "+" : "-") + kb(Math.abs(b.delta));
+    budgets.insertAdjacentHTML("beforeend", "<tr><td class=" + b.status + ">" + b.status + "</td><td>" + esc(b.subject) +
+      "</td><td class=num>" + kb(b.value) + " " + b.measure + "</td><td class=num>" + (b.limit == null ? "-" : kb(b.limit)) +
+      "</td><td class=num>" + delta + "</td><td>" + esc(b.reasons.join("; ")) + "</td></tr>");
+  }
+}
+
+for (const b of document.querySelectorAll("header button")) {
+  b.addEventListener("click", () => {
+    measure = b.dataset.m;
+    for (const o of document.querySelectorAll("header button")) o.classList.toggle("on", o === b);
+    draw();
+  });
+}
+window.addEventListener("resize", draw);
+tables();
+draw();
+</script>
+</body>
+</html>
+"##;
