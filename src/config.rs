@@ -230,14 +230,7 @@ impl Config {
         let shown = config_file.as_ref().map(|f| display_path(f, &root)).unwrap_or_default();
         let raw: RawConfig = match toml::from_str(&text) {
             Ok(r) => r,
-            Err(e) => {
-                let mut d = Diagnostic::error(format!("invalid config: {}", e.message().trim()));
-                d = match e.span() {
-                    Some(span) => d.at_offset(&shown, &text, span.start),
-                    None => d.in_file(&shown),
-                };
-                return Err(BuildError::one(d));
-            }
+            Err(e) => return Err(BuildError::one(Diagnostic::from_toml(&e, "config", &shown, &text))),
         };
         let diags = std::cell::RefCell::new(Diagnostics::default());
         let bad = |value_span: std::ops::Range<usize>, msg: String| {

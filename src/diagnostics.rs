@@ -64,6 +64,15 @@ impl Diagnostic {
         self
     }
 
+    /// A TOML file that does not parse or does not fit its schema, at the error's position.
+    pub fn from_toml(e: &toml::de::Error, what: &str, file: &str, source: &str) -> Self {
+        let d = Diagnostic::error(format!("invalid {what}: {}", e.message().trim()));
+        match e.span() {
+            Some(span) => d.at_offset(file, source, span.start),
+            None => d.in_file(file),
+        }
+    }
+
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.note = Some(note.into());
         self

@@ -106,13 +106,8 @@ pub fn load(path: &Path, shown: &str) -> Result<Vec<Rule>, BuildError> {
 }
 
 pub fn parse(text: &str, shown: &str) -> Result<Vec<Rule>, BuildError> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let d = Diagnostic::error(format!("invalid budgets file: {}", e.message().trim()));
-        BuildError::one(match e.span() {
-            Some(span) => d.at_offset(shown, text, span.start),
-            None => d.in_file(shown),
-        })
-    })?;
+    let raw: RawFile =
+        toml::from_str(text).map_err(|e| BuildError::one(Diagnostic::from_toml(&e, "budgets file", shown, text)))?;
     let mut diags = Vec::new();
     let mut bad = |span: std::ops::Range<usize>, msg: String| diags.push(Diagnostic::error(msg).at_offset(shown, text, span.start));
     let mut rules = Vec::new();
