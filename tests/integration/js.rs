@@ -298,3 +298,20 @@ fn external_imports_stay_imports() {
         assert_eq!(node(&main, "[m.r, m.again(3)]"), serde_json::json!([6, 6]), "{code}");
     }
 }
+
+#[test]
+fn top_level_await_and_side_effect_globs() {
+    both_modes(
+        &[
+            ("main.js", "import { value } from './slow.js';\nimport { kept } from 'globbed';\nexport const r = [value, kept, globalThis.sideEffect ?? 'none', globalThis.dropped ?? 'dropped'];\n"),
+            ("slow.js", "export const value = await new Promise((resolve) => setTimeout(() => resolve('awaited'), 5));\n"),
+            ("node_modules/globbed/package.json", "{ \"name\": \"globbed\", \"module\": \"index.js\", \"sideEffects\": [\"./effects/*.js\"] }"),
+            ("node_modules/globbed/index.js", "import './effects/register.js';\nimport './pure.js';\nexport const kept = 'kept';\n"),
+            ("node_modules/globbed/effects/register.js", "globalThis.sideEffect = 'ran';\n"),
+            ("node_modules/globbed/pure.js", "globalThis.dropped = 'PURE_FILE_RAN';\n"),
+        ],
+        "main.js",
+        "m.r",
+        serde_json::json!(["awaited", "kept", "ran", "dropped"]),
+    );
+}
