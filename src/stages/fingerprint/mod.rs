@@ -163,7 +163,7 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
         let mut names = Vec::with_capacity(group.len());
         // A bundle's name also covers its source map, so a changed map never hides behind an
         // unchanged name.
-        let mut mapped: Vec<Option<(Vec<sourcemap::Segment>, Vec<u8>)>> = Vec::with_capacity(group.len());
+        let mut mapped: Vec<Option<(String, Vec<u8>)>> = Vec::with_capacity(group.len());
         for ((i, _), moved) in partial.iter().zip(&shifts) {
             mapped.push(graph.assets[*i].map.as_ref().map(|m| {
                 let mut segments = m.segments.clone();
@@ -176,7 +176,7 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
                 }
                 let mappings = sourcemap::encode(&segments);
                 h.update(mappings.as_bytes());
-                (segments, h.finalize().as_bytes().to_vec())
+                (mappings, h.finalize().as_bytes().to_vec())
             }));
         }
         for ((i, bytes), map) in partial.iter().zip(&mapped) {
@@ -212,13 +212,13 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
             } else {
                 bytes
             };
-            if let (Some((segments, _)), Some(m)) = (map, &asset.map) {
+            if let (Some((mappings, _)), Some(m)) = (map, &asset.map) {
                 let map_path = format!("{path}.map");
                 let file_name = path.rsplit('/').next().unwrap_or(path);
                 let out_dir_of_map = config.out_dir.join(names::parent(path));
                 let sources: Vec<String> = m.sources.iter().map(|(p, _)| relative_url(&out_dir_of_map, p)).collect();
                 let contents: Vec<Option<String>> = m.sources.iter().map(|(_, t)| Some(t.clone())).collect();
-                let doc = sourcemap::document(file_name, &sources, &contents, &sourcemap::encode(&segments));
+                let doc = sourcemap::document(file_name, &sources, &contents, &mappings);
                 if config.js.sourcemap == SourceMapMode::External {
                     if !bytes.ends_with(b"\n") {
                         bytes.push(b'\n');
