@@ -181,7 +181,7 @@ fn source_maps_point_at_the_original_typescript() {
     let col = code.find("\"shape \"").or_else(|| code.find("'shape '")).expect("the literal") as u32;
     let line_start = code[..col as usize].rfind('\n').map_or(0, |i| i + 1) as u32;
     let gen_line = code[..col as usize].matches('\n').count() as u32;
-    let hit = segments.iter().filter(|s| s.0 == gen_line && s.1 <= col - line_start).next_back().expect("a mapping on that line");
+    let hit = segments.iter().rfind(|s| s.0 == gen_line && s.1 <= col - line_start).expect("a mapping on that line");
     assert_eq!(hit.3, 5, "mapped to line {} of main.ts", hit.3 + 1);
     // Hidden maps: the file, without the comment.
     let p = project(&[("a.js", "export const a = 1;\n")]);

@@ -144,7 +144,7 @@ pub fn check(rules: &[Rule], report: &Report, baseline: Option<&Report>) -> Chec
             if let Some(warn) = rule.warn_count {
                 judge(Status::Warn, count > warn, format!("{count} files, more than the warning level of {warn}"), None);
             }
-            let growth = |g: Option<Growth>| g.zip(base).filter(|(g, b)| g.exceeded(*b, value)).map(|(g, b)| (g, b));
+            let growth = |g: Option<Growth>| g.zip(base).filter(|(g, b)| g.exceeded(*b, value));
             if let Some((g, b)) = growth(rule.max_growth) {
                 judge(Status::Fail, true, format!("grew from {} to {}, more than {g}", fmt(b), fmt(value)), None);
             }

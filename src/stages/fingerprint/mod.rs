@@ -239,7 +239,7 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
             .refs
             .0
             .iter()
-            .filter(|r| r.use_ == RefUse::Url && !(r.target == asset.src && !r.public))
+            .filter(|r| r.use_ == RefUse::Url && (r.target != asset.src || r.public))
             .filter_map(|r| {
                 if r.public {
                     public_by_rel.get(r.target.as_str()).map(|p| (p.path.clone(), None))

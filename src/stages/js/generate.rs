@@ -476,12 +476,11 @@ pub fn chunk(
             let t = *t;
             let from_esm = modules[m].kind == ModuleKind::Esm;
             match (&modules[t].kind, rec.kind) {
-                (ModuleKind::Cjs, ImportKind::Static | ImportKind::ReExport | ImportKind::Dynamic) if from_esm => {
-                    if !interop.contains(&t) {
+                (ModuleKind::Cjs, ImportKind::Static | ImportKind::ReExport | ImportKind::Dynamic) if from_esm
+                    && !interop.contains(&t) => {
                         interop.push(t);
                         interop_at.entry(m).or_default().push(t);
                     }
-                }
                 (ModuleKind::Esm, ImportKind::Require) => {
                     esm_required = true;
                     if !ns_needed.contains(&t) {
@@ -583,7 +582,7 @@ pub fn chunk(
     if minify {
         syms.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     } else {
-        syms.sort_by(|a, b| a.1.cmp(&b.1));
+        syms.sort_by_key(|a| a.1);
     }
     let mut namer = Namer::new(reserved, minify);
     let mut names: FxHashMap<Atom, Atom> = FxHashMap::default();

@@ -146,7 +146,7 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
     for (i, (&e, entry)) in entry_ids.iter().zip(entries).enumerate() {
         let code = GLOBALS.set(&ctx.globals, || generate::chunk(&ctx, &modules, &mut prepared, &shared, &linker, &linked, i, e));
         let map = (config.js.sourcemap != crate::config::SourceMapMode::None)
-            .then(|| ChunkMap { segments: code.segments, sources: code.sources });
+            .then_some(ChunkMap { segments: code.segments, sources: code.sources });
         chunks.push(Chunk { key: entry.key.clone(), code: code.code, refs: code.refs, map, modules: code.modules });
     }
     lap("js.print", &mut timings);

@@ -186,7 +186,7 @@ impl VisitMut for ImportRewriter<'_> {
             if let (Expr::Ident(callee), Some(args)) = (&*n.callee, &mut n.args) {
                 if callee.sym == *"URL" && args.len() == 2 {
                     if let Some(url) = str_arg(args).and_then(|s| self.urls.get(&s)) {
-                        args[0].expr = Box::new(Replacement::Str(url.clone()).to_expr());
+                        *args[0].expr = Replacement::Str(url.clone()).to_expr();
                     }
                 }
             }
