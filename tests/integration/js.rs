@@ -315,3 +315,19 @@ fn top_level_await_and_side_effect_globs() {
         serde_json::json!(["awaited", "kept", "ran", "dropped"]),
     );
 }
+
+/// Real packages from npm (installed in fixtures/app by scripts/test): React's CommonJS
+/// builds and lodash-es, bundled and run.
+#[test]
+fn react_server_rendering_bundle_runs() {
+    let app = crate::common::repo().join("fixtures/app");
+    assert!(
+        app.join("node_modules/react-dom/package.json").is_file(),
+        "fixtures/app/node_modules is missing: run ./scripts/test, which installs it with npm ci"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let output = kiln().arg("build").arg(&app).args(["--entry", "src/ssr.js", "-q", "--no-budgets", "--out"]).arg(out.path()).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let main = read_tree(out.path()).into_keys().find(|k| k.ends_with(".js")).map(|k| out.path().join(k)).unwrap();
+    assert_eq!(node(&main, "m.html"), serde_json::json!("<ul><li>1+2!</li><li>3+4!</li><li>5!</li></ul>"));
+}
