@@ -70,6 +70,8 @@ struct RawHtml {
 struct RawCss {
     targets: Option<Spanned<String>>,
     minify: Option<bool>,
+    prune: Option<bool>,
+    safelist: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,6 +165,10 @@ pub struct CssOptions {
     pub targets_query: String,
     pub browsers: Option<Browsers>,
     pub minify: bool,
+    /// Drop rules no page can match.
+    pub prune: bool,
+    /// Names (globs) pruning keeps even when no page shows them.
+    pub safelist: GlobSet,
 }
 
 #[derive(Debug, Clone)]
@@ -344,6 +350,7 @@ impl Config {
             types,
         };
 
+        let safelist = build_globs(raw_css.safelist.as_deref().unwrap_or_default(), &bad);
         let rj = raw.js.unwrap_or_default();
         let sourcemap = match (&overrides.sourcemap, rj.sourcemap.as_ref().map(|s| (s.span(), s.get_ref()))) {
             (Some(mode), _) => *mode,
@@ -404,7 +411,13 @@ impl Config {
             sri: raw.sri.unwrap_or(false),
             manifest,
             html: HtmlOptions { minify: raw.html.and_then(|h| h.minify).unwrap_or(true) },
-            css: CssOptions { targets_query, browsers, minify: raw_css.minify.unwrap_or(true) },
+            css: CssOptions {
+                targets_query,
+                browsers,
+                minify: raw_css.minify.unwrap_or(true),
+                prune: raw_css.prune.unwrap_or(false),
+                safelist,
+            },
             js,
             compress,
             jobs: overrides.jobs,

@@ -81,6 +81,16 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
             eprintln!("{}\n", w.render(ui.color));
         }
         print!("{}", report.table(ui.color && std::io::stdout().is_terminal()));
+        for p in &report.css_pruned {
+            println!(
+                "css prune: {} {} of {} rules removed, {} → {}",
+                p.src,
+                p.rules_removed,
+                p.rules_before,
+                kiln::report::kb(p.bytes_before),
+                kiln::report::kb(p.bytes_after)
+            );
+        }
         if args.timings {
             print!("{}", report.timings_table());
         }

@@ -70,6 +70,15 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     done(&mut timings);
     timings.extend(js_steps);
 
+    let pruned = if config.css.prune {
+        let done = stage("prune", None);
+        let pruned = prune_css(config, &mut scanned.graph);
+        done(&mut timings);
+        pruned
+    } else {
+        Vec::new()
+    };
+
     let done = stage("fingerprint", Some(scanned.graph.assets.len() as u64));
     let mut outputs: Vec<OutputFile> = fingerprint::run(config, scanned.graph)?;
     done(&mut timings);
@@ -91,7 +100,39 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
 
     let cwd = std::env::current_dir().unwrap_or_default();
     let shown = config.out_dir.strip_prefix(&cwd).unwrap_or(&config.out_dir).display().to_string();
-    Ok(Report::new(shown, &files, timings, scanned.warnings.0))
+    let mut report = Report::new(shown, &files, timings, scanned.warnings.0);
+    report.css_pruned = pruned;
+    Ok(report)
+}
+
+/// Drops CSS rules no page can match, using every word of the built pages and scripts.
+fn prune_css(config: &Config, graph: &mut crate::graph::Graph) -> Vec<crate::report::PrunedCss> {
+    use crate::stages::css::prune;
+    use rayon::prelude::*;
+    let mut words = std::collections::HashSet::new();
+    for a in graph.assets.iter().filter(|a| matches!(a.kind, AssetKind::Html | AssetKind::Js | AssetKind::Chunk)) {
+        prune::words(&String::from_utf8_lossy(&a.content), &mut words);
+    }
+    let used = prune::Used { words: &words, safelist: &config.css.safelist };
+    let results: Vec<Option<crate::report::PrunedCss>> = graph
+        .assets
+        .par_iter_mut()
+        .filter(|a| a.kind == AssetKind::Css)
+        .map(|a| {
+            let text = String::from_utf8_lossy(&a.content).into_owned();
+            let (code, p) = prune::prune(&text, &used, config.css.minify)?;
+            let before = a.content.len() as u64;
+            a.content = code.into_bytes();
+            Some(crate::report::PrunedCss {
+                src: a.src.clone(),
+                rules_before: p.rules_before,
+                rules_removed: p.rules_removed,
+                bytes_before: before,
+                bytes_after: a.content.len() as u64,
+            })
+        })
+        .collect();
+    results.into_iter().flatten().collect()
 }
 
 fn manifest_file(config: &Config, name: &str, files: &[Compressed]) -> Result<Compressed, BuildError> {

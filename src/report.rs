@@ -58,6 +58,18 @@ pub struct Report {
     pub timings: Vec<Timing>,
     #[serde(default, skip_deserializing)]
     pub warnings: Vec<Diagnostic>,
+    /// With `css.prune`: rules removed per stylesheet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub css_pruned: Vec<PrunedCss>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PrunedCss {
+    pub src: String,
+    pub rules_before: usize,
+    pub rules_removed: usize,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
 }
 
 /// Sums; `gzip` and `brotli` count a file's raw size when it has no such twin, so they are
@@ -100,7 +112,16 @@ impl Report {
         let timings =
             timings.into_iter().map(|(stage, d)| Timing { stage: stage.to_owned(), ms: d.as_secs_f64() * 1000.0 }).collect();
         let pages = page_loads(files);
-        Report { kiln: env!("CARGO_PKG_VERSION").to_owned(), out_dir, files: list, pages, totals, timings, warnings }
+        Report {
+            kiln: env!("CARGO_PKG_VERSION").to_owned(),
+            out_dir,
+            files: list,
+            pages,
+            totals,
+            timings,
+            warnings,
+            css_pruned: Vec::new(),
+        }
     }
 
     /// The table, one file a line, grouped by kind, smallest first within a group.
@@ -231,6 +252,7 @@ impl Report {
             totals,
             timings: Vec::new(),
             warnings: Vec::new(),
+            css_pruned: Vec::new(),
         })
     }
 }

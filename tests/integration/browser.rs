@@ -103,3 +103,52 @@ fn the_preact_app_from_npm_renders() {
     assert!(dom.contains("All of them: £13.50"), "{dom}");
     assert!(dom.contains("src=\"/assets/logo."), "the imported SVG's URL is used:\n{dom}");
 }
+
+/// Screenshot of `url` at a fixed size.
+fn screenshot(url: &str, path: &Path) -> Vec<u8> {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(chromium())
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+        .args(["--hide-scrollbars", "--window-size=1000,1400", "--virtual-time-budget=3000"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", path.display()))
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn css_pruning_shrinks_the_css_and_renders_the_same() {
+    let plain = crate::common::sample_site();
+    let pruned = crate::common::sample_site();
+    let toml = std::fs::read_to_string(pruned.path().join("kiln.toml")).unwrap();
+    std::fs::write(pruned.path().join("kiln.toml"), toml.replace("[css]\n", "[css]\nprune = true\n")).unwrap();
+    let css_bytes = |dir: &Path| -> u64 {
+        std::fs::read_dir(dir.join("assets"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "css"))
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum()
+    };
+    let (a, b) = (build(plain.path()), build(pruned.path()));
+    let (before, after) = (css_bytes(a.path()), css_bytes(b.path()));
+    assert!(after < before, "pruning did not shrink the CSS: {before} → {after}");
+    let css: String = std::fs::read_dir(b.path().join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "css"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(!css.contains("card--featured") && !css.contains("glow"), "{css}");
+    let (sa, sb) = (serve(a.path()), serve(b.path()));
+    let shots = tempfile::tempdir().unwrap();
+    for page in ["", "about.html", "blog/first-loaf.html"] {
+        let x = screenshot(&format!("{}{page}", sa.1), &shots.path().join("a.png"));
+        let y = screenshot(&format!("{}{page}", sb.1), &shots.path().join("b.png"));
+        assert!(x.len() > 20_000, "/{page}: the screenshot looks empty ({} bytes)", x.len());
+        assert!(x == y, "/{page} renders differently with pruning");
+    }
+}

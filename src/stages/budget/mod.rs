@@ -211,6 +211,7 @@ mod tests {
             totals: Totals::default(),
             timings: vec![],
             warnings: vec![],
+            css_pruned: vec![],
         }
     }
 

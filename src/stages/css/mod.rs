@@ -6,6 +6,7 @@
 //! each `url()` against that file. One parse per file; no text is re-read.
 
 mod provider;
+pub mod prune;
 mod urls;
 
 use std::path::Path;
