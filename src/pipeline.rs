@@ -93,7 +93,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
 
     let done = stage("emit", None);
     if let Some(name) = &config.manifest {
-        files.push(manifest_file(config, name, &files)?);
+        files.push(manifest_file(name, &files)?);
     }
     emit::run(config, &files)?;
     done(&mut timings);
@@ -135,7 +135,7 @@ fn prune_css(config: &Config, graph: &mut crate::graph::Graph) -> Vec<crate::rep
     results.into_iter().flatten().collect()
 }
 
-fn manifest_file(config: &Config, name: &str, files: &[Compressed]) -> Result<Compressed, BuildError> {
+fn manifest_file(name: &str, files: &[Compressed]) -> Result<Compressed, BuildError> {
     if files.iter().any(|c| c.file.path == *name) {
         return Err(BuildError::one(
             Diagnostic::error(format!("the build manifest would overwrite the output file {name}"))
@@ -157,6 +157,5 @@ fn manifest_file(config: &Config, name: &str, files: &[Compressed]) -> Result<Co
     };
     // No twins: the manifest is read by back ends and deploy tools, not browsers, and Brotli 11
     // over a large one would take longer than the rest of the build.
-    let _ = config;
     Ok(Compressed::uncompressed(file))
 }

@@ -157,7 +157,6 @@ impl Report {
 
     pub fn timings_table(&self) -> String {
         let mut out = String::new();
-
         // Steps of a stage (`js.load`) are shown indented under it and not counted twice.
         let total: f64 = self.timings.iter().filter(|t| !t.stage.contains('.')).map(|t| t.ms).sum();
         for t in &self.timings {

@@ -1,11 +1,10 @@
 //! Built sites loaded in headless Chromium (Debian's `chromium`, installed by scripts/test):
 //! the page renders what its scripts produce, with no console message.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use crate::common::{kiln, repo};
+use crate::common::{kiln, repo, serve};
 
 pub fn chromium() -> PathBuf {
     let path = std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
@@ -15,29 +14,6 @@ pub fn chromium() -> PathBuf {
         path.display()
     );
     path
-}
-
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(dir: &Path) -> Server {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("kiln"))
-        .arg("serve")
-        .arg(dir)
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split("at ").nth(1).expect("the server prints its address").trim().to_owned();
-    Server(child, url)
 }
 
 /// Loads `url` and returns the DOM after scripts ran, and the console messages.
@@ -75,7 +51,7 @@ fn build(root: &Path) -> tempfile::TempDir {
 fn the_sample_site_runs_its_typescript_and_jsx() {
     let out = build(&repo().join("fixtures/site"));
     let server = serve(out.path());
-    let (dom, console) = load(&server.1);
+    let (dom, console) = load(&server.url);
     assert!(console.is_empty(), "console messages: {console:#?}");
     assert!(dom.contains("<strong>Friday</strong> Olive sourdough"), "the JSX widget did not render:\n{dom}");
     assert!(!dom.contains("Loading…"), "{dom}");
@@ -97,7 +73,7 @@ fn the_preact_app_from_npm_renders() {
         .collect();
     assert!(!code.contains("UNUSED_DISCOUNT_MARKER"), "an unused export was not tree-shaken");
     let server = serve(out.path());
-    let (dom, console) = load(&server.1);
+    let (dom, console) = load(&server.url);
     assert!(console.is_empty(), "console messages: {console:#?}");
     assert!(dom.contains("<li data-name=\"Rye\">Rye: £4.00</li>"), "preact did not render:\n{dom}");
     assert!(dom.contains("All of them: £13.50"), "{dom}");
@@ -125,29 +101,24 @@ fn css_pruning_shrinks_the_css_and_renders_the_same() {
     let pruned = crate::common::sample_site();
     let toml = std::fs::read_to_string(pruned.path().join("kiln.toml")).unwrap();
     std::fs::write(pruned.path().join("kiln.toml"), toml.replace("[css]\n", "[css]\nprune = true\n")).unwrap();
-    let css_bytes = |dir: &Path| -> u64 {
+    let css = |dir: &Path| -> String {
         std::fs::read_dir(dir.join("assets"))
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "css"))
-            .map(|p| std::fs::metadata(p).unwrap().len())
-            .sum()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
     };
     let (a, b) = (build(plain.path()), build(pruned.path()));
-    let (before, after) = (css_bytes(a.path()), css_bytes(b.path()));
+    let (before, after) = (css(a.path()).len(), css(b.path()).len());
     assert!(after < before, "pruning did not shrink the CSS: {before} → {after}");
-    let css: String = std::fs::read_dir(b.path().join("assets"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "css"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect();
+    let css = css(b.path());
     assert!(!css.contains("card--featured") && !css.contains("glow"), "{css}");
     let (sa, sb) = (serve(a.path()), serve(b.path()));
     let shots = tempfile::tempdir().unwrap();
     for page in ["", "about.html", "blog/first-loaf.html"] {
-        let x = screenshot(&format!("{}{page}", sa.1), &shots.path().join("a.png"));
-        let y = screenshot(&format!("{}{page}", sb.1), &shots.path().join("b.png"));
+        let x = screenshot(&format!("{}{page}", sa.url), &shots.path().join("a.png"));
+        let y = screenshot(&format!("{}{page}", sb.url), &shots.path().join("b.png"));
         assert!(x.len() > 20_000, "/{page}: the screenshot looks empty ({} bytes)", x.len());
         assert!(x == y, "/{page} renders differently with pruning");
     }

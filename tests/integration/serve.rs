@@ -1,37 +1,9 @@
 //! `kiln serve` over real HTTP: encodings, content types, cache headers, 404s, traversal.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 
-use crate::common::{kiln, read_tree, sample_site};
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(dir: &std::path::Path) -> Server {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("kiln"))
-        .arg("serve")
-        .arg(dir)
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).expect("the server prints its address").trim().trim_end_matches('/').to_owned();
-    Server { child, addr }
-}
+use crate::common::{kiln, read_tree, sample_site, serve};
 
 struct Response {
     status: u16,
@@ -85,8 +57,8 @@ fn serves_the_output_as_a_cdn_would() {
     let tree = read_tree(&dist);
     let css = tree.keys().find(|p| p.starts_with("assets/site.") && p.ends_with(".css")).unwrap().clone();
     let png = tree.keys().find(|p| p.ends_with(".png")).unwrap().clone();
-    let server = start(&dist);
-    let addr = &server.addr;
+    let server = serve(&dist);
+    let addr = server.addr();
 
     // A hashed stylesheet: Brotli when accepted, immutable.
     let r = get(addr, &format!("/{css}"), Some("gzip, br"));

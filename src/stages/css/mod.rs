@@ -82,6 +82,12 @@ impl Embedded<'_> {
         let (line, column) = if line <= 1 { (l0, c0 + column.saturating_sub(1)) } else { (l0 + line - 1, column) };
         d.at_line_col(self.html_rel, self.html, line, column)
     }
+
+    /// A lightningcss parse error (0-based line) of the embedded CSS, placed in the page.
+    fn parse_error<T: std::fmt::Display>(&self, e: &lightningcss::error::Error<T>) -> Diagnostic {
+        let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
+        self.at(Diagnostic::error(e.kind.to_string()), line, col)
+    }
 }
 
 /// A `<style>` element's text: `url()`s and `@import`s rewritten (imports point at the hashed
@@ -91,8 +97,7 @@ pub fn inline_sheet(config: &Config, code: &str, at: &Embedded, sink: &mut RefSi
     let mut sheet = match StyleSheet::parse(code, ParserOptions { filename: at.html_rel.to_owned(), ..Default::default() }) {
         Ok(s) => s,
         Err(e) => {
-            let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
-            sink.diags.push(at.at(Diagnostic::error(format!("{}", e.kind)), line, col));
+            sink.diags.push(at.parse_error(&e));
             return None;
         }
     };
@@ -117,8 +122,7 @@ pub fn inline_declarations(config: &Config, code: &str, at: &Embedded, sink: &mu
     let mut attr = match StyleAttribute::parse(code, ParserOptions { filename: at.html_rel.to_owned(), ..Default::default() }) {
         Ok(s) => s,
         Err(e) => {
-            let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
-            sink.diags.push(at.at(Diagnostic::error(format!("{}", e.kind)), line, col));
+            sink.diags.push(at.parse_error(&e));
             return None;
         }
     };
