@@ -43,6 +43,7 @@ pub fn report_html(report: &Report, check: Option<&Check>) -> String {
         "files": report.files,
         "pages": report.pages,
         "budgets": check.map(|c| &c.outcomes),
+        "cssPruned": report.css_pruned,
     });
     // `</` cannot end the script element early once escaped.
     let data = data.to_string().replace("</", "<\\/");
@@ -81,6 +82,7 @@ const PAGE: &str = r##"<!doctype html>
 <main>
   <div id="map" role="img" aria-label="Treemap of the build's files and the modules in its bundles"></div>
   <h2>Pages</h2><table id="pages"><thead><tr><th>page</th><th>loads at start</th><th class="num">raw</th><th class="num">gzip</th><th class="num">brotli</th></tr></thead><tbody></tbody></table>
+  <h2>CSS pruning</h2><table id="pruned"><thead><tr><th>stylesheet</th><th class="num">rules</th><th class="num">removed</th><th class="num">before</th><th class="num">after</th><th>removed selectors</th></tr></thead><tbody></tbody></table>
   <h2>Budgets</h2><table id="budgets"><thead><tr><th>status</th><th>budget</th><th class="num">value</th><th class="num">limit</th><th class="num">delta</th><th>why</th></tr></thead><tbody></tbody></table>
 </main>
 <script>
@@ -164,6 +166,14 @@ function tables() {
     const sum = (k) => fs.reduce((s, f) => s + (k === "size" ? f.size : (f[k] ?? f.size)), 0);
     pages.insertAdjacentHTML("beforeend", "<tr><td>" + esc(p.page) + "</td><td>" + fs.map((f) => esc(f.path)).join("<br>") +
       "</td><td class=num>" + kb(sum("size")) + "</td><td class=num>" + kb(sum("gzip")) + "</td><td class=num>" + kb(sum("brotli")) + "</td></tr>");
+  }
+  const pruned = document.querySelector("#pruned tbody");
+  if (!data.cssPruned.length) pruned.innerHTML = "<tr><td colspan=6>css.prune is off.</td></tr>";
+  for (const p of data.cssPruned) {
+    const list = p.removed.slice(0, 200).map(esc).join(" ") + (p.removed.length > 200 ? " …" : "");
+    pruned.insertAdjacentHTML("beforeend", "<tr><td>" + esc(p.src) + (p.inline ? " &lt;style&gt;" : "") + "</td><td class=num>" +
+      p.rules_before + "</td><td class=num>" + p.rules_removed + "</td><td class=num>" + kb(p.bytes_before) + "</td><td class=num>" +
+      kb(p.bytes_after) + "</td><td><details><summary>" + p.removed.length + "</summary>" + list + "</details></td></tr>");
   }
   const budgets = document.querySelector("#budgets tbody");
   if (!data.budgets) budgets.innerHTML = "<tr><td colspan=6>No budgets.toml was checked.</td></tr>";

@@ -178,6 +178,8 @@ pub struct Asset {
     pub map: Option<crate::stages::js::ChunkMap>,
     /// For bundles: the modules in it.
     pub modules: Vec<ModuleInfo>,
+    /// With `css.prune`: selectors (and `@keyframes`/`@font-face` names) marked to be kept.
+    pub css_keep: Vec<String>,
 }
 
 /// A file of `public_dir`, copied to the output's top level as it is.

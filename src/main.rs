@@ -83,13 +83,19 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
         print!("{}", report.table(ui.color && std::io::stdout().is_terminal()));
         for p in &report.css_pruned {
             println!(
-                "css prune: {} {} of {} rules removed, {} → {}",
+                "css prune: {}{} {} of {} rules removed, {} → {}",
                 p.src,
+                if p.inline { " <style>" } else { "" },
                 p.rules_removed,
                 p.rules_before,
                 kiln::report::kb(p.bytes_before),
                 kiln::report::kb(p.bytes_after)
             );
+            if ui.verbose {
+                for r in &p.removed {
+                    println!("  - {r}");
+                }
+            }
         }
         if args.timings {
             print!("{}", report.timings_table());

@@ -10,7 +10,7 @@ use crate::report::Report;
 use crate::stages::compress::{self, Compressed};
 use crate::stages::fingerprint::{self, OutputFile, Origin};
 use crate::graph::{Asset, AssetKind};
-use crate::stages::{emit, html, js, scan};
+use crate::stages::{css, emit, html, js, scan};
 
 /// Told about progress; the CLI draws a bar or prints lines, tests ignore it.
 pub trait Progress: Sync {
@@ -63,6 +63,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
             refs: chunk.refs,
             map: chunk.map,
             modules: chunk.modules,
+            css_keep: Vec::new(),
         });
     }
     let more = scan::load_more(config, &mut scanned.graph, bundles.assets)?;
@@ -72,7 +73,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
 
     let pruned = if config.css.prune {
         let done = stage("prune", None);
-        let pruned = prune_css(config, &mut scanned.graph);
+        let pruned = css::prune::run(config, &mut scanned.graph);
         done(&mut timings);
         pruned
     } else {
@@ -103,36 +104,6 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let mut report = Report::new(shown, &files, timings, scanned.warnings.0);
     report.css_pruned = pruned;
     Ok(report)
-}
-
-/// Drops CSS rules no page can match, using every word of the built pages and scripts.
-fn prune_css(config: &Config, graph: &mut crate::graph::Graph) -> Vec<crate::report::PrunedCss> {
-    use crate::stages::css::prune;
-    use rayon::prelude::*;
-    let mut words = std::collections::HashSet::new();
-    for a in graph.assets.iter().filter(|a| matches!(a.kind, AssetKind::Html | AssetKind::Js | AssetKind::Chunk)) {
-        prune::words(&String::from_utf8_lossy(&a.content), &mut words);
-    }
-    let used = prune::Used { words: &words, safelist: &config.css.safelist };
-    let results: Vec<Option<crate::report::PrunedCss>> = graph
-        .assets
-        .par_iter_mut()
-        .filter(|a| a.kind == AssetKind::Css)
-        .map(|a| {
-            let text = String::from_utf8_lossy(&a.content).into_owned();
-            let (code, p) = prune::prune(&text, &used, config.css.minify)?;
-            let before = a.content.len() as u64;
-            a.content = code.into_bytes();
-            Some(crate::report::PrunedCss {
-                src: a.src.clone(),
-                rules_before: p.rules_before,
-                rules_removed: p.rules_removed,
-                bytes_before: before,
-                bytes_after: a.content.len() as u64,
-            })
-        })
-        .collect();
-    results.into_iter().flatten().collect()
 }
 
 fn manifest_file(name: &str, files: &[Compressed]) -> Result<Compressed, BuildError> {

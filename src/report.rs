@@ -65,11 +65,18 @@ pub struct Report {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PrunedCss {
+    /// The stylesheet, or the page whose `<style>` elements were pruned.
     pub src: String,
+    /// True for a page's `<style>` elements (sizes are then the page's).
+    #[serde(default)]
+    pub inline: bool,
     pub rules_before: usize,
     pub rules_removed: usize,
     pub bytes_before: u64,
     pub bytes_after: u64,
+    /// Selectors removed, then `@keyframes name` / `@font-face family` removed.
+    #[serde(default)]
+    pub removed: Vec<String>,
 }
 
 /// Sums; `gzip` and `brotli` count a file's raw size when it has no such twin, so they are

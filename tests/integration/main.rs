@@ -5,12 +5,14 @@
 //! - `site`: properties of the sample site's build (references resolve, twins decompress,
 //!   determinism across runs and thread counts, a failed build keeps the old output).
 //! - `serve`: the preview server's headers over real HTTP.
+//! - `prune`: CSS pruning's listing and counts.
 //! - `regression`: one test per reported bug.
 
 mod browser;
 mod budgets;
 mod cases;
 mod js;
+mod prune;
 mod common;
 mod regression;
 mod serve;

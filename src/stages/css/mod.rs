@@ -49,6 +49,7 @@ pub fn load_file(config: &Config, rel: &str, sink: &mut RefSink) -> Option<Vec<u
     };
     let mut rewriter = UrlRewriter::new(sink, &sources, &locate);
     let _ = sheet.visit(&mut rewriter);
+    sink.css_keep.append(&mut provider.keep.lock().expect("not poisoned"));
     finish_sheet(config, sheet, rel, sink)
 }
 
@@ -94,6 +95,9 @@ impl Embedded<'_> {
 /// stylesheet; they are not inlined), minified.
 pub fn inline_sheet(config: &Config, code: &str, at: &Embedded, sink: &mut RefSink) -> Option<String> {
     let referrer = config.root.join(at.html_rel);
+    if config.css.prune {
+        sink.css_keep.extend(prune::marked(code));
+    }
     let mut sheet = match StyleSheet::parse(code, ParserOptions { filename: at.html_rel.to_owned(), ..Default::default() }) {
         Ok(s) => s,
         Err(e) => {

@@ -21,11 +21,13 @@ pub struct Provider<'c> {
     fs: &'c FsCache,
     /// (path, text) of every file read; append-only so the bundler can borrow the texts.
     files: FrozenVec<Box<(PathBuf, String)>>,
+    /// With `css.prune`: what `/* kiln-keep */` comments mark in the files read.
+    pub keep: std::sync::Mutex<Vec<String>>,
 }
 
 impl<'c> Provider<'c> {
     pub fn new(config: &'c Config, fs: &'c FsCache) -> Self {
-        Provider { config, fs, files: FrozenVec::new() }
+        Provider { config, fs, files: FrozenVec::new(), keep: Default::default() }
     }
 
     fn text(&self, file: &Path) -> Option<&str> {
@@ -57,6 +59,10 @@ impl SourceProvider for Provider<'_> {
         let shown = self.config.rel(file);
         let bytes = std::fs::read(file).map_err(|e| ImportError(format!("cannot read {shown}: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|_| ImportError(format!("{shown} is not valid UTF-8")))?;
+        if self.config.css.prune {
+            let marked = super::prune::marked(&text);
+            self.keep.lock().expect("not poisoned").extend(marked);
+        }
         let entry = self.files.push_get(Box::new((file.to_path_buf(), text)));
         Ok(entry.1.as_str())
     }

@@ -7,16 +7,23 @@
 //! `:not()`, `:has()` and anything else kiln cannot reason about count as matching. A rule
 //! goes when all its selectors go; `@media` and other blocks that end up empty go too; then
 //! custom properties, `@keyframes` and `@font-face` that nothing left refers to.
+//!
+//! `/* kiln-keep */` before a rule (or an `@media`/`@supports`… block) keeps it whole;
+//! `/* kiln-keep start */ … /* kiln-keep end */` keeps every rule between. Comments are gone
+//! once a file is bundled and minified, so the marks are read from each source file as it is
+//! loaded ([`marked`]) and carried with the asset as the selectors they keep.
 
 use std::collections::HashSet;
 
 use lightningcss::printer::PrinterOptions;
 use lightningcss::properties::custom::CustomPropertyName;
 use lightningcss::properties::Property;
-use lightningcss::rules::{CssRule, CssRuleList};
+use lightningcss::rules::{CssRule, CssRuleList, Location};
 use lightningcss::selector::{Component, Selector};
 use lightningcss::stylesheet::{ParserOptions, StyleSheet};
 use lightningcss::traits::ToCss;
+
+use crate::report::PrunedCss;
 
 /// Names that exist in every document, written or not.
 const ALWAYS: &[&str] = &["html", "head", "body", "*"];
@@ -61,10 +68,119 @@ impl Used<'_> {
 }
 
 /// What pruning did to one stylesheet.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pruned {
     pub rules_before: usize,
     pub rules_removed: usize,
+    /// The selectors dropped, then `@keyframes name` and `@font-face family` for those dropped.
+    pub removed: Vec<String>,
+}
+
+fn selector_text(s: &Selector) -> String {
+    s.to_css_string(PrinterOptions { minify: true, ..PrinterOptions::default() }).unwrap_or_default()
+}
+
+fn keyframes_name(k: &lightningcss::rules::keyframes::KeyframesRule) -> String {
+    k.name.to_css_string(PrinterOptions::default()).unwrap_or_default().trim_matches('"').to_owned()
+}
+
+/// Where a rule starts, for the rules a keep comment can mark.
+fn rule_loc(rule: &CssRule) -> Option<Location> {
+    Some(match rule {
+        CssRule::Style(r) => r.loc,
+        CssRule::Media(r) => r.loc,
+        CssRule::Supports(r) => r.loc,
+        CssRule::LayerBlock(r) => r.loc,
+        CssRule::Container(r) => r.loc,
+        CssRule::StartingStyle(r) => r.loc,
+        CssRule::Scope(r) => r.loc,
+        CssRule::Keyframes(r) => r.loc,
+        CssRule::FontFace(r) => r.loc,
+        _ => return None,
+    })
+}
+
+/// What keeping `rule` whole keeps: its selectors (and those nested in it), or the name of a
+/// `@keyframes` or `@font-face`.
+fn kept_by(rule: &CssRule, into: &mut Vec<String>) {
+    match rule {
+        CssRule::Style(r) => into.extend(r.selectors.0.iter().map(selector_text)),
+        CssRule::Keyframes(k) => into.push(format!("@keyframes {}", keyframes_name(k))),
+        CssRule::FontFace(_) => {
+            let text = rule.to_css_string(PrinterOptions::default()).unwrap_or_default();
+            into.extend(font_family(&text).map(|f| format!("@font-face {}", f.to_ascii_lowercase())));
+        }
+        _ => {}
+    }
+    if let Some(inner) = children(rule) {
+        for r in &inner.0 {
+            kept_by(r, into);
+        }
+    }
+}
+
+/// Every rule with its start, in document order (a block before the rules inside it).
+fn flatten<'a, 'i>(rules: &'a CssRuleList<'i>, into: &mut Vec<((u32, u32), &'a CssRule<'i>)>) {
+    for r in &rules.0 {
+        if let Some(loc) = rule_loc(r) {
+            into.push(((loc.line, loc.column), r));
+        }
+        if let Some(inner) = children(r) {
+            flatten(inner, into);
+        }
+    }
+}
+
+/// The selectors and names that the keep comments of one source file mark. A file that does
+/// not parse marks nothing here (the CSS stage reports its errors).
+pub fn marked(text: &str) -> Vec<String> {
+    if !text.contains("kiln-keep") {
+        return Vec::new();
+    }
+    // (start of the comment, end of the comment, what it says).
+    let mut marks = Vec::new();
+    let mut at = 0;
+    while let Some(open) = text[at..].find("/*").map(|i| at + i) {
+        let Some(close) = text[open + 2..].find("*/").map(|i| open + 2 + i) else { break };
+        let body = text[open + 2..close].trim().trim_start_matches('!').trim();
+        match body {
+            "kiln-keep" | "kiln-keep start" | "kiln-keep end" => marks.push((open, close + 2, body)),
+            _ => {}
+        }
+        at = close + 2;
+    }
+    let Ok(sheet) = StyleSheet::parse(text, ParserOptions::default()) else { return Vec::new() };
+    let mut rules = Vec::new();
+    flatten(&sheet.rules, &mut rules);
+    rules.sort_by_key(|(loc, _)| *loc);
+    let position = |byte: usize| {
+        let before = &text[..byte];
+        let line = before.matches('\n').count() as u32;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, text[line_start..byte].encode_utf16().count() as u32 + 1)
+    };
+    let mut out = Vec::new();
+    let mut region_start = None;
+    for (open, close, body) in marks {
+        match body {
+            "kiln-keep" => {
+                let after = position(close);
+                if let Some((_, rule)) = rules.iter().find(|(loc, _)| *loc >= after) {
+                    kept_by(rule, &mut out);
+                }
+            }
+            "kiln-keep start" => region_start = Some(position(close)),
+            _ => {
+                if let Some(start) = region_start.take() {
+                    let end = position(open);
+                    for (_, rule) in rules.iter().filter(|(loc, _)| *loc >= start && *loc < end) {
+                        kept_by(rule, &mut out);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 fn count(rules: &CssRuleList) -> usize {
@@ -97,17 +213,27 @@ fn children_mut<'a, 'i>(rule: &'a mut CssRule<'i>) -> Option<&'a mut CssRuleList
     })
 }
 
-fn prune_rules(rules: &mut CssRuleList, used: &Used) {
+fn prune_rules(rules: &mut CssRuleList, used: &Used, keep: &HashSet<&str>, removed: &mut Vec<String>) {
     rules.0.retain_mut(|rule| {
         if let CssRule::Style(style) = rule {
-            style.selectors.0.retain(|s| used.may_match(s));
+            style.selectors.0.retain(|s| {
+                if used.may_match(s) {
+                    return true;
+                }
+                let text = selector_text(s);
+                let kept = keep.contains(text.as_str());
+                if !kept {
+                    removed.push(text);
+                }
+                kept
+            });
             if style.selectors.0.is_empty() {
                 return false;
             }
         }
         let was_block = !matches!(rule, CssRule::Style(_));
         if let Some(inner) = children_mut(rule) {
-            prune_rules(inner, used);
+            prune_rules(inner, used, keep, removed);
             if was_block && inner.0.is_empty() {
                 return false;
             }
@@ -121,7 +247,7 @@ fn print(rules: &CssRuleList) -> String {
 }
 
 /// Drops the `@keyframes` and `@font-face` rules nothing kept refers to.
-fn prune_unreferenced(rules: &mut CssRuleList) {
+fn prune_unreferenced(rules: &mut CssRuleList, keep: &HashSet<&str>, removed: &mut Vec<String>) {
     let mut rest = rules.clone();
     rest.0.retain(|r| !matches!(r, CssRule::Keyframes(_) | CssRule::FontFace(_)));
     let kept = print(&rest);
@@ -130,13 +256,26 @@ fn prune_unreferenced(rules: &mut CssRuleList) {
     let kept_lower = kept.to_ascii_lowercase();
     rules.0.retain(|rule| match rule {
         CssRule::Keyframes(k) => {
-            let name = k.name.to_css_string(PrinterOptions::default()).unwrap_or_default();
-            tokens.contains(name.trim_matches('"'))
+            let name = keyframes_name(k);
+            let marked = format!("@keyframes {name}");
+            let kept = tokens.contains(&name) || keep.contains(marked.as_str());
+            if !kept {
+                removed.push(marked);
+            }
+            kept
         }
         CssRule::FontFace(_) => {
             let text = rule.to_css_string(PrinterOptions::default()).unwrap_or_default();
             match font_family(&text) {
-                Some(family) => kept_lower.contains(&family.to_ascii_lowercase()),
+                Some(family) => {
+                    let family = family.to_ascii_lowercase();
+                    let marked = format!("@font-face {family}");
+                    let kept = kept_lower.contains(&family) || keep.contains(marked.as_str());
+                    if !kept {
+                        removed.push(marked);
+                    }
+                    kept
+                }
                 None => true,
             }
         }
@@ -195,15 +334,78 @@ fn font_family(text: &str) -> Option<String> {
 }
 
 /// Prunes a stylesheet's text (as the CSS stage printed it); `None` if it does not parse.
-pub fn prune(css: &str, used: &Used, minify: bool) -> Option<(String, Pruned)> {
+/// `keep` holds what [`marked`] found in the sheet's sources.
+pub fn prune(css: &str, used: &Used, keep: &[String], minify: bool) -> Option<(String, Pruned)> {
     let mut sheet = StyleSheet::parse(css, ParserOptions::default()).ok()?;
+    let keep: HashSet<&str> = keep.iter().map(String::as_str).collect();
     let before = count(&sheet.rules);
-    prune_rules(&mut sheet.rules, used);
+    let mut removed = Vec::new();
+    prune_rules(&mut sheet.rules, used, &keep, &mut removed);
     prune_custom_properties(&mut sheet.rules, used);
-    prune_unreferenced(&mut sheet.rules);
+    prune_unreferenced(&mut sheet.rules, &keep, &mut removed);
     let after = count(&sheet.rules);
     let out = sheet.to_css(PrinterOptions { minify, ..PrinterOptions::default() }).ok()?;
-    Some((out.code, Pruned { rules_before: before, rules_removed: before - after }))
+    Some((out.code, Pruned { rules_before: before, rules_removed: before - after, removed }))
+}
+
+/// The prune stage: every stylesheet and every page's `<style>` elements pruned with the words
+/// of all built pages and scripts.
+pub fn run(config: &crate::config::Config, graph: &mut crate::graph::Graph) -> Vec<PrunedCss> {
+    use crate::graph::AssetKind;
+    use rayon::prelude::*;
+    let mut words_seen = HashSet::new();
+    for a in graph.assets.iter().filter(|a| matches!(a.kind, AssetKind::Html | AssetKind::Js | AssetKind::Chunk)) {
+        let text = String::from_utf8_lossy(&a.content);
+        match a.kind {
+            // A page's own `<style>` text names every selector in it: not evidence of use.
+            AssetKind::Html => {
+                let without = crate::stages::html::map_styles(&text, |_| String::new());
+                words(without.as_deref().unwrap_or(&text), &mut words_seen);
+            }
+            _ => words(&text, &mut words_seen),
+        }
+    }
+    let used = Used { words: &words_seen, safelist: &config.css.safelist };
+    let minify = config.css.minify;
+    let results: Vec<Option<PrunedCss>> = graph
+        .assets
+        .par_iter_mut()
+        .map(|a| {
+            let before = a.content.len() as u64;
+            let text = String::from_utf8_lossy(&a.content).into_owned();
+            let (code, p) = match a.kind {
+                AssetKind::Css => prune(&text, &used, &a.css_keep, minify)?,
+                AssetKind::Html if text.contains("<style") || text.contains("<STYLE") => {
+                    let mut total = Pruned::default();
+                    let html = crate::stages::html::map_styles(&text, |css| match prune(css, &used, &a.css_keep, minify) {
+                        Some((code, p)) => {
+                            total.rules_before += p.rules_before;
+                            total.rules_removed += p.rules_removed;
+                            total.removed.extend(p.removed);
+                            code
+                        }
+                        None => css.to_owned(),
+                    })?;
+                    if total.rules_before == 0 {
+                        return None;
+                    }
+                    (html, total)
+                }
+                _ => return None,
+            };
+            a.content = code.into_bytes();
+            Some(PrunedCss {
+                src: a.src.clone(),
+                inline: a.kind == AssetKind::Html,
+                rules_before: p.rules_before,
+                rules_removed: p.rules_removed,
+                bytes_before: before,
+                bytes_after: a.content.len() as u64,
+                removed: p.removed,
+            })
+        })
+        .collect();
+    results.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
@@ -211,6 +413,10 @@ mod tests {
     use super::*;
 
     fn run(css: &str, content: &str, safelist: &[&str]) -> String {
+        run_keeping(css, content, safelist, &[])
+    }
+
+    fn run_keeping(css: &str, content: &str, safelist: &[&str], keep: &[String]) -> String {
         let mut w = HashSet::new();
         words(content, &mut w);
         let mut b = globset::GlobSetBuilder::new();
@@ -218,7 +424,36 @@ mod tests {
             b.add(globset::Glob::new(s).unwrap());
         }
         let set = b.build().unwrap();
-        prune(css, &Used { words: &w, safelist: &set }, true).unwrap().0
+        prune(css, &Used { words: &w, safelist: &set }, keep, true).unwrap().0
+    }
+
+    #[test]
+    fn keep_comments_mark_rules_blocks_and_regions() {
+        let source = "/* kiln-keep */\n.marked, .also { color: red }\n.gone { color: blue }\n\
+                      /*! kiln-keep */ @media print { .printed { color: black } }\n\
+                      /* kiln-keep start */\n.r1 { a: 1 }\n@keyframes k { to { opacity: 0 } }\n\
+                      /* kiln-keep end */\n.after { b: 2 }\n@keyframes lost { to { opacity: 1 } }\n";
+        let keep = marked(source);
+        assert_eq!(keep, [".marked", ".also", ".printed", ".r1", "@keyframes k"], "{keep:?}");
+        let minified = StyleSheet::parse(source, ParserOptions::default()).unwrap();
+        let minified = minified.to_css(PrinterOptions { minify: true, ..PrinterOptions::default() }).unwrap().code;
+        let out = run_keeping(&minified, "", &[], &keep);
+        for kept in [".marked", ".also", "@media print", ".printed", ".r1", "@keyframes k"] {
+            assert!(out.contains(kept), "{kept} was dropped: {out}");
+        }
+        for gone in [".gone", ".after", "lost"] {
+            assert!(!out.contains(gone), "{gone} was kept: {out}");
+        }
+    }
+
+    #[test]
+    fn lists_what_it_removed() {
+        let mut w = HashSet::new();
+        words("class=a", &mut w);
+        let set = globset::GlobSet::empty();
+        let (_, p) = prune(".a{x:1}.b,.c{y:2}@keyframes spin{to{opacity:0}}", &Used { words: &w, safelist: &set }, &[], true).unwrap();
+        assert_eq!(p.removed, [".b", ".c", "@keyframes spin"]);
+        assert_eq!((p.rules_before, p.rules_removed), (3, 2));
     }
 
     #[test]

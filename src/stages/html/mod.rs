@@ -294,6 +294,23 @@ impl Page<'_, '_> {
     }
 }
 
+/// `html` with the text of each `<style>` element replaced by `f` of it; `None` if the page
+/// cannot be rewritten.
+pub fn map_styles(html: &str, mut f: impl FnMut(&str) -> String) -> Option<String> {
+    let mut text = String::new();
+    let handler = text!("style", |chunk| {
+        text.push_str(chunk.as_str());
+        if chunk.last_in_text_node() {
+            let new = f(&std::mem::take(&mut text));
+            chunk.replace(&new, ContentType::Html);
+        } else {
+            chunk.remove();
+        }
+        Ok(())
+    });
+    rewrite_str(html, RewriteStrSettings::new().append_element_content_handler(handler)).ok()
+}
+
 /// Minifies every page of the output (after fingerprinting: the URLs in it are final).
 pub fn minify_pages(config: &Config, outputs: &mut [crate::stages::fingerprint::OutputFile]) {
     use crate::stages::fingerprint::{integrity, Origin};

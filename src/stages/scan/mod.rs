@@ -160,8 +160,8 @@ fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: boo
         AssetKind::WebManifest => webmanifest::load(rel, &abs, &bytes, &mut sink),
         AssetKind::Js | AssetKind::Raw | AssetKind::Chunk => Some(bytes),
     };
-    let RefSink { refs, diags, inline_modules, .. } = sink;
-    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs, map: None, modules: Vec::new() });
+    let RefSink { refs, diags, inline_modules, css_keep, .. } = sink;
+    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs, map: None, modules: Vec::new(), css_keep });
     Loaded { asset, diags, inline_modules }
 }
 
@@ -173,6 +173,8 @@ pub struct RefSink<'a> {
     pub diags: Vec<Diagnostic>,
     /// Inline module scripts found in a page: key, virtual path, code.
     pub inline_modules: Vec<(String, std::path::PathBuf, String)>,
+    /// With `css.prune`: selectors a `/* kiln-keep */` comment marks in the file's CSS.
+    pub css_keep: Vec<String>,
 }
 
 /// How to treat a reference whose file does not exist.
@@ -185,7 +187,7 @@ pub enum IfMissing {
 
 impl<'a> RefSink<'a> {
     pub fn new(config: &'a Config, fs: &'a FsCache) -> Self {
-        RefSink { config, fs, refs: Refs::default(), diags: Vec::new(), inline_modules: Vec::new() }
+        RefSink { config, fs, refs: Refs::default(), diags: Vec::new(), inline_modules: Vec::new(), css_keep: Vec::new() }
     }
 
     /// The text to write instead of `url` (written in the file `referrer`), or `None` to leave
