@@ -28,6 +28,7 @@ struct RawConfig {
     hash_length: Option<Spanned<usize>>,
     sri: Option<bool>,
     manifest: Option<Spanned<ManifestSetting>>,
+    hash_cascade: Option<Spanned<String>>,
     html: Option<RawHtml>,
     css: Option<RawCss>,
     js: Option<RawJs>,
@@ -43,6 +44,9 @@ struct RawJs {
     define: Option<std::collections::BTreeMap<String, String>>,
     conditions: Option<Vec<String>>,
     external: Option<Vec<String>>,
+    splitting: Option<bool>,
+    min_chunk_size: Option<u64>,
+    manual_chunks: Option<std::collections::BTreeMap<String, Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,6 +126,25 @@ pub struct JsOptions {
     pub conditions: Vec<String>,
     /// Specifiers left as imports in the output.
     pub external: Vec<String>,
+    /// `import()` of a local ES module makes a chunk loaded on demand, and modules shared by
+    /// several entries or chunks get chunks of their own.
+    pub splitting: bool,
+    /// Shared chunks smaller than this (minified bytes) merge into a chunk loaded by a superset
+    /// of their entries, when every module they hold only declares things.
+    pub min_chunk_size: u64,
+    /// Named chunks: modules whose root-relative path matches one of a group's globs (a bare
+    /// package name means that package under `node_modules`) go into a chunk of that name.
+    pub manual_chunks: Vec<(String, GlobSet)>,
+}
+
+/// How a changed chunk's new name reaches the files that import it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashCascade {
+    /// Importers write the hashed URL, so they change name too (the default).
+    Hashes,
+    /// Chunks import each other by stable names, mapped to hashed URLs by an import map in
+    /// each page: only the changed chunk and the pages change.
+    ImportMap,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +168,7 @@ pub struct Config {
     pub sri: bool,
     /// File name of the build manifest inside `out_dir`, or none.
     pub manifest: Option<String>,
+    pub hash_cascade: HashCascade,
     pub html: HtmlOptions,
     pub css: CssOptions,
     pub js: JsOptions,
@@ -389,6 +413,34 @@ impl Config {
                 .conditions
                 .unwrap_or_else(|| ["browser", "import", "module", "default"].map(String::from).to_vec()),
             external: rj.external.unwrap_or_default(),
+            splitting: rj.splitting.unwrap_or(true),
+            min_chunk_size: rj.min_chunk_size.unwrap_or(0),
+            manual_chunks: rj
+                .manual_chunks
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, patterns)| {
+                    // A bare package name stands for everything in that package.
+                    let globs: Vec<Spanned<String>> = patterns
+                        .into_iter()
+                        .map(|p| {
+                            let (span, text) = (p.span(), p.into_inner());
+                            let bare = !text.contains(['*', '?', '[', '{']) && !text.contains('/') || text.starts_with('@') && text.matches('/').count() == 1;
+                            let text = if bare { format!("**/node_modules/{text}/**") } else { text };
+                            Spanned::new(span, text)
+                        })
+                        .collect();
+                    (name, build_globs(&globs, &bad))
+                })
+                .collect(),
+        };
+        let hash_cascade = match raw.hash_cascade.as_ref().map(|h| (h.span(), h.get_ref().as_str())) {
+            None | Some((_, "hashes")) => HashCascade::Hashes,
+            Some((_, "importmap")) => HashCascade::ImportMap,
+            Some((span, other)) => {
+                bad(span, format!("hash_cascade must be \"hashes\" or \"importmap\", not {other:?}"));
+                HashCascade::Hashes
+            }
         };
         if overrides.jobs == Some(0) {
             diags.borrow_mut().push(Diagnostic::error("--jobs must be at least 1"));
@@ -410,6 +462,7 @@ impl Config {
             hash_length,
             sri: raw.sri.unwrap_or(false),
             manifest,
+            hash_cascade,
             html: HtmlOptions { minify: raw.html.and_then(|h| h.minify).unwrap_or(true) },
             css: CssOptions {
                 targets_query,

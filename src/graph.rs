@@ -52,6 +52,22 @@ pub enum RefUse {
     Url,
     /// The target's `sha384-…` integrity value.
     Integrity,
+    /// A chunk a chunk imports statically: a `./`-relative URL (or, with `hash_cascade =
+    /// "importmap"`, the target's stable name).
+    Import,
+    /// A chunk loaded by `import()`: written like [`RefUse::Import`], not part of the
+    /// referrer's start-up load.
+    DynamicImport,
+    /// A file the lazy loader fetches before a dynamic chunk runs (its CSS, its imports):
+    /// written like [`RefUse::Import`], not a dependency of the referrer.
+    Preload,
+}
+
+impl RefUse {
+    /// Written as a module specifier rather than a URL under `base`.
+    pub fn is_module_specifier(self) -> bool {
+        matches!(self, RefUse::Import | RefUse::DynamicImport | RefUse::Preload)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -84,6 +100,9 @@ impl Refs {
         let tag = match use_ {
             RefUse::Url => 'u',
             RefUse::Integrity => 'i',
+            RefUse::Import => 'm',
+            RefUse::DynamicImport => 'y',
+            RefUse::Preload => 'w',
         };
         format!("__kiln_{tag}{index:06}__")
     }
@@ -140,7 +159,7 @@ pub fn substitute_tracked(content: &[u8], mut f: impl FnMut(usize) -> Vec<u8>) -
 }
 
 fn parse_placeholder(s: &[u8]) -> Option<usize> {
-    if s.len() < PLACEHOLDER_LEN || !matches!(s[7], b'u' | b'i') || &s[14..16] != b"__" {
+    if s.len() < PLACEHOLDER_LEN || !matches!(s[7], b'u' | b'i' | b'm' | b'y' | b'w') || &s[14..16] != b"__" {
         return None;
     }
     let digits = &s[8..14];

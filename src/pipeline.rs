@@ -10,7 +10,7 @@ use crate::report::Report;
 use crate::stages::compress::{self, Compressed};
 use crate::stages::fingerprint::{self, OutputFile, Origin};
 use crate::graph::{Asset, AssetKind};
-use crate::stages::{css, emit, html, js, scan};
+use crate::stages::{assemble, css, emit, html, js, scan};
 
 /// Told about progress; the CLI draws a bar or prints lines, tests ignore it.
 pub trait Progress: Sync {
@@ -54,11 +54,12 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let done = stage("js", Some(scanned.js_entries.len() as u64));
     let bundles = js::bundle(config, &scanned.js_entries)?;
     let js_steps = bundles.timings;
+    let links: Vec<assemble::ChunkLinks> = bundles.chunks.iter().map(assemble::ChunkLinks::of).collect();
     for chunk in bundles.chunks {
         scanned.graph.assets.push(Asset {
             src: chunk.key,
             kind: AssetKind::Chunk,
-            is_entry: true,
+            is_entry: chunk.is_entry,
             content: chunk.code.into_bytes(),
             refs: chunk.refs,
             map: chunk.map,
@@ -68,6 +69,10 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     }
     let more = scan::load_more(config, &mut scanned.graph, bundles.assets)?;
     scanned.warnings.extend(more.0);
+    let assembled = assemble::run(config, &mut scanned.graph, &links);
+    if assembled.has_errors() {
+        return Err(assembled.into());
+    }
     done(&mut timings);
     timings.extend(js_steps);
 
@@ -124,6 +129,7 @@ fn manifest_file(name: &str, files: &[Compressed]) -> Result<Compressed, BuildEr
         integrity: fingerprint::integrity(&bytes),
         bytes,
         imports: Vec::new(),
+        dynamic_imports: Vec::new(),
         modules: Vec::new(),
     };
     // No twins: the manifest is read by back ends and deploy tools, not browsers, and Brotli 11

@@ -284,8 +284,26 @@ fn page_loads(files: &[Compressed]) -> Vec<PageLoad> {
                 }
             }
         }
+        // What `import()` may load later: lazy chunks, with what they import and link.
+        let mut lazy: Vec<String> = Vec::new();
+        let mut stack: Vec<&str> = initial.iter().filter_map(|p| by_path.get(p.as_str())).flat_map(|f| f.file.dynamic_imports.iter().map(String::as_str)).collect();
+        while let Some(path) = stack.pop() {
+            if initial.iter().any(|p| p == path) || lazy.iter().any(|p| p == path) {
+                continue;
+            }
+            lazy.push(path.to_owned());
+            if let Some(f) = by_path.get(path) {
+                stack.extend(f.file.dynamic_imports.iter().map(String::as_str));
+                for (p, kind) in &f.file.imports {
+                    if matches!(kind, Some(AssetKind::Css | AssetKind::Js | AssetKind::Chunk)) {
+                        stack.push(p);
+                    }
+                }
+            }
+        }
         initial.sort();
-        pages.push(PageLoad { page: c.file.src.clone().unwrap_or_default(), initial, lazy: Vec::new() });
+        lazy.sort();
+        pages.push(PageLoad { page: c.file.src.clone().unwrap_or_default(), initial, lazy });
     }
     pages.sort_by(|a, b| a.page.cmp(&b.page));
     pages

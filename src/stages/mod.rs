@@ -1,5 +1,6 @@
 //! The stages of a build, in the order [`crate::pipeline`] runs them.
 
+pub mod assemble;
 pub mod budget;
 pub mod compress;
 pub mod css;

@@ -28,11 +28,55 @@ fn targets(config: &Config) -> Targets {
     config.css.browsers.map(Targets::from).unwrap_or_default()
 }
 
+/// CSS modules (`*.module.css`): class names, ids, keyframes… become `[hash]_[local]`, the
+/// hash taken from the file's root-relative path, so the JS side and the CSS side agree.
+fn css_modules_config(rel: &str) -> Option<lightningcss::css_modules::Config> {
+    rel.ends_with(".module.css").then(lightningcss::css_modules::Config::default)
+}
+
+fn project_root(config: &Config) -> Option<&str> {
+    config.root.to_str()
+}
+
+/// A CSS module's names, sorted: (local name, the scoped names it stands for, space-separated,
+/// `composes` included).
+pub fn module_exports(config: &Config, rel: &str, text: &str) -> Result<Vec<(String, String)>, Diagnostic> {
+    let abs = config.root.join(rel);
+    let options = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
+    let sheet = StyleSheet::parse(text, options).map_err(|e| {
+        let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
+        Diagnostic::error(e.kind.to_string()).at_line_col(rel, text, line, col)
+    })?;
+    let printed = sheet
+        .to_css(PrinterOptions { project_root: project_root(config), ..PrinterOptions::default() })
+        .map_err(|e| Diagnostic::error(format!("cannot print: {}", e.kind)).in_file(rel))?;
+    let mut out: Vec<(String, String)> = printed
+        .exports
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(local, export)| {
+            let mut names = vec![export.name];
+            for c in export.composes {
+                match c {
+                    lightningcss::css_modules::CssModuleReference::Local { name } | lightningcss::css_modules::CssModuleReference::Global { name } => {
+                        names.push(name)
+                    }
+                    // `composes: x from './other.module.css'`: not followed (see the README).
+                    lightningcss::css_modules::CssModuleReference::Dependency { .. } => {}
+                }
+            }
+            (local, names.join(" "))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
 /// Loads a stylesheet file with its imports; `None` if it has errors (pushed to the sink).
 pub fn load_file(config: &Config, rel: &str, sink: &mut RefSink) -> Option<Vec<u8>> {
     let abs = config.root.join(rel);
     let provider = Provider::new(config, sink.fs);
-    let options = ParserOptions { filename: abs.display().to_string(), ..ParserOptions::default() };
+    let options = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
     let mut bundler = Bundler::new(&provider, None, options);
     let mut sheet = match bundler.bundle(&abs) {
         Ok(s) => s,
@@ -59,7 +103,12 @@ fn finish_sheet(config: &Config, mut sheet: StyleSheet, shown: &str, sink: &mut 
         sink.diags.push(Diagnostic::error(format!("cannot minify: {}", e.kind)).in_file(shown));
         return None;
     }
-    let printed = sheet.to_css(PrinterOptions { minify: config.css.minify, targets, ..PrinterOptions::default() });
+    let printed = sheet.to_css(PrinterOptions {
+        minify: config.css.minify,
+        targets,
+        project_root: project_root(config),
+        ..PrinterOptions::default()
+    });
     match printed {
         Ok(r) => Some(r.code.into_bytes()),
         Err(e) => {

@@ -3,7 +3,7 @@
 //!
 //! Keys are source paths relative to the root. `file` is the output path; `css` and `assets`
 //! list output paths of the stylesheets and other files an entry refers to; `imports` lists the
-//! keys of the scripts it loads.
+//! keys of the chunks it imports statically, `dynamicImports` those it loads with `import()`.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +26,8 @@ pub struct Entry {
     pub assets: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub imports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dynamic_imports: Vec<String>,
     pub size: u64,
     pub gzip: Option<u64>,
     pub brotli: Option<u64>,
@@ -61,6 +63,11 @@ pub fn build(files: &[Compressed]) -> Vec<u8> {
                 css,
                 assets,
                 imports,
+                dynamic_imports: f
+                    .dynamic_imports
+                    .iter()
+                    .filter_map(|p| by_path.get(p.as_str()).and_then(|t| t.file.src.clone()))
+                    .collect(),
                 size: f.bytes.len() as u64,
                 gzip: c.gzip.as_ref().map(|z| z.len() as u64),
                 brotli: c.brotli.as_ref().map(|z| z.len() as u64),

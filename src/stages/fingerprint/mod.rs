@@ -20,7 +20,7 @@ use sha2::{Digest, Sha384};
 
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::config::SourceMapMode;
+use crate::config::{HashCascade, SourceMapMode};
 use crate::graph::{substitute_tracked, AssetKind, Graph, RefUse};
 use crate::stages::js::sourcemap;
 pub use names::{base32, output_path};
@@ -53,8 +53,11 @@ pub struct OutputFile {
     pub hash: String,
     /// `sha384-…` of `bytes`.
     pub integrity: String,
-    /// Output paths of the files this one refers to, with their kinds, sorted.
+    /// Output paths of the files this one refers to, with their kinds, sorted (for a chunk:
+    /// its CSS and the chunks it imports statically; not what it loads with `import()`).
     pub imports: Vec<(String, Option<AssetKind>)>,
+    /// Output paths of the chunks it loads with `import()`, sorted.
+    pub dynamic_imports: Vec<String>,
     /// For bundles: the modules in it.
     pub modules: Vec<crate::graph::ModuleInfo>,
 }
@@ -74,6 +77,7 @@ fn finished(path: String, src: Option<String>, origin: Origin, hashed: bool, byt
         is_entry: false,
         bytes,
         imports: Vec::new(),
+        dynamic_imports: Vec::new(),
         modules: Vec::new(),
     }
 }
@@ -99,7 +103,12 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
     let mut done: Vec<Option<OutputFile>> = vec![None; n];
     // Where each asset will land before its hash is known (for relative URLs).
     let naming_src = |a: &crate::graph::Asset| -> String {
-        if a.kind == AssetKind::Chunk { chunk_naming_src(&a.src) } else { a.src.clone() }
+        match (a.kind, a.src.strip_suffix("?css")) {
+            (AssetKind::Chunk, _) => chunk_naming_src(&a.src),
+            // A chunk's joined CSS is named after the chunk.
+            (AssetKind::Css, Some(chunk)) => format!("{}.css", chunk_naming_src(chunk).trim_end_matches(".js")),
+            _ => a.src.clone(),
+        }
     };
     let planned: Vec<String> = graph
         .assets
@@ -125,15 +134,21 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
                 if r.public {
                     let Some(p) = public_by_rel.get(r.target.as_str()) else { return Vec::new() };
                     return match r.use_ {
-                        RefUse::Url => urls::url(&config.base, &planned[i], &p.path).into_bytes(),
                         RefUse::Integrity => p.integrity.clone().into_bytes(),
+                        u if u.is_module_specifier() => urls::import_specifier(&planned[i], &p.path).into_bytes(),
+                        _ => urls::url(&config.base, &planned[i], &p.path).into_bytes(),
                     };
+                }
+                if r.use_.is_module_specifier() && config.hash_cascade == HashCascade::ImportMap {
+                    return urls::stable_name(&r.target).into_bytes();
                 }
                 let j = index[r.target.as_str()];
                 match (&done[j], r.use_) {
                     (Some(t), RefUse::Url) => urls::url(&config.base, &planned[i], &t.path).into_bytes(),
                     (Some(t), RefUse::Integrity) => t.integrity.clone().into_bytes(),
+                    (Some(t), _) => urls::import_specifier(&planned[i], &t.path).into_bytes(),
                     (None, RefUse::Url) => format!("\0{}\0", r.target).into_bytes(),
+                    (None, RefUse::Import | RefUse::DynamicImport | RefUse::Preload) => format!("\0>{}\0", r.target).into_bytes(),
                     (None, RefUse::Integrity) => {
                         diags.push(
                             Diagnostic::error(format!(
@@ -208,7 +223,13 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
         for (((i, bytes), (_, path)), map) in partial.into_iter().zip(&names).zip(mapped) {
             let asset = &graph.assets[i];
             let mut bytes = if group_hash.is_some() {
-                resolve_group_refs(&bytes, &group_names, |to| urls::url(&config.base, path, to))
+                resolve_group_refs(&bytes, &group_names, |to, import| {
+                    if import {
+                        urls::import_specifier(path, to)
+                    } else {
+                        urls::url(&config.base, path, to)
+                    }
+                })
             } else {
                 bytes
             };
@@ -239,7 +260,7 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
             .refs
             .0
             .iter()
-            .filter(|r| r.use_ == RefUse::Url && (r.target != asset.src || r.public))
+            .filter(|r| matches!(r.use_, RefUse::Url | RefUse::Import) && (r.target != asset.src || r.public))
             .filter_map(|r| {
                 if r.public {
                     public_by_rel.get(r.target.as_str()).map(|p| (p.path.clone(), None))
@@ -250,8 +271,18 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
             .collect();
         imports.sort();
         imports.dedup();
+        let mut dynamic: Vec<String> = asset
+            .refs
+            .0
+            .iter()
+            .filter(|r| r.use_ == RefUse::DynamicImport && !r.public)
+            .filter_map(|r| done[index[r.target.as_str()]].as_ref().map(|t| t.path.clone()))
+            .collect();
+        dynamic.sort();
+        dynamic.dedup();
         if let Some(out) = done[i].as_mut() {
             out.imports = imports;
+            out.dynamic_imports = dynamic;
         }
     }
     let mut outputs: Vec<OutputFile> = done.into_iter().flatten().chain(public).chain(maps).collect();
@@ -287,16 +318,21 @@ fn relative_url(from: &std::path::Path, to: &std::path::Path) -> String {
 }
 
 /// Replaces the `\0src\0` markers left for references inside a cycle group.
-fn resolve_group_refs(bytes: &[u8], names: &BTreeMap<&str, &str>, url: impl Fn(&str) -> String) -> Vec<u8> {
+/// `\0>src\0` marks a module specifier.
+fn resolve_group_refs(bytes: &[u8], names: &BTreeMap<&str, &str>, url: impl Fn(&str, bool) -> String) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut rest = bytes;
     while let Some(start) = rest.iter().position(|&b| b == 0) {
         let Some(len) = rest[start + 1..].iter().position(|&b| b == 0) else { break };
         let src = String::from_utf8_lossy(&rest[start + 1..start + 1 + len]);
-        match names.get(src.as_ref()) {
+        let (src, import) = match src.strip_prefix('>') {
+            Some(s) => (s, true),
+            None => (src.as_ref(), false),
+        };
+        match names.get(src) {
             Some(path) => {
                 out.extend_from_slice(&rest[..start]);
-                out.extend_from_slice(url(path).as_bytes());
+                out.extend_from_slice(url(path, import).as_bytes());
             }
             None => out.extend_from_slice(&rest[..start + 2 + len]),
         }

@@ -44,6 +44,23 @@ pub fn url(base: &str, from: &str, to: &str) -> String {
     }
 }
 
+/// A module specifier for `to` written in `from`: `./`-relative, as `import` needs (a bare
+/// `x.js` would be a package name).
+pub fn import_specifier(from: &str, to: &str) -> String {
+    let rel = url("./", from, to);
+    if rel.starts_with("../") {
+        rel
+    } else {
+        format!("./{rel}")
+    }
+}
+
+/// The name a chunk (or a file a lazy chunk preloads) is imported by with
+/// `hash_cascade = "importmap"`: its source path, without a hash, so it never changes.
+pub fn stable_name(src: &str) -> String {
+    format!("kiln/{}", utf8_percent_encode(src, PATH))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +73,8 @@ mod tests {
         assert_eq!(url("./", "blog/post/index.html", "assets/a.png"), "../../assets/a.png");
         assert_eq!(url("./", "assets/site.css", "assets/font.woff2"), "font.woff2");
         assert_eq!(url("", "assets/css/site.css", "assets/img/x.png"), "../img/x.png");
+        assert_eq!(import_specifier("assets/a.js", "assets/b.js"), "./b.js");
+        assert_eq!(import_specifier("assets/js/a.js", "assets/b.js"), "../b.js");
+        assert_eq!(stable_name("index.html?module=0"), "kiln/index.html%3Fmodule=0");
     }
 }

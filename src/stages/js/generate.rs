@@ -60,6 +60,10 @@ mod ph {
     pub fn asset(t: ModuleId) -> String {
         format!("__kiln_as{t}__")
     }
+    /// The specifier of an `import()` of module `t`, until its chunk's URL is known.
+    pub fn dynamic(t: ModuleId) -> String {
+        format!("__kiln_dy{t}__")
+    }
     /// An external import, named by a hash of its specifier and imported name so every
     /// module importing the same thing shares it.
     pub fn external(spec: &str, imported: Option<&Atom>) -> Atom {
@@ -117,11 +121,26 @@ pub struct Prepared {
     /// Every other name in the module (globals it reads, nested bindings): top-level names of
     /// the chunk must avoid them.
     pub reserved: FxHashSet<Atom>,
+    /// Asset modules whose URL it writes, and modules it loads with `import()` as chunks.
+    pub assets: Vec<ModuleId>,
+    pub dynamic: Vec<ModuleId>,
+    /// Its top level only declares functions, classes without static parts, and variables
+    /// initialised with literals or functions: evaluating it has no effect.
+    pub pure: bool,
+    /// Bytes of its minified code (only measured for `min_chunk_size`).
+    pub size: u64,
+}
+
+/// What an `import()` of a split chunk becomes: its URL placeholder, and the stylesheets and
+/// chunks the loader fetches first.
+pub struct DynamicLoad {
+    pub url: String,
+    pub css: Vec<String>,
+    pub js: Vec<String>,
 }
 
 /// One output file's JS: code with asset placeholders, its references and source map.
 pub struct ChunkCode {
-    pub entry: ModuleId,
     pub code: String,
     pub refs: Refs,
     pub segments: Vec<Segment>,
@@ -194,11 +213,15 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
         .map(|(k, b)| (k.clone(), b.as_ref().map_or(Replacement::Undefined, placeholder)))
         .collect();
     let (mut requires, mut dynamic, mut urls) = (FxHashMap::default(), FxHashMap::default(), FxHashMap::default());
+    let mut split = FxHashMap::default();
     for (r, rec) in module.analysis.records.iter().enumerate() {
         let Some(Resolved::Module(t)) = module.resolved.get(r) else { continue };
         match rec.kind {
             ImportKind::Require => {
                 requires.insert(rec.specifier.clone(), module_value(modules, *t, false));
+            }
+            ImportKind::Dynamic if linked.dynamic_entries.binary_search(t).is_ok() => {
+                split.insert(rec.specifier.clone(), ph::dynamic(*t));
             }
             ImportKind::Dynamic => {
                 dynamic.insert(rec.specifier.clone(), module_value(modules, *t, true));
@@ -214,6 +237,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
         ns_members: &ns_members,
         requires: &requires,
         dynamic: &dynamic,
+        split: &split,
         urls: &urls,
         ctxt: global,
     });
@@ -263,10 +287,64 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
         top_decls: &mut top_decls,
         placeholder_refs: FxHashMap::default(),
         reserved: FxHashSet::default(),
+        assets: Vec::new(),
+        dynamic: Vec::new(),
     };
     ast.visit_with(&mut counter);
-    let Counter { placeholder_refs, reserved, .. } = counter;
-    Prepared { ast, top_decls, placeholder_refs, reserved }
+    let Counter { placeholder_refs, reserved, mut assets, mut dynamic, .. } = counter;
+    assets.sort_unstable();
+    assets.dedup();
+    dynamic.sort_unstable();
+    dynamic.dedup();
+    let pure = !cjs && ast.body.iter().all(is_pure_item);
+    let size = if ctx.config.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.config.js.minify).0.len() as u64 } else { 0 };
+    Prepared { ast, top_decls, placeholder_refs, reserved, assets, dynamic, pure, size }
+}
+
+/// A top-level item whose evaluation does nothing observable.
+fn is_pure_item(item: &ModuleItem) -> bool {
+    fn pure_expr(e: &Expr) -> bool {
+        match e {
+            Expr::Lit(_) | Expr::Fn(_) | Expr::Arrow(_) | Expr::Tpl(Tpl { exprs: _, .. }) => match e {
+                Expr::Tpl(t) => t.exprs.iter().all(|e| pure_expr(e)),
+                _ => true,
+            },
+            Expr::Unary(u) => u.op != UnaryOp::Delete && pure_expr(&u.arg),
+            Expr::Array(a) => a.elems.iter().flatten().all(|e| e.spread.is_none() && pure_expr(&e.expr)),
+            Expr::Object(o) => o.props.iter().all(|p| match p {
+                PropOrSpread::Prop(p) => match &**p {
+                    Prop::KeyValue(kv) => !matches!(kv.key, PropName::Computed(_)) && pure_expr(&kv.value),
+                    Prop::Method(_) => true,
+                    _ => false,
+                },
+                PropOrSpread::Spread(_) => false,
+            }),
+            Expr::Paren(p) => pure_expr(&p.expr),
+            _ => false,
+        }
+    }
+    let decl_pure = |d: &Decl| match d {
+        Decl::Fn(_) => true,
+        Decl::Class(c) => {
+            c.class.super_class.is_none()
+                && c.class.body.iter().all(|m| match m {
+                    ClassMember::Constructor(_) | ClassMember::Method(_) | ClassMember::PrivateMethod(_) | ClassMember::Empty(_) => true,
+                    ClassMember::ClassProp(p) => !p.is_static && !matches!(p.key, PropName::Computed(_)),
+                    ClassMember::PrivateProp(p) => !p.is_static,
+                    _ => false,
+                })
+                && c.class.decorators.is_empty()
+        }
+        Decl::Var(v) => v.decls.iter().all(|d| matches!(d.name, Pat::Ident(_)) && d.init.as_deref().is_none_or(pure_expr)),
+        _ => false,
+    };
+    match item {
+        ModuleItem::Stmt(Stmt::Decl(d)) => decl_pure(d),
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => decl_pure(&e.decl),
+        ModuleItem::Stmt(Stmt::Empty(_)) => true,
+        ModuleItem::ModuleDecl(ModuleDecl::Import(_) | ModuleDecl::ExportNamed(_) | ModuleDecl::ExportAll(_)) => true,
+        _ => false,
+    }
 }
 
 struct Counter<'a> {
@@ -274,9 +352,39 @@ struct Counter<'a> {
     top_decls: &'a mut Vec<(Id, u32)>,
     placeholder_refs: FxHashMap<Atom, u32>,
     reserved: FxHashSet<Atom>,
+    assets: Vec<ModuleId>,
+    dynamic: Vec<ModuleId>,
+}
+
+impl Counter<'_> {
+    /// Module numbers in `__kiln_as{t}__` / `__kiln_dy{t}__` markers of a string.
+    fn markers(&mut self, text: &str) {
+        for (tag, into) in [("__kiln_as", &mut self.assets), ("__kiln_dy", &mut self.dynamic)] {
+            for (i, _) in text.match_indices(tag) {
+                let digits: String = text[i + tag.len()..].chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(t) = digits.parse() {
+                    into.push(t);
+                }
+            }
+        }
+    }
 }
 
 impl Visit for Counter<'_> {
+    fn visit_str(&mut self, s: &Str) {
+        if let Some(text) = s.value.as_str() {
+            if text.contains("__kiln_") {
+                self.markers(text);
+            }
+        }
+    }
+
+    fn visit_tpl_element(&mut self, t: &TplElement) {
+        if t.raw.contains("__kiln_") {
+            self.markers(&t.raw);
+        }
+    }
+
     fn visit_ident(&mut self, i: &Ident) {
         if let Some(&k) = self.index.get(&i.to_id()) {
             self.top_decls[k].1 += 1;
@@ -297,6 +405,10 @@ struct FinalNames<'a> {
     /// Placeholder names of the chunk.
     names: &'a FxHashMap<Atom, Atom>,
     assets: &'a FxHashMap<String, String>,
+    /// `import()`s of split chunks, by their `__kiln_dy…` specifier.
+    dynamic: &'a FxHashMap<String, DynamicLoad>,
+    /// The loader helper's name.
+    loader: &'a Atom,
 }
 
 impl FinalNames<'_> {
@@ -310,6 +422,37 @@ impl FinalNames<'_> {
 }
 
 impl VisitMut for FinalNames<'_> {
+    fn visit_mut_expr(&mut self, e: &mut Expr) {
+        if let Expr::Call(c) = e {
+            if let (Callee::Import(_), Some(Expr::Lit(Lit::Str(s)))) = (&c.callee, c.args.first().map(|a| &*a.expr)) {
+                if let Some(load) = s.value.as_str().and_then(|v| self.dynamic.get(v)) {
+                    let mut import = c.clone();
+                    import.args[0].expr = Box::new(Expr::Lit(Lit::Str(Str { span: s.span, value: load.url.as_str().into(), raw: None })));
+                    if load.css.is_empty() && load.js.is_empty() {
+                        *c = import;
+                        return;
+                    }
+                    let list = |items: &[String]| {
+                        Expr::Array(ArrayLit {
+                            span: DUMMY_SP,
+                            elems: items
+                                .iter()
+                                .map(|u| Some(ExprOrSpread { spread: None, expr: Box::new(Expr::Lit(Lit::Str(u.as_str().into()))) }))
+                                .collect(),
+                        })
+                    };
+                    let thunk = Expr::Arrow(ArrowExpr {
+                        body: Box::new(ArrowFunctionBody::Expr(Box::new(Expr::Call(import)))),
+                        ..Default::default()
+                    });
+                    *e = call(self.loader, vec![thunk, list(&load.css), list(&load.js)]);
+                    return;
+                }
+            }
+        }
+        e.visit_mut_children_with(self);
+    }
+
     fn visit_mut_ident(&mut self, i: &mut Ident) {
         if let Some(n) = self.get(i) {
             i.sym = n.clone();
@@ -375,9 +518,9 @@ impl VisitMut for FinalNames<'_> {
 }
 
 /// Names of the runtime helpers, in the order they are emitted.
-const HELPERS: [&str; 3] = ["__commonJS", "__toESM", "__toCommonJS"];
+const HELPERS: [&str; 4] = ["__commonJS", "__toESM", "__toCommonJS", "__load"];
 
-fn helper_code(name: &str, names: &[Atom; 3], minify: bool) -> String {
+fn helper_code(name: &str, names: &[Atom; 4], minify: bool) -> String {
     let code = match name {
         "__commonJS" => format!(
             "var {} = (cb, mod) => () => (mod || cb((mod = {{ exports: {{}} }}).exports, mod), mod.exports);",
@@ -436,41 +579,148 @@ fn is_ident_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$')
 }
 
-/// Builds the code of the chunk for `entry`.
-#[allow(clippy::too_many_arguments)]
-pub fn chunk(
-    ctx: &JsCtx,
-    modules: &[JsModule],
-    prepared: &mut [Option<Prepared>],
-    shared: &[bool],
-    linker: &Linker,
-    linked: &Linked,
-    entry_index: usize,
-    entry: ModuleId,
-) -> ChunkCode {
-    let minify = ctx.config.js.minify;
-    let order = linker.order(entry, &linked.included);
+/// What a chunk needs besides its modules.
+pub struct ChunkJob<'a> {
+    pub index: usize,
+    /// Its modules, in evaluation order.
+    pub order: &'a [ModuleId],
+    /// What it exports: an entry's exports (`None` for shared chunks).
+    pub exports: Option<Vec<(Atom, Binding)>>,
+    /// Per module: the chunk it is in (with splitting).
+    pub chunk_of: &'a [Option<usize>],
+    /// Modules whose namespace object is built (in their own chunk).
+    pub need_ns: &'a [bool],
+    /// Modules also in other chunks (without splitting): printed from a copy.
+    pub copied: &'a [bool],
+    /// Per dynamic entry module: its chunk's key, and what the loader fetches first
+    /// (stylesheet keys, chunk keys).
+    pub dynamic: &'a FxHashMap<ModuleId, (String, Vec<String>, Vec<String>)>,
+}
 
-    // Asset URL placeholders of the chunk, in module order.
+/// A chunk printed, before its imports of other chunks and its exports are written.
+pub struct Rendered {
+    pub body: String,
+    pub refs: Refs,
+    pub segments: Vec<Segment>,
+    pub sources: Vec<(std::path::PathBuf, String)>,
+    pub modules: Vec<crate::graph::ModuleInfo>,
+    /// Final local names of placeholder keys.
+    pub names: FxHashMap<Atom, Atom>,
+    /// Keys defined in other chunks, with the chunk that defines each.
+    pub foreign: Vec<(Atom, usize)>,
+    /// `import` lines for externals.
+    pub externals: String,
+    /// The entry's exports: (local, exported).
+    pub entry_exports: Vec<(String, String)>,
+    pub namer: Namer,
+}
+
+/// The module a placeholder key belongs to, for keys defined by one module's chunk (its
+/// top-level bindings, namespace object and CommonJS wrapper).
+fn key_module(key: &str) -> Option<ModuleId> {
+    let rest = key.strip_prefix("__kiln_")?;
+    let digits = if let Some(r) = rest.strip_prefix("ns") {
+        r
+    } else if let Some(r) = rest.strip_prefix("rq") {
+        r
+    } else if let Some(r) = rest.strip_prefix('l') {
+        r.split('_').next()?
+    } else {
+        return None;
+    };
+    digits.parse().ok()
+}
+
+/// The placeholder name of a binding, if it has one.
+fn binding_key(b: &Binding) -> Option<Atom> {
+    match b {
+        Binding::Local(t, id) => Some(ph::local(*t, &id.0)),
+        Binding::Namespace(t) => Some(ph::namespace(*t)),
+        Binding::CjsExport(t, _) | Binding::CjsNamespace(t) => Some(ph::interop(*t)),
+        Binding::External(spec, imported) => Some(ph::external(spec, imported.as_ref())),
+        Binding::AssetUrl(_) => None,
+    }
+}
+
+/// The runtime of a lazy chunk's loader: adds `<link rel=modulepreload>` for the chunks it
+/// imports and `<link rel=stylesheet>` for its CSS (waiting for those), then imports it.
+fn loader_code(name: &Atom, import_map: bool, minify: bool) -> String {
+    let resolve = if import_map { "import.meta.resolve(u)" } else { "new URL(u, import.meta.url).href" };
+    let code = format!(
+        "var {name} = (load, css, js) => {{ if (typeof document > \"u\") return load(); \
+         const have = (h) => [...document.querySelectorAll(\"link\")].some((l) => l.href === h); \
+         const add = (h, rel) => {{ const l = document.createElement(\"link\"); l.rel = rel; l.href = h; document.head.appendChild(l); return l; }}; \
+         for (const u of js) {{ const h = {resolve}; if (!have(h)) add(h, \"modulepreload\"); }} \
+         return Promise.all(css.map((u) => {{ const h = {resolve}; if (have(h)) return; const l = add(h, \"stylesheet\"); \
+         return new Promise((ok, fail) => {{ l.onload = ok; l.onerror = () => fail(new Error(\"cannot load: \" + h)); }}); }})).then(load); }};"
+    );
+    if minify {
+        let resolve = if import_map { "import.meta.resolve(u)" } else { "new URL(u,import.meta.url).href" };
+        format!(
+            "var {name}=(f,c,j)=>{{if(typeof document>\"u\")return f();let d=document,s=h=>[...d.querySelectorAll(\"link\")].some(l=>l.href==h),\
+             a=(h,r)=>{{let l=d.createElement(\"link\");l.rel=r;l.href=h;d.head.appendChild(l);return l}};\
+             for(let u of j){{let h={resolve};s(h)||a(h,\"modulepreload\")}}\
+             return Promise.all(c.map(u=>{{let h={resolve};if(!s(h)){{let l=a(h,\"stylesheet\");\
+             return new Promise((o,e)=>{{l.onload=o;l.onerror=()=>e(Error(\"cannot load: \"+h))}})}}}})).then(f)}};"
+        )
+    } else {
+        code
+    }
+}
+
+/// Names and prints one chunk.
+pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared>], linker: &Linker, linked: &Linked, job: &ChunkJob) -> Rendered {
+    let minify = ctx.config.js.minify;
+    let order = job.order;
+    let here: FxHashSet<ModuleId> = order.iter().copied().collect();
+    let owner = |key: &Atom| -> Option<usize> {
+        let t = key_module(key)?;
+        if here.contains(&t) {
+            return None;
+        }
+        job.chunk_of[t].filter(|&c| c != job.index)
+    };
+
+    // Asset URLs and lazy chunks the chunk's modules name, in module order.
     let mut refs = Refs::default();
     let mut asset_url: FxHashMap<ModuleId, String> = FxHashMap::default();
     let mut asset_map: FxHashMap<String, String> = FxHashMap::default();
-    for &m in &order {
-        if let ModuleKind::Asset { rel } = &modules[m].kind {
-            let url = refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
-            asset_map.insert(ph::asset(m), url.clone());
-            asset_url.insert(m, url);
+    let mut dyn_map: FxHashMap<String, DynamicLoad> = FxHashMap::default();
+    for &m in order {
+        let Some(p) = &prepared[m] else { continue };
+        for &t in &p.assets {
+            if let ModuleKind::Asset { rel } = &modules[t].kind {
+                let url = refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
+                asset_map.insert(ph::asset(t), url.clone());
+                asset_url.insert(t, url);
+            }
+        }
+        for &t in &p.dynamic {
+            let Some((key, css, js)) = job.dynamic.get(&t) else { continue };
+            let url = refs.placeholder(key, AssetKind::Chunk, RefUse::DynamicImport, false);
+            let css = css.iter().map(|k| refs.placeholder(k, AssetKind::Css, RefUse::Preload, false)).collect();
+            let js = js.iter().map(|k| refs.placeholder(k, AssetKind::Chunk, RefUse::Preload, false)).collect();
+            dyn_map.insert(ph::dynamic(t), DynamicLoad { url, css, js });
         }
     }
+    for (_, b) in job.exports.iter().flatten() {
+        if let Binding::AssetUrl(t) = b {
+            if let ModuleKind::Asset { rel } = &modules[*t].kind {
+                let url = refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
+                asset_url.insert(*t, url);
+            }
+        }
+    }
+    let needs_loader = dyn_map.values().any(|d| !d.css.is_empty() || !d.js.is_empty());
 
     // Synthetic symbols the chunk needs.
     let cjs: Vec<ModuleId> = order.iter().copied().filter(|&m| modules[m].kind == ModuleKind::Cjs).collect();
     let mut interop_at: FxHashMap<ModuleId, Vec<ModuleId>> = FxHashMap::default();
     let mut interop: Vec<ModuleId> = Vec::new();
-    let mut ns_needed: Vec<ModuleId> =
-        order.iter().copied().filter(|&m| linked.needs_namespace[m] && modules[m].kind == ModuleKind::Esm).collect();
+    let ns_needed: Vec<ModuleId> =
+        order.iter().copied().filter(|&m| job.need_ns[m] && modules[m].kind == ModuleKind::Esm).collect();
     let mut esm_required = false;
-    for &m in &order {
+    for &m in order {
         for (r, rec) in modules[m].analysis.records.iter().enumerate() {
             let Some(Resolved::Module(t)) = modules[m].resolved.get(r) else { continue };
             let t = *t;
@@ -481,32 +731,23 @@ pub fn chunk(
                         interop.push(t);
                         interop_at.entry(m).or_default().push(t);
                     }
-                (ModuleKind::Esm, ImportKind::Require) => {
-                    esm_required = true;
-                    if !ns_needed.contains(&t) {
-                        ns_needed.push(t);
-                    }
-                }
+                (ModuleKind::Esm, ImportKind::Require) => esm_required = true,
                 _ => {}
             }
         }
     }
-    let helpers_used = [!cjs.is_empty(), !interop.is_empty(), esm_required];
+    let helpers_used = [!cjs.is_empty(), !interop.is_empty(), esm_required, needs_loader];
     // External imports the chunk keeps, by specifier: (imported name or namespace, placeholder),
     // and specifiers imported only for their side effects.
     let mut externals: std::collections::BTreeMap<String, Vec<(Option<Atom>, Atom)>> = Default::default();
-    fn add_external(
-        externals: &mut std::collections::BTreeMap<String, Vec<(Option<Atom>, Atom)>>,
-        spec: &String,
-        imported: &Option<Atom>,
-    ) {
+    fn add_external(externals: &mut std::collections::BTreeMap<String, Vec<(Option<Atom>, Atom)>>, spec: &str, imported: &Option<Atom>) {
         let key = ph::external(spec, imported.as_ref());
-        let list = externals.entry(spec.clone()).or_default();
+        let list = externals.entry(spec.to_owned()).or_default();
         if !list.iter().any(|(_, k)| *k == key) {
             list.push((imported.clone(), key));
         }
     }
-    for &m in &order {
+    for &m in order {
         for b in linked.imports[m].values().chain(linked.ns_members[m].values().flatten()) {
             if let Binding::External(spec, imported) = b {
                 add_external(&mut externals, spec, imported);
@@ -518,7 +759,8 @@ pub fn chunk(
             }
         }
     }
-    for (_, b) in &linked.entry_exports[entry_index] {
+    let getters: Vec<(ModuleId, Vec<(Atom, Binding)>)> = ns_needed.iter().map(|&m| (m, linker.export_names(m))).collect();
+    for (_, b) in job.exports.iter().flatten().chain(getters.iter().flat_map(|(_, g)| g.iter())) {
         if let Binding::External(spec, imported) = b {
             add_external(&mut externals, spec, imported);
         }
@@ -527,7 +769,7 @@ pub fn chunk(
     // Every name a module uses that is not renamed here is reserved.
     let mut reserved: FxHashSet<Atom> = FxHashSet::default();
     let mut placeholder_counts: FxHashMap<Atom, u32> = FxHashMap::default();
-    for &m in &order {
+    for &m in order {
         if let Some(p) = &prepared[m] {
             reserved.extend(p.reserved.iter().cloned());
             for (sym, c) in &p.placeholder_refs {
@@ -535,8 +777,17 @@ pub fn chunk(
             }
         }
     }
-    for g in ["Object", "Promise", "Symbol", "exports", "module", "require"] {
+    for g in ["Object", "Promise", "Symbol", "exports", "module", "require", "document", "URL", "Error"] {
         reserved.insert(g.into());
+    }
+    // Keys the joined code names beyond the modules' own references.
+    for (_, b) in job.exports.iter().flatten().chain(getters.iter().flat_map(|(_, g)| g.iter())) {
+        if let Some(k) = binding_key(b) {
+            placeholder_counts.entry(k).or_insert(0);
+        }
+    }
+    for t in &interop {
+        placeholder_counts.entry(ph::require(*t)).or_insert(0);
     }
 
     // (use count, tie-break, placeholder it replaces, original name); the most used symbols
@@ -579,6 +830,20 @@ pub fn chunk(
             syms.push((count(&key) + 1, late + 300_000 + i, key, (*h).to_owned(), None));
         }
     }
+    // Keys other chunks define: imported under a local name.
+    let mut foreign: Vec<(Atom, usize)> = placeholder_counts.keys().filter_map(|k| owner(k).map(|c| (k.clone(), c))).collect();
+    foreign.sort();
+    for (i, (key, _)) in foreign.iter().enumerate() {
+        let t = key_module(key).expect("foreign keys name a module");
+        let original = if key.starts_with("__kiln_ns") {
+            format!("{}_exports", stem(t))
+        } else if key.starts_with("__kiln_rq") {
+            format!("require_{}", stem(t))
+        } else {
+            key.strip_prefix("__kiln_l").and_then(|r| r.split_once('_')).map_or("x", |(_, s)| s).to_owned()
+        };
+        syms.push((count(key), late + 500_000 + i, key.clone(), original, None));
+    }
     if minify {
         syms.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     } else {
@@ -595,7 +860,7 @@ pub fn chunk(
         names.insert(key.clone(), name);
     }
     let final_name = |key: &Atom| names.get(key).cloned();
-    let helper_names: [Atom; 3] = [0, 1, 2].map(|i| final_name(&ph::helper(i)).unwrap_or_else(|| HELPERS[i].into()));
+    let helper_names: [Atom; 4] = [0, 1, 2, 3].map(|i| final_name(&ph::helper(i)).unwrap_or_else(|| HELPERS[i].into()));
     // A binding as written in the joined code (namespace getters, the export list).
     let resolved_text = |b: &Binding| -> Replacement {
         let named = |key: Atom| final_name(&key).map_or(Replacement::Undefined, Replacement::Ident);
@@ -616,7 +881,7 @@ pub fn chunk(
         .iter()
         .filter_map(|&m| {
             let p = prepared[m].as_mut()?;
-            let ast = if shared[m] { p.ast.clone() } else { std::mem::take(&mut p.ast) };
+            let ast = if job.copied[m] { p.ast.clone() } else { std::mem::take(&mut p.ast) };
             Some((m, ast))
         })
         .collect();
@@ -627,7 +892,7 @@ pub fn chunk(
                 let module = &modules[m];
                 ImportRewriter::strip_module_syntax(&mut ast);
                 let own = own_names.get(&m);
-                ast.visit_mut_with(&mut FinalNames { own, names: &names, assets: &asset_map });
+                ast.visit_mut_with(&mut FinalNames { own, names: &names, assets: &asset_map, dynamic: &dyn_map, loader: &helper_names[3] });
                 let mut body: Vec<ModuleItem> = Vec::new();
                 for t in interop_at.get(&m).into_iter().flatten() {
                     if let (Some(name), Some(req)) = (final_name(&ph::interop(*t)), final_name(&ph::require(*t))) {
@@ -666,47 +931,53 @@ pub fn chunk(
         })
         .collect();
 
-    // Join: external imports, runtime, namespace objects, modules, exports.
-    let mut code = String::new();
-    for (spec, names) in &externals {
+    // External imports, written by `assemble` above everything.
+    let mut ext_code = String::new();
+    for (spec, list) in &externals {
         let spec_text = js_string(spec);
-        if names.is_empty() {
-            let _ = writeln!(code, "import {spec_text};");
+        if list.is_empty() {
+            let _ = writeln!(ext_code, "import {spec_text};");
         }
-        for (imported, key) in names {
+        for (imported, key) in list {
             let Some(local) = final_name(key) else { continue };
             match imported {
                 None => {
-                    let _ = writeln!(code, "import * as {local} from {spec_text};");
+                    let _ = writeln!(ext_code, "import * as {local} from {spec_text};");
                 }
                 Some(name) => {
                     let name_text = if is_ident_name(name) { name.to_string() } else { js_string(name) };
-                    let _ = writeln!(code, "import {{ {name_text} as {local} }} from {spec_text};");
+                    let _ = writeln!(ext_code, "import {{ {name_text} as {local} }} from {spec_text};");
                 }
             }
         }
     }
+    // Body: runtime, namespace objects, modules.
+    let mut code = String::new();
     for (i, h) in HELPERS.iter().enumerate() {
         if helpers_used[i] {
-            code.push_str(&helper_code(h, &helper_names, minify));
+            if i == 3 {
+                code.push_str(&loader_code(&helper_names[3], ctx.config.hash_cascade == crate::config::HashCascade::ImportMap, minify));
+            } else {
+                code.push_str(&helper_code(h, &helper_names, minify));
+            }
             code.push('\n');
         }
     }
-    for &m in &ns_needed {
-        let Some(name) = final_name(&ph::namespace(m)) else { continue };
-        let mut getters = Vec::new();
-        for (export, b) in linker.export_names(m) {
-            let key = if is_ident_name(&export) { export.to_string() } else { js_string(&export) };
-            let value = expr_text(&resolved_text(&b));
-            getters.push(if minify { format!("get {key}(){{return {value}}}") } else { format!("get {key}() {{ return {value}; }}") });
+    for (m, exports) in &getters {
+        let Some(name) = final_name(&ph::namespace(*m)) else { continue };
+        let mut list = Vec::new();
+        for (export, b) in exports {
+            let key = if is_ident_name(export) { export.to_string() } else { js_string(export) };
+            let value = expr_text(&resolved_text(b));
+            list.push(if minify { format!("get {key}(){{return {value}}}") } else { format!("get {key}() {{ return {value}; }}") });
         }
         if minify {
-            let _ = writeln!(code, "var {name}=Object.freeze({{__proto__:null,[Symbol.toStringTag]:\"Module\",{}}});", getters.join(","));
+            let _ = writeln!(code, "var {name}=Object.freeze({{__proto__:null,[Symbol.toStringTag]:\"Module\",{}}});", list.join(","));
         } else {
             let _ = writeln!(
                 code,
                 "var {name} = Object.freeze({{ __proto__: null, [Symbol.toStringTag]: \"Module\",\n {} }});",
-                getters.join(",\n ")
+                list.join(",\n ")
             );
         }
     }
@@ -734,6 +1005,9 @@ pub fn chunk(
                     acc
                 }),
         });
+        if text.trim().is_empty() {
+            continue;
+        }
         if !minify {
             let _ = writeln!(code, "// {}", modules[m].rel);
             lines += 1;
@@ -753,29 +1027,61 @@ pub fn chunk(
             lines += 1;
         }
     }
-    let exports = &linked.entry_exports[entry_index];
-    if !exports.is_empty() {
-        let mut specs = Vec::new();
-        for (name, b) in exports {
-            let local = match resolved_text(b) {
-                Replacement::Ident(a) => a.to_string(),
-                other => {
-                    let tmp = namer.name(&format!("export_{}", if is_ident_name(name) { name.as_str() } else { "value" }));
-                    let _ = writeln!(code, "var {tmp}={};", expr_text(&other));
-                    tmp.to_string()
-                }
-            };
-            let exported = if is_ident_name(name) { name.to_string() } else { js_string(name) };
-            specs.push(if local == exported { local } else { format!("{local} as {exported}") });
+    let mut entry_exports = Vec::new();
+    for (name, b) in job.exports.iter().flatten() {
+        let local = match resolved_text(b) {
+            Replacement::Ident(a) => a.to_string(),
+            other => {
+                let tmp = namer.name(&format!("export_{}", if is_ident_name(name) { name.as_str() } else { "value" }));
+                let _ = writeln!(code, "var {tmp}={};", expr_text(&other));
+                tmp.to_string()
+            }
+        };
+        let exported = if is_ident_name(name) { name.to_string() } else { js_string(name) };
+        entry_exports.push((local, exported));
+    }
+    Rendered { body: code, refs, segments, sources, modules: module_infos, names, foreign, externals: ext_code, entry_exports, namer }
+}
+
+/// The finished code of a chunk: externals, imports of other chunks (`imports`: the chunk key
+/// and (exported name, local name) pairs, in order), the body, then its exports (the entry's,
+/// and `shared`: (local, exported) for what other chunks import from it).
+pub fn assemble(mut r: Rendered, imports: &[(String, Vec<(String, String)>)], shared: &[(String, String)], minify: bool) -> ChunkCode {
+    let mut head = r.externals.clone();
+    for (key, names) in imports {
+        let spec = r.refs.placeholder(key, AssetKind::Chunk, RefUse::Import, false);
+        if names.is_empty() {
+            let _ = writeln!(head, "import \"{spec}\";");
+            continue;
         }
+        let list: Vec<String> = names.iter().map(|(e, l)| if e == l { l.clone() } else { format!("{e} as {l}") }).collect();
+        if minify {
+            let _ = writeln!(head, "import{{{}}}from\"{spec}\";", list.join(","));
+        } else {
+            let _ = writeln!(head, "import {{ {} }} from \"{spec}\";", list.join(", "));
+        }
+    }
+    let shift = head.matches('\n').count() as u32;
+    for s in &mut r.segments {
+        s.0 += shift;
+    }
+    let mut code = head;
+    code.push_str(&r.body);
+    let specs: Vec<String> = r
+        .entry_exports
+        .iter()
+        .chain(shared)
+        .map(|(local, exported)| if local == exported { local.clone() } else { format!("{local} as {exported}") })
+        .collect();
+    if !specs.is_empty() {
         if minify {
             let _ = writeln!(code, "export{{{}}};", specs.join(","));
         } else {
             let _ = writeln!(code, "export {{ {} }};", specs.join(", "));
         }
     }
-    segments.sort_unstable();
-    ChunkCode { entry, code, refs, segments, sources, modules: module_infos }
+    r.segments.sort_unstable();
+    ChunkCode { code, refs: r.refs, segments: r.segments, sources: r.sources, modules: r.modules }
 }
 
 fn var_decl(name: &Atom, init: Expr) -> ModuleItem {

@@ -49,6 +49,9 @@ pub struct JsModule {
     pub resolved: Vec<Resolved>,
     /// package.json says the module has no side effects.
     pub side_effects_free: bool,
+    /// A stylesheet imported from JS (root-relative path): the module is its JS face (empty,
+    /// or a CSS module's class names) and its chunk carries the CSS.
+    pub css: Option<String>,
 }
 
 /// An entry: a file, or an inline `<script type="module">` of a page (then `source` is its
@@ -136,11 +139,13 @@ fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free:
             analysis: Analysis::default(),
             resolved: Vec::new(),
             side_effects_free,
+            css: None,
         },
         targets: Vec::new(),
         diags,
     };
-    if inline.is_none() && !is_code(path) {
+    let css = (inline.is_none() && crate::stages::css::is_css(path)).then(|| rel.clone());
+    if inline.is_none() && !is_code(path) && css.is_none() {
         return empty(ModuleKind::Asset { rel: rel.clone() }, Vec::new());
     }
     let text = match inline {
@@ -153,7 +158,16 @@ fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free:
             Err(e) => return empty(ModuleKind::Esm, vec![Diagnostic::error(format!("cannot read: {e}")).in_file(&rel)]),
         },
     };
-    let text = if path.extension().is_some_and(|e| e == "json") {
+    let text = if css.is_some() {
+        if rel.ends_with(".module.css") {
+            match crate::stages::css::module_exports(ctx.config, &rel, &text) {
+                Ok(names) => css_module_js(&names),
+                Err(d) => return empty(ModuleKind::Esm, vec![d]),
+            }
+        } else {
+            String::new()
+        }
+    } else if path.extension().is_some_and(|e| e == "json") {
         match json_module(&text) {
             Ok(t) => t,
             Err(e) => {
@@ -214,10 +228,33 @@ fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free:
             analysis,
             resolved: Vec::new(),
             side_effects_free,
+            css,
         },
         targets,
         diags,
     }
+}
+
+/// A CSS module's JS face: a default export mapping each local name to its scoped class
+/// names, and a named export for each name that is an identifier.
+fn css_module_js(names: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut fields = Vec::new();
+    for (local, scoped) in names {
+        let value = serde_json::Value::String(scoped.clone());
+        let key = serde_json::Value::String(local.clone());
+        let ident = local.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+            && local.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            && !is_reserved(local);
+        if ident {
+            out.push_str(&format!("export const {local} = {value};\n"));
+            fields.push(format!("{key}: {local}"));
+        } else {
+            fields.push(format!("{key}: {value}"));
+        }
+    }
+    out.push_str(&format!("export default {{{}}};\n", fields.join(", ")));
+    out
 }
 
 /// A JSON file as an ES module: a default export of the whole value, and a named export for

@@ -43,6 +43,8 @@ pub struct Linked {
     pub needs_namespace: Vec<bool>,
     /// Per entry: its exports, sorted, with their bindings.
     pub entry_exports: Vec<Vec<(Atom, Binding)>>,
+    /// With splitting: the ES modules loaded by `import()`, each the entry of a chunk, sorted.
+    pub dynamic_entries: Vec<ModuleId>,
 }
 
 pub struct Linker<'a> {
@@ -163,7 +165,7 @@ impl<'a> Linker<'a> {
         out
     }
 
-    pub fn link(&self, entries: &[ModuleId]) -> Result<Linked, Diagnostics> {
+    pub fn link(&self, entries: &[ModuleId], splitting: bool) -> Result<Linked, Diagnostics> {
         let n = self.modules.len();
         let mut diags = Diagnostics::default();
         let mut linked = Linked {
@@ -173,6 +175,7 @@ impl<'a> Linker<'a> {
             used_locals: vec![FxHashSet::default(); n],
             needs_namespace: vec![false; n],
             entry_exports: Vec::new(),
+            dynamic_entries: Vec::new(),
         };
         // Bind every import (checking that each named export exists), in module order.
         for (m, module) in self.modules.iter().enumerate() {
@@ -231,6 +234,14 @@ impl<'a> Linker<'a> {
                     let Some(t) = self.target(m, r) else { continue };
                     let must_run = match rec.kind {
                         ImportKind::Static | ImportKind::ReExport => !self.modules[t].side_effects_free,
+                        ImportKind::Dynamic if splitting && self.modules[t].kind == ModuleKind::Esm => {
+                            // Its own chunk, whose exports are its module's.
+                            if !linked.dynamic_entries.contains(&t) {
+                                linked.dynamic_entries.push(t);
+                                used.extend(self.export_names(t).into_iter().map(|(_, b)| b));
+                            }
+                            true
+                        }
                         ImportKind::Require | ImportKind::Dynamic => {
                             used.push(self.namespace_of(t));
                             true
@@ -283,6 +294,7 @@ impl<'a> Linker<'a> {
                 break;
             }
         }
+        linked.dynamic_entries.sort_unstable();
         Ok(linked)
     }
 

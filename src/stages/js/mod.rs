@@ -13,6 +13,7 @@
 //! replaced by the fingerprint stage like every other reference.
 
 pub mod analyze;
+pub mod chunks;
 pub mod generate;
 pub mod graph;
 pub mod link;
@@ -75,6 +76,18 @@ pub struct Chunk {
     pub refs: Refs,
     pub map: Option<ChunkMap>,
     pub modules: Vec<crate::graph::ModuleInfo>,
+    /// The bundle of a page's module script or a configured entry (not a shared or lazy chunk).
+    pub is_entry: bool,
+    /// Stylesheets its modules import, in order (root-relative), and the key of the one file
+    /// they are joined into.
+    pub css: Vec<String>,
+    pub css_key: Option<String>,
+    /// The chunks it imports statically, directly or not, deepest first (a page preloads them).
+    pub preload: Vec<String>,
+    /// The CSS files a page loading this chunk links, in order.
+    pub css_order: Vec<String>,
+    /// The lazy chunks it loads with `import()`.
+    pub dynamic: Vec<String>,
 }
 
 pub struct Bundles {
@@ -123,7 +136,7 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
     let asts: Vec<_> = modules.iter_mut().map(|m| m.ast.take()).collect();
     lap("js.load", &mut timings);
     let linker = link::Linker::new(&modules);
-    let linked = linker.link(&entry_ids)?;
+    let linked = linker.link(&entry_ids, config.js.splitting)?;
     lap("js.link", &mut timings);
 
     let mut prepared: Vec<Option<generate::Prepared>> = asts
@@ -135,31 +148,171 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
         })
         .collect();
     lap("js.minify", &mut timings);
-    let mut membership = vec![0u32; modules.len()];
-    for &e in &entry_ids {
-        for m in linker.order(e, &linked.included) {
-            membership[m] += 1;
-        }
-    }
-    let shared: Vec<bool> = membership.iter().map(|&c| c > 1).collect();
-    let mut chunks = Vec::new();
-    for (i, (&e, entry)) in entry_ids.iter().zip(entries).enumerate() {
-        let code = GLOBALS.set(&ctx.globals, || generate::chunk(&ctx, &modules, &mut prepared, &shared, &linker, &linked, i, e));
-        let map = (config.js.sourcemap != crate::config::SourceMapMode::None)
-            .then_some(ChunkMap { segments: code.segments, sources: code.sources });
-        chunks.push(Chunk { key: entry.key.clone(), code: code.code, refs: code.refs, map, modules: code.modules });
-    }
+    let page_entries: Vec<(graph::ModuleId, String)> = entry_ids.iter().zip(entries).map(|(&e, en)| (e, en.key.clone())).collect();
+    let sizes: Vec<u64> = prepared.iter().map(|p| p.as_ref().map_or(0, |p| p.size)).collect();
+    let pure: Vec<bool> = prepared.iter().map(|p| p.as_ref().is_none_or(|p| p.pure)).collect();
+    let plan = chunks::plan(config, &modules, &linked, &page_entries, &sizes, &pure);
+    let chunks = render_chunks(&ctx, &modules, &mut prepared, &linker, &linked, &plan);
     lap("js.print", &mut timings);
     let mut assets: Vec<(String, AssetKind)> = modules
         .iter()
         .enumerate()
         .filter(|(m, _)| linked.included[*m])
-        .filter_map(|(_, module)| match &module.kind {
-            ModuleKind::Asset { rel } => Some((rel.clone(), AssetKind::for_path(rel, None))),
+        .filter_map(|(_, module)| match (&module.kind, &module.css) {
+            (ModuleKind::Asset { rel }, _) => Some((rel.clone(), AssetKind::for_path(rel, None))),
+            (_, Some(rel)) => Some((rel.clone(), AssetKind::Css)),
             _ => None,
         })
         .collect();
     assets.sort();
     assets.dedup();
     Ok(Bundles { chunks, assets, timings })
+}
+
+/// Prints every chunk of the plan, then writes the imports and exports that join them.
+fn render_chunks(
+    ctx: &JsCtx,
+    modules: &[graph::JsModule],
+    prepared: &mut [Option<generate::Prepared>],
+    linker: &link::Linker,
+    linked: &link::Linked,
+    plan: &chunks::Plan,
+) -> Vec<Chunk> {
+    use chunks::ChunkKind;
+    use rustc_hash::FxHashMap;
+    use swc_core::atoms::Atom;
+    let n = modules.len();
+    // Namespace objects: those the linker asked for, and ES modules that are `require`d.
+    let mut need_ns = linked.needs_namespace.clone();
+    for (m, module) in modules.iter().enumerate().filter(|(m, _)| linked.included[*m]) {
+        for (r, rec) in module.analysis.records.iter().enumerate() {
+            if let (analyze::ImportKind::Require, Some(graph::Resolved::Module(t))) = (rec.kind, module.resolved.get(r)) {
+                if modules[*t].kind == ModuleKind::Esm {
+                    need_ns[*t] = true;
+                }
+            }
+        }
+        let _ = m;
+    }
+    let mut membership = vec![0u32; n];
+    for c in &plan.chunks {
+        for &m in &c.modules {
+            membership[m] += 1;
+        }
+    }
+    let copied: Vec<bool> = membership.iter().map(|&c| c > 1).collect();
+    // What loading each lazy chunk fetches first: the CSS of it and of the chunks it imports
+    // (deepest first), and those chunks.
+    let mut dynamic: FxHashMap<graph::ModuleId, (String, Vec<String>, Vec<String>)> = FxHashMap::default();
+    for (c, chunk) in plan.chunks.iter().enumerate() {
+        let Some(e) = chunk.entry else { continue };
+        if linked.dynamic_entries.binary_search(&e).is_err() {
+            continue;
+        }
+        let closure = plan.static_closure(c);
+        let css: Vec<String> = closure.iter().chain([&c]).filter_map(|&d| plan.chunks[d].css_key()).collect();
+        let js: Vec<String> = closure.iter().map(|&d| plan.chunks[d].key.clone()).collect();
+        dynamic.insert(e, (chunk.key.clone(), css, js));
+    }
+    let mut rendered = Vec::with_capacity(plan.chunks.len());
+    for (c, chunk) in plan.chunks.iter().enumerate() {
+        let exports = match chunk.kind {
+            ChunkKind::Page(i) => Some(linked.entry_exports[i].clone()),
+            ChunkKind::Dynamic(d) => Some(linker.export_names(d)),
+            _ => None,
+        };
+        let job = generate::ChunkJob {
+            index: c,
+            order: &chunk.modules,
+            exports,
+            chunk_of: &plan.chunk_of,
+            need_ns: &need_ns,
+            copied: &copied,
+            dynamic: &dynamic,
+        };
+        rendered.push(GLOBALS.set(&ctx.globals, || generate::render(ctx, modules, prepared, linker, linked, &job)));
+    }
+    // Export names: each chunk's local name, made distinct from its entry's export names.
+    let mut wanted: Vec<std::collections::BTreeSet<Atom>> = vec![Default::default(); plan.chunks.len()];
+    for r in &rendered {
+        for (key, owner) in &r.foreign {
+            wanted[*owner].insert(key.clone());
+        }
+    }
+    let mut export_names: Vec<FxHashMap<Atom, String>> = vec![FxHashMap::default(); plan.chunks.len()];
+    for (c, keys) in wanted.iter().enumerate() {
+        let mut taken: std::collections::HashSet<String> = rendered[c].entry_exports.iter().map(|(_, e)| e.clone()).collect();
+        for key in keys {
+            let Some(local) = rendered[c].names.get(key) else { continue };
+            let mut name = local.to_string();
+            while !taken.insert(name.clone()) {
+                name.push('$');
+            }
+            export_names[c].insert(key.clone(), name);
+        }
+    }
+    let minify = ctx.config.js.minify;
+    let mut out = Vec::with_capacity(plan.chunks.len());
+    for (c, r) in rendered.into_iter().enumerate() {
+        let chunk = &plan.chunks[c];
+        let mut order: Vec<usize> = chunk.deps.clone();
+        for (_, owner) in &r.foreign {
+            if !order.contains(owner) {
+                order.push(*owner);
+            }
+        }
+        let imports: Vec<(String, Vec<(String, String)>)> = order
+            .iter()
+            .map(|&d| {
+                let mut names: Vec<(String, String)> = r
+                    .foreign
+                    .iter()
+                    .filter(|(_, o)| *o == d)
+                    .filter_map(|(key, _)| Some((export_names[d].get(key)?.clone(), r.names.get(key)?.to_string())))
+                    .collect();
+                names.sort();
+                (plan.chunks[d].key.clone(), names)
+            })
+            .collect();
+        let mut shared: Vec<(String, String)> = export_names[c]
+            .iter()
+            .filter_map(|(key, exported)| Some((r.names.get(key)?.to_string(), exported.clone())))
+            .collect();
+        shared.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut code = generate::assemble(r, &imports, &shared, minify);
+        if let Some(css) = chunk.css_key() {
+            // Not written in the code: records that the chunk's CSS belongs to it.
+            code.refs.placeholder(&css, AssetKind::Css, crate::graph::RefUse::Url, false);
+        }
+        let map = (ctx.config.js.sourcemap != crate::config::SourceMapMode::None)
+            .then_some(ChunkMap { segments: code.segments, sources: code.sources });
+        out.push(Chunk {
+            key: chunk.key.clone(),
+            code: code.code,
+            refs: code.refs,
+            map,
+            modules: code.modules,
+            is_entry: matches!(chunk.kind, ChunkKind::Page(_)),
+            css: chunk.css.clone(),
+            css_key: chunk.css_key(),
+            preload: plan.static_closure(c).into_iter().map(|d| plan.chunks[d].key.clone()).collect(),
+            css_order: plan.static_closure(c).into_iter().chain([c]).filter_map(|d| plan.chunks[d].css_key()).collect(),
+            dynamic: {
+                let mut keys: Vec<String> = Vec::new();
+                for &m in &chunk.modules {
+                    for (r, rec) in modules[m].analysis.records.iter().enumerate() {
+                        if let (analyze::ImportKind::Dynamic, Some(graph::Resolved::Module(t))) = (rec.kind, modules[m].resolved.get(r)) {
+                            if let Some((key, _, _)) = dynamic.get(t) {
+                                if !keys.contains(key) {
+                                    keys.push(key.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                keys
+            },
+        });
+    }
+    out
 }

@@ -91,6 +91,8 @@ pub struct ImportRewriter<'a> {
     pub requires: &'a FxHashMap<String, Replacement>,
     /// `import('x')` by specifier: the namespace expression the promise resolves to.
     pub dynamic: &'a FxHashMap<String, Replacement>,
+    /// `import('x')` of a module with a chunk of its own, by specifier: the new specifier.
+    pub split: &'a FxHashMap<String, String>,
     /// `new URL('x', import.meta.url)` by specifier: the URL placeholder.
     pub urls: &'a FxHashMap<String, String>,
     /// The context given to the names written in (the unresolved one, so the minifier treats
@@ -147,6 +149,11 @@ impl VisitMut for ImportRewriter<'_> {
         }
         if let Expr::Call(c) = e {
             if let Callee::Import(_) = c.callee {
+                if let Some(spec) = str_arg(&c.args).and_then(|s| self.split.get(&s)) {
+                    c.args[0].expr = Box::new(Replacement::Str(spec.clone()).to_expr());
+                    c.args.truncate(1);
+                    return;
+                }
                 if let Some(target) = str_arg(&c.args).and_then(|s| self.dynamic.get(&s)) {
                     // Promise.resolve().then(() => namespace)
                     let resolve = Expr::Call(CallExpr {
