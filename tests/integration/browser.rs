@@ -55,6 +55,15 @@ fn the_sample_site_runs_its_typescript_and_jsx() {
     assert!(console.is_empty(), "console messages: {console:#?}");
     assert!(dom.contains("<strong>Friday</strong> Olive sourdough"), "the JSX widget did not render:\n{dom}");
     assert!(!dom.contains("Loading…"), "{dom}");
+    assert!(dom.contains("Closed on Monday."), "the shared component did not render:\n{dom}");
+    assert!(!dom.contains("Bake schedule</caption>"), "the lazy route rendered before it was opened");
+    // The lazy route, opened by its link; and the second page, sharing the component.
+    let (dom, console) = load(&format!("{}#schedule", server.url));
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(dom.contains("<caption>Bake schedule</caption>") && dom.contains("<td>06:30</td>"), "the lazy route did not render:\n{dom}");
+    let (dom, console) = load(&format!("{}about.html", server.url));
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(dom.contains("<p class=\"hours\">Tuesday to Sunday, 7:00 to 15:00. Closed on Monday.</p>"), "{dom}");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //!   determinism across runs and thread counts, a failed build keeps the old output).
 //! - `serve`: the preview server's headers over real HTTP.
 //! - `prune`: CSS pruning's listing and counts.
+//! - `split`: code splitting, CSS from JS, import maps, in node and Chromium.
 //! - `regression`: one test per reported bug.
 
 mod browser;
@@ -17,3 +18,4 @@ mod common;
 mod regression;
 mod serve;
 mod site;
+mod split;

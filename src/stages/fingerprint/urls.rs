@@ -58,7 +58,9 @@ pub fn import_specifier(from: &str, to: &str) -> String {
 /// The name a chunk (or a file a lazy chunk preloads) is imported by with
 /// `hash_cascade = "importmap"`: its source path, without a hash, so it never changes.
 pub fn stable_name(src: &str) -> String {
-    format!("kiln/{}", utf8_percent_encode(src, PATH))
+    // A chunk's joined CSS (`src/main.ts?css`) is named like a file beside it.
+    let src = src.strip_suffix("?css").map_or_else(|| src.to_owned(), |s| format!("{s}.css"));
+    format!("kiln/{}", utf8_percent_encode(&src, PATH))
 }
 
 #[cfg(test)]
@@ -76,5 +78,6 @@ mod tests {
         assert_eq!(import_specifier("assets/a.js", "assets/b.js"), "./b.js");
         assert_eq!(import_specifier("assets/js/a.js", "assets/b.js"), "../b.js");
         assert_eq!(stable_name("index.html?module=0"), "kiln/index.html%3Fmodule=0");
+        assert_eq!(stable_name("src/main.ts?css"), "kiln/src/main.ts.css");
     }
 }

@@ -38,6 +38,9 @@ pub struct ChunkPlan {
     pub modules: Vec<ModuleId>,
     /// Stylesheets its modules import, in order (root-relative).
     pub css: Vec<String>,
+    /// Where its first stylesheet comes in the source order: chunks' CSS files are linked in
+    /// this order.
+    pub css_rank: usize,
     /// Chunks it imports statically, in the order they must run.
     pub deps: Vec<usize>,
 }
@@ -51,12 +54,29 @@ impl ChunkPlan {
 
 pub struct Plan {
     pub chunks: Vec<ChunkPlan>,
+    /// Per entry-point chunk (the first chunks): its modules' evaluation order from its entry.
+    pub entry_order: Vec<Vec<ModuleId>>,
     /// Per module: its chunk (with splitting; without, modules may be in several).
     pub chunk_of: Vec<Option<usize>>,
     pub splitting: bool,
 }
 
 impl Plan {
+    /// The CSS files loading chunk `c` needs (its own and those of the chunks it imports), in
+    /// source order.
+    /// `modules` gives each module's stylesheet, if it is one.
+    pub fn css_order(&self, c: usize, modules: &[JsModule]) -> Vec<String> {
+        let mut with_css: Vec<usize> = self.static_closure(c).into_iter().chain([c]).filter(|&d| !self.chunks[d].css.is_empty()).collect();
+        // Where each chunk's first stylesheet comes in the evaluation order from this entry.
+        let position: FxHashMap<ModuleId, usize> = match self.entry_order.get(c) {
+            Some(order) => order.iter().enumerate().filter(|(_, m)| modules[**m].css.is_some()).map(|(i, m)| (*m, i)).collect(),
+            None => FxHashMap::default(),
+        };
+        let first = |d: usize| self.chunks[d].modules.iter().filter_map(|m| position.get(m)).min().copied().unwrap_or(usize::MAX);
+        with_css.sort_by_key(|&d| (first(d), self.chunks[d].css_rank));
+        with_css.into_iter().filter_map(|d| self.chunks[d].css_key()).collect()
+    }
+
     /// The chunks `c` imports statically, directly or not, deepest first.
     pub fn static_closure(&self, c: usize) -> Vec<usize> {
         let mut out = Vec::new();
@@ -176,15 +196,15 @@ pub fn plan(
 
     let mut chunks: Vec<ChunkPlan> = points
         .iter()
-        .map(|(m, kind, key)| ChunkPlan { key: key.clone(), kind: kind.clone(), entry: Some(*m), modules: Vec::new(), css: Vec::new(), deps: Vec::new() })
+        .map(|(m, kind, key)| ChunkPlan { key: key.clone(), kind: kind.clone(), entry: Some(*m), modules: Vec::new(), css: Vec::new(), css_rank: usize::MAX, deps: Vec::new() })
         .collect();
     let mut chunk_of: Vec<Option<usize>> = vec![None; n];
     if !config.js.splitting {
-        for (c, order) in per_point.into_iter().enumerate() {
-            chunks[c].modules = order;
+        for (c, order) in per_point.iter().enumerate() {
+            chunks[c].modules = order.clone();
         }
-        finish(modules, &mut chunks);
-        return Plan { chunks, chunk_of, splitting: false };
+        finish(modules, &mut chunks, &rank);
+        return Plan { chunks, entry_order: per_point, chunk_of, splitting: false };
     }
 
     let is_point: FxHashSet<ModuleId> = points.iter().map(|(m, _, _)| *m).collect();
@@ -208,14 +228,14 @@ pub fn plan(
             .flatten();
         let c = if let Some((name, _)) = group {
             *manual.entry(name.as_str()).or_insert_with(|| {
-                chunks.push(ChunkPlan { key: unique_key(name.clone()), kind: ChunkKind::Manual, entry: None, modules: Vec::new(), css: Vec::new(), deps: Vec::new() });
+                chunks.push(ChunkPlan { key: unique_key(name.clone()), kind: ChunkKind::Manual, entry: None, modules: Vec::new(), css: Vec::new(), css_rank: usize::MAX, deps: Vec::new() });
                 chunks.len() - 1
             })
         } else if reached[m].len() == 1 {
             reached[m][0] as usize
         } else {
             *by_set.entry(reached[m].clone()).or_insert_with(|| {
-                chunks.push(ChunkPlan { key: unique_key(stem(modules, m)), kind: ChunkKind::Shared, entry: None, modules: Vec::new(), css: Vec::new(), deps: Vec::new() });
+                chunks.push(ChunkPlan { key: unique_key(stem(modules, m)), kind: ChunkKind::Shared, entry: None, modules: Vec::new(), css: Vec::new(), css_rank: usize::MAX, deps: Vec::new() });
                 chunks.len() - 1
             })
         };
@@ -256,16 +276,17 @@ pub fn plan(
         }
         chunks[c].deps = deps.into_iter().map(|(d, _)| d).collect();
     }
-    finish(modules, &mut chunks);
-    Plan { chunks, chunk_of, splitting: true }
+    finish(modules, &mut chunks, &rank);
+    Plan { chunks, entry_order: per_point, chunk_of, splitting: true }
 }
 
 /// Each chunk's stylesheets, in module order.
-fn finish(modules: &[JsModule], chunks: &mut [ChunkPlan]) {
+fn finish(modules: &[JsModule], chunks: &mut [ChunkPlan], rank: &[usize]) {
     for c in chunks.iter_mut() {
         let mut css: Vec<String> = Vec::new();
         for &m in &c.modules {
             if let Some(rel) = &modules[m].css {
+                c.css_rank = c.css_rank.min(rank[m]);
                 if !css.contains(rel) {
                     css.push(rel.clone());
                 }
@@ -323,6 +344,11 @@ fn merge_small(
                 }
             }
             if let Some((b, _)) = best {
+                // The merged chunk keeps the name of the one loaded by more entries.
+                let sb_len = set_of(&chunks[b]).len();
+                if sa.len() > sb_len && chunks[b].kind == ChunkKind::Shared {
+                    chunks[b].key = std::mem::take(&mut chunks[a].key);
+                }
                 let moved = std::mem::take(&mut chunks[a].modules);
                 for &m in &moved {
                     chunk_of[m] = Some(b);

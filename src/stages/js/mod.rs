@@ -210,7 +210,7 @@ fn render_chunks(
             continue;
         }
         let closure = plan.static_closure(c);
-        let css: Vec<String> = closure.iter().chain([&c]).filter_map(|&d| plan.chunks[d].css_key()).collect();
+        let css = plan.css_order(c, modules);
         let js: Vec<String> = closure.iter().map(|&d| plan.chunks[d].key.clone()).collect();
         dynamic.insert(e, (chunk.key.clone(), css, js));
     }
@@ -296,7 +296,7 @@ fn render_chunks(
             css: chunk.css.clone(),
             css_key: chunk.css_key(),
             preload: plan.static_closure(c).into_iter().map(|d| plan.chunks[d].key.clone()).collect(),
-            css_order: plan.static_closure(c).into_iter().chain([c]).filter_map(|d| plan.chunks[d].css_key()).collect(),
+            css_order: plan.css_order(c, modules),
             dynamic: {
                 let mut keys: Vec<String> = Vec::new();
                 for &m in &chunk.modules {
