@@ -217,7 +217,11 @@ impl Report {
             let Some(file) = e["file"].as_str().filter(|f| mime::group(f) == "document") else { continue };
             let mut initial = vec![file.to_owned()];
             let mut stack = vec![e.clone()];
+            let mut lazy_keys: Vec<String> = Vec::new();
             while let Some(e) = stack.pop() {
+                for k in e["dynamicImports"].as_array().into_iter().flatten().filter_map(|k| k.as_str()) {
+                    lazy_keys.push(k.to_owned());
+                }
                 let listed = |k: &str| e[k].as_array().cloned().unwrap_or_default();
                 for css in listed("css") {
                     if let Some(p) = css.as_str() {
@@ -240,9 +244,32 @@ impl Report {
                     }
                 }
             }
+            // What `import()` may load later: lazy chunks, their CSS and static imports.
+            let mut lazy: Vec<String> = Vec::new();
+            let mut seen_keys: Vec<String> = Vec::new();
+            while let Some(k) = lazy_keys.pop() {
+                if seen_keys.contains(&k) {
+                    continue;
+                }
+                seen_keys.push(k.clone());
+                let Some(e) = entries.get(&k) else { continue };
+                let listed = |name: &str| -> Vec<String> {
+                    e[name].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+                };
+                let mut files: Vec<String> = e["file"].as_str().map(str::to_owned).into_iter().collect();
+                files.extend(listed("css"));
+                for f in files {
+                    if !initial.contains(&f) && !lazy.contains(&f) {
+                        lazy.push(f);
+                    }
+                }
+                lazy_keys.extend(listed("imports"));
+                lazy_keys.extend(listed("dynamicImports"));
+            }
             initial.sort();
             initial.dedup();
-            pages.push(PageLoad { page: key.clone(), initial, lazy: Vec::new() });
+            lazy.sort();
+            pages.push(PageLoad { page: key.clone(), initial, lazy });
         }
         let totals = Totals {
             files: files.len(),

@@ -244,3 +244,29 @@ fn manual_chunks_group_packages_and_small_pure_chunks_merge() {
     );
     assert_eq!(result, serde_json::json!([["big:xxxxxxxxxxtiny a", "big:xxxxxxxxxxtiny", "big:xxxxxxxxxxeffect", "effectbig:xxxxxxxxxx"], 1]));
 }
+
+#[test]
+fn budgets_see_what_a_page_loads_later() {
+    let p = project(SITE);
+    std::fs::write(p.path().join("budgets.toml"), "[[budget]]\npage = \"index.html\"\nload = \"lazy\"\nmeasure = \"raw\"\nmax = \"10 B\"\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = |cmd: &mut assert_cmd::Command| {
+        let o = cmd.output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let (code, stdout) = run(kiln().arg("build").arg(p.path()).arg("--out").arg(out.path()).args(["--no-compress"]));
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("index.html (lazy)"), "{stdout}");
+    // The lazy chunk and its CSS, as `kiln check` reads them back from the manifest.
+    let lazy_bytes: u64 = ["lazy.js", "lazy.js?css"]
+        .iter()
+        .map(|k| {
+            let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("manifest.json")).unwrap()).unwrap();
+            m[k]["size"].as_u64().unwrap()
+        })
+        .sum();
+    let (code, checked) = run(kiln().arg("check").arg(out.path()).arg("--budgets").arg(p.path().join("budgets.toml")));
+    assert_eq!(code, Some(1), "{checked}");
+    let shown = format!("{:.2} kB raw", lazy_bytes as f64 / 1000.0);
+    assert!(stdout.contains(&shown) && checked.contains(&shown), "{shown}:\n{stdout}\n{checked}");
+}
