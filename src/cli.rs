@@ -81,6 +81,9 @@ pub struct BuildArgs {
     /// Do not minify JS
     #[arg(long)]
     pub no_minify: bool,
+    /// Neither read nor write the build cache (optimised images, compressed twins)
+    #[arg(long)]
+    pub no_cache: bool,
     /// Write source maps: `external` (default when given) or `hidden` (no sourceMappingURL comment)
     #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "external", value_parser = ["external", "hidden", "none"])]
     pub sourcemap: Option<String>,

@@ -29,6 +29,9 @@ struct RawConfig {
     sri: Option<bool>,
     manifest: Option<Spanned<ManifestSetting>>,
     hash_cascade: Option<Spanned<String>>,
+    cache_dir: Option<Spanned<String>>,
+    cache_max_size: Option<Spanned<RawSize>>,
+    images: Option<RawImages>,
     html: Option<RawHtml>,
     css: Option<RawCss>,
     js: Option<RawJs>,
@@ -47,6 +50,46 @@ struct RawJs {
     splitting: Option<bool>,
     min_chunk_size: Option<u64>,
     manual_chunks: Option<std::collections::BTreeMap<String, Vec<Spanned<String>>>>,
+}
+
+/// A size written as a number of bytes or a string (`"1 GB"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawSize {
+    Bytes(u64),
+    Text(String),
+}
+
+/// Image settings a rule may override.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawImageRule {
+    files: Option<Spanned<String>>,
+    skip: Option<bool>,
+    png_level: Option<Spanned<u8>>,
+    strip: Option<Spanned<String>>,
+    jpeg_quality: Option<Spanned<u8>>,
+    quality: Option<Spanned<u8>>,
+    formats: Option<Vec<Spanned<String>>>,
+    widths: Option<Vec<Spanned<u32>>>,
+    svg: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImages {
+    skip: Option<bool>,
+    png_level: Option<Spanned<u8>>,
+    strip: Option<Spanned<String>>,
+    jpeg_quality: Option<Spanned<u8>>,
+    quality: Option<Spanned<u8>>,
+    formats: Option<Vec<Spanned<String>>>,
+    widths: Option<Vec<Spanned<u32>>>,
+    svg: Option<Spanned<String>>,
+    sizes: Option<String>,
+    on_bad_image: Option<Spanned<String>>,
+    max_pixels: Option<u64>,
+    rules: Option<Vec<RawImageRule>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +145,8 @@ pub struct Overrides {
     pub entries: Vec<String>,
     pub no_minify: bool,
     pub sourcemap: Option<SourceMapMode>,
+    /// `--no-cache`.
+    pub no_cache: bool,
 }
 
 /// Where source maps go.
@@ -137,6 +182,77 @@ pub struct JsOptions {
     pub manual_chunks: Vec<(String, GlobSet)>,
 }
 
+/// Which PNG chunks (and JPEG segments) go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Strip {
+    /// Nothing.
+    None,
+    /// Metadata that does not change how the image looks (colour profiles and orientation stay).
+    Safe,
+    /// Every optional chunk, colour profiles included.
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageFormat {
+    Avif,
+    Webp,
+}
+
+impl ImageFormat {
+    pub fn ext(self) -> &'static str {
+        match self {
+            ImageFormat::Avif => "avif",
+            ImageFormat::Webp => "webp",
+        }
+    }
+    pub fn mime(self) -> &'static str {
+        match self {
+            ImageFormat::Avif => "image/avif",
+            ImageFormat::Webp => "image/webp",
+        }
+    }
+}
+
+/// What is done to one image.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImageRule {
+    /// Left byte-identical.
+    pub skip: bool,
+    /// oxipng preset, 0 to 6.
+    pub png_level: u8,
+    pub strip: Strip,
+    /// Re-encode JPEGs at this quality (kept only if smaller); `None`: lossless only.
+    pub jpeg_quality: Option<u8>,
+    /// Quality of WebP/AVIF variants and of resized JPEGs, 1 to 100.
+    pub quality: u8,
+    /// Modern-format variants to make of raster images.
+    pub formats: Vec<ImageFormat>,
+    /// Widths of resized variants (never wider than the original).
+    pub widths: Vec<u32>,
+    /// Minify SVG (comments, metadata, whitespace); false leaves it as it is.
+    pub svg_minify: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImageOptions {
+    pub defaults: ImageRule,
+    /// `[[images.rules]]`: files glob and the rule for them; the first match wins.
+    pub rules: Vec<(GlobSet, ImageRule)>,
+    /// `sizes` written beside a generated `srcset` when the `<img>` has none.
+    pub sizes: String,
+    /// Copy an image that cannot be decoded (with a warning) instead of failing.
+    pub copy_bad: bool,
+    /// Images with more pixels are refused (decompression bombs).
+    pub max_pixels: u64,
+}
+
+impl ImageOptions {
+    pub fn rule_for(&self, rel: &str) -> &ImageRule {
+        self.rules.iter().find(|(set, _)| set.is_match(rel)).map_or(&self.defaults, |(_, r)| r)
+    }
+}
+
 /// How a changed chunk's new name reaches the files that import it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashCascade {
@@ -169,6 +285,10 @@ pub struct Config {
     /// File name of the build manifest inside `out_dir`, or none.
     pub manifest: Option<String>,
     pub hash_cascade: HashCascade,
+    /// The build cache's folder (`None`: `--no-cache`) and size limit.
+    pub cache_dir: Option<PathBuf>,
+    pub cache_max_size: u64,
+    pub images: ImageOptions,
     pub html: HtmlOptions,
     pub css: CssOptions,
     pub js: JsOptions,
@@ -434,6 +554,21 @@ impl Config {
                 })
                 .collect(),
         };
+        let cache_dir = (!overrides.no_cache).then(|| match &raw.cache_dir {
+            Some(d) => normalize(&root.join(d.get_ref())),
+            None => crate::cache::default_dir(&root),
+        });
+        let cache_max_size = match &raw.cache_max_size {
+            None => 1_000_000_000,
+            Some(s) => match s.get_ref() {
+                RawSize::Bytes(b) => *b,
+                RawSize::Text(t) => crate::stages::budget::size::parse_size(t).unwrap_or_else(|e| {
+                    bad(s.span(), format!("cache_max_size: {e}"));
+                    0
+                }),
+            },
+        };
+        let images = images_options(raw.images.unwrap_or_default(), &bad);
         let hash_cascade = match raw.hash_cascade.as_ref().map(|h| (h.span(), h.get_ref().as_str())) {
             None | Some((_, "hashes")) => HashCascade::Hashes,
             Some((_, "importmap")) => HashCascade::ImportMap,
@@ -463,6 +598,9 @@ impl Config {
             sri: raw.sri.unwrap_or(false),
             manifest,
             hash_cascade,
+            cache_dir,
+            cache_max_size,
+            images,
             html: HtmlOptions { minify: raw.html.and_then(|h| h.minify).unwrap_or(true) },
             css: CssOptions {
                 targets_query,
@@ -481,6 +619,136 @@ impl Config {
     /// A path inside the root, as written in messages and the manifest: `/`-separated, relative.
     pub fn rel(&self, path: &Path) -> String {
         display_path(path, &self.root)
+    }
+}
+
+/// Applies the settings of `raw` over `base`, reporting bad values at their keys.
+fn image_rule(base: &ImageRule, raw: &RawImageRule, bad: &impl Fn(std::ops::Range<usize>, String)) -> ImageRule {
+    let mut rule = base.clone();
+    if let Some(v) = raw.skip {
+        rule.skip = v;
+    }
+    if let Some(v) = &raw.png_level {
+        if *v.get_ref() > 6 {
+            bad(v.span(), format!("images.png_level must be 0 to 6, not {}", v.get_ref()));
+        }
+        rule.png_level = (*v.get_ref()).min(6);
+    }
+    if let Some(v) = &raw.strip {
+        rule.strip = match v.get_ref().as_str() {
+            "safe" => Strip::Safe,
+            "all" => Strip::All,
+            "none" => Strip::None,
+            other => {
+                bad(v.span(), format!("images.strip must be \"safe\", \"all\" or \"none\", not {other:?}"));
+                rule.strip
+            }
+        };
+    }
+    let percent = |v: &Spanned<u8>, key: &str| {
+        if !(1..=100).contains(v.get_ref()) {
+            bad(v.span(), format!("images.{key} must be 1 to 100, not {}", v.get_ref()));
+        }
+        (*v.get_ref()).clamp(1, 100)
+    };
+    if let Some(v) = &raw.jpeg_quality {
+        rule.jpeg_quality = Some(percent(v, "jpeg_quality"));
+    }
+    if let Some(v) = &raw.quality {
+        rule.quality = percent(v, "quality");
+    }
+    if let Some(list) = &raw.formats {
+        rule.formats = list
+            .iter()
+            .filter_map(|f| match f.get_ref().as_str() {
+                "avif" => Some(ImageFormat::Avif),
+                "webp" => Some(ImageFormat::Webp),
+                other => {
+                    bad(f.span(), format!("images.formats: {other:?} is not \"avif\" or \"webp\""));
+                    None
+                }
+            })
+            .collect();
+    }
+    if let Some(list) = &raw.widths {
+        rule.widths = list
+            .iter()
+            .filter_map(|w| {
+                if *w.get_ref() == 0 || *w.get_ref() > 16_384 {
+                    bad(w.span(), format!("images.widths: {} is not a width from 1 to 16384", w.get_ref()));
+                    return None;
+                }
+                Some(*w.get_ref())
+            })
+            .collect();
+        rule.widths.sort_unstable();
+        rule.widths.dedup();
+    }
+    if let Some(v) = &raw.svg {
+        rule.svg_minify = match v.get_ref().as_str() {
+            "minify" => true,
+            "keep" => false,
+            other => {
+                bad(v.span(), format!("images.svg must be \"minify\" or \"keep\", not {other:?}"));
+                rule.svg_minify
+            }
+        };
+    }
+    rule
+}
+
+fn images_options(raw: RawImages, bad: &impl Fn(std::ops::Range<usize>, String)) -> ImageOptions {
+    let base = ImageRule {
+        skip: false,
+        png_level: 2,
+        strip: Strip::Safe,
+        jpeg_quality: None,
+        quality: 75,
+        formats: Vec::new(),
+        widths: Vec::new(),
+        svg_minify: true,
+    };
+    let top = RawImageRule {
+        files: None,
+        skip: raw.skip,
+        png_level: raw.png_level,
+        strip: raw.strip,
+        jpeg_quality: raw.jpeg_quality,
+        quality: raw.quality,
+        formats: raw.formats,
+        widths: raw.widths,
+        svg: raw.svg,
+    };
+    let defaults = image_rule(&base, &top, bad);
+    let rules = raw
+        .rules
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| {
+            let Some(files) = &r.files else {
+                bad(0..0, "each [[images.rules]] needs `files`, a glob of the images it applies to".into());
+                return None;
+            };
+            Some((build_globs(std::slice::from_ref(files), bad), image_rule(&defaults, r, bad)))
+        })
+        .collect();
+    let copy_bad = match &raw.on_bad_image {
+        None => false,
+        Some(v) => match v.get_ref().as_str() {
+            "error" => false,
+            "copy" => true,
+            other => {
+                bad(v.span(), format!("images.on_bad_image must be \"error\" or \"copy\", not {other:?}"));
+                false
+            }
+        },
+    };
+    ImageOptions {
+        defaults,
+        rules,
+        sizes: raw.sizes.unwrap_or_else(|| "100vw".into()),
+        copy_bad,
+        max_pixels: raw.max_pixels.unwrap_or(100_000_000),
     }
 }
 

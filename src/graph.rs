@@ -158,6 +158,11 @@ pub fn substitute_tracked(content: &[u8], mut f: impl FnMut(usize) -> Vec<u8>) -
     (out, shifts)
 }
 
+/// The reference index of the placeholder at the start of `s`.
+pub fn placeholder_index(s: &[u8]) -> Option<usize> {
+    parse_placeholder(s)
+}
+
 fn parse_placeholder(s: &[u8]) -> Option<usize> {
     if s.len() < PLACEHOLDER_LEN || !matches!(s[7], b'u' | b'i' | b'm' | b'y' | b'w') || &s[14..16] != b"__" {
         return None;

@@ -4,6 +4,7 @@
 //! live in [`stages`], run in order by [`pipeline`].
 
 pub mod analysis;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;

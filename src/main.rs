@@ -57,6 +57,7 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
         no_compress: args.no_compress,
         entries: args.entry.clone(),
         no_minify: args.no_minify,
+        no_cache: args.no_cache,
         sourcemap: args.sourcemap.as_deref().map(|m| match m {
             "hidden" => kiln::config::SourceMapMode::Hidden,
             "none" => kiln::config::SourceMapMode::None,

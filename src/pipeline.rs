@@ -10,7 +10,7 @@ use crate::report::Report;
 use crate::stages::compress::{self, Compressed};
 use crate::stages::fingerprint::{self, OutputFile, Origin};
 use crate::graph::{Asset, AssetKind};
-use crate::stages::{assemble, css, emit, html, js, scan};
+use crate::stages::{assemble, css, emit, html, images, js, scan};
 
 /// Told about progress; the CLI draws a bar or prints lines, tests ignore it.
 pub trait Progress: Sync {
@@ -85,6 +85,12 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
         Vec::new()
     };
 
+    let cache = crate::cache::Cache::new(config.cache_dir.clone(), config.cache_max_size);
+    let done = stage("images", None);
+    let (image_stats, image_warnings) = images::run(config, &mut scanned.graph, &cache)?;
+    scanned.warnings.0.extend(image_warnings);
+    done(&mut timings);
+
     let done = stage("fingerprint", Some(scanned.graph.assets.len() as u64));
     let mut outputs: Vec<OutputFile> = fingerprint::run(config, scanned.graph)?;
     done(&mut timings);
@@ -94,7 +100,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     done(&mut timings);
 
     let done = stage("compress", Some(outputs.len() as u64));
-    let mut files: Vec<Compressed> = compress::run(&config.compress, outputs, &|| progress.tick());
+    let mut files: Vec<Compressed> = compress::run(&config.compress, outputs, &cache, &|| progress.tick());
     done(&mut timings);
 
     let done = stage("emit", None);
@@ -102,12 +108,15 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
         files.push(manifest_file(name, &files)?);
     }
     emit::run(config, &files)?;
+    cache.evict();
     done(&mut timings);
 
     let cwd = std::env::current_dir().unwrap_or_default();
     let shown = config.out_dir.strip_prefix(&cwd).unwrap_or(&config.out_dir).display().to_string();
     let mut report = Report::new(shown, &files, timings, scanned.warnings.0);
     report.css_pruned = pruned;
+    report.images = (image_stats.files > 0).then_some(image_stats);
+    report.cache = config.cache_dir.is_some().then(|| cache.stats());
     Ok(report)
 }
 

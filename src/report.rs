@@ -61,6 +61,12 @@ pub struct Report {
     /// With `css.prune`: rules removed per stylesheet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub css_pruned: Vec<PrunedCss>,
+    /// What the images stage did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<crate::stages::images::ImageStats>,
+    /// Build cache hits and misses (absent with `--no-cache`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<crate::cache::CacheStats>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +134,8 @@ impl Report {
             timings,
             warnings,
             css_pruned: Vec::new(),
+            images: None,
+            cache: None,
         }
     }
 
@@ -286,6 +294,8 @@ impl Report {
             timings: Vec::new(),
             warnings: Vec::new(),
             css_pruned: Vec::new(),
+            images: None,
+            cache: None,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod css;
 pub mod emit;
 pub mod fingerprint;
 pub mod html;
+pub mod images;
 pub mod js;
 pub mod scan;
 pub mod webmanifest;

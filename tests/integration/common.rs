@@ -21,7 +21,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
         let rel = entry.path().strip_prefix(from).unwrap();
-        if rel.components().any(|c| c.as_os_str() == "dist") {
+        if rel.components().any(|c| c.as_os_str() == "dist" || c.as_os_str() == ".kiln-cache") {
             continue;
         }
         let dest = to.join(rel);
@@ -87,4 +87,12 @@ pub fn serve(dir: &Path) -> Server {
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.rsplit(" at ").next().expect("the server prints its address").trim().to_owned();
     Server { child, url }
+}
+
+/// A small PNG (a gradient), as a real encoder writes it.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(width, height, |x, y| image::Rgba([(x * 255 / width.max(1)) as u8, (y * 255 / height.max(1)) as u8, 128, 255]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }

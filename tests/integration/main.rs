@@ -5,6 +5,7 @@
 //! - `site`: properties of the sample site's build (references resolve, twins decompress,
 //!   determinism across runs and thread counts, a failed build keeps the old output).
 //! - `serve`: the preview server's headers over real HTTP.
+//! - `images`: image optimisation, variants and markup, bad input, the build cache.
 //! - `prune`: CSS pruning's listing and counts.
 //! - `split`: code splitting, CSS from JS, import maps, in node and Chromium.
 //! - `regression`: one test per reported bug.
@@ -12,6 +13,7 @@
 mod browser;
 mod budgets;
 mod cases;
+mod images;
 mod js;
 mod prune;
 mod common;

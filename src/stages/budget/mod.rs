@@ -212,6 +212,8 @@ mod tests {
             timings: vec![],
             warnings: vec![],
             css_pruned: vec![],
+            images: None,
+            cache: None,
         }
     }
 

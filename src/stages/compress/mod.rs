@@ -7,6 +7,7 @@ use std::io::Write;
 
 use rayon::prelude::*;
 
+use crate::cache::{self, Cache};
 use crate::config::CompressOptions;
 use crate::mime;
 use crate::stages::fingerprint::OutputFile;
@@ -30,15 +31,35 @@ pub fn wants_twins(options: &CompressOptions, path: &str, len: u64) -> bool {
     (options.gzip || options.brotli) && len >= options.min_size && mime::matches_any(mime::essence(path), &options.types)
 }
 
-pub fn run(options: &CompressOptions, files: Vec<OutputFile>, progress: &(dyn Fn() + Sync)) -> Vec<Compressed> {
+pub fn run(options: &CompressOptions, files: Vec<OutputFile>, cache: &Cache, progress: &(dyn Fn() + Sync)) -> Vec<Compressed> {
     files
         .into_par_iter()
         .map(|file| {
-            let c = compress_one(options, file);
+            let c = compress_cached(options, file, cache);
             progress();
             c
         })
         .collect()
+}
+
+/// [`compress_one`] through the build cache (an empty entry means "no smaller twin").
+fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -> Compressed {
+    if !wants_twins(options, &file.path, file.bytes.len() as u64) {
+        return Compressed::uncompressed(file);
+    }
+    let smaller = |z: Vec<u8>| (!z.is_empty() && z.len() < file.bytes.len()).then_some(z);
+    let gzip = options.gzip.then(|| {
+        let settings = format!("{}|{}", options.gzip_level, options.zopfli);
+        let key = cache::key("gzip", &[&file.bytes, settings.as_bytes()]);
+        cache.get_or::<()>(&key, || Ok(gzip(&file.bytes, options.gzip_level, options.zopfli))).unwrap_or_default()
+    });
+    let brotli = options.brotli.then(|| {
+        let settings = format!("{}|{}", options.brotli_quality, options.brotli_window);
+        let key = cache::key("brotli", &[&file.bytes, settings.as_bytes()]);
+        cache.get_or::<()>(&key, || Ok(brotli(&file.bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()
+    });
+    let (gzip, brotli) = (gzip.and_then(smaller), brotli.and_then(smaller));
+    Compressed { file, gzip, brotli }
 }
 
 pub fn compress_one(options: &CompressOptions, file: OutputFile) -> Compressed {

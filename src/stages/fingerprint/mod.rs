@@ -107,7 +107,14 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
             (AssetKind::Chunk, _) => chunk_naming_src(&a.src),
             // A chunk's joined CSS is named after the chunk.
             (AssetKind::Css, Some(chunk)) => format!("{}.css", chunk_naming_src(chunk).trim_end_matches(".js")),
-            _ => a.src.clone(),
+            // An image variant (`img/hero.jpg?as=hero-480.webp`) is named by its `as`.
+            _ => match a.src.split_once("?as=") {
+                Some((base, name)) => match base.rsplit_once('/') {
+                    Some((dir, _)) => format!("{dir}/{name}"),
+                    None => name.to_owned(),
+                },
+                None => a.src.clone(),
+            },
         }
     };
     let planned: Vec<String> = graph

@@ -1,0 +1,207 @@
+//! The build cache: outputs of slow, pure steps (image encoding, Brotli and gzip twins) stored
+//! under a key made of their input bytes, their options and kiln's version, so a rebuild with
+//! unchanged inputs redoes none of that work.
+//!
+//! One file per entry, `<dir>/<2 hex>/<64 hex>`, holding a magic tag, the blake3 of the
+//! payload, then the payload: a damaged or truncated entry fails the check and is rebuilt,
+//! never used. Entries are written to a temporary file in the same folder and renamed into
+//! place, so two builds sharing the cache never see half an entry. A read touches the entry's
+//! modification time; after a build, the least recently used entries go until the cache fits
+//! in its size limit.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const MAGIC: &[u8; 8] = b"kilnc001";
+const HEADER: usize = MAGIC.len() + 32;
+
+#[derive(Debug, Default, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    /// Entries that failed their check (and were rebuilt).
+    pub corrupt: u64,
+    /// Entries removed to keep the cache under its size limit.
+    pub evicted: u64,
+}
+
+pub struct Cache {
+    dir: Option<PathBuf>,
+    max_bytes: u64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    corrupt: AtomicU64,
+    evicted: AtomicU64,
+}
+
+/// A cache key: blake3 over kiln's version, a step name and the step's inputs.
+pub fn key(step: &str, parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(&[0]);
+    h.update(step.as_bytes());
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    *h.finalize().as_bytes()
+}
+
+impl Cache {
+    /// A cache in `dir` (`None`: caching off) holding at most `max_bytes`.
+    pub fn new(dir: Option<PathBuf>, max_bytes: u64) -> Self {
+        Cache {
+            dir,
+            max_bytes,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            corrupt: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+        }
+    }
+
+    pub fn disabled() -> Self {
+        Cache::new(None, 0)
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            corrupt: self.corrupt.load(Ordering::Relaxed),
+            evicted: self.evicted.load(Ordering::Relaxed),
+        }
+    }
+
+    fn path(&self, key: &[u8; 32]) -> Option<PathBuf> {
+        let hex = blake3::Hash::from(*key).to_hex();
+        Some(self.dir.as_ref()?.join(&hex[..2]).join(hex.as_str()))
+    }
+
+    /// The stored payload, if present and intact.
+    pub fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        let path = self.path(key)?;
+        let Ok(mut bytes) = std::fs::read(&path) else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        let intact = bytes.len() >= HEADER
+            && &bytes[..MAGIC.len()] == MAGIC
+            && blake3::hash(&bytes[HEADER..]).as_bytes() == &bytes[MAGIC.len()..HEADER];
+        if !intact {
+            self.corrupt.fetch_add(1, Ordering::Relaxed);
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        // Recently used: eviction goes by modification time.
+        let _ = filetime::set_file_mtime(&path, filetime::FileTime::now());
+        bytes.drain(..HEADER);
+        Some(bytes)
+    }
+
+    /// Stores `payload`; a failure to write only costs the next build the work.
+    pub fn put(&self, key: &[u8; 32], payload: &[u8]) {
+        let Some(path) = self.path(key) else { return };
+        let Some(dir) = path.parent() else { return };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let mut bytes = Vec::with_capacity(HEADER + payload.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(blake3::hash(payload).as_bytes());
+        bytes.extend_from_slice(payload);
+        let tmp = dir.join(format!(".tmp-{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], ""));
+        if std::fs::write(&tmp, &bytes).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+
+    /// The cached payload for `key`, or `make()`'s, stored for next time.
+    pub fn get_or<E>(&self, key: &[u8; 32], make: impl FnOnce() -> Result<Vec<u8>, E>) -> Result<Vec<u8>, E> {
+        if let Some(hit) = self.get(key) {
+            return Ok(hit);
+        }
+        let made = make()?;
+        self.put(key, &made);
+        Ok(made)
+    }
+
+    /// Removes the least recently used entries until the cache fits in its limit.
+    pub fn evict(&self) {
+        let Some(dir) = &self.dir else { return };
+        let mut entries: Vec<(filetime::FileTime, u64, PathBuf)> = walkdir::WalkDir::new(dir)
+            .min_depth(2)
+            .max_depth(2)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter_map(|e| {
+                let m = e.metadata().ok()?;
+                Some((filetime::FileTime::from_last_modification_time(&m), m.len(), e.into_path()))
+            })
+            .collect();
+        let mut total: u64 = entries.iter().map(|e| e.1).sum();
+        if total <= self.max_bytes {
+            return;
+        }
+        entries.sort();
+        for (_, len, path) in entries {
+            if total <= self.max_bytes {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= len;
+                self.evicted.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// Where the cache goes by default: `node_modules/.cache/kiln` when the project has a
+/// `node_modules` folder (where Babel, ESLint and Vite keep theirs), else `.kiln-cache`.
+pub fn default_dir(root: &Path) -> PathBuf {
+    if root.join("node_modules").is_dir() {
+        root.join("node_modules/.cache/kiln")
+    } else {
+        root.join(".kiln-cache")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_corruption_and_eviction() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(Some(dir.path().to_path_buf()), 10_000);
+        let k = key("test", &[b"input", b"options"]);
+        assert_ne!(k, key("test", &[b"inpu", b"toptions"]), "parts are length-delimited");
+        assert_eq!(cache.get(&k), None);
+        cache.put(&k, b"payload");
+        assert_eq!(cache.get(&k).as_deref(), Some(&b"payload"[..]));
+        // A damaged entry is a miss, and removed.
+        let path = cache.path(&k).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(cache.get(&k), None);
+        assert!(!path.exists());
+        assert_eq!(cache.stats().corrupt, 1);
+        // Over the limit, the least recently used go first.
+        let keys: Vec<[u8; 32]> = (0..4u8).map(|i| key("test", &[&[i]])).collect();
+        for (i, k) in keys.iter().enumerate() {
+            cache.put(k, &vec![i as u8; 4000]);
+            let old = filetime::FileTime::from_unix_time(1_000_000 + i as i64, 0);
+            filetime::set_file_mtime(cache.path(k).unwrap(), old).unwrap();
+        }
+        assert!(cache.get(&keys[0]).is_some(), "reading makes it the most recent");
+        cache.evict();
+        assert!(cache.path(&keys[0]).unwrap().exists());
+        assert!(!cache.path(&keys[1]).unwrap().exists() && !cache.path(&keys[2]).unwrap().exists());
+        assert!(cache.path(&keys[3]).unwrap().exists());
+    }
+}

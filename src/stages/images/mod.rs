@@ -1,0 +1,250 @@
+//! Images: every PNG, JPEG and SVG the pipeline found is optimised in parallel, never made
+//! larger; with `formats`/`widths`, raster images shown by `<img>` get WebP/AVIF and resized
+//! variants, and the pages' `<img>` tags get `srcset`/`<picture>` markup. Results come from the
+//! build cache when the same bytes were processed with the same options before.
+//!
+//! - [`png`]: oxipng, lossless.
+//! - [`jpeg`]: metadata segments dropped, lossless; re-encoded with `jpeg_quality`.
+//! - [`svg`]: comments, metadata, editor data and whitespace dropped, nothing redrawn.
+//! - [`variants`]: decode (with a pixel limit), resize, encode.
+//! - [`picture`]: the pages' markup.
+
+mod jpeg;
+mod picture;
+mod png;
+mod svg;
+mod variants;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use crate::cache::{self, Cache};
+use crate::config::{Config, ImageRule};
+use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
+use crate::graph::{Asset, AssetKind, Graph};
+use variants::Encoding;
+
+/// What the stage did, for the report.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ImageStats {
+    /// Images looked at (PNG, JPEG, SVG).
+    pub files: u64,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    /// WebP/AVIF and resized files made.
+    pub variants: u64,
+    /// Encodings done in this build (not taken from the cache).
+    pub encoded: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Png,
+    Jpeg,
+    Svg,
+}
+
+fn kind(rel: &str) -> Option<Kind> {
+    let ext = rel.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "png" => Kind::Png,
+        "jpg" | "jpeg" => Kind::Jpeg,
+        "svg" => Kind::Svg,
+        _ => return None,
+    })
+}
+
+/// The options that change an output, as cache-key bytes.
+fn rule_key(rule: &ImageRule) -> Vec<u8> {
+    format!("{}|{:?}|{:?}|{}|{}", rule.png_level, rule.strip, rule.jpeg_quality, rule.quality, rule.svg_minify).into_bytes()
+}
+
+struct Done {
+    index: usize,
+    content: Option<Vec<u8>>,
+    info: Option<picture::ImageInfo>,
+    variants: Vec<Asset>,
+    warning: Option<Diagnostic>,
+}
+
+pub fn run(config: &Config, graph: &mut Graph, cache: &Cache) -> Result<(ImageStats, Vec<Diagnostic>), BuildError> {
+    let encoded = AtomicU64::new(0);
+    // Images shown with <img src>: the ones variants are made for.
+    let mut shown: std::collections::BTreeSet<String> = Default::default();
+    for page in graph.assets.iter().filter(|a| a.kind == AssetKind::Html) {
+        shown.extend(picture::img_sources(&String::from_utf8_lossy(&page.content), &page.refs));
+    }
+    let results: Vec<Result<Done, Diagnostic>> = graph
+        .assets
+        .par_iter()
+        .enumerate()
+        .filter(|(_, a)| a.kind == AssetKind::Raw)
+        .filter_map(|(i, a)| kind(&a.src).map(|k| (i, a, k)))
+        .map(|(i, asset, k)| {
+            let rule = config.images.rule_for(&asset.src);
+            let wants_variants = shown.contains(&asset.src) && k != Kind::Svg && (!rule.formats.is_empty() || !rule.widths.is_empty());
+            match process(config, cache, &encoded, asset, k, rule, wants_variants) {
+                Ok(mut done) => {
+                    done.index = i;
+                    Ok(done)
+                }
+                Err(message) if config.images.copy_bad => Ok(Done {
+                    index: i,
+                    content: None,
+                    info: None,
+                    variants: Vec::new(),
+                    warning: Some(Diagnostic::warning(format!("{message}; copied as it is (images.on_bad_image = \"copy\")")).in_file(&asset.src)),
+                }),
+                Err(message) => Err(Diagnostic::error(message)
+                    .in_file(&asset.src)
+                    .with_note("fix or replace the file, or set images.on_bad_image = \"copy\" to ship it as it is")),
+            }
+        })
+        .collect();
+    let mut diags = Diagnostics::default();
+    let mut warnings = Vec::new();
+    let mut stats = ImageStats::default();
+    let mut infos: BTreeMap<String, picture::ImageInfo> = BTreeMap::new();
+    let mut new_assets = Vec::new();
+    for r in results {
+        match r {
+            Err(d) => diags.push(d),
+            Ok(done) => {
+                let asset = &mut graph.assets[done.index];
+                stats.files += 1;
+                stats.bytes_before += asset.content.len() as u64;
+                if let Some(c) = done.content {
+                    asset.content = c;
+                }
+                stats.bytes_after += asset.content.len() as u64;
+                stats.variants += done.variants.len() as u64;
+                if let Some(info) = done.info {
+                    infos.insert(asset.src.clone(), info);
+                }
+                new_assets.extend(done.variants);
+                warnings.extend(done.warning);
+            }
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags.into());
+    }
+    graph.assets.extend(new_assets);
+    graph.assets.sort_by(|a, b| a.src.cmp(&b.src));
+    if !infos.is_empty() {
+        for page in graph.assets.iter_mut().filter(|a| a.kind == AssetKind::Html) {
+            let html = String::from_utf8_lossy(&page.content).into_owned();
+            if let Some(out) = picture::rewrite(&html, &mut page.refs, &infos, &config.images.sizes) {
+                page.content = out.into_bytes();
+            }
+        }
+    }
+    stats.encoded = encoded.load(Ordering::Relaxed);
+    Ok((stats, warnings))
+}
+
+/// The cached result of `work` for `key`, counting the encodes actually done.
+fn cached(cache: &Cache, encoded: &AtomicU64, key: [u8; 32], work: impl FnOnce() -> Result<Vec<u8>, String>) -> Result<Vec<u8>, String> {
+    cache.get_or(&key, || {
+        encoded.fetch_add(1, Ordering::Relaxed);
+        work()
+    })
+}
+
+fn process(
+    config: &Config,
+    cache: &Cache,
+    encoded: &AtomicU64,
+    asset: &Asset,
+    k: Kind,
+    rule: &ImageRule,
+    wants_variants: bool,
+) -> Result<Done, String> {
+    let bytes = &asset.content;
+    let mut done = Done { index: 0, content: None, info: None, variants: Vec::new(), warning: None };
+    if rule.skip {
+        return Ok(done);
+    }
+    let max = config.images.max_pixels;
+    let rk = rule_key(rule);
+    let optimized = match k {
+        Kind::Png => {
+            variants::dimensions(bytes, max)?;
+            cached(cache, encoded, cache::key("png", &[bytes, &rk]), || png::optimize(bytes, rule))?
+        }
+        Kind::Jpeg => {
+            variants::dimensions(bytes, max)?;
+            cached(cache, encoded, cache::key("jpeg", &[bytes, &rk]), || {
+                // Decoding the whole image is what finds a truncated or damaged file.
+                variants::decode(bytes, max)?;
+                let lossless = jpeg::strip(bytes, rule.strip)?;
+                Ok(match rule.jpeg_quality {
+                    Some(q) => {
+                        let lossy = variants::reencode_jpeg(bytes, q, max)?;
+                        if lossy.len() < lossless.len() { lossy } else { lossless }
+                    }
+                    None => lossless,
+                })
+            })?
+        }
+        Kind::Svg if rule.svg_minify => {
+            let text = std::str::from_utf8(bytes).map_err(|_| "the SVG is not valid UTF-8".to_owned())?;
+            svg::minify(text).map_err(|e| format!("the SVG is not well-formed XML: {e}"))?.into_bytes()
+        }
+        Kind::Svg => bytes.clone(),
+    };
+    if optimized.len() < bytes.len() {
+        done.content = Some(optimized);
+    }
+    if !wants_variants {
+        return Ok(done);
+    }
+    let (width, height) = variants::dimensions(bytes, max)?;
+    let original_encoding = if k == Kind::Png { Encoding::Png } else { Encoding::Jpeg };
+    let widths: Vec<u32> = rule.widths.iter().copied().filter(|&w| w < width).collect();
+    let (dir, file) = asset.src.rsplit_once('/').map_or(("", asset.src.as_str()), |(d, f)| (d, f));
+    let _ = dir;
+    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+    let mut decoded: Option<image::DynamicImage> = None;
+    let mut make = |w: u32, enc: Encoding, variants_out: &mut Vec<Asset>| -> Result<String, String> {
+        let name = if w < width { format!("{stem}-{w}.{}", enc.ext()) } else { format!("{stem}.{}", enc.ext()) };
+        let key = format!("{}?as={name}", asset.src);
+        let ck = cache::key("variant", &[bytes, &rk, enc.ext().as_bytes(), &w.to_le_bytes()]);
+        let out = cached(cache, encoded, ck, || {
+            if decoded.is_none() {
+                decoded = Some(variants::decode(bytes, max)?);
+            }
+            variants::encode(decoded.as_ref().expect("decoded above"), w, enc, rule)
+        })?;
+        variants_out.push(Asset {
+            src: key.clone(),
+            kind: AssetKind::Raw,
+            is_entry: false,
+            content: out,
+            refs: Default::default(),
+            map: None,
+            modules: Vec::new(),
+            css_keep: Vec::new(),
+        });
+        Ok(key)
+    };
+    let mut info = picture::ImageInfo { width, height, ..Default::default() };
+    let mut out = Vec::new();
+    for &w in &widths {
+        let key = make(w, original_encoding, &mut out)?;
+        info.same_format.push((key, w));
+    }
+    info.same_format.push((asset.src.clone(), width));
+    for &f in &rule.formats {
+        let mut list = Vec::new();
+        for &w in widths.iter().chain([&width]) {
+            list.push((make(w, Encoding::Modern(f), &mut out)?, w));
+        }
+        info.modern.push((f.mime(), list));
+    }
+    done.variants = out;
+    done.info = Some(info);
+    Ok(done)
+}
