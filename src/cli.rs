@@ -53,6 +53,35 @@ pub enum Command {
     /// Serve a built output folder with the headers a CDN would send
     #[command(after_help = "Examples:\n  kiln serve                 serve the out_dir of ./kiln.toml (./dist)\n  kiln serve site/dist --port 8080")]
     Serve(ServeArgs),
+    /// Upload a built output to an S3-compatible bucket (AWS S3, R2, MinIO, Garage…)
+    #[command(after_help = "Examples:\n  kiln publish --to s3://my-site                 publish ./dist (the out_dir of ./kiln.toml)\n  kiln publish site/dist --to s3://bucket/www --dry-run\n  kiln publish --rollback                        point the live pages back at the previous deploy\n\nCredentials come from the AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile, SSO, instance roles.")]
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The output folder (default: the out_dir of the project in the current folder)
+    pub dir: Option<PathBuf>,
+    /// Where to: s3://BUCKET[/PREFIX] (default: publish.bucket and publish.prefix of kiln.toml)
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// Print what would be uploaded and deleted; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Point the live pages back at a retained deploy (default: the one before the live one)
+    #[arg(long, value_name = "DEPLOY", num_args = 0..=1, default_missing_value = "")]
+    pub rollback: Option<String>,
+    /// The AWS profile to take credentials and region from
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// An S3-compatible endpoint (https://…), instead of AWS's
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Write the summary as JSON to FILE (`-`: standard output)
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<String>,
 }
 
 #[derive(Debug, Args)]

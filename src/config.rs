@@ -32,6 +32,7 @@ struct RawConfig {
     cache_dir: Option<Spanned<String>>,
     cache_max_size: Option<Spanned<RawSize>>,
     images: Option<RawImages>,
+    publish: Option<RawPublish>,
     html: Option<RawHtml>,
     css: Option<RawCss>,
     js: Option<RawJs>,
@@ -90,6 +91,31 @@ struct RawImages {
     on_bad_image: Option<Spanned<String>>,
     max_pixels: Option<u64>,
     rules: Option<Vec<RawImageRule>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPublish {
+    bucket: Option<String>,
+    prefix: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    path_style: Option<bool>,
+    checksum: Option<Spanned<String>>,
+    encoding: Option<Spanned<String>>,
+    retain: Option<Spanned<usize>>,
+    max_deletes: Option<usize>,
+    concurrency: Option<Spanned<usize>>,
+    multipart_threshold: Option<Spanned<RawSize>>,
+    headers: Option<Vec<RawPublishHeaders>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPublishHeaders {
+    files: Spanned<String>,
+    cache_control: Option<String>,
+    headers: Option<std::collections::BTreeMap<String, Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,6 +279,48 @@ impl ImageOptions {
     }
 }
 
+/// How compressed twins reach the bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PublishEncoding {
+    /// `x.js` as it is, plus `x.js.br` and `x.js.gz` with `Content-Encoding`, for an edge rule
+    /// that picks one by `Accept-Encoding`.
+    Siblings,
+    /// The Brotli (or gzip) bytes at `x.js` itself, with `Content-Encoding`.
+    BrotliInPlace,
+    GzipInPlace,
+    /// Only `x.js`.
+    None,
+}
+
+/// A `[[publish.headers]]` rule: the files it matches, and what it sets.
+#[derive(Debug, Clone)]
+pub struct HeaderRule {
+    pub files: GlobSet,
+    pub cache_control: Option<String>,
+    /// Other headers S3 stores: `content-disposition`, `content-language`, `expires`, and
+    /// `x-amz-meta-*`.
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    pub bucket: Option<String>,
+    pub prefix: String,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub path_style: Option<bool>,
+    /// Send checksums only when an operation requires one (`Some(true)`), or whenever
+    /// supported (`Some(false)`); `None`: when required for custom endpoints, else supported.
+    pub checksum_when_required: Option<bool>,
+    pub encoding: PublishEncoding,
+    pub retain: usize,
+    pub max_deletes: usize,
+    pub concurrency: usize,
+    pub multipart_threshold: u64,
+    pub headers: Vec<HeaderRule>,
+}
+
 /// How a changed chunk's new name reaches the files that import it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashCascade {
@@ -289,6 +357,7 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     pub cache_max_size: u64,
     pub images: ImageOptions,
+    pub publish: PublishOptions,
     pub html: HtmlOptions,
     pub css: CssOptions,
     pub js: JsOptions,
@@ -569,6 +638,7 @@ impl Config {
             },
         };
         let images = images_options(raw.images.unwrap_or_default(), &bad);
+        let publish = publish_options(raw.publish.unwrap_or_default(), &bad);
         let hash_cascade = match raw.hash_cascade.as_ref().map(|h| (h.span(), h.get_ref().as_str())) {
             None | Some((_, "hashes")) => HashCascade::Hashes,
             Some((_, "importmap")) => HashCascade::ImportMap,
@@ -601,6 +671,7 @@ impl Config {
             cache_dir,
             cache_max_size,
             images,
+            publish,
             html: HtmlOptions { minify: raw.html.and_then(|h| h.minify).unwrap_or(true) },
             css: CssOptions {
                 targets_query,
@@ -749,6 +820,88 @@ fn images_options(raw: RawImages, bad: &impl Fn(std::ops::Range<usize>, String))
         sizes: raw.sizes.unwrap_or_else(|| "100vw".into()),
         copy_bad,
         max_pixels: raw.max_pixels.unwrap_or(100_000_000),
+    }
+}
+
+fn publish_options(raw: RawPublish, bad: &impl Fn(std::ops::Range<usize>, String)) -> PublishOptions {
+    let checksum_when_required = raw.checksum.as_ref().and_then(|c| match c.get_ref().as_str() {
+        "when_required" => Some(true),
+        "when_supported" => Some(false),
+        other => {
+            bad(c.span(), format!("publish.checksum must be \"when_required\" or \"when_supported\", not {other:?}"));
+            None
+        }
+    });
+    let encoding = match raw.encoding.as_ref().map(|e| (e.span(), e.get_ref().as_str())) {
+        None | Some((_, "siblings")) => PublishEncoding::Siblings,
+        Some((_, "brotli-in-place")) => PublishEncoding::BrotliInPlace,
+        Some((_, "gzip-in-place")) => PublishEncoding::GzipInPlace,
+        Some((_, "none")) => PublishEncoding::None,
+        Some((span, other)) => {
+            bad(span, format!("publish.encoding must be \"siblings\", \"brotli-in-place\", \"gzip-in-place\" or \"none\", not {other:?}"));
+            PublishEncoding::Siblings
+        }
+    };
+    let retain = raw.retain.as_ref().map_or(3, |r| {
+        if *r.get_ref() == 0 {
+            bad(r.span(), "publish.retain must be at least 1 (the live deploy)".into());
+        }
+        (*r.get_ref()).max(1)
+    });
+    let concurrency = raw.concurrency.as_ref().map_or(16, |c| {
+        if *c.get_ref() == 0 || *c.get_ref() > 256 {
+            bad(c.span(), format!("publish.concurrency must be 1 to 256, not {}", c.get_ref()));
+        }
+        (*c.get_ref()).clamp(1, 256)
+    });
+    let multipart_threshold = match &raw.multipart_threshold {
+        None => 16 * 1024 * 1024,
+        Some(s) => match s.get_ref() {
+            RawSize::Bytes(b) => *b,
+            RawSize::Text(t) => crate::stages::budget::size::parse_size(t).unwrap_or_else(|e| {
+                bad(s.span(), format!("publish.multipart_threshold: {e}"));
+                16 * 1024 * 1024
+            }),
+        },
+    }
+    .max(5 * 1024 * 1024);
+    let headers = raw
+        .headers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| {
+            let extra = h
+                .headers
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(name, value)| {
+                    let lower = name.to_ascii_lowercase();
+                    let stored = matches!(lower.as_str(), "content-disposition" | "content-language" | "expires") || lower.starts_with("x-amz-meta-");
+                    if !stored {
+                        bad(value.span(), format!(
+                            "publish.headers: S3 does not store a {name:?} header; it stores cache_control, content-disposition, content-language, expires and x-amz-meta-* (set others at the CDN)"
+                        ));
+                        return None;
+                    }
+                    Some((lower, value.into_inner()))
+                })
+                .collect();
+            HeaderRule { files: build_globs(std::slice::from_ref(&h.files), bad), cache_control: h.cache_control, headers: extra }
+        })
+        .collect();
+    PublishOptions {
+        bucket: raw.bucket,
+        prefix: raw.prefix.unwrap_or_default(),
+        region: raw.region,
+        endpoint: raw.endpoint,
+        path_style: raw.path_style,
+        checksum_when_required,
+        encoding,
+        retain,
+        max_deletes: raw.max_deletes.unwrap_or(256),
+        concurrency,
+        multipart_threshold,
+        headers,
     }
 }
 

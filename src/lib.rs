@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod graph;
 pub mod mime;
 pub mod pipeline;
+pub mod publish;
 pub mod report;
 pub mod serve;
 pub mod stages;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, ServeArgs};
+use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, PublishArgs, ServeArgs};
 use kiln::stages::budget::{self, output, Status};
 use kiln::pipeline::Progress;
 use kiln::{BuildError, Config, Overrides};
@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Build(args) => build(&cli, args, &ui),
         Command::Check(args) => check(&cli, args, &ui),
         Command::Serve(args) => serve(&cli, args, &ui),
+        Command::Publish(args) => publish(&cli, args, &ui),
     }
 }
 
@@ -262,6 +263,114 @@ fn serve(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => ui.fail(&BuildError::one(kiln::Diagnostic::error(format!("cannot serve on {}:{}: {e}", args.host, args.port)))),
     }
+}
+
+/// Progress of a publish: a bar with bytes per second on a terminal, a line per phase otherwise.
+struct PublishBar {
+    bar: Option<ProgressBar>,
+    lines: bool,
+}
+
+impl kiln::publish::Progress for PublishBar {
+    fn phase(&self, phase: &str, files: usize, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(bytes.max(1));
+            bar.set_position(0);
+            bar.set_message(format!("{phase}: {files} files"));
+        } else if self.lines {
+            eprintln!("kiln: {phase}: {files} files, {}", kiln::report::kb(bytes));
+        }
+    }
+    fn uploaded(&self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+        }
+    }
+}
+
+fn publish(cli: &Cli, args: &PublishArgs, ui: &Ui) -> ExitCode {
+    let fail = |msg: String| ui.fail(&BuildError::one(kiln::Diagnostic::error(msg)));
+    let config = match Config::load(std::path::Path::new("."), &Overrides { config_file: cli.global.config.clone(), ..Default::default() }) {
+        Ok(c) => c,
+        Err(e) => return ui.fail(&e),
+    };
+    let options = config.publish.clone();
+    let (bucket, prefix) = match &args.to {
+        Some(url) => {
+            let Some(rest) = url.strip_prefix("s3://") else {
+                return fail(format!("--to {url:?}: write it as s3://BUCKET or s3://BUCKET/PREFIX"));
+            };
+            let (b, p) = rest.split_once('/').unwrap_or((rest, ""));
+            (b.to_owned(), p.to_owned())
+        }
+        None => match &options.bucket {
+            Some(b) => (b.clone(), options.prefix.clone()),
+            None => return fail("no bucket: give --to s3://BUCKET[/PREFIX], or set publish.bucket in kiln.toml".into()),
+        },
+    };
+    if bucket.is_empty() {
+        return fail("the bucket name is empty".into());
+    }
+    let prefix = prefix.trim_matches('/');
+    let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
+    let endpoint = args.endpoint.clone().or(options.endpoint.clone());
+    let target = kiln::publish::s3::Target {
+        bucket,
+        prefix,
+        region: args.region.clone().or(options.region.clone()),
+        path_style: options.path_style.unwrap_or(endpoint.is_some()),
+        checksum_when_required: options.checksum_when_required.unwrap_or(endpoint.is_some()),
+        endpoint,
+        profile: args.profile.clone(),
+    };
+    let dir = args.dir.clone().unwrap_or_else(|| config.out_dir.clone());
+    let request = kiln::publish::Request {
+        dir,
+        manifest_name: config.manifest.clone().unwrap_or_else(|| "manifest.json".into()),
+        target,
+        options,
+        compress: config.compress.clone(),
+        dry_run: args.dry_run,
+        rollback: args.rollback.as_ref().map(|r| (!r.is_empty()).then(|| r.clone())),
+    };
+    let tty = std::io::stderr().is_terminal() && !ui.quiet;
+    let bar = tty.then(|| {
+        let b = ProgressBar::new(1);
+        b.set_style(
+            ProgressStyle::with_template("{msg:24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}").expect("a valid template").progress_chars("=> "),
+        );
+        b
+    });
+    let progress = PublishBar { bar, lines: !tty && !ui.quiet };
+    let result = kiln::publish::run(request, &progress);
+    if let Some(b) = &progress.bar {
+        b.finish_and_clear();
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if !ui.quiet {
+        if summary.dry_run {
+            for (phase, keys) in &summary.uploads {
+                for k in keys {
+                    println!("upload  {phase:8} {k}");
+                }
+            }
+            for k in &summary.deleted {
+                println!("delete           {k}");
+            }
+        }
+        println!("{}", summary.line());
+    }
+    if let Some(target) = &args.json {
+        let json = serde_json::to_string_pretty(&summary).expect("the summary serializes") + "\n";
+        let written = if target == "-" { std::io::stdout().write_all(json.as_bytes()) } else { std::fs::write(target, json) };
+        if let Err(e) = written {
+            return fail(format!("cannot write {target}: {e}"));
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// A progress bar on a terminal; one line per stage otherwise (with `--verbose`, or when stderr

@@ -8,14 +8,17 @@
 //! - `images`: image optimisation, variants and markup, bad input, the build cache.
 //! - `prune`: CSS pruning's listing and counts.
 //! - `split`: code splitting, CSS from JS, import maps, in node and Chromium.
+//! - `publish` (with `garage`, which starts a real Garage server): kiln publish end to end.
 //! - `regression`: one test per reported bug.
 
 mod browser;
 mod budgets;
 mod cases;
+mod garage;
 mod images;
 mod js;
 mod prune;
+mod publish;
 mod common;
 mod regression;
 mod serve;

@@ -1,0 +1,180 @@
+//! The objects a built output becomes: key, body (a file, or part of one), and headers.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::config::{PublishEncoding, PublishOptions};
+use crate::mime;
+
+/// When an object goes up: every phase finishes before the next starts, so no visitor gets a
+/// page that points at an object not yet there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Content-hashed files (new names never collide with live ones).
+    Assets,
+    /// Everything else but pages and the manifest (public files, service worker…).
+    Other,
+    Pages,
+    Manifest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Headers {
+    pub content_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    pub cache_control: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<(String, String)>,
+}
+
+/// Where an object's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    File(PathBuf),
+    /// Made at publish time: the twin of a small file the build left without one.
+    Bytes(std::sync::Arc<Vec<u8>>),
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalObject {
+    /// Path in the output (`/`-separated), which is the key under the prefix.
+    pub rel: String,
+    pub source: Source,
+    pub size: u64,
+    pub phase: Phase,
+    /// Named by content hash: existence with the same size is proof of the same content.
+    pub hashed: bool,
+    pub headers: Headers,
+    /// blake3 of the bytes and headers, hex: stored as `x-amz-meta-kiln-hash`.
+    pub hash: String,
+}
+
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+pub const REVALIDATE: &str = "public, max-age=0, must-revalidate";
+
+fn is_service_worker(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    matches!(name, "sw.js" | "service-worker.js" | "serviceworker.js")
+}
+
+/// Every object of the output in `dir`, or a message saying why it is not a whole kiln output.
+/// With `siblings`, every file whose type is in `compress.types` gets `.br` and `.gz` keys,
+/// made here when the build kept no twin (too small, or not smaller), so an edge rule can pick
+/// by type and `Accept-Encoding` without knowing which twins exist.
+pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compress: &crate::config::CompressOptions) -> Result<Vec<LocalObject>, String> {
+    if !dir.is_dir() {
+        return Err(format!("{} does not exist: run `kiln build` first", dir.display()));
+    }
+    let manifest_path = dir.join(manifest_name);
+    if !manifest_path.is_file() {
+        return Err(format!(
+            "{} has no {manifest_name}: it is not a finished kiln output (run `kiln build`; publishing needs the manifest to tell hashed files from others)",
+            dir.display()
+        ));
+    }
+    let hashed: HashSet<String> = crate::serve::hashed_files(dir, manifest_name);
+    // Every file the manifest names must be here: a half-written output is refused.
+    for f in &hashed {
+        if !dir.join(f).is_file() {
+            return Err(format!("{} lists {f}, which is missing: the output is incomplete; rebuild it", manifest_name));
+        }
+    }
+    let mut files: Vec<(String, PathBuf, u64)> = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = crate::config::display_path(entry.path(), dir);
+        if rel.split('/').any(|s| s.starts_with(".dist.kiln-") || s == ".kiln") {
+            continue;
+        }
+        let size = entry.metadata().map_err(|e| e.to_string())?.len();
+        files.push((rel, entry.into_path(), size));
+    }
+    let present: HashSet<&str> = files.iter().map(|f| f.0.as_str()).collect();
+    let mut out = Vec::new();
+    for (rel, path, size) in &files {
+        // Twins: `x.js.br` beside `x.js`.
+        let twin_of = [(".br", "br"), (".gz", "gzip")].into_iter().find_map(|(ext, enc)| {
+            let base = rel.strip_suffix(ext)?;
+            present.contains(base).then_some((base, enc))
+        });
+        let (base, encoding) = match twin_of {
+            Some((base, enc)) => match (options.encoding, enc) {
+                (PublishEncoding::Siblings, _) => (base, Some(enc)),
+                (PublishEncoding::BrotliInPlace, "br") | (PublishEncoding::GzipInPlace, "gzip") => (base, Some(enc)),
+                _ => continue,
+            },
+            None => (rel.as_str(), None),
+        };
+        // In place: the twin's bytes go to the main key, which then is not uploaded itself.
+        let in_place = matches!(options.encoding, PublishEncoding::BrotliInPlace | PublishEncoding::GzipInPlace);
+        let key = if in_place && encoding.is_some() { base.to_owned() } else { rel.clone() };
+        if in_place && encoding.is_none() {
+            let twin = match options.encoding {
+                PublishEncoding::BrotliInPlace => format!("{rel}.br"),
+                _ => format!("{rel}.gz"),
+            };
+            if present.contains(twin.as_str()) {
+                continue;
+            }
+        }
+        let is_hashed = hashed.contains(base) || base.strip_suffix(".map").is_some_and(|b| hashed.contains(b));
+        let phase = if base == manifest_name {
+            Phase::Manifest
+        } else if mime::essence(base) == "text/html" {
+            Phase::Pages
+        } else if is_hashed {
+            Phase::Assets
+        } else {
+            Phase::Other
+        };
+        let mut cache_control = if is_hashed && !is_service_worker(base) { IMMUTABLE.to_owned() } else { REVALIDATE.to_owned() };
+        let mut extra = Vec::new();
+        if let Some(rule) = options.headers.iter().find(|r| r.files.is_match(base)) {
+            if let Some(cc) = &rule.cache_control {
+                cache_control = cc.clone();
+            }
+            extra = rule.headers.clone();
+        }
+        let headers = Headers { content_type: mime::content_type(base), content_encoding: encoding.map(str::to_owned), cache_control, extra };
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {rel}: {e}"))?;
+        let hash_of = |bytes: &[u8], headers: &Headers| {
+            let mut h = blake3::Hasher::new();
+            h.update(bytes);
+            h.update(serde_json::to_string(headers).expect("headers serialize").as_bytes());
+            h.finalize().to_hex().to_string()
+        };
+        let wants_twins = options.encoding == PublishEncoding::Siblings
+            && encoding.is_none()
+            && mime::matches_any(mime::essence(base), &compress.types);
+        if wants_twins {
+            for (ext, enc) in [("br", "br"), ("gz", "gzip")] {
+                if present.contains(format!("{rel}.{ext}").as_str()) {
+                    continue;
+                }
+                let twin = if ext == "br" {
+                    crate::stages::compress::brotli(&bytes, compress.brotli_quality, compress.brotli_window)
+                } else {
+                    crate::stages::compress::gzip(&bytes, compress.gzip_level, false)
+                };
+                let h = Headers { content_encoding: Some(enc.to_owned()), ..headers.clone() };
+                out.push(LocalObject {
+                    rel: format!("{rel}.{ext}"),
+                    size: twin.len() as u64,
+                    hash: hash_of(&twin, &h),
+                    source: Source::Bytes(std::sync::Arc::new(twin)),
+                    phase,
+                    hashed: is_hashed,
+                    headers: h,
+                });
+            }
+        }
+        out.push(LocalObject { rel: key, source: Source::File(path.clone()), size: *size, phase, hashed: is_hashed, hash: hash_of(&bytes, &headers), headers });
+    }
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(out)
+}

@@ -1,0 +1,248 @@
+//! `kiln publish` against a real Garage server (see `garage.rs`): first publish, no-change and
+//! one-change re-publishes, headers and encodings read back over HTTP, dry run, retention and
+//! `max_deletes`, rollback, bad credentials and endpoints, and a server stopped mid-publish.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::common::{kiln, read_tree, sample_site};
+use crate::garage::Garage;
+
+/// Builds `root` into `root/dist`.
+fn build(root: &Path) -> PathBuf {
+    let out = kiln().arg("build").arg(root).args(["-q", "--no-budgets"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    root.join("dist")
+}
+
+/// Publishes and returns the JSON summary.
+fn publish(g: &Garage, dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = g.publish().arg(dir).args(["--to", "s3://site", "--json", "-", "-q"]).args(extra).output().unwrap();
+    assert!(out.status.success(), "publish failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn uploads(summary: &serde_json::Value) -> Vec<String> {
+    let mut all: Vec<String> = summary["uploads"].as_object().unwrap().values().flat_map(|v| v.as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned())).collect();
+    all.sort();
+    all
+}
+
+/// Every `/assets/…` URL of every page the bucket serves answers 200: no live page points at a
+/// missing object.
+fn pages_are_whole(g: &Garage, pages: &[&str]) {
+    for page in pages {
+        let (status, _, body) = g.get(page);
+        if status == 404 {
+            continue; // not published yet
+        }
+        assert_eq!(status, 200, "{page}");
+        let html = String::from_utf8_lossy(&body).into_owned();
+        for url in html.split(['"', ' ', '>', '<', ',', '=']).filter(|s| s.starts_with("/assets/")) {
+            let (status, _, _) = g.get(url);
+            assert_eq!(status, 200, "{page} points at {url}, which is missing");
+        }
+    }
+}
+
+const PAGES: [&str; 3] = ["index.html", "about.html", "blog/first-loaf.html"];
+
+#[test]
+fn publish_uploads_what_changed_with_the_right_headers() {
+    let g = Garage::start();
+    let site = sample_site();
+    let dist = build(site.path());
+    let local = read_tree(&dist);
+
+    let first = publish(&g, &dist, &[]);
+    // Every file, plus the twins made for text files the build left without one.
+    let objects = first["uploaded"].as_u64().unwrap() as usize;
+    assert!(objects > local.len(), "{first}");
+    assert!(uploads(&first).iter().any(|k| k == "robots.txt.br"), "a twin made at publish time");
+    // Phases: every hashed asset before any page, pages before the manifest.
+    let phases: Vec<&str> = first["uploads"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(phases, ["assets", "manifest", "other", "pages"], "grouped by phase");
+    pages_are_whole(&g, &PAGES);
+
+    // Headers, as a CDN in front of the bucket sees them.
+    let (status, h, body) = g.get("index.html");
+    assert_eq!(status, 200);
+    assert_eq!(body, local["index.html"]);
+    assert_eq!(h["content-type"], "text/html; charset=utf-8");
+    assert_eq!(h["cache-control"], "public, max-age=0, must-revalidate");
+    let css = local.keys().find(|k| k.starts_with("assets/site.") && k.ends_with(".css")).unwrap();
+    let (_, h, _) = g.get(css);
+    assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(h["content-type"], "text/css; charset=utf-8");
+    assert!(h.contains_key("x-amz-meta-kiln-hash"), "{h:?}");
+    let woff2 = local.keys().find(|k| k.ends_with(".woff2")).unwrap();
+    assert_eq!(g.get(woff2).1["content-type"], "font/woff2");
+    let (_, h, _) = g.get(local.keys().find(|k| k.ends_with(".webmanifest")).unwrap());
+    assert_eq!(h["content-type"], "application/manifest+json; charset=utf-8");
+    // Siblings: the Brotli twin has Content-Encoding and the original's type.
+    let br = local.keys().find(|k| k.ends_with(".css.br")).unwrap();
+    let (_, h, body) = g.get(br);
+    assert_eq!((h["content-encoding"].as_str(), h["content-type"].as_str()), ("br", "text/css; charset=utf-8"));
+    assert_eq!(body, local[br.as_str()]);
+    assert_eq!(g.get("robots.txt").1["cache-control"], "public, max-age=0, must-revalidate", "public files are not hashed");
+
+    // Nothing changed: nothing uploaded.
+    let again = publish(&g, &dist, &[]);
+    assert_eq!(again["uploaded"], 0, "{again}");
+    assert_eq!(again["unchanged"].as_u64().unwrap() as usize, objects);
+
+    // One stylesheet changed: it (with its twins), the pages that link it and the manifest.
+    let about = site.path().join("css/about.css");
+    std::fs::write(&about, std::fs::read_to_string(&about).unwrap() + "\nh1 { letter-spacing: 0.01em; }\n").unwrap();
+    let dist = build(site.path());
+    let dry = publish(&g, &dist, &["--dry-run"]);
+    let planned = uploads(&dry);
+    assert_eq!(g.get("about.html").2, local["about.html"], "a dry run changes nothing");
+    let changed = publish(&g, &dist, &[]);
+    assert_eq!(uploads(&changed), planned, "the dry run planned exactly this");
+    let new_css: Vec<String> = planned.iter().filter(|k| k.starts_with("assets/about.")).cloned().collect();
+    assert!(!new_css.is_empty(), "{planned:?}");
+    for k in &planned {
+        assert!(k.starts_with("assets/about.") || k.starts_with("about.html") || k.starts_with("manifest.json"), "uploaded {k}, which did not change: {planned:?}");
+    }
+    pages_are_whole(&g, &PAGES);
+}
+
+#[test]
+fn retention_max_deletes_and_rollback() {
+    let g = Garage::start();
+    let site = sample_site();
+    let css = site.path().join("css/about.css");
+    let base = std::fs::read_to_string(&css).unwrap();
+    std::fs::write(site.path().join("kiln.toml"), std::fs::read_to_string(site.path().join("kiln.toml")).unwrap() + "\n[publish]\nretain = 2\n").unwrap();
+    let mut versions: Vec<BTreeMap<String, Vec<u8>>> = Vec::new();
+    let mut summaries = Vec::new();
+    for v in 0..4 {
+        std::fs::write(&css, format!("{base}\n.v{v} {{ color: #{v}{v}{v}; }}\n")).unwrap();
+        let dist = build(site.path());
+        versions.push(read_tree(&dist));
+        // Run from the project so its kiln.toml ([publish] retain = 2) applies.
+        let out = g.publish().current_dir(site.path()).args(["--to", "s3://site", "--json", "-", "-q"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        summaries.push(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap());
+    }
+    let css_of = |v: usize| versions[v].keys().find(|k| k.starts_with("assets/about.") && k.ends_with(".css")).unwrap().clone();
+    // Retain 2: the live deploy and the one before keep their files; older ones go.
+    assert_eq!(g.get(&css_of(3)).0, 200);
+    assert_eq!(g.get(&css_of(2)).0, 200, "users on the previous page still load its CSS");
+    assert_eq!(g.get(&css_of(1)).0, 404);
+    assert_eq!(g.get(&css_of(0)).0, 404);
+    assert!(summaries[3]["deleted"].as_array().unwrap().iter().any(|k| k == &serde_json::json!(css_of(1))), "{}", summaries[3]);
+
+    // Rollback: the pages of the previous deploy are live again, pointing at files still there.
+    let out = g.publish().current_dir(site.path()).args(["--to", "s3://site", "--rollback", "--json", "-", "-q"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(g.get("about.html").2, versions[2]["about.html"]);
+    assert_eq!(g.get("manifest.json").2, versions[2]["manifest.json"]);
+    pages_are_whole(&g, &PAGES);
+
+    // max_deletes: past it, nothing is deleted and the summary says so.
+    std::fs::write(site.path().join("kiln.toml"), std::fs::read_to_string(site.path().join("kiln.toml")).unwrap().replace("retain = 2", "retain = 1\nmax_deletes = 0")).unwrap();
+    std::fs::write(&css, format!("{base}\n.v9 {{ color: red; }}\n")).unwrap();
+    build(site.path());
+    let out = g.publish().current_dir(site.path()).args(["--to", "s3://site"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("deletions NOT done") && stdout.contains("max_deletes"), "{stdout}");
+    assert_eq!(g.get(&css_of(2)).0, 200, "nothing deleted");
+}
+
+#[test]
+fn in_place_encoding_serves_the_compressed_bytes_at_the_main_key() {
+    let g = Garage::start();
+    let site = sample_site();
+    std::fs::write(site.path().join("kiln.toml"), std::fs::read_to_string(site.path().join("kiln.toml")).unwrap() + "\n[publish]\nencoding = \"brotli-in-place\"\n").unwrap();
+    let dist = build(site.path());
+    let local = read_tree(&dist);
+    let out = g.publish().current_dir(site.path()).args(["--to", "s3://site/www"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let css = local.keys().find(|k| k.starts_with("assets/site.") && k.ends_with(".css")).unwrap();
+    let (status, h, body) = g.get(&format!("www/{css}"));
+    assert_eq!(status, 200);
+    assert_eq!(h["content-encoding"], "br");
+    assert_eq!(body, local[&format!("{css}.br")]);
+    assert_eq!(g.get(&format!("www/{css}.br")).0, 404, "no sibling keys in place mode");
+    assert_eq!(g.get(css).0, 404, "nothing outside the prefix");
+}
+
+#[test]
+fn bad_credentials_endpoints_buckets_and_folders_fail_clearly() {
+    let g = Garage::start();
+    let site = sample_site();
+    let dist = build(site.path());
+    let run = |cmd: &mut assert_cmd::Command| {
+        let o = cmd.output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (code, err) = run(g.publish().arg(&dist).args(["--to", "s3://site"]).env("AWS_SECRET_ACCESS_KEY", "0".repeat(64)));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("refused the credentials"), "{err}");
+    let (code, err) = run(g.publish().arg(&dist).args(["--to", "s3://no-such-bucket"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (code, err) = run(g.publish_with(&format!("http://127.0.0.1:{closed}")).arg(&dist).args(["--to", "s3://site"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot reach"), "{err}");
+    let (code, err) = run(g.publish().arg(site.path().join("nope")).args(["--to", "s3://site"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    // A half-written output: a file the manifest lists is missing.
+    let css = read_tree(&dist).into_keys().find(|k| k.ends_with(".css")).unwrap();
+    std::fs::remove_file(dist.join(&css)).unwrap();
+    let (code, err) = run(g.publish().arg(&dist).args(["--to", "s3://site"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("incomplete"), "{err}");
+    assert_eq!(g.get("index.html").0, 404, "nothing was published");
+}
+
+#[test]
+fn a_server_stopped_mid_publish_leaves_every_live_page_whole() {
+    let mut g = Garage::start();
+    let site = sample_site();
+    // Many assets, so the publish takes a while: a page that imports 400 generated images.
+    let mut html = String::from("<!doctype html><title>many</title>");
+    std::fs::create_dir_all(site.path().join("many")).unwrap();
+    for i in 0..400 {
+        std::fs::write(site.path().join(format!("many/{i}.txt")), format!("file {i} {}", "x".repeat(2000))).unwrap();
+        html.push_str(&format!("<a href=\"many/{i}.txt\">{i}</a>"));
+    }
+    std::fs::write(site.path().join("many.html"), &html).unwrap();
+    let dist = build(site.path());
+    let started = std::time::Instant::now();
+    publish(&g, &dist, &["--dry-run"]);
+    let v1 = publish(&g, &dist, &[]);
+    let full = started.elapsed();
+    assert!(v1["uploaded"].as_u64().unwrap() > 800);
+    // Change every generated file, publish again, and stop the server part-way.
+    for i in 0..400 {
+        std::fs::write(site.path().join(format!("many/{i}.txt")), format!("file {i} v2 {}", "y".repeat(2000))).unwrap();
+    }
+    let dist = build(site.path());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("kiln"));
+    child.args(["publish"]).arg(&dist).args(["--to", "s3://site", "-q", "--endpoint", &g.endpoint()]);
+    for (k, v) in [("AWS_ACCESS_KEY_ID", g.key_id.as_str()), ("AWS_SECRET_ACCESS_KEY", g.secret.as_str()), ("AWS_REGION", crate::garage::REGION), ("AWS_EC2_METADATA_DISABLED", "true")] {
+        child.env(k, v);
+    }
+    child.env("AWS_CONFIG_FILE", g.dir.path().join("none")).env("AWS_SHARED_CREDENTIALS_FILE", g.dir.path().join("none"));
+    let mut running = child.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(full / 3);
+    g.stop();
+    let out = running.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "the publish should have failed: {}", String::from_utf8_lossy(&out.stderr));
+    g.restart();
+    // After the failure: every live page is whole (the old pages, old assets still there).
+    pages_are_whole(&g, &["many.html", "index.html"]);
+    // Publish again: the final state is the new build.
+    publish(&g, &dist, &[]);
+    let local = read_tree(&dist);
+    assert_eq!(g.get("many.html").2, local["many.html"]);
+    pages_are_whole(&g, &["many.html", "index.html", "about.html"]);
+    let again = publish(&g, &dist, &[]);
+    assert_eq!(again["uploaded"], 0);
+}
