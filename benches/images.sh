@@ -18,7 +18,8 @@ if [[ ! -d node_modules/emoji-datasource-twitter/img/twitter/64 ]]; then
 fi
 [[ -x "$OXIPNG" ]] || { echo "oxipng not found: cargo install oxipng --locked" >&2; exit 2; }
 rm -rf site out-* oxi .cache-bench && mkdir -p site/img oxi
-ls node_modules/emoji-datasource-twitter/img/twitter/64/*.png | sort | head -n "$N" | while read -r f; do cp "$f" site/img/; done
+mapfile -t files < <(printf '%s\n' node_modules/emoji-datasource-twitter/img/twitter/64/*.png | sort | sed -n "1,${N}p")
+cp "${files[@]}" site/img/
 { echo '<!doctype html><title>emoji</title>'; for f in site/img/*.png; do echo "<img src=\"img/$(basename "$f")\" alt>"; done; } > site/index.html
 printf 'cache_dir = "%s"\n' "$WORK/.cache-bench" > site/kiln.toml
 before=$(cat site/img/*.png | wc -c)

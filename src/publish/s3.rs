@@ -280,3 +280,32 @@ pub async fn delete(c: &Client, t: &Target, keys: &[String]) -> Result<(), Strin
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(endpoint: Option<&str>, when_required: bool) -> Target {
+        Target {
+            bucket: "b".into(),
+            prefix: String::new(),
+            region: Some("auto".into()),
+            endpoint: endpoint.map(str::to_owned),
+            path_style: endpoint.is_some(),
+            checksum_when_required: when_required,
+            profile: None,
+        }
+    }
+
+    /// Garage accepts the SDK's default checksums, so the integration tests cannot catch a
+    /// regression here: S3-compatible endpoints must get checksums only when required.
+    #[test]
+    fn custom_endpoints_send_checksums_only_when_required() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let c = rt.block_on(client(&target(Some("http://127.0.0.1:9"), true)));
+        assert_eq!(c.config().request_checksum_calculation(), Some(&RequestChecksumCalculation::WhenRequired));
+        assert_eq!(c.config().response_checksum_validation(), Some(&ResponseChecksumValidation::WhenRequired));
+        let aws = rt.block_on(client(&target(None, false)));
+        assert_ne!(aws.config().request_checksum_calculation(), Some(&RequestChecksumCalculation::WhenRequired));
+    }
+}
