@@ -108,6 +108,7 @@ struct RawPublish {
     concurrency: Option<Spanned<usize>>,
     multipart_threshold: Option<Spanned<RawSize>>,
     headers: Option<Vec<RawPublishHeaders>>,
+    cloudfront_distribution: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -319,6 +320,8 @@ pub struct PublishOptions {
     pub concurrency: usize,
     pub multipart_threshold: u64,
     pub headers: Vec<HeaderRule>,
+    /// Invalidate the changed unhashed paths on this CloudFront distribution after publishing.
+    pub cloudfront_distribution: Option<String>,
 }
 
 /// How a changed chunk's new name reaches the files that import it.
@@ -902,6 +905,7 @@ fn publish_options(raw: RawPublish, bad: &impl Fn(std::ops::Range<usize>, String
         concurrency,
         multipart_threshold,
         headers,
+        cloudfront_distribution: raw.cloudfront_distribution,
     }
 }
 

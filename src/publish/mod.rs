@@ -7,6 +7,7 @@
 //!    before the next, so a page never points at a missing object; archive the unhashed files.
 //! 4. Write the deploy record, then delete what no retained deploy references.
 
+pub mod invalidate;
 pub mod local;
 pub mod record;
 pub mod s3;
@@ -62,6 +63,12 @@ pub struct Summary {
     pub deleted: Vec<String>,
     /// Deletions left undone because there were more than `max_deletes`.
     pub deletions_skipped: usize,
+    /// With `publish.cloudfront_distribution`: the paths invalidated (or that would be), and
+    /// the invalidation's id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalidated: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalidation_id: Option<String>,
     pub seconds: f64,
 }
 
@@ -83,6 +90,13 @@ impl Summary {
                 "; {} deletions NOT done: more than publish.max_deletes — check the prefix, then raise max_deletes",
                 self.deletions_skipped
             ));
+        }
+        if !self.invalidated.is_empty() {
+            let what = if self.dry_run { "would invalidate" } else { "invalidated" };
+            s.push_str(&format!(", {what} {} CloudFront paths", self.invalidated.len()));
+            if let Some(id) = &self.invalidation_id {
+                s.push_str(&format!(" ({id})"));
+            }
         }
         s.push_str(&format!(", in {:.1} s (deploy {})", self.seconds, self.deploy));
         s
@@ -188,6 +202,10 @@ async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, Strin
         summary.deletions_skipped = deletions.len();
         deletions.clear();
     }
+    let changed_unhashed: Vec<String> = uploads.iter().filter(|o| !o.hashed).map(|o| o.rel.clone()).collect();
+    if req.options.cloudfront_distribution.is_some() && !changed_unhashed.is_empty() {
+        summary.invalidated = invalidate::paths(&changed_unhashed);
+    }
     if req.dry_run {
         summary.deleted = deletions;
         summary.seconds = started.elapsed().as_secs_f64();
@@ -221,6 +239,10 @@ async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, Strin
         }
     }
     summary.deleted = deletions;
+    if let (Some(dist), false) = (&req.options.cloudfront_distribution, summary.invalidated.is_empty()) {
+        let id = invalidate::send(dist, &summary.invalidated, &new.id, t.profile.as_deref()).await?;
+        summary.invalidation_id = Some(id);
+    }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

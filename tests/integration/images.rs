@@ -249,3 +249,31 @@ fn image_output_is_deterministic_across_thread_counts() {
     let (two, _) = ok(p.path(), &out.path().join("two"), &["--no-cache", "--jobs", "2"]);
     assert_eq!(one, two);
 }
+
+#[test]
+fn two_builds_at_once_share_the_cache_safely() {
+    let p = project(&[
+        ("index.html", "<!doctype html><title>s</title><img src=a.png alt><img src=b.png alt>\n"),
+        ("kiln.toml", "[images]\nformats = [\"webp\"]\nwidths = [24]\n"),
+    ]);
+    std::fs::write(p.path().join("a.png"), png_with_text(64, 64)).unwrap();
+    std::fs::write(p.path().join("b.png"), png_with_text(48, 32)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (reference, _) = ok(p.path(), &out.path().join("reference"), &["--no-cache"]);
+    for round in 0..3 {
+        let spawn = |name: &str| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin!("kiln"))
+                .arg("build")
+                .arg(p.path())
+                .arg("--out")
+                .arg(out.path().join(format!("{name}{round}")))
+                .args(["-q", "--no-budgets"])
+                .spawn()
+                .unwrap()
+        };
+        let (mut a, mut b) = (spawn("a"), spawn("b"));
+        assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+        assert_eq!(read_tree(&out.path().join(format!("a{round}"))), reference);
+        assert_eq!(read_tree(&out.path().join(format!("b{round}"))), reference);
+    }
+}

@@ -246,3 +246,66 @@ fn a_server_stopped_mid_publish_leaves_every_live_page_whole() {
     let again = publish(&g, &dist, &[]);
     assert_eq!(again["uploaded"], 0);
 }
+
+/// A stand-in for CloudFront's API on loopback: records each request, answers CreateInvalidation.
+fn fake_cloudfront() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let _ = tx.send(format!("{head}\n{}", String::from_utf8_lossy(&body)));
+            let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Invalidation xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\"><Id>I2J0I21PCUYOIK</Id><Status>InProgress</Status><CreateTime>2026-11-22T00:00:00Z</CreateTime><InvalidationBatch><Paths><Quantity>1</Quantity><Items><Path>/x</Path></Items></Paths><CallerReference>r</CallerReference></InvalidationBatch></Invalidation>";
+            let _ = write!(stream, "HTTP/1.1 201 Created\r\nContent-Type: text/xml\r\nLocation: https://cloudfront.amazonaws.com/2020-05-31/distribution/E1/invalidation/I2J0I21PCUYOIK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}", xml.len());
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn changed_pages_are_invalidated_on_cloudfront() {
+    let g = Garage::start();
+    let site = sample_site();
+    std::fs::write(site.path().join("kiln.toml"), std::fs::read_to_string(site.path().join("kiln.toml")).unwrap() + "\n[publish]\ncloudfront_distribution = \"E2EXAMPLE\"\nmultipart_threshold = \"5 MB\"\n").unwrap();
+    // A public file past the multipart threshold: uploaded in parts, read back whole.
+    let big: Vec<u8> = (0..6_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(site.path().join("public/big.bin"), &big).unwrap();
+    let (port, requests) = fake_cloudfront();
+    build(site.path());
+    let out = g.publish().current_dir(site.path()).env("AWS_ENDPOINT_URL_CLOUDFRONT", format!("http://127.0.0.1:{port}")).args(["--to", "s3://site", "--json", "-", "-q"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["invalidation_id"], "I2J0I21PCUYOIK", "{summary}");
+    let request = requests.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert!(request.starts_with("POST /2020-05-31/distribution/E2EXAMPLE/invalidation"), "{request}");
+    for path in ["<Path>/index.html</Path>", "<Path>/</Path>", "<Path>/about.html</Path>", "<Path>/robots.txt</Path>"] {
+        assert!(request.contains(path), "{path} missing from\n{request}");
+    }
+    assert!(!request.contains("<Path>/assets/"), "hashed files never need invalidating:\n{request}");
+    assert_eq!(g.get("big.bin").2, big, "the multipart upload reads back whole");
+    // A re-publish with one page changed invalidates that page only.
+    let about = site.path().join("about.html");
+    std::fs::write(&about, std::fs::read_to_string(&about).unwrap().replace("1987", "1988")).unwrap();
+    build(site.path());
+    let out = g.publish().current_dir(site.path()).env("AWS_ENDPOINT_URL_CLOUDFRONT", format!("http://127.0.0.1:{port}")).args(["--to", "s3://site", "--json", "-", "-q"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["invalidated"], serde_json::json!(["/about.html", "/manifest.json"]), "{summary}");
+}
