@@ -32,7 +32,7 @@ admin_token = "$secret"
 TOML
 chmod 600 "$work/garage.toml"
 g() { "$GARAGE" -c "$work/garage.toml" "$@"; }
-g server >"$work/garage.log" 2>&1 &
+"$GARAGE" -c "$work/garage.toml" server >"$work/garage.log" 2>&1 &
 gpid=$!
 trap 'kill $gpid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do g status >/dev/null 2>&1 && break; sleep 0.1; done

@@ -13,6 +13,33 @@ use aws_sdk_s3::Client;
 
 use super::local::Headers;
 
+/// Sets an object's stored headers on any of the request builders that take them (PutObject,
+/// CreateMultipartUpload, CopyObject share the setter names but no trait).
+macro_rules! with_headers {
+    ($req:expr, $headers:expr, $hash:expr) => {{
+        let headers: &Headers = $headers;
+        let mut req = $req.content_type(&headers.content_type).cache_control(&headers.cache_control).metadata("kiln-hash", $hash);
+        if let Some(enc) = &headers.content_encoding {
+            req = req.content_encoding(enc);
+        }
+        for (name, value) in &headers.extra {
+            req = match name.as_str() {
+                "content-disposition" => req.content_disposition(value),
+                "content-language" => req.content_language(value),
+                "expires" => match aws_sdk_s3::primitives::DateTime::from_str(value, aws_sdk_s3::primitives::DateTimeFormat::HttpDate) {
+                    Ok(d) => req.expires(d),
+                    Err(_) => req,
+                },
+                n => match n.strip_prefix("x-amz-meta-") {
+                    Some(m) => req.metadata(m, value),
+                    None => req,
+                },
+            };
+        }
+        req
+    }};
+}
+
 /// Where to publish, settled from kiln.toml and the command line.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -106,32 +133,18 @@ pub async fn put(c: &Client, t: &Target, key: &str, source: &super::local::Sourc
     let path = match source {
         super::local::Source::Bytes(b) => {
             let req = c.put_object().bucket(&t.bucket).key(&full).body(ByteStream::from(b.as_ref().clone())).content_length(size as i64);
-            apply_put(req, headers, hash).send().await.map_err(|e| explain(&format!("uploading {key}"), t, &e))?;
+            with_headers!(req, headers, hash).send().await.map_err(|e| explain(&format!("uploading {key}"), t, &e))?;
             return Ok(());
         }
         super::local::Source::File(p) => p.as_path(),
     };
     if size < multipart_threshold {
         let body = ByteStream::from_path(path).await.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let mut req = c.put_object().bucket(&t.bucket).key(&full).body(body).content_length(size as i64);
-        req = apply_put(req, headers, hash);
-        req.send().await.map_err(|e| explain(&format!("uploading {key}"), t, &e))?;
+        let req = c.put_object().bucket(&t.bucket).key(&full).body(body).content_length(size as i64);
+        with_headers!(req, headers, hash).send().await.map_err(|e| explain(&format!("uploading {key}"), t, &e))?;
         return Ok(());
     }
-    let mut create = c.create_multipart_upload().bucket(&t.bucket).key(&full).content_type(&headers.content_type).cache_control(&headers.cache_control).metadata("kiln-hash", hash);
-    if let Some(enc) = &headers.content_encoding {
-        create = create.content_encoding(enc);
-    }
-    for (name, value) in &headers.extra {
-        create = match name.as_str() {
-            "content-disposition" => create.content_disposition(value),
-            "content-language" => create.content_language(value),
-            n => match n.strip_prefix("x-amz-meta-") {
-                Some(m) => create.metadata(m, value),
-                None => create,
-            },
-        };
-    }
+    let create = with_headers!(c.create_multipart_upload().bucket(&t.bucket).key(&full), headers, hash);
     let upload = create.send().await.map_err(|e| explain(&format!("starting the upload of {key}"), t, &e))?;
     let id = upload.upload_id().unwrap_or_default().to_owned();
     const PART: u64 = 8 * 1024 * 1024;
@@ -180,32 +193,6 @@ pub async fn put(c: &Client, t: &Target, key: &str, source: &super::local::Sourc
     result
 }
 
-fn apply_put(
-    mut req: aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder,
-    headers: &Headers,
-    hash: &str,
-) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
-    req = req.content_type(&headers.content_type).cache_control(&headers.cache_control).metadata("kiln-hash", hash);
-    if let Some(enc) = &headers.content_encoding {
-        req = req.content_encoding(enc);
-    }
-    for (name, value) in &headers.extra {
-        req = match name.as_str() {
-            "content-disposition" => req.content_disposition(value),
-            "content-language" => req.content_language(value),
-            "expires" => match aws_sdk_s3::primitives::DateTime::from_str(value, aws_sdk_s3::primitives::DateTimeFormat::HttpDate) {
-                Ok(d) => req.expires(d),
-                Err(_) => req,
-            },
-            n => match n.strip_prefix("x-amz-meta-") {
-                Some(m) => req.metadata(m, value),
-                None => req,
-            },
-        };
-    }
-    req
-}
-
 /// Small bodies (deploy records).
 pub async fn put_bytes(c: &Client, t: &Target, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), String> {
     c.put_object()
@@ -238,28 +225,15 @@ pub async fn head_hash(c: &Client, t: &Target, key: &str) -> Result<Option<Strin
 /// A server-side copy with new headers (archived copies in, rollbacks out).
 pub async fn copy(c: &Client, t: &Target, from: &str, to: &str, headers: &Headers, hash: &str) -> Result<(), String> {
     let source = format!("{}/{}", t.bucket, percent_encoding::utf8_percent_encode(&format!("{}{from}", t.prefix), COPY_SOURCE));
-    let mut req = c
-        .copy_object()
-        .bucket(&t.bucket)
-        .key(format!("{}{to}", t.prefix))
-        .copy_source(source)
-        .metadata_directive(MetadataDirective::Replace)
-        .content_type(&headers.content_type)
-        .cache_control(&headers.cache_control)
-        .metadata("kiln-hash", hash);
-    if let Some(enc) = &headers.content_encoding {
-        req = req.content_encoding(enc);
-    }
-    for (name, value) in &headers.extra {
-        req = match name.as_str() {
-            "content-disposition" => req.content_disposition(value),
-            "content-language" => req.content_language(value),
-            n => match n.strip_prefix("x-amz-meta-") {
-                Some(m) => req.metadata(m, value),
-                None => req,
-            },
-        };
-    }
+    let req = with_headers!(
+        c.copy_object()
+            .bucket(&t.bucket)
+            .key(format!("{}{to}", t.prefix))
+            .copy_source(source)
+            .metadata_directive(MetadataDirective::Replace),
+        headers,
+        hash
+    );
     req.send().await.map_err(|e| explain(&format!("copying {from} to {to}"), t, &e))?;
     Ok(())
 }
