@@ -51,6 +51,15 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let mut scanned = scan::run(config)?;
     done(&mut timings);
 
+    if config.hash_cascade == crate::config::HashCascade::ImportMap
+        && !scanned.js_entries.is_empty()
+        && !scanned.graph.assets.iter().any(|a| a.kind == AssetKind::Html)
+    {
+        return Err(BuildError::one(
+            Diagnostic::error("hash_cascade = \"importmap\" needs HTML pages to carry the import map, and this build has none")
+                .with_note("script-only builds (--entry) must use the default, hash_cascade = \"hashes\""),
+        ));
+    }
     let done = stage("js", Some(scanned.js_entries.len() as u64));
     let bundles = js::bundle(config, &scanned.js_entries)?;
     let js_steps = bundles.timings;

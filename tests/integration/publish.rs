@@ -230,7 +230,7 @@ fn a_server_stopped_mid_publish_leaves_every_live_page_whole() {
         child.env(k, v);
     }
     child.env("AWS_CONFIG_FILE", g.dir.path().join("none")).env("AWS_SHARED_CREDENTIALS_FILE", g.dir.path().join("none"));
-    let mut running = child.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let running = child.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     std::thread::sleep(full / 3);
     g.stop();
     let out = running.wait_with_output().unwrap();

@@ -270,3 +270,13 @@ fn budgets_see_what_a_page_loads_later() {
     let shown = format!("{:.2} kB raw", lazy_bytes as f64 / 1000.0);
     assert!(stdout.contains(&shown) && checked.contains(&shown), "{shown}:\n{stdout}\n{checked}");
 }
+
+#[test]
+fn import_maps_need_pages() {
+    let p = project(LAZY);
+    std::fs::write(p.path().join("kiln.toml"), "hash_cascade = \"importmap\"\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = kiln().arg("build").arg(p.path()).arg("--out").arg(out.path()).args(["--entry", "main.js"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs HTML pages"), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -263,9 +263,9 @@ pub fn plan(
         c.modules.sort_by_key(|&m| rank[m]);
     }
     // Static dependencies between chunks, in the order their modules are first needed.
-    for c in 0..chunks.len() {
+    for (c, chunk) in chunks.iter_mut().enumerate() {
         let mut deps: Vec<(usize, usize)> = Vec::new();
-        for &m in &chunks[c].modules {
+        for &m in &chunk.modules {
             for t in live_targets(modules, linked, m) {
                 if let Some(d) = chunk_of[t] {
                     if d != c && !deps.iter().any(|(x, _)| *x == d) {
@@ -274,7 +274,7 @@ pub fn plan(
                 }
             }
         }
-        chunks[c].deps = deps.into_iter().map(|(d, _)| d).collect();
+        chunk.deps = deps.into_iter().map(|(d, _)| d).collect();
     }
     finish(modules, &mut chunks, &rank);
     Plan { chunks, entry_order: per_point, chunk_of, splitting: true }

@@ -427,7 +427,7 @@ impl VisitMut for FinalNames<'_> {
             if let (Callee::Import(_), Some(Expr::Lit(Lit::Str(s)))) = (&c.callee, c.args.first().map(|a| &*a.expr)) {
                 if let Some(load) = s.value.as_str().and_then(|v| self.dynamic.get(v)) {
                     let mut import = c.clone();
-                    import.args[0].expr = Box::new(Expr::Lit(Lit::Str(Str { span: s.span, value: load.url.as_str().into(), raw: None })));
+                    *import.args[0].expr = Expr::Lit(Lit::Str(Str { span: s.span, value: load.url.as_str().into(), raw: None }));
                     if load.css.is_empty() && load.js.is_empty() {
                         *c = import;
                         return;

@@ -150,7 +150,7 @@ impl VisitMut for ImportRewriter<'_> {
         if let Expr::Call(c) = e {
             if let Callee::Import(_) = c.callee {
                 if let Some(spec) = str_arg(&c.args).and_then(|s| self.split.get(&s)) {
-                    c.args[0].expr = Box::new(Replacement::Str(spec.clone()).to_expr());
+                    *c.args[0].expr = Replacement::Str(spec.clone()).to_expr();
                     c.args.truncate(1);
                     return;
                 }
