@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
+use crate::stages::budget::size::SizeValue as RawSize;
 
 pub const CONFIG_FILE: &str = "kiln.toml";
 
@@ -53,13 +54,6 @@ struct RawJs {
     manual_chunks: Option<std::collections::BTreeMap<String, Vec<Spanned<String>>>>,
 }
 
-/// A size written as a number of bytes or a string (`"1 GB"`).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum RawSize {
-    Bytes(u64),
-    Text(String),
-}
 
 /// Image settings a rule may override.
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -630,16 +624,7 @@ impl Config {
             Some(d) => normalize(&root.join(d.get_ref())),
             None => crate::cache::default_dir(&root),
         });
-        let cache_max_size = match &raw.cache_max_size {
-            None => 1_000_000_000,
-            Some(s) => match s.get_ref() {
-                RawSize::Bytes(b) => *b,
-                RawSize::Text(t) => crate::stages::budget::size::parse_size(t).unwrap_or_else(|e| {
-                    bad(s.span(), format!("cache_max_size: {e}"));
-                    0
-                }),
-            },
-        };
+        let cache_max_size = size_setting(&raw.cache_max_size, 1_000_000_000, "cache_max_size", &bad);
         let images = images_options(raw.images.unwrap_or_default(), &bad);
         let publish = publish_options(raw.publish.unwrap_or_default(), &bad);
         let hash_cascade = match raw.hash_cascade.as_ref().map(|h| (h.span(), h.get_ref().as_str())) {
@@ -826,6 +811,17 @@ fn images_options(raw: RawImages, bad: &impl Fn(std::ops::Range<usize>, String))
     }
 }
 
+/// A size key's bytes, or `default`; a bad value is reported at the key.
+fn size_setting(value: &Option<Spanned<RawSize>>, default: u64, key: &str, bad: &impl Fn(std::ops::Range<usize>, String)) -> u64 {
+    match value {
+        None => default,
+        Some(v) => v.get_ref().bytes().unwrap_or_else(|e| {
+            bad(v.span(), format!("{key}: {e}"));
+            default
+        }),
+    }
+}
+
 fn publish_options(raw: RawPublish, bad: &impl Fn(std::ops::Range<usize>, String)) -> PublishOptions {
     let checksum_when_required = raw.checksum.as_ref().and_then(|c| match c.get_ref().as_str() {
         "when_required" => Some(true),
@@ -857,17 +853,7 @@ fn publish_options(raw: RawPublish, bad: &impl Fn(std::ops::Range<usize>, String
         }
         (*c.get_ref()).clamp(1, 256)
     });
-    let multipart_threshold = match &raw.multipart_threshold {
-        None => 16 * 1024 * 1024,
-        Some(s) => match s.get_ref() {
-            RawSize::Bytes(b) => *b,
-            RawSize::Text(t) => crate::stages::budget::size::parse_size(t).unwrap_or_else(|e| {
-                bad(s.span(), format!("publish.multipart_threshold: {e}"));
-                16 * 1024 * 1024
-            }),
-        },
-    }
-    .max(5 * 1024 * 1024);
+    let multipart_threshold = size_setting(&raw.multipart_threshold, 16 * 1024 * 1024, "publish.multipart_threshold", bad).max(5 * 1024 * 1024);
     let headers = raw
         .headers
         .unwrap_or_default()

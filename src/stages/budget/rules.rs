@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::size::{parse_size, Growth};
+use super::size::{parse_size, Growth, SizeValue};
 use crate::diagnostics::{BuildError, Diagnostic};
 
 #[derive(Debug, Deserialize)]
@@ -34,23 +34,6 @@ struct RawRule {
     warn_count: Option<u64>,
     max_growth: Option<Spanned<SizeValue>>,
     warn_growth: Option<Spanned<SizeValue>>,
-}
-
-/// A size written as a string (`"170 KB"`) or a number of bytes.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum SizeValue {
-    Bytes(u64),
-    Text(String),
-}
-
-impl SizeValue {
-    fn text(&self) -> String {
-        match self {
-            SizeValue::Bytes(b) => b.to_string(),
-            SizeValue::Text(t) => t.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -1,5 +1,29 @@
 //! Sizes as people write them: `170 KB`, `1.2 MiB`, `150000`, and growth as `5%` or `10 KB`.
 
+/// A size in a TOML file: a string (`"170 KB"`) or a number of bytes.
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+impl SizeValue {
+    pub fn text(&self) -> String {
+        match self {
+            SizeValue::Bytes(b) => b.to_string(),
+            SizeValue::Text(t) => t.clone(),
+        }
+    }
+
+    pub fn bytes(&self) -> Result<u64, String> {
+        match self {
+            SizeValue::Bytes(b) => Ok(*b),
+            SizeValue::Text(t) => parse_size(t),
+        }
+    }
+}
+
 /// Bytes from `170 KB` (1000-based, as size-limit and Vite print), `1.2 MiB` (1024-based),
 /// `150000` or `150000 B`.
 pub fn parse_size(text: &str) -> Result<u64, String> {

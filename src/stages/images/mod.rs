@@ -169,13 +169,13 @@ fn process(
     }
     let max = config.images.max_pixels;
     let rk = rule_key(rule);
+    // Checked from the header before any pixel is decoded (decompression bombs).
+    let dims = if k == Kind::Svg { None } else { Some(variants::dimensions(bytes, max)?) };
     let optimized = match k {
         Kind::Png => {
-            variants::dimensions(bytes, max)?;
             cached(cache, encoded, cache::key("png", &[bytes, &rk]), || png::optimize(bytes, rule))?
         }
         Kind::Jpeg => {
-            variants::dimensions(bytes, max)?;
             cached(cache, encoded, cache::key("jpeg", &[bytes, &rk]), || {
                 // Decoding the whole image is what finds a truncated or damaged file.
                 variants::decode(bytes, max)?;
@@ -198,10 +198,7 @@ fn process(
     if optimized.len() < bytes.len() {
         done.content = Some(optimized);
     }
-    if !wants_variants {
-        return Ok(done);
-    }
-    let (width, height) = variants::dimensions(bytes, max)?;
+    let Some((width, height)) = dims.filter(|_| wants_variants) else { return Ok(done) };
     let original_encoding = if k == Kind::Png { Encoding::Png } else { Encoding::Jpeg };
     let widths: Vec<u32> = rule.widths.iter().copied().filter(|&w| w < width).collect();
     let (dir, file) = asset.src.rsplit_once('/').map_or(("", asset.src.as_str()), |(d, f)| (d, f));
