@@ -63,10 +63,10 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let done = stage("js", Some(scanned.js_entries.len() as u64));
     let bundles = js::bundle(config, &scanned.js_entries)?;
     let js_steps = bundles.timings;
-    let links: Vec<assemble::ChunkLinks> = bundles.chunks.iter().map(assemble::ChunkLinks::of).collect();
+    let mut links: Vec<assemble::ChunkLinks> = Vec::with_capacity(bundles.chunks.len());
     for chunk in bundles.chunks {
         scanned.graph.assets.push(Asset {
-            src: chunk.key,
+            src: chunk.links.key.clone(),
             kind: AssetKind::Chunk,
             is_entry: chunk.is_entry,
             content: chunk.code.into_bytes(),
@@ -75,6 +75,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
             modules: chunk.modules,
             css_keep: Vec::new(),
         });
+        links.push(chunk.links);
     }
     let more = scan::load_more(config, &mut scanned.graph, bundles.assets)?;
     scanned.warnings.extend(more.0);

@@ -90,7 +90,8 @@ fn export_as_default(local: Ident) -> ModuleItem {
     }))
 }
 
-fn decl_ids(decl: &Decl) -> Vec<Ident> {
+/// The bindings a declaration introduces.
+pub fn decl_ids(decl: &Decl) -> Vec<Ident> {
     match decl {
         Decl::Fn(f) => vec![f.ident.clone()],
         Decl::Class(c) => vec![c.ident.clone()],

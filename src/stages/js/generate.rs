@@ -28,7 +28,7 @@ use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOpti
 use swc_core::ecma::transforms::base::fixer::fixer;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
-use super::analyze::{collect_pat_ids, ImportKind};
+use super::analyze::{decl_ids, ImportKind};
 use super::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use super::link::{Binding, Linked, Linker};
 use super::names::Namer;
@@ -172,13 +172,7 @@ fn strip_unused_exports(module: &mut Module, used: &FxHashSet<Id>) {
     for item in items {
         match item {
             ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => {
-                let mut ids = Vec::new();
-                match &e.decl {
-                    Decl::Fn(f) => ids.push(f.ident.clone()),
-                    Decl::Class(c) => ids.push(c.ident.clone()),
-                    Decl::Var(v) => v.decls.iter().for_each(|d| collect_pat_ids(&d.name, &mut ids)),
-                    _ => {}
-                }
+                let ids = decl_ids(&e.decl);
                 if ids.iter().any(|i| used.contains(&i.to_id())) {
                     module.body.push(ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)));
                 } else {
@@ -268,14 +262,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
                 ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => &e.decl,
                 _ => continue,
             };
-            let mut ids = Vec::new();
-            match decl {
-                Decl::Fn(f) => ids.push(f.ident.clone()),
-                Decl::Class(c) => ids.push(c.ident.clone()),
-                Decl::Var(v) => v.decls.iter().for_each(|d| collect_pat_ids(&d.name, &mut ids)),
-                _ => {}
-            }
-            for id in ids {
+            for id in decl_ids(decl) {
                 if !top_decls.iter().any(|(t, _)| *t == id.to_id()) {
                     top_decls.push((id.to_id(), 0));
                 }
@@ -599,11 +586,8 @@ pub struct ChunkJob<'a> {
 
 /// A chunk printed, before its imports of other chunks and its exports are written.
 pub struct Rendered {
-    pub body: String,
-    pub refs: Refs,
-    pub segments: Vec<Segment>,
-    pub sources: Vec<(std::path::PathBuf, String)>,
-    pub modules: Vec<crate::graph::ModuleInfo>,
+    /// The body (runtime, namespace objects, modules), its references and source map.
+    pub code: ChunkCode,
     /// Final local names of placeholder keys.
     pub names: FxHashMap<Atom, Atom>,
     /// Keys defined in other chunks, with the chunk that defines each.
@@ -612,7 +596,6 @@ pub struct Rendered {
     pub externals: String,
     /// The entry's exports: (local, exported).
     pub entry_exports: Vec<(String, String)>,
-    pub namer: Namer,
 }
 
 /// The module a placeholder key belongs to, for keys defined by one module's chunk (its
@@ -1040,16 +1023,16 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
         let exported = if is_ident_name(name) { name.to_string() } else { js_string(name) };
         entry_exports.push((local, exported));
     }
-    Rendered { body: code, refs, segments, sources, modules: module_infos, names, foreign, externals: ext_code, entry_exports, namer }
+    Rendered { code: ChunkCode { code, refs, segments, sources, modules: module_infos }, names, foreign, externals: ext_code, entry_exports }
 }
 
 /// The finished code of a chunk: externals, imports of other chunks (`imports`: the chunk key
 /// and (exported name, local name) pairs, in order), the body, then its exports (the entry's,
 /// and `shared`: (local, exported) for what other chunks import from it).
-pub fn assemble(mut r: Rendered, imports: &[(String, Vec<(String, String)>)], shared: &[(String, String)], minify: bool) -> ChunkCode {
-    let mut head = r.externals.clone();
+pub fn assemble(r: Rendered, imports: &[(String, Vec<(String, String)>)], shared: &[(String, String)], minify: bool) -> ChunkCode {
+    let Rendered { code: mut chunk, externals: mut head, entry_exports, .. } = r;
     for (key, names) in imports {
-        let spec = r.refs.placeholder(key, AssetKind::Chunk, RefUse::Import, false);
+        let spec = chunk.refs.placeholder(key, AssetKind::Chunk, RefUse::Import, false);
         if names.is_empty() {
             let _ = writeln!(head, "import \"{spec}\";");
             continue;
@@ -1062,13 +1045,12 @@ pub fn assemble(mut r: Rendered, imports: &[(String, Vec<(String, String)>)], sh
         }
     }
     let shift = head.matches('\n').count() as u32;
-    for s in &mut r.segments {
+    for s in &mut chunk.segments {
         s.0 += shift;
     }
     let mut code = head;
-    code.push_str(&r.body);
-    let specs: Vec<String> = r
-        .entry_exports
+    code.push_str(&chunk.code);
+    let specs: Vec<String> = entry_exports
         .iter()
         .chain(shared)
         .map(|(local, exported)| if local == exported { local.clone() } else { format!("{local} as {exported}") })
@@ -1080,8 +1062,9 @@ pub fn assemble(mut r: Rendered, imports: &[(String, Vec<(String, String)>)], sh
             let _ = writeln!(code, "export {{ {} }};", specs.join(", "));
         }
     }
-    r.segments.sort_unstable();
-    ChunkCode { code, refs: r.refs, segments: r.segments, sources: r.sources, modules: r.modules }
+    chunk.segments.sort_unstable();
+    chunk.code = code;
+    chunk
 }
 
 fn var_decl(name: &Atom, init: Expr) -> ModuleItem {

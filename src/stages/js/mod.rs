@@ -71,13 +71,20 @@ pub struct ChunkMap {
 
 /// One bundle, before fingerprinting.
 pub struct Chunk {
-    pub key: String,
     pub code: String,
     pub refs: Refs,
     pub map: Option<ChunkMap>,
     pub modules: Vec<crate::graph::ModuleInfo>,
     /// The bundle of a page's module script or a configured entry (not a shared or lazy chunk).
     pub is_entry: bool,
+    pub links: ChunkLinks,
+}
+
+/// What pages and the assemble stage need to know of a chunk besides its code.
+#[derive(Debug, Clone)]
+pub struct ChunkLinks {
+    /// The manifest key and asset source path.
+    pub key: String,
     /// Stylesheets its modules import, in order (root-relative), and the key of the one file
     /// they are joined into.
     pub css: Vec<String>,
@@ -286,13 +293,8 @@ fn render_chunks(
         }
         let map = (ctx.config.js.sourcemap != crate::config::SourceMapMode::None)
             .then_some(ChunkMap { segments: code.segments, sources: code.sources });
-        out.push(Chunk {
+        let links = ChunkLinks {
             key: chunk.key.clone(),
-            code: code.code,
-            refs: code.refs,
-            map,
-            modules: code.modules,
-            is_entry: matches!(chunk.kind, ChunkKind::Page(_)),
             css: chunk.css.clone(),
             css_key: chunk.css_key(),
             preload: plan.static_closure(c).into_iter().map(|d| plan.chunks[d].key.clone()).collect(),
@@ -312,7 +314,8 @@ fn render_chunks(
                 }
                 keys
             },
-        });
+        };
+        out.push(Chunk { code: code.code, refs: code.refs, map, modules: code.modules, is_entry: matches!(chunk.kind, ChunkKind::Page(_)), links });
     }
     out
 }
