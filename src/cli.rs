@@ -110,6 +110,9 @@ pub struct BuildArgs {
     /// Do not minify JS
     #[arg(long)]
     pub no_minify: bool,
+    /// The mode: `import.meta.env.MODE` and which `.env.[mode]` files are read (default: production)
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
     /// Neither read nor write the build cache (optimised images, compressed twins)
     #[arg(long)]
     pub no_cache: bool,
@@ -121,8 +124,8 @@ pub struct BuildArgs {
     pub no_budgets: bool,
     /// Write report.html (a treemap of the output) and meta.json (esbuild's metafile shape)
     /// into DIR (default: ROOT/.kiln)
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
-    pub analyze: Option<PathBuf>,
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub analyze: Option<Option<PathBuf>>,
     #[command(flatten)]
     pub budgets: BudgetArgs,
 }

@@ -37,7 +37,16 @@ struct RawConfig {
     html: Option<RawHtml>,
     css: Option<RawCss>,
     js: Option<RawJs>,
+    env: Option<RawEnv>,
     compress: Option<RawCompress>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnv {
+    mode: Option<Spanned<String>>,
+    prefixes: Option<Vec<Spanned<String>>>,
+    dir: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +61,11 @@ struct RawJs {
     splitting: Option<bool>,
     min_chunk_size: Option<u64>,
     manual_chunks: Option<std::collections::BTreeMap<String, Vec<Spanned<String>>>>,
+    alias: Option<std::collections::BTreeMap<String, Spanned<String>>>,
+    jsx: Option<Spanned<String>>,
+    jsx_import_source: Option<String>,
+    jsx_factory: Option<String>,
+    jsx_fragment: Option<String>,
 }
 
 
@@ -168,6 +182,8 @@ pub struct Overrides {
     pub sourcemap: Option<SourceMapMode>,
     /// `--no-cache`.
     pub no_cache: bool,
+    /// `--mode`: the `.env.[mode]` files read and `import.meta.env.MODE`.
+    pub mode: Option<String>,
 }
 
 /// Where source maps go.
@@ -201,6 +217,31 @@ pub struct JsOptions {
     /// Named chunks: modules whose root-relative path matches one of a group's globs (a bare
     /// package name means that package under `node_modules`) go into a chunk of that name.
     pub manual_chunks: Vec<(String, GlobSet)>,
+    /// JSX settings for files no tsconfig.json or jsconfig.json gives any.
+    pub jsx: JsxDefaults,
+    /// `js.alias`: a specifier (or a prefix of one, up to a `/`) → a path (absolute) or a
+    /// package name, as Vite's `resolve.alias` and webpack's `resolve.alias` map them.
+    pub alias: Vec<(String, String)>,
+}
+
+/// `js.jsx*`: how JSX compiles where no tsconfig.json says.
+#[derive(Debug, Clone, Default)]
+pub struct JsxDefaults {
+    /// The classic runtime (`React.createElement`) instead of the automatic one.
+    pub classic: bool,
+    pub import_source: Option<String>,
+    pub factory: Option<String>,
+    pub fragment: Option<String>,
+}
+
+/// `[env]`: what `import.meta.env` holds.
+#[derive(Debug, Clone)]
+pub struct EnvOptions {
+    /// `import.meta.env.MODE`; also picks the `.env.[mode]` files.
+    pub mode: String,
+    /// Public variables (names starting with one of the prefixes) from the environment and the
+    /// `.env` files, sorted by name.
+    pub vars: Vec<(String, String)>,
 }
 
 /// Which PNG chunks (and JPEG segments) go.
@@ -358,7 +399,12 @@ pub struct Config {
     pub html: HtmlOptions,
     pub css: CssOptions,
     pub js: JsOptions,
+    pub env: EnvOptions,
     pub compress: CompressOptions,
+    /// The workspace the project belongs to (a pnpm, npm or yarn workspace, or the git
+    /// repository): files there may be read from outside the root, as workspace packages
+    /// live beside the app.
+    pub workspace_root: Option<PathBuf>,
     /// Worker threads; `None` uses every core.
     pub jobs: Option<usize>,
     /// The config file that was read, if any.
@@ -590,7 +636,40 @@ impl Config {
         if !define.iter().any(|(k, _)| k == "process.env.NODE_ENV") {
             define.push(("process.env.NODE_ENV".into(), "\"production\"".into()));
         }
+        let jsx = JsxDefaults {
+            classic: match rj.jsx.as_ref().map(|j| (j.span(), j.get_ref().as_str())) {
+                None | Some((_, "automatic")) => false,
+                Some((_, "classic")) => true,
+                Some((span, other)) => {
+                    bad(span, format!("js.jsx must be \"automatic\" or \"classic\", not {other:?}"));
+                    false
+                }
+            },
+            import_source: rj.jsx_import_source.clone(),
+            factory: rj.jsx_factory.clone(),
+            fragment: rj.jsx_fragment.clone(),
+        };
+        let alias = rj
+            .alias
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(from, to)| {
+                let (span, to) = (to.span(), to.into_inner());
+                if from.is_empty() || to.is_empty() {
+                    bad(span, "js.alias: neither side may be empty".into());
+                }
+                // A path (`./src`, `/abs`) is relative to the root; anything else is a package.
+                let to = if to.starts_with("./") || to.starts_with("../") || to == "." {
+                    normalize(&root.join(&to)).display().to_string()
+                } else {
+                    to
+                };
+                (from, to)
+            })
+            .collect();
         let js = JsOptions {
+            jsx,
+            alias,
             minify: rj.minify.unwrap_or(true) && !overrides.no_minify,
             sourcemap,
             target,
@@ -635,6 +714,37 @@ impl Config {
                 HashCascade::Hashes
             }
         };
+        let raw_env = raw.env.unwrap_or_default();
+        let mode = overrides
+            .mode
+            .clone()
+            .or_else(|| raw_env.mode.as_ref().map(|m| m.get_ref().clone()))
+            .unwrap_or_else(|| "production".to_owned());
+        if mode.is_empty() || mode.contains(['/', '\\']) {
+            match &raw_env.mode {
+                Some(m) if overrides.mode.is_none() => bad(m.span(), format!("env.mode must be a plain word, not {mode:?}")),
+                _ => diags.borrow_mut().push(Diagnostic::error(format!("--mode must be a plain word, not {mode:?}"))),
+            }
+        }
+        let prefixes: Vec<String> = match &raw_env.prefixes {
+            None => vec!["VITE_".into(), "KILN_".into()],
+            Some(list) => {
+                for p in list.iter().filter(|p| p.get_ref().is_empty()) {
+                    bad(p.span(), "env.prefixes: an empty prefix would expose every variable of the environment".into());
+                }
+                list.iter().map(|p| p.get_ref().clone()).collect()
+            }
+        };
+        let env_dir = raw_env.dir.as_ref().map_or_else(|| root.clone(), |d| normalize(&root.join(d.get_ref())));
+        let vars = match crate::env_files::read(&env_dir, &mode, &prefixes) {
+            Ok(v) => v,
+            Err(d) => {
+                diags.borrow_mut().push(d);
+                Vec::new()
+            }
+        };
+        let env = EnvOptions { mode, vars };
+        let workspace_root = crate::env_files::workspace_root(&root);
         if overrides.jobs == Some(0) {
             diags.borrow_mut().push(Diagnostic::error("--jobs must be at least 1"));
         }
@@ -669,14 +779,40 @@ impl Config {
                 safelist,
             },
             js,
+            env,
             compress,
+            workspace_root,
             jobs: overrides.jobs,
             config_file,
         })
     }
 
-    /// A path inside the root, as written in messages and the manifest: `/`-separated, relative.
+    /// The absolute path of a root-relative source path (which may start with `../` for a
+    /// file of the workspace).
+    pub fn path(&self, rel: &str) -> PathBuf {
+        lexical(&self.root.join(rel))
+    }
+
+    /// Whether a file (its real path, symlinks followed) may be read as a source: inside the
+    /// root, inside the workspace, or inside a `node_modules` folder (reached by package
+    /// resolution, wherever the package manager put it). Never inside the output folder.
+    pub fn may_read(&self, real: &Path) -> bool {
+        if real.starts_with(&self.out_dir) {
+            return false;
+        }
+        real.starts_with(&self.root)
+            || self.workspace_root.as_ref().is_some_and(|w| real.starts_with(w))
+            || real.components().any(|c| c.as_os_str() == "node_modules")
+    }
+
+    /// A path as written in messages and the manifest: `/`-separated, relative to the root
+    /// (with `../` for files of the workspace outside it).
     pub fn rel(&self, path: &Path) -> String {
+        if !path.starts_with(&self.root) {
+            if let Some(rel) = relative_path(&self.root, path) {
+                return rel;
+            }
+        }
         display_path(path, &self.root)
     }
 }
@@ -934,6 +1070,22 @@ fn check_file_names(pattern: &str) -> Result<(), String> {
 }
 
 /// `path` relative to `root` with `/` separators when inside it, else as given.
+/// `to` relative to the folder `from` (`../x/y`), when both are absolute and share a prefix.
+pub fn relative_path(from: &Path, to: &Path) -> Option<String> {
+    if !from.is_absolute() || !to.is_absolute() {
+        return None;
+    }
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common <= 1 {
+        return None;
+    }
+    let mut parts: Vec<String> = vec!["..".into(); from.len() - common];
+    parts.extend(to[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    Some(parts.join("/"))
+}
+
 pub fn display_path(path: &Path, root: &Path) -> String {
     match path.strip_prefix(root) {
         Ok(rel) => rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),

@@ -84,6 +84,10 @@ pub struct Ref {
 #[derive(Debug, Default, Clone)]
 pub struct Refs(pub Vec<Ref>);
 
+/// The file every output folder carries, so that a later build never walks an earlier output
+/// as sources (wherever it was written) and publish never uploads it.
+pub const OUTPUT_MARKER: &str = ".kiln-output";
+
 pub const PLACEHOLDER_PREFIX: &[u8] = b"__kiln_";
 pub const PLACEHOLDER_LEN: usize = 16;
 
@@ -204,6 +208,9 @@ pub struct Asset {
     pub modules: Vec<ModuleInfo>,
     /// With `css.prune`: selectors (and `@keyframes`/`@font-face` names) marked to be kept.
     pub css_keep: Vec<String>,
+    /// Written at this path, unhashed, instead of the `file_names` pattern (a service worker,
+    /// whose URL must stay the same from one deploy to the next).
+    pub fixed_path: Option<String>,
 }
 
 /// A file of `public_dir`, copied to the output's top level as it is.

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
+pub mod env_files;
 pub mod graph;
 pub mod mime;
 pub mod pipeline;

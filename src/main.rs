@@ -23,7 +23,13 @@ fn main() -> ExitCode {
         ColorChoice::Never => false,
         ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let ui = Ui { color, quiet: cli.global.quiet, verbose: cli.global.verbose };
+    let command = match &cli.command {
+        Command::Build(_) => "build",
+        Command::Check(_) => "check",
+        Command::Serve(_) => "serve",
+        Command::Publish(_) => "publish",
+    };
+    let ui = Ui { color, quiet: cli.global.quiet, verbose: cli.global.verbose, command };
     match &cli.command {
         Command::Build(args) => build(&cli, args, &ui),
         Command::Check(args) => check(&cli, args, &ui),
@@ -36,6 +42,8 @@ struct Ui {
     color: bool,
     quiet: bool,
     verbose: bool,
+    /// The subcommand, named in the failure line.
+    command: &'static str,
 }
 
 impl Ui {
@@ -45,7 +53,7 @@ impl Ui {
             let _ = writeln!(stderr, "{}\n", d.render(self.color));
         }
         let n = err.diagnostics.iter().filter(|d| d.is_error()).count();
-        let _ = writeln!(stderr, "kiln: build failed with {n} error{}", if n == 1 { "" } else { "s" });
+        let _ = writeln!(stderr, "kiln {}: failed with {n} error{}", self.command, if n == 1 { "" } else { "s" });
         ExitCode::from(EXIT_ERROR)
     }
 }
@@ -59,6 +67,7 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
         entries: args.entry.clone(),
         no_minify: args.no_minify,
         no_cache: args.no_cache,
+        mode: args.mode.clone(),
         sourcemap: args.sourcemap.as_deref().map(|m| match m {
             "hidden" => kiln::config::SourceMapMode::Hidden,
             "none" => kiln::config::SourceMapMode::None,
@@ -120,7 +129,7 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
         check_budgets(&config, &report, &args.budgets, ui, false)
     };
     if let Some(dir) = &args.analyze {
-        let dir = if dir.as_os_str().is_empty() { config.root.join(".kiln") } else { dir.clone() };
+        let dir = dir.clone().unwrap_or_else(|| config.root.join(".kiln"));
         let written = std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(dir.join("report.html"), kiln::analysis::report_html(&report, checked.as_ref())))
             .and_then(|()| std::fs::write(dir.join("meta.json"), kiln::analysis::meta_json(&report)));

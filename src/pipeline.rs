@@ -23,9 +23,15 @@ pub trait Progress: Sync {
 pub struct Silent;
 impl Progress for Silent {}
 
+/// The stack of each build thread. The parsers, transforms, minifier and printers kiln uses
+/// recurse over the syntax tree, so deeply nested input needs deep stacks; the memory is only
+/// reserved, and touched as deep as an input really goes. The nesting limits that keep inputs
+/// within it are in [`crate::stages::js::limits`] and [`crate::stages::css`].
+pub const STACK_SIZE: usize = 1 << 30;
+
 /// Runs a build on a thread pool of `config.jobs` threads (every core by default).
 pub fn build(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
-    let mut pool = rayon::ThreadPoolBuilder::new();
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(STACK_SIZE);
     if let Some(jobs) = config.jobs {
         pool = pool.num_threads(jobs);
     }
@@ -61,8 +67,9 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
         ));
     }
     let done = stage("js", Some(scanned.js_entries.len() as u64));
-    let bundles = js::bundle(config, &scanned.js_entries)?;
+    let bundles = js::bundle(config, &scanned.js_entries, &scanned.import_map)?;
     let js_steps = bundles.timings;
+    scanned.warnings.extend(bundles.warnings.0);
     let mut links: Vec<assemble::ChunkLinks> = Vec::with_capacity(bundles.chunks.len());
     for chunk in bundles.chunks {
         scanned.graph.assets.push(Asset {
@@ -74,6 +81,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
             map: chunk.map,
             modules: chunk.modules,
             css_keep: Vec::new(),
+            fixed_path: chunk.fixed_path,
         });
         links.push(chunk.links);
     }

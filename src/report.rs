@@ -201,7 +201,7 @@ impl Report {
                 continue;
             }
             let path = crate::config::display_path(entry.path(), dir);
-            if path.ends_with(".gz") || path.ends_with(".br") || path == manifest_name {
+            if path.ends_with(".gz") || path.ends_with(".br") || path == manifest_name || path == crate::graph::OUTPUT_MARKER {
                 continue;
             }
             let size = entry.metadata().map_err(std::io::Error::other)?.len();

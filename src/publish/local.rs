@@ -88,7 +88,7 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
             continue;
         }
         let rel = crate::config::display_path(entry.path(), dir);
-        if rel.split('/').any(|s| s.starts_with(".dist.kiln-") || s == ".kiln") {
+        if rel.split('/').any(|s| s.starts_with(".dist.kiln-") || s == ".kiln") || rel == crate::graph::OUTPUT_MARKER {
             continue;
         }
         let size = entry.metadata().map_err(|e| e.to_string())?.len();

@@ -119,8 +119,13 @@ async fn read_records(c: &aws_sdk_s3::Client, t: &Target, remote: &BTreeMap<Stri
         let r: Record = serde_json::from_slice(&bytes).map_err(|e| format!("the deploy record {key} is damaged: {e}"))?;
         out.push(r);
     }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.sort_by(|a, b| (a.seq, &a.id).cmp(&(b.seq, &b.id)));
     Ok(out)
+}
+
+/// The sequence number of the next record.
+fn next_seq(records: &[Record]) -> u64 {
+    records.iter().map(|r| r.seq).max().map_or(1, |s| s + 1)
 }
 
 async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, String> {
@@ -163,7 +168,7 @@ async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, Strin
         .collect();
     let stamp = record::utc_stamp(now());
     let digest = blake3::hash(serde_json::to_string(&objects).expect("records serialize").as_bytes()).to_hex();
-    let new = Record { id: format!("{stamp}-{}", &digest[..8]), created: now(), rollback_of: None, objects };
+    let new = Record { id: format!("{stamp}-{}", &digest[..8]), created: now(), seq: next_seq(&records), rollback_of: None, objects };
     summary.deploy = new.id.clone();
     // Archived copies of unhashed objects not archived yet.
     let blobs: Vec<(&LocalObject, String)> = local
@@ -330,7 +335,7 @@ async fn rollback(
         s3::copy(client, t, &blob_key(&o.hash), k, &o.headers, &o.hash).await?;
         progress.uploaded(o.size);
     }
-    let new = Record { id, created: now(), rollback_of: Some(target.id.clone()), objects: target.objects.clone() };
+    let new = Record { id, created: now(), seq: next_seq(records), rollback_of: Some(target.id.clone()), objects: target.objects.clone() };
     s3::put_bytes(client, t, &Record::key(&new.id), serde_json::to_vec_pretty(&new).expect("records serialize"), "application/json").await?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)

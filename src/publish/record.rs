@@ -25,6 +25,11 @@ pub struct Record {
     pub id: String,
     /// Seconds since the Unix epoch.
     pub created: u64,
+    /// One more than the newest record's when it was written: deploys are ordered by this, not
+    /// by time (two publishes in the same second, or clocks of two CI runners that disagree,
+    /// must not make retention take the previous deploy for an old one).
+    #[serde(default)]
+    pub seq: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<String>,
     pub objects: BTreeMap<String, RecordObject>,

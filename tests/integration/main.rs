@@ -20,6 +20,7 @@ mod js;
 mod prune;
 mod publish;
 mod common;
+mod corpus;
 mod regression;
 mod serve;
 mod site;

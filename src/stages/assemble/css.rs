@@ -87,6 +87,7 @@ pub fn join(graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
             map: None,
             modules: Vec::new(),
             css_keep: keep,
+            fixed_path: None,
         });
     }
     graph.assets.extend(joined);

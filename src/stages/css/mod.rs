@@ -5,6 +5,7 @@
 //! which source file each rule came from (every rule carries its `source_index`) and resolves
 //! each `url()` against that file. One parse per file; no text is re-read.
 
+mod precision;
 mod provider;
 pub mod prune;
 mod urls;
@@ -20,7 +21,7 @@ use lightningcss::visitor::Visit;
 use crate::config::Config;
 use crate::diagnostics::{line_col, Diagnostic};
 use crate::graph::AssetKind;
-use crate::stages::scan::{IfMissing, RefSink};
+use crate::stages::scan::RefSink;
 use provider::Provider;
 use urls::UrlRewriter;
 
@@ -41,7 +42,10 @@ fn project_root(config: &Config) -> Option<&str> {
 /// A CSS module's names, sorted: (local name, the scoped names it stands for, space-separated,
 /// `composes` included).
 pub fn module_exports(config: &Config, rel: &str, text: &str) -> Result<Vec<(String, String)>, Diagnostic> {
-    let abs = config.root.join(rel);
+    if let Some(offset) = too_deep(text) {
+        return Err(too_deep_error().at_offset(rel, text, offset));
+    }
+    let abs = config.path(rel);
     let options = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
     let sheet = StyleSheet::parse(text, options).map_err(|e| {
         let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
@@ -74,7 +78,7 @@ pub fn module_exports(config: &Config, rel: &str, text: &str) -> Result<Vec<(Str
 
 /// Loads a stylesheet file with its imports; `None` if it has errors (pushed to the sink).
 pub fn load_file(config: &Config, rel: &str, sink: &mut RefSink) -> Option<Vec<u8>> {
-    let abs = config.root.join(rel);
+    let abs = config.path(rel);
     let provider = Provider::new(config, sink.fs);
     let options = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
     let mut bundler = Bundler::new(&provider, None, options);
@@ -94,10 +98,18 @@ pub fn load_file(config: &Config, rel: &str, sink: &mut RefSink) -> Option<Vec<u
     let mut rewriter = UrlRewriter::new(sink, &sources, &locate);
     let _ = sheet.visit(&mut rewriter);
     sink.css_keep.append(&mut provider.keep.lock().expect("not poisoned"));
-    finish_sheet(config, sheet, rel, sink)
+    let texts = provider.texts();
+    finish_sheet(config, sheet, rel, sink, texts.iter().map(String::as_str))
 }
 
-fn finish_sheet(config: &Config, mut sheet: StyleSheet, shown: &str, sink: &mut RefSink) -> Option<Vec<u8>> {
+fn finish_sheet<'t>(
+    config: &Config,
+    mut sheet: StyleSheet,
+    shown: &str,
+    sink: &mut RefSink,
+    sources: impl IntoIterator<Item = &'t str>,
+) -> Option<Vec<u8>> {
+    let numbers = precision::long_numbers(sources);
     let targets = targets(config);
     if let Err(e) = sheet.minify(MinifyOptions { targets, ..MinifyOptions::default() }) {
         sink.diags.push(Diagnostic::error(format!("cannot minify: {}", e.kind)).in_file(shown));
@@ -110,7 +122,7 @@ fn finish_sheet(config: &Config, mut sheet: StyleSheet, shown: &str, sink: &mut 
         ..PrinterOptions::default()
     });
     match printed {
-        Ok(r) => Some(r.code.into_bytes()),
+        Ok(r) => Some(precision::restore(r.code, &numbers).into_bytes()),
         Err(e) => {
             sink.diags.push(Diagnostic::error(format!("cannot print: {}", e.kind)).in_file(shown));
             None
@@ -127,7 +139,7 @@ pub struct Embedded<'a> {
 }
 
 impl Embedded<'_> {
-    fn at(&self, d: Diagnostic, line: u32, column: u32) -> Diagnostic {
+    pub fn at(&self, d: Diagnostic, line: u32, column: u32) -> Diagnostic {
         let (l0, c0) = line_col(self.html, self.start);
         let (line, column) = if line <= 1 { (l0, c0 + column.saturating_sub(1)) } else { (l0 + line - 1, column) };
         d.at_line_col(self.html_rel, self.html, line, column)
@@ -143,7 +155,12 @@ impl Embedded<'_> {
 /// A `<style>` element's text: `url()`s and `@import`s rewritten (imports point at the hashed
 /// stylesheet; they are not inlined), minified.
 pub fn inline_sheet(config: &Config, code: &str, at: &Embedded, sink: &mut RefSink) -> Option<String> {
-    let referrer = config.root.join(at.html_rel);
+    let referrer = config.path(at.html_rel);
+    if let Some(offset) = too_deep(code) {
+        let (line, col) = line_col(code, offset);
+        sink.diags.push(at.at(too_deep_error(), line, col));
+        return None;
+    }
     if config.css.prune {
         sink.css_keep.extend(prune::marked(code));
     }
@@ -158,7 +175,7 @@ pub fn inline_sheet(config: &Config, code: &str, at: &Embedded, sink: &mut RefSi
         if let CssRule::Import(import) = rule {
             let (line, col) = (import.loc.line + 1, import.loc.column);
             let locate = |d| at.at(d, line, col);
-            if let Some(new) = sink.url(&referrer, &import.url, Some(AssetKind::Css), IfMissing::Error, &locate) {
+            if let Some(new) = sink.css_url(&referrer, &import.url, Some(AssetKind::Css), &locate) {
                 import.url = new.into();
             }
         }
@@ -166,12 +183,17 @@ pub fn inline_sheet(config: &Config, code: &str, at: &Embedded, sink: &mut RefSi
     let sources = [referrer.clone()];
     let locate = |_: u32, line: u32, column: u32, d: Diagnostic| at.at(d, line, column);
     let _ = sheet.visit(&mut UrlRewriter::new(sink, &sources, &locate));
-    finish_sheet(config, sheet, at.html_rel, sink).map(|b| String::from_utf8_lossy(&b).into_owned())
+    finish_sheet(config, sheet, at.html_rel, sink, [code]).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// A `style="…"` attribute's declarations, rewritten and minified.
 pub fn inline_declarations(config: &Config, code: &str, at: &Embedded, sink: &mut RefSink) -> Option<String> {
-    let referrer = config.root.join(at.html_rel);
+    let referrer = config.path(at.html_rel);
+    if let Some(offset) = too_deep(code) {
+        let (line, col) = line_col(code, offset);
+        sink.diags.push(at.at(too_deep_error(), line, col));
+        return None;
+    }
     let mut attr = match StyleAttribute::parse(code, ParserOptions { filename: at.html_rel.to_owned(), ..Default::default() }) {
         Ok(s) => s,
         Err(e) => {
@@ -185,12 +207,55 @@ pub fn inline_declarations(config: &Config, code: &str, at: &Embedded, sink: &mu
     let targets = targets(config);
     attr.minify(MinifyOptions { targets, ..MinifyOptions::default() });
     match attr.to_css(PrinterOptions { minify: config.css.minify, targets, ..PrinterOptions::default() }) {
-        Ok(r) => Some(r.code),
+        Ok(r) => Some(precision::restore(r.code, &precision::long_numbers([code]))),
         Err(e) => {
             sink.diags.push(at.at(Diagnostic::error(format!("cannot print: {}", e.kind)), 1, 1));
             None
         }
     }
+}
+
+/// The deepest nesting of blocks (`{ … }`) a stylesheet may have: lightningcss parses,
+/// minifies and prints nested rules by recursion, so deeper input could overflow the stack.
+/// Real stylesheets nest a handful of levels.
+pub const MAX_NESTING: usize = 1_000;
+
+/// Where a stylesheet first nests deeper than [`MAX_NESTING`]: the byte offset of the brace.
+/// Strings, comments and escapes are skipped, as the tokenizer skips them.
+pub fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map_or(bytes.len(), |j| i + 2 + j + 1);
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn too_deep_error() -> Diagnostic {
+    Diagnostic::error(format!("this stylesheet nests blocks more than {MAX_NESTING} levels deep, more than kiln can compile safely"))
 }
 
 /// True for paths lightningcss should treat as CSS files.

@@ -10,7 +10,7 @@ use lightningcss::error::ErrorLocation;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::stages::scan::resolve::{resolve, FsCache, Resolved};
+use crate::stages::scan::resolve::{resolve_css, FsCache, Resolved};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -28,6 +28,11 @@ pub struct Provider<'c> {
 impl<'c> Provider<'c> {
     pub fn new(config: &'c Config, fs: &'c FsCache) -> Self {
         Provider { config, fs, files: FrozenVec::new(), keep: Default::default() }
+    }
+
+    /// The texts of every file read.
+    pub fn texts(&self) -> Vec<String> {
+        (0..self.files.len()).filter_map(|i| self.files.get(i)).map(|(_, t)| t.clone()).collect()
     }
 
     fn text(&self, file: &Path) -> Option<&str> {
@@ -59,6 +64,13 @@ impl SourceProvider for Provider<'_> {
         let shown = self.config.rel(file);
         let bytes = std::fs::read(file).map_err(|e| ImportError(format!("cannot read {shown}: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|_| ImportError(format!("{shown} is not valid UTF-8")))?;
+        if let Some(offset) = super::too_deep(&text) {
+            let (line, col) = crate::diagnostics::line_col(&text, offset);
+            return Err(ImportError(format!(
+                "{shown}:{line}:{col} nests blocks more than {} levels deep, more than kiln can compile safely",
+                super::MAX_NESTING
+            )));
+        }
         if self.config.css.prune {
             let marked = super::prune::marked(&text);
             self.keep.lock().expect("not poisoned").extend(marked);
@@ -68,13 +80,13 @@ impl SourceProvider for Provider<'_> {
     }
 
     fn resolve(&self, specifier: &str, originating_file: &Path) -> Result<ResolveResult, Self::Error> {
-        match resolve(self.config, self.fs, originating_file, specifier) {
-            Resolved::Local { rel, .. } => Ok(ResolveResult::File(self.config.root.join(rel))),
+        match resolve_css(self.config, self.fs, originating_file, specifier) {
+            Resolved::Local { rel, .. } => Ok(ResolveResult::File(self.config.path(&rel))),
             Resolved::External | Resolved::Public { .. } => Ok(ResolveResult::External(specifier.to_owned())),
             Resolved::Missing { path } => Err(ImportError(format!("@import {specifier:?} refers to a missing file ({path})"))),
             Resolved::Folder => Err(ImportError(format!("@import {specifier:?} names a folder"))),
             Resolved::Outside { path } => Err(ImportError(format!(
-                "@import {specifier:?} leads outside the project root or into the output folder ({path})"
+                "@import {specifier:?} leads outside the project root and its workspace, or into the output folder ({path})"
             ))),
         }
     }

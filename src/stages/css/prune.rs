@@ -25,8 +25,10 @@ use lightningcss::traits::ToCss;
 
 use crate::report::PrunedCss;
 
-/// Names that exist in every document, written or not.
-const ALWAYS: &[&str] = &["html", "head", "body", "*"];
+/// Names that exist in every document, written or not: the elements an HTML parser inserts
+/// when the source leaves them out (`<table><tr>` gets a `<tbody>`, `<col>` a `<colgroup>`,
+/// a cell outside a row its `<tr>`).
+const ALWAYS: &[&str] = &["html", "head", "body", "tbody", "colgroup", "tr", "*"];
 
 /// Every word of `text`, the way PurgeCSS's default extractor splits content.
 pub fn words(text: &str, into: &mut HashSet<String>) {
@@ -345,7 +347,8 @@ pub fn prune(css: &str, used: &Used, keep: &[String], minify: bool) -> Option<(S
     prune_unreferenced(&mut sheet.rules, &keep, &mut removed);
     let after = count(&sheet.rules);
     let out = sheet.to_css(PrinterOptions { minify, ..PrinterOptions::default() }).ok()?;
-    Some((out.code, Pruned { rules_before: before, rules_removed: before - after, removed }))
+    let code = super::precision::restore(out.code, &super::precision::long_numbers([css]));
+    Some((code, Pruned { rules_before: before, rules_removed: before - after, removed }))
 }
 
 /// The prune stage: every stylesheet and every page's `<style>` elements pruned with the words

@@ -5,12 +5,13 @@ use std::convert::Infallible;
 use std::path::PathBuf;
 
 use lightningcss::rules::CssRule;
+use lightningcss::values::image::Image;
 use lightningcss::values::url::Url;
 use lightningcss::visit_types;
 use lightningcss::visitor::{Visit, VisitTypes, Visitor};
 
 use crate::diagnostics::Diagnostic;
-use crate::stages::scan::{IfMissing, RefSink};
+use crate::stages::scan::RefSink;
 
 type Locate<'l> = dyn Fn(u32, u32, u32, Diagnostic) -> Diagnostic + 'l;
 
@@ -56,7 +57,7 @@ impl<'i> Visitor<'i> for UrlRewriter<'_, '_, '_> {
     type Error = Infallible;
 
     fn visit_types(&self) -> VisitTypes {
-        visit_types!(URLS | RULES)
+        visit_types!(URLS | RULES | IMAGES)
     }
 
     fn visit_rule(&mut self, rule: &mut CssRule<'i>) -> Result<(), Self::Error> {
@@ -68,13 +69,25 @@ impl<'i> Visitor<'i> for UrlRewriter<'_, '_, '_> {
         Ok(())
     }
 
+    /// lightningcss's visitor never descends into `image-set()` options (their type is
+    /// skipped to break a type cycle), so their URLs are visited here.
+    fn visit_image(&mut self, image: &mut Image<'i>) -> Result<(), Self::Error> {
+        if let Image::ImageSet(set) = image {
+            for option in set.options.iter_mut() {
+                self.visit_image(&mut option.image)?;
+            }
+            return Ok(());
+        }
+        image.visit_children(self)
+    }
+
     fn visit_url(&mut self, url: &mut Url<'i>) -> Result<(), Self::Error> {
         let index = self.stack.last().copied().unwrap_or(0);
         let Some(referrer) = self.sources.get(index as usize).or(self.sources.first()) else { return Ok(()) };
         let (line, column) = (url.loc.line, url.loc.column);
         let locate = self.locate;
         let at = |d| locate(index, line, column, d);
-        if let Some(new) = self.sink.url(referrer, &url.url, None, IfMissing::Error, &at) {
+        if let Some(new) = self.sink.css_url(referrer, &url.url, None, &at) {
             url.url = new.into();
         }
         Ok(())

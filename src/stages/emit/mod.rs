@@ -40,7 +40,66 @@ fn sibling(out_dir: &Path, tag: &str) -> PathBuf {
     out_dir.with_file_name(format!(".{name}.kiln-{tag}-{}", std::process::id()))
 }
 
+/// Where `bytes` holds one of kiln's internal placeholders (a reference not substituted, a
+/// symbol not named), if it does.
+pub fn leaked_placeholder(bytes: &[u8]) -> Option<usize> {
+    let prefix = crate::graph::PLACEHOLDER_PREFIX;
+    let mut from = 0;
+    while let Some(i) = bytes[from..].windows(prefix.len()).position(|w| w == prefix) {
+        let at = from + i;
+        let rest = &bytes[at + prefix.len()..];
+        let digits = |s: &[u8]| s.iter().take_while(|b| b.is_ascii_digit()).count();
+        let two = |tags: &[&[u8]]| tags.iter().any(|t| rest.starts_with(t));
+        let kiln_shaped =
+            // __kiln_u000003__ and the other reference placeholders
+            (matches!(rest.first(), Some(b'u' | b'i' | b'm' | b'y' | b'w')) && digits(&rest[1..]) == 6 && rest[7..].starts_with(b"__"))
+            // __kiln_as3__, __kiln_dy3__, __kiln_en3__ (assets, lazy chunks, workers)
+            || (two(&[b"as", b"dy", b"en"]) && {
+                let n = digits(&rest[2..]);
+                n > 0 && rest[2 + n..].starts_with(b"__")
+            })
+            // __kiln_ex0123456789ab (external imports)
+            || (rest.starts_with(b"ex") && rest.len() >= 14 && rest[2..14].iter().all(u8::is_ascii_hexdigit))
+            // __kiln_ns3, __kiln_ix3, __kiln_rq3 and __kiln_l3_name, __kiln_p3_1, __kiln_h0 (symbols)
+            || (two(&[b"ns", b"ix", b"rq"]) && digits(&rest[2..]) > 0)
+            || (matches!(rest.first(), Some(b'l' | b'p' | b'h')) && digits(&rest[1..]) > 0);
+        if kiln_shaped {
+            return Some(at);
+        }
+        from = at + prefix.len();
+    }
+    None
+}
+
+/// No internal placeholder may reach a file kiln rewrote (pages, stylesheets, bundles): one
+/// that would is kiln's bug, reported as such, and nothing is written.
+fn check_placeholders(files: &[Compressed]) -> Result<(), BuildError> {
+    use crate::graph::AssetKind;
+    use crate::stages::fingerprint::Origin;
+    let mut diags = Vec::new();
+    for c in files {
+        let rewritten = matches!(c.file.origin, Origin::Asset(AssetKind::Html | AssetKind::Css | AssetKind::Chunk | AssetKind::WebManifest));
+        if !rewritten {
+            continue;
+        }
+        if let Some(at) = leaked_placeholder(&c.file.bytes) {
+            let text = String::from_utf8_lossy(&c.file.bytes);
+            diags.push(
+                Diagnostic::error("internal error: an internal placeholder would reach this output file")
+                    .with_note(format!("built from {}; this is a bug in kiln, please report it", c.file.src.as_deref().unwrap_or("?")))
+                    .at_offset(&c.file.path, &text, at),
+            );
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(BuildError { diagnostics: diags })
+    }
+}
+
 pub fn run(config: &Config, files: &[Compressed]) -> Result<(), BuildError> {
+    check_placeholders(files)?;
     let out_dir = &config.out_dir;
     let writes = writes(files);
     if let Some((bad, _)) = writes.iter().find(|(p, _)| !is_safe(p)) {
@@ -70,7 +129,10 @@ fn write_all(staging: &Path, writes: &[(String, &[u8])]) -> Result<(), BuildErro
     writes.par_iter().try_for_each(|(p, bytes)| {
         let path = staging.join(p);
         std::fs::write(&path, bytes).map_err(|e| BuildError::io(&path, &e, "write"))
-    })
+    })?;
+    let marker = staging.join(crate::graph::OUTPUT_MARKER);
+    let text = format!("{{\"generator\":\"kiln\",\"version\":\"{}\"}}\n", env!("CARGO_PKG_VERSION"));
+    std::fs::write(&marker, text).map_err(|e| BuildError::io(&marker, &e, "write"))
 }
 
 /// Puts `staging` at `out_dir`: the old output is moved aside, then removed once the new one
@@ -96,6 +158,17 @@ fn swap(staging: &Path, out_dir: &Path) -> Result<(), BuildError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn placeholders_are_found_and_lookalikes_are_not() {
+        use super::leaked_placeholder as leak;
+        assert_eq!(leak(b"a __kiln_u000003__ b"), Some(2));
+        assert_eq!(leak(b"new URL(\"__kiln_as2__\",import.meta.url)"), Some(9));
+        assert!(leak(b"var __kiln_l3_foo = 1").is_some());
+        assert!(leak(b"__kiln_ex0123456789ab").is_some());
+        assert!(leak(b"__kiln_ns12").is_some());
+        assert_eq!(leak(b"the __kiln_ prefix and __kiln_docs"), None);
+    }
+
     #[test]
     fn safe_paths() {
         assert!(super::is_safe("assets/a.png"));

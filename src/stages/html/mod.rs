@@ -54,6 +54,13 @@ const REFERENCES: &[(&str, &str, Attr)] = &[
     ("meta[name=\"msapplication-TileImage\"][content]", "content", Attr::Url),
     ("a[href]", "href", Attr::Anchor),
     ("[style]", "style", Attr::Style),
+    // Inline SVG: sprites (`<use href="icons.svg#x">`) and images, in both spellings.
+    ("use", "href", Attr::Url),
+    ("use", "xlink:href", Attr::Url),
+    ("image", "href", Attr::Url),
+    ("image", "xlink:href", Attr::Url),
+    ("feimage", "href", Attr::Url),
+    ("feimage", "xlink:href", Attr::Url),
 ];
 
 /// `link rel` values whose `href` is a file to build; other links (canonical, alternate,
@@ -84,6 +91,8 @@ struct Page<'a, 'c> {
     inline_count: usize,
     inline_key: Option<String>,
     inline_code: String,
+    /// Text of the `<script type="importmap">` being read.
+    import_map: Option<String>,
 }
 
 /// Loads a page; `None` if it has errors (pushed to the sink).
@@ -98,7 +107,7 @@ pub fn load(config: &Config, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Opt
             return None;
         }
     };
-    let abs = config.root.join(rel);
+    let abs = config.path(rel);
     let page = RefCell::new(Page {
         config,
         rel,
@@ -110,6 +119,7 @@ pub fn load(config: &Config, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Opt
         inline_count: 0,
         inline_key: None,
         inline_code: String::new(),
+        import_map: None,
     });
     let mut handlers = Vec::new();
     for &(selector, name, how) in REFERENCES {
@@ -125,6 +135,14 @@ pub fn load(config: &Config, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Opt
     }));
     handlers.push(text!("script[type=module]", |chunk| {
         page.borrow_mut().inline_module_text(chunk);
+        Ok(())
+    }));
+    handlers.push(element!("script[type=importmap]", |_| {
+        page.borrow_mut().import_map = Some(String::new());
+        Ok(())
+    }));
+    handlers.push(text!("script[type=importmap]", |chunk| {
+        page.borrow_mut().import_map_text(chunk);
         Ok(())
     }));
     handlers.push(text!("style", |chunk| {
@@ -174,6 +192,9 @@ impl Page<'_, '_> {
                     Some(AssetKind::WebManifest)
                 } else if rels.contains(&"stylesheet") {
                     Some(AssetKind::Css)
+                } else if rels.contains(&"modulepreload") {
+                    // The module's bundle, never its source.
+                    Some(AssetKind::Chunk)
                 } else {
                     None
                 };
@@ -272,6 +293,50 @@ impl Page<'_, '_> {
         }
     }
 
+    /// A page's own import map: the specifiers it maps stay imports in the bundles (the
+    /// browser resolves them), and the local files it maps to are built and hashed like any
+    /// other reference.
+    fn import_map_text(&mut self, chunk: &mut TextChunk) {
+        let Some(text) = self.import_map.as_mut() else { return };
+        text.push_str(chunk.as_str());
+        if !chunk.last_in_text_node() {
+            chunk.remove();
+            return;
+        }
+        let text = self.import_map.take().unwrap_or_default();
+        let start = chunk.source_location().bytes().start;
+        let mut map: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                let d = Diagnostic::error(format!("this import map is not valid JSON: {e}"));
+                self.sink.diags.push(d.at_offset(self.rel, self.source, start));
+                chunk.replace(&text, ContentType::Html);
+                return;
+            }
+        };
+        if let Some(imports) = map.get_mut("imports") {
+            self.import_map_table(imports, start);
+        }
+        if let Some(scopes) = map.get_mut("scopes").and_then(|s| s.as_object_mut()) {
+            for (_, table) in scopes.iter_mut() {
+                self.import_map_table(table, start);
+            }
+        }
+        chunk.replace(&map.to_string(), ContentType::Html);
+    }
+
+    fn import_map_table(&mut self, table: &mut serde_json::Value, start: usize) {
+        let Some(table) = table.as_object_mut() else { return };
+        for (key, value) in table.iter_mut() {
+            self.sink.import_map.push(key.clone());
+            if let Some(url) = value.as_str() {
+                if let Some(new) = self.url(url, start, Some(AssetKind::Js), IfMissing::Error) {
+                    *value = serde_json::Value::String(new);
+                }
+            }
+        }
+    }
+
     fn style_text(&mut self, chunk: &mut TextChunk) {
         if self.style_start.is_none() {
             self.style_start = Some(chunk.source_location().bytes().start);
@@ -318,8 +383,13 @@ pub fn minify_pages(config: &Config, outputs: &mut [crate::stages::fingerprint::
     if !config.html.minify {
         return;
     }
+    // What the site's stylesheets may give preserved whitespace (see [`minify`]).
+    let mut preserved = minify::Preserved::default();
+    for o in outputs.iter().filter(|o| o.path.ends_with(".css")) {
+        preserved.add_css(&String::from_utf8_lossy(&o.bytes));
+    }
     outputs.par_iter_mut().filter(|o| o.origin == Origin::Asset(AssetKind::Html)).for_each(|o| {
-        o.bytes = minify::minify(&o.bytes);
+        o.bytes = minify::minify(&o.bytes, &preserved);
         o.hash = blake3::hash(&o.bytes).to_hex().to_string();
         o.integrity = integrity(&o.bytes);
     });

@@ -224,6 +224,7 @@ fn process(
             map: None,
             modules: Vec::new(),
             css_keep: Vec::new(),
+            fixed_path: None,
         });
         Ok(key)
     };

@@ -21,6 +21,11 @@ pub enum ImportKind {
     Require,
     /// `new URL('x', import.meta.url)`.
     AssetUrl,
+    /// The script of `new Worker(new URL('x', import.meta.url), …)`, `new SharedWorker(…)`,
+    /// `navigator.serviceWorker.register(new URL(…))` or a worklet's `addModule(new URL(…))`:
+    /// an entry point of its own, built as a classic script unless `{ type: 'module' }` says
+    /// otherwise (worklets are always modules).
+    Worker { classic: bool, service: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -352,6 +357,22 @@ impl Visit for References<'_> {
                 }
             }
             Callee::Expr(e) => {
+                if let Expr::Member(m) = &**e {
+                    let method = m.prop.as_ident().map(|p| p.sym.as_str().to_owned());
+                    let on_service_worker = matches!(&*m.obj, Expr::Member(o) if o.prop.as_ident().is_some_and(|p| p.sym == *"serviceWorker"));
+                    let handled = match method.as_deref() {
+                        Some("register") if on_service_worker => self.worker_script(&c.args, true, false),
+                        Some("addModule") => self.worker_script(&c.args, false, true),
+                        _ => false,
+                    };
+                    if handled {
+                        m.obj.visit_with(self);
+                        for a in c.args.iter().skip(1) {
+                            a.visit_with(self);
+                        }
+                        return;
+                    }
+                }
                 if let Expr::Ident(id) = &**e {
                     if id.sym == *"require" && id.ctxt.outer() == self.unresolved {
                         if let (Some(s), 1) = (Self::string_arg(&c.args), c.args.len()) {
@@ -373,10 +394,6 @@ impl Visit for References<'_> {
 
     fn visit_new_expr(&mut self, n: &NewExpr) {
         if let (Expr::Ident(callee), Some(args)) = (&*n.callee, &n.args) {
-            let is_meta_url = |e: &Expr| {
-                matches!(e, Expr::Member(m) if matches!(&*m.obj, Expr::MetaProp(mp) if mp.kind == MetaPropKind::ImportMeta)
-                    && m.prop.as_ident().is_some_and(|p| p.sym == *"url"))
-            };
             if callee.sym == *"URL" && args.len() == 2 && is_meta_url(&args[1].expr) {
                 if let Expr::Lit(Lit::Str(s)) = &*args[0].expr {
                     let spec = s.value.to_string_lossy().into_owned();
@@ -385,7 +402,75 @@ impl Visit for References<'_> {
                     }
                 }
             }
+            let is_worker = (callee.sym == *"Worker" || callee.sym == *"SharedWorker") && callee.ctxt.outer() == self.unresolved;
+            if is_worker && self.worker_script(args, false, false) {
+                for a in args.iter().skip(1) {
+                    a.visit_with(self);
+                }
+                return;
+            }
         }
         n.visit_children_with(self);
+    }
+}
+
+/// `import.meta.url`.
+fn is_meta_url(e: &Expr) -> bool {
+    matches!(e, Expr::Member(m) if matches!(&*m.obj, Expr::MetaProp(mp) if mp.kind == MetaPropKind::ImportMeta)
+        && m.prop.as_ident().is_some_and(|p| p.sym == *"url"))
+}
+
+/// The string of `new URL('x', import.meta.url)`.
+fn meta_url_string(e: &Expr) -> Option<&Str> {
+    let Expr::New(n) = e else { return None };
+    let (Expr::Ident(callee), Some(args)) = (&*n.callee, &n.args) else { return None };
+    if callee.sym != *"URL" || args.len() != 2 || !is_meta_url(&args[1].expr) {
+        return None;
+    }
+    match &*args[0].expr {
+        Expr::Lit(Lit::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Whether worker options (`{ type: 'module' }`) ask for a module script; `None` when they are
+/// not a literal kiln can read.
+fn module_type(options: Option<&ExprOrSpread>) -> Option<bool> {
+    let Some(o) = options else { return Some(false) };
+    let Expr::Object(o) = &*o.expr else { return None };
+    let mut module = false;
+    for p in &o.props {
+        let PropOrSpread::Prop(p) = p else { return None };
+        if let Prop::KeyValue(kv) = &**p {
+            let key = match &kv.key {
+                PropName::Ident(i) => i.sym.to_string(),
+                PropName::Str(s) => s.value.to_string_lossy().into_owned(),
+                _ => continue,
+            };
+            if key == "type" {
+                match &*kv.value {
+                    Expr::Lit(Lit::Str(s)) => module = s.value.as_str() == Some("module"),
+                    _ => return None,
+                }
+            }
+        }
+    }
+    Some(module)
+}
+
+impl References<'_> {
+    /// Records the script of a worker-like call (`args[0]` = `new URL('x', import.meta.url)`);
+    /// false if `args` is not of that form.
+    fn worker_script(&mut self, args: &[ExprOrSpread], service: bool, always_module: bool) -> bool {
+        let Some(s) = args.first().and_then(|a| meta_url_string(&a.expr)) else { return false };
+        let spec = s.value.to_string_lossy().into_owned();
+        if crate::stages::scan::resolve::is_external(&spec) {
+            return false;
+        }
+        // Options kiln cannot read: a classic script runs as a module worker too, not the
+        // other way round.
+        let classic = !always_module && !module_type(args.get(1)).unwrap_or(false);
+        self.a.records.push(ImportRecord { specifier: spec, span: s.span, kind: ImportKind::Worker { classic, service } });
+        true
     }
 }

@@ -60,6 +60,10 @@ mod ph {
     pub fn asset(t: ModuleId) -> String {
         format!("__kiln_as{t}__")
     }
+    /// The URL of extra entry `w`'s chunk (a worker), until the chunk's URL is known.
+    pub fn entry(w: usize) -> String {
+        format!("__kiln_en{w}__")
+    }
     /// The specifier of an `import()` of module `t`, until its chunk's URL is known.
     pub fn dynamic(t: ModuleId) -> String {
         format!("__kiln_dy{t}__")
@@ -94,6 +98,7 @@ fn placeholder(b: &Binding) -> Replacement {
         Binding::CjsNamespace(t) => Replacement::Ident(ph::interop(*t)),
         Binding::AssetUrl(t) => Replacement::Str(ph::asset(*t)),
         Binding::External(spec, imported) => Replacement::Ident(ph::external(spec, imported.as_ref())),
+        Binding::EntryUrl(w) => Replacement::Str(ph::entry(*w)),
     }
 }
 
@@ -121,9 +126,11 @@ pub struct Prepared {
     /// Every other name in the module (globals it reads, nested bindings): top-level names of
     /// the chunk must avoid them.
     pub reserved: FxHashSet<Atom>,
-    /// Asset modules whose URL it writes, and modules it loads with `import()` as chunks.
+    /// Asset modules whose URL it writes, modules it loads with `import()` as chunks, and
+    /// extra entries (workers) whose chunk's URL it writes.
     pub assets: Vec<ModuleId>,
     pub dynamic: Vec<ModuleId>,
+    pub entries: Vec<usize>,
     /// Its top level only declares functions, classes without static parts, and variables
     /// initialised with literals or functions: evaluating it has no effect.
     pub pure: bool,
@@ -209,6 +216,12 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     let (mut requires, mut dynamic, mut urls) = (FxHashMap::default(), FxHashMap::default(), FxHashMap::default());
     let mut split = FxHashMap::default();
     for (r, rec) in module.analysis.records.iter().enumerate() {
+        if let Some(Resolved::Entry(w)) = module.resolved.get(r) {
+            if matches!(rec.kind, ImportKind::AssetUrl | ImportKind::Worker { .. }) {
+                urls.insert(rec.specifier.clone(), ph::entry(*w));
+            }
+            continue;
+        }
         let Some(Resolved::Module(t)) = module.resolved.get(r) else { continue };
         match rec.kind {
             ImportKind::Require => {
@@ -237,6 +250,9 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     });
     if !cjs {
         strip_unused_exports(&mut ast, &linked.used_locals[m]);
+    }
+    if ctx.classic {
+        ast.visit_mut_with(&mut ClassicMeta { global });
     }
     if ctx.config.js.minify {
         let comments = module.comments.to_comments();
@@ -276,16 +292,60 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
         reserved: FxHashSet::default(),
         assets: Vec::new(),
         dynamic: Vec::new(),
+        entries: Vec::new(),
     };
     ast.visit_with(&mut counter);
-    let Counter { placeholder_refs, reserved, mut assets, mut dynamic, .. } = counter;
-    assets.sort_unstable();
-    assets.dedup();
-    dynamic.sort_unstable();
-    dynamic.dedup();
+    let Counter { placeholder_refs, reserved, mut assets, mut dynamic, mut entries, .. } = counter;
+    for list in [&mut assets, &mut dynamic, &mut entries] {
+        list.sort_unstable();
+        list.dedup();
+    }
     let pure = !cjs && ast.body.iter().all(is_pure_item);
     let size = if ctx.config.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.config.js.minify).0.len() as u64 } else { 0 };
-    Prepared { ast, top_decls, placeholder_refs, reserved, assets, dynamic, pure, size }
+    Prepared { ast, top_decls, placeholder_refs, reserved, assets, dynamic, entries, pure, size }
+}
+
+/// In a classic worker script: `import.meta.url` is the script's own URL, `self.location.href`
+/// (the syntax `import.meta` does not parse outside modules).
+struct ClassicMeta {
+    global: SyntaxContext,
+}
+
+impl VisitMut for ClassicMeta {
+    fn visit_mut_expr(&mut self, e: &mut Expr) {
+        let is_meta = |e: &Expr| matches!(e, Expr::MetaProp(m) if m.kind == MetaPropKind::ImportMeta);
+        if is_meta(e) {
+            // `import.meta` alone: an object with its `url`.
+            *e = Expr::Object(ObjectLit {
+                span: DUMMY_SP,
+                props: vec![PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
+                    key: PropName::Ident(IdentName::new("url".into(), DUMMY_SP)),
+                    value: Box::new(self.location_href()),
+                })))],
+            });
+            return;
+        }
+        if let Expr::Member(m) = e {
+            if is_meta(&m.obj) && m.prop.as_ident().is_some_and(|p| p.sym == *"url") {
+                *e = self.location_href();
+                return;
+            }
+        }
+        e.visit_mut_children_with(self);
+    }
+}
+
+impl ClassicMeta {
+    fn location_href(&self) -> Expr {
+        let member = |obj: Expr, name: &str| {
+            Expr::Member(MemberExpr {
+                span: DUMMY_SP,
+                obj: Box::new(obj),
+                prop: MemberProp::Ident(IdentName::new(name.into(), DUMMY_SP)),
+            })
+        };
+        member(member(Expr::Ident(Ident::new("self".into(), DUMMY_SP, self.global)), "location"), "href")
+    }
 }
 
 /// A top-level item whose evaluation does nothing observable.
@@ -341,12 +401,14 @@ struct Counter<'a> {
     reserved: FxHashSet<Atom>,
     assets: Vec<ModuleId>,
     dynamic: Vec<ModuleId>,
+    entries: Vec<usize>,
 }
 
 impl Counter<'_> {
-    /// Module numbers in `__kiln_as{t}__` / `__kiln_dy{t}__` markers of a string.
+    /// Module numbers in `__kiln_as{t}__` / `__kiln_dy{t}__` / `__kiln_en{w}__` markers of a
+    /// string.
     fn markers(&mut self, text: &str) {
-        for (tag, into) in [("__kiln_as", &mut self.assets), ("__kiln_dy", &mut self.dynamic)] {
+        for (tag, into) in [("__kiln_as", &mut self.assets), ("__kiln_dy", &mut self.dynamic), ("__kiln_en", &mut self.entries)] {
             for (i, _) in text.match_indices(tag) {
                 let digits: String = text[i + tag.len()..].chars().take_while(char::is_ascii_digit).collect();
                 if let Ok(t) = digits.parse() {
@@ -480,7 +542,7 @@ impl VisitMut for FinalNames<'_> {
 
     fn visit_mut_str(&mut self, s: &mut Str) {
         let text = s.value.to_string_lossy();
-        if text.contains("__kiln_as") {
+        if text.contains("__kiln_as") || text.contains("__kiln_en") {
             let mut out = text.into_owned();
             for (from, to) in self.assets {
                 if out.contains(from.as_str()) {
@@ -493,7 +555,7 @@ impl VisitMut for FinalNames<'_> {
     }
 
     fn visit_mut_tpl_element(&mut self, t: &mut TplElement) {
-        if t.raw.contains("__kiln_as") {
+        if t.raw.contains("__kiln_as") || t.raw.contains("__kiln_en") {
             let mut raw = t.raw.to_string();
             for (from, to) in self.assets {
                 raw = raw.replace(from.as_str(), to);
@@ -582,6 +644,8 @@ pub struct ChunkJob<'a> {
     /// Per dynamic entry module: its chunk's key, and what the loader fetches first
     /// (stylesheet keys, chunk keys).
     pub dynamic: &'a FxHashMap<ModuleId, (String, Vec<String>, Vec<String>)>,
+    /// The chunk key of each extra entry (worker) of the graph.
+    pub extra_keys: &'a [String],
 }
 
 /// A chunk printed, before its imports of other chunks and its exports are written.
@@ -621,7 +685,7 @@ fn binding_key(b: &Binding) -> Option<Atom> {
         Binding::Namespace(t) => Some(ph::namespace(*t)),
         Binding::CjsExport(t, _) | Binding::CjsNamespace(t) => Some(ph::interop(*t)),
         Binding::External(spec, imported) => Some(ph::external(spec, imported.as_ref())),
-        Binding::AssetUrl(_) => None,
+        Binding::AssetUrl(_) | Binding::EntryUrl(_) => None,
     }
 }
 
@@ -668,6 +732,7 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
     let mut refs = Refs::default();
     let mut asset_url: FxHashMap<ModuleId, String> = FxHashMap::default();
     let mut asset_map: FxHashMap<String, String> = FxHashMap::default();
+    let mut entry_url: FxHashMap<usize, String> = FxHashMap::default();
     let mut dyn_map: FxHashMap<String, DynamicLoad> = FxHashMap::default();
     for &m in order {
         let Some(p) = &prepared[m] else { continue };
@@ -676,6 +741,13 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
                 let url = refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
                 asset_map.insert(ph::asset(t), url.clone());
                 asset_url.insert(t, url);
+            }
+        }
+        for &w in &p.entries {
+            if let Some(key) = job.extra_keys.get(w) {
+                let url = refs.placeholder(key, AssetKind::Chunk, RefUse::Url, false);
+                asset_map.insert(ph::entry(w), url.clone());
+                entry_url.insert(w, url);
             }
         }
         for &t in &p.dynamic {
@@ -691,6 +763,11 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
             if let ModuleKind::Asset { rel } = &modules[*t].kind {
                 let url = refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
                 asset_url.insert(*t, url);
+            }
+        }
+        if let Binding::EntryUrl(w) = b {
+            if let Some(key) = job.extra_keys.get(*w) {
+                entry_url.insert(*w, refs.placeholder(key, AssetKind::Chunk, RefUse::Url, false));
             }
         }
     }
@@ -855,6 +932,7 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
             }
             Binding::CjsNamespace(t) => named(ph::interop(*t)),
             Binding::AssetUrl(t) => asset_url.get(t).map_or(Replacement::Undefined, |u| Replacement::Str(u.clone())),
+            Binding::EntryUrl(w) => entry_url.get(w).map_or(Replacement::Undefined, |u| Replacement::Str(u.clone())),
             Binding::External(spec, imported) => named(ph::external(spec, imported.as_ref())),
         }
     };
@@ -1029,7 +1107,13 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
 /// The finished code of a chunk: externals, imports of other chunks (`imports`: the chunk key
 /// and (exported name, local name) pairs, in order), the body, then its exports (the entry's,
 /// and `shared`: (local, exported) for what other chunks import from it).
-pub fn assemble(r: Rendered, imports: &[(String, Vec<(String, String)>)], shared: &[(String, String)], minify: bool) -> ChunkCode {
+pub fn assemble(
+    r: Rendered,
+    imports: &[(String, Vec<(String, String)>)],
+    shared: &[(String, String)],
+    minify: bool,
+    classic: bool,
+) -> ChunkCode {
     let Rendered { code: mut chunk, externals: mut head, entry_exports, .. } = r;
     for (key, names) in imports {
         let spec = chunk.refs.placeholder(key, AssetKind::Chunk, RefUse::Import, false);
@@ -1060,6 +1144,14 @@ pub fn assemble(r: Rendered, imports: &[(String, Vec<(String, String)>)], shared
             let _ = writeln!(code, "export{{{}}};", specs.join(","));
         } else {
             let _ = writeln!(code, "export {{ {} }};", specs.join(", "));
+        }
+    }
+    if classic {
+        // A classic script: its own scope, so its top-level names stay out of the worker's
+        // global scope.
+        code = format!("(() => {{\n{code}}})();\n");
+        for s in &mut chunk.segments {
+            s.0 += 1;
         }
     }
     chunk.segments.sort_unstable();

@@ -11,7 +11,7 @@ use swc_core::ecma::ast::Module;
 
 use super::analyze::{analyze, Analysis, ImportKind};
 use super::parse::{locate, parse, KeptComments};
-use super::resolve::Target;
+use super::resolve::Target as Resolution;
 use super::JsCtx;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 
@@ -31,14 +31,93 @@ pub enum ModuleKind {
 pub enum Resolved {
     Module(ModuleId),
     External,
+    /// The script of a worker (or a file imported with `?url` / named by `new URL()`): an entry
+    /// point built into a chunk of its own; the index into [`Loaded::entries`].
+    Entry(usize),
     /// Resolution failed (already reported).
     Failed,
 }
 
+/// How a file is imported: as code, or through one of the queries Vite users write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Variant {
+    Plain,
+    /// `?raw`: the file's text as the default export.
+    Raw,
+    /// `?url`: the URL of the emitted file (of the built chunk, for a script).
+    Url,
+    /// `?inline`: the file as a `data:` URL.
+    Inline,
+    /// `?worker` / `?sharedworker`: a constructor of a module worker running the file.
+    Worker { shared: bool },
+}
+
+impl Variant {
+    /// Splits a known query off a specifier: `./a.txt?raw` → (`./a.txt`, Raw).
+    pub fn split(specifier: &str) -> (&str, Variant) {
+        let Some((path, query)) = specifier.split_once('?') else { return (specifier, Variant::Plain) };
+        let mut keys: Vec<&str> = query.split('&').map(|k| k.split('=').next().unwrap_or(k)).collect();
+        keys.sort_unstable();
+        let variant = match keys.as_slice() {
+            ["raw"] => Variant::Raw,
+            ["url"] | ["url", "worker"] | ["sharedworker", "url"] => Variant::Url,
+            ["inline"] => Variant::Inline,
+            ["worker"] => Variant::Worker { shared: false },
+            ["sharedworker"] => Variant::Worker { shared: true },
+            _ => return (specifier, Variant::Plain),
+        };
+        (path, variant)
+    }
+
+    /// The suffix a module's name carries for this variant.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Variant::Plain => "",
+            Variant::Raw => "?raw",
+            Variant::Url => "?url",
+            Variant::Inline => "?inline",
+            Variant::Worker { shared: false } => "?worker",
+            Variant::Worker { shared: true } => "?sharedworker",
+        }
+    }
+}
+
+/// A script built as an entry point of its own (a worker, or a script imported by URL).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExtraEntry {
+    pub path: PathBuf,
+    /// A classic script (an IIFE with no `import`), not a module.
+    pub classic: bool,
+    /// A service worker: written at the output's top level under a stable name.
+    pub service: bool,
+}
+
+impl ExtraEntry {
+    /// Its chunk's key: `src/w.ts?worker`, `src/w.ts?worker=classic`, `sw.ts?serviceworker`.
+    pub fn key(&self, rel: &str) -> String {
+        let kind = if self.service { "serviceworker" } else { "worker" };
+        if self.classic {
+            format!("{rel}?{kind}=classic")
+        } else {
+            format!("{rel}?{kind}")
+        }
+    }
+}
+
+/// The module graph of one set of entries.
+pub struct Loaded {
+    pub modules: Vec<JsModule>,
+    /// The module of each entry given.
+    pub entry_ids: Vec<ModuleId>,
+    /// Scripts the modules start as entry points of their own, in a stable order.
+    pub entries: Vec<ExtraEntry>,
+}
+
 pub struct JsModule {
     pub path: PathBuf,
-    /// Root-relative path, for messages, source maps and the manifest.
+    /// Root-relative path (with the variant's query), for messages, source maps and the manifest.
     pub rel: String,
+    pub variant: Variant,
     pub kind: ModuleKind,
     pub ast: Option<Module>,
     pub comments: KeptComments,
@@ -68,40 +147,70 @@ fn is_code(path: &Path) -> bool {
     matches!(ext.as_str(), "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" | "json")
 }
 
-struct LoadResult {
-    module: JsModule,
-    /// Resolved paths, one per record (`None`: failed or external).
-    targets: Vec<Option<(PathBuf, bool)>>,
-    diags: Vec<Diagnostic>,
+/// What one import record names, before modules are numbered.
+#[derive(Debug, Clone)]
+enum Target {
+    /// A module of this graph: its path, variant, and whether its package is side-effect free.
+    Module(PathBuf, Variant, bool),
+    Entry(ExtraEntry),
+    /// Left as an import, or failed (reported).
+    None,
 }
 
-pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Vec<JsModule>, Vec<ModuleId>), Diagnostics> {
+struct LoadResult {
+    module: JsModule,
+    /// One per record.
+    targets: Vec<Target>,
+    diags: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::default();
-    let mut ids: BTreeMap<PathBuf, ModuleId> = BTreeMap::new();
+    let mut warnings = Diagnostics::default();
+    type Key = (PathBuf, Variant);
+    let mut ids: BTreeMap<Key, ModuleId> = BTreeMap::new();
+    let mut extra: BTreeMap<ExtraEntry, usize> = BTreeMap::new();
+    let mut extra_list: Vec<ExtraEntry> = Vec::new();
     let mut modules: Vec<Option<JsModule>> = Vec::new();
-    let mut wave: Vec<(ModuleId, PathBuf, Option<String>, bool)> = Vec::new();
+    let mut wave: Vec<(ModuleId, PathBuf, Variant, Option<String>, bool)> = Vec::new();
     let mut entry_ids = Vec::new();
     for e in entries {
-        let id = *ids.entry(e.path.clone()).or_insert_with(|| {
+        let id = *ids.entry((e.path.clone(), Variant::Plain)).or_insert_with(|| {
             modules.push(None);
-            wave.push((modules.len() - 1, e.path.clone(), e.source.clone(), false));
+            wave.push((modules.len() - 1, e.path.clone(), Variant::Plain, e.source.clone(), false));
             modules.len() - 1
         });
         entry_ids.push(id);
     }
-    let mut pending_targets: Vec<(ModuleId, Vec<Option<(PathBuf, bool)>>)> = Vec::new();
+    let mut pending_targets: Vec<(ModuleId, Vec<Target>)> = Vec::new();
     while !wave.is_empty() {
-        let results: Vec<(ModuleId, LoadResult)> =
-            wave.par_iter().map(|(id, path, source, sef)| (*id, load_one(ctx, path, source.clone(), *sef))).collect();
+        let results: Vec<(ModuleId, LoadResult)> = wave
+            .par_iter()
+            .map(|(id, path, variant, source, sef)| (*id, load_one(ctx, path, *variant, source.clone(), *sef)))
+            .collect();
         let mut next = Vec::new();
         for (id, r) in results {
             diags.extend(r.diags);
-            for t in r.targets.iter().flatten() {
-                if !ids.contains_key(&t.0) {
-                    modules.push(None);
-                    let new_id = modules.len() - 1;
-                    ids.insert(t.0.clone(), new_id);
-                    next.push((new_id, t.0.clone(), None, t.1));
+            warnings.extend(r.warnings);
+            for t in &r.targets {
+                match t {
+                    Target::Module(path, variant, sef) => {
+                        let key = (path.clone(), *variant);
+                        if !ids.contains_key(&key) {
+                            modules.push(None);
+                            let new_id = modules.len() - 1;
+                            ids.insert(key, new_id);
+                            next.push((new_id, path.clone(), *variant, None, *sef));
+                        }
+                    }
+                    Target::Entry(e) => {
+                        if !extra.contains_key(e) {
+                            extra.insert(e.clone(), extra_list.len());
+                            extra_list.push(e.clone());
+                        }
+                    }
+                    Target::None => {}
                 }
             }
             pending_targets.push((id, r.targets));
@@ -114,23 +223,37 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Vec<JsModule>, Vec<Mo
         modules[id].resolved = targets
             .into_iter()
             .map(|t| match t {
-                Some((path, _)) => Resolved::Module(ids[&path]),
-                None => Resolved::External,
+                Target::Module(path, variant, _) => Resolved::Module(ids[&(path, variant)]),
+                Target::Entry(e) => Resolved::Entry(extra[&e]),
+                Target::None => Resolved::External,
             })
             .collect();
     }
     if diags.has_errors() {
         return Err(diags);
     }
-    Ok((modules, entry_ids))
+    Ok((Loaded { modules, entry_ids, entries: extra_list }, warnings))
 }
 
-fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free: bool) -> LoadResult {
-    let rel = ctx.config.rel(path);
+/// The text of a module that only re-exports something kiln computed.
+fn default_export(value: &str) -> String {
+    format!("export default {value};\n")
+}
+
+/// A `data:` URL of a file.
+fn data_url(rel: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    let mime = crate::mime::essence(rel);
+    format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, side_effects_free: bool) -> LoadResult {
+    let rel = format!("{}{}", ctx.config.rel(path), variant.suffix());
     let empty = |kind, diags| LoadResult {
         module: JsModule {
             path: path.to_path_buf(),
             rel: rel.clone(),
+            variant,
             kind,
             ast: None,
             comments: KeptComments::default(),
@@ -143,19 +266,44 @@ fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free:
         },
         targets: Vec::new(),
         diags,
+        warnings: Vec::new(),
     };
-    let css = (inline.is_none() && crate::stages::css::is_css(path)).then(|| rel.clone());
-    if inline.is_none() && !is_code(path) && css.is_none() {
+    let plain = variant == Variant::Plain;
+    let css = (plain && inline.is_none() && crate::stages::css::is_css(path)).then(|| rel.clone());
+    if plain && inline.is_none() && !is_code(path) && css.is_none() {
         return empty(ModuleKind::Asset { rel: rel.clone() }, Vec::new());
     }
-    let text = match inline {
-        Some(t) => t,
+    if variant == Variant::Url {
+        // Only files that are not code reach here (a script's URL is an entry's).
+        return empty(ModuleKind::Asset { rel: ctx.config.rel(path) }, Vec::new());
+    }
+    let bytes = match inline {
+        Some(t) => t.into_bytes(),
         None => match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(_) => return empty(ModuleKind::Esm, vec![Diagnostic::error("not valid UTF-8").in_file(&rel)]),
-            },
+            Ok(b) => b,
             Err(e) => return empty(ModuleKind::Esm, vec![Diagnostic::error(format!("cannot read: {e}")).in_file(&rel)]),
+        },
+    };
+    let text = match variant {
+        Variant::Inline if crate::stages::css::is_css(path) => {
+            let d = Diagnostic::error("`?inline` of a stylesheet is not supported")
+                .with_note("import it as a plain stylesheet (its CSS is linked to the page), or with `?raw` for its source text")
+                .in_file(&rel);
+            return empty(ModuleKind::Esm, vec![d]);
+        }
+        Variant::Inline => default_export(&serde_json::Value::String(data_url(&rel, &bytes)).to_string()),
+        Variant::Worker { shared } => {
+            let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let spec = serde_json::Value::String(format!("./{file}")).to_string();
+            let ctor = if shared { "SharedWorker" } else { "Worker" };
+            format!(
+                "export default function {ctor}Wrapper(options) {{ return new {ctor}(new URL({spec}, import.meta.url), {{ type: \"module\", name: options && options.name }}); }}\n"
+            )
+        }
+        Variant::Raw | Variant::Plain | Variant::Url => match String::from_utf8(bytes) {
+            Ok(t) if variant == Variant::Raw => default_export(&serde_json::Value::String(t).to_string()),
+            Ok(t) => t,
+            Err(_) => return empty(ModuleKind::Esm, vec![Diagnostic::error("not valid UTF-8").in_file(&rel)]),
         },
     };
     let text = if css.is_some() {
@@ -167,7 +315,7 @@ fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free:
         } else {
             String::new()
         }
-    } else if path.extension().is_some_and(|e| e == "json") {
+    } else if plain && path.extension().is_some_and(|e| e == "json") {
         match json_module(&text) {
             Ok(t) => t,
             Err(e) => {
@@ -178,7 +326,8 @@ fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free:
     } else {
         text
     };
-    let mut parsed = match parse(ctx, path, &rel, text) {
+    let mut warnings = Vec::new();
+    let mut parsed = match parse(ctx, path, &rel, text, &mut warnings) {
         Ok(p) => p,
         Err(diags) => return empty(ModuleKind::Esm, diags),
     };
@@ -195,24 +344,56 @@ fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free:
     let targets = analysis
         .records
         .iter()
-        .map(|r| match ctx.resolver.resolve(ctx.config, path, &r.specifier) {
-            Ok(Target::File { path: p, side_effects_free }) => {
-                if !p.starts_with(&ctx.config.root) && !p.components().any(|c| c.as_os_str() == "node_modules") {
-                    diags.push(locate(&parsed.file, &rel, r.span.lo, Diagnostic::error(format!(
-                        "{:?} resolves outside the project root ({})", r.specifier, p.display()
-                    ))));
-                    return None;
+        .map(|r| {
+            let (spec, query) = Variant::split(&r.specifier);
+            // `new URL('x.wasm', import.meta.url)` is a URL relative to the module, not a
+            // package name.
+            let relative;
+            let spec = match r.kind {
+                ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => {
+                    relative = format!("./{spec}");
+                    relative.as_str()
                 }
-                Some((p, side_effects_free))
+                _ => spec,
+            };
+            let fail = |diags: &mut Vec<Diagnostic>, msg: String| {
+                diags.push(locate(&parsed.file, &rel, r.span.lo, Diagnostic::error(msg)));
+                Target::None
+            };
+            // A page's import map resolves it in the browser.
+            if ctx.import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
+                return Target::None;
             }
-            Ok(Target::External) => None,
-            Err(e) => {
-                let what = match r.kind {
-                    ImportKind::AssetUrl => "cannot find the file",
-                    _ => "cannot resolve import",
-                };
-                diags.push(locate(&parsed.file, &rel, r.span.lo, Diagnostic::error(format!("{what} {:?}: {e}", r.specifier))));
-                None
+            match ctx.resolver.resolve(ctx.config, path, spec) {
+                Ok(Resolution::File { path: p, side_effects_free }) => {
+                    if !ctx.config.may_read(&p) {
+                        return fail(&mut diags, format!(
+                            "{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()
+                        ));
+                    }
+                    let code = is_code(&p) && !crate::stages::css::is_css(&p);
+                    match r.kind {
+                        ImportKind::Worker { classic, service } => {
+                            if !code {
+                                return fail(&mut diags, format!("{:?} is not a script, so it cannot run as a worker", r.specifier));
+                            }
+                            Target::Entry(ExtraEntry { path: p, classic, service })
+                        }
+                        // `new URL('./x.ts', import.meta.url)`: the URL of the script built.
+                        ImportKind::AssetUrl if code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
+                        ImportKind::AssetUrl => Target::Module(p, Variant::Plain, side_effects_free),
+                        _ if query == Variant::Url && code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
+                        _ => Target::Module(p, query, side_effects_free),
+                    }
+                }
+                Ok(Resolution::External) => Target::None,
+                Err(e) => {
+                    let what = match r.kind {
+                        ImportKind::AssetUrl | ImportKind::Worker { .. } => "cannot find the file",
+                        _ => "cannot resolve import",
+                    };
+                    fail(&mut diags, format!("{what} {:?}: {e}", r.specifier))
+                }
             }
         })
         .collect();
@@ -220,6 +401,7 @@ fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free:
         module: JsModule {
             path: path.to_path_buf(),
             rel,
+            variant,
             kind,
             ast: Some(parsed.module),
             comments: parsed.comments,
@@ -232,6 +414,7 @@ fn load_one(ctx: &JsCtx, path: &Path, inline: Option<String>, side_effects_free:
         },
         targets,
         diags,
+        warnings,
     }
 }
 

@@ -28,6 +28,8 @@ pub enum Binding {
     /// Not bundled (a configured `external`, or a URL): the specifier and the name imported
     /// from it (`None`: the namespace).
     External(String, Option<Atom>),
+    /// The URL of an extra entry's chunk (`import url from './w.ts?url'`).
+    EntryUrl(usize),
 }
 
 pub struct Linked {
@@ -67,6 +69,16 @@ impl<'a> Linker<'a> {
         }
     }
 
+    /// What `name` (`None`: the namespace) of a record that names no module of this graph
+    /// binds to: an extra entry's URL (its default export, the only one it has), or an external
+    /// import. `None`: the entry has no such export.
+    fn unbundled(&self, m: ModuleId, record: usize, name: Option<&Atom>) -> Option<Binding> {
+        match self.modules[m].resolved.get(record) {
+            Some(Resolved::Entry(w)) => name.is_some_and(|n| n == "default").then_some(Binding::EntryUrl(*w)),
+            _ => Some(Binding::External(self.specifier(m, record), name.cloned())),
+        }
+    }
+
     /// Follows `name` exported by `m` to its definition. `None`: no such export (or ambiguous
     /// through `export *`).
     pub fn resolve_export(&self, m: ModuleId, name: &Atom, visited: &mut Vec<(ModuleId, Atom)>) -> Option<Binding> {
@@ -85,12 +97,12 @@ impl<'a> Linker<'a> {
                 ExportDef::Local(id) => Some(self.through_import(m, id, visited)),
                 ExportDef::ReExport { record, name } => match self.target(m, *record) {
                     Some(t) => self.resolve_export(t, name, visited),
-                    None => Some(Binding::External(self.specifier(m, *record), Some(name.clone()))),
+                    None => self.unbundled(m, *record, Some(name)),
                 },
-                ExportDef::NamespaceOf { record } => Some(match self.target(m, *record) {
-                    Some(t) => self.namespace_of(t),
-                    None => Binding::External(self.specifier(m, *record), None),
-                }),
+                ExportDef::NamespaceOf { record } => match self.target(m, *record) {
+                    Some(t) => Some(self.namespace_of(t)),
+                    None => self.unbundled(m, *record, None),
+                },
             };
         }
         if name == "default" {
@@ -125,7 +137,9 @@ impl<'a> Linker<'a> {
         let module = &self.modules[m];
         if let Some(imp) = module.analysis.imports.iter().find(|i| i.local == *id) {
             let Some(t) = self.target(m, imp.record) else {
-                return Binding::External(self.specifier(m, imp.record), imp.imported.clone());
+                return self
+                    .unbundled(m, imp.record, imp.imported.as_ref())
+                    .unwrap_or_else(|| Binding::External(self.specifier(m, imp.record), imp.imported.clone()));
             };
             return match &imp.imported {
                 None => self.namespace_of(t),
@@ -181,8 +195,19 @@ impl<'a> Linker<'a> {
         for (m, module) in self.modules.iter().enumerate() {
             for imp in &module.analysis.imports {
                 let Some(t) = self.target(m, imp.record) else {
-                    let b = Binding::External(self.specifier(m, imp.record), imp.imported.clone());
-                    linked.imports[m].insert(imp.local.clone(), b);
+                    match self.unbundled(m, imp.record, imp.imported.as_ref()) {
+                        Some(b) => {
+                            linked.imports[m].insert(imp.local.clone(), b);
+                        }
+                        None => {
+                            if let Some(file) = &module.file {
+                                diags.push(locate(file, &module.rel, imp.span.lo, Diagnostic::error(format!(
+                                    "{:?} gives the URL of a built script as its default export only",
+                                    self.specifier(m, imp.record)
+                                ))));
+                            }
+                        }
+                    }
                     continue;
                 };
                 let binding = match &imp.imported {
@@ -246,7 +271,7 @@ impl<'a> Linker<'a> {
                             used.push(self.namespace_of(t));
                             true
                         }
-                        ImportKind::AssetUrl => true,
+                        ImportKind::AssetUrl | ImportKind::Worker { .. } => true,
                     };
                     if must_run {
                         work.push(t);
@@ -287,7 +312,7 @@ impl<'a> Linker<'a> {
                         }
                     }
                     Binding::CjsExport(m, _) | Binding::CjsNamespace(m) | Binding::AssetUrl(m) => work.push(m),
-                    Binding::External(..) => {}
+                    Binding::External(..) | Binding::EntryUrl(_) => {}
                 }
             }
             if work.is_empty() && used.is_empty() {

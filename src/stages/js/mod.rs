@@ -14,24 +14,27 @@
 
 pub mod analyze;
 pub mod chunks;
+pub mod class_fields;
 pub mod generate;
 pub mod graph;
+pub mod limits;
 pub mod link;
+pub mod meta;
 pub mod names;
 pub mod parse;
 pub mod resolve;
 pub mod rewrite;
 pub mod sourcemap;
+pub mod verify;
 
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 use swc_core::common::{sync::Lrc, Globals, Mark, SourceMap, GLOBALS};
 use swc_core::ecma::ast::Expr;
-use swc_core::ecma::transforms::react::Options as JsxOptions;
 
 use crate::config::Config;
-use crate::diagnostics::{BuildError, Diagnostic};
+use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{AssetKind, Refs};
 use graph::{EntrySpec, ModuleKind};
 use resolve::JsResolver;
@@ -45,12 +48,10 @@ pub struct JsCtx<'a> {
     pub resolver: JsResolver,
     /// `define`: dotted global paths and the expressions that replace them.
     pub defines: Vec<(Vec<String>, Box<Expr>)>,
-}
-
-impl JsCtx<'_> {
-    pub fn jsx_options(&self, path: &std::path::Path) -> JsxOptions {
-        parse::jsx_options(&self.resolver.jsx_options(path))
-    }
+    /// Specifiers kept as imports besides `js.external`: those the pages' import maps map.
+    pub import_map: &'a [String],
+    /// Building a classic worker script: an IIFE with no `import` and no `import.meta`.
+    pub classic: bool,
 }
 
 /// A bundle entry: a module script of a page (file or inline), or a configured entry.
@@ -78,6 +79,8 @@ pub struct Chunk {
     /// The bundle of a page's module script or a configured entry (not a shared or lazy chunk).
     pub is_entry: bool,
     pub links: ChunkLinks,
+    /// Written at this path, unhashed (a service worker).
+    pub fixed_path: Option<String>,
 }
 
 /// What pages and the assemble stage need to know of a chunk besides its code.
@@ -103,12 +106,63 @@ pub struct Bundles {
     pub timings: Vec<(&'static str, std::time::Duration)>,
     /// Files imported from JS that the pipeline must load and emit (root-relative paths).
     pub assets: Vec<(String, AssetKind)>,
+    pub warnings: Diagnostics,
 }
 
-pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildError> {
+/// Bundles the entries, then every worker (and script imported by URL) they start, each as a
+/// self-contained chunk of its own. `import_map`: specifiers the pages' import maps map, kept
+/// as imports.
+pub fn bundle(config: &Config, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
     if entries.is_empty() {
-        return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Vec::new() });
+        return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Vec::new(), warnings: Diagnostics::default() });
     }
+    let (mut out, extra) = bundle_set(config, entries, import_map, false)?;
+    let mut done: std::collections::BTreeSet<String> = entries.iter().map(|e| e.key.clone()).collect();
+    let mut queue: std::collections::VecDeque<(graph::ExtraEntry, String)> = extra.into();
+    // A worker's bundle is self-contained: no chunks shared with the page that starts it.
+    let mut worker_config = config.clone();
+    worker_config.js.splitting = false;
+    worker_config.js.manual_chunks.clear();
+    worker_config.js.min_chunk_size = 0;
+    while let Some((entry, key)) = queue.pop_front() {
+        if !done.insert(key.clone()) {
+            continue;
+        }
+        let spec = JsEntry { key: key.clone(), path: entry.path.clone(), source: None };
+        let (mut more, next) = bundle_set(&worker_config, &[spec], import_map, entry.classic)?;
+        for c in &mut more.chunks {
+            c.is_entry = false;
+            if entry.service && c.links.key == key {
+                // A service worker keeps its URL from one deploy to the next, at the top
+                // level so that its scope can be the whole site.
+                let stem = entry.path.file_stem().map_or_else(|| "sw".into(), |s| s.to_string_lossy().into_owned());
+                c.fixed_path = Some(format!("{stem}.js"));
+            }
+        }
+        out.chunks.append(&mut more.chunks);
+        out.assets.append(&mut more.assets);
+        out.warnings.extend(more.warnings.0);
+        for (name, t) in more.timings {
+            match out.timings.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 += t,
+                None => out.timings.push((name, t)),
+            }
+        }
+        queue.extend(next);
+    }
+    out.assets.sort();
+    out.assets.dedup();
+    Ok(out)
+}
+
+/// Bundles one set of entries into chunks; returns them with the extra entry points (workers,
+/// scripts imported by URL) their live modules start, and those entries' chunk keys.
+fn bundle_set(
+    config: &Config,
+    entries: &[JsEntry],
+    import_map: &[String],
+    classic: bool,
+) -> Result<(Bundles, Vec<(graph::ExtraEntry, String)>), BuildError> {
     let globals = Globals::new();
     let unresolved_mark = GLOBALS.set(&globals, Mark::new);
     let mut ctx = JsCtx {
@@ -118,6 +172,8 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
         unresolved_mark,
         resolver: JsResolver::new(config),
         defines: Vec::new(),
+        import_map,
+        classic,
     };
     let mut diags = Vec::new();
     let mut defines = Vec::new();
@@ -139,7 +195,9 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
         started = std::time::Instant::now();
     };
     let specs: Vec<EntrySpec> = entries.iter().map(|e| EntrySpec { path: e.path.clone(), source: e.source.clone() }).collect();
-    let (mut modules, entry_ids) = graph::load(&ctx, &specs)?;
+    let (loaded, warnings) = graph::load(&ctx, &specs)?;
+    let graph::Loaded { mut modules, entry_ids, entries: extra } = loaded;
+    let extra_keys: Vec<String> = extra.iter().map(|e| e.key(&config.rel(&e.path))).collect();
     let asts: Vec<_> = modules.iter_mut().map(|m| m.ast.take()).collect();
     lap("js.load", &mut timings);
     let linker = link::Linker::new(&modules);
@@ -159,8 +217,14 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
     let sizes: Vec<u64> = prepared.iter().map(|p| p.as_ref().map_or(0, |p| p.size)).collect();
     let pure: Vec<bool> = prepared.iter().map(|p| p.as_ref().is_none_or(|p| p.pure)).collect();
     let plan = chunks::plan(config, &modules, &linked, &page_entries, &sizes, &pure);
-    let chunks = render_chunks(&ctx, &modules, &mut prepared, &linker, &linked, &plan);
+    let chunks = render_chunks(&ctx, &modules, &mut prepared, &linker, &linked, &plan, &extra_keys)?;
     lap("js.print", &mut timings);
+    let broken: Vec<Diagnostic> =
+        chunks.par_iter().filter_map(|c| verify::check(&c.links.key, &c.code, &config.js.target, classic).err()).collect();
+    if !broken.is_empty() {
+        return Err(BuildError { diagnostics: broken });
+    }
+    lap("js.verify", &mut timings);
     let mut assets: Vec<(String, AssetKind)> = modules
         .iter()
         .enumerate()
@@ -173,7 +237,20 @@ pub fn bundle(config: &Config, entries: &[JsEntry]) -> Result<Bundles, BuildErro
         .collect();
     assets.sort();
     assets.dedup();
-    Ok(Bundles { chunks, assets, timings })
+    // The extra entries live modules start.
+    let mut started_entries: Vec<usize> = modules
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| linked.included[*m])
+        .flat_map(|(_, module)| module.resolved.iter().filter_map(|r| match r {
+            graph::Resolved::Entry(w) => Some(*w),
+            _ => None,
+        }))
+        .collect();
+    started_entries.sort_unstable();
+    started_entries.dedup();
+    let extra_out = started_entries.into_iter().map(|w| (extra[w].clone(), extra_keys[w].clone())).collect();
+    Ok((Bundles { chunks, assets, timings, warnings }, extra_out))
 }
 
 /// Prints every chunk of the plan, then writes the imports and exports that join them.
@@ -184,7 +261,8 @@ fn render_chunks(
     linker: &link::Linker,
     linked: &link::Linked,
     plan: &chunks::Plan,
-) -> Vec<Chunk> {
+    extra_keys: &[String],
+) -> Result<Vec<Chunk>, BuildError> {
     use chunks::ChunkKind;
     use rustc_hash::FxHashMap;
     use swc_core::atoms::Atom;
@@ -231,7 +309,9 @@ fn render_chunks(
         let job = generate::ChunkJob {
             index: c,
             order: &chunk.modules,
-            exports,
+            // A classic script exports nothing.
+            exports: if ctx.classic { None } else { exports },
+            extra_keys,
             chunk_of: &plan.chunk_of,
             need_ns: &need_ns,
             copied: &copied,
@@ -286,7 +366,13 @@ fn render_chunks(
             .filter_map(|(key, exported)| Some((r.names.get(key)?.to_string(), exported.clone())))
             .collect();
         shared.sort_by(|a, b| a.1.cmp(&b.1));
-        let mut code = generate::assemble(r, &imports, &shared, minify);
+        if ctx.classic && !r.externals.is_empty() {
+            return Err(BuildError::one(
+                Diagnostic::error(format!("{} is started as a classic worker, which cannot import external modules", chunk.key))
+                    .with_note("start it with { type: 'module' } to keep its external imports"),
+            ));
+        }
+        let mut code = generate::assemble(r, &imports, &shared, minify, ctx.classic);
         if let Some(css) = chunk.css_key() {
             // Not written in the code: records that the chunk's CSS belongs to it.
             code.refs.placeholder(&css, AssetKind::Css, crate::graph::RefUse::Url, false);
@@ -315,7 +401,15 @@ fn render_chunks(
                 keys
             },
         };
-        out.push(Chunk { code: code.code, refs: code.refs, map, modules: code.modules, is_entry: matches!(chunk.kind, ChunkKind::Page(_)), links });
+        out.push(Chunk {
+            code: code.code,
+            refs: code.refs,
+            map,
+            modules: code.modules,
+            is_entry: matches!(chunk.kind, ChunkKind::Page(_)),
+            links,
+            fixed_path: None,
+        });
     }
-    out
+    Ok(out)
 }

@@ -1,4 +1,5 @@
-//! Read → parse → resolver marks → TypeScript strip → JSX → `define`, once per module.
+//! Read → parse → resolver marks → JSX → decorators → TypeScript strip → class fields →
+//! `import.meta` forms → `define` → lowering for the target, once per module.
 //!
 //! Every module gets its own top-level mark, so top-level names of different modules stay
 //! distinct bindings when the linker later puts them in one scope. Comments are dropped except
@@ -13,7 +14,8 @@ use swc_core::ecma::ast::{EsVersion, Expr, MetaPropKind, Module, ModuleItem, Pro
 use swc_core::ecma::parser::{parse_file_as_expr, parse_file_as_program, EsSyntax, Syntax, TsSyntax};
 use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::transforms::react::{jsx, Options as JsxOptions, Runtime};
-use swc_core::ecma::transforms::typescript::strip;
+use swc_core::ecma::transforms::proposal;
+use swc_core::ecma::transforms::typescript::typescript;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 use rustc_hash::FxHashMap;
 
@@ -71,13 +73,36 @@ fn syntax_for(path: &Path) -> Syntax {
     match ext.as_str() {
         "ts" | "mts" | "cts" => Syntax::Typescript(TsSyntax { tsx: false, decorators: true, ..Default::default() }),
         "tsx" => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
-        _ => Syntax::Es(EsSyntax { jsx: true, import_attributes: true, ..Default::default() }),
+        _ => Syntax::Es(EsSyntax {
+            jsx: true,
+            import_attributes: true,
+            decorators: true,
+            decorators_before_export: true,
+            auto_accessors: true,
+            explicit_resource_management: true,
+            ..Default::default()
+        }),
     }
 }
 
+/// Whether a program has a decorator anywhere (most have none, and the decorator passes are
+/// then skipped).
+fn has_decorators(program: &Program) -> bool {
+    struct Find(bool);
+    impl swc_core::ecma::visit::Visit for Find {
+        fn visit_decorator(&mut self, _: &swc_core::ecma::ast::Decorator) {
+            self.0 = true;
+        }
+    }
+    let mut f = Find(false);
+    swc_core::ecma::visit::VisitWith::visit_with(program, &mut f);
+    f.0
+}
+
 /// Parses and transforms one module. `text` is the file's content (JSON already turned into
-/// a module by the caller).
-pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String) -> Result<Parsed, Vec<Diagnostic>> {
+/// a module by the caller). Errors are returned; warnings go to `warnings`.
+pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut Vec<Diagnostic>) -> Result<Parsed, Vec<Diagnostic>> {
+    let ts = ctx.resolver.ts_options(ctx.config, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel)])?;
     let syntax = syntax_for(path);
     let is_ts = matches!(syntax, Syntax::Typescript(_));
     let might_have_jsx = match &syntax {
@@ -102,69 +127,97 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String) -> Result<Parsed
     if !errors.is_empty() {
         return Err(errors);
     }
+    if let Some(pos) = super::limits::too_deep(&program) {
+        return Err(vec![locate(&file, rel, pos, super::limits::too_deep_error())]);
+    }
     let is_script = matches!(program, Program::Script(_));
-    let (module, top_level_mark) = GLOBALS.set(&ctx.globals, || {
-        let top_level_mark = Mark::new();
-        let mut program = program;
-        program.mutate(resolver(ctx.unresolved_mark, top_level_mark, is_ts));
-        // JSX first: a classic-runtime factory (`h`) is an import that only JSX uses, and the
-        // TypeScript pass drops imports it sees no use of.
-        if might_have_jsx {
-            let options = ctx.jsx_options(path);
-            program.mutate(jsx(ctx.cm.clone(), Some(&comments), options, top_level_mark, ctx.unresolved_mark));
-        }
-        if is_ts {
-            program.mutate(strip(ctx.unresolved_mark, top_level_mark));
-        }
-        lower(ctx, &mut program, &comments);
-        if !ctx.defines.is_empty() {
-            program.visit_mut_with(&mut Define { defines: &ctx.defines, unresolved: ctx.unresolved_mark });
-        }
-        let module = match program {
-            Program::Module(m) => m,
-            Program::Script(s) => Module {
-                span: s.span,
-                body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
-                shebang: s.shebang,
-            },
-        };
-        (module, top_level_mark)
+    let result = GLOBALS.set(&ctx.globals, || {
+        use swc_core::ecma::transforms::base::helpers::{inject_helpers, Helpers, HELPERS};
+        HELPERS.set(&Helpers::new(false), || {
+            let top_level_mark = Mark::new();
+            let mut program = program;
+            program.mutate(resolver(ctx.unresolved_mark, top_level_mark, is_ts));
+            // JSX first: a classic-runtime factory (`h`) is an import that only JSX uses, and the
+            // TypeScript pass drops imports it sees no use of.
+            if might_have_jsx {
+                let options = jsx_options(&ts.jsx);
+                program.mutate(jsx(ctx.cm.clone(), Some(&comments), options, top_level_mark, ctx.unresolved_mark));
+            }
+            let decorated = has_decorators(&program);
+            // Legacy decorators read the types (`emitDecoratorMetadata`), so they run before
+            // the types are stripped.
+            if decorated && ts.experimental_decorators {
+                program.mutate(proposal::decorators::decorators(proposal::decorators::Config {
+                    legacy: true,
+                    emit_metadata: ts.emit_decorator_metadata,
+                    use_define_for_class_fields: ts.use_define_for_class_fields,
+                }));
+            }
+            if is_ts {
+                let config = swc_core::ecma::transforms::typescript::Config {
+                    native_class_properties: ts.use_define_for_class_fields,
+                    verbatim_module_syntax: ts.verbatim_module_syntax,
+                    ..Default::default()
+                };
+                program.mutate(typescript(config, ctx.unresolved_mark, top_level_mark));
+            }
+            if !ts.use_define_for_class_fields {
+                program.visit_mut_with(&mut super::class_fields::AssignFields);
+            }
+            if decorated && !ts.experimental_decorators {
+                program.mutate(proposal::decorator_2023_11::decorator_2023_11());
+            }
+            // `define` first: it may set `import.meta.env.X` itself.
+            if !ctx.defines.is_empty() {
+                program.visit_mut_with(&mut Define { defines: &ctx.defines, unresolved: ctx.unresolved_mark });
+            }
+            let meta = super::meta::rewrite(ctx, path, rel, &file, &comments, top_level_mark, &mut program);
+            lower(ctx, &mut program, &comments);
+            program.mutate(inject_helpers(ctx.unresolved_mark));
+            let module = match program {
+                Program::Module(m) => m,
+                Program::Script(s) => Module {
+                    span: s.span,
+                    body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
+                    shebang: s.shebang,
+                },
+            };
+            meta.map(|w| (module, top_level_mark, w))
+        })
     });
+    let (module, top_level_mark, meta_warnings) = result?;
+    warnings.extend(meta_warnings);
     Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script })
 }
 
 /// Lowers syntax for `js.target`: an ES version, or a browserslist query through preset-env.
-/// Helpers the lowering needs are inlined into the module.
+/// Helpers the lowering needs are inlined into the module (the caller injects them).
 fn lower(ctx: &JsCtx, program: &mut Program, comments: &SingleThreadedComments) {
     use swc_core::ecma::preset_env::{self, Targets};
     use swc_core::ecma::transforms::base::assumptions::Assumptions;
-    use swc_core::ecma::transforms::base::helpers::{inject_helpers, Helpers, HELPERS};
     let target = ctx.config.js.target.trim();
     if target.eq_ignore_ascii_case("esnext") {
         return;
     }
-    HELPERS.set(&Helpers::new(false), || {
-        if let Some(version) = es_version(target) {
-            program.mutate(preset_env::transform_from_es_version(
-                ctx.unresolved_mark,
-                Some(comments),
-                version,
-                Assumptions::default(),
-                false,
-            ));
-        } else {
-            // A browserslist query, in the form preset-env reads from JSON.
-            let targets: Option<Targets> = serde_json::from_value(serde_json::Value::String(target.to_owned())).ok();
-            let config = preset_env::Config { targets, ..Default::default() };
-            program.mutate(preset_env::transform_from_env(
-                ctx.unresolved_mark,
-                Some(comments),
-                config.into(),
-                Assumptions::default(),
-            ));
-        }
-        program.mutate(inject_helpers(ctx.unresolved_mark));
-    });
+    if let Some(version) = es_version(target) {
+        program.mutate(preset_env::transform_from_es_version(
+            ctx.unresolved_mark,
+            Some(comments),
+            version,
+            Assumptions::default(),
+            false,
+        ));
+    } else {
+        // A browserslist query, in the form preset-env reads from JSON.
+        let targets: Option<Targets> = serde_json::from_value(serde_json::Value::String(target.to_owned())).ok();
+        let config = preset_env::Config { targets, ..Default::default() };
+        program.mutate(preset_env::transform_from_env(
+            ctx.unresolved_mark,
+            Some(comments),
+            config.into(),
+            Assumptions::default(),
+        ));
+    }
 }
 
 /// `es2015` … `es2024` as a version; `None` for anything else.

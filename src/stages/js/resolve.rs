@@ -38,6 +38,7 @@ impl JsResolver {
                 (".cjs".into(), vec![".cts".into(), ".cjs".into()]),
             ],
             tsconfig: Some(TsconfigDiscovery::Auto),
+            alias: config.js.alias.iter().map(|(from, to)| (from.clone(), vec![oxc_resolver::AliasValue::Path(to.clone())])).collect(),
             ..ResolveOptions::default()
         };
         JsResolver { inner: Resolver::new(options) }
@@ -63,17 +64,90 @@ impl JsResolver {
         Ok(Target::File { path, side_effects_free })
     }
 
-    /// JSX settings from the nearest tsconfig.json (with `extends` applied).
-    pub fn jsx_options(&self, file: &Path) -> JsxFromTsconfig {
-        let Ok(Some(tsconfig)) = self.inner.find_tsconfig(file) else { return JsxFromTsconfig::default() };
+    /// The compiler options that apply to `file`: from the tsconfig.json TypeScript would use
+    /// for it (`extends` applied, a solution-style config's `references` followed to the project
+    /// whose `include`/`files` hold the file), else from the nearest tsconfig.json or
+    /// jsconfig.json above it (as esbuild reads them for JS files too), else kiln.toml's
+    /// `js.jsx*` defaults. Files in `node_modules` get no tsconfig.
+    pub fn ts_options(&self, config: &Config, file: &Path) -> Result<TsOptions, String> {
+        let found = match self.inner.find_tsconfig(file) {
+            Ok(Some(t)) => Some(t),
+            Err(e) => return Err(format!("cannot read the tsconfig.json that applies here: {e}")),
+            Ok(None) if file.components().any(|c| c.as_os_str() == "node_modules") => None,
+            Ok(None) => {
+                let nearest = file
+                    .ancestors()
+                    .skip(1)
+                    .find_map(|dir| ["tsconfig.json", "jsconfig.json"].iter().map(|n| dir.join(n)).find(|p| p.is_file()));
+                match nearest {
+                    Some(p) => Some(
+                        self.inner
+                            .resolve_tsconfig(&p)
+                            .map_err(|e| format!("cannot read {}: {e}", config.rel(&p)))?,
+                    ),
+                    None => None,
+                }
+            }
+        };
+        let defaults = &config.js.jsx;
+        let mut out = TsOptions {
+            jsx: JsxFromTsconfig {
+                jsx: defaults.classic.then(|| "react".to_owned()),
+                import_source: defaults.import_source.clone(),
+                factory: defaults.factory.clone(),
+                fragment_factory: defaults.fragment.clone(),
+            },
+            ..TsOptions::default()
+        };
+        let Some(tsconfig) = found else {
+            out.use_define_for_class_fields = true;
+            return Ok(out);
+        };
         let o = &tsconfig.compiler_options;
-        JsxFromTsconfig {
-            jsx: o.jsx.clone(),
-            import_source: o.jsx_import_source.clone(),
-            factory: o.jsx_factory.clone(),
-            fragment_factory: o.jsx_fragment_factory.clone(),
+        if o.jsx.is_some() {
+            out.jsx.jsx = o.jsx.clone();
         }
+        if o.jsx_import_source.is_some() {
+            out.jsx.import_source = o.jsx_import_source.clone();
+        }
+        if o.jsx_factory.is_some() {
+            out.jsx.factory = o.jsx_factory.clone();
+        }
+        if o.jsx_fragment_factory.is_some() {
+            out.jsx.fragment_factory = o.jsx_fragment_factory.clone();
+        }
+        out.experimental_decorators = o.experimental_decorators.unwrap_or(false);
+        out.emit_decorator_metadata = o.emit_decorator_metadata.unwrap_or(false);
+        // TypeScript's default follows `target`: define semantics from ES2022 on (and for
+        // ESNext, or no target).
+        out.use_define_for_class_fields = o.use_define_for_class_fields.unwrap_or_else(|| {
+            let target = o.target.as_deref().unwrap_or("esnext").to_ascii_lowercase();
+            match target.strip_prefix("es") {
+                Some("3" | "5" | "6") => false,
+                Some(year) => year.parse::<u32>().map_or(true, |y| y >= 2022),
+                None => true,
+            }
+        });
+        out.verbatim_module_syntax = o.verbatim_module_syntax.unwrap_or(false);
+        out.tsconfig = Some(tsconfig.path().to_path_buf());
+        Ok(out)
     }
+}
+
+/// What a tsconfig.json (or kiln.toml) says about compiling one file.
+#[derive(Debug, Default, Clone)]
+pub struct TsOptions {
+    pub jsx: JsxFromTsconfig,
+    /// Legacy (TypeScript "experimental") decorators instead of standard ones.
+    pub experimental_decorators: bool,
+    pub emit_decorator_metadata: bool,
+    /// Class fields are defined (`Object.defineProperty` semantics, as JS has them) rather
+    /// than assigned in the constructor.
+    pub use_define_for_class_fields: bool,
+    /// Imports are kept as written (none is dropped for being used only as a type).
+    pub verbatim_module_syntax: bool,
+    /// The tsconfig.json the options came from.
+    pub tsconfig: Option<PathBuf>,
 }
 
 /// `compilerOptions.jsx*` of a tsconfig.json.

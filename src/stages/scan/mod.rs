@@ -27,6 +27,8 @@ pub struct Loaded {
     pub diags: Vec<Diagnostic>,
     /// Inline `<script type="module">`s of a page: key, virtual path, code.
     pub inline_modules: Vec<(String, std::path::PathBuf, String)>,
+    /// Specifiers the page's import map maps.
+    pub import_map: Vec<String>,
 }
 
 pub struct ScanOutput {
@@ -35,6 +37,9 @@ pub struct ScanOutput {
     pub warnings: Diagnostics,
     /// Module scripts of the pages and configured script entries, for the JS stage.
     pub js_entries: Vec<JsEntry>,
+    /// Specifiers the pages' own import maps map: the browser resolves them, so bundles keep
+    /// them as imports.
+    pub import_map: Vec<String>,
 }
 
 /// File extensions of script entries (`--entry src/main.ts`).
@@ -59,17 +64,36 @@ pub fn run(config: &Config) -> Result<ScanOutput, BuildError> {
         );
     }
     let fs = FsCache::default();
-    let mut waves = Waves { config, fs: &fs, entries: pages.iter().cloned().collect(), kinds: BTreeMap::new() };
-    let (assets, mut js_entries) = waves.run(pages.iter().map(|e| (e.clone(), AssetKind::Html)).collect(), &mut diags);
+    let mut waves = Waves { config, fs: &fs, entries: pages.iter().cloned().collect(), kinds: BTreeMap::new(), import_map: Vec::new() };
+    let (mut assets, mut js_entries) = waves.run(pages.iter().map(|e| (e.clone(), AssetKind::Html)).collect(), &mut diags);
     for rel in scripts {
-        js_entries.push(JsEntry { path: config.root.join(&rel), key: rel, source: None });
+        js_entries.push(JsEntry { path: config.path(&rel), key: rel, source: None });
     }
     if diags.has_errors() {
         return Err(diags.into());
     }
+    modules_are_chunks_everywhere(&mut assets, &js_entries);
     let mut graph = Graph { assets, public };
     graph.assets.sort_by(|a: &Asset, b: &Asset| a.src.cmp(&b.src));
-    Ok(ScanOutput { graph, warnings: diags.sorted(), js_entries })
+    let mut import_map = std::mem::take(&mut waves.import_map);
+    import_map.sort();
+    import_map.dedup();
+    Ok(ScanOutput { graph, warnings: diags.sorted(), js_entries, import_map })
+}
+
+/// A file that is a module script somewhere is its bundle everywhere: a `<link
+/// rel="preload">`, `prefetch` or plain `<script src>` of it points at the chunk, never at the
+/// raw source (whose imports would not resolve in a browser).
+fn modules_are_chunks_everywhere(assets: &mut Vec<Asset>, js_entries: &[JsEntry]) {
+    let modules: BTreeSet<&str> = js_entries.iter().filter(|e| e.source.is_none()).map(|e| e.key.as_str()).collect();
+    assets.retain(|a| !modules.contains(a.src.as_str()));
+    for a in assets.iter_mut() {
+        for r in a.refs.0.iter_mut() {
+            if !r.public && modules.contains(r.target.as_str()) {
+                r.kind = AssetKind::Chunk;
+            }
+        }
+    }
 }
 
 /// Loads files the JS stage found (`import logo from './logo.png'`) and what they refer to,
@@ -77,7 +101,7 @@ pub fn run(config: &Config) -> Result<ScanOutput, BuildError> {
 pub fn load_more(config: &Config, graph: &mut Graph, requests: Vec<(String, AssetKind)>) -> Result<Diagnostics, BuildError> {
     let fs = FsCache::default();
     let mut diags = Diagnostics::default();
-    let mut waves = Waves { config, fs: &fs, entries: BTreeSet::new(), kinds: BTreeMap::new() };
+    let mut waves = Waves { config, fs: &fs, entries: BTreeSet::new(), kinds: BTreeMap::new(), import_map: Vec::new() };
     for a in &graph.assets {
         waves.kinds.insert(a.src.clone(), a.kind);
     }
@@ -97,6 +121,8 @@ struct Waves<'a> {
     entries: BTreeSet<String>,
     /// Every file seen, with its loader.
     kinds: BTreeMap<String, AssetKind>,
+    /// Specifiers the pages' import maps map.
+    import_map: Vec<String>,
 }
 
 impl Waves<'_> {
@@ -116,6 +142,7 @@ impl Waves<'_> {
             let mut next: BTreeMap<String, AssetKind> = BTreeMap::new();
             for l in loaded {
                 diags.extend(l.diags);
+                self.import_map.extend(l.import_map);
                 for (key, path, source) in l.inline_modules {
                     js_entries.insert(key.clone(), JsEntry { key, path, source: Some(source) });
                 }
@@ -124,7 +151,7 @@ impl Waves<'_> {
                         if r.kind == AssetKind::Chunk {
                             js_entries.entry(r.target.clone()).or_insert_with(|| JsEntry {
                                 key: r.target.clone(),
-                                path: self.config.root.join(&r.target),
+                                path: self.config.path(&r.target),
                                 source: None,
                             });
                         } else if !self.kinds.contains_key(&r.target) {
@@ -142,7 +169,7 @@ impl Waves<'_> {
 }
 
 fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: bool) -> Loaded {
-    let abs = config.root.join(rel);
+    let abs = config.path(rel);
     let bytes = match std::fs::read(&abs) {
         Ok(b) => b,
         Err(e) => {
@@ -150,6 +177,7 @@ fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: boo
                 asset: None,
                 diags: vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel)],
                 inline_modules: Vec::new(),
+                import_map: Vec::new(),
             }
         }
     };
@@ -160,9 +188,9 @@ fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: boo
         AssetKind::WebManifest => webmanifest::load(rel, &abs, &bytes, &mut sink),
         AssetKind::Js | AssetKind::Raw | AssetKind::Chunk => Some(bytes),
     };
-    let RefSink { refs, diags, inline_modules, css_keep, .. } = sink;
-    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs, map: None, modules: Vec::new(), css_keep });
-    Loaded { asset, diags, inline_modules }
+    let RefSink { refs, diags, inline_modules, css_keep, import_map, .. } = sink;
+    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs, map: None, modules: Vec::new(), css_keep, fixed_path: None });
+    Loaded { asset, diags, inline_modules, import_map }
 }
 
 /// Collects the references of one file as its loader meets them.
@@ -175,6 +203,8 @@ pub struct RefSink<'a> {
     pub inline_modules: Vec<(String, std::path::PathBuf, String)>,
     /// With `css.prune`: selectors a `/* kiln-keep */` comment marks in the file's CSS.
     pub css_keep: Vec<String>,
+    /// Specifiers a page's own `<script type="importmap">` maps.
+    pub import_map: Vec<String>,
 }
 
 /// How to treat a reference whose file does not exist.
@@ -187,7 +217,15 @@ pub enum IfMissing {
 
 impl<'a> RefSink<'a> {
     pub fn new(config: &'a Config, fs: &'a FsCache) -> Self {
-        RefSink { config, fs, refs: Refs::default(), diags: Vec::new(), inline_modules: Vec::new(), css_keep: Vec::new() }
+        RefSink {
+            config,
+            fs,
+            refs: Refs::default(),
+            diags: Vec::new(),
+            inline_modules: Vec::new(),
+            css_keep: Vec::new(),
+            import_map: Vec::new(),
+        }
     }
 
     /// The text to write instead of `url` (written in the file `referrer`), or `None` to leave
@@ -200,7 +238,32 @@ impl<'a> RefSink<'a> {
         if_missing: IfMissing,
         locate: &dyn Fn(Diagnostic) -> Diagnostic,
     ) -> Option<String> {
-        match resolve::resolve(self.config, self.fs, referrer, url) {
+        let resolved = resolve::resolve(self.config, self.fs, referrer, url);
+        self.placeholder_for(resolved, url, hint, if_missing, locate)
+    }
+
+    /// [`RefSink::url`] for a URL written in CSS, where a bare specifier may name a package
+    /// file ([`resolve::resolve_css`]).
+    pub fn css_url(
+        &mut self,
+        referrer: &Path,
+        url: &str,
+        hint: Option<AssetKind>,
+        locate: &dyn Fn(Diagnostic) -> Diagnostic,
+    ) -> Option<String> {
+        let resolved = resolve::resolve_css(self.config, self.fs, referrer, url);
+        self.placeholder_for(resolved, url, hint, IfMissing::Error, locate)
+    }
+
+    fn placeholder_for(
+        &mut self,
+        resolved: Resolved,
+        url: &str,
+        hint: Option<AssetKind>,
+        if_missing: IfMissing,
+        locate: &dyn Fn(Diagnostic) -> Diagnostic,
+    ) -> Option<String> {
+        match resolved {
             Resolved::External | Resolved::Folder => None,
             Resolved::Local { rel, suffix } => {
                 let kind = AssetKind::for_path(&rel, hint);
@@ -222,7 +285,7 @@ impl<'a> RefSink<'a> {
             }
             Resolved::Outside { path } => {
                 self.diags.push(locate(Diagnostic::error(format!(
-                    "{url:?} leads outside the project root or into the output folder ({path})"
+                    "{url:?} leads outside the project root and its workspace, or into the output folder ({path})"
                 ))));
                 None
             }

@@ -23,10 +23,12 @@ enum Status {
     Escapes,
 }
 
-/// The file-status cache shared by every loader of one build.
+/// The file-status cache shared by every loader of one build, and the package resolver CSS
+/// falls back on for bare specifiers.
 #[derive(Default)]
 pub struct FsCache {
     status: DashMap<PathBuf, Status>,
+    packages: std::sync::OnceLock<oxc_resolver::Resolver>,
 }
 
 impl FsCache {
@@ -38,7 +40,7 @@ impl FsCache {
             Err(_) => Status::Missing,
             Ok(m) if m.is_dir() => Status::Dir,
             Ok(_) => match path.canonicalize() {
-                Ok(real) if real.starts_with(&config.root) && !real.starts_with(&config.out_dir) => Status::File,
+                Ok(real) if config.may_read(&real) => Status::File,
                 Ok(_) => Status::Escapes,
                 Err(_) => Status::Missing,
             },
@@ -52,7 +54,8 @@ impl FsCache {
 pub enum Resolved {
     /// Not ours to touch: external, `data:`, fragment-only, empty.
     External,
-    /// A file of the project: its path relative to the root, and the `?query#fragment` to keep.
+    /// A file of the project: its path relative to the root (`../` for a file of the
+    /// workspace or a package outside it), and the `?query#fragment` to keep.
     Local { rel: String, suffix: String },
     /// A file of the public folder: its path in the output, and the suffix.
     Public { rel: String, suffix: String },
@@ -60,7 +63,8 @@ pub enum Resolved {
     Folder,
     /// Nothing there; `path` is where kiln looked.
     Missing { path: String },
-    /// Leads outside the project root (through `..` or a symlink), or into the output folder.
+    /// Leads outside the project root and its workspace (through `..` or a symlink), or into
+    /// the output folder.
     Outside { path: String },
 }
 
@@ -116,7 +120,7 @@ pub fn resolve(config: &Config, fs: &FsCache, referrer: &Path, url: &str) -> Res
     } else {
         lexical(&referrer.parent().unwrap_or(&config.root).join(decoded.as_ref()))
     };
-    if !candidate.starts_with(&config.root) || candidate.starts_with(&config.out_dir) {
+    if !config.may_read(&candidate) {
         return Resolved::Outside { path: candidate.display().to_string() };
     }
     match fs.status(config, &candidate) {
@@ -134,7 +138,45 @@ pub fn resolve(config: &Config, fs: &FsCache, referrer: &Path, url: &str) -> Res
             return Resolved::Public { rel: display_path(&candidate, public), suffix };
         }
     }
-    Resolved::Local { rel: display_path(&candidate, &config.root), suffix }
+    Resolved::Local { rel: config.rel(&candidate), suffix }
+}
+
+/// A specifier a stylesheet may mean as a package path: not relative, not root-relative
+/// (`bootstrap/dist/css/bootstrap.css`, `@fontsource/inter`, webpack's `~bootstrap/…`).
+fn bare(url: &str) -> Option<&str> {
+    let url = url.trim();
+    let url = url.strip_prefix('~').unwrap_or(url);
+    (!url.starts_with('.') && !url.starts_with('/') && !is_external(url) && !url.is_empty()).then_some(url)
+}
+
+/// [`resolve`] for a URL written in CSS (`@import`, `url()`): a bare specifier that names no
+/// file beside the stylesheet is looked up as a package, as esbuild and Vite do (the `style`
+/// condition and field first, for packages whose main file is JS).
+pub fn resolve_css(config: &Config, fs: &FsCache, referrer: &Path, url: &str) -> Resolved {
+    let first = if url.trim().starts_with('~') { Resolved::Missing { path: url.to_owned() } } else { resolve(config, fs, referrer, url) };
+    let Resolved::Missing { .. } = first else { return first };
+    let Some(spec) = bare(url) else { return first };
+    let (path, suffix) = split_suffix(spec);
+    let resolver = fs.packages.get_or_init(|| {
+        oxc_resolver::Resolver::new(oxc_resolver::ResolveOptions {
+            condition_names: vec!["style".into(), "import".into(), "default".into()],
+            main_fields: vec!["style".into(), "main".into()],
+            main_files: vec!["index".into()],
+            extensions: vec![".css".into()],
+            ..oxc_resolver::ResolveOptions::default()
+        })
+    });
+    let from = referrer.parent().unwrap_or(&config.root);
+    match resolver.resolve(from, path) {
+        Ok(r) => {
+            let found = r.path().to_path_buf();
+            match fs.status(config, &found) {
+                Status::File => Resolved::Local { rel: config.rel(&found), suffix: suffix.to_owned() },
+                Status::Escapes | Status::Missing | Status::Dir => Resolved::Outside { path: found.display().to_string() },
+            }
+        }
+        Err(_) => first,
+    }
 }
 
 #[cfg(test)]

@@ -1,22 +1,56 @@
 //! Finds the pages (the `entries` globs) and the public files.
+//!
+//! The page walk skips what ripgrep skips — files that `.gitignore`, `.ignore` and
+//! `.git/info/exclude` name (read in every folder and its parents, with or without a git
+//! repository), dot-files and dot-folders — and `node_modules`, the public folder, `exclude`,
+//! and every kiln output folder (one holding [`OUTPUT_MARKER`], wherever it was written).
+//! Another tool's output (`dist-vite/`, `coverage/`, `storybook-static/`) is in `.gitignore`
+//! in every project that has one, so its pages are never taken for sources.
 
-use std::path::Path;
 
 use walkdir::WalkDir;
 
 use crate::config::{display_path, Config};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::graph::PublicFile;
+use crate::graph::{PublicFile, OUTPUT_MARKER};
 
-/// Pages matching `entries`, outside out_dir, public_dir, `node_modules` and dot-folders, and
-/// not excluded; sorted.
+/// Pages matching `entries` and not skipped (see above); sorted.
 pub fn find_entries(config: &Config, diags: &mut Diagnostics) -> Vec<String> {
-    let walker = WalkDir::new(&config.root).follow_links(false).sort_by_file_name().into_iter();
+    let mut builder = ignore::WalkBuilder::new(&config.root);
+    builder
+        .follow_links(false)
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .ignore(true)
+        .parents(true)
+        .require_git(false)
+        .sort_by_file_name(|a, b| a.cmp(b));
+    let root = config.root.clone();
+    let (out_dir, configured, public) = (config.out_dir.clone(), config.configured_out_dir.clone(), config.public_dir.clone());
+    builder.filter_entry(move |e| {
+        let path = e.path();
+        if path == root || !e.file_type().is_some_and(|t| t.is_dir()) {
+            return true;
+        }
+        !(e.file_name() == "node_modules"
+            || path == out_dir
+            || path == configured
+            || public.as_deref() == Some(path)
+            || path.join(OUTPUT_MARKER).is_file())
+    });
     let mut found = Vec::new();
-    for entry in walker.filter_entry(|e| keep_dir(config, e.path(), e.depth())) {
-        let Some(entry) = readable(config, entry, diags) else { continue };
-        let is_file = entry.file_type().is_file()
-            || (entry.file_type().is_symlink() && entry.path().is_file());
+    for entry in builder.build() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(config.rel(&config.root)));
+                continue;
+            }
+        };
+        let Some(file_type) = entry.file_type() else { continue };
+        let is_file = file_type.is_file() || (file_type.is_symlink() && entry.path().is_file());
         if !is_file {
             continue;
         }
@@ -51,18 +85,6 @@ fn readable(config: &Config, entry: walkdir::Result<walkdir::DirEntry>, diags: &
             None
         }
     }
-}
-
-fn keep_dir(config: &Config, path: &Path, depth: usize) -> bool {
-    if depth == 0 {
-        return true;
-    }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    !(name.starts_with('.')
-        || name == "node_modules"
-        || path == config.out_dir
-        || path == config.configured_out_dir
-        || config.public_dir.as_deref() == Some(path))
 }
 
 /// Every file of the public folder, sorted; symlinks leading outside the root are errors.

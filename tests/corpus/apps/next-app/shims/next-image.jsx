@@ -1,0 +1,4 @@
+// next/image without Next: a plain <img>.
+export default function Image({ priority, ...props }) {
+  return <img {...props} />;
+}

@@ -1,0 +1,435 @@
+//! The real-app corpus: starters, apps around real libraries and static sites that nobody on
+//! this project wrote, installed from npm at pinned versions (`tests/corpus/package.json`).
+//!
+//! Each app is assembled in `tests/corpus/work/NAME` from its npm package, plus the few glue
+//! files in `tests/corpus/apps/NAME` (a page that uses a library, a Vite config that replaces a
+//! framework plugin). It is then built by kiln and by Vite 8 — or, for a static site, kept as
+//! it is — both outputs are served, and each page is opened in headless Chromium on both
+//! sides (`tests/corpus/browse.mjs`): same screenshot, same text after the same clicks, and no
+//! console error, uncaught exception, failed request or HTTP error on either side.
+//!
+//! The apps' `node_modules` is a symlink to the corpus's shared one, outside the app's root,
+//! as pnpm and workspaces lay it out. `KILN_CORPUS_SIZES=FILE` appends each app's JS and CSS
+//! sizes (kiln beside Vite) to FILE, for the README's table (`benches/corpus.sh`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::common::{kiln, read_tree, repo, serve};
+
+struct Page {
+    path: &'static str,
+    /// Browser actions, as JSON (`[{"click": ".counter"}]`).
+    actions: &'static str,
+    /// Elements whose text must be the same on both sides, each with a part it must contain.
+    texts: &'static [(&'static str, &'static str)],
+    /// Extra wait before the screenshot (script-driven animations).
+    settle: u32,
+}
+
+const fn page(path: &'static str) -> Page {
+    Page { path, actions: "[]", texts: &[], settle: 300 }
+}
+
+struct App {
+    name: &'static str,
+    /// (path under tests/corpus/node_modules, destination inside the app folder).
+    copy: &'static [(&'static str, &'static str)],
+    /// (from, to) inside the app folder, after copying.
+    rename: &'static [(&'static str, &'static str)],
+    /// Files removed (framework-plugin configs, unit tests).
+    remove: &'static [&'static str],
+    /// (file, text, replacement).
+    replace: &'static [(&'static str, &'static str, &'static str)],
+    /// The project root inside the app folder.
+    root: &'static str,
+    /// Symlinks (inside the app folder → target relative to the link's folder); the app's
+    /// `node_modules` links to the shared one unless it has its own links.
+    links: &'static [(&'static str, &'static str)],
+    /// Built by Vite too; otherwise a static site compared with its source folder.
+    vite: bool,
+    pages: &'static [Page],
+    /// Text no output file may contain.
+    forbidden: &'static [&'static str],
+}
+
+const COUNTER: Page = Page {
+    path: "",
+    actions: r#"[{"click": ".counter"}, {"click": ".counter"}, {"click": ".counter"}]"#,
+    texts: &[(".counter", "3")],
+    settle: 300,
+};
+
+/// A create-vite starter, with its plugin config (Vite is given the one in the app's glue).
+const fn starter(name: &'static str, copy: &'static [(&'static str, &'static str)]) -> App {
+    App {
+        name,
+        copy,
+        rename: &[("_gitignore", ".gitignore"), ("_oxlintrc.json", ".oxlintrc.json")],
+        remove: &["vite.config.js", "vite.config.ts"],
+        replace: &[],
+        root: ".",
+        links: &[],
+        vite: true,
+        pages: &[COUNTER],
+        forbidden: &[],
+    }
+}
+
+fn corpus() -> PathBuf {
+    repo().join("tests/corpus")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_file() {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+        return;
+    }
+    for entry in walkdir::WalkDir::new(from).follow_links(true) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        if rel.components().any(|c| c.as_os_str() == "node_modules") {
+            continue;
+        }
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// Assembles the app's folder afresh.
+fn assemble(app: &App) -> PathBuf {
+    let modules = corpus().join("node_modules");
+    assert!(
+        modules.join("vite/package.json").is_file() && modules.join("playwright-core/package.json").is_file(),
+        "tests/corpus/node_modules is missing: run ./scripts/test, which installs it with npm ci"
+    );
+    let dir = corpus().join("work").join(app.name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    for (from, to) in app.copy {
+        copy_tree(&modules.join(from), &dir.join(to));
+    }
+    for (from, to) in app.rename {
+        if dir.join(from).exists() {
+            std::fs::rename(dir.join(from), dir.join(to)).unwrap();
+        }
+    }
+    for f in app.remove {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    let overlay = corpus().join("apps").join(app.name);
+    if overlay.is_dir() {
+        copy_tree(&overlay, &dir);
+    }
+    for (file, from, to) in app.replace {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{}: {file} no longer contains {from:?}", app.name);
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    }
+    let links: Vec<(String, String)> = if app.links.is_empty() {
+        vec![("node_modules".into(), "../../node_modules".into())]
+    } else {
+        app.links.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+    };
+    for (link, target) in links {
+        let link = dir.join(link);
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, &link).unwrap();
+    }
+    dir
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn vite_build(root: &Path, out: &Path) {
+    let mut cmd = Command::new("node");
+    cmd.current_dir(root)
+        .arg(corpus().join("node_modules/vite/bin/vite.js"))
+        .args(["build", "--logLevel", "error", "--emptyOutDir", "--outDir"])
+        .arg(out);
+    if root.join("vite.corpus.mjs").is_file() {
+        cmd.args(["--config", "vite.corpus.mjs"]);
+    }
+    run(&mut cmd, "vite build");
+}
+
+/// JS and CSS bytes of an output folder: (JS raw, JS gzip, CSS raw, CSS gzip).
+fn sizes(dir: &Path) -> (usize, usize, usize, usize) {
+    use std::io::Write;
+    let gz = |b: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(b).unwrap();
+        e.finish().unwrap().len()
+    };
+    let mut s = (0, 0, 0, 0);
+    for (path, bytes) in read_tree(dir) {
+        if path.ends_with(".js") || path.ends_with(".mjs") {
+            s.0 += bytes.len();
+            s.1 += gz(&bytes);
+        } else if path.ends_with(".css") {
+            s.2 += bytes.len();
+            s.3 += gz(&bytes);
+        }
+    }
+    s
+}
+
+fn check(app: &App) {
+    let dir = assemble(app);
+    let root = dir.join(app.root);
+    let out = tempfile::tempdir().unwrap();
+    let kiln_out = out.path().join("kiln");
+    let build = kiln().arg("build").arg(&root).arg("--out").arg(&kiln_out).args(["-q", "--no-compress", "--no-budgets"]).output().unwrap();
+    assert!(build.status.success(), "{}: kiln build failed:\n{}", app.name, String::from_utf8_lossy(&build.stderr));
+    let other = if app.vite {
+        let vite_out = out.path().join("vite");
+        vite_build(&root, &vite_out);
+        vite_out
+    } else {
+        root.clone()
+    };
+    for (path, bytes) in read_tree(&kiln_out) {
+        let text = String::from_utf8_lossy(&bytes);
+        for f in app.forbidden {
+            assert!(!text.contains(f), "{}: {path} contains {f:?}", app.name);
+        }
+    }
+    if let Some(file) = std::env::var_os("KILN_CORPUS_SIZES") {
+        use std::io::Write;
+        let (k, v) = (sizes(&kiln_out), if app.vite { Some(sizes(&other)) } else { None });
+        let v = v.map_or_else(|| "-\t-\t-\t-".to_owned(), |v| format!("{}\t{}\t{}\t{}", v.0, v.1, v.2, v.3));
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file).unwrap();
+        writeln!(f, "{}\t{}\t{}\t{}\t{}\t{}", app.name, k.0, k.1, k.2, k.3, v).unwrap();
+    }
+    let (a, b) = (serve(&other), serve(&kiln_out));
+    let cases: Vec<serde_json::Value> = app
+        .pages
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": format!("{}-{}", app.name, if p.path.is_empty() { "index" } else { p.path }),
+                "a": format!("{}{}", a.url, p.path),
+                "b": format!("{}{}", b.url, p.path),
+                "actions": serde_json::from_str::<serde_json::Value>(p.actions).unwrap(),
+                "texts": p.texts.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+                "settle": p.settle,
+            })
+        })
+        .collect();
+    let shots = corpus().join("work").join(format!("{}-shots", app.name));
+    let mut child = Command::new("node")
+        .arg(corpus().join("browse.mjs"))
+        .arg(&shots)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(serde_json::to_string(&cases).unwrap().as_bytes()).unwrap();
+    }
+    let result = child.wait_with_output().unwrap();
+    assert!(result.status.success(), "browse.mjs failed:\n{}", String::from_utf8_lossy(&result.stderr));
+    let results: Vec<serde_json::Value> = serde_json::from_slice(&result.stdout).unwrap();
+    let mut problems = Vec::new();
+    for (r, p) in results.iter().zip(app.pages) {
+        let name = r["name"].as_str().unwrap();
+        for side in ["a", "b"] {
+            let who = if side == "b" { "kiln" } else if app.vite { "vite" } else { "source" };
+            let s = &r[side];
+            if !s["error"].is_null() {
+                problems.push(format!("{name} ({who}): {}", s["error"]));
+            }
+            for key in ["consoleErrors", "pageErrors", "failedRequests", "httpErrors"] {
+                for e in s[key].as_array().unwrap() {
+                    problems.push(format!("{name} ({who}): {key}: {e}"));
+                }
+            }
+            for (sel, part) in p.texts {
+                let text = s["texts"][sel].as_str().unwrap_or("");
+                if !text.contains(part) {
+                    problems.push(format!("{name} ({who}): {sel} shows {text:?}, not {part:?}"));
+                }
+            }
+        }
+        if r["a"]["texts"] != r["b"]["texts"] {
+            problems.push(format!("{name}: texts differ: {} vs {}", r["a"]["texts"], r["b"]["texts"]));
+        }
+        let differing = r["pixels"]["differing"].as_i64().unwrap_or(-1);
+        if differing != 0 {
+            problems.push(format!("{name}: {differing} pixels differ ({})", r["shots"]));
+        }
+    }
+    assert!(problems.is_empty(), "{}:\n{}", app.name, problems.join("\n"));
+}
+
+macro_rules! corpus_tests {
+    ($($test:ident => $app:expr;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check(&$app);
+            }
+        )*
+    };
+}
+
+const ROOT_PAGE: &[Page] = &[page("")];
+const INDEX_HTML: &[Page] = &[page("index.html")];
+const H5BP_PAGES: &[Page] = &[page("index.html"), page("404.html")];
+
+const SB_ADMIN_PAGES: &[Page] = &[
+    page("404.html"),
+    page("blank.html"),
+    page("buttons.html"),
+    page("cards.html"),
+    // Chart.js animates its charts from script, which reduced motion does not stop.
+    Page { settle: 2000, ..page("charts.html") },
+    page("forgot-password.html"),
+    Page { settle: 2000, ..page("index.html") },
+    page("login.html"),
+    page("register.html"),
+    page("tables.html"),
+    page("utilities-animation.html"),
+    page("utilities-border.html"),
+    page("utilities-color.html"),
+    page("utilities-other.html"),
+];
+
+const fn site(name: &'static str, package: &'static [(&'static str, &'static str)], root: &'static str, pages: &'static [Page]) -> App {
+    App { name, copy: package, rename: &[], remove: &[], replace: &[], root, links: &[], vite: false, pages, forbidden: &[] }
+}
+
+corpus_tests! {
+    corpus_vanilla => starter("vanilla", &[("create-vite/template-vanilla", ".")]);
+    corpus_vanilla_ts => starter("vanilla-ts", &[("create-vite/template-vanilla-ts", ".")]);
+    corpus_react => starter("react", &[("create-vite/template-react", ".")]);
+    corpus_react_ts => starter("react-ts", &[("create-vite/template-react-ts", ".")]);
+    corpus_preact => starter("preact", &[("create-vite/template-preact", ".")]);
+    corpus_preact_ts => starter("preact-ts", &[("create-vite/template-preact-ts", ".")]);
+    corpus_lit => starter("lit", &[("create-vite/template-lit", ".")]);
+    corpus_lit_ts_decorators => starter("lit-ts", &[("create-vite/template-lit-ts", ".")]);
+    corpus_mdui_locales_template_import_glob_env => App {
+        name: "locales",
+        copy: &[],
+        rename: &[],
+        remove: &[],
+        replace: &[],
+        root: ".",
+        links: &[],
+        vite: true,
+        pages: &[Page {
+            path: "",
+            actions: r##"[{"wait": "#out.done"}]"##,
+            texts: &[("#out", "de-de, 63 locales: "), ("#title", "Locales from npm (production)")],
+            settle: 300,
+        }],
+        forbidden: &["hunter2-never-shipped"],
+    };
+    corpus_sqlite_wasm_worker => App {
+        name: "workers",
+        copy: &[("@sqlite.org/sqlite-wasm/dist/sqlite3.wasm", "public/assets/sqlite3.wasm")],
+        rename: &[],
+        remove: &[],
+        replace: &[],
+        root: ".",
+        links: &[],
+        vite: true,
+        pages: &[Page { path: "", actions: r##"[{"wait": "#out.done"}]"##, texts: &[("#out", "sum = 42")], settle: 300 }],
+        forbidden: &[],
+    };
+    corpus_fontsource_fonts => App {
+        name: "fonts",
+        copy: &[],
+        rename: &[],
+        remove: &[],
+        replace: &[],
+        root: ".",
+        links: &[],
+        vite: true,
+        pages: &[Page {
+            path: "",
+            actions: r##"[{"wait": "#out.done"}]"##,
+            texts: &[("#out", "Inter: true, Inter Variable: true")],
+            settle: 300,
+        }],
+        forbidden: &[],
+    };
+    corpus_next_app_css_modules => App {
+        name: "next-app",
+        copy: &[("create-next-app/dist/templates/app/js/app", "app"), ("create-next-app/dist/templates/app/js/public", "public")],
+        rename: &[("app/page.js", "app/page.jsx")],
+        remove: &["app/layout.js"],
+        replace: &[],
+        root: ".",
+        links: &[],
+        vite: true,
+        pages: ROOT_PAGE,
+        forbidden: &[],
+    };
+    corpus_cra_template => App {
+        name: "cra",
+        copy: &[("cra-template/template/src", "src"), ("cra-template/template/public", "public")],
+        rename: &[("public/index.html", "index.html"), ("src/App.js", "src/App.jsx"), ("src/index.js", "src/index.jsx")],
+        remove: &["src/App.test.js", "src/setupTests.js"],
+        replace: &[
+            ("index.html", "%PUBLIC_URL%", ""),
+            ("index.html", "</body>", "<script type=\"module\" src=\"/src/index.jsx\"></script></body>"),
+        ],
+        root: ".",
+        links: &[],
+        vite: true,
+        pages: ROOT_PAGE,
+        forbidden: &[],
+    };
+    corpus_create_preact_router => App {
+        name: "preact-router",
+        copy: &[("create-preact/templates/base", "."), ("create-preact/templates/config/router", "src")],
+        rename: &[("_gitignore", ".gitignore")],
+        remove: &["vite.config.js"],
+        replace: &[],
+        root: ".",
+        links: &[],
+        vite: true,
+        pages: ROOT_PAGE,
+        forbidden: &[],
+    };
+    corpus_workspace_monorepo => App {
+        name: "monorepo",
+        copy: &[("create-vite/template-vanilla-ts", "apps/web")],
+        rename: &[("apps/web/_gitignore", "apps/web/.gitignore")],
+        remove: &[],
+        replace: &[],
+        root: "apps/web",
+        // npm workspaces: the packages are linked into the workspace's node_modules, and
+        // everything else comes from above.
+        links: &[("node_modules/@corpus/counter", "../../packages/counter"), ("node_modules/@corpus/ui", "../../packages/ui")],
+        vite: true,
+        pages: &[COUNTER],
+        forbidden: &[],
+    };
+    corpus_static_sb_admin_2 => site("sb-admin-2", &[("startbootstrap-sb-admin-2", ".")], ".", SB_ADMIN_PAGES);
+    corpus_static_creative => site("creative", &[("startbootstrap-creative", ".")], ".", INDEX_HTML);
+    corpus_static_agency => site("agency", &[("startbootstrap-agency", ".")], ".", INDEX_HTML);
+    corpus_static_freelancer => site("freelancer", &[("startbootstrap-freelancer", ".")], ".", INDEX_HTML);
+    corpus_static_html5_boilerplate => site("html5-boilerplate", &[("html5-boilerplate/dist", ".")], ".", H5BP_PAGES);
+}
