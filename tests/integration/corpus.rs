@@ -235,21 +235,7 @@ fn check(app: &App) {
         })
         .collect();
     let shots = corpus().join("work").join(format!("{}-shots", app.name));
-    let mut child = Command::new("node")
-        .arg(corpus().join("browse.mjs"))
-        .arg(&shots)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(serde_json::to_string(&cases).unwrap().as_bytes()).unwrap();
-    }
-    let result = child.wait_with_output().unwrap();
-    assert!(result.status.success(), "browse.mjs failed:\n{}", String::from_utf8_lossy(&result.stderr));
-    let results: Vec<serde_json::Value> = serde_json::from_slice(&result.stdout).unwrap();
+    let results = browse(&cases, &shots);
     let mut problems = Vec::new();
     for (r, p) in results.iter().zip(app.pages) {
         let name = r["name"].as_str().unwrap();
@@ -280,6 +266,30 @@ fn check(app: &App) {
         }
     }
     assert!(problems.is_empty(), "{}:\n{}", app.name, problems.join("\n"));
+}
+
+/// Opens each case's two pages in headless Chromium (`tests/corpus/browse.mjs`, whose header
+/// says what a case and a result hold); screenshots go to `shots`.
+pub fn browse(cases: &[serde_json::Value], shots: &Path) -> Vec<serde_json::Value> {
+    assert!(
+        corpus().join("node_modules/playwright-core/package.json").is_file(),
+        "tests/corpus/node_modules is missing: run ./scripts/test, which installs it with npm ci"
+    );
+    let mut child = Command::new("node")
+        .arg(corpus().join("browse.mjs"))
+        .arg(shots)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(serde_json::to_string(cases).unwrap().as_bytes()).unwrap();
+    }
+    let result = child.wait_with_output().unwrap();
+    assert!(result.status.success(), "browse.mjs failed:\n{}", String::from_utf8_lossy(&result.stderr));
+    serde_json::from_slice(&result.stdout).unwrap()
 }
 
 macro_rules! corpus_tests {

@@ -17,6 +17,7 @@ mod cases;
 mod garage;
 mod images;
 mod js;
+mod modern_js;
 mod prune;
 mod publish;
 mod common;

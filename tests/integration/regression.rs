@@ -36,3 +36,222 @@ fn rebuild_removes_stale_files() {
     assert_eq!(second.len(), 1);
     assert_ne!(first, second);
 }
+
+// Issue 12: what real apps and real sites broke, one test each.
+
+use crate::js::project;
+
+const SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>";
+
+fn build_ok(root: &std::path::Path, args: &[&str]) -> (tempfile::TempDir, std::collections::BTreeMap<String, Vec<u8>>) {
+    let out = tempfile::tempdir().unwrap();
+    let b = kiln().arg("build").arg(root).arg("--out").arg(out.path().join("d")).args(["-q", "--no-compress", "--no-budgets"]).args(args).output().unwrap();
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let tree = crate::common::read_tree(&out.path().join("d"));
+    (out, tree)
+}
+
+fn text_of(tree: &std::collections::BTreeMap<String, Vec<u8>>, ext: &str) -> String {
+    tree.iter().filter(|(k, _)| k.ends_with(ext)).map(|(_, v)| String::from_utf8_lossy(v).into_owned()).collect()
+}
+
+/// `@import 'bootstrap/dist/css/bootstrap.min.css'` and `@import '@fontsource/inter'` name
+/// package files: looked up in node_modules (the `style` field first), with their `url()`s.
+#[test]
+fn bare_css_imports_and_urls_resolve_as_packages() {
+    let p = project(&[
+        ("index.html", "<!doctype html><link rel=stylesheet href=src/site.css>"),
+        ("src/site.css", "@import 'ui-kit/dist/kit.css';\n@import '@fonts/inter';\n@import '~ui-kit/dist/extra.css';\n.logo { background: url(ui-kit/dist/logo.svg); }\n"),
+        ("node_modules/ui-kit/package.json", r#"{ "name": "ui-kit", "main": "index.js" }"#),
+        ("node_modules/ui-kit/dist/kit.css", ".kit { color: teal }\n"),
+        ("node_modules/ui-kit/dist/extra.css", ".extra { color: navy }\n"),
+        ("node_modules/ui-kit/dist/logo.svg", SVG),
+        ("node_modules/@fonts/inter/package.json", r#"{ "name": "@fonts/inter", "main": "index.js", "style": "inter.css" }"#),
+        ("node_modules/@fonts/inter/inter.css", "@font-face { font-family: Inter; src: url(./files/inter.woff2) format('woff2'); }\n"),
+        ("node_modules/@fonts/inter/files/inter.woff2", "woff2"),
+    ]);
+    let (_, tree) = build_ok(p.path(), &[]);
+    let css = text_of(&tree, ".css");
+    assert!(css.contains(".kit{color:teal}") && css.contains(".extra{color:navy}"), "{css}");
+    for asset in ["assets/inter.", "assets/logo."] {
+        let url = css.split("url(").skip(1).map(|u| &u[..u.find(')').unwrap()]).find(|u| u.contains(asset)).unwrap_or_else(|| panic!("{asset} in {css}"));
+        assert!(tree.contains_key(&url[1..]), "{url} is not emitted");
+    }
+}
+
+/// pnpm and workspaces: `node_modules/@acme/ui` is a symlink to a workspace package outside the
+/// app's root; its CSS `url()`s may be read. A file outside the workspace may not.
+#[cfg(unix)]
+#[test]
+fn workspace_packages_outside_the_root_are_read() {
+    let w = project(&[
+        ("pnpm-workspace.yaml", "packages:\n  - apps/*\n  - packages/*\n"),
+        ("packages/ui/package.json", r#"{ "name": "@acme/ui", "exports": { ".": "./index.js", "./ui.css": "./ui.css" } }"#),
+        ("packages/ui/index.js", "export const button = 'ui button';\n"),
+        ("packages/ui/ui.css", ".btn { background: url(./bg.svg) }\n"),
+        ("packages/ui/bg.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+        ("apps/web/index.html", "<!doctype html><script type=module src=main.js></script>"),
+        ("apps/web/main.js", "import '@acme/ui/ui.css';\nimport { button } from '@acme/ui';\ndocument.title = button;\n"),
+    ]);
+    std::fs::create_dir_all(w.path().join("apps/web/node_modules/@acme")).unwrap();
+    std::os::unix::fs::symlink("../../../../packages/ui", w.path().join("apps/web/node_modules/@acme/ui")).unwrap();
+    let (_, tree) = build_ok(&w.path().join("apps/web"), &[]);
+    assert!(text_of(&tree, ".js").contains("ui button"));
+    let css = text_of(&tree, ".css");
+    assert!(css.contains("/assets/bg.") && tree.keys().any(|k| k.starts_with("assets/bg.")), "{css}");
+    // Outside the workspace: refused.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.css"), ".s{}").unwrap();
+    std::fs::write(w.path().join("apps/web/index.html"), format!("<!doctype html><link rel=stylesheet href=\"../../../{}/secret.css\">", outside.path().file_name().unwrap().to_string_lossy())).unwrap();
+    let out = kiln().arg("build").arg(w.path().join("apps/web")).arg("--out").arg(w.path().join("o")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("leads outside the project root and its workspace"));
+}
+
+/// `image-set("hero.png" 1x, …)` (strings and `url()`, and the `-webkit-` form) is followed.
+#[test]
+fn image_set_urls_are_followed() {
+    let p = project(&[
+        ("index.html", "<!doctype html><link rel=stylesheet href=a.css><div class=hero></div>"),
+        ("a.css", ".hero { background-image: image-set(\"hero.svg\" 1x, url(hero@2x.svg) 2x); }\n.b { background: -webkit-image-set(url(b.svg) 1x) }\n"),
+        ("hero.svg", SVG),
+        ("hero@2x.svg", SVG),
+        ("b.svg", SVG),
+    ]);
+    let (_, tree) = build_ok(p.path(), &[]);
+    let css = text_of(&tree, ".css");
+    for name in ["hero.", "hero@2x.", "b."] {
+        assert!(css.contains(&format!("/assets/{name}")), "{name} not rewritten: {css}");
+        assert!(tree.keys().any(|k| k.starts_with(&format!("assets/{name}"))), "{name} not emitted");
+    }
+    assert!(!css.contains("\"hero.svg\""), "{css}");
+}
+
+/// An authored `<link rel="modulepreload" href="src/m.js">` beside the module script: the
+/// chunk everywhere, never the raw source.
+#[test]
+fn an_authored_preload_of_a_module_points_at_its_chunk() {
+    let p = project(&[
+        ("index.html", "<!doctype html><link rel=modulepreload href=src/m.js><link rel=preload as=script href=src/m.js><script type=module src=src/m.js></script>"),
+        ("src/m.js", "import { dep } from './dep.js';\ndocument.title = dep;\n"),
+        ("src/dep.js", "export const dep = 'dep';\n"),
+    ]);
+    let (_, tree) = build_ok(p.path(), &[]);
+    let html = String::from_utf8_lossy(&tree["index.html"]).into_owned();
+    assert!(!tree.keys().any(|k| k.contains("m.") && !k.ends_with(".js")), "{:?}", tree.keys());
+    let js: Vec<&String> = tree.keys().filter(|k| k.ends_with(".js")).collect();
+    assert_eq!(js.len(), 1, "one chunk, no raw copy: {js:?}");
+    assert_eq!(html.matches(js[0].as_str()).count(), 3, "{html}");
+    assert!(!String::from_utf8_lossy(&tree[js[0]]).contains("import"), "the chunk is bundled");
+}
+
+/// Sprites used from inline SVG (`href` and `xlink:href`, `<use>` and `<image>`) are emitted.
+#[test]
+fn inline_svg_sprites_and_images_are_followed() {
+    let p = project(&[
+        ("index.html", "<!doctype html><svg><use href=\"img/icons.svg#home\"></use><use xlink:href=\"img/icons.svg#star\"></use><image href=\"img/pic.svg\"/><use href=\"#local\"></use></svg>"),
+        ("img/icons.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"><symbol id=\"home\"/><symbol id=\"star\"/></svg>"),
+        ("img/pic.svg", SVG),
+    ]);
+    let (_, tree) = build_ok(p.path(), &[]);
+    let html = String::from_utf8_lossy(&tree["index.html"]).into_owned();
+    let sprite = tree.keys().find(|k| k.starts_with("assets/icons.")).expect("the sprite is emitted");
+    assert!(html.contains(&format!("/{sprite}#home")) && html.contains(&format!("/{sprite}#star")), "{html}");
+    assert!(tree.keys().any(|k| k.starts_with("assets/pic.")) && html.contains("#local"), "{html}");
+}
+
+/// A page's own import map: what it maps stays an import, resolved by the browser.
+#[test]
+fn specifiers_a_page_import_map_maps_stay_external() {
+    let p = project(&[
+        (
+            "index.html",
+            "<!doctype html><script type=importmap>{\"imports\": {\"vue\": \"https://cdn.example.com/vue.js\", \"lib/\": \"/vendor/lib/\", \"local\": \"./vendor/local.js\"}}</script><script type=module src=main.js></script>",
+        ),
+        ("main.js", "import { ref } from 'vue';\nimport { x } from 'lib/x.js';\nimport { y } from 'local';\ndocument.title = ref(x + y);\n"),
+        ("vendor/local.js", "export const y = 'y';\n"),
+    ]);
+    let (_, tree) = build_ok(p.path(), &[]);
+    let js = text_of(&tree, ".js");
+    assert!(js.contains("\"vue\"") && js.contains("\"lib/x.js\"") && js.contains("\"local\""), "{js}");
+    let html = String::from_utf8_lossy(&tree["index.html"]).into_owned();
+    assert!(html.contains("https://cdn.example.com/vue.js") && html.contains("/assets/local."), "the local file it maps to is built: {html}");
+}
+
+/// Minification must not close the gaps between inline-block buttons (a Bootstrap admin
+/// template's row of `.btn-circle`): the page looks the same minified or not.
+#[test]
+fn html_minification_keeps_the_gaps_between_inline_blocks() {
+    let page = "<!doctype html>\n<html>\n<head>\n  <style>.btn { display: inline-block; width: 40px; height: 40px; background: #36c; border-radius: 50%; } pre.x { white-space: pre }</style>\n</head>\n<body>\n  <div>\n    <a class=\"btn\"></a>\n    <a class=\"btn\"></a>\n    <a class=\"btn\"></a>\n  </div>\n  <p class=\"x\">  two   spaces  </p>\n  <div class=\"keep\">  a    b  </div>\n</body>\n</html>\n";
+    let css = ".keep { white-space: pre-wrap }";
+    let minified = project(&[("index.html", page), ("k.css", css)]);
+    let plain = project(&[("index.html", page), ("k.css", css), ("kiln.toml", "[html]\nminify = false\n")]);
+    for p in [&minified, &plain] {
+        let html = std::fs::read_to_string(p.path().join("index.html")).unwrap().replace("</head>", "<link rel=stylesheet href=k.css></head>");
+        std::fs::write(p.path().join("index.html"), html).unwrap();
+    }
+    let (a, ta) = build_ok(minified.path(), &[]);
+    let (b, _) = build_ok(plain.path(), &[]);
+    let html = String::from_utf8_lossy(&ta["index.html"]).into_owned();
+    assert!(html.len() < page.len() && html.contains("</a>\n<a") || html.contains("</a> <a"), "{html}");
+    let (sa, sb) = (crate::common::serve(&a.path().join("d")), crate::common::serve(&b.path().join("d")));
+    let case = serde_json::json!({ "name": "gaps", "a": sa.url, "b": sb.url, "texts": [".keep"] });
+    let shots = tempfile::tempdir().unwrap();
+    let r = &crate::corpus::browse(&[case], shots.path())[0];
+    assert_eq!(r["pixels"]["differing"], 0, "minified and plain pages differ: {}", r["shots"]);
+    assert_eq!(r["a"]["texts"], r["b"]["texts"]);
+}
+
+/// The page walk skips what `.gitignore` names (another tool's output) and every kiln output,
+/// wherever it was written.
+#[test]
+fn ignored_folders_and_earlier_outputs_are_not_walked() {
+    let p = project(&[
+        (".gitignore", "dist-vite/\ncoverage\n"),
+        ("index.html", "<!doctype html><p>hi"),
+        ("dist-vite/index.html", "<!doctype html><script type=module src=/assets/index-XYZ.js></script>"),
+        ("coverage/index.html", "<!doctype html><link rel=stylesheet href=base.css>"),
+    ]);
+    let first = kiln().arg("build").arg(p.path()).args(["--out"]).arg(p.path().join("dist-kiln")).args(["-q"]).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(p.path().join("dist-kiln/.kiln-output").is_file());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let second = kiln().arg("build").arg(p.path()).args(["--out"]).arg(elsewhere.path().join("o")).args(["-q", "--json", "-"]).output().unwrap();
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    let pages: Vec<&str> = report["files"].as_array().unwrap().iter().filter(|f| f["group"] == "document").map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(pages, ["index.html"], "{report}");
+}
+
+#[test]
+fn analyze_needs_no_folder() {
+    let p = project(&[("index.html", "<!doctype html><p>hi")]);
+    let out = kiln().arg("build").arg(p.path()).arg("--analyze").arg("-q").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(p.path().join(".kiln/report.html").is_file());
+}
+
+/// `<table class="table table-striped"><tr>…`: the browser adds the `<tbody>` that
+/// `.table-striped>tbody>tr:nth-of-type(odd)>*` needs, so pruning keeps the rule.
+#[test]
+fn pruning_keeps_rules_for_elements_the_parser_inserts() {
+    let p = project(&[
+        ("kiln.toml", "[css]\nprune = true\n"),
+        ("index.html", "<!doctype html><link rel=stylesheet href=t.css><table class=\"table table-striped\"><tr><td>1</td></tr><tr><td>2</td></tr></table>"),
+        ("t.css", ".table-striped>tbody>tr:nth-of-type(odd)>*{background:#eee}\n.unused-thing{color:red}\n"),
+    ]);
+    let (_, tree) = build_ok(p.path(), &[]);
+    let css = text_of(&tree, ".css");
+    assert!(css.contains("tbody>tr:nth-of-type(odd)") && !css.contains("unused-thing"), "{css}");
+}
+
+#[test]
+fn each_command_names_itself_when_it_fails() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = kiln().arg("publish").arg(empty.path().join("none")).args(["--to", "s3://bucket"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.trim_end().ends_with("kiln publish: failed with 1 error"), "{stderr}");
+    let out = kiln().arg("check").arg(empty.path().join("none")).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).trim_end().ends_with("kiln check: failed with 1 error"));
+}

@@ -120,7 +120,11 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
     let planned: Vec<String> = graph
         .assets
         .iter()
-        .map(|a| if a.kind == AssetKind::Html { a.src.clone() } else { output_path(&config.file_names, &naming_src(a), "") })
+        .map(|a| match (&a.fixed_path, a.kind) {
+            (Some(p), _) => p.clone(),
+            (None, AssetKind::Html) => a.src.clone(),
+            (None, _) => output_path(&config.file_names, &naming_src(a), ""),
+        })
         .collect();
     let mut maps: Vec<OutputFile> = Vec::new();
     let hash_name = |bytes: &[u8]| -> String {
@@ -203,7 +207,9 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
         }
         for ((i, bytes), map) in partial.iter().zip(&mapped) {
             let asset = &graph.assets[*i];
-            let path = if asset.kind == AssetKind::Html {
+            let path = if let Some(p) = &asset.fixed_path {
+                p.clone()
+            } else if asset.kind == AssetKind::Html {
                 asset.src.clone()
             } else {
                 let hash = match &group_hash {
@@ -255,7 +261,8 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
                 }
                 maps.push(finished(map_path, Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes()));
             }
-            let mut out = finished(path.clone(), Some(asset.src.clone()), Origin::Asset(asset.kind), asset.kind != AssetKind::Html, bytes);
+            let hashed = asset.kind != AssetKind::Html && asset.fixed_path.is_none();
+            let mut out = finished(path.clone(), Some(asset.src.clone()), Origin::Asset(asset.kind), hashed, bytes);
             out.is_entry = asset.is_entry;
             out.modules = asset.modules.clone();
             done[i] = Some(out);

@@ -282,7 +282,7 @@ fn rewrite(text: &str, preserved: &Preserved, mark: bool) -> Option<String> {
             let mut pending = pending_space.borrow_mut();
             let mut run: Option<bool> = None; // Some(has_newline) while in a run of whitespace
             let flush = |out: &mut String, nl: bool, pending: bool| {
-                if !drop && !(pending && out.is_empty()) {
+                if !(drop || pending && out.is_empty()) {
                     out.push(match (mark, nl) {
                         (true, true) => NEWLINE,
                         (true, false) => SPACE,

@@ -9,7 +9,10 @@ const SOI: u8 = 0xD8;
 const SOS: u8 = 0xDA;
 
 /// The segments before the scan data: (marker, payload without the length bytes).
-fn segments(bytes: &[u8]) -> Result<(Vec<(u8, &[u8])>, &[u8]), String> {
+/// A JPEG's segments before the scan (marker, payload), and the rest of the file.
+type Segments<'a> = (Vec<(u8, &'a [u8])>, &'a [u8]);
+
+fn segments(bytes: &[u8]) -> Result<Segments<'_>, String> {
     if bytes.len() < 4 || bytes[0] != 0xFF || bytes[1] != SOI {
         return Err("not a JPEG file (no start-of-image marker)".into());
     }

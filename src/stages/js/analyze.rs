@@ -397,7 +397,9 @@ impl Visit for References<'_> {
             if callee.sym == *"URL" && args.len() == 2 && is_meta_url(&args[1].expr) {
                 if let Expr::Lit(Lit::Str(s)) = &*args[0].expr {
                     let spec = s.value.to_string_lossy().into_owned();
-                    if !crate::stages::scan::resolve::is_external(&spec) {
+                    // `new URL('.', import.meta.url)`, `new URL('./', …)`: a folder, not a file.
+                    let folder = spec == "." || spec == ".." || spec.ends_with('/');
+                    if !folder && !crate::stages::scan::resolve::is_external(&spec) {
                         self.a.records.push(ImportRecord { specifier: spec, span: s.span, kind: ImportKind::AssetUrl });
                     }
                 }

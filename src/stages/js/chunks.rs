@@ -327,14 +327,14 @@ fn merge_small(
             let a_pure = chunks[a].modules.iter().all(|&m| pure[m]);
             // The best target: the one whose entry set adds the fewest entries.
             let mut best: Option<(usize, usize)> = None;
-            for b in 0..chunks.len() {
-                if b == a || chunks[b].modules.is_empty() || chunks[b].kind == ChunkKind::Manual {
+            for (b, chunk_b) in chunks.iter().enumerate() {
+                if b == a || chunk_b.modules.is_empty() || chunk_b.kind == ChunkKind::Manual {
                     continue;
                 }
-                let sb = set_of(&chunks[b]);
+                let sb = set_of(chunk_b);
                 let a_grows = sb.iter().any(|x| !sa.contains(x));
                 let b_grows = sa.iter().any(|x| !sb.contains(x));
-                let b_pure = chunks[b].modules.iter().all(|&m| pure[m]);
+                let b_pure = chunk_b.modules.iter().all(|&m| pure[m]);
                 if (a_grows && !a_pure) || (b_grows && !b_pure) {
                     continue;
                 }

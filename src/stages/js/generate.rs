@@ -256,7 +256,10 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     }
     if ctx.config.js.minify {
         let comments = module.comments.to_comments();
-        let options = minify_options(cjs, output_version(&ctx.config.js.target));
+        let mut options = minify_options(cjs, output_version(&ctx.config.js.target));
+        if module.generated {
+            options.compress = None;
+        }
         ast = GLOBALS.set(&ctx.globals, || {
             let extra = ExtraOptions {
                 unresolved_mark: ctx.unresolved_mark,
@@ -852,7 +855,9 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
 
     // (use count, tie-break, placeholder it replaces, original name); the most used symbols
     // get the shortest names.
-    let mut syms: Vec<(u32, usize, Atom, String, Option<(ModuleId, Id)>)> = Vec::new();
+    // (use count, order, the placeholder key, the name it had, the module binding it is)
+    type Symbol = (u32, usize, Atom, String, Option<(ModuleId, Id)>);
+    let mut syms: Vec<Symbol> = Vec::new();
     let count = |sym: &Atom| placeholder_counts.get(sym).copied().unwrap_or(0);
     for (i, &m) in order.iter().enumerate() {
         if let Some(p) = &prepared[m] {
@@ -946,7 +951,9 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
             Some((m, ast))
         })
         .collect();
-    let pieces: Vec<(ModuleId, String, Vec<(u32, u32, u32, u32)>)> = jobs
+    // (module, its printed code, its source positions)
+    type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>);
+    let pieces: Vec<Piece> = jobs
         .into_par_iter()
         .map(|(m, mut ast)| {
             GLOBALS.set(&ctx.globals, || {

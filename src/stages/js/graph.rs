@@ -128,6 +128,8 @@ pub struct JsModule {
     pub resolved: Vec<Resolved>,
     /// package.json says the module has no side effects.
     pub side_effects_free: bool,
+    /// Generated code with long operator chains: minified without the compressor.
+    pub generated: bool,
     /// A stylesheet imported from JS (root-relative path): the module is its JS face (empty,
     /// or a CSS module's class names) and its chunk carries the CSS.
     pub css: Option<String>,
@@ -196,11 +198,10 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
             for t in &r.targets {
                 match t {
                     Target::Module(path, variant, sef) => {
-                        let key = (path.clone(), *variant);
-                        if !ids.contains_key(&key) {
+                        if let std::collections::btree_map::Entry::Vacant(slot) = ids.entry((path.clone(), *variant)) {
                             modules.push(None);
                             let new_id = modules.len() - 1;
-                            ids.insert(key, new_id);
+                            slot.insert(new_id);
                             next.push((new_id, path.clone(), *variant, None, *sef));
                         }
                     }
@@ -262,6 +263,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
             analysis: Analysis::default(),
             resolved: Vec::new(),
             side_effects_free,
+            generated: false,
             css: None,
         },
         targets: Vec::new(),
@@ -291,7 +293,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
                 .in_file(&rel);
             return empty(ModuleKind::Esm, vec![d]);
         }
-        Variant::Inline => default_export(&serde_json::Value::String(data_url(&rel, &bytes)).to_string()),
+        Variant::Inline => default_export(&serde_json::Value::String(data_url(&ctx.config.rel(path), &bytes)).to_string()),
         Variant::Worker { shared } => {
             let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let spec = serde_json::Value::String(format!("./{file}")).to_string();
@@ -410,6 +412,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
             analysis,
             resolved: Vec::new(),
             side_effects_free,
+            generated: parsed.generated,
             css,
         },
         targets,

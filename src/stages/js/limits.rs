@@ -5,12 +5,15 @@
 //! no message. kiln runs its stages on threads with large stacks ([`crate::pipeline::STACK_SIZE`])
 //! and refuses, with a located error, any module nested deeper than [`MAX_DEPTH`], a depth the
 //! whole pipeline was measured to survive with room to spare (see `tests/integration/limits.rs`).
-//! Real code nests a few dozen levels; generated code (long `a + b + …` chains, deeply nested
-//! array literals) can reach thousands.
+//! Real code nests a few dozen levels; generated code can reach thousands.
+//!
+//! The commonest deep input, a long chain of binary operators (`s + a + b + …`, 200,000 terms in
+//! some generated files), is split before anything else walks it ([`split_long_chains`]): swc's
+//! minifier also takes time that grows with the square of such a chain's length.
 
-use swc_core::common::{BytePos, Spanned};
+use swc_core::common::{BytePos, Spanned, SyntaxContext, DUMMY_SP};
 use swc_core::ecma::ast::*;
-use swc_core::ecma::visit::{Visit, VisitWith};
+use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use crate::diagnostics::Diagnostic;
 
@@ -68,6 +71,50 @@ impl Visit for Depth {
     }
 }
 
+/// Bracket nesting the parser itself (also recursive) is never given: checked on the text,
+/// before parsing, with a margin over [`MAX_DEPTH`] (the parser was measured to survive twice
+/// this on a build thread's stack).
+pub const MAX_BRACKETS: usize = 100_000;
+
+/// Where `src` first nests brackets deeper than [`MAX_BRACKETS`]: a byte offset. Strings,
+/// template literals and comments are skipped; a regular expression is read as code, which
+/// can only count too many brackets, never too few.
+pub fn too_deep_text(src: &str) -> Option<usize> {
+    let b = src.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = src[i..].find('\n').map_or(b.len(), |j| i + j);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = src[i + 2..].find("*/").map_or(b.len(), |j| i + 2 + j + 1);
+            }
+            q @ (b'"' | b'\'' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    } else if q != b'`' && b[i] == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_BRACKETS {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Where `program` first nests deeper than [`MAX_DEPTH`], if it does.
 pub fn too_deep(program: &Program) -> Option<BytePos> {
     let mut d = Depth { depth: 0, over: None };
@@ -75,7 +122,91 @@ pub fn too_deep(program: &Program) -> Option<BytePos> {
     d.over
 }
 
-pub fn too_deep_error() -> Diagnostic {
-    Diagnostic::error(format!("this code nests more than {MAX_DEPTH} levels deep, more than kiln can compile safely"))
+pub fn too_deep_error(limit: usize) -> Diagnostic {
+    Diagnostic::error(format!("this code nests more than {limit} levels deep, more than kiln can compile safely"))
         .with_note("split the expression (a long `a + b + …` chain, deeply nested literals) into smaller parts, or load the data as JSON")
+}
+
+/// Operations a chain keeps together; longer chains are split into parts this long.
+const CHAIN_PART: usize = 500;
+
+/// The temporary a split chain carries its value in.
+const CHAIN_TEMP: &str = "__chain$";
+
+/// Rewrites every left-nested chain of binary operators longer than [`CHAIN_PART`]
+/// (`x0 + x1 + … + xn`, any operators) as `(t = x0 + … + x499, t = t + x500 + …, …, t)`, with `t`
+/// a module-level variable. The same operations run on the same values in the same order, so
+/// the result is the same; and `t` is always read (first operand of a part) before anything
+/// else in the part runs, so a call inside the chain that runs another chain (recursion,
+/// generators) cannot disturb it. Returns whether anything was split. Run before the resolver.
+pub fn split_long_chains(program: &mut Program) -> bool {
+    let mut s = Splitter { split: false };
+    program.visit_mut_with(&mut s);
+    if s.split {
+        let decl = Stmt::Decl(Decl::Var(Box::new(VarDecl {
+            kind: VarDeclKind::Var,
+            decls: vec![VarDeclarator { span: DUMMY_SP, name: Pat::Ident(temp().into()), init: None, definite: false }],
+            ..Default::default()
+        })));
+        match program {
+            Program::Module(m) => m.body.insert(0, ModuleItem::Stmt(decl)),
+            Program::Script(sc) => sc.body.insert(0, decl),
+        }
+    }
+    s.split
+}
+
+fn temp() -> Ident {
+    Ident::new(CHAIN_TEMP.into(), DUMMY_SP, SyntaxContext::empty())
+}
+
+struct Splitter {
+    split: bool,
+}
+
+impl VisitMut for Splitter {
+    fn visit_mut_expr(&mut self, e: &mut Expr) {
+        let mut length = 0;
+        let mut cur: &Expr = e;
+        while let Expr::Bin(b) = cur {
+            length += 1;
+            cur = &b.left;
+        }
+        if length <= CHAIN_PART {
+            e.visit_mut_children_with(self);
+            return;
+        }
+        self.split = true;
+        // The spine, top first, taken apart without recursion.
+        let mut links: Vec<(BinaryOp, Box<Expr>, swc_core::common::Span)> = Vec::with_capacity(length);
+        let mut bottom = std::mem::replace(e, Expr::Invalid(Invalid { span: DUMMY_SP }));
+        while let Expr::Bin(b) = bottom {
+            let BinExpr { span, op, left, right } = b;
+            links.push((op, right, span));
+            bottom = *left;
+        }
+        links.reverse();
+        bottom.visit_mut_with(self);
+        let assign = |value: Expr| -> Box<Expr> {
+            Box::new(Expr::Assign(AssignExpr {
+                span: DUMMY_SP,
+                op: AssignOp::Assign,
+                left: AssignTarget::Simple(SimpleAssignTarget::Ident(temp().into())),
+                right: Box::new(value),
+            }))
+        };
+        let mut parts: Vec<Box<Expr>> = Vec::with_capacity(links.len() / CHAIN_PART + 2);
+        let mut acc = bottom;
+        for (i, (op, mut right, span)) in links.into_iter().enumerate() {
+            right.visit_mut_with(self);
+            if i > 0 && i % CHAIN_PART == 0 {
+                parts.push(assign(acc));
+                acc = Expr::Ident(temp());
+            }
+            acc = Expr::Bin(BinExpr { span, op, left: Box::new(acc), right });
+        }
+        parts.push(assign(acc));
+        parts.push(Box::new(Expr::Ident(temp())));
+        *e = Expr::Paren(ParenExpr { span: DUMMY_SP, expr: Box::new(Expr::Seq(SeqExpr { span: DUMMY_SP, exprs: parts })) });
+    }
 }

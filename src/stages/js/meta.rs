@@ -449,7 +449,7 @@ impl Rewriter<'_> {
         for (i, m) in matches.iter().enumerate() {
             let spec = format!("{}{query}", m.spec);
             let value = if eager {
-                let local = Ident::new(format!("__glob_{g}_{i}").into(), DUMMY_SP, self.top_ctxt);
+                let local = Ident::new(format!("__glob_{g}_{i}").into(), call.span, self.top_ctxt);
                 let specifier = match import_name.as_deref() {
                     None | Some("*") => ImportSpecifier::Namespace(ImportStarAsSpecifier { span: DUMMY_SP, local: local.clone() }),
                     Some(name) => ImportSpecifier::Named(ImportNamedSpecifier {

@@ -60,6 +60,10 @@ pub struct Parsed {
     pub file: Lrc<SourceFile>,
     /// The source had no `import`/`export` (a script: CommonJS or plain).
     pub is_script: bool,
+    /// It held an operator chain long enough to be split (generated code): it is minified
+    /// without the compressor, whose passes take time that grows with the square of such
+    /// chains (and would join the parts again).
+    pub generated: bool,
 }
 
 /// Places a diagnostic at a position of a parsed file.
@@ -103,6 +107,9 @@ fn has_decorators(program: &Program) -> bool {
 /// a module by the caller). Errors are returned; warnings go to `warnings`.
 pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut Vec<Diagnostic>) -> Result<Parsed, Vec<Diagnostic>> {
     let ts = ctx.resolver.ts_options(ctx.config, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel)])?;
+    if let Some(offset) = super::limits::too_deep_text(&text) {
+        return Err(vec![super::limits::too_deep_error(super::limits::MAX_BRACKETS).at_offset(rel, &text, offset)]);
+    }
     let syntax = syntax_for(path);
     let is_ts = matches!(syntax, Syntax::Typescript(_));
     let might_have_jsx = match &syntax {
@@ -127,8 +134,10 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
     if !errors.is_empty() {
         return Err(errors);
     }
+    let mut program = program;
+    let generated = super::limits::split_long_chains(&mut program);
     if let Some(pos) = super::limits::too_deep(&program) {
-        return Err(vec![locate(&file, rel, pos, super::limits::too_deep_error())]);
+        return Err(vec![locate(&file, rel, pos, super::limits::too_deep_error(super::limits::MAX_DEPTH))]);
     }
     let is_script = matches!(program, Program::Script(_));
     let result = GLOBALS.set(&ctx.globals, || {
@@ -187,7 +196,7 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
     });
     let (module, top_level_mark, meta_warnings) = result?;
     warnings.extend(meta_warnings);
-    Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script })
+    Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script, generated })
 }
 
 /// Lowers syntax for `js.target`: an ES version, or a browserslist query through preset-env.
