@@ -255,3 +255,33 @@ fn each_command_names_itself_when_it_fails() {
     let out = kiln().arg("check").arg(empty.path().join("none")).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).trim_end().ends_with("kiln check: failed with 1 error"));
 }
+
+/// Start Bootstrap's Agency page moved text by a pixel: lightningcss printed Bootstrap's
+/// `33.333333%` columns as `33.3333%`. Numbers keep the digits they were written with.
+#[test]
+fn css_numbers_keep_their_precision() {
+    let p = project(&[
+        ("index.html", "<!doctype html><link rel=stylesheet href=a.css><style>.i{width:16.666667%}</style><p style=\"width:8.333333%\">x"),
+        ("a.css", ".col-md-4{-ms-flex:0 0 33.333333%;flex:0 0 33.333333%;max-width:33.333333%}.lh{line-height:1.3333333}\n"),
+    ]);
+    let (_, tree) = build_ok(p.path(), &[]);
+    let css = text_of(&tree, ".css");
+    assert!(css.contains("flex:0 0 33.333333%") && css.contains("max-width:33.333333%") && css.contains("line-height:1.3333333"), "{css}");
+    let html = String::from_utf8_lossy(&tree["index.html"]).into_owned();
+    assert!(html.contains("16.666667%") && html.contains("8.333333%"), "{html}");
+}
+
+/// @sqlite.org/sqlite-wasm writes `new URL("sqlite3.wasm", import.meta.url)`: a URL relative to
+/// the module, not a package name. `new URL('.', import.meta.url)` is a folder, left alone.
+#[test]
+fn new_url_of_a_bare_file_name_is_relative_to_the_module() {
+    let p = project(&[
+        ("main.js", "export const wasm = new URL('lib.wasm', import.meta.url).pathname;\nexport const dir = new URL('.', import.meta.url).pathname;\n"),
+        ("lib.wasm", "\0asm"),
+    ]);
+    let (_, main) = crate::js::bundle(p.path(), "main.js", &[]);
+    let r = crate::js::node(&main, "[m.wasm, m.dir]");
+    let wasm = r[0].as_str().unwrap();
+    assert!(wasm.starts_with("/") && wasm.contains("/assets/lib.") && wasm.ends_with(".wasm"), "{r}");
+    assert!(r[1].as_str().unwrap().ends_with("/assets/"), "{r}");
+}

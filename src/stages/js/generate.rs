@@ -35,6 +35,7 @@ use super::names::Namer;
 use super::rewrite::{call, ident, ImportRewriter, Replacement};
 use super::sourcemap::Segment;
 use super::JsCtx;
+use crate::diagnostics::Diagnostic;
 use crate::graph::{AssetKind, RefUse, Refs};
 
 /// Placeholder names, chunk-independent, that stand for bindings of other modules until the
@@ -663,6 +664,8 @@ pub struct Rendered {
     pub externals: String,
     /// The entry's exports: (local, exported).
     pub entry_exports: Vec<(String, String)>,
+    /// Syntax found in a module's final tree that no browser would run (kiln's bug).
+    pub problems: Vec<Diagnostic>,
 }
 
 /// The module a placeholder key belongs to, for keys defined by one module's chunk (its
@@ -952,7 +955,7 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
         })
         .collect();
     // (module, its printed code, its source positions)
-    type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>);
+    type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>, Option<Diagnostic>);
     let pieces: Vec<Piece> = jobs
         .into_par_iter()
         .map(|(m, mut ast)| {
@@ -982,6 +985,14 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
                 }
                 ast.body = body;
                 ast.visit_mut_with(&mut fixer(None));
+                let problem = super::verify::check_module(&ast, &ctx.config.js.target, ctx.classic).map(|(pos, what)| {
+                    let d = Diagnostic::error(format!("internal error: {what} would reach the output, which the target cannot run"))
+                        .with_note("this is a bug in kiln; please report it with the input that caused it");
+                    match &module.file {
+                        Some(f) if pos >= f.start_pos && pos <= f.end_pos => super::parse::locate(f, &module.rel, pos, d),
+                        _ => d.in_file(&module.rel),
+                    }
+                });
                 let (code, mappings) = print(&ctx.cm, &ast, minify);
                 let segs: Vec<(u32, u32, u32, u32)> = match &module.file {
                     Some(f) => mappings
@@ -994,10 +1005,11 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
                         .collect(),
                     None => Vec::new(),
                 };
-                (m, code, segs)
+                (m, code, segs, problem)
             })
         })
         .collect();
+    let problems: Vec<Diagnostic> = pieces.iter().filter_map(|p| p.3.clone()).collect();
 
     // External imports, written by `assemble` above everything.
     let mut ext_code = String::new();
@@ -1054,7 +1066,7 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
     let mut segments: Vec<Segment> = Vec::new();
     let mut lines = code.matches('\n').count() as u32;
     let mut module_infos = Vec::new();
-    for (m, text, segs) in pieces {
+    for (m, text, segs, _) in pieces {
         module_infos.push(crate::graph::ModuleInfo {
             path: modules[m].rel.clone(),
             bytes: modules[m].file.as_ref().map_or(0, |f| f.src.len() as u64),
@@ -1108,7 +1120,7 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
         let exported = if is_ident_name(name) { name.to_string() } else { js_string(name) };
         entry_exports.push((local, exported));
     }
-    Rendered { code: ChunkCode { code, refs, segments, sources, modules: module_infos }, names, foreign, externals: ext_code, entry_exports }
+    Rendered { code: ChunkCode { code, refs, segments, sources, modules: module_infos }, names, foreign, externals: ext_code, entry_exports, problems }
 }
 
 /// The finished code of a chunk: externals, imports of other chunks (`imports`: the chunk key

@@ -20,20 +20,31 @@ use crate::diagnostics::Diagnostic;
 /// The deepest nesting of expressions and statements a module may have.
 pub const MAX_DEPTH: usize = 10_000;
 
-struct Depth {
-    depth: usize,
-    /// Where the limit was first crossed.
-    over: Option<BytePos>,
+/// What one walk over a freshly parsed module learns.
+#[derive(Debug, Default)]
+pub struct Survey {
+    /// Where the syntax first nests deeper than [`MAX_DEPTH`] (not counting chains of binary
+    /// operators, which are split).
+    pub too_deep: Option<BytePos>,
+    /// A chain of binary operators longer than [`CHAIN_PART`]: to split.
+    pub long_chain: bool,
+    /// A decorator anywhere (most modules have none; the decorator passes are then skipped).
+    pub decorators: bool,
 }
 
-impl Depth {
+struct Surveyor {
+    depth: usize,
+    survey: Survey,
+}
+
+impl Surveyor {
     fn enter(&mut self, span: swc_core::common::Span) -> bool {
-        if self.over.is_some() {
+        if self.survey.too_deep.is_some() {
             return false;
         }
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            self.over = Some(span.lo);
+            self.survey.too_deep = Some(span.lo);
             self.depth -= 1;
             return false;
         }
@@ -41,8 +52,30 @@ impl Depth {
     }
 }
 
-impl Visit for Depth {
+impl Visit for Surveyor {
     fn visit_expr(&mut self, e: &Expr) {
+        if let Expr::Bin(_) = e {
+            // A chain is walked along its spine without nesting deeper: it will be split.
+            let mut length = 0;
+            let mut cur = e;
+            let mut rights = Vec::new();
+            while let Expr::Bin(b) = cur {
+                length += 1;
+                rights.push(&*b.right);
+                cur = &b.left;
+            }
+            if length > CHAIN_PART {
+                self.survey.long_chain = true;
+                if self.enter(e.span()) {
+                    cur.visit_with(self);
+                    for r in rights {
+                        r.visit_with(self);
+                    }
+                    self.depth -= 1;
+                }
+                return;
+            }
+        }
         if self.enter(e.span()) {
             e.visit_children_with(self);
             self.depth -= 1;
@@ -69,6 +102,18 @@ impl Visit for Depth {
             self.depth -= 1;
         }
     }
+
+    fn visit_decorator(&mut self, d: &Decorator) {
+        self.survey.decorators = true;
+        d.visit_children_with(self);
+    }
+}
+
+/// Walks `program` once for [`Survey`].
+pub fn survey(program: &Program) -> Survey {
+    let mut s = Surveyor { depth: 0, survey: Survey::default() };
+    program.visit_with(&mut s);
+    s.survey
 }
 
 /// Bracket nesting the parser itself (also recursive) is never given: checked on the text,
@@ -113,13 +158,6 @@ pub fn too_deep_text(src: &str) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-/// Where `program` first nests deeper than [`MAX_DEPTH`], if it does.
-pub fn too_deep(program: &Program) -> Option<BytePos> {
-    let mut d = Depth { depth: 0, over: None };
-    program.visit_with(&mut d);
-    d.over
 }
 
 pub fn too_deep_error(limit: usize) -> Diagnostic {

@@ -219,12 +219,14 @@ fn bundle_set(
     let plan = chunks::plan(config, &modules, &linked, &page_entries, &sizes, &pure);
     let chunks = render_chunks(&ctx, &modules, &mut prepared, &linker, &linked, &plan, &extra_keys)?;
     lap("js.print", &mut timings);
-    let broken: Vec<Diagnostic> =
-        chunks.par_iter().filter_map(|c| verify::check(&c.links.key, &c.code, &config.js.target, classic).err()).collect();
-    if !broken.is_empty() {
-        return Err(BuildError { diagnostics: broken });
+    if verify::reparse_enabled() {
+        let broken: Vec<Diagnostic> =
+            chunks.par_iter().filter_map(|c| verify::check(&c.links.key, &c.code, &config.js.target, classic).err()).collect();
+        if !broken.is_empty() {
+            return Err(BuildError { diagnostics: broken });
+        }
+        lap("js.verify", &mut timings);
     }
-    lap("js.verify", &mut timings);
     let mut assets: Vec<(String, AssetKind)> = modules
         .iter()
         .enumerate()
@@ -318,6 +320,10 @@ fn render_chunks(
             dynamic: &dynamic,
         };
         rendered.push(GLOBALS.set(&ctx.globals, || generate::render(ctx, modules, prepared, linker, linked, &job)));
+    }
+    let problems: Vec<Diagnostic> = rendered.iter_mut().flat_map(|r| std::mem::take(&mut r.problems)).collect();
+    if !problems.is_empty() {
+        return Err(BuildError { diagnostics: problems });
     }
     // Export names: each chunk's local name, made distinct from its entry's export names.
     let mut wanted: Vec<std::collections::BTreeSet<Atom>> = vec![Default::default(); plan.chunks.len()];

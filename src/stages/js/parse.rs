@@ -89,20 +89,6 @@ fn syntax_for(path: &Path) -> Syntax {
     }
 }
 
-/// Whether a program has a decorator anywhere (most have none, and the decorator passes are
-/// then skipped).
-fn has_decorators(program: &Program) -> bool {
-    struct Find(bool);
-    impl swc_core::ecma::visit::Visit for Find {
-        fn visit_decorator(&mut self, _: &swc_core::ecma::ast::Decorator) {
-            self.0 = true;
-        }
-    }
-    let mut f = Find(false);
-    swc_core::ecma::visit::VisitWith::visit_with(program, &mut f);
-    f.0
-}
-
 /// Parses and transforms one module. `text` is the file's content (JSON already turned into
 /// a module by the caller). Errors are returned; warnings go to `warnings`.
 pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut Vec<Diagnostic>) -> Result<Parsed, Vec<Diagnostic>> {
@@ -135,10 +121,11 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
         return Err(errors);
     }
     let mut program = program;
-    let generated = super::limits::split_long_chains(&mut program);
-    if let Some(pos) = super::limits::too_deep(&program) {
+    let survey = super::limits::survey(&program);
+    if let Some(pos) = survey.too_deep {
         return Err(vec![locate(&file, rel, pos, super::limits::too_deep_error(super::limits::MAX_DEPTH))]);
     }
+    let generated = survey.long_chain && super::limits::split_long_chains(&mut program);
     let is_script = matches!(program, Program::Script(_));
     let result = GLOBALS.set(&ctx.globals, || {
         use swc_core::ecma::transforms::base::helpers::{inject_helpers, Helpers, HELPERS};
@@ -152,7 +139,7 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
                 let options = jsx_options(&ts.jsx);
                 program.mutate(jsx(ctx.cm.clone(), Some(&comments), options, top_level_mark, ctx.unresolved_mark));
             }
-            let decorated = has_decorators(&program);
+            let decorated = survey.decorators;
             // Legacy decorators read the types (`emitDecoratorMetadata`), so they run before
             // the types are stripped.
             if decorated && ts.experimental_decorators {

@@ -1,11 +1,18 @@
-//! The invariant every emitted chunk must hold before it is written: it parses as plain
-//! JavaScript (no TypeScript, no JSX, no decorators: syntax no browser runs), as a module
-//! or, for a classic worker, as a script, and it uses no syntax newer than `js.target` when
-//! that is an ES version (from ES2016 on: the output is ES modules, which need ES2015). A chunk that fails is kiln's bug, not the user's: the build stops
-//! with an internal error naming the chunk and the place, instead of shipping a page that
-//! cannot run.
+//! The invariant every emitted chunk must hold before it is written: it is plain JavaScript
+//! (no TypeScript, no JSX, no decorators: syntax no browser runs), a module or, for a classic
+//! worker, a script, using no syntax newer than `js.target` when that is an ES version (from
+//! ES2016 on: the output is ES modules, which need ES2015). A chunk that fails is kiln's bug,
+//! not the user's: the build stops with an internal error naming the place, instead of shipping
+//! a page that cannot run.
+//!
+//! Two checks, by cost: [`check_module`] walks each module's final syntax tree before it is
+//! printed (in parallel, a few percent of the JS stage: always on), and [`check`] parses each
+//! whole printed chunk again, which catches a printer fault too but costs a fifth of the JS
+//! stage on a large bundle: on in debug builds (so every test and fixture runs it) and with
+//! `KILN_VERIFY=1`.
 
 use swc_core::common::{sync::Lrc, FileName, SourceMap, Spanned};
+use swc_core::ecma::ast::Module;
 use swc_core::ecma::ast::*;
 use swc_core::ecma::parser::{parse_file_as_module, parse_file_as_script, EsSyntax, Syntax};
 use swc_core::ecma::visit::{Visit, VisitWith};
@@ -50,9 +57,24 @@ pub fn check(key: &str, code: &str, target: &str, classic: bool) -> Result<(), D
     }
 }
 
+/// Whether [`check`] runs: in debug builds, and when `KILN_VERIFY` is set.
+pub fn reparse_enabled() -> bool {
+    cfg!(debug_assertions) || std::env::var_os("KILN_VERIFY").is_some()
+}
+
+/// The first syntax of a module's final tree that no browser would run (TypeScript, JSX,
+/// decorators; `import`/`export`/`import.meta` in a classic script) or that is newer than an
+/// ES `target`.
+pub fn check_module(module: &Module, target: &str, classic: bool) -> Option<(swc_core::common::BytePos, &'static str)> {
+    let version = super::parse::es_version(target.trim()).unwrap_or(EsVersion::latest());
+    let mut f = Features { version, found: None, foreign: true, classic };
+    module.visit_with(&mut f);
+    f.found
+}
+
 /// The first syntax in `node` newer than `version`, with its position.
 fn too_new<N: VisitWith<Features>>(node: &N, version: EsVersion) -> Option<(swc_core::common::BytePos, &'static str)> {
-    let mut f = Features { version, found: None };
+    let mut f = Features { version, found: None, foreign: false, classic: false };
     node.visit_with(&mut f);
     f.found
 }
@@ -60,6 +82,9 @@ fn too_new<N: VisitWith<Features>>(node: &N, version: EsVersion) -> Option<(swc_
 pub struct Features {
     version: EsVersion,
     found: Option<(swc_core::common::BytePos, &'static str)>,
+    /// Also look for syntax that is not JavaScript (a tree, not a parse, is checked).
+    foreign: bool,
+    classic: bool,
 }
 
 impl Features {
@@ -68,9 +93,57 @@ impl Features {
             self.found = Some((span.lo, what));
         }
     }
+
+    fn not_js(&mut self, span: swc_core::common::Span, what: &'static str) {
+        if self.foreign && self.found.is_none() {
+            self.found = Some((span.lo, what));
+        }
+    }
+}
+
+/// Syntax that is not JavaScript: found in a tree, it was not compiled away.
+macro_rules! foreign {
+    ($($method:ident: $ty:ty => $what:literal,)*) => {
+        $(
+            fn $method(&mut self, n: &$ty) {
+                self.not_js(n.span(), $what);
+            }
+        )*
+    };
 }
 
 impl Visit for Features {
+    foreign! {
+        visit_decorator: Decorator => "a decorator",
+        visit_jsx_element: JSXElement => "JSX",
+        visit_jsx_fragment: JSXFragment => "JSX",
+        visit_ts_type_ann: TsTypeAnn => "a TypeScript type annotation",
+        visit_ts_as_expr: TsAsExpr => "a TypeScript `as`",
+        visit_ts_satisfies_expr: TsSatisfiesExpr => "a TypeScript `satisfies`",
+        visit_ts_non_null_expr: TsNonNullExpr => "a TypeScript `!`",
+        visit_ts_type_assertion: TsTypeAssertion => "a TypeScript type assertion",
+        visit_ts_const_assertion: TsConstAssertion => "a TypeScript `as const`",
+        visit_ts_instantiation: TsInstantiation => "TypeScript type arguments",
+        visit_ts_enum_decl: TsEnumDecl => "a TypeScript enum",
+        visit_ts_module_decl: TsModuleDecl => "a TypeScript namespace",
+        visit_ts_interface_decl: TsInterfaceDecl => "a TypeScript interface",
+        visit_ts_type_alias_decl: TsTypeAliasDecl => "a TypeScript type alias",
+        visit_ts_param_prop: TsParamProp => "a TypeScript parameter property",
+    }
+
+    fn visit_module_decl(&mut self, d: &ModuleDecl) {
+        if self.classic {
+            self.not_js(d.span(), "an import or export in a classic script");
+        }
+        d.visit_children_with(self);
+    }
+
+    fn visit_meta_prop_expr(&mut self, m: &MetaPropExpr) {
+        if self.classic && m.kind == MetaPropKind::ImportMeta {
+            self.not_js(m.span, "import.meta in a classic script");
+        }
+    }
+
     fn visit_bin_expr(&mut self, e: &BinExpr) {
         match e.op {
             BinaryOp::Exp => self.need(EsVersion::Es2016, e.span, "the ** operator"),
@@ -186,6 +259,28 @@ impl Visit for Features {
 #[cfg(test)]
 mod tests {
     use super::check;
+
+    fn tree(code: &str, ts: bool) -> swc_core::ecma::ast::Module {
+        let cm: swc_core::common::sync::Lrc<swc_core::common::SourceMap> = Default::default();
+        let file = cm.new_source_file(swc_core::common::sync::Lrc::new(swc_core::common::FileName::Anon), code.to_owned());
+        let syntax = if ts {
+            swc_core::ecma::parser::Syntax::Typescript(swc_core::ecma::parser::TsSyntax { tsx: true, decorators: true, ..Default::default() })
+        } else {
+            swc_core::ecma::parser::Syntax::Es(Default::default())
+        };
+        swc_core::ecma::parser::parse_file_as_module(&file, syntax, swc_core::ecma::ast::EsVersion::latest(), None, &mut Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn trees_with_leftover_syntax_fail() {
+        use super::check_module;
+        assert!(check_module(&tree("const a = 1; class A { x = 1 }", false), "esnext", false).is_none());
+        assert_eq!(check_module(&tree("@dec class A {}", true), "esnext", false).map(|f| f.1), Some("a decorator"));
+        assert_eq!(check_module(&tree("const a: number = 1;", true), "esnext", false).map(|f| f.1), Some("a TypeScript type annotation"));
+        assert_eq!(check_module(&tree("const a = <div/>;", true), "esnext", false).map(|f| f.1), Some("JSX"));
+        assert!(check_module(&tree("const u = import.meta.url;", false), "esnext", true).is_some());
+        assert!(check_module(&tree("a?.b", false), "es2019", false).is_some());
+    }
 
     #[test]
     fn plain_code_passes_and_leftover_syntax_fails() {
