@@ -794,15 +794,15 @@ impl Config {
     }
 
     /// Whether a file (its real path, symlinks followed) may be read as a source: inside the
-    /// root, inside the workspace, or inside a `node_modules` folder (reached by package
-    /// resolution, wherever the package manager put it). Never inside the output folder.
+    /// root, inside the workspace, or inside a `node_modules` folder of the root or of a folder
+    /// above it (where package resolution looks). Never inside the output folder.
     pub fn may_read(&self, real: &Path) -> bool {
         if real.starts_with(&self.out_dir) {
             return false;
         }
         real.starts_with(&self.root)
             || self.workspace_root.as_ref().is_some_and(|w| real.starts_with(w))
-            || real.components().any(|c| c.as_os_str() == "node_modules")
+            || self.root.ancestors().any(|a| real.starts_with(a.join("node_modules")))
     }
 
     /// A path as written in messages and the manifest: `/`-separated, relative to the root
@@ -1069,8 +1069,8 @@ fn check_file_names(pattern: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `path` relative to `root` with `/` separators when inside it, else as given.
-/// `to` relative to the folder `from` (`../x/y`), when both are absolute and share a prefix.
+/// `to` relative to the folder `from` (`../x/y`), when both are absolute and share more than
+/// the file system's root.
 pub fn relative_path(from: &Path, to: &Path) -> Option<String> {
     if !from.is_absolute() || !to.is_absolute() {
         return None;
@@ -1086,6 +1086,7 @@ pub fn relative_path(from: &Path, to: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// `path` relative to `root` with `/` separators when inside it, else as given.
 pub fn display_path(path: &Path, root: &Path) -> String {
     match path.strip_prefix(root) {
         Ok(rel) => rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),

@@ -14,9 +14,13 @@ pub fn files(mode: &str) -> [String; 4] {
     [".env".into(), ".env.local".into(), format!(".env.{mode}"), format!(".env.{mode}.local")]
 }
 
+/// Variables kiln reads for itself: never public, whatever the prefixes (a remote cache's key
+/// must not end up in a bundle that uses `import.meta.env` whole).
+const KILN_OWN: &[&str] = &["KILN_VERIFY", "KILN_DEBUG_", "KILN_CACHE", "KILN_CHROME", "KILN_CORPUS_", "KILN_BENCH_", "KILN_ARGS"];
+
 /// Public variables from `dir`'s `.env` files and the process environment, sorted by name.
 pub fn read(dir: &Path, mode: &str, prefixes: &[String]) -> Result<Vec<(String, String)>, Diagnostic> {
-    let public = |name: &str| prefixes.iter().any(|p| name.starts_with(p.as_str()));
+    let public = |name: &str| prefixes.iter().any(|p| name.starts_with(p.as_str())) && !KILN_OWN.iter().any(|own| name.starts_with(own));
     // Every variable of the files, public or not, for `${VAR}` expansion.
     let mut all: BTreeMap<String, String> = BTreeMap::new();
     for name in files(mode) {

@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod env_files;
 pub mod graph;
 pub mod mime;
+pub mod nesting;
 pub mod pipeline;
 pub mod publish;
 pub mod report;

@@ -31,6 +31,11 @@ const fn page(path: &'static str) -> Page {
     Page { path, actions: "[]", texts: &[], settle: 300 }
 }
 
+/// The root page of an app whose script writes its result into `#out` and marks it `.done`.
+const fn result_page(texts: &'static [(&'static str, &'static str)]) -> Page {
+    Page { path: "", actions: r##"[{"wait": "#out.done"}]"##, texts, settle: 300 }
+}
+
 struct App {
     name: &'static str,
     /// (path under tests/corpus/node_modules, destination inside the app folder).
@@ -60,19 +65,19 @@ const COUNTER: Page = Page {
     settle: 300,
 };
 
+/// An app built by kiln and Vite from its glue alone, one page at its root.
+const fn app(name: &'static str) -> App {
+    App { name, copy: &[], rename: &[], remove: &[], replace: &[], root: ".", links: &[], vite: true, pages: ROOT_PAGE, forbidden: &[] }
+}
+
 /// A create-vite starter, with its plugin config (Vite is given the one in the app's glue).
 const fn starter(name: &'static str, copy: &'static [(&'static str, &'static str)]) -> App {
     App {
-        name,
         copy,
         rename: &[("_gitignore", ".gitignore"), ("_oxlintrc.json", ".oxlintrc.json")],
         remove: &["vite.config.js", "vite.config.ts"],
-        replace: &[],
-        root: ".",
-        links: &[],
-        vite: true,
         pages: &[COUNTER],
-        forbidden: &[],
+        ..app(name)
     }
 }
 
@@ -297,7 +302,8 @@ macro_rules! corpus_tests {
         $(
             #[test]
             fn $test() {
-                check(&$app);
+                const APP: App = $app;
+                check(&APP);
             }
         )*
     };
@@ -326,7 +332,7 @@ const SB_ADMIN_PAGES: &[Page] = &[
 ];
 
 const fn site(name: &'static str, package: &'static [(&'static str, &'static str)], root: &'static str, pages: &'static [Page]) -> App {
-    App { name, copy: package, rename: &[], remove: &[], replace: &[], root, links: &[], vite: false, pages, forbidden: &[] }
+    App { copy: package, root, vite: false, pages, ..app(name) }
 }
 
 corpus_tests! {
@@ -339,65 +345,26 @@ corpus_tests! {
     corpus_lit => starter("lit", &[("create-vite/template-lit", ".")]);
     corpus_lit_ts_decorators => starter("lit-ts", &[("create-vite/template-lit-ts", ".")]);
     corpus_mdui_locales_template_import_glob_env => App {
-        name: "locales",
-        copy: &[],
-        rename: &[],
-        remove: &[],
-        replace: &[],
-        root: ".",
-        links: &[],
-        vite: true,
-        pages: &[Page {
-            path: "",
-            actions: r##"[{"wait": "#out.done"}]"##,
-            texts: &[("#out", "de-de, 63 locales: "), ("#title", "Locales from npm (production)")],
-            settle: 300,
-        }],
+        pages: &[result_page(&[("#out", "de-de, 63 locales: "), ("#title", "Locales from npm (production)")])],
         forbidden: &["hunter2-never-shipped"],
+        ..app("locales")
     };
     corpus_sqlite_wasm_worker => App {
-        name: "workers",
         copy: &[("@sqlite.org/sqlite-wasm/dist/sqlite3.wasm", "public/assets/sqlite3.wasm")],
-        rename: &[],
-        remove: &[],
-        replace: &[],
-        root: ".",
-        links: &[],
-        vite: true,
-        pages: &[Page { path: "", actions: r##"[{"wait": "#out.done"}]"##, texts: &[("#out", "sum = 42")], settle: 300 }],
-        forbidden: &[],
+        pages: &[result_page(&[("#out", "sum = 42")])],
+        ..app("workers")
     };
     corpus_fontsource_fonts => App {
-        name: "fonts",
-        copy: &[],
-        rename: &[],
-        remove: &[],
-        replace: &[],
-        root: ".",
-        links: &[],
-        vite: true,
-        pages: &[Page {
-            path: "",
-            actions: r##"[{"wait": "#out.done"}]"##,
-            texts: &[("#out", "Inter: true, Inter Variable: true")],
-            settle: 300,
-        }],
-        forbidden: &[],
+        pages: &[result_page(&[("#out", "Inter: true, Inter Variable: true")])],
+        ..app("fonts")
     };
     corpus_next_app_css_modules => App {
-        name: "next-app",
         copy: &[("create-next-app/dist/templates/app/js/app", "app"), ("create-next-app/dist/templates/app/js/public", "public")],
         rename: &[("app/page.js", "app/page.jsx")],
         remove: &["app/layout.js"],
-        replace: &[],
-        root: ".",
-        links: &[],
-        vite: true,
-        pages: ROOT_PAGE,
-        forbidden: &[],
+        ..app("next-app")
     };
     corpus_cra_template => App {
-        name: "cra",
         copy: &[("cra-template/template/src", "src"), ("cra-template/template/public", "public")],
         rename: &[("public/index.html", "index.html"), ("src/App.js", "src/App.jsx"), ("src/index.js", "src/index.jsx")],
         remove: &["src/App.test.js", "src/setupTests.js"],
@@ -405,37 +372,23 @@ corpus_tests! {
             ("index.html", "%PUBLIC_URL%", ""),
             ("index.html", "</body>", "<script type=\"module\" src=\"/src/index.jsx\"></script></body>"),
         ],
-        root: ".",
-        links: &[],
-        vite: true,
-        pages: ROOT_PAGE,
-        forbidden: &[],
+        ..app("cra")
     };
     corpus_create_preact_router => App {
-        name: "preact-router",
         copy: &[("create-preact/templates/base", "."), ("create-preact/templates/config/router", "src")],
         rename: &[("_gitignore", ".gitignore")],
         remove: &["vite.config.js"],
-        replace: &[],
-        root: ".",
-        links: &[],
-        vite: true,
-        pages: ROOT_PAGE,
-        forbidden: &[],
+        ..app("preact-router")
     };
     corpus_workspace_monorepo => App {
-        name: "monorepo",
         copy: &[("create-vite/template-vanilla-ts", "apps/web")],
         rename: &[("apps/web/_gitignore", "apps/web/.gitignore")],
-        remove: &[],
-        replace: &[],
         root: "apps/web",
         // npm workspaces: the packages are linked into the workspace's node_modules, and
         // everything else comes from above.
         links: &[("node_modules/@corpus/counter", "../../packages/counter"), ("node_modules/@corpus/ui", "../../packages/ui")],
-        vite: true,
         pages: &[COUNTER],
-        forbidden: &[],
+        ..app("monorepo")
     };
     corpus_static_sb_admin_2 => site("sb-admin-2", &[("startbootstrap-sb-admin-2", ".")], ".", SB_ADMIN_PAGES);
     corpus_static_creative => site("creative", &[("startbootstrap-creative", ".")], ".", INDEX_HTML);

@@ -428,3 +428,64 @@ fn the_reported_deep_inputs() {
     let stderr = build_fails(&[("index.html", "<!doctype html><link rel=stylesheet href=a.css>"), ("a.css", &css)], &[]);
     assert!(stderr.contains("nests blocks more than"), "{stderr}");
 }
+
+/// Found in review: with `useDefineForClassFields: false`, moving public fields into the
+/// constructor while private ones stayed fields ran them out of order (`#d` saw no `n`).
+#[test]
+fn assigned_fields_keep_their_order_with_private_ones() {
+    let p = project(&[
+        ("tsconfig.json", r#"{ "compilerOptions": { "target": "es2017" } }"#),
+        (
+            "main.ts",
+            "class A {\n  n = 5;\n  #d = this.n * 2;\n  static s = 1;\n  static #t = A.s + 1;\n  get d() { return this.#d; }\n  static get t() { return A.#t; }\n}\nexport const r = [new A().d, A.t];\n",
+        ),
+    ]);
+    let (_, main) = bundle(p.path(), "main.ts", &["--no-minify"]);
+    assert_eq!(node(&main, "m.r"), serde_json::json!([10, 2]), "{}", std::fs::read_to_string(&main).unwrap());
+}
+
+/// Found in review: the temporary of a split chain must not come before a script's
+/// `"use strict"`, which would take the module out of strict mode.
+#[test]
+fn a_split_chain_keeps_a_script_strict() {
+    let chain = vec!["1"; 2_000].join(" + ");
+    let p = project(&[
+        ("lib.cjs", &format!("\"use strict\";\nexports.total = {chain};\nexports.strict = (function () {{ return this === undefined; }})();\n")),
+        ("main.js", "import lib from './lib.cjs';\nexport const r = [lib.total, lib.strict];\n"),
+    ]);
+    let (_, main) = bundle(p.path(), "main.js", &["--no-minify"]);
+    assert_eq!(node(&main, "m.r"), serde_json::json!([2000, true]));
+}
+
+/// Found in review: globs put the project's own path into the pattern, so a folder named
+/// `site[2]` matched nothing; and `` import(`./a.js`) `` (no `${}`) was left unbundled.
+#[test]
+fn globs_work_in_folders_with_glob_characters_and_plain_templates_are_bundled() {
+    let outer = tempfile::tempdir().unwrap();
+    let root = outer.path().join("site[2] {x}");
+    for (path, text) in [
+        ("pages/a.js", "export default 'a';\n"),
+        ("pages/b.js", "export default 'b';\n"),
+        ("main.js", "const pages = import.meta.glob('./pages/*.js', { eager: true, import: 'default' });\nexport const r = async () => [pages, (await import(`./pages/a.js`)).default];\n"),
+    ] {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let (_, main) = bundle(&root, "main.js", &[]);
+    assert_eq!(node(&main, "m.r()"), serde_json::json!([{ "./pages/a.js": "a", "./pages/b.js": "b" }, "a"]));
+}
+
+/// A package's `import.meta.dirname` behind a platform check: a warning, not an error (the
+/// same in app code is an error, above).
+#[test]
+fn an_unknown_import_meta_property_in_a_package_is_a_warning() {
+    let p = project(&[
+        ("node_modules/pkg/package.json", r#"{ "name": "pkg", "type": "module", "exports": "./index.js" }"#),
+        ("node_modules/pkg/index.js", "export const dir = typeof window === 'undefined' ? import.meta.dirname : '/';\n"),
+        ("main.js", "import { dir } from 'pkg';\nexport const r = dir;\n"),
+    ]);
+    let out = kiln().arg("build").arg(p.path()).args(["--entry", "main.js", "--out"]).arg(p.path().join("out")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("import.meta.dirname is undefined in a browser"));
+}

@@ -176,6 +176,14 @@ fn specifiers_a_page_import_map_maps_stay_external() {
     assert!(js.contains("\"vue\"") && js.contains("\"lib/x.js\"") && js.contains("\"local\""), "{js}");
     let html = String::from_utf8_lossy(&tree["index.html"]).into_owned();
     assert!(html.contains("https://cdn.example.com/vue.js") && html.contains("/assets/local."), "the local file it maps to is built: {html}");
+    // A page with module scripts and no such map could not load it: then it is bundled.
+    std::fs::write(p.path().join("other.html"), "<!doctype html><script type=module src=other.js></script>").unwrap();
+    std::fs::write(p.path().join("other.js"), "import { ref } from 'vue';
+document.title = ref('x');
+").unwrap();
+    let out = kiln().arg("build").arg(p.path()).arg("--out").arg(p.path().join("o2")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot resolve import \"vue\""));
 }
 
 /// Minification must not close the gaps between inline-block buttons (a Bootstrap admin
@@ -207,6 +215,7 @@ fn html_minification_keeps_the_gaps_between_inline_blocks() {
 #[test]
 fn ignored_folders_and_earlier_outputs_are_not_walked() {
     let p = project(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
         (".gitignore", "dist-vite/\ncoverage\n"),
         ("index.html", "<!doctype html><p>hi"),
         ("dist-vite/index.html", "<!doctype html><script type=module src=/assets/index-XYZ.js></script>"),

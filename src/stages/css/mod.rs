@@ -221,37 +221,8 @@ pub fn inline_declarations(config: &Config, code: &str, at: &Embedded, sink: &mu
 pub const MAX_NESTING: usize = 1_000;
 
 /// Where a stylesheet first nests deeper than [`MAX_NESTING`]: the byte offset of the brace.
-/// Strings, comments and escapes are skipped, as the tokenizer skips them.
 pub fn too_deep(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let (mut depth, mut i) = (0usize, 0usize);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 1,
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = text[i + 2..].find("*/").map_or(bytes.len(), |j| i + 2 + j + 1);
-            }
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != q && bytes[i] != b'\n' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'{' | b'(' | b'[' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(i);
-                }
-            }
-            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
+    crate::nesting::too_deep(text, MAX_NESTING, crate::nesting::Lang::Css)
 }
 
 fn too_deep_error() -> Diagnostic {

@@ -50,6 +50,9 @@ fn without_leading_zero(s: &str) -> &str {
 /// zero) → the source's digits. A printed form two different numbers share is left out.
 pub fn long_numbers<'a>(sources: impl IntoIterator<Item = &'a str>) -> HashMap<String, String> {
     let mut map: HashMap<String, Option<String>> = HashMap::new();
+    // Numbers the sources write as they are: a printed form equal to one of them may be that
+    // number, so it is never replaced.
+    let mut written: std::collections::HashSet<String> = std::collections::HashSet::new();
     for text in sources {
         let s = text.as_bytes();
         let mut i = 0;
@@ -60,11 +63,17 @@ pub fn long_numbers<'a>(sources: impl IntoIterator<Item = &'a str>) -> HashMap<S
             };
             let token = &text[i..end];
             i = end;
+            written.insert(token.to_owned());
+            written.insert(without_leading_zero(token).to_owned());
             let digits = token.bytes().filter(u8::is_ascii_digit).count();
             if digits <= 6 || !token.contains('.') {
                 continue;
             }
             let Some(short) = printed(token) else { continue };
+            // `.99999999` prints as `1`: an integer the output surely writes elsewhere too.
+            if !short.contains('.') {
+                continue;
+            }
             let full = token.trim_start_matches('0');
             let full = if full.starts_with('.') { format!("0{full}") } else { full.to_owned() };
             if short == full {
@@ -78,7 +87,7 @@ pub fn long_numbers<'a>(sources: impl IntoIterator<Item = &'a str>) -> HashMap<S
             }
         }
     }
-    map.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect()
+    map.into_iter().filter(|(k, _)| !written.contains(k)).filter_map(|(k, v)| v.map(|v| (k, v))).collect()
 }
 
 /// `css` with every number printed shorter than the source wrote it restored.
@@ -120,6 +129,13 @@ mod tests {
             restore(printed.to_owned(), &numbers),
             ".a{flex:0 0 33.333333%;max-width:33.333333%}.b{width:8.333333%}.c{line-height:1.3333333}.d{color:#333}.e{opacity:.123456789}"
         );
+    }
+
+    #[test]
+    fn never_replaces_a_form_the_source_also_writes_or_an_integer() {
+        let source = ".a{opacity:.99999999}.b{z-index:1}.c:nth-child(1){width:33.333333%}.d{width:33.3333%}";
+        let numbers = long_numbers([source]);
+        assert!(numbers.is_empty(), "{numbers:?}");
     }
 
     #[test]

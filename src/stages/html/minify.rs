@@ -156,6 +156,20 @@ fn marker(c: char) -> char {
     }
 }
 
+/// Whether `text` writes a marker character as a character reference (`&#xE001;`,
+/// `&#57345;`), which minify-html decodes.
+fn has_marker_reference(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.match_indices("&#").any(|(i, _)| {
+        let rest = &lower[i + 2..];
+        let (digits, radix) = match rest.strip_prefix('x') {
+            Some(hex) => (hex.chars().take_while(char::is_ascii_hexdigit).collect::<String>(), 16),
+            None => (rest.chars().take_while(char::is_ascii_digit).collect::<String>(), 10),
+        };
+        u32::from_str_radix(&digits, radix).ok().and_then(char::from_u32).is_some_and(|c| unmark(c).is_some())
+    })
+}
+
 fn unmark(c: char) -> Option<char> {
     Some(match c {
         SPACE => ' ',
@@ -172,15 +186,19 @@ fn unmark(c: char) -> Option<char> {
 pub fn minify(page: &[u8], preserved: &Preserved) -> Vec<u8> {
     let Ok(text) = std::str::from_utf8(page) else { return page.to_vec() };
     let mut preserved = preserved.clone();
-    // The page's own `<style>` elements count too.
+    // The page's own `<style>` elements count too, each read whole.
+    let mut style = String::new();
     let _ = rewrite_str(
         text,
         RewriteStrSettings::new().append_element_content_handler(lol_html::text!("style", |t| {
-            preserved.add_css(t.as_str());
+            style.push_str(t.as_str());
+            if t.last_in_text_node() {
+                preserved.add_css(&std::mem::take(&mut style));
+            }
             Ok(())
         })),
     );
-    let markers = text.chars().any(|c| unmark(c).is_some());
+    let markers = text.chars().any(|c| unmark(c).is_some()) || has_marker_reference(text);
     let Some(marked) = rewrite(text, &preserved, !markers) else { return page.to_vec() };
     if markers {
         return marked.into_bytes();
@@ -245,6 +263,9 @@ fn rewrite(text: &str, preserved: &Preserved, mark: bool) -> Option<String> {
             );
             if !head_only {
                 body.set(true);
+                // The body's content closes `<head>`, whether or not `</head>` is written
+                // (and an end tag left out never calls its handler).
+                head.set(0);
             }
             if tag == "body" || tag == "html" {
                 mark_end(el);
@@ -365,6 +386,21 @@ mod tests {
     fn a_rule_that_may_preserve_anything_leaves_whitespace_alone() {
         let page = "<div>  a   b </div><!-- c -->";
         assert_eq!(min(page, "[data-x]{white-space:pre}"), "<div>  a   b </div>");
+    }
+
+    #[test]
+    fn a_head_without_its_end_tag_does_not_swallow_the_body() {
+        let page = "<head><title>x</title><body><p>Hello world</p>\n<a>1</a> <a>2</a>";
+        let out = min(page, "");
+        assert!(out.contains("Hello world") && out.contains("1</a> <a>2"), "{out}");
+    }
+
+    #[test]
+    fn marker_characters_written_as_references_are_kept() {
+        let page = "<p>&#xE001; icon   text</p><p>&#57344;</p>";
+        let out = min(page, "");
+        assert!(!out.contains('\n') && !out.contains("  "), "{out:?}");
+        assert!(out.contains('\u{E001}') || out.contains("&#xE001;"), "{out:?}");
     }
 
     #[test]

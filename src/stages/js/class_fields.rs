@@ -7,10 +7,12 @@
 //! the prototype, which is exactly what legacy decorators such as Lit's `@property()` install:
 //! shipped as-is, those properties stop reacting.
 //!
-//! Left as they are: private fields (`#x`, which are always defined), fields with decorators
-//! (the standard-decorator pass after this one needs them), and fields with a computed key
-//! that is not a literal (moving the key's evaluation into the constructor would run it once
-//! per instance).
+//! Private fields (`#x`) stay declared, as JS requires, but their initializers move along with
+//! the public ones, so every field is still initialized in the order it was written (`n = 5;
+//! #d = this.n * 2` must see `n`). Left as they are: fields with decorators (the
+//! standard-decorator pass after this one needs them), and fields with a computed key that is
+//! not a literal (moving the key's evaluation into the constructor would run it once per
+//! instance).
 
 use swc_core::common::{util::take::Take, DUMMY_SP};
 use swc_core::ecma::ast::*;
@@ -65,6 +67,25 @@ impl VisitMut for AssignFields {
                         members.push(ClassMember::StaticBlock(StaticBlock {
                             span: p.span,
                             body: BlockStmt { span: p.span, stmts: vec![Stmt::Expr(ExprStmt { span: p.span, expr })], ..Default::default() },
+                        }));
+                    } else {
+                        inits.push(expr);
+                    }
+                }
+                ClassMember::PrivateProp(mut p) if p.decorators.is_empty() && p.value.is_some() => {
+                    let value = p.value.take().expect("checked");
+                    let target = MemberExpr {
+                        span: DUMMY_SP,
+                        obj: Box::new(Expr::This(ThisExpr { span: DUMMY_SP })),
+                        prop: MemberProp::PrivateName(p.key.clone()),
+                    };
+                    let expr = assign(target, value, p.span);
+                    let (span, is_static) = (p.span, p.is_static);
+                    members.push(ClassMember::PrivateProp(p));
+                    if is_static {
+                        members.push(ClassMember::StaticBlock(StaticBlock {
+                            span,
+                            body: BlockStmt { span, stmts: vec![Stmt::Expr(ExprStmt { span, expr })], ..Default::default() },
                         }));
                     } else {
                         inits.push(expr);

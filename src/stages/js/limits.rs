@@ -121,43 +121,9 @@ pub fn survey(program: &Program) -> Survey {
 /// this on a build thread's stack).
 pub const MAX_BRACKETS: usize = 100_000;
 
-/// Where `src` first nests brackets deeper than [`MAX_BRACKETS`]: a byte offset. Strings,
-/// template literals and comments are skipped; a regular expression is read as code, which
-/// can only count too many brackets, never too few.
+/// Where `src` first nests brackets deeper than [`MAX_BRACKETS`]: a byte offset.
 pub fn too_deep_text(src: &str) -> Option<usize> {
-    let b = src.as_bytes();
-    let (mut depth, mut i) = (0usize, 0usize);
-    while i < b.len() {
-        match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                i = src[i..].find('\n').map_or(b.len(), |j| i + j);
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = src[i + 2..].find("*/").map_or(b.len(), |j| i + 2 + j + 1);
-            }
-            q @ (b'"' | b'\'' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    } else if q != b'`' && b[i] == b'\n' {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_BRACKETS {
-                    return Some(i);
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
+    crate::nesting::too_deep(src, MAX_BRACKETS, crate::nesting::Lang::Js)
 }
 
 pub fn too_deep_error(limit: usize) -> Diagnostic {
@@ -186,9 +152,17 @@ pub fn split_long_chains(program: &mut Program) -> bool {
             decls: vec![VarDeclarator { span: DUMMY_SP, name: Pat::Ident(temp().into()), init: None, definite: false }],
             ..Default::default()
         })));
+        // After the directive prologue (`"use strict"`), which must stay first.
+        let directive = |s: &Stmt| matches!(s, Stmt::Expr(e) if matches!(&*e.expr, Expr::Lit(Lit::Str(_))));
         match program {
-            Program::Module(m) => m.body.insert(0, ModuleItem::Stmt(decl)),
-            Program::Script(sc) => sc.body.insert(0, decl),
+            Program::Module(m) => {
+                let at = m.body.iter().take_while(|i| matches!(i, ModuleItem::Stmt(s) if directive(s))).count();
+                m.body.insert(at, ModuleItem::Stmt(decl));
+            }
+            Program::Script(sc) => {
+                let at = sc.body.iter().take_while(|s| directive(s)).count();
+                sc.body.insert(at, decl);
+            }
         }
     }
     s.split

@@ -183,17 +183,29 @@ fn escape_glob(s: &str) -> String {
 
 /// A `./`-relative specifier from the folder `from` to the file `to`.
 fn relative_spec(from: &Path, to: &Path) -> String {
-    let from: Vec<_> = from.components().collect();
-    let to_parts: Vec<_> = to.components().collect();
-    let common = from.iter().zip(&to_parts).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = vec!["..".into(); from.len() - common];
-    parts.extend(to_parts[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
-    let joined = parts.join("/");
-    if joined.starts_with("../") {
-        joined
+    let rel = crate::config::relative_path(from, to).unwrap_or_else(|| to.display().to_string());
+    if rel.starts_with("../") {
+        rel
     } else {
-        format!("./{joined}")
+        format!("./{rel}")
     }
+}
+
+/// A relative pattern with `.` and `..` segments resolved as far as they go (`./a/../b/*.js`
+/// is `./b/*.js`; leading `..` stay).
+fn normalize_pattern(p: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "." | "" => {}
+            ".." if out.last().is_some_and(|l| *l != "..") => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    let joined = out.join("/");
+    if joined.starts_with("..") { joined } else { format!("./{joined}") }
 }
 
 impl Rewriter<'_> {
@@ -213,7 +225,8 @@ impl Rewriter<'_> {
     fn expand(&self, patterns: &[String]) -> Result<Vec<Match>, String> {
         let dir = self.path.parent().unwrap_or(&self.ctx.config.root).to_path_buf();
         let root = &self.ctx.config.root;
-        // (absolute glob, is negative, is root-relative, pattern)
+        // Globs match paths written as the pattern writes them (`./pages/a.ts`, `../x/y.ts`,
+        // `/src/a.ts`), never absolute ones, so the project's own path cannot act as a pattern.
         let mut positive = globset::GlobSetBuilder::new();
         let mut negative = globset::GlobSetBuilder::new();
         let mut bases: Vec<PathBuf> = Vec::new();
@@ -224,18 +237,18 @@ impl Rewriter<'_> {
                 Some(rest) => (true, rest),
                 None => (false, p.as_str()),
             };
-            let abs = if let Some(r) = p.strip_prefix('/') {
+            let (anchor, rel) = if let Some(r) = p.strip_prefix('/') {
                 root_form = true;
-                root.join(r)
+                (root.as_path(), r)
             } else if p.starts_with("./") || p.starts_with("../") {
-                dir.join(p)
+                (dir.as_path(), p)
             } else {
                 return Err(format!("{p:?}: a pattern must start with ./, ../ or / (the project root)"));
             };
-            let abs = crate::config::lexical(&abs);
+            let normalized = normalize_pattern(rel);
+            let written = if root_form && p.starts_with('/') { format!("/{}", normalized.trim_start_matches("./")) } else { normalized.clone() };
             wants_node_modules |= p.contains("node_modules");
-            let text = abs.to_string_lossy().replace('\\', "/");
-            let glob = globset::GlobBuilder::new(&text)
+            let glob = globset::GlobBuilder::new(&written)
                 .literal_separator(true)
                 .build()
                 .map_err(|e| format!("{p:?} is not a valid pattern: {e}"))?;
@@ -244,24 +257,22 @@ impl Rewriter<'_> {
             } else {
                 positive.add(glob);
                 // Walk from the deepest folder without a glob character.
-                let mut base = PathBuf::new();
-                for c in abs.components() {
-                    let s = c.as_os_str().to_string_lossy();
-                    if s.contains(['*', '?', '[', '{']) {
-                        break;
-                    }
-                    base.push(c);
-                }
-                if base == abs {
-                    base.pop();
-                }
-                bases.push(base);
+                let literal: Vec<&str> = normalized.split('/').take_while(|s| !s.contains(['*', '?', '[', '{'])).collect();
+                let literal = if literal.len() == normalized.split('/').count() { &literal[..literal.len() - 1] } else { &literal[..] };
+                bases.push(crate::config::lexical(&anchor.join(literal.join("/"))));
             }
         }
         let positive = positive.build().map_err(|e| e.to_string())?;
         let negative = negative.build().map_err(|e| e.to_string())?;
         bases.sort();
         bases.dedup();
+        let written_as = |f: &Path| -> String {
+            if root_form {
+                format!("/{}", crate::config::display_path(f, root))
+            } else {
+                relative_spec(&dir, f)
+            }
+        };
         let mut files: Vec<PathBuf> = Vec::new();
         for base in &bases {
             let walker = walkdir::WalkDir::new(base).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
@@ -272,7 +283,7 @@ impl Rewriter<'_> {
                 if !entry.file_type().is_file() || entry.path() == self.path {
                     continue;
                 }
-                let text = entry.path().to_string_lossy().replace('\\', "/");
+                let text = written_as(entry.path());
                 if positive.is_match(&text) && !negative.is_match(&text) {
                     files.push(entry.path().to_path_buf());
                 }
@@ -284,7 +295,7 @@ impl Rewriter<'_> {
             .into_iter()
             .map(|f| {
                 let spec = relative_spec(&dir, &f);
-                let key = if root_form { format!("/{}", crate::config::display_path(&f, root)) } else { spec.clone() };
+                let key = written_as(&f);
                 Match { key, spec }
             })
             .collect())
@@ -321,7 +332,7 @@ impl Rewriter<'_> {
     fn meta_property(&mut self, name: &str, span: Span) -> Option<Expr> {
         match name {
             "env" => Some(self.env_object()),
-            "hot" | "webpackHot" => Some(undefined()),
+            "hot" | "webpackHot" | "vitest" => Some(undefined()),
             "url" | "resolve" => None,
             "glob" | "globEager" => {
                 self.error(
@@ -332,11 +343,15 @@ impl Rewriter<'_> {
                 None
             }
             other => {
-                self.error(
-                    span.lo,
-                    Diagnostic::error(format!("import.meta.{other} is not something kiln knows: in a browser it would be undefined"))
-                        .with_note("kiln provides import.meta.url, import.meta.resolve, import.meta.env and import.meta.glob"),
-                );
+                let d = Diagnostic::error(format!("import.meta.{other} is not something kiln knows: in a browser it would be undefined"))
+                    .with_note("kiln provides import.meta.url, import.meta.resolve, import.meta.env and import.meta.glob");
+                if self.path.components().any(|c| c.as_os_str() == "node_modules") {
+                    // A package's code, usually behind a check for the platform: left as it is.
+                    let d = Diagnostic::warning(format!("import.meta.{other} is undefined in a browser; left as it is in this package"));
+                    self.warnings.push(locate(self.file, self.rel, span.lo, d));
+                } else {
+                    self.error(span.lo, d);
+                }
                 None
             }
         }
@@ -631,7 +646,7 @@ impl Rewriter<'_> {
             expr: Box::new(arrow(vec![Pat::Ident(m.into()), Pat::Ident(k.into())], body)),
         });
         let arg = c.args.remove(0);
-        Some(call_exprs(helper, vec![table, *arg.expr]))
+        Some(call(helper, vec![table, *arg.expr]))
     }
 
     /// `` new URL(`./img/${n}.png`, import.meta.url) `` → `new URL({…}[key], import.meta.url)`.
@@ -641,8 +656,7 @@ impl Rewriter<'_> {
         if callee.sym != *"URL" || args.len() != 2 {
             return;
         }
-        let is_meta_url = matches!(&*args[1].expr, Expr::Member(m) if is_import_meta(&m.obj) && prop_name(&m.prop).as_deref() == Some("url"));
-        if !is_meta_url {
+        if !super::analyze::is_meta_url(&args[1].expr) {
             return;
         }
         let Some((parts, _)) = Self::pattern_of(&args[0].expr) else { return };
@@ -676,6 +690,18 @@ impl Rewriter<'_> {
     }
 }
 
+/// `` `./a.js` `` (a template with no `${}`) as the string literal it is, so it is bundled like one.
+fn literal_template(arg: Option<&mut ExprOrSpread>) {
+    let Some(arg) = arg else { return };
+    if let Expr::Tpl(t) = &*arg.expr {
+        if t.exprs.is_empty() && t.quasis.len() == 1 {
+            if let Some(cooked) = &t.quasis[0].cooked {
+                *arg.expr = Expr::Lit(Lit::Str(Str { span: t.span, value: cooked.clone(), raw: None }));
+            }
+        }
+    }
+}
+
 fn dynamic_import_at(spec: &str, span: Span) -> Expr {
     let mut e = dynamic_import(spec);
     if let Expr::Call(c) = &mut e {
@@ -696,10 +722,6 @@ fn call_member(obj: Expr, method: &str, args: Vec<Expr>) -> Expr {
         }),
         args,
     )
-}
-
-fn call_exprs(callee: Expr, args: Vec<Expr>) -> Expr {
-    call(callee, args)
 }
 
 impl VisitMut for Rewriter<'_> {
@@ -745,6 +767,7 @@ impl VisitMut for Rewriter<'_> {
                     }
                 }
                 if let Callee::Import(_) = c.callee {
+                    literal_template(c.args.first_mut());
                     if let Some(new) = self.dynamic_pattern(c) {
                         *e = new;
                         e.visit_mut_children_with(self);
@@ -764,7 +787,12 @@ impl VisitMut for Rewriter<'_> {
                     }
                 }
             }
-            Expr::New(n) => self.dynamic_url(n),
+            Expr::New(n) => {
+                if matches!(&*n.callee, Expr::Ident(i) if i.sym == *"URL") {
+                    literal_template(n.args.as_mut().and_then(|a| a.first_mut()));
+                }
+                self.dynamic_url(n)
+            }
             _ => {}
         }
         e.visit_mut_children_with(self);

@@ -152,6 +152,8 @@ pub fn bundle(config: &Config, entries: &[JsEntry], import_map: &[String]) -> Re
     }
     out.assets.sort();
     out.assets.dedup();
+    // A module a page and a worker share warns once.
+    out.warnings = std::mem::take(&mut out.warnings).sorted();
     Ok(out)
 }
 

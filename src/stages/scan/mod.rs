@@ -37,8 +37,9 @@ pub struct ScanOutput {
     pub warnings: Diagnostics,
     /// Module scripts of the pages and configured script entries, for the JS stage.
     pub js_entries: Vec<JsEntry>,
-    /// Specifiers the pages' own import maps map: the browser resolves them, so bundles keep
-    /// them as imports.
+    /// Bare specifiers every page with module scripts maps in its own import map: the browser
+    /// resolves them, so bundles keep them as imports. (One mapped on some pages only is
+    /// bundled: the pages without the map could not load it.)
     pub import_map: Vec<String>,
 }
 
@@ -64,7 +65,7 @@ pub fn run(config: &Config) -> Result<ScanOutput, BuildError> {
         );
     }
     let fs = FsCache::default();
-    let mut waves = Waves { config, fs: &fs, entries: pages.iter().cloned().collect(), kinds: BTreeMap::new(), import_map: Vec::new() };
+    let mut waves = Waves { config, fs: &fs, entries: pages.iter().cloned().collect(), kinds: BTreeMap::new(), import_maps: Vec::new() };
     let (mut assets, mut js_entries) = waves.run(pages.iter().map(|e| (e.clone(), AssetKind::Html)).collect(), &mut diags);
     for rel in scripts {
         js_entries.push(JsEntry { path: config.path(&rel), key: rel, source: None });
@@ -75,9 +76,7 @@ pub fn run(config: &Config) -> Result<ScanOutput, BuildError> {
     modules_are_chunks_everywhere(&mut assets, &js_entries);
     let mut graph = Graph { assets, public };
     graph.assets.sort_by(|a: &Asset, b: &Asset| a.src.cmp(&b.src));
-    let mut import_map = std::mem::take(&mut waves.import_map);
-    import_map.sort();
-    import_map.dedup();
+    let import_map = mapped_everywhere(&waves.import_maps);
     Ok(ScanOutput { graph, warnings: diags.sorted(), js_entries, import_map })
 }
 
@@ -101,7 +100,7 @@ fn modules_are_chunks_everywhere(assets: &mut Vec<Asset>, js_entries: &[JsEntry]
 pub fn load_more(config: &Config, graph: &mut Graph, requests: Vec<(String, AssetKind)>) -> Result<Diagnostics, BuildError> {
     let fs = FsCache::default();
     let mut diags = Diagnostics::default();
-    let mut waves = Waves { config, fs: &fs, entries: BTreeSet::new(), kinds: BTreeMap::new(), import_map: Vec::new() };
+    let mut waves = Waves { config, fs: &fs, entries: BTreeSet::new(), kinds: BTreeMap::new(), import_maps: Vec::new() };
     for a in &graph.assets {
         waves.kinds.insert(a.src.clone(), a.kind);
     }
@@ -121,8 +120,22 @@ struct Waves<'a> {
     entries: BTreeSet<String>,
     /// Every file seen, with its loader.
     kinds: BTreeMap<String, AssetKind>,
-    /// Specifiers the pages' import maps map.
-    import_map: Vec<String>,
+    /// Per page: whether it has module scripts, and the specifiers its import map maps.
+    import_maps: Vec<(bool, Vec<String>)>,
+}
+
+/// The bare specifiers every page with module scripts maps, sorted.
+fn mapped_everywhere(pages: &[(bool, Vec<String>)]) -> Vec<String> {
+    let mut with_modules = pages.iter().filter(|(modules, _)| *modules).map(|(_, keys)| keys);
+    let Some(first) = with_modules.next() else { return Vec::new() };
+    let bare = |k: &String| !(k.starts_with('.') || k.starts_with('/') || resolve::is_external(k));
+    let mut keys: Vec<String> = first.iter().filter(|k| bare(k)).cloned().collect();
+    for other in with_modules {
+        keys.retain(|k| other.contains(k));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 impl Waves<'_> {
@@ -142,7 +155,10 @@ impl Waves<'_> {
             let mut next: BTreeMap<String, AssetKind> = BTreeMap::new();
             for l in loaded {
                 diags.extend(l.diags);
-                self.import_map.extend(l.import_map);
+                if let Some(a) = l.asset.as_ref().filter(|a| a.kind == AssetKind::Html) {
+                    let modules = !l.inline_modules.is_empty() || a.refs.0.iter().any(|r| r.kind == AssetKind::Chunk);
+                    self.import_maps.push((modules, l.import_map.clone()));
+                }
                 for (key, path, source) in l.inline_modules {
                     js_entries.insert(key.clone(), JsEntry { key, path, source: Some(source) });
                 }

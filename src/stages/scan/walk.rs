@@ -1,9 +1,10 @@
 //! Finds the pages (the `entries` globs) and the public files.
 //!
-//! The page walk skips what ripgrep skips — files that `.gitignore`, `.ignore` and
-//! `.git/info/exclude` name (read in every folder and its parents, with or without a git
-//! repository), dot-files and dot-folders — and `node_modules`, the public folder, `exclude`,
-//! and every kiln output folder (one holding [`OUTPUT_MARKER`], wherever it was written).
+//! The page walk skips what ripgrep skips — files that `.gitignore` and `.git/info/exclude`
+//! name inside a git repository (read in every folder and its parents up to the repository's
+//! root), that `.ignore` names anywhere, dot-files and dot-folders — and `node_modules`, the
+//! public folder, `exclude`, and every kiln output folder (one holding [`OUTPUT_MARKER`],
+//! wherever it was written).
 //! Another tool's output (`dist-vite/`, `coverage/`, `storybook-static/`) is in `.gitignore`
 //! in every project that has one, so its pages are never taken for sources.
 
@@ -25,7 +26,7 @@ pub fn find_entries(config: &Config, diags: &mut Diagnostics) -> Vec<String> {
         .git_global(false)
         .ignore(true)
         .parents(true)
-        .require_git(false)
+        .require_git(true)
         .sort_by_file_name(|a, b| a.cmp(b));
     let root = config.root.clone();
     let (out_dir, configured, public) = (config.out_dir.clone(), config.configured_out_dir.clone(), config.public_dir.clone());
