@@ -179,6 +179,13 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The source map of a chunk, finished by the fingerprint stage once names are known.
+#[derive(Debug, Clone)]
+pub struct ChunkMap {
+    pub segments: Vec<crate::sourcemap::Segment>,
+    pub sources: Vec<(std::path::PathBuf, String)>,
+}
+
 /// A source module inside a bundle, for the analysis page and meta.json.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleInfo {
@@ -203,7 +210,7 @@ pub struct Asset {
     pub content: Vec<u8>,
     pub refs: Refs,
     /// For bundles: the source map, finished once the file has its name.
-    pub map: Option<crate::stages::js::ChunkMap>,
+    pub map: Option<ChunkMap>,
     /// For bundles: the modules in it.
     pub modules: Vec<ModuleInfo>,
     /// With `css.prune`: selectors (and `@keyframes`/`@font-face` names) marked to be kept.

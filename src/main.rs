@@ -99,8 +99,8 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
                 if p.inline { " <style>" } else { "" },
                 p.rules_removed,
                 p.rules_before,
-                kiln::report::kb(p.bytes_before),
-                kiln::report::kb(p.bytes_after)
+                kiln::size::kb(p.bytes_before),
+                kiln::size::kb(p.bytes_after)
             );
             if ui.verbose {
                 for r in &p.removed {
@@ -259,7 +259,7 @@ fn serve(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
             .in_file(dir.display().to_string());
         return ui.fail(&BuildError::one(d));
     }
-    let hashed = kiln::serve::hashed_files(&dir, &manifest_name);
+    let hashed = kiln::output::hashed_files(&dir, &manifest_name);
     let quiet = ui.quiet;
     let shown = dir.display().to_string();
     let result = kiln::serve::serve(dir, hashed, (args.host, args.port).into(), |addr| {
@@ -287,7 +287,7 @@ impl kiln::publish::Progress for PublishBar {
             bar.set_position(0);
             bar.set_message(format!("{phase}: {files} files"));
         } else if self.lines {
-            eprintln!("kiln: {phase}: {files} files, {}", kiln::report::kb(bytes));
+            eprintln!("kiln: {phase}: {files} files, {}", kiln::size::kb(bytes));
         }
     }
     fn uploaded(&self, bytes: u64) {

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::report::Report;
-use crate::stages::compress::{self, Compressed};
-use crate::stages::fingerprint::{self, OutputFile, Origin};
+use crate::stages::compress;
+use crate::stages::fingerprint;
+use crate::output::{self, Compressed, OutputFile, Origin};
 use crate::graph::{Asset, AssetKind};
 use crate::stages::{assemble, css, emit, html, images, js, scan};
 
@@ -146,14 +147,14 @@ fn manifest_file(name: &str, files: &[Compressed]) -> Result<Compressed, BuildEr
         ));
     }
     let bytes = emit::manifest::build(files);
-    let file = fingerprint::OutputFile {
+    let file = OutputFile {
         path: name.to_owned(),
         src: None,
         origin: Origin::Manifest,
         hashed: false,
         is_entry: false,
         hash: blake3::hash(&bytes).to_hex().to_string(),
-        integrity: fingerprint::integrity(&bytes),
+        integrity: output::integrity(&bytes),
         bytes,
         imports: Vec::new(),
         dynamic_imports: Vec::new(),

@@ -1,6 +1,7 @@
 //! The build report: the table printed at the end of a build (like Vite's) and the same data as
 //! JSON (`--json FILE`), which later builds and budgets can compare against.
 
+use crate::size::kb;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::Diagnostic;
 use crate::mime;
-use crate::stages::compress::Compressed;
+use crate::output::Compressed;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileReport {
@@ -200,7 +201,7 @@ impl Report {
             if !entry.file_type().is_file() {
                 continue;
             }
-            let path = crate::config::display_path(entry.path(), dir);
+            let path = crate::paths::display_path(entry.path(), dir);
             if path.ends_with(".gz") || path.ends_with(".br") || path == manifest_name || path == crate::graph::OUTPUT_MARKER {
                 continue;
             }
@@ -304,7 +305,7 @@ impl Report {
 /// before the page is usable (stylesheets, scripts and what they import statically, fonts).
 fn page_loads(files: &[Compressed]) -> Vec<PageLoad> {
     use crate::graph::AssetKind;
-    use crate::stages::fingerprint::Origin;
+    use crate::output::Origin;
     let by_path: std::collections::BTreeMap<&str, &Compressed> = files.iter().map(|c| (c.file.path.as_str(), c)).collect();
     let mut pages = Vec::new();
     for c in files.iter().filter(|c| c.file.origin == Origin::Asset(AssetKind::Html)) {
@@ -347,9 +348,7 @@ fn page_loads(files: &[Compressed]) -> Vec<PageLoad> {
 }
 
 /// Sizes as Vite prints them: kilobytes of 1000 bytes, two decimals.
-pub fn kb(bytes: u64) -> String {
-    format!("{:.2} kB", bytes as f64 / 1000.0)
-}
+
 
 fn opt_kb(bytes: Option<u64>) -> String {
     bytes.map_or_else(|| "-".to_owned(), kb)

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::Request;
@@ -22,17 +22,6 @@ use crate::mime;
 
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub const REVALIDATE: &str = "no-cache";
-
-/// The hashed files of an output, from its build manifest (`file` of every non-page entry).
-pub fn hashed_files(dir: &Path, manifest_name: &str) -> HashSet<String> {
-    let Ok(text) = std::fs::read_to_string(dir.join(manifest_name)) else { return HashSet::new() };
-    let Ok(serde_json::Value::Object(entries)) = serde_json::from_str(&text) else { return HashSet::new() };
-    entries
-        .values()
-        .filter_map(|e| e.get("file")?.as_str().map(str::to_owned))
-        .filter(|f| mime::essence(f) != "text/html")
-        .collect()
-}
 
 pub fn router(dir: PathBuf, hashed: HashSet<String>) -> Router {
     let hashed = Arc::new(hashed);

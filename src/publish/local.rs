@@ -74,7 +74,7 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
             dir.display()
         ));
     }
-    let hashed: HashSet<String> = crate::serve::hashed_files(dir, manifest_name);
+    let hashed: HashSet<String> = crate::output::hashed_files(dir, manifest_name);
     // Every file the manifest names must be here: a half-written output is refused.
     for f in &hashed {
         if !dir.join(f).is_file() {
@@ -87,7 +87,7 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = crate::config::display_path(entry.path(), dir);
+        let rel = crate::paths::display_path(entry.path(), dir);
         if rel.split('/').any(|s| s.starts_with(".dist.kiln-") || s == ".kiln") || rel == crate::graph::OUTPUT_MARKER {
             continue;
         }
@@ -157,9 +157,9 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
                     continue;
                 }
                 let twin = if ext == "br" {
-                    crate::stages::compress::brotli(&bytes, compress.brotli_quality, compress.brotli_window)
+                    crate::encoding::brotli(&bytes, compress.brotli_quality, compress.brotli_window)
                 } else {
-                    crate::stages::compress::gzip(&bytes, compress.gzip_level, false)
+                    crate::encoding::gzip(&bytes, compress.gzip_level, false)
                 };
                 let h = Headers { content_encoding: Some(enc.to_owned()), ..headers.clone() };
                 out.push(LocalObject {

@@ -81,7 +81,7 @@ impl Summary {
             self.bucket,
             self.prefix,
             self.uploaded,
-            crate::report::kb(self.uploaded_bytes),
+            crate::size::kb(self.uploaded_bytes),
             self.unchanged,
             self.deleted.len()
         );

@@ -7,7 +7,6 @@
 
 pub mod output;
 pub mod rules;
-pub mod size;
 
 use std::collections::BTreeSet;
 
@@ -15,7 +14,7 @@ use serde::Serialize;
 
 use crate::report::{FileReport, Report};
 use rules::{Load, Measure, Rule, Target};
-use size::Growth;
+use crate::size::{self, Growth};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::size::format_size;
+use crate::size::format_size;
 use super::{Check, Outcome, Status};
 
 fn status_word(s: Status) -> &'static str {

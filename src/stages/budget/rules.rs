@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::size::{parse_size, Growth, SizeValue};
+use crate::size::{parse_size, Growth, SizeValue};
 use crate::diagnostics::{BuildError, Diagnostic};
 
 #[derive(Debug, Deserialize)]

@@ -3,33 +3,12 @@
 //! Both encoders are deterministic (no timestamp or file name in the gzip header), so twins
 //! are byte-identical across builds and machines.
 
-use std::io::Write;
-
 use rayon::prelude::*;
 
 use crate::cache::{self, Cache};
 use crate::config::CompressOptions;
-use crate::mime;
-use crate::stages::fingerprint::OutputFile;
-
-/// An output with its compressed twins.
-#[derive(Debug, Clone)]
-pub struct Compressed {
-    pub file: OutputFile,
-    pub gzip: Option<Vec<u8>>,
-    pub brotli: Option<Vec<u8>>,
-}
-
-impl Compressed {
-    pub fn uncompressed(file: OutputFile) -> Self {
-        Compressed { file, gzip: None, brotli: None }
-    }
-}
-
-/// Whether `path` of `len` bytes gets twins under these options.
-pub fn wants_twins(options: &CompressOptions, path: &str, len: u64) -> bool {
-    (options.gzip || options.brotli) && len >= options.min_size && mime::matches_any(mime::essence(path), &options.types)
-}
+use crate::encoding::{brotli, gzip, wants_twins};
+use crate::output::{Compressed, OutputFile};
 
 pub fn run(options: &CompressOptions, files: Vec<OutputFile>, cache: &Cache, progress: &(dyn Fn() + Sync)) -> Vec<Compressed> {
     files
@@ -62,69 +41,3 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -
     Compressed { file, gzip, brotli }
 }
 
-pub fn compress_one(options: &CompressOptions, file: OutputFile) -> Compressed {
-    if !wants_twins(options, &file.path, file.bytes.len() as u64) {
-        return Compressed::uncompressed(file);
-    }
-    let smaller = |z: Vec<u8>| (z.len() < file.bytes.len()).then_some(z);
-    let gzip = options.gzip.then(|| gzip(&file.bytes, options.gzip_level, options.zopfli)).and_then(smaller);
-    let brotli = options
-        .brotli
-        .then(|| brotli(&file.bytes, options.brotli_quality, options.brotli_window))
-        .and_then(smaller);
-    Compressed { file, gzip, brotli }
-}
-
-/// gzip with mtime 0, no file name, OS "unknown": the same bytes on every machine.
-pub fn gzip(data: &[u8], level: u32, zopfli: bool) -> Vec<u8> {
-    if zopfli {
-        let mut out = Vec::new();
-        zopfli::compress(zopfli::Options::default(), zopfli::Format::Gzip, data, &mut out)
-            .expect("writing to a Vec cannot fail");
-        return out;
-    }
-    let mut enc = flate2::GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(Vec::with_capacity(data.len() / 3 + 64), flate2::Compression::new(level));
-    enc.write_all(data).expect("writing to a Vec cannot fail");
-    enc.finish().expect("writing to a Vec cannot fail")
-}
-
-/// Brotli at `quality` with a `window` (lgwin) of at most 24, the largest every browser decodes.
-pub fn brotli(data: &[u8], quality: u32, window: u32) -> Vec<u8> {
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: quality as i32,
-        lgwin: window as i32,
-        size_hint: data.len(),
-        ..Default::default()
-    };
-    let mut out = Vec::with_capacity(data.len() / 4 + 64);
-    brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("writing to a Vec cannot fail");
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Read;
-
-    #[test]
-    fn twins_round_trip_and_are_deterministic() {
-        let data: Vec<u8> = (0..20_000u32).flat_map(|i| format!("line {} of text\n", i % 97).into_bytes()).collect();
-        let gz = gzip(&data, 9, false);
-        assert_eq!(gz, gzip(&data, 9, false));
-        assert_eq!(&gz[4..8], &[0, 0, 0, 0], "mtime must be zero");
-        let mut back = Vec::new();
-        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
-        assert_eq!(back, data);
-        let zz = gzip(&data, 9, true);
-        let mut back = Vec::new();
-        flate2::read::GzDecoder::new(&zz[..]).read_to_end(&mut back).unwrap();
-        assert_eq!(back, data);
-        let br = brotli(&data, 11, 24);
-        let mut back = Vec::new();
-        brotli::Decompressor::new(&br[..], 4096).read_to_end(&mut back).unwrap();
-        assert_eq!(back, data);
-    }
-}

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::graph::AssetKind;
-use crate::stages::compress::Compressed;
-use crate::stages::fingerprint::Origin;
+use crate::output::{Compressed, Origin};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic};
-use crate::stages::compress::Compressed;
+use crate::output::Compressed;
 
 /// The files to write: each output and its twins.
 fn writes(files: &[Compressed]) -> Vec<(String, &[u8])> {
@@ -75,7 +75,7 @@ pub fn leaked_placeholder(bytes: &[u8]) -> Option<usize> {
 /// that would is kiln's bug, reported as such, and nothing is written.
 fn check_placeholders(files: &[Compressed]) -> Result<(), BuildError> {
     use crate::graph::AssetKind;
-    use crate::stages::fingerprint::Origin;
+    use crate::output::Origin;
     let mut diags = Vec::new();
     for c in files {
         let rewritten = matches!(c.file.origin, Origin::Asset(AssetKind::Html | AssetKind::Css | AssetKind::Chunk | AssetKind::WebManifest));

@@ -14,73 +14,15 @@ pub mod urls;
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
 use rayon::prelude::*;
-use sha2::{Digest, Sha384};
 
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::config::{HashCascade, SourceMapMode};
 use crate::graph::{substitute_tracked, AssetKind, Graph, RefUse};
-use crate::stages::js::sourcemap;
+use crate::output::{OutputFile, Origin};
+use crate::sourcemap;
 pub use names::{base32, output_path};
-
-/// Where an output came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Origin {
-    Asset(AssetKind),
-    Public,
-    /// The build manifest kiln writes.
-    Manifest,
-    /// The source map of a bundle.
-    SourceMap,
-}
-
-/// One file of the output, before compression.
-#[derive(Debug, Clone)]
-pub struct OutputFile {
-    /// Path inside out_dir, `/`-separated.
-    pub path: String,
-    /// The source path (root-relative) it was built from; `None` for the manifest.
-    pub src: Option<String>,
-    pub origin: Origin,
-    /// Named by content hash (and so cacheable for a year).
-    pub hashed: bool,
-    pub is_entry: bool,
-    pub bytes: Vec<u8>,
-    /// blake3 of `bytes`, hex.
-    pub hash: String,
-    /// `sha384-…` of `bytes`.
-    pub integrity: String,
-    /// Output paths of the files this one refers to, with their kinds, sorted (for a chunk:
-    /// its CSS and the chunks it imports statically; not what it loads with `import()`).
-    pub imports: Vec<(String, Option<AssetKind>)>,
-    /// Output paths of the chunks it loads with `import()`, sorted.
-    pub dynamic_imports: Vec<String>,
-    /// For bundles: the modules in it.
-    pub modules: Vec<crate::graph::ModuleInfo>,
-}
-
-pub fn integrity(bytes: &[u8]) -> String {
-    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)))
-}
-
-fn finished(path: String, src: Option<String>, origin: Origin, hashed: bool, bytes: Vec<u8>) -> OutputFile {
-    OutputFile {
-        hash: blake3::hash(&bytes).to_hex().to_string(),
-        integrity: integrity(&bytes),
-        path,
-        src,
-        origin,
-        hashed,
-        is_entry: false,
-        bytes,
-        imports: Vec::new(),
-        dynamic_imports: Vec::new(),
-        modules: Vec::new(),
-    }
-}
 
 pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError> {
     let mut diags = Diagnostics::default();
@@ -89,7 +31,7 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
         .public
         .par_iter()
         .map(|p| match std::fs::read(&p.abs) {
-            Ok(bytes) => Ok(finished(p.rel.clone(), Some(format!("{public_dir_rel}/{}", p.rel)), Origin::Public, false, bytes)),
+            Ok(bytes) => Ok(OutputFile::new(p.rel.clone(), Some(format!("{public_dir_rel}/{}", p.rel)), Origin::Public, false, bytes)),
             Err(e) => Err(Diagnostic::error(format!("cannot read: {e}")).in_file(config.rel(&p.abs))),
         })
         .collect::<Vec<_>>()
@@ -259,10 +201,10 @@ pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError>
                     }
                     bytes.extend_from_slice(format!("//# sourceMappingURL={file_name}.map\n").as_bytes());
                 }
-                maps.push(finished(map_path, Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes()));
+                maps.push(OutputFile::new(map_path, Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes()));
             }
             let hashed = asset.kind != AssetKind::Html && asset.fixed_path.is_none();
-            let mut out = finished(path.clone(), Some(asset.src.clone()), Origin::Asset(asset.kind), hashed, bytes);
+            let mut out = OutputFile::new(path.clone(), Some(asset.src.clone()), Origin::Asset(asset.kind), hashed, bytes);
             out.is_entry = asset.is_entry;
             out.modules = asset.modules.clone();
             done[i] = Some(out);

@@ -377,8 +377,8 @@ pub fn map_styles(html: &str, mut f: impl FnMut(&str) -> String) -> Option<Strin
 }
 
 /// Minifies every page of the output (after fingerprinting: the URLs in it are final).
-pub fn minify_pages(config: &Config, outputs: &mut [crate::stages::fingerprint::OutputFile]) {
-    use crate::stages::fingerprint::{integrity, Origin};
+pub fn minify_pages(config: &Config, outputs: &mut [crate::output::OutputFile]) {
+    use crate::output::{integrity, Origin};
     use rayon::prelude::*;
     if !config.html.minify {
         return;

@@ -33,7 +33,7 @@ use super::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use super::link::{Binding, Linked, Linker};
 use super::names::Namer;
 use super::rewrite::{call, ident, ImportRewriter, Replacement};
-use super::sourcemap::Segment;
+use crate::sourcemap::Segment;
 use super::JsCtx;
 use crate::diagnostics::Diagnostic;
 use crate::graph::{AssetKind, RefUse, Refs};

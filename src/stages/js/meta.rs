@@ -183,7 +183,7 @@ fn escape_glob(s: &str) -> String {
 
 /// A `./`-relative specifier from the folder `from` to the file `to`.
 fn relative_spec(from: &Path, to: &Path) -> String {
-    let rel = crate::config::relative_path(from, to).unwrap_or_else(|| to.display().to_string());
+    let rel = crate::paths::relative_path(from, to).unwrap_or_else(|| to.display().to_string());
     if rel.starts_with("../") {
         rel
     } else {
@@ -259,7 +259,7 @@ impl Rewriter<'_> {
                 // Walk from the deepest folder without a glob character.
                 let literal: Vec<&str> = normalized.split('/').take_while(|s| !s.contains(['*', '?', '[', '{'])).collect();
                 let literal = if literal.len() == normalized.split('/').count() { &literal[..literal.len() - 1] } else { &literal[..] };
-                bases.push(crate::config::lexical(&anchor.join(literal.join("/"))));
+                bases.push(crate::paths::lexical(&anchor.join(literal.join("/"))));
             }
         }
         let positive = positive.build().map_err(|e| e.to_string())?;
@@ -268,7 +268,7 @@ impl Rewriter<'_> {
         bases.dedup();
         let written_as = |f: &Path| -> String {
             if root_form {
-                format!("/{}", crate::config::display_path(f, root))
+                format!("/{}", crate::paths::display_path(f, root))
             } else {
                 relative_spec(&dir, f)
             }

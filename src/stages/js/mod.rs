@@ -24,7 +24,6 @@ pub mod names;
 pub mod parse;
 pub mod resolve;
 pub mod rewrite;
-pub mod sourcemap;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -63,18 +62,11 @@ pub struct JsEntry {
     pub source: Option<String>,
 }
 
-/// The source map of a chunk, finished by the fingerprint stage once names are known.
-#[derive(Debug, Clone)]
-pub struct ChunkMap {
-    pub segments: Vec<sourcemap::Segment>,
-    pub sources: Vec<(PathBuf, String)>,
-}
-
 /// One bundle, before fingerprinting.
 pub struct Chunk {
     pub code: String,
     pub refs: Refs,
-    pub map: Option<ChunkMap>,
+    pub map: Option<crate::graph::ChunkMap>,
     pub modules: Vec<crate::graph::ModuleInfo>,
     /// The bundle of a page's module script or a configured entry (not a shared or lazy chunk).
     pub is_entry: bool,
@@ -386,7 +378,7 @@ fn render_chunks(
             code.refs.placeholder(&css, AssetKind::Css, crate::graph::RefUse::Url, false);
         }
         let map = (ctx.config.js.sourcemap != crate::config::SourceMapMode::None)
-            .then_some(ChunkMap { segments: code.segments, sources: code.sources });
+            .then_some(crate::graph::ChunkMap { segments: code.segments, sources: code.sources });
         let links = ChunkLinks {
             key: chunk.key.clone(),
             css: chunk.css.clone(),

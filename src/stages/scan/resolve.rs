@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use dashmap::DashMap;
 use percent_encoding::percent_decode_str;
 
-use crate::config::{display_path, lexical, Config};
+use crate::config::Config;
+use crate::paths::{display_path, lexical};
 
 /// What the file system says about a path, asked once per path per build: many files refer
 /// to the same icon or font, and each answer costs several system calls.

@@ -11,7 +11,8 @@
 
 use walkdir::WalkDir;
 
-use crate::config::{display_path, Config};
+use crate::config::Config;
+use crate::paths::display_path;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{PublicFile, OUTPUT_MARKER};
 

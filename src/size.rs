@@ -1,4 +1,4 @@
-//! Sizes as people write them: `170 KB`, `1.2 MiB`, `150000`, and growth as `5%` or `10 KB`.
+//! Sizes as people write them (shared by kiln.toml, budgets.toml and the reports): `170 KB`, `1.2 MiB`, `150000`, and growth as `5%` or `10 KB`.
 
 /// A size in a TOML file: a string (`"170 KB"`) or a number of bytes.
 #[derive(Debug, serde::Deserialize)]
@@ -78,9 +78,14 @@ impl std::fmt::Display for Growth {
     }
 }
 
-/// `12.3 kB` style, like the build report.
+/// `12.30 kB`: 1000-based, as the build report, Vite and size-limit print sizes.
+pub fn kb(bytes: u64) -> String {
+    format!("{:.2} kB", bytes as f64 / 1000.0)
+}
+
+/// The same, for budgets' messages.
 pub fn format_size(bytes: u64) -> String {
-    crate::report::kb(bytes)
+    kb(bytes)
 }
 
 #[cfg(test)]

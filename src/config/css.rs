@@ -1,0 +1,49 @@
+//! `[css]` and `[html]`.
+
+use globset::GlobSet;
+use lightningcss::targets::Browsers;
+
+use super::raw::{RawCss, RawHtml};
+use super::{build_globs, Checker};
+
+pub const DEFAULT_TARGETS: &str = "defaults";
+
+#[derive(Debug, Clone)]
+pub struct HtmlOptions {
+    pub minify: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CssOptions {
+    pub targets_query: String,
+    pub browsers: Option<Browsers>,
+    pub minify: bool,
+    /// Drop rules no page can match.
+    pub prune: bool,
+    /// Names (globs) pruning keeps even when no page shows them.
+    pub safelist: GlobSet,
+}
+
+pub(super) fn html_options(raw: Option<RawHtml>) -> HtmlOptions {
+    HtmlOptions { minify: raw.and_then(|h| h.minify).unwrap_or(true) }
+}
+
+/// Settles `[css]`: the browserslist query is checked here, where its key's span is known.
+pub(super) fn css_options(raw_css: RawCss, c: &Checker) -> CssOptions {
+    let targets_query = raw_css.targets.as_ref().map_or(DEFAULT_TARGETS.to_owned(), |t| t.get_ref().clone());
+    let browsers = match Browsers::from_browserslist([targets_query.as_str()]) {
+        Ok(b) => b,
+        Err(e) => {
+            let span = raw_css.targets.as_ref().map_or(0..0, |t| t.span());
+            c.bad(span, format!("css.targets: invalid browserslist query {targets_query:?}: {e}"));
+            None
+        }
+    };
+    CssOptions {
+        targets_query,
+        browsers,
+        minify: raw_css.minify.unwrap_or(true),
+        prune: raw_css.prune.unwrap_or(false),
+        safelist: build_globs(raw_css.safelist.as_deref().unwrap_or_default(), c),
+    }
+}

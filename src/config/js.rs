@@ -1,0 +1,153 @@
+//! `[js]`: how scripts are bundled.
+
+use globset::GlobSet;
+use lightningcss::targets::Browsers;
+use toml::Spanned;
+
+use super::raw::{RawJs, SourceMapSetting};
+use super::{build_globs, Checker, Overrides};
+use crate::paths::normalize;
+
+/// Where source maps go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceMapMode {
+    None,
+    /// `x.js.map` beside the file, named in a `sourceMappingURL` comment.
+    External,
+    /// `x.js.map` beside the file, not named in it (for error trackers).
+    Hidden,
+}
+
+#[derive(Debug, Clone)]
+pub struct JsOptions {
+    pub minify: bool,
+    pub sourcemap: SourceMapMode,
+    /// `esnext`, `es2015`…`es2024`, or a browserslist query.
+    pub target: String,
+    /// Dotted global → JS expression source.
+    pub define: Vec<(String, String)>,
+    /// package.json `exports` conditions, in order.
+    pub conditions: Vec<String>,
+    /// Specifiers left as imports in the output.
+    pub external: Vec<String>,
+    /// `import()` of a local ES module makes a chunk loaded on demand, and modules shared by
+    /// several entries or chunks get chunks of their own.
+    pub splitting: bool,
+    /// Shared chunks smaller than this (minified bytes) merge into a chunk loaded by a superset
+    /// of their entries, when every module they hold only declares things.
+    pub min_chunk_size: u64,
+    /// Named chunks: modules whose root-relative path matches one of a group's globs (a bare
+    /// package name means that package under `node_modules`) go into a chunk of that name.
+    pub manual_chunks: Vec<(String, GlobSet)>,
+    /// JSX settings for files no tsconfig.json or jsconfig.json gives any.
+    pub jsx: JsxDefaults,
+    /// `js.alias`: a specifier (or a prefix of one, up to a `/`) → a path (absolute) or a
+    /// package name, as Vite's `resolve.alias` and webpack's `resolve.alias` map them.
+    pub alias: Vec<(String, String)>,
+}
+
+/// `js.jsx*`: how JSX compiles where no tsconfig.json says.
+#[derive(Debug, Clone, Default)]
+pub struct JsxDefaults {
+    /// The classic runtime (`React.createElement`) instead of the automatic one.
+    pub classic: bool,
+    pub import_source: Option<String>,
+    pub factory: Option<String>,
+    pub fragment: Option<String>,
+}
+
+/// Settles `[js]` and the flags that override it.
+pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Path, c: &Checker) -> JsOptions {
+    let bad = |span, msg| c.bad(span, msg);
+    let sourcemap = match (&overrides.sourcemap, rj.sourcemap.as_ref().map(|s| (s.span(), s.get_ref()))) {
+        (Some(mode), _) => *mode,
+        (None, None | Some((_, SourceMapSetting::Enabled(false)))) => SourceMapMode::None,
+        (None, Some((_, SourceMapSetting::Enabled(true)))) => SourceMapMode::External,
+        (None, Some((_, SourceMapSetting::Mode(m)))) => match m.as_str() {
+            "external" | "linked" => SourceMapMode::External,
+            "hidden" => SourceMapMode::Hidden,
+            other => {
+                let span = rj.sourcemap.as_ref().map_or(0..0, |s| s.span());
+                bad(span, format!("js.sourcemap must be true, false, \"external\" or \"hidden\", not {other:?}"));
+                SourceMapMode::None
+            }
+        },
+    };
+    let target = rj.target.as_ref().map_or("esnext".to_owned(), |t| t.get_ref().clone());
+    if let Some(t) = &rj.target {
+        let v = t.get_ref().trim().to_ascii_lowercase();
+        let es = v == "esnext" || v == "es5" || v == "es6" || (v.starts_with("es20") && v.len() == 6);
+        if !es {
+            if let Err(e) = Browsers::from_browserslist([t.get_ref().as_str()]) {
+                bad(t.span(), format!("js.target must be esnext, es2015…es2024 or a browserslist query; {:?}: {e}", t.get_ref()));
+            }
+        }
+    }
+    let mut define: Vec<(String, String)> = rj.define.unwrap_or_default().into_iter().collect();
+    if !define.iter().any(|(k, _)| k == "process.env.NODE_ENV") {
+        define.push(("process.env.NODE_ENV".into(), "\"production\"".into()));
+    }
+    let jsx = JsxDefaults {
+        classic: match rj.jsx.as_ref().map(|j| (j.span(), j.get_ref().as_str())) {
+            None | Some((_, "automatic")) => false,
+            Some((_, "classic")) => true,
+            Some((span, other)) => {
+                bad(span, format!("js.jsx must be \"automatic\" or \"classic\", not {other:?}"));
+                false
+            }
+        },
+        import_source: rj.jsx_import_source.clone(),
+        factory: rj.jsx_factory.clone(),
+        fragment: rj.jsx_fragment.clone(),
+    };
+    let alias = rj
+        .alias
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(from, to)| {
+            let (span, to) = (to.span(), to.into_inner());
+            if from.is_empty() || to.is_empty() {
+                bad(span, "js.alias: neither side may be empty".into());
+            }
+            // A path (`./src`, `/abs`) is relative to the root; anything else is a package.
+            let to = if to.starts_with("./") || to.starts_with("../") || to == "." {
+                normalize(&root.join(&to)).display().to_string()
+            } else {
+                to
+            };
+            (from, to)
+        })
+        .collect();
+    JsOptions {
+        jsx,
+        alias,
+        minify: rj.minify.unwrap_or(true) && !overrides.no_minify,
+        sourcemap,
+        target,
+        define,
+        conditions: rj.conditions.unwrap_or_else(|| ["browser", "import", "module", "default"].map(String::from).to_vec()),
+        external: rj.external.unwrap_or_default(),
+        splitting: rj.splitting.unwrap_or(true),
+        min_chunk_size: rj.min_chunk_size.unwrap_or(0),
+        manual_chunks: manual_chunks(rj.manual_chunks.unwrap_or_default(), c),
+    }
+}
+
+/// `js.manual_chunks`: a bare package name stands for everything in that package.
+fn manual_chunks(groups: std::collections::BTreeMap<String, Vec<Spanned<String>>>, c: &Checker) -> Vec<(String, GlobSet)> {
+    groups
+        .into_iter()
+        .map(|(name, patterns)| {
+            let globs: Vec<Spanned<String>> = patterns
+                .into_iter()
+                .map(|p| {
+                    let (span, text) = (p.span(), p.into_inner());
+                    let bare = !text.contains(['*', '?', '[', '{']) && !text.contains('/') || text.starts_with('@') && text.matches('/').count() == 1;
+                    let text = if bare { format!("**/node_modules/{text}/**") } else { text };
+                    Spanned::new(span, text)
+                })
+                .collect();
+            (name, build_globs(&globs, c))
+        })
+        .collect()
+}

@@ -1,0 +1,367 @@
+//! `kiln.toml` + command-line overrides → one validated [`Config`].
+//!
+//! The file is read into [`raw::RawConfig`], where every field is optional and unknown keys are
+//! rejected; [`Config::load`] is the one place that fills defaults and validates, so every stage
+//! reads settled values. Each section (`[js]`, `[images]`, …) has a file of its own with its
+//! settled type and the function that settles it. Values that can be wrong in ways serde cannot
+//! see (a browserslist query, a file-name pattern) are kept with their spans so their errors
+//! point at the key's line:col.
+
+mod compress;
+mod css;
+mod env;
+mod images;
+mod js;
+mod publish;
+mod raw;
+#[cfg(test)]
+mod tests;
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use toml::Spanned;
+
+pub use compress::{default_compress_types, CompressOptions};
+pub use css::{CssOptions, HtmlOptions, DEFAULT_TARGETS};
+pub use env::EnvOptions;
+pub use images::{ImageFormat, ImageOptions, ImageRule, Strip};
+pub use js::{JsOptions, JsxDefaults, SourceMapMode};
+pub use publish::{HeaderRule, PublishEncoding, PublishOptions};
+
+use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
+use crate::paths::{absolute, display_path, lexical, normalize, relative_path};
+use crate::size::SizeValue as RawSize;
+use raw::{ManifestSetting, RawConfig};
+
+pub const CONFIG_FILE: &str = "kiln.toml";
+pub const DEFAULT_FILE_NAMES: &str = "assets/[name].[hash].[ext]";
+
+/// Settings given on the command line, which win over the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+    pub jobs: Option<usize>,
+    pub no_compress: bool,
+    /// `--entry`: build these files (root-relative) instead of the `entries` globs.
+    pub entries: Vec<String>,
+    pub no_minify: bool,
+    pub sourcemap: Option<SourceMapMode>,
+    /// `--no-cache`.
+    pub no_cache: bool,
+    /// `--mode`: the `.env.[mode]` files read and `import.meta.env.MODE`.
+    pub mode: Option<String>,
+}
+
+/// How a changed chunk's new name reaches the files that import it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashCascade {
+    /// Importers write the hashed URL, so they change name too (the default).
+    Hashes,
+    /// Chunks import each other by stable names, mapped to hashed URLs by an import map in
+    /// each page: only the changed chunk and the pages change.
+    ImportMap,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The project folder, canonical.
+    pub root: PathBuf,
+    /// Where the output goes, absolute (it may not exist yet).
+    pub out_dir: PathBuf,
+    /// The out_dir the config names (or the default), skipped by the page walk even when
+    /// `--out` sends this build elsewhere: it holds an earlier output, not sources.
+    pub configured_out_dir: PathBuf,
+    /// Copied verbatim and unhashed to the output's top level, when it exists.
+    pub public_dir: Option<PathBuf>,
+    pub entries: Vec<String>,
+    pub entry_set: GlobSet,
+    pub exclude: GlobSet,
+    /// Prefix of every rewritten URL; `./` (or empty) gives URLs relative to the referring file.
+    pub base: String,
+    pub file_names: String,
+    pub hash_length: usize,
+    pub sri: bool,
+    /// File name of the build manifest inside `out_dir`, or none.
+    pub manifest: Option<String>,
+    pub hash_cascade: HashCascade,
+    /// The build cache's folder (`None`: `--no-cache`) and size limit.
+    pub cache_dir: Option<PathBuf>,
+    pub cache_max_size: u64,
+    pub images: ImageOptions,
+    pub publish: PublishOptions,
+    pub html: HtmlOptions,
+    pub css: CssOptions,
+    pub js: JsOptions,
+    pub env: EnvOptions,
+    pub compress: CompressOptions,
+    /// The workspace the project belongs to (a pnpm, npm or yarn workspace, or the git
+    /// repository): files there may be read from outside the root, as workspace packages
+    /// live beside the app.
+    pub workspace_root: Option<PathBuf>,
+    /// Worker threads; `None` uses every core.
+    pub jobs: Option<usize>,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+
+/// Collects every problem found in the file, each at its key's line:col, so one run reports
+/// them all.
+pub(crate) struct Checker<'a> {
+    shown: &'a str,
+    text: &'a str,
+    diags: RefCell<Diagnostics>,
+}
+
+impl Checker<'_> {
+    /// A bad value, reported at the start of its span in the file.
+    pub(crate) fn bad(&self, span: Range<usize>, msg: String) {
+        self.diags.borrow_mut().push(Diagnostic::error(msg).at_offset(self.shown, self.text, span.start));
+    }
+
+    /// A problem without a place in the file (a command-line value).
+    pub(crate) fn push(&self, d: Diagnostic) {
+        self.diags.borrow_mut().push(d);
+    }
+}
+
+impl Config {
+    /// Reads `kiln.toml` (from `root`, or the file named in `overrides`) and applies the
+    /// overrides. Every problem found is reported, each at its key's line:col.
+    pub fn load(root: &Path, overrides: &Overrides) -> Result<Config, BuildError> {
+        let root = project_root(root)?;
+        let (config_file, text) = read_file(&root, overrides)?;
+        let shown = config_file.as_ref().map(|f| display_path(f, &root)).unwrap_or_default();
+        let mut raw: RawConfig = match toml::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => return Err(BuildError::one(Diagnostic::from_toml(&e, "config", &shown, &text))),
+        };
+        let c = Checker { shown: &shown, text: &text, diags: RefCell::default() };
+        let (out_dir, configured_out_dir, public_dir) = folders(&raw, &root, overrides, &c);
+        let entries: Vec<Spanned<String>> = if overrides.entries.is_empty() {
+            raw.entries.take().unwrap_or_else(|| vec![Spanned::new(0..0, "**/*.html".to_owned())])
+        } else {
+            overrides.entries.iter().map(|e| Spanned::new(0..0, e.trim_start_matches("./").to_owned())).collect()
+        };
+        let cache_dir = (!overrides.no_cache).then(|| match &raw.cache_dir {
+            Some(d) => normalize(&root.join(d.get_ref())),
+            None => crate::cache::default_dir(&root),
+        });
+        let config = Config {
+            out_dir,
+            configured_out_dir,
+            public_dir,
+            entry_set: build_globs(&entries, &c),
+            entries: entries.into_iter().map(Spanned::into_inner).collect(),
+            exclude: build_globs(raw.exclude.as_deref().unwrap_or_default(), &c),
+            base: raw.base.as_ref().map_or("/".to_owned(), |b| b.get_ref().clone()),
+            file_names: file_names(&raw, &c),
+            hash_length: hash_length(&raw, &c),
+            sri: raw.sri.unwrap_or(false),
+            manifest: manifest_name(&raw, &c),
+            hash_cascade: hash_cascade(&raw, &c),
+            cache_dir,
+            cache_max_size: size_setting(&raw.cache_max_size, 1_000_000_000, "cache_max_size", &c),
+            css: css::css_options(raw.css.take().unwrap_or_default(), &c),
+            html: css::html_options(raw.html.take()),
+            compress: compress::compress_options(raw.compress.take().unwrap_or_default(), overrides, &c),
+            js: js::js_options(raw.js.take().unwrap_or_default(), overrides, &root, &c),
+            env: env::env_options(raw.env.take().unwrap_or_default(), overrides, &root, &c),
+            images: images::images_options(raw.images.take().unwrap_or_default(), &c),
+            publish: publish::publish_options(raw.publish.take().unwrap_or_default(), &c),
+            workspace_root: crate::env_files::workspace_root(&root),
+            jobs: overrides.jobs,
+            config_file,
+            root,
+        };
+        if overrides.jobs == Some(0) {
+            c.push(Diagnostic::error("--jobs must be at least 1"));
+        }
+        let diags = c.diags.into_inner();
+        if diags.has_errors() {
+            return Err(diags.into());
+        }
+        Ok(config)
+    }
+
+    /// The absolute path of a root-relative source path (which may start with `../` for a
+    /// file of the workspace).
+    pub fn path(&self, rel: &str) -> PathBuf {
+        lexical(&self.root.join(rel))
+    }
+
+    /// Whether a file (its real path, symlinks followed) may be read as a source: inside the
+    /// root, inside the workspace, or inside a `node_modules` folder of the root or of a folder
+    /// above it (where package resolution looks). Never inside the output folder.
+    pub fn may_read(&self, real: &Path) -> bool {
+        if real.starts_with(&self.out_dir) {
+            return false;
+        }
+        real.starts_with(&self.root)
+            || self.workspace_root.as_ref().is_some_and(|w| real.starts_with(w))
+            || self.root.ancestors().any(|a| real.starts_with(a.join("node_modules")))
+    }
+
+    /// A path as written in messages and the manifest: `/`-separated, relative to the root
+    /// (with `../` for files of the workspace outside it).
+    pub fn rel(&self, path: &Path) -> String {
+        if !path.starts_with(&self.root) {
+            if let Some(rel) = relative_path(&self.root, path) {
+                return rel;
+            }
+        }
+        display_path(path, &self.root)
+    }
+}
+
+
+fn project_root(root: &Path) -> Result<PathBuf, BuildError> {
+    match root.canonicalize() {
+        Ok(p) if p.is_dir() => Ok(p),
+        Ok(p) => Err(BuildError::one(Diagnostic::error("the project root is not a folder").in_file(p.display().to_string()))),
+        Err(e) => Err(BuildError::one(
+            Diagnostic::error(format!("cannot open the project root: {e}")).in_file(root.display().to_string()),
+        )),
+    }
+}
+
+/// The config file named on the command line, else `kiln.toml` in the root if there is one.
+fn read_file(root: &Path, overrides: &Overrides) -> Result<(Option<PathBuf>, String), BuildError> {
+    match &overrides.config_file {
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(t) => Ok((Some(f.clone()), t)),
+            Err(e) => Err(BuildError::io(f, &e, "read the config file")),
+        },
+        None => {
+            let f = root.join(CONFIG_FILE);
+            match std::fs::read_to_string(&f) {
+                Ok(t) => Ok((Some(f), t)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, String::new())),
+                Err(e) => Err(BuildError::io(&f, &e, "read the config file")),
+            }
+        }
+    }
+}
+
+/// The output folder (as used and as configured) and the public folder, all absolute.
+fn folders(raw: &RawConfig, root: &Path, overrides: &Overrides, c: &Checker) -> (PathBuf, PathBuf, Option<PathBuf>) {
+    // Paths in the file are relative to the root; --out is relative to the working directory.
+    let configured_out_dir = normalize(&root.join(raw.out_dir.as_ref().map_or("dist", |s| s.get_ref().as_str())));
+    let out_dir = overrides.out_dir.as_deref().map_or_else(|| configured_out_dir.clone(), absolute);
+    let public_dir = raw
+        .public_dir
+        .as_ref()
+        .map_or(Some("public"), |s| (!s.get_ref().is_empty()).then(|| s.get_ref().as_str()))
+        .map(|p| normalize(&root.join(p)));
+    check_folders(raw, root, &out_dir, public_dir.as_deref(), overrides, c);
+    (out_dir, configured_out_dir, public_dir)
+}
+
+fn file_names(raw: &RawConfig, c: &Checker) -> String {
+    let Some(s) = &raw.file_names else { return DEFAULT_FILE_NAMES.to_owned() };
+    if let Err(msg) = check_file_names(s.get_ref()) {
+        c.bad(s.span(), format!("file_names: {msg}"));
+    }
+    s.get_ref().clone()
+}
+
+fn hash_length(raw: &RawConfig, c: &Checker) -> usize {
+    let Some(h) = &raw.hash_length else { return 8 };
+    if !(4..=52).contains(h.get_ref()) {
+        c.bad(h.span(), format!("hash_length must be between 4 and 52, not {}", h.get_ref()));
+    }
+    *h.get_ref()
+}
+
+/// The output must not hold the sources, nor overlap the public folder.
+fn check_folders(raw: &RawConfig, root: &Path, out_dir: &Path, public_dir: Option<&Path>, overrides: &Overrides, c: &Checker) {
+    if root.starts_with(out_dir) {
+        let msg = format!("out_dir {} is the project root or contains it: the build would delete its own sources", out_dir.display());
+        match &raw.out_dir {
+            Some(s) if overrides.out_dir.is_none() => c.bad(s.span(), msg),
+            _ => c.push(Diagnostic::error(msg)),
+        }
+    }
+    if let Some(public) = public_dir {
+        if public.starts_with(out_dir) || out_dir.starts_with(public) {
+            c.push(Diagnostic::error(format!("out_dir {} and public_dir {} overlap", out_dir.display(), public.display())));
+        }
+    }
+}
+
+fn manifest_name(raw: &RawConfig, c: &Checker) -> Option<String> {
+    match raw.manifest.as_ref().map(|m| (m.span(), m.get_ref())) {
+        None | Some((_, ManifestSetting::Enabled(true))) => Some("manifest.json".to_owned()),
+        Some((_, ManifestSetting::Enabled(false))) => None,
+        Some((span, ManifestSetting::Name(n))) => {
+            if n.is_empty() || n.contains(['/', '\\']) || n.starts_with('.') {
+                c.bad(span, format!("manifest must be a plain file name, not {n:?}"));
+            }
+            Some(n.clone())
+        }
+    }
+}
+
+fn hash_cascade(raw: &RawConfig, c: &Checker) -> HashCascade {
+    match raw.hash_cascade.as_ref().map(|h| (h.span(), h.get_ref().as_str())) {
+        None | Some((_, "hashes")) => HashCascade::Hashes,
+        Some((_, "importmap")) => HashCascade::ImportMap,
+        Some((span, other)) => {
+            c.bad(span, format!("hash_cascade must be \"hashes\" or \"importmap\", not {other:?}"));
+            HashCascade::Hashes
+        }
+    }
+}
+
+/// A size key's bytes, or `default`; a bad value is reported at the key.
+fn size_setting(value: &Option<Spanned<RawSize>>, default: u64, key: &str, c: &Checker) -> u64 {
+    match value {
+        None => default,
+        Some(v) => v.get_ref().bytes().unwrap_or_else(|e| {
+            c.bad(v.span(), format!("{key}: {e}"));
+            default
+        }),
+    }
+}
+
+fn build_globs(patterns: &[Spanned<String>], c: &Checker) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        match Glob::new(p.get_ref()) {
+            Ok(g) => {
+                b.add(g);
+            }
+            Err(e) => c.bad(p.span(), format!("invalid glob {:?}: {}", p.get_ref(), e.kind())),
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// A file-name pattern must name a file by its hash, inside the output, with the hash in the
+/// last path segment (so that relative URLs can be computed before the hash is known).
+fn check_file_names(pattern: &str) -> Result<(), String> {
+    if !pattern.contains("[hash]") {
+        return Err("the pattern must contain [hash], or files could not be cached for a year".into());
+    }
+    let last = pattern.rsplit('/').next().unwrap_or(pattern);
+    if !last.contains("[hash]") {
+        return Err("[hash] must be in the last path segment".into());
+    }
+    if pattern.starts_with('/') || pattern.split('/').any(|s| s == "..") {
+        return Err("the pattern must stay inside out_dir (no leading / or ..)".into());
+    }
+    let mut rest = pattern;
+    while let Some(i) = rest.find('[') {
+        let end = rest[i..].find(']').ok_or("unclosed [")?;
+        let token = &rest[i..i + end + 1];
+        if !matches!(token, "[name]" | "[hash]" | "[ext]" | "[dir]") {
+            return Err(format!("unknown placeholder {token}; use [name], [hash], [ext] or [dir]"));
+        }
+        rest = &rest[i + end + 1..];
+    }
+    Ok(())
+}

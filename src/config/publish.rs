@@ -1,0 +1,125 @@
+//! `[publish]`: where and how `kiln publish` uploads.
+
+use globset::GlobSet;
+
+use super::raw::RawPublish;
+use super::{build_globs, size_setting, Checker};
+
+/// How compressed twins reach the bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PublishEncoding {
+    /// `x.js` as it is, plus `x.js.br` and `x.js.gz` with `Content-Encoding`, for an edge rule
+    /// that picks one by `Accept-Encoding`.
+    Siblings,
+    /// The Brotli (or gzip) bytes at `x.js` itself, with `Content-Encoding`.
+    BrotliInPlace,
+    GzipInPlace,
+    /// Only `x.js`.
+    None,
+}
+
+/// A `[[publish.headers]]` rule: the files it matches, and what it sets.
+#[derive(Debug, Clone)]
+pub struct HeaderRule {
+    pub files: GlobSet,
+    pub cache_control: Option<String>,
+    /// Other headers S3 stores: `content-disposition`, `content-language`, `expires`, and
+    /// `x-amz-meta-*`.
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    pub bucket: Option<String>,
+    pub prefix: String,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub path_style: Option<bool>,
+    /// Send checksums only when an operation requires one (`Some(true)`), or whenever
+    /// supported (`Some(false)`); `None`: when required for custom endpoints, else supported.
+    pub checksum_when_required: Option<bool>,
+    pub encoding: PublishEncoding,
+    pub retain: usize,
+    pub max_deletes: usize,
+    pub concurrency: usize,
+    pub multipart_threshold: u64,
+    pub headers: Vec<HeaderRule>,
+    /// Invalidate the changed unhashed paths on this CloudFront distribution after publishing.
+    pub cloudfront_distribution: Option<String>,
+}
+
+pub(super) fn publish_options(raw: RawPublish, checker: &Checker) -> PublishOptions {
+    let bad = |span, msg| checker.bad(span, msg);
+    let checksum_when_required = raw.checksum.as_ref().and_then(|c| match c.get_ref().as_str() {
+        "when_required" => Some(true),
+        "when_supported" => Some(false),
+        other => {
+            bad(c.span(), format!("publish.checksum must be \"when_required\" or \"when_supported\", not {other:?}"));
+            None
+        }
+    });
+    let encoding = match raw.encoding.as_ref().map(|e| (e.span(), e.get_ref().as_str())) {
+        None | Some((_, "siblings")) => PublishEncoding::Siblings,
+        Some((_, "brotli-in-place")) => PublishEncoding::BrotliInPlace,
+        Some((_, "gzip-in-place")) => PublishEncoding::GzipInPlace,
+        Some((_, "none")) => PublishEncoding::None,
+        Some((span, other)) => {
+            bad(span, format!("publish.encoding must be \"siblings\", \"brotli-in-place\", \"gzip-in-place\" or \"none\", not {other:?}"));
+            PublishEncoding::Siblings
+        }
+    };
+    let retain = raw.retain.as_ref().map_or(3, |r| {
+        if *r.get_ref() == 0 {
+            bad(r.span(), "publish.retain must be at least 1 (the live deploy)".into());
+        }
+        (*r.get_ref()).max(1)
+    });
+    let concurrency = raw.concurrency.as_ref().map_or(16, |c| {
+        if *c.get_ref() == 0 || *c.get_ref() > 256 {
+            bad(c.span(), format!("publish.concurrency must be 1 to 256, not {}", c.get_ref()));
+        }
+        (*c.get_ref()).clamp(1, 256)
+    });
+    let multipart_threshold = size_setting(&raw.multipart_threshold, 16 * 1024 * 1024, "publish.multipart_threshold", checker).max(5 * 1024 * 1024);
+    let headers = raw
+        .headers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| {
+            let extra = h
+                .headers
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(name, value)| {
+                    let lower = name.to_ascii_lowercase();
+                    let stored = matches!(lower.as_str(), "content-disposition" | "content-language" | "expires") || lower.starts_with("x-amz-meta-");
+                    if !stored {
+                        bad(value.span(), format!(
+                            "publish.headers: S3 does not store a {name:?} header; it stores cache_control, content-disposition, content-language, expires and x-amz-meta-* (set others at the CDN)"
+                        ));
+                        return None;
+                    }
+                    Some((lower, value.into_inner()))
+                })
+                .collect();
+            HeaderRule { files: build_globs(std::slice::from_ref(&h.files), checker), cache_control: h.cache_control, headers: extra }
+        })
+        .collect();
+    PublishOptions {
+        bucket: raw.bucket,
+        prefix: raw.prefix.unwrap_or_default(),
+        region: raw.region,
+        endpoint: raw.endpoint,
+        path_style: raw.path_style,
+        checksum_when_required,
+        encoding,
+        retain,
+        max_deletes: raw.max_deletes.unwrap_or(256),
+        concurrency,
+        multipart_threshold,
+        headers,
+        cloudfront_distribution: raw.cloudfront_distribution,
+    }
+}
+

@@ -1,0 +1,56 @@
+use super::*;
+
+fn load_with(toml_text: &str) -> Result<Config, BuildError> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(CONFIG_FILE), toml_text).unwrap();
+    Config::load(dir.path(), &Overrides::default())
+}
+
+#[test]
+fn defaults_without_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Config::load(dir.path(), &Overrides::default()).unwrap();
+    assert_eq!(c.out_dir, dir.path().canonicalize().unwrap().join("dist"));
+    assert_eq!(c.file_names, DEFAULT_FILE_NAMES);
+    assert_eq!(c.hash_length, 8);
+    assert!(c.compress.gzip && c.compress.brotli);
+    assert!(c.css.browsers.is_some());
+}
+
+#[test]
+fn unknown_key_names_key_and_position() {
+    let err = load_with("out_dir = \"dist\"\n[compress]\nbrotly = true\n").unwrap_err();
+    let d = &err.diagnostics[0];
+    assert!(d.message.contains("brotly"), "{}", d.message);
+    let loc = d.location.as_ref().unwrap();
+    assert_eq!((loc.line, loc.column), (3, 1));
+}
+
+#[test]
+fn wrong_type_and_bad_values_are_all_reported() {
+    let err = load_with("sri = true\nhash_length = \"eight\"").unwrap_err();
+    let d = &err.diagnostics[0];
+    assert!(d.message.contains("invalid type"), "{}", d.message);
+    assert_eq!(d.location.as_ref().unwrap().line, 2);
+    let err = load_with("hash_length = 2\nfile_names = \"assets/[name].[ext]\"\n[css]\ntargets = \"nonsense 12\"\n")
+        .unwrap_err();
+    assert_eq!(err.diagnostics.len(), 3, "{:?}", err.diagnostics);
+    let lines: Vec<u32> = err.diagnostics.iter().map(|d| d.location.as_ref().unwrap().line).collect();
+    assert_eq!(lines, vec![1, 2, 4]);
+}
+
+#[test]
+fn out_dir_must_not_contain_root() {
+    for dir in [".", ".."] {
+        let err = load_with(&format!("out_dir = \"{dir}\"")).unwrap_err();
+        assert!(err.diagnostics.iter().any(|d| d.message.contains("contains it")), "{:?}", err.diagnostics);
+    }
+}
+
+#[test]
+fn file_name_patterns() {
+    assert!(check_file_names("assets/[dir]/[name]-[hash].[ext]").is_ok());
+    assert!(check_file_names("[hash]/[name].[ext]").is_err());
+    assert!(check_file_names("../[name].[hash].[ext]").is_err());
+    assert!(check_file_names("assets/[nam].[hash]").is_err());
+}
