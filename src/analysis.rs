@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::report::Report;
-use crate::stages::budget::Check;
+use crate::budget::Check;
 
 /// esbuild's metafile: `inputs` (source files, their size and imports) and `outputs` (built
 /// files, their size, and the bytes each input takes in them).

@@ -257,3 +257,12 @@ mod tests {
         assert_eq!(String::from_utf8(out).unwrap(), "x <img/a.png> __kiln_ y <img/b.png>?q __kiln_u12");
     }
 }
+
+/// A bundle entry: a module script of a page (file or inline), or a configured entry.
+#[derive(Debug, Clone)]
+pub struct JsEntry {
+    /// The manifest key and source path of the output (`src/main.ts`, `index.html?module=0`).
+    pub key: String,
+    pub path: std::path::PathBuf,
+    pub source: Option<String>,
+}

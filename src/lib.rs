@@ -4,6 +4,7 @@
 //! live in [`stages`], run in order by [`pipeline`].
 
 pub mod analysis;
+pub mod budget;
 pub mod cache;
 pub mod cli;
 pub mod config;
@@ -11,6 +12,8 @@ pub mod diagnostics;
 pub mod encoding;
 pub mod env_files;
 pub mod graph;
+pub mod log;
+pub mod loader;
 pub mod mime;
 pub mod nesting;
 pub mod output;
@@ -22,6 +25,7 @@ pub mod serve;
 pub mod size;
 pub mod sourcemap;
 pub mod stages;
+pub mod urls;
 
 pub use config::{Config, Overrides};
 pub use diagnostics::{BuildError, Diagnostic};

@@ -9,7 +9,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, PublishArgs, ServeArgs};
-use kiln::stages::budget::{self, output, Status};
+use kiln::budget::{self, output, Status};
 use kiln::pipeline::Progress;
 use kiln::{BuildError, Config, Overrides};
 
@@ -162,27 +162,6 @@ fn check(cli: &Cli, args: &CheckArgs, ui: &Ui) -> ExitCode {
     check_budgets(&config, &report, &args.budgets, ui, true).0
 }
 
-/// The budgets file: `--budgets`, else budgets.toml in the root or a folder above it, up to
-/// the current folder.
-fn find_budgets(config: &Config, args: &BudgetArgs) -> Option<std::path::PathBuf> {
-    if let Some(f) = &args.budgets {
-        return Some(f.clone());
-    }
-    let cwd = std::env::current_dir().ok()?.canonicalize().ok()?;
-    let mut dir = Some(config.root.as_path());
-    while let Some(d) = dir {
-        let candidate = d.join("budgets.toml");
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        if d == cwd || !d.starts_with(&cwd) {
-            break;
-        }
-        dir = d.parent();
-    }
-    None
-}
-
 /// Checks budgets when a budgets file exists (or `required`); the exit code and the results.
 fn check_budgets(
     config: &Config,
@@ -191,28 +170,22 @@ fn check_budgets(
     ui: &Ui,
     required: bool,
 ) -> (ExitCode, Option<budget::Check>) {
-    let Some(file) = find_budgets(config, args) else {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let Some(file) = budget::find(&config.root, args.budgets.as_deref(), &cwd) else {
         if required {
             let d = kiln::Diagnostic::error("no budgets.toml found").with_note("write one beside kiln.toml, or pass --budgets FILE");
             return (ui.fail(&BuildError::one(d)), None);
         }
         return (ExitCode::SUCCESS, None);
     };
-    let cwd = std::env::current_dir().unwrap_or_default();
     let shown = file.strip_prefix(&cwd).unwrap_or(&file).display().to_string();
     let rules = match budget::rules::load(&file, &shown) {
         Ok(r) => r,
         Err(e) => return (ui.fail(&e), None),
     };
-    let baseline = match &args.baseline {
-        None => None,
-        Some(path) => match std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<kiln::Report>(&b).map_err(|e| e.to_string())) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                let d = kiln::Diagnostic::error(format!("cannot read the baseline report: {e}")).in_file(path.display().to_string());
-                return (ui.fail(&BuildError::one(d)), None);
-            }
-        },
+    let baseline = match args.baseline.as_deref().map(budget::read_baseline).transpose() {
+        Ok(b) => b,
+        Err(e) => return (ui.fail(&e), None),
     };
     let result = budget::check(&rules, report, baseline.as_ref());
     match args.format {
@@ -220,18 +193,8 @@ fn check_budgets(
         BudgetFormat::Table => {}
         BudgetFormat::Json => print!("{}", output::json(&result)),
     }
-    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
-        print!("{}", output::github_annotations(&result));
-        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            let appended = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&summary)
-                .and_then(|mut f| f.write_all(output::markdown(&result).as_bytes()));
-            if let Err(e) = appended {
-                eprintln!("kiln: cannot append to $GITHUB_STEP_SUMMARY: {e}");
-            }
-        }
+    if let Some(problem) = output::github(&result) {
+        eprintln!("kiln: {problem}");
     }
     if let Some(junit) = &args.junit {
         if let Err(e) = std::fs::write(junit, output::junit(&result)) {
@@ -303,44 +266,18 @@ fn publish(cli: &Cli, args: &PublishArgs, ui: &Ui) -> ExitCode {
         Ok(c) => c,
         Err(e) => return ui.fail(&e),
     };
-    let options = config.publish.clone();
-    let (bucket, prefix) = match &args.to {
-        Some(url) => {
-            let Some(rest) = url.strip_prefix("s3://") else {
-                return fail(format!("--to {url:?}: write it as s3://BUCKET or s3://BUCKET/PREFIX"));
-            };
-            let (b, p) = rest.split_once('/').unwrap_or((rest, ""));
-            (b.to_owned(), p.to_owned())
-        }
-        None => match &options.bucket {
-            Some(b) => (b.clone(), options.prefix.clone()),
-            None => return fail("no bucket: give --to s3://BUCKET[/PREFIX], or set publish.bucket in kiln.toml".into()),
-        },
-    };
-    if bucket.is_empty() {
-        return fail("the bucket name is empty".into());
-    }
-    let prefix = prefix.trim_matches('/');
-    let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
-    let endpoint = args.endpoint.clone().or(options.endpoint.clone());
-    let target = kiln::publish::s3::Target {
-        bucket,
-        prefix,
-        region: args.region.clone().or(options.region.clone()),
-        path_style: options.path_style.unwrap_or(endpoint.is_some()),
-        checksum_when_required: options.checksum_when_required.unwrap_or(endpoint.is_some()),
-        endpoint,
+    let overrides = kiln::publish::PublishOverrides {
+        to: args.to.clone(),
+        endpoint: args.endpoint.clone(),
+        region: args.region.clone(),
         profile: args.profile.clone(),
-    };
-    let dir = args.dir.clone().unwrap_or_else(|| config.out_dir.clone());
-    let request = kiln::publish::Request {
-        dir,
-        manifest_name: config.manifest.clone().unwrap_or_else(|| "manifest.json".into()),
-        target,
-        options,
-        compress: config.compress.clone(),
+        dir: args.dir.clone(),
         dry_run: args.dry_run,
         rollback: args.rollback.as_ref().map(|r| (!r.is_empty()).then(|| r.clone())),
+    };
+    let request = match kiln::publish::Request::new(&config, &overrides) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
     };
     let tty = std::io::stderr().is_terminal() && !ui.quiet;
     let bar = tty.then(|| {

@@ -72,3 +72,20 @@ pub fn normalize(p: &Path) -> PathBuf {
     }
     canon
 }
+
+/// The folder part of an output path (`""` at the top).
+pub fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// `path` as written relative to the project `root`: `src/main.ts`, or `../pkg/x.js` for a
+/// workspace file beside the project.
+pub fn project_relative(root: &Path, path: &Path) -> String {
+    if !path.starts_with(root) {
+        if let Some(rel) = relative_path(root, path) {
+            return rel;
+        }
+    }
+    display_path(path, root)
+}
+

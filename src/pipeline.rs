@@ -1,17 +1,34 @@
-//! The whole build, as a list of stages. Each stage hands a typed output to the next; the
-//! build stops between stages when one reported errors, and nothing is written to `out_dir`
-//! before the last stage, so a failed build changes nothing.
+//! The whole build, as a list of stages. Each stage is a type made from its options that turns
+//! the previous stage's output into its own, with the warnings it found and the time its steps
+//! took; the build stops at the first stage that fails. Nothing is written to `out_dir` before
+//! the last stage, so a failed build changes nothing.
+//!
+//! | stage       | takes               | hands on                                        |
+//! |-------------|---------------------|-------------------------------------------------|
+//! | scan        | the project         | graph of pages and what they reach, JS entries  |
+//! | js          | scan's output       | graph with chunks, what they import, pages linked |
+//! | prune       | graph               | graph with unused CSS rules dropped             |
+//! | images      | graph               | graph with images optimised and variants added  |
+//! | fingerprint | graph               | output files at their hashed paths              |
+//! | html        | output files        | output files with pages minified                |
+//! | compress    | output files        | files with gzip and Brotli twins                |
+//! | emit        | compressed files    | the files written (the manifest included)       |
 
 use std::time::{Duration, Instant};
 
+use crate::cache::Cache;
 use crate::config::Config;
-use crate::diagnostics::{BuildError, Diagnostic};
+use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
+use crate::log::{StageOutput, Timings};
 use crate::report::Report;
-use crate::stages::compress;
-use crate::stages::fingerprint;
-use crate::output::{self, Compressed, OutputFile, Origin};
-use crate::graph::{Asset, AssetKind};
-use crate::stages::{assemble, css, emit, html, images, js, scan};
+use crate::stages::compress::CompressStage;
+use crate::stages::emit::{EmitOptions, EmitStage};
+use crate::stages::fingerprint::{FingerprintOptions, FingerprintStage};
+use crate::stages::html::HtmlStage;
+use crate::stages::images::ImageStage;
+use crate::stages::js::JsStage;
+use crate::stages::prune::PruneStage;
+use crate::stages::scan::ScanStage;
 
 /// Told about progress; the CLI draws a bar or prints lines, tests ignore it.
 pub trait Progress: Sync {
@@ -27,7 +44,7 @@ impl Progress for Silent {}
 /// The stack of each build thread. The parsers, transforms, minifier and printers kiln uses
 /// recurse over the syntax tree, so deeply nested input needs deep stacks; the memory is only
 /// reserved, and touched as deep as an input really goes. The nesting limits that keep inputs
-/// within it are in [`crate::stages::js::limits`] and [`crate::stages::css`].
+/// within it are in [`crate::stages::js::limits`] and [`crate::loader::css`].
 pub const STACK_SIZE: usize = 1 << 30;
 
 /// Runs a build on a thread pool of `config.jobs` threads (every core by default).
@@ -43,124 +60,47 @@ pub fn build(config: &Config, progress: &dyn Progress) -> Result<Report, BuildEr
 }
 
 fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
-    let mut timings: Vec<(&'static str, Duration)> = Vec::new();
-    let stage = |name: &'static str, total: Option<u64>| {
-        progress.start(name, total);
-        let started = Instant::now();
-        move |timings: &mut Vec<(&'static str, Duration)>| {
-            let elapsed = started.elapsed();
-            progress.finish(name, elapsed);
-            timings.push((name, elapsed));
-        }
-    };
+    let cache = Cache::new(config.cache_dir.clone(), config.cache_max_size);
+    let (names, emit) = (FingerprintOptions::new(config), EmitOptions::new(config));
+    let mut log = Log { progress, timings: Timings::default(), warnings: Diagnostics::default() };
 
-    let done = stage("scan", None);
-    let mut scanned = scan::run(config)?;
-    done(&mut timings);
+    let scanned = log.stage("scan", None, || ScanStage::new(config).run())?;
+    let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(config).run(scanned))?;
+    let pruned = log.stage("prune", None, || PruneStage::new(&config.css).run(bundled.graph))?;
+    let images = log.stage("images", None, || ImageStage::new(&config.images, &cache).run(pruned.graph))?;
+    let named = log.stage("fingerprint", Some(images.graph.assets.len()), || FingerprintStage::new(&names).run(images.graph))?;
+    let pages = log.stage("html", None, || HtmlStage::new(&config.html).run(named.files))?;
+    let tick = || progress.tick();
+    let compressed = log.stage("compress", Some(pages.files.len()), || CompressStage::new(&config.compress, &cache, &tick).run(pages.files))?;
+    let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(compressed.files).inspect(|_| cache.evict()))?;
 
-    if config.hash_cascade == crate::config::HashCascade::ImportMap
-        && !scanned.js_entries.is_empty()
-        && !scanned.graph.assets.iter().any(|a| a.kind == AssetKind::Html)
-    {
-        return Err(BuildError::one(
-            Diagnostic::error("hash_cascade = \"importmap\" needs HTML pages to carry the import map, and this build has none")
-                .with_note("script-only builds (--entry) must use the default, hash_cascade = \"hashes\""),
-        ));
-    }
-    let done = stage("js", Some(scanned.js_entries.len() as u64));
-    let bundles = js::bundle(config, &scanned.js_entries, &scanned.import_map)?;
-    let js_steps = bundles.timings;
-    scanned.warnings.extend(bundles.warnings.0);
-    let mut links: Vec<assemble::ChunkLinks> = Vec::with_capacity(bundles.chunks.len());
-    for chunk in bundles.chunks {
-        scanned.graph.assets.push(Asset {
-            src: chunk.links.key.clone(),
-            kind: AssetKind::Chunk,
-            is_entry: chunk.is_entry,
-            content: chunk.code.into_bytes(),
-            refs: chunk.refs,
-            map: chunk.map,
-            modules: chunk.modules,
-            css_keep: Vec::new(),
-            fixed_path: chunk.fixed_path,
-        });
-        links.push(chunk.links);
-    }
-    let more = scan::load_more(config, &mut scanned.graph, bundles.assets)?;
-    scanned.warnings.extend(more.0);
-    let assembled = assemble::run(config, &mut scanned.graph, &links);
-    if assembled.has_errors() {
-        return Err(assembled.into());
-    }
-    done(&mut timings);
-    timings.extend(js_steps);
-
-    let pruned = if config.css.prune {
-        let done = stage("prune", None);
-        let pruned = css::prune::run(config, &mut scanned.graph);
-        done(&mut timings);
-        pruned
-    } else {
-        Vec::new()
-    };
-
-    let cache = crate::cache::Cache::new(config.cache_dir.clone(), config.cache_max_size);
-    let done = stage("images", None);
-    let (image_stats, image_warnings) = images::run(config, &mut scanned.graph, &cache)?;
-    scanned.warnings.0.extend(image_warnings);
-    done(&mut timings);
-
-    let done = stage("fingerprint", Some(scanned.graph.assets.len() as u64));
-    let mut outputs: Vec<OutputFile> = fingerprint::run(config, scanned.graph)?;
-    done(&mut timings);
-
-    let done = stage("html", None);
-    html::minify_pages(config, &mut outputs);
-    done(&mut timings);
-
-    let done = stage("compress", Some(outputs.len() as u64));
-    let mut files: Vec<Compressed> = compress::run(&config.compress, outputs, &cache, &|| progress.tick());
-    done(&mut timings);
-
-    let done = stage("emit", None);
-    if let Some(name) = &config.manifest {
-        files.push(manifest_file(name, &files)?);
-    }
-    emit::run(config, &files)?;
-    cache.evict();
-    done(&mut timings);
-
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let shown = config.out_dir.strip_prefix(&cwd).unwrap_or(&config.out_dir).display().to_string();
-    let mut report = Report::new(shown, &files, timings, scanned.warnings.0);
-    report.css_pruned = pruned;
-    report.images = (image_stats.files > 0).then_some(image_stats);
+    let mut report = Report::new(crate::paths::display_path(&config.out_dir, &std::env::current_dir().unwrap_or_default()), &emitted.files, log.timings.0, log.warnings.0);
+    report.css_pruned = pruned.pruned;
+    report.images = (images.stats.files > 0).then_some(images.stats);
     report.cache = config.cache_dir.is_some().then(|| cache.stats());
     Ok(report)
 }
 
-fn manifest_file(name: &str, files: &[Compressed]) -> Result<Compressed, BuildError> {
-    if files.iter().any(|c| c.file.path == *name) {
-        return Err(BuildError::one(
-            Diagnostic::error(format!("the build manifest would overwrite the output file {name}"))
-                .with_note("rename that file, or set `manifest` in kiln.toml to another name (or false)"),
-        ));
+/// Times each stage (telling `progress`), and collects its warnings and step timings.
+struct Log<'a> {
+    progress: &'a dyn Progress,
+    timings: Timings,
+    warnings: Diagnostics,
+}
+
+impl Log<'_> {
+    fn stage<O: StageOutput>(&mut self, name: &'static str, total: Option<usize>, run: impl FnOnce() -> Result<O, BuildError>) -> Result<O, BuildError> {
+        self.progress.start(name, total.map(|n| n as u64));
+        let started = Instant::now();
+        let mut out = run()?;
+        let elapsed = started.elapsed();
+        let log = std::mem::take(out.log());
+        if !log.skipped {
+            self.progress.finish(name, elapsed);
+            self.timings.add(name, elapsed);
+        }
+        self.timings.extend(log.steps);
+        self.warnings.extend(log.warnings.0);
+        Ok(out)
     }
-    let bytes = emit::manifest::build(files);
-    let file = OutputFile {
-        path: name.to_owned(),
-        src: None,
-        origin: Origin::Manifest,
-        hashed: false,
-        is_entry: false,
-        hash: blake3::hash(&bytes).to_hex().to_string(),
-        integrity: output::integrity(&bytes),
-        bytes,
-        imports: Vec::new(),
-        dynamic_imports: Vec::new(),
-        modules: Vec::new(),
-    };
-    // No twins: the manifest is read by back ends and deploy tools, not browsers, and Brotli 11
-    // over a large one would take longer than the rest of the build.
-    Ok(Compressed::uncompressed(file))
 }

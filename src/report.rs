@@ -64,7 +64,7 @@ pub struct Report {
     pub css_pruned: Vec<PrunedCss>,
     /// What the images stage did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub images: Option<crate::stages::images::ImageStats>,
+    pub images: Option<ImageStats>,
     /// Build cache hits and misses (absent with `--no-cache`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::cache::CacheStats>,
@@ -347,9 +347,20 @@ fn page_loads(files: &[Compressed]) -> Vec<PageLoad> {
     pages
 }
 
-/// Sizes as Vite prints them: kilobytes of 1000 bytes, two decimals.
-
-
+/// An optional size as [`kb`] writes it, `-` when absent.
 fn opt_kb(bytes: Option<u64>) -> String {
     bytes.map_or_else(|| "-".to_owned(), kb)
+}
+
+/// What the images stage did, for the report.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ImageStats {
+    /// Images looked at (PNG, JPEG, SVG).
+    pub files: u64,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    /// WebP/AVIF and resized files made.
+    pub variants: u64,
+    /// Encodings done in this build (not taken from the cache).
+    pub encoded: u64,
 }

@@ -32,7 +32,7 @@ pub use js::{JsOptions, JsxDefaults, SourceMapMode};
 pub use publish::{HeaderRule, PublishEncoding, PublishOptions};
 
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::paths::{absolute, display_path, lexical, normalize, relative_path};
+use crate::paths::{absolute, display_path, lexical, normalize};
 use crate::size::SizeValue as RawSize;
 use raw::{ManifestSetting, RawConfig};
 
@@ -209,12 +209,7 @@ impl Config {
     /// A path as written in messages and the manifest: `/`-separated, relative to the root
     /// (with `../` for files of the workspace outside it).
     pub fn rel(&self, path: &Path) -> String {
-        if !path.starts_with(&self.root) {
-            if let Some(rel) = relative_path(&self.root, path) {
-                return rel;
-            }
-        }
-        display_path(path, &self.root)
+        crate::paths::project_relative(&self.root, path)
     }
 }
 

@@ -10,7 +10,10 @@
 pub mod invalidate;
 pub mod local;
 pub mod record;
+mod request;
 pub mod s3;
+
+pub use request::PublishOverrides;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;

@@ -10,7 +10,9 @@
 //! - `split`: code splitting, CSS from JS, import maps, in node and Chromium.
 //! - `publish` (with `garage`, which starts a real Garage server): kiln publish end to end.
 //! - `regression`: one test per reported bug.
+//! - `architecture`: the dependency rule and file-size limit of the README, on `src/`.
 
+mod architecture;
 mod browser;
 mod budgets;
 mod cases;

@@ -8,9 +8,11 @@ use rayon::prelude::*;
 use crate::cache::{self, Cache};
 use crate::config::CompressOptions;
 use crate::encoding::{brotli, gzip, wants_twins};
+use crate::diagnostics::BuildError;
+use crate::log::{StageLog, StageOutput};
 use crate::output::{Compressed, OutputFile};
 
-pub fn run(options: &CompressOptions, files: Vec<OutputFile>, cache: &Cache, progress: &(dyn Fn() + Sync)) -> Vec<Compressed> {
+fn run(options: &CompressOptions, files: Vec<OutputFile>, cache: &Cache, progress: &(dyn Fn() + Sync)) -> Vec<Compressed> {
     files
         .into_par_iter()
         .map(|file| {
@@ -41,3 +43,30 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -
     Compressed { file, gzip, brotli }
 }
 
+/// The compress stage; `tick` is called once per file done (the progress bar).
+pub struct CompressStage<'a> {
+    options: &'a CompressOptions,
+    cache: &'a Cache,
+    tick: &'a (dyn Fn() + Sync),
+}
+
+pub struct CompressOutput {
+    pub files: Vec<Compressed>,
+    pub log: StageLog,
+}
+
+impl StageOutput for CompressOutput {
+    fn log(&mut self) -> &mut StageLog {
+        &mut self.log
+    }
+}
+
+impl<'a> CompressStage<'a> {
+    pub fn new(options: &'a CompressOptions, cache: &'a Cache, tick: &'a (dyn Fn() + Sync)) -> Self {
+        CompressStage { options, cache, tick }
+    }
+
+    pub fn run(self, files: Vec<OutputFile>) -> Result<CompressOutput, BuildError> {
+        Ok(CompressOutput { files: run(self.options, files, self.cache, self.tick), log: StageLog::default() })
+    }
+}

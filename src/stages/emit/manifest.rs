@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::graph::AssetKind;
-use crate::output::{Compressed, Origin};
+use crate::diagnostics::{BuildError, Diagnostic};
+use crate::output::{integrity, Compressed, Origin, OutputFile};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -78,4 +79,31 @@ pub fn build(files: &[Compressed]) -> Vec<u8> {
     let mut out = serde_json::to_vec_pretty(&entries).expect("a map of strings serializes");
     out.push(b'\n');
     out
+}
+
+/// The manifest as an output file named `name`, beside the files it lists.
+pub fn file(name: &str, files: &[Compressed]) -> Result<Compressed, BuildError> {
+    if files.iter().any(|c| c.file.path == *name) {
+        return Err(BuildError::one(
+            Diagnostic::error(format!("the build manifest would overwrite the output file {name}"))
+                .with_note("rename that file, or set `manifest` in kiln.toml to another name (or false)"),
+        ));
+    }
+    let bytes = build(files);
+    let file = OutputFile {
+        path: name.to_owned(),
+        src: None,
+        origin: Origin::Manifest,
+        hashed: false,
+        is_entry: false,
+        hash: blake3::hash(&bytes).to_hex().to_string(),
+        integrity: integrity(&bytes),
+        bytes,
+        imports: Vec::new(),
+        dynamic_imports: Vec::new(),
+        modules: Vec::new(),
+    };
+    // No twins: the manifest is read by back ends and deploy tools, not browsers, and Brotli 11
+    // over a large one would take longer than the rest of the build.
+    Ok(Compressed::uncompressed(file))
 }

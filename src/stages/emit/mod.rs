@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::log::{StageLog, StageOutput};
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::output::Compressed;
 
@@ -98,9 +99,8 @@ fn check_placeholders(files: &[Compressed]) -> Result<(), BuildError> {
     }
 }
 
-pub fn run(config: &Config, files: &[Compressed]) -> Result<(), BuildError> {
+fn write(out_dir: &Path, files: &[Compressed]) -> Result<(), BuildError> {
     check_placeholders(files)?;
-    let out_dir = &config.out_dir;
     let writes = writes(files);
     if let Some((bad, _)) = writes.iter().find(|(p, _)| !is_safe(p)) {
         return Err(BuildError::one(Diagnostic::error(format!("refusing to write {bad:?}: it is not inside out_dir"))));
@@ -154,6 +154,51 @@ fn swap(staging: &Path, out_dir: &Path) -> Result<(), BuildError> {
     }
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
+}
+
+/// Where and what emit writes.
+#[derive(Debug, Clone)]
+pub struct EmitOptions {
+    pub out_dir: PathBuf,
+    /// File name of the build manifest inside `out_dir`, or none.
+    pub manifest: Option<String>,
+}
+
+impl EmitOptions {
+    pub fn new(config: &Config) -> Self {
+        EmitOptions { out_dir: config.out_dir.clone(), manifest: config.manifest.clone() }
+    }
+}
+
+/// The emit stage: the manifest added, then every file written and swapped in at once.
+pub struct EmitStage<'a> {
+    options: &'a EmitOptions,
+}
+
+/// What was written (the manifest included).
+pub struct EmitOutput {
+    pub files: Vec<Compressed>,
+    pub log: StageLog,
+}
+
+impl StageOutput for EmitOutput {
+    fn log(&mut self) -> &mut StageLog {
+        &mut self.log
+    }
+}
+
+impl<'a> EmitStage<'a> {
+    pub fn new(options: &'a EmitOptions) -> Self {
+        EmitStage { options }
+    }
+
+    pub fn run(self, mut files: Vec<Compressed>) -> Result<EmitOutput, BuildError> {
+        if let Some(name) = &self.options.manifest {
+            files.push(manifest::file(name, &files)?);
+        }
+        write(&self.options.out_dir, &files)?;
+        Ok(EmitOutput { files, log: StageLog::default() })
+    }
 }
 
 #[cfg(test)]

@@ -10,244 +10,353 @@
 
 mod names;
 mod order;
-pub mod urls;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::config::Config;
+use crate::config::{Config, HashCascade, SourceMapMode};
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::config::{HashCascade, SourceMapMode};
-use crate::graph::{substitute_tracked, AssetKind, Graph, RefUse};
+use crate::graph::{substitute_tracked, Asset, AssetKind, Graph, RefUse};
+use crate::log::{StageLog, StageOutput};
 use crate::output::{OutputFile, Origin};
+use crate::paths::project_relative;
 use crate::sourcemap;
+use crate::urls;
 pub use names::{base32, output_path};
 
-pub fn run(config: &Config, graph: Graph) -> Result<Vec<OutputFile>, BuildError> {
-    let mut diags = Diagnostics::default();
-    let public_dir_rel = config.public_dir.as_ref().map(|p| config.rel(p)).unwrap_or_default();
-    let public: Vec<OutputFile> = graph
+/// What naming reads of the configuration.
+#[derive(Debug, Clone)]
+pub struct FingerprintOptions {
+    /// The project root (source paths in maps and hashes are relative to it).
+    pub root: PathBuf,
+    pub out_dir: PathBuf,
+    pub public_dir: Option<PathBuf>,
+    pub base: String,
+    pub file_names: String,
+    pub hash_length: usize,
+    pub hash_cascade: HashCascade,
+    pub sourcemap: SourceMapMode,
+}
+
+impl FingerprintOptions {
+    pub fn new(config: &Config) -> Self {
+        FingerprintOptions {
+            root: config.root.clone(),
+            out_dir: config.out_dir.clone(),
+            public_dir: config.public_dir.clone(),
+            base: config.base.clone(),
+            file_names: config.file_names.clone(),
+            hash_length: config.hash_length,
+            hash_cascade: config.hash_cascade,
+            sourcemap: config.js.sourcemap,
+        }
+    }
+
+    fn rel(&self, path: &Path) -> String {
+        project_relative(&self.root, path)
+    }
+}
+
+/// The fingerprint stage: the graph becomes the output files, each at its final path.
+pub struct FingerprintStage<'a> {
+    options: &'a FingerprintOptions,
+}
+
+pub struct FingerprintOutput {
+    pub files: Vec<OutputFile>,
+    pub log: StageLog,
+}
+
+impl StageOutput for FingerprintOutput {
+    fn log(&mut self) -> &mut StageLog {
+        &mut self.log
+    }
+}
+
+impl<'a> FingerprintStage<'a> {
+    pub fn new(options: &'a FingerprintOptions) -> Self {
+        FingerprintStage { options }
+    }
+
+    pub fn run(self, graph: Graph) -> Result<FingerprintOutput, BuildError> {
+        let mut diags = Diagnostics::default();
+        let public = read_public(self.options, &graph, &mut diags);
+        let mut namer = Namer::new(self.options, &graph, &public, diags);
+        for group in order::groups(&graph) {
+            namer.name_group(&group);
+        }
+        namer.record_references();
+        let Namer { done, maps, mut diags, .. } = namer;
+        let mut files: Vec<OutputFile> = done.into_iter().flatten().chain(public).chain(maps).collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path).then(a.src.cmp(&b.src)));
+        check_collisions(&mut files, &mut diags);
+        if diags.has_errors() {
+            return Err(diags.into());
+        }
+        Ok(FingerprintOutput { files, log: StageLog::default() })
+    }
+}
+
+/// The public folder's files, copied unhashed to the top of the output.
+fn read_public(options: &FingerprintOptions, graph: &Graph, diags: &mut Diagnostics) -> Vec<OutputFile> {
+    let public_dir_rel = options.public_dir.as_ref().map(|p| options.rel(p)).unwrap_or_default();
+    graph
         .public
         .par_iter()
         .map(|p| match std::fs::read(&p.abs) {
             Ok(bytes) => Ok(OutputFile::new(p.rel.clone(), Some(format!("{public_dir_rel}/{}", p.rel)), Origin::Public, false, bytes)),
-            Err(e) => Err(Diagnostic::error(format!("cannot read: {e}")).in_file(config.rel(&p.abs))),
+            Err(e) => Err(Diagnostic::error(format!("cannot read: {e}")).in_file(options.rel(&p.abs))),
         })
         .collect::<Vec<_>>()
         .into_iter()
         .filter_map(|r| r.map_err(|d| diags.push(d)).ok())
-        .collect();
-    let public_by_rel: BTreeMap<&str, &OutputFile> = public.iter().map(|p| (p.path.as_str(), p)).collect();
+        .collect()
+}
 
-    let index = graph.index();
-    let n = graph.assets.len();
-    let mut done: Vec<Option<OutputFile>> = vec![None; n];
-    // Where each asset will land before its hash is known (for relative URLs).
-    let naming_src = |a: &crate::graph::Asset| -> String {
-        match (a.kind, a.src.strip_suffix("?css")) {
-            (AssetKind::Chunk, _) => chunk_naming_src(&a.src),
-            // A chunk's joined CSS is named after the chunk.
-            (AssetKind::Css, Some(chunk)) => format!("{}.css", chunk_naming_src(chunk).trim_end_matches(".js")),
-            // An image variant (`img/hero.jpg?as=hero-480.webp`) is named by its `as`.
-            _ => match a.src.split_once("?as=") {
-                Some((base, name)) => match base.rsplit_once('/') {
-                    Some((dir, _)) => format!("{dir}/{name}"),
-                    None => name.to_owned(),
-                },
-                None => a.src.clone(),
+/// The source an asset's output name is made from (before its hash is known, also where it
+/// will land, for relative URLs).
+fn naming_src(a: &Asset) -> String {
+    match (a.kind, a.src.strip_suffix("?css")) {
+        (AssetKind::Chunk, _) => chunk_naming_src(&a.src),
+        // A chunk's joined CSS is named after the chunk.
+        (AssetKind::Css, Some(chunk)) => format!("{}.css", chunk_naming_src(chunk).trim_end_matches(".js")),
+        // An image variant (`img/hero.jpg?as=hero-480.webp`) is named by its `as`.
+        _ => match a.src.split_once("?as=") {
+            Some((base, name)) => match base.rsplit_once('/') {
+                Some((dir, _)) => format!("{dir}/{name}"),
+                None => name.to_owned(),
             },
-        }
-    };
-    let planned: Vec<String> = graph
-        .assets
-        .iter()
-        .map(|a| match (&a.fixed_path, a.kind) {
-            (Some(p), _) => p.clone(),
-            (None, AssetKind::Html) => a.src.clone(),
-            (None, _) => output_path(&config.file_names, &naming_src(a), ""),
-        })
-        .collect();
-    let mut maps: Vec<OutputFile> = Vec::new();
-    let hash_name = |bytes: &[u8]| -> String {
-        let mut name = base32(blake3::hash(bytes).as_bytes());
-        name.truncate(config.hash_length);
-        name
-    };
+            None => a.src.clone(),
+        },
+    }
+}
 
-    for group in order::groups(&graph) {
-        // Content with every reference outside the group substituted; references inside the
-        // group written as their source paths (only for hashing).
-        let mut partial: Vec<(usize, Vec<u8>)> = Vec::with_capacity(group.len());
-        let mut shifts: Vec<Vec<(u32, u32, i64)>> = Vec::with_capacity(group.len());
-        for &i in &group {
-            let asset = &graph.assets[i];
-            let (bytes, moved) = substitute_tracked(&asset.content, |k| {
-                let r = &asset.refs.0[k];
-                if r.public {
-                    let Some(p) = public_by_rel.get(r.target.as_str()) else { return Vec::new() };
-                    return match r.use_ {
-                        RefUse::Integrity => p.integrity.clone().into_bytes(),
-                        u if u.is_module_specifier() => urls::import_specifier(&planned[i], &p.path).into_bytes(),
-                        _ => urls::url(&config.base, &planned[i], &p.path).into_bytes(),
-                    };
-                }
-                if r.use_.is_module_specifier() && config.hash_cascade == HashCascade::ImportMap {
-                    return urls::stable_name(&r.target).into_bytes();
-                }
-                let j = index[r.target.as_str()];
-                match (&done[j], r.use_) {
-                    (Some(t), RefUse::Url) => urls::url(&config.base, &planned[i], &t.path).into_bytes(),
-                    (Some(t), RefUse::Integrity) => t.integrity.clone().into_bytes(),
-                    (Some(t), _) => urls::import_specifier(&planned[i], &t.path).into_bytes(),
-                    (None, RefUse::Url) => format!("\0{}\0", r.target).into_bytes(),
-                    (None, RefUse::Import | RefUse::DynamicImport | RefUse::Preload) => format!("\0>{}\0", r.target).into_bytes(),
-                    (None, RefUse::Integrity) => {
-                        diags.push(
-                            Diagnostic::error(format!(
-                                "{} needs the integrity hash of {}, which refers back to it",
-                                asset.src, r.target
-                            ))
-                            .in_file(&asset.src),
-                        );
-                        Vec::new()
-                    }
-                }
-            });
-            partial.push((i, bytes));
-            shifts.push(moved);
+/// A member of a group on its way to its name: its bytes with every reference outside the
+/// group substituted (those inside written as `\0src\0` markers, only for hashing), how the
+/// substitution moved its text, and its source map's mappings and hash.
+struct Member {
+    index: usize,
+    bytes: Vec<u8>,
+    map: Option<(String, Vec<u8>)>,
+}
+
+/// Names the groups in order, leaves first; holds what is named so far.
+struct Namer<'a> {
+    options: &'a FingerprintOptions,
+    graph: &'a Graph,
+    index: BTreeMap<&'a str, usize>,
+    public_by_rel: BTreeMap<&'a str, &'a OutputFile>,
+    /// Where each asset will land before its hash is known (for relative URLs).
+    planned: Vec<String>,
+    done: Vec<Option<OutputFile>>,
+    maps: Vec<OutputFile>,
+    diags: Diagnostics,
+}
+
+impl<'a> Namer<'a> {
+    fn new(options: &'a FingerprintOptions, graph: &'a Graph, public: &'a [OutputFile], diags: Diagnostics) -> Self {
+        let planned = graph
+            .assets
+            .iter()
+            .map(|a| match (&a.fixed_path, a.kind) {
+                (Some(p), _) => p.clone(),
+                (None, AssetKind::Html) => a.src.clone(),
+                (None, _) => output_path(&options.file_names, &naming_src(a), ""),
+            })
+            .collect();
+        Namer {
+            options,
+            graph,
+            index: graph.index(),
+            public_by_rel: public.iter().map(|p| (p.path.as_str(), p)).collect(),
+            planned,
+            done: vec![None; graph.assets.len()],
+            maps: Vec::new(),
+            diags,
         }
-        let cyclic = group.len() > 1 || graph.assets[group[0]].refs.0.iter().any(|r| !r.public && r.target == graph.assets[group[0]].src);
+    }
+
+    fn hash_name(&self, bytes: &[u8]) -> String {
+        let mut name = base32(blake3::hash(bytes).as_bytes());
+        name.truncate(self.options.hash_length);
+        name
+    }
+
+    fn name_group(&mut self, group: &[usize]) {
+        let members: Vec<Member> = group.iter().map(|&i| self.substitute(i)).collect();
+        let graph = self.graph;
+        let first = &graph.assets[group[0]];
+        let cyclic = group.len() > 1 || first.refs.0.iter().any(|r| !r.public && r.target == first.src);
         let group_hash = cyclic.then(|| {
             let mut h = blake3::Hasher::new();
-            for (i, bytes) in &partial {
-                h.update(graph.assets[*i].src.as_bytes());
-                h.update(&(bytes.len() as u64).to_le_bytes());
-                h.update(bytes);
+            for m in &members {
+                h.update(graph.assets[m.index].src.as_bytes());
+                h.update(&(m.bytes.len() as u64).to_le_bytes());
+                h.update(&m.bytes);
             }
             h.finalize()
         });
         // Names first (a member's name may be needed by another member), then final bytes.
-        let mut names = Vec::with_capacity(group.len());
-        // A bundle's name also covers its source map, so a changed map never hides behind an
-        // unchanged name.
-        let mut mapped: Vec<Option<(String, Vec<u8>)>> = Vec::with_capacity(group.len());
-        for ((i, _), moved) in partial.iter().zip(&shifts) {
-            mapped.push(graph.assets[*i].map.as_ref().map(|m| {
-                let mut segments = m.segments.clone();
-                sourcemap::shift(&mut segments, moved);
-                let mut h = blake3::Hasher::new();
-                for (path, text) in &m.sources {
-                    // Root-relative, so the name does not depend on where the project sits.
-                    h.update(config.rel(path).as_bytes());
-                    h.update(text.as_bytes());
-                }
-                let mappings = sourcemap::encode(&segments);
-                h.update(mappings.as_bytes());
-                (mappings, h.finalize().as_bytes().to_vec())
-            }));
-        }
-        for ((i, bytes), map) in partial.iter().zip(&mapped) {
-            let asset = &graph.assets[*i];
-            let path = if let Some(p) = &asset.fixed_path {
-                p.clone()
-            } else if asset.kind == AssetKind::Html {
-                asset.src.clone()
-            } else {
-                let hash = match &group_hash {
-                    None if map.is_some() => {
-                        let mut all = bytes.clone();
-                        all.extend_from_slice(&map.as_ref().expect("checked").1);
-                        hash_name(&all)
-                    }
-                    None => hash_name(bytes),
-                    Some(gh) => {
-                        let mut h = blake3::Hasher::new();
-                        h.update(gh.as_bytes());
-                        h.update(asset.src.as_bytes());
-                        let mut name = base32(h.finalize().as_bytes());
-                        name.truncate(config.hash_length);
-                        name
-                    }
-                };
-                output_path(&config.file_names, &naming_src(asset), &hash)
-            };
-            names.push((asset.src.clone(), path));
-        }
+        let names: Vec<(String, String)> =
+            members.iter().map(|m| (graph.assets[m.index].src.clone(), self.path_of(m, group_hash.as_ref()))).collect();
         let group_names: BTreeMap<&str, &str> = names.iter().map(|(s, p)| (s.as_str(), p.as_str())).collect();
-        for (((i, bytes), (_, path)), map) in partial.into_iter().zip(&names).zip(mapped) {
-            let asset = &graph.assets[i];
-            let mut bytes = if group_hash.is_some() {
-                resolve_group_refs(&bytes, &group_names, |to, import| {
+        for (m, (_, path)) in members.into_iter().zip(&names) {
+            let bytes = if group_hash.is_some() {
+                resolve_group_refs(&m.bytes, &group_names, |to, import| {
                     if import {
                         urls::import_specifier(path, to)
                     } else {
-                        urls::url(&config.base, path, to)
+                        urls::url(&self.options.base, path, to)
                     }
                 })
             } else {
-                bytes
+                m.bytes
             };
-            if let (Some((mappings, _)), Some(m)) = (map, &asset.map) {
-                let map_path = format!("{path}.map");
-                let file_name = path.rsplit('/').next().unwrap_or(path);
-                let out_dir_of_map = config.out_dir.join(names::parent(path));
-                let sources: Vec<String> = m.sources.iter().map(|(p, _)| relative_url(&out_dir_of_map, p)).collect();
-                let contents: Vec<Option<String>> = m.sources.iter().map(|(_, t)| Some(t.clone())).collect();
-                let doc = sourcemap::document(file_name, &sources, &contents, &mappings);
-                if config.js.sourcemap == SourceMapMode::External {
-                    if !bytes.ends_with(b"\n") {
-                        bytes.push(b'\n');
-                    }
-                    bytes.extend_from_slice(format!("//# sourceMappingURL={file_name}.map\n").as_bytes());
-                }
-                maps.push(OutputFile::new(map_path, Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes()));
+            self.finish(m.index, bytes, path, m.map);
+        }
+    }
+
+    /// Asset `i`'s bytes with every reference it can resolve now substituted.
+    fn substitute(&mut self, i: usize) -> Member {
+        let asset = &self.graph.assets[i];
+        let options = self.options;
+        let (planned, done, index, public_by_rel, diags) = (&self.planned, &self.done, &self.index, &self.public_by_rel, &mut self.diags);
+        let (bytes, moved) = substitute_tracked(&asset.content, |k| {
+            let r = &asset.refs.0[k];
+            if r.public {
+                let Some(p) = public_by_rel.get(r.target.as_str()) else { return Vec::new() };
+                return match r.use_ {
+                    RefUse::Integrity => p.integrity.clone().into_bytes(),
+                    u if u.is_module_specifier() => urls::import_specifier(&planned[i], &p.path).into_bytes(),
+                    _ => urls::url(&options.base, &planned[i], &p.path).into_bytes(),
+                };
             }
-            let hashed = asset.kind != AssetKind::Html && asset.fixed_path.is_none();
-            let mut out = OutputFile::new(path.clone(), Some(asset.src.clone()), Origin::Asset(asset.kind), hashed, bytes);
-            out.is_entry = asset.is_entry;
-            out.modules = asset.modules.clone();
-            done[i] = Some(out);
-        }
-    }
-    // What each output refers to, for the manifest.
-    for (i, asset) in graph.assets.iter().enumerate() {
-        let mut imports: Vec<(String, Option<AssetKind>)> = asset
-            .refs
-            .0
-            .iter()
-            .filter(|r| matches!(r.use_, RefUse::Url | RefUse::Import) && (r.target != asset.src || r.public))
-            .filter_map(|r| {
-                if r.public {
-                    public_by_rel.get(r.target.as_str()).map(|p| (p.path.clone(), None))
-                } else {
-                    done[index[r.target.as_str()]].as_ref().map(|t| (t.path.clone(), Some(r.kind)))
+            if r.use_.is_module_specifier() && options.hash_cascade == HashCascade::ImportMap {
+                return urls::stable_name(&r.target).into_bytes();
+            }
+            let j = index[r.target.as_str()];
+            match (&done[j], r.use_) {
+                (Some(t), RefUse::Url) => urls::url(&options.base, &planned[i], &t.path).into_bytes(),
+                (Some(t), RefUse::Integrity) => t.integrity.clone().into_bytes(),
+                (Some(t), _) => urls::import_specifier(&planned[i], &t.path).into_bytes(),
+                (None, RefUse::Url) => format!("\0{}\0", r.target).into_bytes(),
+                (None, RefUse::Import | RefUse::DynamicImport | RefUse::Preload) => format!("\0>{}\0", r.target).into_bytes(),
+                (None, RefUse::Integrity) => {
+                    diags.push(
+                        Diagnostic::error(format!("{} needs the integrity hash of {}, which refers back to it", asset.src, r.target))
+                            .in_file(&asset.src),
+                    );
+                    Vec::new()
                 }
-            })
-            .collect();
-        imports.sort();
-        imports.dedup();
-        let mut dynamic: Vec<String> = asset
-            .refs
-            .0
-            .iter()
-            .filter(|r| r.use_ == RefUse::DynamicImport && !r.public)
-            .filter_map(|r| done[index[r.target.as_str()]].as_ref().map(|t| t.path.clone()))
-            .collect();
-        dynamic.sort();
-        dynamic.dedup();
-        if let Some(out) = done[i].as_mut() {
-            out.imports = imports;
-            out.dynamic_imports = dynamic;
+            }
+        });
+        // A bundle's name also covers its source map, so a changed map never hides behind an
+        // unchanged name.
+        let map = asset.map.as_ref().map(|m| {
+            let mut segments = m.segments.clone();
+            sourcemap::shift(&mut segments, &moved);
+            let mut h = blake3::Hasher::new();
+            for (path, text) in &m.sources {
+                // Root-relative, so the name does not depend on where the project sits.
+                h.update(options.rel(path).as_bytes());
+                h.update(text.as_bytes());
+            }
+            let mappings = sourcemap::encode(&segments);
+            h.update(mappings.as_bytes());
+            (mappings, h.finalize().as_bytes().to_vec())
+        });
+        Member { index: i, bytes, map }
+    }
+
+    /// The output path of a member: fixed, the page's own, or named by its hash (of its bytes
+    /// and map, or of its group).
+    fn path_of(&self, m: &Member, group_hash: Option<&blake3::Hash>) -> String {
+        let asset = &self.graph.assets[m.index];
+        if let Some(p) = &asset.fixed_path {
+            return p.clone();
+        }
+        if asset.kind == AssetKind::Html {
+            return asset.src.clone();
+        }
+        let hash = match (group_hash, &m.map) {
+            (None, Some((_, map_hash))) => {
+                let mut all = m.bytes.clone();
+                all.extend_from_slice(map_hash);
+                self.hash_name(&all)
+            }
+            (None, None) => self.hash_name(&m.bytes),
+            (Some(gh), _) => {
+                let mut h = blake3::Hasher::new();
+                h.update(gh.as_bytes());
+                h.update(asset.src.as_bytes());
+                let mut name = base32(h.finalize().as_bytes());
+                name.truncate(self.options.hash_length);
+                name
+            }
+        };
+        output_path(&self.options.file_names, &naming_src(asset), &hash)
+    }
+
+    /// Records asset `i`'s output (and its source map's) at `path`.
+    fn finish(&mut self, i: usize, mut bytes: Vec<u8>, path: &str, map: Option<(String, Vec<u8>)>) {
+        let asset = &self.graph.assets[i];
+        if let (Some((mappings, _)), Some(m)) = (map, &asset.map) {
+            let map_path = format!("{path}.map");
+            let file_name = path.rsplit('/').next().unwrap_or(path);
+            let out_dir_of_map = self.options.out_dir.join(crate::paths::parent(path));
+            let sources: Vec<String> = m.sources.iter().map(|(p, _)| relative_url(&out_dir_of_map, p)).collect();
+            let contents: Vec<Option<String>> = m.sources.iter().map(|(_, t)| Some(t.clone())).collect();
+            let doc = sourcemap::document(file_name, &sources, &contents, &mappings);
+            if self.options.sourcemap == SourceMapMode::External {
+                if !bytes.ends_with(b"\n") {
+                    bytes.push(b'\n');
+                }
+                bytes.extend_from_slice(format!("//# sourceMappingURL={file_name}.map\n").as_bytes());
+            }
+            self.maps.push(OutputFile::new(map_path, Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes()));
+        }
+        let hashed = asset.kind != AssetKind::Html && asset.fixed_path.is_none();
+        let mut out = OutputFile::new(path.to_owned(), Some(asset.src.clone()), Origin::Asset(asset.kind), hashed, bytes);
+        out.is_entry = asset.is_entry;
+        out.modules = asset.modules.clone();
+        self.done[i] = Some(out);
+    }
+
+    /// What each output refers to, for the manifest.
+    fn record_references(&mut self) {
+        for (i, asset) in self.graph.assets.iter().enumerate() {
+            let mut imports: Vec<(String, Option<AssetKind>)> = asset
+                .refs
+                .0
+                .iter()
+                .filter(|r| matches!(r.use_, RefUse::Url | RefUse::Import) && (r.target != asset.src || r.public))
+                .filter_map(|r| {
+                    if r.public {
+                        self.public_by_rel.get(r.target.as_str()).map(|p| (p.path.clone(), None))
+                    } else {
+                        self.done[self.index[r.target.as_str()]].as_ref().map(|t| (t.path.clone(), Some(r.kind)))
+                    }
+                })
+                .collect();
+            imports.sort();
+            imports.dedup();
+            let mut dynamic: Vec<String> = asset
+                .refs
+                .0
+                .iter()
+                .filter(|r| r.use_ == RefUse::DynamicImport && !r.public)
+                .filter_map(|r| self.done[self.index[r.target.as_str()]].as_ref().map(|t| t.path.clone()))
+                .collect();
+            dynamic.sort();
+            dynamic.dedup();
+            if let Some(out) = self.done[i].as_mut() {
+                out.imports = imports;
+                out.dynamic_imports = dynamic;
+            }
         }
     }
-    let mut outputs: Vec<OutputFile> = done.into_iter().flatten().chain(public).chain(maps).collect();
-    outputs.sort_by(|a, b| a.path.cmp(&b.path).then(a.src.cmp(&b.src)));
-    check_collisions(&mut outputs, &mut diags);
-    if diags.has_errors() {
-        return Err(diags.into());
-    }
-    Ok(outputs)
 }
 
 /// The name a bundle gets its output name from: its source with a `.js` extension; an inline
@@ -264,7 +373,7 @@ pub fn chunk_naming_src(src: &str) -> String {
 }
 
 /// A `/`-separated relative path from the folder `from` to the file `to`.
-fn relative_url(from: &std::path::Path, to: &std::path::Path) -> String {
+fn relative_url(from: &Path, to: &Path) -> String {
     let from: Vec<_> = from.components().collect();
     let to_parts: Vec<_> = to.components().collect();
     let common = from.iter().zip(&to_parts).take_while(|(a, b)| a == b).count();

@@ -40,11 +40,6 @@ pub fn output_path(pattern: &str, src: &str, hash: &str) -> String {
     }
 }
 
-/// The folder part of an output path (`""` at the top).
-pub fn parent(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(d, _)| d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,7 +57,5 @@ mod tests {
         assert_eq!(output_path("[dir]/[name]-[hash].[ext]", "logo.png", "h"), "logo-h.png");
         assert_eq!(output_path("[dir]/[name]-[hash].[ext]", "a/b/logo.png", "h"), "a/b/logo-h.png");
         assert_eq!(output_path(p, "LICENSE", "h"), "assets/LICENSE.h");
-        assert_eq!(parent("assets/x.png"), "assets");
-        assert_eq!(parent("x.png"), "");
     }
 }

@@ -21,23 +21,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use crate::cache::{self, Cache};
-use crate::config::{Config, ImageRule};
+use crate::config::{ImageOptions, ImageRule};
+use crate::log::{StageLog, StageOutput};
+use crate::report::ImageStats;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKind, Graph};
 use variants::Encoding;
 
-/// What the stage did, for the report.
-#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct ImageStats {
-    /// Images looked at (PNG, JPEG, SVG).
-    pub files: u64,
-    pub bytes_before: u64,
-    pub bytes_after: u64,
-    /// WebP/AVIF and resized files made.
-    pub variants: u64,
-    /// Encodings done in this build (not taken from the cache).
-    pub encoded: u64,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -69,7 +59,7 @@ struct Done {
     warning: Option<Diagnostic>,
 }
 
-pub fn run(config: &Config, graph: &mut Graph, cache: &Cache) -> Result<(ImageStats, Vec<Diagnostic>), BuildError> {
+fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(ImageStats, Vec<Diagnostic>), BuildError> {
     let encoded = AtomicU64::new(0);
     // Images shown with <img src>: the ones variants are made for.
     let mut shown: std::collections::BTreeSet<String> = Default::default();
@@ -83,14 +73,14 @@ pub fn run(config: &Config, graph: &mut Graph, cache: &Cache) -> Result<(ImageSt
         .filter(|(_, a)| a.kind == AssetKind::Raw)
         .filter_map(|(i, a)| kind(&a.src).map(|k| (i, a, k)))
         .map(|(i, asset, k)| {
-            let rule = config.images.rule_for(&asset.src);
+            let rule = options.rule_for(&asset.src);
             let wants_variants = shown.contains(&asset.src) && k != Kind::Svg && (!rule.formats.is_empty() || !rule.widths.is_empty());
-            match process(config, cache, &encoded, asset, k, rule, wants_variants) {
+            match process(options, cache, &encoded, asset, k, rule, wants_variants) {
                 Ok(mut done) => {
                     done.index = i;
                     Ok(done)
                 }
-                Err(message) if config.images.copy_bad => Ok(Done {
+                Err(message) if options.copy_bad => Ok(Done {
                     index: i,
                     content: None,
                     info: None,
@@ -136,7 +126,7 @@ pub fn run(config: &Config, graph: &mut Graph, cache: &Cache) -> Result<(ImageSt
     if !infos.is_empty() {
         for page in graph.assets.iter_mut().filter(|a| a.kind == AssetKind::Html) {
             let html = String::from_utf8_lossy(&page.content).into_owned();
-            if let Some(out) = picture::rewrite(&html, &mut page.refs, &infos, &config.images.sizes) {
+            if let Some(out) = picture::rewrite(&html, &mut page.refs, &infos, &options.sizes) {
                 page.content = out.into_bytes();
             }
         }
@@ -154,7 +144,7 @@ fn cached(cache: &Cache, encoded: &AtomicU64, key: [u8; 32], work: impl FnOnce()
 }
 
 fn process(
-    config: &Config,
+    options: &ImageOptions,
     cache: &Cache,
     encoded: &AtomicU64,
     asset: &Asset,
@@ -167,7 +157,7 @@ fn process(
     if rule.skip {
         return Ok(done);
     }
-    let max = config.images.max_pixels;
+    let max = options.max_pixels;
     let rk = rule_key(rule);
     // Checked from the header before any pixel is decoded (decompression bombs).
     let dims = if k == Kind::Svg { None } else { Some(variants::dimensions(bytes, max)?) };
@@ -245,4 +235,34 @@ fn process(
     done.variants = out;
     done.info = Some(info);
     Ok(done)
+}
+
+/// The images stage: optimised in place, with the variants `images.rules` ask for, through
+/// the build cache.
+pub struct ImageStage<'a> {
+    options: &'a ImageOptions,
+    cache: &'a Cache,
+}
+
+pub struct ImagesOutput {
+    pub graph: Graph,
+    pub stats: ImageStats,
+    pub log: StageLog,
+}
+
+impl StageOutput for ImagesOutput {
+    fn log(&mut self) -> &mut StageLog {
+        &mut self.log
+    }
+}
+
+impl<'a> ImageStage<'a> {
+    pub fn new(options: &'a ImageOptions, cache: &'a Cache) -> Self {
+        ImageStage { options, cache }
+    }
+
+    pub fn run(self, mut graph: Graph) -> Result<ImagesOutput, BuildError> {
+        let (stats, warnings) = run(self.options, &mut graph, self.cache)?;
+        Ok(ImagesOutput { graph, stats, log: StageLog::warnings(Diagnostics(warnings)) })
+    }
 }

@@ -399,7 +399,7 @@ impl Visit for References<'_> {
                     let spec = s.value.to_string_lossy().into_owned();
                     // `new URL('.', import.meta.url)`, `new URL('./', …)`: a folder, not a file.
                     let folder = spec == "." || spec == ".." || spec.ends_with('/');
-                    if !folder && !crate::stages::scan::resolve::is_external(&spec) {
+                    if !folder && !crate::loader::resolve::is_external(&spec) {
                         self.a.records.push(ImportRecord { specifier: spec, span: s.span, kind: ImportKind::AssetUrl });
                     }
                 }
@@ -466,7 +466,7 @@ impl References<'_> {
     fn worker_script(&mut self, args: &[ExprOrSpread], service: bool, always_module: bool) -> bool {
         let Some(s) = args.first().and_then(|a| meta_url_string(&a.expr)) else { return false };
         let spec = s.value.to_string_lossy().into_owned();
-        if crate::stages::scan::resolve::is_external(&spec) {
+        if crate::loader::resolve::is_external(&spec) {
             return false;
         }
         // Options kiln cannot read: a classic script runs as a module worker too, not the

@@ -271,7 +271,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         warnings: Vec::new(),
     };
     let plain = variant == Variant::Plain;
-    let css = (plain && inline.is_none() && crate::stages::css::is_css(path)).then(|| rel.clone());
+    let css = (plain && inline.is_none() && crate::loader::css::is_css(path)).then(|| rel.clone());
     if plain && inline.is_none() && !is_code(path) && css.is_none() {
         return empty(ModuleKind::Asset { rel: rel.clone() }, Vec::new());
     }
@@ -287,7 +287,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         },
     };
     let text = match variant {
-        Variant::Inline if crate::stages::css::is_css(path) => {
+        Variant::Inline if crate::loader::css::is_css(path) => {
             let d = Diagnostic::error("`?inline` of a stylesheet is not supported")
                 .with_note("import it as a plain stylesheet (its CSS is linked to the page), or with `?raw` for its source text")
                 .in_file(&rel);
@@ -310,7 +310,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
     };
     let text = if css.is_some() {
         if rel.ends_with(".module.css") {
-            match crate::stages::css::module_exports(ctx.config, &rel, &text) {
+            match crate::loader::css::module_exports(ctx.config, &rel, &text) {
                 Ok(names) => css_module_js(&names),
                 Err(d) => return empty(ModuleKind::Esm, vec![d]),
             }
@@ -373,7 +373,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
                             "{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()
                         ));
                     }
-                    let code = is_code(&p) && !crate::stages::css::is_css(&p);
+                    let code = is_code(&p) && !crate::loader::css::is_css(&p);
                     match r.kind {
                         ImportKind::Worker { classic, service } => {
                             if !code {

@@ -11,18 +11,26 @@
 //! `/* kiln-keep */` before a rule (or an `@media`/`@supports`… block) keeps it whole;
 //! `/* kiln-keep start */ … /* kiln-keep end */` keeps every rule between. Comments are gone
 //! once a file is bundled and minified, so the marks are read from each source file as it is
-//! loaded ([`marked`]) and carried with the asset as the selectors they keep.
+//! loaded ([`crate::loader::css::keep::marked`]) and carried with the asset as the selectors they keep.
 
 use std::collections::HashSet;
 
 use lightningcss::printer::PrinterOptions;
 use lightningcss::properties::custom::CustomPropertyName;
 use lightningcss::properties::Property;
-use lightningcss::rules::{CssRule, CssRuleList, Location};
+use lightningcss::rules::{CssRule, CssRuleList};
 use lightningcss::selector::{Component, Selector};
 use lightningcss::stylesheet::{ParserOptions, StyleSheet};
 use lightningcss::traits::ToCss;
 
+use crate::loader::css::keep::{children, font_family, keyframes_name, selector_text};
+use crate::loader::html::map_styles;
+use rayon::prelude::*;
+
+use crate::config::CssOptions;
+use crate::diagnostics::BuildError;
+use crate::graph::{AssetKind, Graph};
+use crate::log::{StageLog, StageOutput};
 use crate::report::PrunedCss;
 
 /// Names that exist in every document, written or not: the elements an HTML parser inserts
@@ -78,128 +86,8 @@ pub struct Pruned {
     pub removed: Vec<String>,
 }
 
-fn selector_text(s: &Selector) -> String {
-    s.to_css_string(PrinterOptions { minify: true, ..PrinterOptions::default() }).unwrap_or_default()
-}
-
-fn keyframes_name(k: &lightningcss::rules::keyframes::KeyframesRule) -> String {
-    k.name.to_css_string(PrinterOptions::default()).unwrap_or_default().trim_matches('"').to_owned()
-}
-
-/// Where a rule starts, for the rules a keep comment can mark.
-fn rule_loc(rule: &CssRule) -> Option<Location> {
-    Some(match rule {
-        CssRule::Style(r) => r.loc,
-        CssRule::Media(r) => r.loc,
-        CssRule::Supports(r) => r.loc,
-        CssRule::LayerBlock(r) => r.loc,
-        CssRule::Container(r) => r.loc,
-        CssRule::StartingStyle(r) => r.loc,
-        CssRule::Scope(r) => r.loc,
-        CssRule::Keyframes(r) => r.loc,
-        CssRule::FontFace(r) => r.loc,
-        _ => return None,
-    })
-}
-
-/// What keeping `rule` whole keeps: its selectors (and those nested in it), or the name of a
-/// `@keyframes` or `@font-face`.
-fn kept_by(rule: &CssRule, into: &mut Vec<String>) {
-    match rule {
-        CssRule::Style(r) => into.extend(r.selectors.0.iter().map(selector_text)),
-        CssRule::Keyframes(k) => into.push(format!("@keyframes {}", keyframes_name(k))),
-        CssRule::FontFace(_) => {
-            let text = rule.to_css_string(PrinterOptions::default()).unwrap_or_default();
-            into.extend(font_family(&text).map(|f| format!("@font-face {}", f.to_ascii_lowercase())));
-        }
-        _ => {}
-    }
-    if let Some(inner) = children(rule) {
-        for r in &inner.0 {
-            kept_by(r, into);
-        }
-    }
-}
-
-/// Every rule with its start, in document order (a block before the rules inside it).
-fn flatten<'a, 'i>(rules: &'a CssRuleList<'i>, into: &mut Vec<((u32, u32), &'a CssRule<'i>)>) {
-    for r in &rules.0 {
-        if let Some(loc) = rule_loc(r) {
-            into.push(((loc.line, loc.column), r));
-        }
-        if let Some(inner) = children(r) {
-            flatten(inner, into);
-        }
-    }
-}
-
-/// The selectors and names that the keep comments of one source file mark. A file that does
-/// not parse marks nothing here (the CSS stage reports its errors).
-pub fn marked(text: &str) -> Vec<String> {
-    if !text.contains("kiln-keep") {
-        return Vec::new();
-    }
-    // (start of the comment, end of the comment, what it says).
-    let mut marks = Vec::new();
-    let mut at = 0;
-    while let Some(open) = text[at..].find("/*").map(|i| at + i) {
-        let Some(close) = text[open + 2..].find("*/").map(|i| open + 2 + i) else { break };
-        let body = text[open + 2..close].trim().trim_start_matches('!').trim();
-        match body {
-            "kiln-keep" | "kiln-keep start" | "kiln-keep end" => marks.push((open, close + 2, body)),
-            _ => {}
-        }
-        at = close + 2;
-    }
-    let Ok(sheet) = StyleSheet::parse(text, ParserOptions::default()) else { return Vec::new() };
-    let mut rules = Vec::new();
-    flatten(&sheet.rules, &mut rules);
-    rules.sort_by_key(|(loc, _)| *loc);
-    let position = |byte: usize| {
-        let before = &text[..byte];
-        let line = before.matches('\n').count() as u32;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, text[line_start..byte].encode_utf16().count() as u32 + 1)
-    };
-    let mut out = Vec::new();
-    let mut region_start = None;
-    for (open, close, body) in marks {
-        match body {
-            "kiln-keep" => {
-                let after = position(close);
-                if let Some((_, rule)) = rules.iter().find(|(loc, _)| *loc >= after) {
-                    kept_by(rule, &mut out);
-                }
-            }
-            "kiln-keep start" => region_start = Some(position(close)),
-            _ => {
-                if let Some(start) = region_start.take() {
-                    let end = position(open);
-                    for (_, rule) in rules.iter().filter(|(loc, _)| *loc >= start && *loc < end) {
-                        kept_by(rule, &mut out);
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
 fn count(rules: &CssRuleList) -> usize {
     rules.0.iter().map(|r| 1 + children(r).map_or(0, |c| count(c))).sum()
-}
-
-fn children<'a, 'i>(rule: &'a CssRule<'i>) -> Option<&'a CssRuleList<'i>> {
-    Some(match rule {
-        CssRule::Media(r) => &r.rules,
-        CssRule::Supports(r) => &r.rules,
-        CssRule::LayerBlock(r) => &r.rules,
-        CssRule::Container(r) => &r.rules,
-        CssRule::StartingStyle(r) => &r.rules,
-        CssRule::Scope(r) => &r.rules,
-        CssRule::Style(r) => &r.rules,
-        _ => return None,
-    })
 }
 
 fn children_mut<'a, 'i>(rule: &'a mut CssRule<'i>) -> Option<&'a mut CssRuleList<'i>> {
@@ -328,13 +216,6 @@ fn prune_custom_properties(rules: &mut CssRuleList, used: &Used) {
     walk(rules, &keep);
 }
 
-/// The family an `@font-face` declares, without quotes.
-fn font_family(text: &str) -> Option<String> {
-    let start = text.find("font-family:")? + "font-family:".len();
-    let value = text[start..].split([';', '}']).next()?.trim();
-    Some(value.trim_matches(|c| c == '"' || c == '\'').to_owned())
-}
-
 /// Prunes a stylesheet's text (as the CSS stage printed it); `None` if it does not parse.
 /// `keep` holds what [`marked`] found in the sheet's sources.
 pub fn prune(css: &str, used: &Used, keep: &[String], minify: bool) -> Option<(String, Pruned)> {
@@ -347,29 +228,58 @@ pub fn prune(css: &str, used: &Used, keep: &[String], minify: bool) -> Option<(S
     prune_unreferenced(&mut sheet.rules, &keep, &mut removed);
     let after = count(&sheet.rules);
     let out = sheet.to_css(PrinterOptions { minify, ..PrinterOptions::default() }).ok()?;
-    let code = super::precision::restore(out.code, &super::precision::long_numbers([css]));
+    let code = crate::loader::css::precision::restore(out.code, &crate::loader::css::precision::long_numbers([css]));
     Some((code, Pruned { rules_before: before, rules_removed: before - after, removed }))
 }
 
-/// The prune stage: every stylesheet and every page's `<style>` elements pruned with the words
-/// of all built pages and scripts.
-pub fn run(config: &crate::config::Config, graph: &mut crate::graph::Graph) -> Vec<PrunedCss> {
-    use crate::graph::AssetKind;
-    use rayon::prelude::*;
+/// The prune stage (`css.prune`): every stylesheet and every page's `<style>` elements pruned
+/// with the words of all built pages and scripts.
+pub struct PruneStage<'a> {
+    options: &'a CssOptions,
+}
+
+pub struct PruneOutput {
+    pub graph: Graph,
+    /// What was pruned, per stylesheet and page.
+    pub pruned: Vec<PrunedCss>,
+    pub log: StageLog,
+}
+
+impl StageOutput for PruneOutput {
+    fn log(&mut self) -> &mut StageLog {
+        &mut self.log
+    }
+}
+
+impl<'a> PruneStage<'a> {
+    pub fn new(options: &'a CssOptions) -> Self {
+        PruneStage { options }
+    }
+
+    pub fn run(self, mut graph: Graph) -> Result<PruneOutput, BuildError> {
+        if !self.options.prune {
+            return Ok(PruneOutput { graph, pruned: Vec::new(), log: StageLog { skipped: true, ..StageLog::default() } });
+        }
+        let pruned = prune_graph(self.options, &mut graph);
+        Ok(PruneOutput { graph, pruned, log: StageLog::default() })
+    }
+}
+
+fn prune_graph(options: &CssOptions, graph: &mut Graph) -> Vec<PrunedCss> {
     let mut words_seen = HashSet::new();
     for a in graph.assets.iter().filter(|a| matches!(a.kind, AssetKind::Html | AssetKind::Js | AssetKind::Chunk)) {
         let text = String::from_utf8_lossy(&a.content);
         match a.kind {
             // A page's own `<style>` text names every selector in it: not evidence of use.
             AssetKind::Html => {
-                let without = crate::stages::html::map_styles(&text, |_| String::new());
+                let without = map_styles(&text, |_| String::new());
                 words(without.as_deref().unwrap_or(&text), &mut words_seen);
             }
             _ => words(&text, &mut words_seen),
         }
     }
-    let used = Used { words: &words_seen, safelist: &config.css.safelist };
-    let minify = config.css.minify;
+    let used = Used { words: &words_seen, safelist: &options.safelist };
+    let minify = options.minify;
     let results: Vec<Option<PrunedCss>> = graph
         .assets
         .par_iter_mut()
@@ -380,7 +290,7 @@ pub fn run(config: &crate::config::Config, graph: &mut crate::graph::Graph) -> V
                 AssetKind::Css => prune(&text, &used, &a.css_keep, minify)?,
                 AssetKind::Html if text.contains("<style") || text.contains("<STYLE") => {
                     let mut total = Pruned::default();
-                    let html = crate::stages::html::map_styles(&text, |css| match prune(css, &used, &a.css_keep, minify) {
+                    let html = map_styles(&text, |css| match prune(css, &used, &a.css_keep, minify) {
                         Some((code, p)) => {
                             total.rules_before += p.rules_before;
                             total.rules_removed += p.rules_removed;
@@ -436,7 +346,7 @@ mod tests {
                       /*! kiln-keep */ @media print { .printed { color: black } }\n\
                       /* kiln-keep start */\n.r1 { a: 1 }\n@keyframes k { to { opacity: 0 } }\n\
                       /* kiln-keep end */\n.after { b: 2 }\n@keyframes lost { to { opacity: 1 } }\n";
-        let keep = marked(source);
+        let keep = crate::loader::css::keep::marked(source);
         assert_eq!(keep, [".marked", ".also", ".printed", ".r1", "@keyframes k"], "{keep:?}");
         let minified = StyleSheet::parse(source, ParserOptions::default()).unwrap();
         let minified = minified.to_css(PrinterOptions { minify: true, ..PrinterOptions::default() }).unwrap().code;

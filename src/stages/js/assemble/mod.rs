@@ -1,4 +1,4 @@
-//! Assemble: after bundling, each chunk's CSS imports become one stylesheet, and every page
+//! Assemble, the JS stage's last step: after bundling, each chunk's CSS imports become one stylesheet, and every page
 //! links what its scripts need at start (their chunks' CSS, `modulepreload` for the chunks they
 //! import) and, with `hash_cascade = "importmap"`, carries the import map of its chunks.
 
@@ -8,7 +8,7 @@ mod pages;
 use crate::config::Config;
 use crate::diagnostics::Diagnostics;
 use crate::graph::Graph;
-pub use crate::stages::js::ChunkLinks;
+pub use super::ChunkLinks;
 
 pub fn run(config: &Config, graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
     let diags = css::join(graph, chunks);

@@ -10,7 +10,7 @@ use lightningcss::error::ErrorLocation;
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::stages::scan::resolve::{resolve_css, FsCache, Resolved};
+use crate::loader::resolve::{resolve_css, FsCache, Resolved};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -72,7 +72,7 @@ impl SourceProvider for Provider<'_> {
             )));
         }
         if self.config.css.prune {
-            let marked = super::prune::marked(&text);
+            let marked = super::keep::marked(&text);
             self.keep.lock().expect("not poisoned").extend(marked);
         }
         let entry = self.files.push_get(Box::new((file.to_path_buf(), text)));

@@ -177,6 +177,39 @@ pub fn check(rules: &[Rule], report: &Report, baseline: Option<&Report>) -> Chec
     Check { outcomes, added, removed }
 }
 
+/// The budgets file: `explicit` (`--budgets`), else `budgets.toml` in the project root or a
+/// folder above it, up to `cwd`.
+pub fn find(root: &std::path::Path, explicit: Option<&std::path::Path>, cwd: &std::path::Path) -> Option<std::path::PathBuf> {
+    if let Some(f) = explicit {
+        return Some(f.to_path_buf());
+    }
+    let cwd = cwd.canonicalize().ok()?;
+    let mut dir = Some(root);
+    while let Some(d) = dir {
+        let candidate = d.join("budgets.toml");
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if d == cwd || !d.starts_with(&cwd) {
+            break;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// A report saved earlier (`kiln build --json`), to compare against.
+pub fn read_baseline(path: &std::path::Path) -> Result<Report, crate::diagnostics::BuildError> {
+    std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice::<Report>(&b).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            crate::diagnostics::BuildError::one(
+                crate::diagnostics::Diagnostic::error(format!("cannot read the baseline report: {e}")).in_file(path.display().to_string()),
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

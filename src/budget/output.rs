@@ -148,3 +148,19 @@ pub fn junit(check: &Check) -> String {
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
 }
+
+/// In a GitHub Actions job (`GITHUB_ACTIONS=true`): annotations on stdout and the table
+/// appended to the job summary. Returns a problem writing the summary, if any.
+pub fn github(result: &Check) -> Option<String> {
+    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+        return None;
+    }
+    print!("{}", github_annotations(result));
+    let summary = std::env::var_os("GITHUB_STEP_SUMMARY")?;
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&summary)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, markdown(result).as_bytes()));
+    appended.err().map(|e| format!("cannot append to $GITHUB_STEP_SUMMARY: {e}"))
+}

@@ -11,7 +11,7 @@ use lightningcss::visit_types;
 use lightningcss::visitor::{Visit, VisitTypes, Visitor};
 
 use crate::diagnostics::Diagnostic;
-use crate::stages::scan::RefSink;
+use crate::loader::RefSink;
 
 type Locate<'l> = dyn Fn(u32, u32, u32, Diagnostic) -> Diagnostic + 'l;
 

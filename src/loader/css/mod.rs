@@ -5,9 +5,9 @@
 //! which source file each rule came from (every rule carries its `source_index`) and resolves
 //! each `url()` against that file. One parse per file; no text is re-read.
 
-mod precision;
+pub(crate) mod precision;
 mod provider;
-pub mod prune;
+pub mod keep;
 mod urls;
 
 use std::path::Path;
@@ -21,7 +21,7 @@ use lightningcss::visitor::Visit;
 use crate::config::Config;
 use crate::diagnostics::{line_col, Diagnostic};
 use crate::graph::AssetKind;
-use crate::stages::scan::RefSink;
+use crate::loader::RefSink;
 use provider::Provider;
 use urls::UrlRewriter;
 
@@ -162,7 +162,7 @@ pub fn inline_sheet(config: &Config, code: &str, at: &Embedded, sink: &mut RefSi
         return None;
     }
     if config.css.prune {
-        sink.css_keep.extend(prune::marked(code));
+        sink.css_keep.extend(keep::marked(code));
     }
     let mut sheet = match StyleSheet::parse(code, ParserOptions { filename: at.html_rel.to_owned(), ..Default::default() }) {
         Ok(s) => s,

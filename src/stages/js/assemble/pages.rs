@@ -10,7 +10,7 @@ use lol_html::{element, rewrite_str, RewriteStrSettings};
 
 use crate::config::{Config, HashCascade};
 use crate::graph::{AssetKind, Graph, RefUse, Refs};
-use crate::stages::fingerprint::urls::stable_name;
+use crate::urls::stable_name;
 
 use super::ChunkLinks;
 

@@ -1,8 +1,9 @@
-//! The URL by which one output refers to another.
+//! The URL by which one output refers to another, and the stable name a chunk is imported by
+//! through an import map.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
-use super::names::parent;
+use crate::paths::parent;
 
 /// Everything but unreserved characters, `/` and a few sub-delimiters safe in paths is escaped.
 const PATH: &AsciiSet = &CONTROLS

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::diagnostics::Diagnostic;
-use crate::stages::scan::{IfMissing, RefSink};
+use crate::loader::{IfMissing, RefSink};
 
 pub fn load(rel: &str, abs: &Path, bytes: &[u8], sink: &mut RefSink) -> Option<Vec<u8>> {
     let text = match std::str::from_utf8(bytes) {

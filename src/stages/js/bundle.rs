@@ -1,0 +1,161 @@
+//! Bundling a set of entries (load → link → minify → plan chunks → print), then the workers
+//! and scripts by URL they start, each a self-contained set of its own.
+
+use rayon::prelude::*;
+use swc_core::common::{sync::Lrc, Globals, Mark, SourceMap, GLOBALS};
+
+use crate::config::Config;
+use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
+use crate::graph::{AssetKind, JsEntry};
+use crate::log::Timings;
+
+use super::graph::{self, EntrySpec, ModuleKind};
+use super::resolve::JsResolver;
+use super::{chunks, generate, link, parse, render, verify, Chunk, JsCtx};
+
+pub struct Bundles {
+    pub chunks: Vec<Chunk>,
+    /// Time spent in each step, for `--timings`.
+    pub timings: Timings,
+    /// Files imported from JS that the pipeline must load and emit (root-relative paths).
+    pub assets: Vec<(String, AssetKind)>,
+    pub warnings: Diagnostics,
+}
+
+/// Bundles the entries, then every worker (and script imported by URL) they start, each as a
+/// self-contained chunk of its own. `import_map`: specifiers the pages' import maps map, kept
+/// as imports.
+pub fn bundle(config: &Config, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
+    if entries.is_empty() {
+        return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Timings::default(), warnings: Diagnostics::default() });
+    }
+    let (mut out, extra) = bundle_set(config, entries, import_map, false)?;
+    let mut done: std::collections::BTreeSet<String> = entries.iter().map(|e| e.key.clone()).collect();
+    let mut queue: std::collections::VecDeque<(graph::ExtraEntry, String)> = extra.into();
+    // A worker's bundle is self-contained: no chunks shared with the page that starts it.
+    let mut worker_config = config.clone();
+    worker_config.js.splitting = false;
+    worker_config.js.manual_chunks.clear();
+    worker_config.js.min_chunk_size = 0;
+    while let Some((entry, key)) = queue.pop_front() {
+        if !done.insert(key.clone()) {
+            continue;
+        }
+        let spec = JsEntry { key: key.clone(), path: entry.path.clone(), source: None };
+        let (mut more, next) = bundle_set(&worker_config, &[spec], import_map, entry.classic)?;
+        for c in &mut more.chunks {
+            c.is_entry = false;
+            if entry.service && c.links.key == key {
+                // A service worker keeps its URL from one deploy to the next, at the top
+                // level so that its scope can be the whole site.
+                let stem = entry.path.file_stem().map_or_else(|| "sw".into(), |s| s.to_string_lossy().into_owned());
+                c.fixed_path = Some(format!("{stem}.js"));
+            }
+        }
+        out.chunks.append(&mut more.chunks);
+        out.assets.append(&mut more.assets);
+        out.warnings.extend(more.warnings.0);
+        out.timings.extend(more.timings);
+        queue.extend(next);
+    }
+    out.assets.sort();
+    out.assets.dedup();
+    // A module a page and a worker share warns once.
+    out.warnings = std::mem::take(&mut out.warnings).sorted();
+    Ok(out)
+}
+
+/// Bundles one set of entries into chunks; returns them with the extra entry points (workers,
+/// scripts imported by URL) their live modules start, and those entries' chunk keys.
+fn bundle_set(
+    config: &Config,
+    entries: &[JsEntry],
+    import_map: &[String],
+    classic: bool,
+) -> Result<(Bundles, Vec<(graph::ExtraEntry, String)>), BuildError> {
+    let globals = Globals::new();
+    let unresolved_mark = GLOBALS.set(&globals, Mark::new);
+    let mut ctx = JsCtx {
+        config,
+        cm: Lrc::new(SourceMap::default()),
+        globals,
+        unresolved_mark,
+        resolver: JsResolver::new(config),
+        defines: Vec::new(),
+        import_map,
+        classic,
+    };
+    let mut diags = Vec::new();
+    let mut defines = Vec::new();
+    for (key, value) in &config.js.define {
+        match parse::parse_define_value(&ctx, key, value) {
+            Ok(expr) => defines.push((key.split('.').map(str::to_owned).collect(), expr)),
+            Err(e) => diags.push(Diagnostic::error(format!("js.define.{key:?}: {value:?} is not a JS expression: {e}"))),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(BuildError { diagnostics: diags });
+    }
+    ctx.defines = defines;
+
+    let mut timings = Timings::default();
+    let specs: Vec<EntrySpec> = entries.iter().map(|e| EntrySpec { path: e.path.clone(), source: e.source.clone() }).collect();
+    let (loaded, warnings) = timings.time("js.load", || graph::load(&ctx, &specs))?;
+    let graph::Loaded { mut modules, entry_ids, entries: extra } = loaded;
+    let extra_keys: Vec<String> = extra.iter().map(|e| e.key(&config.rel(&e.path))).collect();
+    let asts: Vec<_> = modules.iter_mut().map(|m| m.ast.take()).collect();
+    let linker = link::Linker::new(&modules);
+    let linked = timings.time("js.link", || linker.link(&entry_ids, config.js.splitting))?;
+
+    let mut prepared: Vec<Option<generate::Prepared>> = timings.time("js.minify", || {
+        asts.into_par_iter()
+            .enumerate()
+            .map(|(m, ast)| {
+                let ast = ast?;
+                linked.included[m].then(|| GLOBALS.set(&ctx.globals, || generate::prepare(&ctx, &modules, m, ast, &linked)))
+            })
+            .collect()
+    });
+    let chunks = timings.time("js.print", || {
+        let page_entries: Vec<(graph::ModuleId, String)> = entry_ids.iter().zip(entries).map(|(&e, en)| (e, en.key.clone())).collect();
+        let sizes: Vec<u64> = prepared.iter().map(|p| p.as_ref().map_or(0, |p| p.size)).collect();
+        let pure: Vec<bool> = prepared.iter().map(|p| p.as_ref().is_none_or(|p| p.pure)).collect();
+        let plan = chunks::plan(config, &modules, &linked, &page_entries, &sizes, &pure);
+        render::render_chunks(&ctx, &modules, &mut prepared, &linker, &linked, &plan, &extra_keys)
+    })?;
+    if verify::reparse_enabled() {
+        let broken: Vec<Diagnostic> = timings.time("js.verify", || {
+            chunks.par_iter().filter_map(|c| verify::check(&c.links.key, &c.code, &config.js.target, classic).err()).collect()
+        });
+        if !broken.is_empty() {
+            return Err(BuildError { diagnostics: broken });
+        }
+    }
+    let mut assets: Vec<(String, AssetKind)> = modules
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| linked.included[*m])
+        .filter_map(|(_, module)| match (&module.kind, &module.css) {
+            (ModuleKind::Asset { rel }, _) => Some((rel.clone(), AssetKind::for_path(rel, None))),
+            (_, Some(rel)) => Some((rel.clone(), AssetKind::Css)),
+            _ => None,
+        })
+        .collect();
+    assets.sort();
+    assets.dedup();
+    // The extra entries live modules start.
+    let mut started_entries: Vec<usize> = modules
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| linked.included[*m])
+        .flat_map(|(_, module)| module.resolved.iter().filter_map(|r| match r {
+            graph::Resolved::Entry(w) => Some(*w),
+            _ => None,
+        }))
+        .collect();
+    started_entries.sort_unstable();
+    started_entries.dedup();
+    let extra_out = started_entries.into_iter().map(|w| (extra[w].clone(), extra_keys[w].clone())).collect();
+    Ok((Bundles { chunks, assets, timings, warnings }, extra_out))
+}
+

@@ -1,0 +1,318 @@
+//! Preparing one module (in parallel): imports replaced by placeholders, unused exports
+//! dropped, minified on its own, and its names counted for the chunk's naming.
+
+use super::*;
+
+pub struct Prepared {
+    pub ast: Module,
+    /// Top-level declarations in order, with how often each is referenced. By binding, not
+    /// name: the compressor may hoist an inner binding to the top level with the name of
+    /// another one (they differ by syntax context).
+    pub top_decls: Vec<(Id, u32)>,
+    /// How often each placeholder name is referenced.
+    pub placeholder_refs: FxHashMap<Atom, u32>,
+    /// Every other name in the module (globals it reads, nested bindings): top-level names of
+    /// the chunk must avoid them.
+    pub reserved: FxHashSet<Atom>,
+    /// Asset modules whose URL it writes, modules it loads with `import()` as chunks, and
+    /// extra entries (workers) whose chunk's URL it writes.
+    pub assets: Vec<ModuleId>,
+    pub dynamic: Vec<ModuleId>,
+    pub entries: Vec<usize>,
+    /// Its top level only declares functions, classes without static parts, and variables
+    /// initialised with literals or functions: evaluating it has no effect.
+    pub pure: bool,
+    /// Bytes of its minified code (only measured for `min_chunk_size`).
+    pub size: u64,
+}
+
+pub(super) fn minify_options(cjs: bool, ecma: EsVersion) -> MinifyOptions {
+    MinifyOptions {
+        compress: Some(CompressOptions {
+            module: !cjs,
+            // Never introduce syntax newer than the target.
+            ecma,
+            top_level: Some(TopLevelOptions { functions: true }),
+            passes: 2,
+            ..CompressOptions::default()
+        }),
+        mangle: Some(MangleOptions { top_level: Some(cjs), ..MangleOptions::default() }),
+        ..MinifyOptions::default()
+    }
+}
+
+/// Drops `export` from declarations nobody imports (so the compressor may remove them) and
+/// removes re-export statements (the linker already followed them).
+pub(super) fn strip_unused_exports(module: &mut Module, used: &FxHashSet<Id>) {
+    let items = std::mem::take(&mut module.body);
+    for item in items {
+        match item {
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => {
+                let ids = decl_ids(&e.decl);
+                if ids.iter().any(|i| used.contains(&i.to_id())) {
+                    module.body.push(ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)));
+                } else {
+                    module.body.push(ModuleItem::Stmt(Stmt::Decl(e.decl)));
+                }
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(mut e)) if e.src.is_none() => {
+                e.specifiers.retain(|s| match s {
+                    ExportSpecifier::Named(n) => matches!(&n.orig, ModuleExportName::Ident(i) if used.contains(&i.to_id())),
+                    _ => false,
+                });
+                if !e.specifiers.is_empty() {
+                    module.body.push(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(e)));
+                }
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(_) | ModuleDecl::ExportAll(_) | ModuleDecl::Import(_)) => {}
+            other => module.body.push(other),
+        }
+    }
+}
+
+/// Step one, per module: imports to placeholders, unused exports dropped, minified, names
+/// collected.
+pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, linked: &Linked) -> Prepared {
+    let module = &modules[m];
+    let cjs = module.kind == ModuleKind::Cjs;
+    let global = SyntaxContext::empty().apply_mark(ctx.unresolved_mark);
+    let imports: FxHashMap<Id, Replacement> =
+        linked.imports[m].iter().map(|(local, b)| (local.clone(), placeholder(b))).collect();
+    let ns_members: FxHashMap<(Id, Atom), Replacement> = linked.ns_members[m]
+        .iter()
+        .map(|(k, b)| (k.clone(), b.as_ref().map_or(Replacement::Undefined, placeholder)))
+        .collect();
+    let (mut requires, mut dynamic, mut urls) = (FxHashMap::default(), FxHashMap::default(), FxHashMap::default());
+    let mut split = FxHashMap::default();
+    for (r, rec) in module.analysis.records.iter().enumerate() {
+        if let Some(Resolved::Entry(w)) = module.resolved.get(r) {
+            if matches!(rec.kind, ImportKind::AssetUrl | ImportKind::Worker { .. }) {
+                urls.insert(rec.specifier.clone(), ph::entry(*w));
+            }
+            continue;
+        }
+        let Some(Resolved::Module(t)) = module.resolved.get(r) else { continue };
+        match rec.kind {
+            ImportKind::Require => {
+                requires.insert(rec.specifier.clone(), module_value(modules, *t, false));
+            }
+            ImportKind::Dynamic if linked.dynamic_entries.binary_search(t).is_ok() => {
+                split.insert(rec.specifier.clone(), ph::dynamic(*t));
+            }
+            ImportKind::Dynamic => {
+                dynamic.insert(rec.specifier.clone(), module_value(modules, *t, true));
+            }
+            ImportKind::AssetUrl => {
+                urls.insert(rec.specifier.clone(), ph::asset(*t));
+            }
+            _ => {}
+        }
+    }
+    ast.visit_mut_with(&mut ImportRewriter {
+        imports: &imports,
+        ns_members: &ns_members,
+        requires: &requires,
+        dynamic: &dynamic,
+        split: &split,
+        urls: &urls,
+        ctxt: global,
+    });
+    if !cjs {
+        strip_unused_exports(&mut ast, &linked.used_locals[m]);
+    }
+    if ctx.classic {
+        ast.visit_mut_with(&mut ClassicMeta { global });
+    }
+    if ctx.config.js.minify {
+        let comments = module.comments.to_comments();
+        let mut options = minify_options(cjs, output_version(&ctx.config.js.target));
+        if module.generated {
+            options.compress = None;
+        }
+        ast = GLOBALS.set(&ctx.globals, || {
+            let extra = ExtraOptions {
+                unresolved_mark: ctx.unresolved_mark,
+                top_level_mark: module.top_level_mark,
+                mangle_name_cache: None,
+            };
+            let program = optimize(Program::Module(ast), ctx.cm.clone(), Some(&comments), None, &options, &extra);
+            program.expect_module()
+        });
+    }
+    if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
+        eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
+    }
+    let mut top_decls: Vec<(Id, u32)> = Vec::new();
+    if !cjs {
+        for item in &ast.body {
+            let decl = match item {
+                ModuleItem::Stmt(Stmt::Decl(d)) => d,
+                ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => &e.decl,
+                _ => continue,
+            };
+            for id in decl_ids(decl) {
+                if !top_decls.iter().any(|(t, _)| *t == id.to_id()) {
+                    top_decls.push((id.to_id(), 0));
+                }
+            }
+        }
+    }
+    let mut counter = Counter {
+        index: top_decls.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect(),
+        top_decls: &mut top_decls,
+        placeholder_refs: FxHashMap::default(),
+        reserved: FxHashSet::default(),
+        assets: Vec::new(),
+        dynamic: Vec::new(),
+        entries: Vec::new(),
+    };
+    ast.visit_with(&mut counter);
+    let Counter { placeholder_refs, reserved, mut assets, mut dynamic, mut entries, .. } = counter;
+    for list in [&mut assets, &mut dynamic, &mut entries] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    let pure = !cjs && ast.body.iter().all(is_pure_item);
+    let size = if ctx.config.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.config.js.minify).0.len() as u64 } else { 0 };
+    Prepared { ast, top_decls, placeholder_refs, reserved, assets, dynamic, entries, pure, size }
+}
+
+/// In a classic worker script: `import.meta.url` is the script's own URL, `self.location.href`
+/// (the syntax `import.meta` does not parse outside modules).
+pub(super) struct ClassicMeta {
+    global: SyntaxContext,
+}
+
+impl VisitMut for ClassicMeta {
+    fn visit_mut_expr(&mut self, e: &mut Expr) {
+        let is_meta = |e: &Expr| matches!(e, Expr::MetaProp(m) if m.kind == MetaPropKind::ImportMeta);
+        if is_meta(e) {
+            // `import.meta` alone: an object with its `url`.
+            *e = Expr::Object(ObjectLit {
+                span: DUMMY_SP,
+                props: vec![PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
+                    key: PropName::Ident(IdentName::new("url".into(), DUMMY_SP)),
+                    value: Box::new(self.location_href()),
+                })))],
+            });
+            return;
+        }
+        if let Expr::Member(m) = e {
+            if is_meta(&m.obj) && m.prop.as_ident().is_some_and(|p| p.sym == *"url") {
+                *e = self.location_href();
+                return;
+            }
+        }
+        e.visit_mut_children_with(self);
+    }
+}
+
+impl ClassicMeta {
+    fn location_href(&self) -> Expr {
+        let member = |obj: Expr, name: &str| {
+            Expr::Member(MemberExpr {
+                span: DUMMY_SP,
+                obj: Box::new(obj),
+                prop: MemberProp::Ident(IdentName::new(name.into(), DUMMY_SP)),
+            })
+        };
+        member(member(Expr::Ident(Ident::new("self".into(), DUMMY_SP, self.global)), "location"), "href")
+    }
+}
+
+/// A top-level item whose evaluation does nothing observable.
+pub(super) fn is_pure_item(item: &ModuleItem) -> bool {
+    fn pure_expr(e: &Expr) -> bool {
+        match e {
+            Expr::Lit(_) | Expr::Fn(_) | Expr::Arrow(_) | Expr::Tpl(Tpl { exprs: _, .. }) => match e {
+                Expr::Tpl(t) => t.exprs.iter().all(|e| pure_expr(e)),
+                _ => true,
+            },
+            Expr::Unary(u) => u.op != UnaryOp::Delete && pure_expr(&u.arg),
+            Expr::Array(a) => a.elems.iter().flatten().all(|e| e.spread.is_none() && pure_expr(&e.expr)),
+            Expr::Object(o) => o.props.iter().all(|p| match p {
+                PropOrSpread::Prop(p) => match &**p {
+                    Prop::KeyValue(kv) => !matches!(kv.key, PropName::Computed(_)) && pure_expr(&kv.value),
+                    Prop::Method(_) => true,
+                    _ => false,
+                },
+                PropOrSpread::Spread(_) => false,
+            }),
+            Expr::Paren(p) => pure_expr(&p.expr),
+            _ => false,
+        }
+    }
+    let decl_pure = |d: &Decl| match d {
+        Decl::Fn(_) => true,
+        Decl::Class(c) => {
+            c.class.super_class.is_none()
+                && c.class.body.iter().all(|m| match m {
+                    ClassMember::Constructor(_) | ClassMember::Method(_) | ClassMember::PrivateMethod(_) | ClassMember::Empty(_) => true,
+                    ClassMember::ClassProp(p) => !p.is_static && !matches!(p.key, PropName::Computed(_)),
+                    ClassMember::PrivateProp(p) => !p.is_static,
+                    _ => false,
+                })
+                && c.class.decorators.is_empty()
+        }
+        Decl::Var(v) => v.decls.iter().all(|d| matches!(d.name, Pat::Ident(_)) && d.init.as_deref().is_none_or(pure_expr)),
+        _ => false,
+    };
+    match item {
+        ModuleItem::Stmt(Stmt::Decl(d)) => decl_pure(d),
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => decl_pure(&e.decl),
+        ModuleItem::Stmt(Stmt::Empty(_)) => true,
+        ModuleItem::ModuleDecl(ModuleDecl::Import(_) | ModuleDecl::ExportNamed(_) | ModuleDecl::ExportAll(_)) => true,
+        _ => false,
+    }
+}
+
+pub(super) struct Counter<'a> {
+    index: FxHashMap<Id, usize>,
+    top_decls: &'a mut Vec<(Id, u32)>,
+    placeholder_refs: FxHashMap<Atom, u32>,
+    reserved: FxHashSet<Atom>,
+    assets: Vec<ModuleId>,
+    dynamic: Vec<ModuleId>,
+    entries: Vec<usize>,
+}
+
+impl Counter<'_> {
+    /// Module numbers in `__kiln_as{t}__` / `__kiln_dy{t}__` / `__kiln_en{w}__` markers of a
+    /// string.
+    fn markers(&mut self, text: &str) {
+        for (tag, into) in [("__kiln_as", &mut self.assets), ("__kiln_dy", &mut self.dynamic), ("__kiln_en", &mut self.entries)] {
+            for (i, _) in text.match_indices(tag) {
+                let digits: String = text[i + tag.len()..].chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(t) = digits.parse() {
+                    into.push(t);
+                }
+            }
+        }
+    }
+}
+
+impl Visit for Counter<'_> {
+    fn visit_str(&mut self, s: &Str) {
+        if let Some(text) = s.value.as_str() {
+            if text.contains("__kiln_") {
+                self.markers(text);
+            }
+        }
+    }
+
+    fn visit_tpl_element(&mut self, t: &TplElement) {
+        if t.raw.contains("__kiln_") {
+            self.markers(&t.raw);
+        }
+    }
+
+    fn visit_ident(&mut self, i: &Ident) {
+        if let Some(&k) = self.index.get(&i.to_id()) {
+            self.top_decls[k].1 += 1;
+        } else if ph::is_placeholder(&i.sym) {
+            *self.placeholder_refs.entry(i.sym.clone()).or_default() += 1;
+        } else {
+            self.reserved.insert(i.sym.clone());
+        }
+    }
+}

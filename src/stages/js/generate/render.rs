@@ -1,0 +1,572 @@
+//! Rendering one chunk: its references, its symbols named once for the whole chunk, its
+//! modules renamed and printed in parallel, then the runtime, namespace objects and exports.
+
+use super::*;
+
+/// What a chunk needs besides its modules.
+pub struct ChunkJob<'a> {
+    pub index: usize,
+    /// Its modules, in evaluation order.
+    pub order: &'a [ModuleId],
+    /// What it exports: an entry's exports (`None` for shared chunks).
+    pub exports: Option<Vec<(Atom, Binding)>>,
+    /// Per module: the chunk it is in (with splitting).
+    pub chunk_of: &'a [Option<usize>],
+    /// Modules whose namespace object is built (in their own chunk).
+    pub need_ns: &'a [bool],
+    /// Modules also in other chunks (without splitting): printed from a copy.
+    pub copied: &'a [bool],
+    /// Per dynamic entry module: its chunk's key, and what the loader fetches first
+    /// (stylesheet keys, chunk keys).
+    pub dynamic: &'a FxHashMap<ModuleId, (String, Vec<String>, Vec<String>)>,
+    /// The chunk key of each extra entry (worker) of the graph.
+    pub extra_keys: &'a [String],
+}
+
+/// A chunk printed, before its imports of other chunks and its exports are written.
+pub struct Rendered {
+    /// The body (runtime, namespace objects, modules), its references and source map.
+    pub code: ChunkCode,
+    /// Final local names of placeholder keys.
+    pub names: FxHashMap<Atom, Atom>,
+    /// Keys defined in other chunks, with the chunk that defines each.
+    pub foreign: Vec<(Atom, usize)>,
+    /// `import` lines for externals.
+    pub externals: String,
+    /// The entry's exports: (local, exported).
+    pub entry_exports: Vec<(String, String)>,
+    /// Syntax found in a module's final tree that no browser would run (kiln's bug).
+    pub problems: Vec<Diagnostic>,
+}
+
+/// The URLs a chunk's modules write: asset files, extra entries (workers), and lazy chunks
+/// with what their loader fetches first; all as reference placeholders of the chunk.
+#[derive(Default)]
+struct ChunkRefs {
+    refs: Refs,
+    asset_url: FxHashMap<ModuleId, String>,
+    /// Asset and entry placeholders of the modules (`__kiln_as3__`) to the chunk's.
+    asset_map: FxHashMap<String, String>,
+    entry_url: FxHashMap<usize, String>,
+    dynamic: FxHashMap<String, DynamicLoad>,
+}
+
+/// The synthetic symbols a chunk needs: CommonJS wrappers, interop wrappers (and the module
+/// that first needs each), namespace objects, and which runtime helpers.
+struct Synthetic {
+    cjs: Vec<ModuleId>,
+    interop: Vec<ModuleId>,
+    interop_at: FxHashMap<ModuleId, Vec<ModuleId>>,
+    ns_needed: Vec<ModuleId>,
+    helpers_used: [bool; 4],
+}
+
+/// External imports a chunk keeps, by specifier: (imported name or namespace, placeholder); an
+/// empty list is an import for side effects only.
+pub(super) type Externals = std::collections::BTreeMap<String, Vec<(Option<Atom>, Atom)>>;
+
+/// A symbol to name: (use count, order, the placeholder key, the name it had, the module
+/// binding it is). The most used get the shortest names when minifying.
+type Symbol = (u32, usize, Atom, String, Option<(ModuleId, Id)>);
+
+/// A module printed: its code, source positions, and a problem its final tree has.
+type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>, Option<Diagnostic>);
+
+/// The names chosen for a chunk.
+pub(super) struct Names {
+    namer: Namer,
+    /// Placeholder keys to final names.
+    names: FxHashMap<Atom, Atom>,
+    /// Per module, its own top-level bindings' final names.
+    own: FxHashMap<ModuleId, FxHashMap<Id, Atom>>,
+    helpers: [Atom; 4],
+}
+
+impl Names {
+    pub(super) fn get(&self, key: &Atom) -> Option<Atom> {
+        self.names.get(key).cloned()
+    }
+}
+
+/// One chunk being rendered: what every step reads.
+struct ChunkRender<'a> {
+    ctx: &'a JsCtx<'a>,
+    modules: &'a [JsModule],
+    linked: &'a Linked,
+    job: &'a ChunkJob<'a>,
+    minify: bool,
+}
+
+/// Names and prints one chunk.
+pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared>], linker: &Linker, linked: &Linked, job: &ChunkJob) -> Rendered {
+    let r = ChunkRender { ctx, modules, linked, job, minify: ctx.config.js.minify };
+    let refs = r.references(prepared);
+    let needs_loader = refs.dynamic.values().any(|d| !d.css.is_empty() || !d.js.is_empty());
+    let synthetic = r.synthetic(needs_loader);
+    let getters: Vec<(ModuleId, Vec<(Atom, Binding)>)> = synthetic.ns_needed.iter().map(|&m| (m, linker.export_names(m))).collect();
+    let externals = r.externals(&getters);
+    let (symbols, foreign) = r.symbols(prepared, &synthetic, &externals, &getters);
+    let mut names = r.choose_names(prepared, symbols);
+    let pieces = r.print_modules(prepared, &refs, &synthetic, &names);
+    let problems: Vec<Diagnostic> = pieces.iter().filter_map(|p| p.3.clone()).collect();
+    let ext_code = external_imports(&externals, &names);
+    let mut code = r.runtime_and_namespaces(&synthetic, &getters, &refs, &names);
+    let (sources, segments, module_infos) = r.join_pieces(&mut code, pieces);
+    let entry_exports = r.entry_exports(&mut code, &refs, &mut names);
+    let ChunkRefs { refs, .. } = refs;
+    Rendered {
+        code: ChunkCode { code, refs, segments, sources, modules: module_infos },
+        names: names.names,
+        foreign,
+        externals: ext_code,
+        entry_exports,
+        problems,
+    }
+}
+
+impl ChunkRender<'_> {
+    /// Asset URLs and lazy chunks the chunk's modules (and its exports) name, in module order.
+    fn references(&self, prepared: &[Option<Prepared>]) -> ChunkRefs {
+        let (modules, job) = (self.modules, self.job);
+        let mut c = ChunkRefs::default();
+        for &m in job.order {
+            let Some(p) = &prepared[m] else { continue };
+            for &t in &p.assets {
+                if let ModuleKind::Asset { rel } = &modules[t].kind {
+                    let url = c.refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
+                    c.asset_map.insert(ph::asset(t), url.clone());
+                    c.asset_url.insert(t, url);
+                }
+            }
+            for &w in &p.entries {
+                if let Some(key) = job.extra_keys.get(w) {
+                    let url = c.refs.placeholder(key, AssetKind::Chunk, RefUse::Url, false);
+                    c.asset_map.insert(ph::entry(w), url.clone());
+                    c.entry_url.insert(w, url);
+                }
+            }
+            for &t in &p.dynamic {
+                let Some((key, css, js)) = job.dynamic.get(&t) else { continue };
+                let url = c.refs.placeholder(key, AssetKind::Chunk, RefUse::DynamicImport, false);
+                let css = css.iter().map(|k| c.refs.placeholder(k, AssetKind::Css, RefUse::Preload, false)).collect();
+                let js = js.iter().map(|k| c.refs.placeholder(k, AssetKind::Chunk, RefUse::Preload, false)).collect();
+                c.dynamic.insert(ph::dynamic(t), DynamicLoad { url, css, js });
+            }
+        }
+        for (_, b) in job.exports.iter().flatten() {
+            if let Binding::AssetUrl(t) = b {
+                if let ModuleKind::Asset { rel } = &modules[*t].kind {
+                    let url = c.refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
+                    c.asset_url.insert(*t, url);
+                }
+            }
+            if let Binding::EntryUrl(w) = b {
+                if let Some(key) = job.extra_keys.get(*w) {
+                    c.entry_url.insert(*w, c.refs.placeholder(key, AssetKind::Chunk, RefUse::Url, false));
+                }
+            }
+        }
+        c
+    }
+
+    fn synthetic(&self, needs_loader: bool) -> Synthetic {
+        let (modules, order) = (self.modules, self.job.order);
+        let cjs: Vec<ModuleId> = order.iter().copied().filter(|&m| modules[m].kind == ModuleKind::Cjs).collect();
+        let mut interop_at: FxHashMap<ModuleId, Vec<ModuleId>> = FxHashMap::default();
+        let mut interop: Vec<ModuleId> = Vec::new();
+        let ns_needed: Vec<ModuleId> =
+            order.iter().copied().filter(|&m| self.job.need_ns[m] && modules[m].kind == ModuleKind::Esm).collect();
+        let mut esm_required = false;
+        for &m in order {
+            for (r, rec) in modules[m].analysis.records.iter().enumerate() {
+                let Some(Resolved::Module(t)) = modules[m].resolved.get(r) else { continue };
+                let t = *t;
+                let from_esm = modules[m].kind == ModuleKind::Esm;
+                match (&modules[t].kind, rec.kind) {
+                    (ModuleKind::Cjs, ImportKind::Static | ImportKind::ReExport | ImportKind::Dynamic) if from_esm
+                        && !interop.contains(&t) => {
+                            interop.push(t);
+                            interop_at.entry(m).or_default().push(t);
+                        }
+                    (ModuleKind::Esm, ImportKind::Require) => esm_required = true,
+                    _ => {}
+                }
+            }
+        }
+        let helpers_used = [!cjs.is_empty(), !interop.is_empty(), esm_required, needs_loader];
+        Synthetic { cjs, interop, interop_at, ns_needed, helpers_used }
+    }
+
+    fn externals(&self, getters: &[(ModuleId, Vec<(Atom, Binding)>)]) -> Externals {
+        let (modules, linked) = (self.modules, self.linked);
+        let mut externals = Externals::default();
+        fn add_external(externals: &mut Externals, spec: &str, imported: &Option<Atom>) {
+            let key = ph::external(spec, imported.as_ref());
+            let list = externals.entry(spec.to_owned()).or_default();
+            if !list.iter().any(|(_, k)| *k == key) {
+                list.push((imported.clone(), key));
+            }
+        }
+        for &m in self.job.order {
+            for b in linked.imports[m].values().chain(linked.ns_members[m].values().flatten()) {
+                if let Binding::External(spec, imported) = b {
+                    add_external(&mut externals, spec, imported);
+                }
+            }
+            for (r, rec) in modules[m].analysis.records.iter().enumerate() {
+                if rec.kind == ImportKind::Static && modules[m].resolved.get(r) == Some(&Resolved::External) {
+                    externals.entry(rec.specifier.clone()).or_default();
+                }
+            }
+        }
+        for (_, b) in self.job.exports.iter().flatten().chain(getters.iter().flat_map(|(_, g)| g.iter())) {
+            if let Binding::External(spec, imported) = b {
+                add_external(&mut externals, spec, imported);
+            }
+        }
+        externals
+    }
+
+    /// How often each placeholder key is used in the chunk (keys the joined code names count
+    /// too, as zero).
+    fn placeholder_counts(&self, prepared: &[Option<Prepared>], synthetic: &Synthetic, getters: &[(ModuleId, Vec<(Atom, Binding)>)]) -> FxHashMap<Atom, u32> {
+        let mut counts: FxHashMap<Atom, u32> = FxHashMap::default();
+        for &m in self.job.order {
+            if let Some(p) = &prepared[m] {
+                for (sym, c) in &p.placeholder_refs {
+                    *counts.entry(sym.clone()).or_default() += c;
+                }
+            }
+        }
+        for (_, b) in self.job.exports.iter().flatten().chain(getters.iter().flat_map(|(_, g)| g.iter())) {
+            if let Some(k) = binding_key(b) {
+                counts.entry(k).or_insert(0);
+            }
+        }
+        for t in &synthetic.interop {
+            counts.entry(ph::require(*t)).or_insert(0);
+        }
+        counts
+    }
+
+    /// A module's file stem as a name part (`require_react`).
+    fn stem(&self, m: ModuleId) -> String {
+        let s = self.modules[m].path.file_stem().and_then(|s| s.to_str()).unwrap_or("m");
+        s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+    }
+
+    /// Every symbol the chunk names, and the keys other chunks define (with their chunk).
+    fn symbols(
+        &self,
+        prepared: &[Option<Prepared>],
+        synthetic: &Synthetic,
+        externals: &Externals,
+        getters: &[(ModuleId, Vec<(Atom, Binding)>)],
+    ) -> (Vec<Symbol>, Vec<(Atom, usize)>) {
+        let (modules, job) = (self.modules, self.job);
+        let counts = self.placeholder_counts(prepared, synthetic, getters);
+        let count = |sym: &Atom| counts.get(sym).copied().unwrap_or(0);
+        let mut syms: Vec<Symbol> = Vec::new();
+        for (i, &m) in job.order.iter().enumerate() {
+            if let Some(p) = &prepared[m] {
+                let top = SyntaxContext::empty().apply_mark(modules[m].top_level_mark);
+                for (k, (id, c)) in p.top_decls.iter().enumerate() {
+                    // Bindings other modules import are the ones in the module's top-level context.
+                    let key = if id.1 == top { ph::local(m, &id.0) } else { format!("__kiln_p{m}_{k}").into() };
+                    syms.push((c + count(&key), i * 1_000_000 + k, key, id.0.to_string(), Some((m, id.clone()))));
+                }
+            }
+        }
+        let late = usize::MAX / 2;
+        for (i, &m) in synthetic.ns_needed.iter().enumerate() {
+            let key = ph::namespace(m);
+            syms.push((count(&key) + 1, late + i, key, format!("{}_exports", self.stem(m)), None));
+        }
+        for (i, &m) in synthetic.cjs.iter().enumerate() {
+            let key = ph::require(m);
+            syms.push((count(&key) + 2, late + 100_000 + i, key, format!("require_{}", self.stem(m)), None));
+        }
+        for (i, &m) in synthetic.interop.iter().enumerate() {
+            let key = ph::interop(m);
+            syms.push((count(&key) + 1, late + 200_000 + i, key, format!("import_{}", self.stem(m)), None));
+        }
+        for (i, key) in externals.values().flatten().map(|(_, k)| k).enumerate() {
+            syms.push((count(key) + 1, late + 400_000 + i, key.clone(), "external".into(), None));
+        }
+        for (i, h) in HELPERS.iter().enumerate() {
+            if synthetic.helpers_used[i] {
+                let key = ph::helper(i);
+                syms.push((count(&key) + 1, late + 300_000 + i, key, (*h).to_owned(), None));
+            }
+        }
+        // Keys other chunks define: imported under a local name.
+        let here: FxHashSet<ModuleId> = job.order.iter().copied().collect();
+        let owner = |key: &Atom| -> Option<usize> {
+            let t = key_module(key)?;
+            if here.contains(&t) {
+                return None;
+            }
+            job.chunk_of[t].filter(|&c| c != job.index)
+        };
+        let mut foreign: Vec<(Atom, usize)> = counts.keys().filter_map(|k| owner(k).map(|c| (k.clone(), c))).collect();
+        foreign.sort();
+        for (i, (key, _)) in foreign.iter().enumerate() {
+            let t = key_module(key).expect("foreign keys name a module");
+            let original = if key.starts_with("__kiln_ns") {
+                format!("{}_exports", self.stem(t))
+            } else if key.starts_with("__kiln_rq") {
+                format!("require_{}", self.stem(t))
+            } else {
+                key.strip_prefix("__kiln_l").and_then(|r| r.split_once('_')).map_or("x", |(_, s)| s).to_owned()
+            };
+            syms.push((count(key), late + 500_000 + i, key.clone(), original, None));
+        }
+        (syms, foreign)
+    }
+
+    /// Final names for the symbols, avoiding every name a module uses that is not renamed.
+    fn choose_names(&self, prepared: &[Option<Prepared>], mut syms: Vec<Symbol>) -> Names {
+        let mut reserved: FxHashSet<Atom> = FxHashSet::default();
+        for &m in self.job.order {
+            if let Some(p) = &prepared[m] {
+                reserved.extend(p.reserved.iter().cloned());
+            }
+        }
+        for g in ["Object", "Promise", "Symbol", "exports", "module", "require", "document", "URL", "Error"] {
+            reserved.insert(g.into());
+        }
+        if self.minify {
+            syms.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        } else {
+            syms.sort_by_key(|a| a.1);
+        }
+        let mut namer = Namer::new(reserved, self.minify);
+        let mut names: FxHashMap<Atom, Atom> = FxHashMap::default();
+        let mut own: FxHashMap<ModuleId, FxHashMap<Id, Atom>> = FxHashMap::default();
+        for (_, _, key, original, binding) in &syms {
+            let name = namer.name(original);
+            if let Some((m, id)) = binding {
+                own.entry(*m).or_default().insert(id.clone(), name.clone());
+            }
+            names.insert(key.clone(), name);
+        }
+        let helpers: [Atom; 4] = [0, 1, 2, 3].map(|i| names.get(&ph::helper(i)).cloned().unwrap_or_else(|| HELPERS[i].into()));
+        Names { namer, names, own, helpers }
+    }
+
+    /// A binding as written in the joined code (namespace getters, the export list).
+    fn resolved_text(&self, b: &Binding, refs: &ChunkRefs, names: &Names) -> Replacement {
+        let named = |key: Atom| names.get(&key).map_or(Replacement::Undefined, Replacement::Ident);
+        match b {
+            Binding::Local(t, id) => named(ph::local(*t, &id.0)),
+            Binding::Namespace(t) => named(ph::namespace(*t)),
+            Binding::CjsExport(t, name) => {
+                names.get(&ph::interop(*t)).map_or(Replacement::Undefined, |n| Replacement::Member(n, name.clone()))
+            }
+            Binding::CjsNamespace(t) => named(ph::interop(*t)),
+            Binding::AssetUrl(t) => refs.asset_url.get(t).map_or(Replacement::Undefined, |u| Replacement::Str(u.clone())),
+            Binding::EntryUrl(w) => refs.entry_url.get(w).map_or(Replacement::Undefined, |u| Replacement::Str(u.clone())),
+            Binding::External(spec, imported) => named(ph::external(spec, imported.as_ref())),
+        }
+    }
+
+    /// Renames and prints every module of the chunk, in parallel.
+    fn print_modules(&self, prepared: &mut [Option<Prepared>], refs: &ChunkRefs, synthetic: &Synthetic, names: &Names) -> Vec<Piece> {
+        let jobs: Vec<(ModuleId, Module)> = self
+            .job
+            .order
+            .iter()
+            .filter_map(|&m| {
+                let p = prepared[m].as_mut()?;
+                let ast = if self.job.copied[m] { p.ast.clone() } else { std::mem::take(&mut p.ast) };
+                Some((m, ast))
+            })
+            .collect();
+        jobs.into_par_iter()
+            .map(|(m, ast)| GLOBALS.set(&self.ctx.globals, || self.print_module(m, ast, refs, synthetic, names)))
+            .collect()
+    }
+
+    fn print_module(&self, m: ModuleId, mut ast: Module, refs: &ChunkRefs, synthetic: &Synthetic, names: &Names) -> Piece {
+        let (ctx, module) = (self.ctx, &self.modules[m]);
+        ImportRewriter::strip_module_syntax(&mut ast);
+        let own = names.own.get(&m);
+        ast.visit_mut_with(&mut FinalNames {
+            own,
+            names: &names.names,
+            assets: &refs.asset_map,
+            dynamic: &refs.dynamic,
+            loader: &names.helpers[3],
+        });
+        let mut body: Vec<ModuleItem> = Vec::new();
+        for t in synthetic.interop_at.get(&m).into_iter().flatten() {
+            if let (Some(name), Some(req)) = (names.get(&ph::interop(*t)), names.get(&ph::require(*t))) {
+                body.push(var_decl(&name, call(&names.helpers[1], vec![call(&req, vec![])])));
+            }
+        }
+        if module.kind == ModuleKind::Cjs {
+            let stmts: Vec<Stmt> = ast.body.drain(..).filter_map(|i| i.stmt()).collect();
+            let arrow = Expr::Arrow(ArrowExpr {
+                params: vec![Pat::Ident(ident(&"exports".into()).into()), Pat::Ident(ident(&"module".into()).into())],
+                body: Box::new(ArrowFunctionBody::FunctionBody(FunctionBody { span: DUMMY_SP, stmts })),
+                ..Default::default()
+            });
+            if let Some(name) = names.get(&ph::require(m)) {
+                body.push(var_decl(&name, call(&names.helpers[0], vec![arrow])));
+            }
+        } else {
+            body.append(&mut ast.body);
+        }
+        ast.body = body;
+        ast.visit_mut_with(&mut fixer(None));
+        let problem = super::super::verify::check_module(&ast, &ctx.config.js.target, ctx.classic).map(|(pos, what)| {
+            let d = Diagnostic::error(format!("internal error: {what} would reach the output, which the target cannot run"))
+                .with_note("this is a bug in kiln; please report it with the input that caused it");
+            match &module.file {
+                Some(f) if pos >= f.start_pos && pos <= f.end_pos => super::super::parse::locate(f, &module.rel, pos, d),
+                _ => d.in_file(&module.rel),
+            }
+        });
+        let (code, mappings) = print(&ctx.cm, &ast, self.minify);
+        let segs: Vec<(u32, u32, u32, u32)> = match &module.file {
+            Some(f) => mappings
+                .into_iter()
+                .filter(|(pos, _)| !pos.is_dummy() && *pos >= f.start_pos && *pos <= f.end_pos)
+                .map(|(pos, lc)| {
+                    let loc = ctx.cm.lookup_char_pos_with(f.clone(), pos);
+                    (lc.line, lc.col, loc.line.saturating_sub(1) as u32, loc.col.0 as u32)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        (m, code, segs, problem)
+    }
+
+    /// The start of the body: the runtime helpers used, then the namespace objects.
+    fn runtime_and_namespaces(
+        &self,
+        synthetic: &Synthetic,
+        getters: &[(ModuleId, Vec<(Atom, Binding)>)],
+        refs: &ChunkRefs,
+        names: &Names,
+    ) -> String {
+        let minify = self.minify;
+        let mut code = String::new();
+        for (i, h) in HELPERS.iter().enumerate() {
+            if synthetic.helpers_used[i] {
+                if i == 3 {
+                    let import_map = self.ctx.config.hash_cascade == crate::config::HashCascade::ImportMap;
+                    code.push_str(&loader_code(&names.helpers[3], import_map, minify));
+                } else {
+                    code.push_str(&helper_code(h, &names.helpers, minify));
+                }
+                code.push('\n');
+            }
+        }
+        for (m, exports) in getters {
+            let Some(name) = names.get(&ph::namespace(*m)) else { continue };
+            let mut list = Vec::new();
+            for (export, b) in exports {
+                let key = if is_ident_name(export) { export.to_string() } else { js_string(export) };
+                let value = expr_text(&self.resolved_text(b, refs, names));
+                list.push(if minify { format!("get {key}(){{return {value}}}") } else { format!("get {key}() {{ return {value}; }}") });
+            }
+            if minify {
+                let _ = writeln!(code, "var {name}=Object.freeze({{__proto__:null,[Symbol.toStringTag]:\"Module\",{}}});", list.join(","));
+            } else {
+                let _ = writeln!(
+                    code,
+                    "var {name} = Object.freeze({{ __proto__: null, [Symbol.toStringTag]: \"Module\",\n {} }});",
+                    list.join(",\n ")
+                );
+            }
+        }
+        code
+    }
+
+    /// Appends the printed modules to `code`; returns the source map's sources and segments
+    /// and what the report says of each module.
+    fn join_pieces(&self, code: &mut String, pieces: Vec<Piece>) -> (Vec<(std::path::PathBuf, String)>, Vec<Segment>, Vec<crate::graph::ModuleInfo>) {
+        let modules = self.modules;
+        let mut sources: Vec<(std::path::PathBuf, String)> = Vec::new();
+        let mut source_index: FxHashMap<ModuleId, u32> = FxHashMap::default();
+        let mut segments: Vec<Segment> = Vec::new();
+        let mut lines = code.matches('\n').count() as u32;
+        let mut module_infos = Vec::new();
+        for (m, text, segs, _) in pieces {
+            module_infos.push(module_info(modules, m, &text));
+            if text.trim().is_empty() {
+                continue;
+            }
+            if !self.minify {
+                let _ = writeln!(code, "// {}", modules[m].rel);
+                lines += 1;
+            }
+            if !segs.is_empty() {
+                let idx = *source_index.entry(m).or_insert_with(|| {
+                    let file = modules[m].file.as_ref().expect("mapped modules have files");
+                    sources.push((modules[m].path.clone(), file.src.to_string()));
+                    (sources.len() - 1) as u32
+                });
+                segments.extend(segs.into_iter().map(|(l, c, sl, sc)| (lines + l, c, idx, sl, sc)));
+            }
+            code.push_str(&text);
+            lines += text.matches('\n').count() as u32;
+            if !code.ends_with('\n') {
+                code.push('\n');
+                lines += 1;
+            }
+        }
+        (sources, segments, module_infos)
+    }
+
+    /// The entry's exports as (local, exported); a value without a local name gets one.
+    fn entry_exports(&self, code: &mut String, refs: &ChunkRefs, names: &mut Names) -> Vec<(String, String)> {
+        let mut entry_exports = Vec::new();
+        for (name, b) in self.job.exports.iter().flatten() {
+            let local = match self.resolved_text(b, refs, names) {
+                Replacement::Ident(a) => a.to_string(),
+                other => {
+                    let tmp = names.namer.name(&format!("export_{}", if is_ident_name(name) { name.as_str() } else { "value" }));
+                    let _ = writeln!(code, "var {tmp}={};", expr_text(&other));
+                    tmp.to_string()
+                }
+            };
+            let exported = if is_ident_name(name) { name.to_string() } else { js_string(name) };
+            entry_exports.push((local, exported));
+        }
+        entry_exports
+    }
+}
+
+pub(super) fn var_decl(name: &Atom, init: Expr) -> ModuleItem {
+    ModuleItem::Stmt(Stmt::Decl(Decl::Var(Box::new(VarDecl {
+        span: DUMMY_SP,
+        kind: VarDeclKind::Var,
+        decls: vec![VarDeclarator {
+            span: DUMMY_SP,
+            name: Pat::Ident(ident(name).into()),
+            init: Some(Box::new(init)),
+            definite: false,
+        }],
+        ..Default::default()
+    }))))
+}
+
+/// Prints a module; returns the code and the (source position, output line/column) pairs.
+pub(super) fn print(cm: &Lrc<SourceMap>, module: &Module, minify: bool) -> (String, Vec<(BytePos, swc_core::common::source_map::LineCol)>) {
+    let mut buf = Vec::new();
+    let mut mappings = Vec::new();
+    {
+        let writer = JsWriter::new(cm.clone(), "\n", &mut buf, Some(&mut mappings));
+        let writer: Box<dyn WriteJs> = if minify { Box::new(omit_trailing_semi(writer)) } else { Box::new(writer) };
+        let mut emitter = Emitter {
+            cfg: CodegenConfig::default().with_minify(minify).with_target(EsVersion::latest()),
+            cm: cm.clone(),
+            comments: None,
+            wr: writer,
+        };
+        emitter.emit_module(module).expect("writing to a Vec cannot fail");
+    }
+    (String::from_utf8(buf).expect("the printer writes UTF-8"), mappings)
+}

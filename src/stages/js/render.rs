@@ -1,0 +1,175 @@
+//! Rendering the chunks of a plan: each printed (see [`super::generate`]), then joined by the
+//! imports and exports between them.
+
+use swc_core::common::GLOBALS;
+
+use crate::diagnostics::{BuildError, Diagnostic};
+use crate::graph::AssetKind;
+
+use super::graph::{self, ModuleKind};
+use super::{analyze, chunks, generate, link, Chunk, ChunkLinks, JsCtx};
+
+/// Prints every chunk of the plan, then writes the imports and exports that join them.
+pub(super) fn render_chunks(
+    ctx: &JsCtx,
+    modules: &[graph::JsModule],
+    prepared: &mut [Option<generate::Prepared>],
+    linker: &link::Linker,
+    linked: &link::Linked,
+    plan: &chunks::Plan,
+    extra_keys: &[String],
+) -> Result<Vec<Chunk>, BuildError> {
+    use chunks::ChunkKind;
+    use rustc_hash::FxHashMap;
+    use swc_core::atoms::Atom;
+    let n = modules.len();
+    // Namespace objects: those the linker asked for, and ES modules that are `require`d.
+    let mut need_ns = linked.needs_namespace.clone();
+    for (m, module) in modules.iter().enumerate().filter(|(m, _)| linked.included[*m]) {
+        for (r, rec) in module.analysis.records.iter().enumerate() {
+            if let (analyze::ImportKind::Require, Some(graph::Resolved::Module(t))) = (rec.kind, module.resolved.get(r)) {
+                if modules[*t].kind == ModuleKind::Esm {
+                    need_ns[*t] = true;
+                }
+            }
+        }
+        let _ = m;
+    }
+    let mut membership = vec![0u32; n];
+    for c in &plan.chunks {
+        for &m in &c.modules {
+            membership[m] += 1;
+        }
+    }
+    let copied: Vec<bool> = membership.iter().map(|&c| c > 1).collect();
+    // What loading each lazy chunk fetches first: the CSS of it and of the chunks it imports
+    // (deepest first), and those chunks.
+    let mut dynamic: FxHashMap<graph::ModuleId, (String, Vec<String>, Vec<String>)> = FxHashMap::default();
+    for (c, chunk) in plan.chunks.iter().enumerate() {
+        let Some(e) = chunk.entry else { continue };
+        if linked.dynamic_entries.binary_search(&e).is_err() {
+            continue;
+        }
+        let closure = plan.static_closure(c);
+        let css = plan.css_order(c, modules);
+        let js: Vec<String> = closure.iter().map(|&d| plan.chunks[d].key.clone()).collect();
+        dynamic.insert(e, (chunk.key.clone(), css, js));
+    }
+    let mut rendered = Vec::with_capacity(plan.chunks.len());
+    for (c, chunk) in plan.chunks.iter().enumerate() {
+        let exports = match chunk.kind {
+            ChunkKind::Page(i) => Some(linked.entry_exports[i].clone()),
+            ChunkKind::Dynamic(d) => Some(linker.export_names(d)),
+            _ => None,
+        };
+        let job = generate::ChunkJob {
+            index: c,
+            order: &chunk.modules,
+            // A classic script exports nothing.
+            exports: if ctx.classic { None } else { exports },
+            extra_keys,
+            chunk_of: &plan.chunk_of,
+            need_ns: &need_ns,
+            copied: &copied,
+            dynamic: &dynamic,
+        };
+        rendered.push(GLOBALS.set(&ctx.globals, || generate::render(ctx, modules, prepared, linker, linked, &job)));
+    }
+    let problems: Vec<Diagnostic> = rendered.iter_mut().flat_map(|r| std::mem::take(&mut r.problems)).collect();
+    if !problems.is_empty() {
+        return Err(BuildError { diagnostics: problems });
+    }
+    // Export names: each chunk's local name, made distinct from its entry's export names.
+    let mut wanted: Vec<std::collections::BTreeSet<Atom>> = vec![Default::default(); plan.chunks.len()];
+    for r in &rendered {
+        for (key, owner) in &r.foreign {
+            wanted[*owner].insert(key.clone());
+        }
+    }
+    let mut export_names: Vec<FxHashMap<Atom, String>> = vec![FxHashMap::default(); plan.chunks.len()];
+    for (c, keys) in wanted.iter().enumerate() {
+        let mut taken: std::collections::HashSet<String> = rendered[c].entry_exports.iter().map(|(_, e)| e.clone()).collect();
+        for key in keys {
+            let Some(local) = rendered[c].names.get(key) else { continue };
+            let mut name = local.to_string();
+            while !taken.insert(name.clone()) {
+                name.push('$');
+            }
+            export_names[c].insert(key.clone(), name);
+        }
+    }
+    let minify = ctx.config.js.minify;
+    let mut out = Vec::with_capacity(plan.chunks.len());
+    for (c, r) in rendered.into_iter().enumerate() {
+        let chunk = &plan.chunks[c];
+        let mut order: Vec<usize> = chunk.deps.clone();
+        for (_, owner) in &r.foreign {
+            if !order.contains(owner) {
+                order.push(*owner);
+            }
+        }
+        let imports: Vec<(String, Vec<(String, String)>)> = order
+            .iter()
+            .map(|&d| {
+                let mut names: Vec<(String, String)> = r
+                    .foreign
+                    .iter()
+                    .filter(|(_, o)| *o == d)
+                    .filter_map(|(key, _)| Some((export_names[d].get(key)?.clone(), r.names.get(key)?.to_string())))
+                    .collect();
+                names.sort();
+                (plan.chunks[d].key.clone(), names)
+            })
+            .collect();
+        let mut shared: Vec<(String, String)> = export_names[c]
+            .iter()
+            .filter_map(|(key, exported)| Some((r.names.get(key)?.to_string(), exported.clone())))
+            .collect();
+        shared.sort_by(|a, b| a.1.cmp(&b.1));
+        if ctx.classic && !r.externals.is_empty() {
+            return Err(BuildError::one(
+                Diagnostic::error(format!("{} is started as a classic worker, which cannot import external modules", chunk.key))
+                    .with_note("start it with { type: 'module' } to keep its external imports"),
+            ));
+        }
+        let mut code = generate::assemble(r, &imports, &shared, minify, ctx.classic);
+        if let Some(css) = chunk.css_key() {
+            // Not written in the code: records that the chunk's CSS belongs to it.
+            code.refs.placeholder(&css, AssetKind::Css, crate::graph::RefUse::Url, false);
+        }
+        let map = (ctx.config.js.sourcemap != crate::config::SourceMapMode::None)
+            .then_some(crate::graph::ChunkMap { segments: code.segments, sources: code.sources });
+        let links = ChunkLinks {
+            key: chunk.key.clone(),
+            css: chunk.css.clone(),
+            css_key: chunk.css_key(),
+            preload: plan.static_closure(c).into_iter().map(|d| plan.chunks[d].key.clone()).collect(),
+            css_order: plan.css_order(c, modules),
+            dynamic: {
+                let mut keys: Vec<String> = Vec::new();
+                for &m in &chunk.modules {
+                    for (r, rec) in modules[m].analysis.records.iter().enumerate() {
+                        if let (analyze::ImportKind::Dynamic, Some(graph::Resolved::Module(t))) = (rec.kind, modules[m].resolved.get(r)) {
+                            if let Some((key, _, _)) = dynamic.get(t) {
+                                if !keys.contains(key) {
+                                    keys.push(key.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                keys
+            },
+        };
+        out.push(Chunk {
+            code: code.code,
+            refs: code.refs,
+            map,
+            modules: code.modules,
+            is_entry: matches!(chunk.kind, ChunkKind::Page(_)),
+            links,
+            fixed_path: None,
+        });
+    }
+    Ok(out)
+}

@@ -1,2 +1,0 @@
-export const red = '#f00';
-export const blue = '#00f';

@@ -1,1 +1,0 @@
-module.exports = { count: 3 };

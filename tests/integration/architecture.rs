@@ -1,0 +1,105 @@
+//! The shape rules of the README's architecture section, checked on the source tree:
+//! - arrows point down: the shared modules below the stages (config, graph, output files,
+//!   diagnostics, paths, the loaders…) never import a stage, the pipeline, publish or the
+//!   preview server;
+//! - a stage uses another stage only through its output types (`crate::stages::scan::ScanOutput`),
+//!   never its steps (`crate::stages::scan::walk`);
+//! - no source file is over 600 lines.
+
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path, into: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push(path);
+        }
+    }
+}
+
+fn src() -> (PathBuf, Vec<PathBuf>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    files.sort();
+    (root, files)
+}
+
+/// Every `crate::a::b::c` path written in the file (comments included: a doc link up is as
+/// much a dependency as an import).
+fn crate_paths(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("crate::") {
+        let rest = &text[i + "crate::".len()..];
+        let path: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+        out.push(path.split("::").filter(|s| !s.is_empty()).map(str::to_owned).collect());
+    }
+    out
+}
+
+/// The shared modules: below every stage.
+const SHARED: &[&str] = &[
+    "cache", "config", "diagnostics", "encoding", "env_files", "graph", "loader", "log", "mime", "nesting", "output", "paths",
+    "report", "size", "sourcemap", "urls",
+];
+const ABOVE: &[&str] = &["stages", "pipeline", "publish", "serve", "analysis", "budget", "cli"];
+
+#[test]
+fn shared_modules_never_import_a_stage() {
+    let (root, files) = src();
+    let mut bad = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let top = rel.split('/').next().unwrap().trim_end_matches(".rs");
+        if !SHARED.contains(&top) {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        for p in crate_paths(&text) {
+            if p.first().is_some_and(|m| ABOVE.contains(&m.as_str())) {
+                bad.push(format!("src/{rel} uses crate::{}", p.join("::")));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "shared modules must not depend on stages:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn stages_use_each_other_only_through_outputs() {
+    let (root, files) = src();
+    let mut bad = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let Some(stage) = rel.strip_prefix("stages/").and_then(|r| r.split('/').next()).map(|s| s.trim_end_matches(".rs")) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(f).unwrap();
+        for p in crate_paths(&text) {
+            if p.len() < 3 || p[0] != "stages" || p[1] == stage {
+                continue;
+            }
+            // An item of the other stage's root (a type: `ScanOutput`) is its output; a
+            // lowercase name is one of its steps.
+            let item = &p[2];
+            if !item.starts_with(|c: char| c.is_ascii_uppercase()) {
+                bad.push(format!("src/{rel} uses crate::{}", p.join("::")));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "a stage reached into another stage's steps:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn no_source_file_over_600_lines() {
+    let (root, files) = src();
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(f).unwrap().lines().count();
+            (lines > 600).then(|| format!("src/{} has {lines} lines", f.strip_prefix(&root).unwrap().display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these files by step:\n{}", long.join("\n"));
+}
