@@ -52,3 +52,15 @@ impl StageLog {
 pub trait StageOutput {
     fn log(&mut self) -> &mut StageLog;
 }
+
+/// Implements [`StageOutput`] for output types that keep their log in a `log` field.
+macro_rules! stage_output {
+    ($($output:ty),+) => {
+        $(impl $crate::log::StageOutput for $output {
+            fn log(&mut self) -> &mut $crate::log::StageLog {
+                &mut self.log
+            }
+        })+
+    };
+}
+pub(crate) use stage_output;

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use crate::config::CssOptions;
 use crate::diagnostics::BuildError;
 use crate::graph::{AssetKind, Graph};
-use crate::log::{StageLog, StageOutput};
+use crate::log::{stage_output, StageLog};
 use crate::report::PrunedCss;
 
 /// Names that exist in every document, written or not: the elements an HTML parser inserts
@@ -245,11 +245,7 @@ pub struct PruneOutput {
     pub log: StageLog,
 }
 
-impl StageOutput for PruneOutput {
-    fn log(&mut self) -> &mut StageLog {
-        &mut self.log
-    }
-}
+stage_output!(PruneOutput);
 
 impl<'a> PruneStage<'a> {
     pub fn new(options: &'a CssOptions) -> Self {

@@ -9,7 +9,7 @@ use crate::cache::{self, Cache};
 use crate::config::CompressOptions;
 use crate::encoding::{brotli, gzip, wants_twins};
 use crate::diagnostics::BuildError;
-use crate::log::{StageLog, StageOutput};
+use crate::log::{stage_output, StageLog};
 use crate::output::{Compressed, OutputFile};
 
 fn run(options: &CompressOptions, files: Vec<OutputFile>, cache: &Cache, progress: &(dyn Fn() + Sync)) -> Vec<Compressed> {
@@ -55,11 +55,7 @@ pub struct CompressOutput {
     pub log: StageLog,
 }
 
-impl StageOutput for CompressOutput {
-    fn log(&mut self) -> &mut StageLog {
-        &mut self.log
-    }
-}
+stage_output!(CompressOutput);
 
 impl<'a> CompressStage<'a> {
     pub fn new(options: &'a CompressOptions, cache: &'a Cache, tick: &'a (dyn Fn() + Sync)) -> Self {

@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::log::{StageLog, StageOutput};
+use crate::log::{stage_output, StageLog};
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::output::Compressed;
 
@@ -181,11 +181,7 @@ pub struct EmitOutput {
     pub log: StageLog,
 }
 
-impl StageOutput for EmitOutput {
-    fn log(&mut self) -> &mut StageLog {
-        &mut self.log
-    }
-}
+stage_output!(EmitOutput);
 
 impl<'a> EmitStage<'a> {
     pub fn new(options: &'a EmitOptions) -> Self {

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::config::{Config, HashCascade, SourceMapMode};
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{substitute_tracked, Asset, AssetKind, Graph, RefUse};
-use crate::log::{StageLog, StageOutput};
+use crate::log::{stage_output, StageLog};
 use crate::output::{OutputFile, Origin};
 use crate::paths::project_relative;
 use crate::sourcemap;
@@ -69,11 +69,7 @@ pub struct FingerprintOutput {
     pub log: StageLog,
 }
 
-impl StageOutput for FingerprintOutput {
-    fn log(&mut self) -> &mut StageLog {
-        &mut self.log
-    }
-}
+stage_output!(FingerprintOutput);
 
 impl<'a> FingerprintStage<'a> {
     pub fn new(options: &'a FingerprintOptions) -> Self {

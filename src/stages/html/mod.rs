@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::config::HtmlOptions;
 use crate::diagnostics::BuildError;
-use crate::log::{StageLog, StageOutput};
+use crate::log::{stage_output, StageLog};
 use crate::graph::AssetKind;
 use crate::output::{integrity, Origin, OutputFile};
 
@@ -38,11 +38,7 @@ pub struct HtmlOutput {
     pub log: StageLog,
 }
 
-impl StageOutput for HtmlOutput {
-    fn log(&mut self) -> &mut StageLog {
-        &mut self.log
-    }
-}
+stage_output!(HtmlOutput);
 
 impl<'a> HtmlStage<'a> {
     pub fn new(options: &'a HtmlOptions) -> Self {

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::cache::{self, Cache};
 use crate::config::{ImageOptions, ImageRule};
-use crate::log::{StageLog, StageOutput};
+use crate::log::{stage_output, StageLog};
 use crate::report::ImageStats;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKind, Graph};
@@ -250,11 +250,7 @@ pub struct ImagesOutput {
     pub log: StageLog,
 }
 
-impl StageOutput for ImagesOutput {
-    fn log(&mut self) -> &mut StageLog {
-        &mut self.log
-    }
-}
+stage_output!(ImagesOutput);
 
 impl<'a> ImageStage<'a> {
     pub fn new(options: &'a ImageOptions, cache: &'a Cache) -> Self {

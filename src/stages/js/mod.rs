@@ -40,7 +40,7 @@ use swc_core::ecma::ast::Expr;
 use crate::config::{Config, HashCascade};
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::graph::{Asset, AssetKind, Graph, Refs};
-use crate::log::{StageLog, StageOutput};
+use crate::log::{stage_output, StageLog};
 use resolve::JsResolver;
 use crate::stages::scan::ScanOutput;
 
@@ -99,11 +99,7 @@ pub struct JsOutput {
     pub log: StageLog,
 }
 
-impl StageOutput for JsOutput {
-    fn log(&mut self) -> &mut StageLog {
-        &mut self.log
-    }
-}
+stage_output!(JsOutput);
 
 impl<'a> JsStage<'a> {
     pub fn new(config: &'a Config) -> Self {

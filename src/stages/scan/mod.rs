@@ -10,7 +10,7 @@ use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKind, Graph, JsEntry};
 use crate::loader::resolve::{self, FsCache};
 use crate::loader::{is_script_entry, Waves};
-use crate::log::{StageLog, StageOutput};
+use crate::log::{stage_output, StageLog};
 
 pub struct ScanOutput {
     pub graph: Graph,
@@ -100,8 +100,4 @@ impl<'a> ScanStage<'a> {
     }
 }
 
-impl StageOutput for ScanOutput {
-    fn log(&mut self) -> &mut StageLog {
-        &mut self.log
-    }
-}
+stage_output!(ScanOutput);
