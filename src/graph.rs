@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::key::AssetKey;
+
 /// How a file is loaded; decided by extension and by the tag that referenced it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,8 +74,8 @@ impl RefUse {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ref {
-    /// Source path of the target, relative to the root.
-    pub target: String,
+    /// The target asset (a file of the public folder, when `public`).
+    pub target: AssetKey,
     pub kind: AssetKind,
     pub use_: RefUse,
     /// The target is a file of the public folder (`target` is its path there), not an asset.
@@ -93,11 +95,11 @@ pub const PLACEHOLDER_LEN: usize = 16;
 
 impl Refs {
     /// The placeholder text for a reference, adding it if new.
-    pub fn placeholder(&mut self, target: &str, kind: AssetKind, use_: RefUse, public: bool) -> String {
-        let index = match self.0.iter().position(|r| r.target == target && r.use_ == use_ && r.public == public) {
+    pub fn placeholder(&mut self, target: &AssetKey, kind: AssetKind, use_: RefUse, public: bool) -> String {
+        let index = match self.0.iter().position(|r| &r.target == target && r.use_ == use_ && r.public == public) {
             Some(i) => i,
             None => {
-                self.0.push(Ref { target: target.to_owned(), kind, use_, public });
+                self.0.push(Ref { target: target.clone(), kind, use_, public });
                 self.0.len() - 1
             }
         };
@@ -201,8 +203,9 @@ pub struct ModuleInfo {
 
 #[derive(Debug, Clone)]
 pub struct Asset {
-    /// Source path relative to the root, `/`-separated: the asset's identity.
-    pub src: String,
+    /// The asset's identity: its source path (relative to the root, `/`-separated), or what
+    /// the build made it from.
+    pub src: AssetKey,
     pub kind: AssetKind,
     /// An HTML page found by the `entries` globs.
     pub is_entry: bool,
@@ -236,8 +239,8 @@ pub struct Graph {
 }
 
 impl Graph {
-    pub fn index(&self) -> BTreeMap<&str, usize> {
-        self.assets.iter().enumerate().map(|(i, a)| (a.src.as_str(), i)).collect()
+    pub fn index(&self) -> BTreeMap<&AssetKey, usize> {
+        self.assets.iter().enumerate().map(|(i, a)| (&a.src, i)).collect()
     }
 }
 
@@ -248,9 +251,10 @@ mod tests {
     #[test]
     fn placeholders_round_trip() {
         let mut refs = Refs::default();
-        let a = refs.placeholder("img/a.png", AssetKind::Raw, RefUse::Url, false);
-        let b = refs.placeholder("img/b.png", AssetKind::Raw, RefUse::Url, false);
-        assert_eq!(refs.placeholder("img/a.png", AssetKind::Raw, RefUse::Url, false), a);
+        let (ka, kb) = (AssetKey::file("img/a.png"), AssetKey::file("img/b.png"));
+        let a = refs.placeholder(&ka, AssetKind::Raw, RefUse::Url, false);
+        let b = refs.placeholder(&kb, AssetKind::Raw, RefUse::Url, false);
+        assert_eq!(refs.placeholder(&ka, AssetKind::Raw, RefUse::Url, false), a);
         assert_eq!(a.len(), PLACEHOLDER_LEN);
         let text = format!("x {a} __kiln_ y {b}?q __kiln_u12");
         let out = substitute(text.as_bytes(), |i| format!("<{}>", refs.0[i].target).into_bytes());
@@ -262,7 +266,7 @@ mod tests {
 #[derive(Debug, Clone)]
 pub struct JsEntry {
     /// The manifest key and source path of the output (`src/main.ts`, `index.html?module=0`).
-    pub key: String,
+    pub key: AssetKey,
     pub path: std::path::PathBuf,
     pub source: Option<String>,
 }

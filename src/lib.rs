@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod encoding;
 pub mod env_files;
 pub mod graph;
+pub mod key;
 pub mod log;
 pub mod loader;
 pub mod mime;

@@ -3,6 +3,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
+use crate::key::AssetKey;
 use crate::paths::parent;
 
 /// Everything but unreserved characters, `/` and a few sub-delimiters safe in paths is escaped.
@@ -58,9 +59,12 @@ pub fn import_specifier(from: &str, to: &str) -> String {
 
 /// The name a chunk (or a file a lazy chunk preloads) is imported by with
 /// `hash_cascade = "importmap"`: its source path, without a hash, so it never changes.
-pub fn stable_name(src: &str) -> String {
+pub fn stable_name(key: &AssetKey) -> String {
     // A chunk's joined CSS (`src/main.ts?css`) is named like a file beside it.
-    let src = src.strip_suffix("?css").map_or_else(|| src.to_owned(), |s| format!("{s}.css"));
+    let src = match key {
+        AssetKey::ChunkCss(chunk) => format!("{chunk}.css"),
+        _ => key.to_string(),
+    };
     format!("kiln/{}", utf8_percent_encode(&src, PATH))
 }
 
@@ -78,7 +82,7 @@ mod tests {
         assert_eq!(url("", "assets/css/site.css", "assets/img/x.png"), "../img/x.png");
         assert_eq!(import_specifier("assets/a.js", "assets/b.js"), "./b.js");
         assert_eq!(import_specifier("assets/js/a.js", "assets/b.js"), "../b.js");
-        assert_eq!(stable_name("index.html?module=0"), "kiln/index.html%3Fmodule=0");
-        assert_eq!(stable_name("src/main.ts?css"), "kiln/src/main.ts.css");
+        assert_eq!(stable_name(&AssetKey::InlineModule { page: "index.html".into(), index: 0 }), "kiln/index.html%3Fmodule=0");
+        assert_eq!(stable_name(&AssetKey::file("src/main.ts").css_of()), "kiln/src/main.ts.css");
     }
 }

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::graph::{Asset, AssetKind, Graph, JsEntry, RefUse, Refs};
+use crate::graph::{Asset, AssetKey, AssetKind, Graph, JsEntry, RefUse, Refs};
 use resolve::{FsCache, Resolved};
 
 /// File extensions of script entries (`--entry src/main.ts`).
@@ -34,7 +34,7 @@ pub struct Loaded {
     pub asset: Option<Asset>,
     pub diags: Vec<Diagnostic>,
     /// Inline `<script type="module">`s of a page: key, virtual path, code.
-    pub inline_modules: Vec<(String, std::path::PathBuf, String)>,
+    pub inline_modules: Vec<(AssetKey, std::path::PathBuf, String)>,
     /// Specifiers the page's import map maps.
     pub import_map: Vec<String>,
 }
@@ -48,7 +48,8 @@ pub fn load_more(config: &Config, graph: &mut Graph, requests: Vec<(String, Asse
     for a in &graph.assets {
         waves.kinds.insert(a.src.clone(), a.kind);
     }
-    let wave: Vec<(String, AssetKind)> = requests.into_iter().filter(|(rel, _)| !waves.kinds.contains_key(rel)).collect();
+    let wave: Vec<(AssetKey, AssetKind)> =
+        requests.into_iter().map(|(rel, kind)| (AssetKey::File(rel), kind)).filter(|(key, _)| !waves.kinds.contains_key(key)).collect();
     let (assets, _) = waves.run(wave, &mut diags);
     if diags.has_errors() {
         return Err(diags.into());
@@ -65,7 +66,7 @@ pub struct Waves<'a> {
     /// Files that are entries of the build (pages found by the walk).
     entries: BTreeSet<String>,
     /// Every file seen, with its loader.
-    kinds: BTreeMap<String, AssetKind>,
+    kinds: BTreeMap<AssetKey, AssetKind>,
     /// Per page: whether it has module scripts, and the specifiers its import map maps.
     pub import_maps: Vec<(bool, Vec<String>)>,
 }
@@ -77,18 +78,18 @@ impl<'a> Waves<'a> {
 
     /// Loads `wave` and everything it reaches; bundles referenced by pages are collected as JS
     /// entries instead of being loaded.
-    pub fn run(&mut self, mut wave: Vec<(String, AssetKind)>, diags: &mut Diagnostics) -> (Vec<Asset>, Vec<JsEntry>) {
+    pub fn run(&mut self, mut wave: Vec<(AssetKey, AssetKind)>, diags: &mut Diagnostics) -> (Vec<Asset>, Vec<JsEntry>) {
         let mut assets = Vec::new();
-        let mut js_entries: BTreeMap<String, JsEntry> = BTreeMap::new();
+        let mut js_entries: BTreeMap<AssetKey, JsEntry> = BTreeMap::new();
         while !wave.is_empty() {
             for (rel, kind) in &wave {
                 self.kinds.insert(rel.clone(), *kind);
             }
             let loaded: Vec<Loaded> = wave
                 .par_iter()
-                .map(|(rel, kind)| load(self.config, self.fs, rel, *kind, self.entries.contains(rel)))
+                .map(|(key, kind)| load(self.config, self.fs, key, *kind, self.entries.contains(key.source_file())))
                 .collect();
-            let mut next: BTreeMap<String, AssetKind> = BTreeMap::new();
+            let mut next: BTreeMap<AssetKey, AssetKind> = BTreeMap::new();
             for l in loaded {
                 diags.extend(l.diags);
                 if let Some(a) = l.asset.as_ref().filter(|a| a.kind == AssetKind::Html) {
@@ -103,7 +104,7 @@ impl<'a> Waves<'a> {
                         if r.kind == AssetKind::Chunk {
                             js_entries.entry(r.target.clone()).or_insert_with(|| JsEntry {
                                 key: r.target.clone(),
-                                path: self.config.path(&r.target),
+                                path: self.config.path(r.target.source_file()),
                                 source: None,
                             });
                         } else if !self.kinds.contains_key(&r.target) {
@@ -120,7 +121,8 @@ impl<'a> Waves<'a> {
     }
 }
 
-fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: bool) -> Loaded {
+fn load(config: &Config, fs: &FsCache, key: &AssetKey, kind: AssetKind, is_entry: bool) -> Loaded {
+    let rel = key.source_file();
     let abs = config.path(rel);
     let bytes = match std::fs::read(&abs) {
         Ok(b) => b,
@@ -141,7 +143,7 @@ fn load(config: &Config, fs: &FsCache, rel: &str, kind: AssetKind, is_entry: boo
         AssetKind::Js | AssetKind::Raw | AssetKind::Chunk => Some(bytes),
     };
     let RefSink { refs, diags, inline_modules, css_keep, import_map, .. } = sink;
-    let asset = content.map(|content| Asset { src: rel.to_owned(), kind, is_entry, content, refs, map: None, modules: Vec::new(), css_keep, fixed_path: None });
+    let asset = content.map(|content| Asset { src: key.clone(), kind, is_entry, content, refs, map: None, modules: Vec::new(), css_keep, fixed_path: None });
     Loaded { asset, diags, inline_modules, import_map }
 }
 
@@ -152,7 +154,7 @@ pub struct RefSink<'a> {
     pub refs: Refs,
     pub diags: Vec<Diagnostic>,
     /// Inline module scripts found in a page: key, virtual path, code.
-    pub inline_modules: Vec<(String, std::path::PathBuf, String)>,
+    pub inline_modules: Vec<(AssetKey, std::path::PathBuf, String)>,
     /// With `css.prune`: selectors a `/* kiln-keep */` comment marks in the file's CSS.
     pub css_keep: Vec<String>,
     /// Specifiers a page's own `<script type="importmap">` maps.
@@ -222,10 +224,10 @@ impl<'a> RefSink<'a> {
                 if kind == AssetKind::Html || (hint == Some(AssetKind::Chunk) && !is_script_entry(&rel)) {
                     return None;
                 }
-                Some(self.refs.placeholder(&rel, kind, RefUse::Url, false) + &suffix)
+                Some(self.refs.placeholder(&AssetKey::File(rel), kind, RefUse::Url, false) + &suffix)
             }
             Resolved::Public { rel, suffix } => {
-                Some(self.refs.placeholder(&rel, AssetKind::Raw, RefUse::Url, true) + &suffix)
+                Some(self.refs.placeholder(&AssetKey::File(rel), AssetKind::Raw, RefUse::Url, true) + &suffix)
             }
             Resolved::Missing { path } => {
                 let d = match if_missing {

@@ -304,7 +304,7 @@ fn prune_graph(options: &CssOptions, graph: &mut Graph) -> Vec<PrunedCss> {
             };
             a.content = code.into_bytes();
             Some(PrunedCss {
-                src: a.src.clone(),
+                src: a.src.to_string(),
                 inline: a.kind == AssetKind::Html,
                 rules_before: p.rules_before,
                 rules_removed: p.rules_removed,

@@ -12,7 +12,7 @@ use lol_html::{element, rewrite_str, text, RewriteStrSettings};
 
 use crate::config::Config;
 use crate::diagnostics::Diagnostic;
-use crate::graph::AssetKind;
+use crate::graph::{AssetKey, AssetKind};
 use crate::loader::css::{self, Embedded};
 use crate::loader::{IfMissing, RefSink};
 
@@ -89,7 +89,7 @@ struct Page<'a, 'c> {
     style_start: Option<usize>,
     /// Inline module scripts seen so far, and the key of the one being read.
     inline_count: usize,
-    inline_key: Option<String>,
+    inline_index: Option<usize>,
     inline_code: String,
     /// Text of the `<script type="importmap">` being read.
     import_map: Option<String>,
@@ -117,7 +117,7 @@ pub fn load(config: &Config, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Opt
         style: String::new(),
         style_start: None,
         inline_count: 0,
-        inline_key: None,
+        inline_index: None,
         inline_code: String::new(),
         import_map: None,
     });
@@ -266,23 +266,23 @@ impl Page<'_, '_> {
         }
         let n = self.inline_count;
         self.inline_count += 1;
-        let key = format!("{}?module={n}", self.rel);
+        let key = AssetKey::InlineModule { page: self.rel.to_owned(), index: n };
         let placeholder = self.sink.refs.placeholder(&key, AssetKind::Chunk, crate::graph::RefUse::Url, false);
         let _ = el.set_attribute("src", &placeholder);
         self.integrity(el, &placeholder);
-        self.inline_key = Some(key);
+        self.inline_index = Some(n);
         self.inline_code.clear();
     }
 
     fn inline_module_text(&mut self, chunk: &mut TextChunk) {
-        if self.inline_key.is_none() {
+        if self.inline_index.is_none() {
             return;
         }
         self.inline_code.push_str(chunk.as_str());
         chunk.remove();
         if chunk.last_in_text_node() {
-            let key = self.inline_key.take().unwrap_or_default();
-            let n = key.rsplit('=').next().unwrap_or("0");
+            let Some(n) = self.inline_index.take() else { return };
+            let key = AssetKey::InlineModule { page: self.rel.to_owned(), index: n };
             // A virtual file beside the page, so imports resolve from the page's folder.
             let path = self.abs.with_file_name(format!(
                 "{}.module{n}.js",

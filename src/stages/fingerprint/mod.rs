@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::config::{Config, HashCascade, SourceMapMode};
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::graph::{substitute_tracked, Asset, AssetKind, Graph, RefUse};
+use crate::graph::{substitute_tracked, Asset, AssetKey, AssetKind, Graph, RefUse};
 use crate::log::{stage_output, StageLog};
 use crate::output::{OutputFile, Origin};
 use crate::paths::project_relative;
@@ -114,18 +114,16 @@ fn read_public(options: &FingerprintOptions, graph: &Graph, diags: &mut Diagnost
 /// The source an asset's output name is made from (before its hash is known, also where it
 /// will land, for relative URLs).
 fn naming_src(a: &Asset) -> String {
-    match (a.kind, a.src.strip_suffix("?css")) {
-        (AssetKind::Chunk, _) => chunk_naming_src(&a.src),
+    match (a.kind, &a.src) {
+        (AssetKind::Chunk, key) => chunk_naming_src(key),
         // A chunk's joined CSS is named after the chunk.
-        (AssetKind::Css, Some(chunk)) => format!("{}.css", chunk_naming_src(chunk).trim_end_matches(".js")),
-        // An image variant (`img/hero.jpg?as=hero-480.webp`) is named by its `as`.
-        _ => match a.src.split_once("?as=") {
-            Some((base, name)) => match base.rsplit_once('/') {
-                Some((dir, _)) => format!("{dir}/{name}"),
-                None => name.to_owned(),
-            },
-            None => a.src.clone(),
+        (_, AssetKey::ChunkCss(chunk)) => format!("{}.css", chunk_naming_src(chunk).trim_end_matches(".js")),
+        // An image variant is named by its `as`, beside the image.
+        (_, AssetKey::ImageVariant { image, name }) => match image.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/{name}"),
+            None => name.clone(),
         },
+        (_, key) => key.to_string(),
     }
 }
 
@@ -142,7 +140,7 @@ struct Member {
 struct Namer<'a> {
     options: &'a FingerprintOptions,
     graph: &'a Graph,
-    index: BTreeMap<&'a str, usize>,
+    index: BTreeMap<&'a AssetKey, usize>,
     public_by_rel: BTreeMap<&'a str, &'a OutputFile>,
     /// Where each asset will land before its hash is known (for relative URLs).
     planned: Vec<String>,
@@ -158,7 +156,7 @@ impl<'a> Namer<'a> {
             .iter()
             .map(|a| match (&a.fixed_path, a.kind) {
                 (Some(p), _) => p.clone(),
-                (None, AssetKind::Html) => a.src.clone(),
+                (None, AssetKind::Html) => a.src.to_string(),
                 (None, _) => output_path(&options.file_names, &naming_src(a), ""),
             })
             .collect();
@@ -188,7 +186,7 @@ impl<'a> Namer<'a> {
         let group_hash = cyclic.then(|| {
             let mut h = blake3::Hasher::new();
             for m in &members {
-                h.update(graph.assets[m.index].src.as_bytes());
+                h.update(graph.assets[m.index].src.to_string().as_bytes());
                 h.update(&(m.bytes.len() as u64).to_le_bytes());
                 h.update(&m.bytes);
             }
@@ -196,7 +194,7 @@ impl<'a> Namer<'a> {
         });
         // Names first (a member's name may be needed by another member), then final bytes.
         let names: Vec<(String, String)> =
-            members.iter().map(|m| (graph.assets[m.index].src.clone(), self.path_of(m, group_hash.as_ref()))).collect();
+            members.iter().map(|m| (graph.assets[m.index].src.to_string(), self.path_of(m, group_hash.as_ref()))).collect();
         let group_names: BTreeMap<&str, &str> = names.iter().map(|(s, p)| (s.as_str(), p.as_str())).collect();
         for (m, (_, path)) in members.into_iter().zip(&names) {
             let bytes = if group_hash.is_some() {
@@ -222,7 +220,7 @@ impl<'a> Namer<'a> {
         let (bytes, moved) = substitute_tracked(&asset.content, |k| {
             let r = &asset.refs.0[k];
             if r.public {
-                let Some(p) = public_by_rel.get(r.target.as_str()) else { return Vec::new() };
+                let Some(p) = r.target.as_file().and_then(|t| public_by_rel.get(t)) else { return Vec::new() };
                 return match r.use_ {
                     RefUse::Integrity => p.integrity.clone().into_bytes(),
                     u if u.is_module_specifier() => urls::import_specifier(&planned[i], &p.path).into_bytes(),
@@ -232,7 +230,7 @@ impl<'a> Namer<'a> {
             if r.use_.is_module_specifier() && options.hash_cascade == HashCascade::ImportMap {
                 return urls::stable_name(&r.target).into_bytes();
             }
-            let j = index[r.target.as_str()];
+            let j = index[&r.target];
             match (&done[j], r.use_) {
                 (Some(t), RefUse::Url) => urls::url(&options.base, &planned[i], &t.path).into_bytes(),
                 (Some(t), RefUse::Integrity) => t.integrity.clone().into_bytes(),
@@ -242,7 +240,7 @@ impl<'a> Namer<'a> {
                 (None, RefUse::Integrity) => {
                     diags.push(
                         Diagnostic::error(format!("{} needs the integrity hash of {}, which refers back to it", asset.src, r.target))
-                            .in_file(&asset.src),
+                            .in_file(asset.src.to_string()),
                     );
                     Vec::new()
                 }
@@ -274,7 +272,7 @@ impl<'a> Namer<'a> {
             return p.clone();
         }
         if asset.kind == AssetKind::Html {
-            return asset.src.clone();
+            return asset.src.to_string();
         }
         let hash = match (group_hash, &m.map) {
             (None, Some((_, map_hash))) => {
@@ -286,7 +284,7 @@ impl<'a> Namer<'a> {
             (Some(gh), _) => {
                 let mut h = blake3::Hasher::new();
                 h.update(gh.as_bytes());
-                h.update(asset.src.as_bytes());
+                h.update(asset.src.to_string().as_bytes());
                 let mut name = base32(h.finalize().as_bytes());
                 name.truncate(self.options.hash_length);
                 name
@@ -314,7 +312,7 @@ impl<'a> Namer<'a> {
             self.maps.push(OutputFile::new(map_path, Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes()));
         }
         let hashed = asset.kind != AssetKind::Html && asset.fixed_path.is_none();
-        let mut out = OutputFile::new(path.to_owned(), Some(asset.src.clone()), Origin::Asset(asset.kind), hashed, bytes);
+        let mut out = OutputFile::new(path.to_owned(), Some(asset.src.to_string()), Origin::Asset(asset.kind), hashed, bytes);
         out.is_entry = asset.is_entry;
         out.modules = asset.modules.clone();
         self.done[i] = Some(out);
@@ -330,9 +328,9 @@ impl<'a> Namer<'a> {
                 .filter(|r| matches!(r.use_, RefUse::Url | RefUse::Import) && (r.target != asset.src || r.public))
                 .filter_map(|r| {
                     if r.public {
-                        self.public_by_rel.get(r.target.as_str()).map(|p| (p.path.clone(), None))
+                        r.target.as_file().and_then(|t| self.public_by_rel.get(t)).map(|p| (p.path.clone(), None))
                     } else {
-                        self.done[self.index[r.target.as_str()]].as_ref().map(|t| (t.path.clone(), Some(r.kind)))
+                        self.done[self.index[&r.target]].as_ref().map(|t| (t.path.clone(), Some(r.kind)))
                     }
                 })
                 .collect();
@@ -343,7 +341,7 @@ impl<'a> Namer<'a> {
                 .0
                 .iter()
                 .filter(|r| r.use_ == RefUse::DynamicImport && !r.public)
-                .filter_map(|r| self.done[self.index[r.target.as_str()]].as_ref().map(|t| t.path.clone()))
+                .filter_map(|r| self.done[self.index[&r.target]].as_ref().map(|t| t.path.clone()))
                 .collect();
             dynamic.sort();
             dynamic.dedup();
@@ -357,11 +355,12 @@ impl<'a> Namer<'a> {
 
 /// The name a bundle gets its output name from: its source with a `.js` extension; an inline
 /// module of `blog/index.html` is named after the page (`index.js`, `index-1.js`, …).
-pub fn chunk_naming_src(src: &str) -> String {
-    if let Some((page, n)) = src.split_once("?module=") {
-        let stem = page.rsplit_once('.').map_or(page, |(s, _)| s);
-        return if n == "0" { format!("{stem}.js") } else { format!("{stem}-{n}.js") };
+pub fn chunk_naming_src(key: &AssetKey) -> String {
+    if let AssetKey::InlineModule { page, index } = key {
+        let stem = page.rsplit_once('.').map_or(page.as_str(), |(s, _)| s);
+        return if *index == 0 { format!("{stem}.js") } else { format!("{stem}-{index}.js") };
     }
+    let src = key.source_file();
     match src.rsplit_once('.') {
         Some((stem, _)) if !stem.ends_with('/') => format!("{stem}.js"),
         _ => format!("{src}.js"),

@@ -13,7 +13,7 @@ pub fn groups(graph: &Graph) -> Vec<Vec<usize>> {
     let nodes: Vec<_> = (0..graph.assets.len()).map(|i| g.add_node(i)).collect();
     for (i, asset) in graph.assets.iter().enumerate() {
         for r in asset.refs.0.iter().filter(|r| !r.public) {
-            if let Some(&j) = index.get(r.target.as_str()) {
+            if let Some(&j) = index.get(&r.target) {
                 g.update_edge(nodes[i], nodes[j], ());
             }
         }

@@ -25,7 +25,7 @@ use crate::config::{ImageOptions, ImageRule};
 use crate::log::{stage_output, StageLog};
 use crate::report::ImageStats;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::graph::{Asset, AssetKind, Graph};
+use crate::graph::{Asset, AssetKey, AssetKind, Graph};
 use variants::Encoding;
 
 
@@ -62,7 +62,7 @@ struct Done {
 fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(ImageStats, Vec<Diagnostic>), BuildError> {
     let encoded = AtomicU64::new(0);
     // Images shown with <img src>: the ones variants are made for.
-    let mut shown: std::collections::BTreeSet<String> = Default::default();
+    let mut shown: std::collections::BTreeSet<AssetKey> = Default::default();
     for page in graph.assets.iter().filter(|a| a.kind == AssetKind::Html) {
         shown.extend(picture::img_sources(&String::from_utf8_lossy(&page.content), &page.refs));
     }
@@ -71,9 +71,10 @@ fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(Imag
         .par_iter()
         .enumerate()
         .filter(|(_, a)| a.kind == AssetKind::Raw)
-        .filter_map(|(i, a)| kind(&a.src).map(|k| (i, a, k)))
+        .filter_map(|(i, a)| a.src.as_file().and_then(kind).map(|k| (i, a, k)))
         .map(|(i, asset, k)| {
-            let rule = options.rule_for(&asset.src);
+            let rel = asset.src.source_file();
+            let rule = options.rule_for(rel);
             let wants_variants = shown.contains(&asset.src) && k != Kind::Svg && (!rule.formats.is_empty() || !rule.widths.is_empty());
             match process(options, cache, &encoded, asset, k, rule, wants_variants) {
                 Ok(mut done) => {
@@ -85,10 +86,10 @@ fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(Imag
                     content: None,
                     info: None,
                     variants: Vec::new(),
-                    warning: Some(Diagnostic::warning(format!("{message}; copied as it is (images.on_bad_image = \"copy\")")).in_file(&asset.src)),
+                    warning: Some(Diagnostic::warning(format!("{message}; copied as it is (images.on_bad_image = \"copy\")")).in_file(rel)),
                 }),
                 Err(message) => Err(Diagnostic::error(message)
-                    .in_file(&asset.src)
+                    .in_file(rel)
                     .with_note("fix or replace the file, or set images.on_bad_image = \"copy\" to ship it as it is")),
             }
         })
@@ -96,7 +97,7 @@ fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(Imag
     let mut diags = Diagnostics::default();
     let mut warnings = Vec::new();
     let mut stats = ImageStats::default();
-    let mut infos: BTreeMap<String, picture::ImageInfo> = BTreeMap::new();
+    let mut infos: BTreeMap<AssetKey, picture::ImageInfo> = BTreeMap::new();
     let mut new_assets = Vec::new();
     for r in results {
         match r {
@@ -191,13 +192,13 @@ fn process(
     let Some((width, height)) = dims.filter(|_| wants_variants) else { return Ok(done) };
     let original_encoding = if k == Kind::Png { Encoding::Png } else { Encoding::Jpeg };
     let widths: Vec<u32> = rule.widths.iter().copied().filter(|&w| w < width).collect();
-    let (dir, file) = asset.src.rsplit_once('/').map_or(("", asset.src.as_str()), |(d, f)| (d, f));
-    let _ = dir;
+    let rel = asset.src.source_file();
+    let file = rel.rsplit_once('/').map_or(rel, |(_, f)| f);
     let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
     let mut decoded: Option<image::DynamicImage> = None;
-    let mut make = |w: u32, enc: Encoding, variants_out: &mut Vec<Asset>| -> Result<String, String> {
+    let mut make = |w: u32, enc: Encoding, variants_out: &mut Vec<Asset>| -> Result<AssetKey, String> {
         let name = if w < width { format!("{stem}-{w}.{}", enc.ext()) } else { format!("{stem}.{}", enc.ext()) };
-        let key = format!("{}?as={name}", asset.src);
+        let key = AssetKey::ImageVariant { image: rel.to_owned(), name };
         let ck = cache::key("variant", &[bytes, &rk, enc.ext().as_bytes(), &w.to_le_bytes()]);
         let out = cached(cache, encoded, ck, || {
             if decoded.is_none() {

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 
-use crate::graph::{AssetKind, RefUse, Refs, PLACEHOLDER_LEN};
+use crate::graph::{AssetKey, AssetKind, RefUse, Refs, PLACEHOLDER_LEN};
 
 /// What a page needs to know of one image.
 #[derive(Debug, Clone, Default)]
@@ -19,26 +19,26 @@ pub struct ImageInfo {
     pub width: u32,
     pub height: u32,
     /// (asset key, width), narrowest first, the original last: the `<img>`'s own srcset.
-    pub same_format: Vec<(String, u32)>,
+    pub same_format: Vec<(AssetKey, u32)>,
     /// (MIME type, (asset key, width) list) per modern format.
-    pub modern: Vec<(&'static str, Vec<(String, u32)>)>,
+    pub modern: Vec<(&'static str, Vec<(AssetKey, u32)>)>,
 }
 
 /// The image an attribute value's placeholder refers to.
-fn target<'a>(value: &str, refs: &'a Refs) -> Option<&'a str> {
+fn target<'a>(value: &str, refs: &'a Refs) -> Option<&'a AssetKey> {
     let i = crate::graph::placeholder_index(value.get(..PLACEHOLDER_LEN)?.as_bytes())?;
     let r = refs.0.get(i)?;
-    (r.use_ == RefUse::Url && !r.public).then_some(r.target.as_str())
+    (r.use_ == RefUse::Url && !r.public).then_some(&r.target)
 }
 
 /// The images pages show with `<img src>` (root-relative).
-pub fn img_sources(html: &str, refs: &Refs) -> Vec<String> {
+pub fn img_sources(html: &str, refs: &Refs) -> Vec<AssetKey> {
     let mut out = Vec::new();
     let _ = rewrite_str(
         html,
         RewriteStrSettings::new().append_element_content_handler(element!("img[src]", |el| {
             if let Some(t) = el.get_attribute("src").as_deref().and_then(|v| target(v, refs)) {
-                out.push(t.to_owned());
+                out.push(t.clone());
             }
             Ok(())
         })),
@@ -46,7 +46,7 @@ pub fn img_sources(html: &str, refs: &Refs) -> Vec<String> {
     out
 }
 
-fn srcset(refs: &mut Refs, list: &[(String, u32)]) -> String {
+fn srcset(refs: &mut Refs, list: &[(AssetKey, u32)]) -> String {
     list.iter().map(|(key, w)| format!("{} {w}w", refs.placeholder(key, AssetKind::Raw, RefUse::Url, false))).collect::<Vec<_>>().join(", ")
 }
 
@@ -55,7 +55,7 @@ fn escape(s: &str) -> String {
 }
 
 /// Rewrites the `<img>` tags of one page; `None` if nothing changed.
-pub fn rewrite(html: &str, refs: &mut Refs, images: &BTreeMap<String, ImageInfo>, default_sizes: &str) -> Option<String> {
+pub fn rewrite(html: &str, refs: &mut Refs, images: &BTreeMap<AssetKey, ImageInfo>, default_sizes: &str) -> Option<String> {
     let depth = Rc::new(Cell::new(0u32));
     let changed = Cell::new(false);
     let refs_cell = std::cell::RefCell::new(refs);
@@ -75,7 +75,7 @@ pub fn rewrite(html: &str, refs: &mut Refs, images: &BTreeMap<String, ImageInfo>
     let img = element!("img[src]", |el: &mut Element| {
         let src = el.get_attribute("src").unwrap_or_default();
         let mut refs = refs_cell.borrow_mut();
-        let Some(info) = target(&src, &refs).map(str::to_owned).and_then(|t| images.get(&t)) else { return Ok(()) };
+        let Some(info) = target(&src, &refs).cloned().and_then(|t| images.get(&t)) else { return Ok(()) };
         if el.get_attribute("width").is_none() && el.get_attribute("height").is_none() && info.width > 0 {
             el.set_attribute("width", &info.width.to_string())?;
             el.set_attribute("height", &info.height.to_string())?;

@@ -6,7 +6,7 @@ use swc_core::common::{sync::Lrc, Globals, Mark, SourceMap, GLOBALS};
 
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::graph::{AssetKind, JsEntry};
+use crate::graph::{AssetKey, AssetKind, JsEntry};
 use crate::log::Timings;
 
 use super::graph::{self, EntrySpec, ModuleKind};
@@ -30,8 +30,8 @@ pub fn bundle(config: &Config, entries: &[JsEntry], import_map: &[String]) -> Re
         return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Timings::default(), warnings: Diagnostics::default() });
     }
     let (mut out, extra) = bundle_set(config, entries, import_map, false)?;
-    let mut done: std::collections::BTreeSet<String> = entries.iter().map(|e| e.key.clone()).collect();
-    let mut queue: std::collections::VecDeque<(graph::ExtraEntry, String)> = extra.into();
+    let mut done: std::collections::BTreeSet<AssetKey> = entries.iter().map(|e| e.key.clone()).collect();
+    let mut queue: std::collections::VecDeque<(graph::ExtraEntry, AssetKey)> = extra.into();
     // A worker's bundle is self-contained: no chunks shared with the page that starts it.
     let mut worker_config = config.clone();
     worker_config.js.splitting = false;
@@ -72,7 +72,7 @@ fn bundle_set(
     entries: &[JsEntry],
     import_map: &[String],
     classic: bool,
-) -> Result<(Bundles, Vec<(graph::ExtraEntry, String)>), BuildError> {
+) -> Result<(Bundles, Vec<(graph::ExtraEntry, AssetKey)>), BuildError> {
     let globals = Globals::new();
     let unresolved_mark = GLOBALS.set(&globals, Mark::new);
     let mut ctx = JsCtx {
@@ -102,7 +102,7 @@ fn bundle_set(
     let specs: Vec<EntrySpec> = entries.iter().map(|e| EntrySpec { path: e.path.clone(), source: e.source.clone() }).collect();
     let (loaded, warnings) = timings.time("js.load", || graph::load(&ctx, &specs))?;
     let graph::Loaded { mut modules, entry_ids, entries: extra } = loaded;
-    let extra_keys: Vec<String> = extra.iter().map(|e| e.key(&config.rel(&e.path))).collect();
+    let extra_keys: Vec<AssetKey> = extra.iter().map(|e| e.key(&config.rel(&e.path))).collect();
     let asts: Vec<_> = modules.iter_mut().map(|m| m.ast.take()).collect();
     let linker = link::Linker::new(&modules);
     let linked = timings.time("js.link", || linker.link(&entry_ids, config.js.splitting))?;
@@ -117,7 +117,7 @@ fn bundle_set(
             .collect()
     });
     let chunks = timings.time("js.print", || {
-        let page_entries: Vec<(graph::ModuleId, String)> = entry_ids.iter().zip(entries).map(|(&e, en)| (e, en.key.clone())).collect();
+        let page_entries: Vec<(graph::ModuleId, AssetKey)> = entry_ids.iter().zip(entries).map(|(&e, en)| (e, en.key.clone())).collect();
         let sizes: Vec<u64> = prepared.iter().map(|p| p.as_ref().map_or(0, |p| p.size)).collect();
         let pure: Vec<bool> = prepared.iter().map(|p| p.as_ref().is_none_or(|p| p.pure)).collect();
         let plan = chunks::plan(config, &modules, &linked, &page_entries, &sizes, &pure);
@@ -125,7 +125,7 @@ fn bundle_set(
     })?;
     if verify::reparse_enabled() {
         let broken: Vec<Diagnostic> = timings.time("js.verify", || {
-            chunks.par_iter().filter_map(|c| verify::check(&c.links.key, &c.code, &config.js.target, classic).err()).collect()
+            chunks.par_iter().filter_map(|c| verify::check(&c.links.key.to_string(), &c.code, &config.js.target, classic).err()).collect()
         });
         if !broken.is_empty() {
             return Err(BuildError { diagnostics: broken });

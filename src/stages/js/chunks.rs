@@ -14,6 +14,7 @@ use super::analyze::ImportKind;
 use super::graph::{JsModule, ModuleId, Resolved};
 use super::link::Linked;
 use crate::config::Config;
+use crate::graph::AssetKey;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChunkKind {
@@ -30,7 +31,7 @@ pub enum ChunkKind {
 #[derive(Debug, Clone)]
 pub struct ChunkPlan {
     /// Manifest key and asset source path.
-    pub key: String,
+    pub key: AssetKey,
     pub kind: ChunkKind,
     /// The entry module, for page and dynamic chunks.
     pub entry: Option<ModuleId>,
@@ -47,8 +48,8 @@ pub struct ChunkPlan {
 
 impl ChunkPlan {
     /// The key of the stylesheet made of this chunk's CSS imports.
-    pub fn css_key(&self) -> Option<String> {
-        (!self.css.is_empty()).then(|| format!("{}?css", self.key))
+    pub fn css_key(&self) -> Option<AssetKey> {
+        (!self.css.is_empty()).then(|| self.key.css_of())
     }
 }
 
@@ -65,7 +66,7 @@ impl Plan {
     /// The CSS files loading chunk `c` needs (its own and those of the chunks it imports), in
     /// source order.
     /// `modules` gives each module's stylesheet, if it is one.
-    pub fn css_order(&self, c: usize, modules: &[JsModule]) -> Vec<String> {
+    pub fn css_order(&self, c: usize, modules: &[JsModule]) -> Vec<AssetKey> {
         let mut with_css: Vec<usize> = self.static_closure(c).into_iter().chain([c]).filter(|&d| !self.chunks[d].css.is_empty()).collect();
         // Where each chunk's first stylesheet comes in the evaluation order from this entry.
         let position: FxHashMap<ModuleId, usize> = match self.entry_order.get(c) {
@@ -160,18 +161,18 @@ pub fn plan(
     config: &Config,
     modules: &[JsModule],
     linked: &Linked,
-    entries: &[(ModuleId, String)],
+    entries: &[(ModuleId, AssetKey)],
     sizes: &[u64],
     pure: &[bool],
 ) -> Plan {
     let n = modules.len();
     // Entry points: pages first, then dynamic entries that are not page entries.
-    let mut points: Vec<(ModuleId, ChunkKind, String)> =
+    let mut points: Vec<(ModuleId, ChunkKind, AssetKey)> =
         entries.iter().enumerate().map(|(i, (m, key))| (*m, ChunkKind::Page(i), key.clone())).collect();
     if config.js.splitting {
         for &d in &linked.dynamic_entries {
             if !points.iter().any(|(m, _, _)| *m == d) {
-                points.push((d, ChunkKind::Dynamic(d), modules[d].rel.clone()));
+                points.push((d, ChunkKind::Dynamic(d), modules[d].key()));
             }
         }
     }
@@ -212,12 +213,12 @@ pub fn plan(
     let mut manual: FxHashMap<&str, usize> = FxHashMap::default();
     let mut live: Vec<ModuleId> = (0..n).filter(|&m| linked.included[m] && rank[m] != usize::MAX).collect();
     live.sort_by_key(|&m| rank[m]);
-    let mut used_keys: FxHashSet<String> = chunks.iter().map(|c| c.key.clone()).collect();
+    let mut used_keys: FxHashSet<AssetKey> = chunks.iter().map(|c| c.key.clone()).collect();
     let mut unique_key = |base: String| {
-        let mut key = format!("_{base}.js");
+        let mut key = AssetKey::File(format!("_{base}.js"));
         let mut i = 2;
         while !used_keys.insert(key.clone()) {
-            key = format!("_{base}{i}.js");
+            key = AssetKey::File(format!("_{base}{i}.js"));
             i += 1;
         }
         key
@@ -347,7 +348,7 @@ fn merge_small(
                 // The merged chunk keeps the name of the one loaded by more entries.
                 let sb_len = set_of(&chunks[b]).len();
                 if sa.len() > sb_len && chunks[b].kind == ChunkKind::Shared {
-                    chunks[b].key = std::mem::take(&mut chunks[a].key);
+                    chunks[b].key = std::mem::replace(&mut chunks[a].key, AssetKey::File(String::new()));
                 }
                 let moved = std::mem::take(&mut chunks[a].modules);
                 for &m in &moved {

@@ -14,6 +14,7 @@ use super::parse::{locate, parse, KeptComments};
 use super::resolve::Target as Resolution;
 use super::JsCtx;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::graph::AssetKey;
 
 pub type ModuleId = usize;
 
@@ -94,13 +95,9 @@ pub struct ExtraEntry {
 
 impl ExtraEntry {
     /// Its chunk's key: `src/w.ts?worker`, `src/w.ts?worker=classic`, `sw.ts?serviceworker`.
-    pub fn key(&self, rel: &str) -> String {
+    pub fn key(&self, rel: &str) -> AssetKey {
         let kind = if self.service { "serviceworker" } else { "worker" };
-        if self.classic {
-            format!("{rel}?{kind}=classic")
-        } else {
-            format!("{rel}?{kind}")
-        }
+        AssetKey::module(rel, &if self.classic { format!("{kind}=classic") } else { kind.to_owned() })
     }
 }
 
@@ -111,6 +108,17 @@ pub struct Loaded {
     pub entry_ids: Vec<ModuleId>,
     /// Scripts the modules start as entry points of their own, in a stable order.
     pub entries: Vec<ExtraEntry>,
+}
+
+impl JsModule {
+    /// The key of the chunk this module is the entry of (its path, with its variant's query).
+    pub fn key(&self) -> AssetKey {
+        let suffix = self.variant.suffix();
+        match self.rel.strip_suffix(suffix) {
+            Some(path) if !suffix.is_empty() => AssetKey::module(path, &suffix[1..]),
+            _ => AssetKey::File(self.rel.clone()),
+        }
+    }
 }
 
 pub struct JsModule {

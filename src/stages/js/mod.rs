@@ -39,7 +39,7 @@ use swc_core::ecma::ast::Expr;
 
 use crate::config::{Config, HashCascade};
 use crate::diagnostics::{BuildError, Diagnostic};
-use crate::graph::{Asset, AssetKind, Graph, Refs};
+use crate::graph::{Asset, AssetKey, AssetKind, Graph, Refs};
 use crate::log::{stage_output, StageLog};
 use resolve::JsResolver;
 use crate::stages::scan::ScanOutput;
@@ -76,17 +76,17 @@ pub struct Chunk {
 #[derive(Debug, Clone)]
 pub struct ChunkLinks {
     /// The manifest key and asset source path.
-    pub key: String,
+    pub key: AssetKey,
     /// Stylesheets its modules import, in order (root-relative), and the key of the one file
     /// they are joined into.
     pub css: Vec<String>,
-    pub css_key: Option<String>,
+    pub css_key: Option<AssetKey>,
     /// The chunks it imports statically, directly or not, deepest first (a page preloads them).
-    pub preload: Vec<String>,
+    pub preload: Vec<AssetKey>,
     /// The CSS files a page loading this chunk links, in order.
-    pub css_order: Vec<String>,
+    pub css_order: Vec<AssetKey>,
     /// The lazy chunks it loads with `import()`.
-    pub dynamic: Vec<String>,
+    pub dynamic: Vec<AssetKey>,
 }
 
 /// The JS stage: bundles what the scan found and hands on the whole graph.

@@ -4,7 +4,7 @@
 use swc_core::common::GLOBALS;
 
 use crate::diagnostics::{BuildError, Diagnostic};
-use crate::graph::AssetKind;
+use crate::graph::{AssetKey, AssetKind};
 
 use super::graph::{self, ModuleKind};
 use super::{analyze, chunks, generate, link, Chunk, ChunkLinks, JsCtx};
@@ -17,7 +17,7 @@ pub(super) fn render_chunks(
     linker: &link::Linker,
     linked: &link::Linked,
     plan: &chunks::Plan,
-    extra_keys: &[String],
+    extra_keys: &[AssetKey],
 ) -> Result<Vec<Chunk>, BuildError> {
     use chunks::ChunkKind;
     use rustc_hash::FxHashMap;
@@ -44,7 +44,7 @@ pub(super) fn render_chunks(
     let copied: Vec<bool> = membership.iter().map(|&c| c > 1).collect();
     // What loading each lazy chunk fetches first: the CSS of it and of the chunks it imports
     // (deepest first), and those chunks.
-    let mut dynamic: FxHashMap<graph::ModuleId, (String, Vec<String>, Vec<String>)> = FxHashMap::default();
+    let mut dynamic: FxHashMap<graph::ModuleId, (AssetKey, Vec<AssetKey>, Vec<AssetKey>)> = FxHashMap::default();
     for (c, chunk) in plan.chunks.iter().enumerate() {
         let Some(e) = chunk.entry else { continue };
         if linked.dynamic_entries.binary_search(&e).is_err() {
@@ -52,7 +52,7 @@ pub(super) fn render_chunks(
         }
         let closure = plan.static_closure(c);
         let css = plan.css_order(c, modules);
-        let js: Vec<String> = closure.iter().map(|&d| plan.chunks[d].key.clone()).collect();
+        let js: Vec<AssetKey> = closure.iter().map(|&d| plan.chunks[d].key.clone()).collect();
         dynamic.insert(e, (chunk.key.clone(), css, js));
     }
     let mut rendered = Vec::with_capacity(plan.chunks.len());
@@ -108,7 +108,7 @@ pub(super) fn render_chunks(
                 order.push(*owner);
             }
         }
-        let imports: Vec<(String, Vec<(String, String)>)> = order
+        let imports: Vec<(AssetKey, Vec<(String, String)>)> = order
             .iter()
             .map(|&d| {
                 let mut names: Vec<(String, String)> = r
@@ -146,7 +146,7 @@ pub(super) fn render_chunks(
             preload: plan.static_closure(c).into_iter().map(|d| plan.chunks[d].key.clone()).collect(),
             css_order: plan.css_order(c, modules),
             dynamic: {
-                let mut keys: Vec<String> = Vec::new();
+                let mut keys: Vec<AssetKey> = Vec::new();
                 for &m in &chunk.modules {
                     for (r, rec) in modules[m].analysis.records.iter().enumerate() {
                         if let (analyze::ImportKind::Dynamic, Some(graph::Resolved::Module(t))) = (rec.kind, modules[m].resolved.get(r)) {

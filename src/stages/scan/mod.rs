@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::graph::{Asset, AssetKind, Graph, JsEntry};
+use crate::graph::{Asset, AssetKey, AssetKind, Graph, JsEntry};
 use crate::loader::resolve::{self, FsCache};
 use crate::loader::{is_script_entry, Waves};
 use crate::log::{stage_output, StageLog};
@@ -41,9 +41,9 @@ fn run(config: &Config) -> Result<ScanOutput, BuildError> {
     }
     let fs = FsCache::default();
     let mut waves = Waves::new(config, &fs, pages.iter().cloned().collect());
-    let (mut assets, mut js_entries) = waves.run(pages.iter().map(|e| (e.clone(), AssetKind::Html)).collect(), &mut diags);
+    let (mut assets, mut js_entries) = waves.run(pages.iter().map(|e| (AssetKey::file(e), AssetKind::Html)).collect(), &mut diags);
     for rel in scripts {
-        js_entries.push(JsEntry { path: config.path(&rel), key: rel, source: None });
+        js_entries.push(JsEntry { path: config.path(&rel), key: AssetKey::File(rel), source: None });
     }
     if diags.has_errors() {
         return Err(diags.into());
@@ -59,11 +59,11 @@ fn run(config: &Config) -> Result<ScanOutput, BuildError> {
 /// rel="preload">`, `prefetch` or plain `<script src>` of it points at the chunk, never at the
 /// raw source (whose imports would not resolve in a browser).
 fn modules_are_chunks_everywhere(assets: &mut Vec<Asset>, js_entries: &[JsEntry]) {
-    let modules: BTreeSet<&str> = js_entries.iter().filter(|e| e.source.is_none()).map(|e| e.key.as_str()).collect();
-    assets.retain(|a| !modules.contains(a.src.as_str()));
+    let modules: BTreeSet<&AssetKey> = js_entries.iter().filter(|e| e.source.is_none()).map(|e| &e.key).collect();
+    assets.retain(|a| !modules.contains(&a.src));
     for a in assets.iter_mut() {
         for r in a.refs.0.iter_mut() {
-            if !r.public && modules.contains(r.target.as_str()) {
+            if !r.public && modules.contains(&r.target) {
                 r.kind = AssetKind::Chunk;
             }
         }

@@ -1,7 +1,7 @@
 //! One stylesheet per chunk, made of the CSS files its modules import, in import order.
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::graph::{substitute, Asset, AssetKind, Graph, Refs};
+use crate::graph::{substitute, Asset, AssetKey, AssetKind, Graph, Refs};
 
 use super::ChunkLinks;
 
@@ -48,14 +48,15 @@ pub fn join(graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
     let mut diags = Diagnostics::default();
     let index = graph.index();
     let mut joined = Vec::new();
-    let mut parts_used: Vec<String> = Vec::new();
+    let mut parts_used: Vec<AssetKey> = Vec::new();
     for chunk in chunks {
         let Some(key) = &chunk.css_key else { continue };
         let mut refs = Refs::default();
         let (mut head, mut body) = (String::new(), String::new());
         let mut keep = Vec::new();
         for rel in &chunk.css {
-            let Some(&i) = index.get(rel.as_str()) else {
+            let part_key = AssetKey::file(rel.as_str());
+            let Some(&i) = index.get(&part_key) else {
                 diags.push(Diagnostic::error(format!("{rel}, imported by {}, was not loaded", chunk.key)));
                 continue;
             };
@@ -75,7 +76,7 @@ pub fn join(graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
                 body.push('\n');
             }
             keep.extend(part.css_keep.iter().cloned());
-            parts_used.push(rel.clone());
+            parts_used.push(part_key);
         }
         head.push_str(&body);
         joined.push(Asset {
@@ -94,13 +95,12 @@ pub fn join(graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
     // A part stays only when a page, stylesheet or other file refers to it.
     parts_used.sort();
     parts_used.dedup();
-    let referenced: std::collections::HashSet<&str> = graph
+    let referenced: std::collections::HashSet<&AssetKey> = graph
         .assets
         .iter()
-        .flat_map(|a| a.refs.0.iter().filter(|r| !r.public && r.target != a.src).map(|r| r.target.as_str()))
+        .flat_map(|a| a.refs.0.iter().filter(|r| !r.public && r.target != a.src).map(|r| &r.target))
         .collect();
-    let drop: std::collections::HashSet<String> =
-        parts_used.into_iter().filter(|p| !referenced.contains(p.as_str())).collect();
+    let drop: std::collections::HashSet<AssetKey> = parts_used.into_iter().filter(|p| !referenced.contains(p)).collect();
     graph.assets.retain(|a| !drop.contains(&a.src));
     diags
 }

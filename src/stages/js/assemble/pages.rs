@@ -9,19 +9,19 @@ use lol_html::html_content::ContentType;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 
 use crate::config::{Config, HashCascade};
-use crate::graph::{AssetKind, Graph, RefUse, Refs};
+use crate::graph::{AssetKey, AssetKind, Graph, RefUse, Refs};
 use crate::urls::stable_name;
 
 use super::ChunkLinks;
 
-fn push_unique(list: &mut Vec<String>, item: &str) {
-    if !list.iter().any(|x| x == item) {
-        list.push(item.to_owned());
+fn push_unique(list: &mut Vec<AssetKey>, item: &AssetKey) {
+    if !list.contains(item) {
+        list.push(item.clone());
     }
 }
 
 /// The tags for one page: what goes first in `<head>` (the import map) and last.
-fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTreeMap<&str, &ChunkLinks>) -> (String, String) {
+fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTreeMap<&AssetKey, &ChunkLinks>) -> (String, String) {
     let (mut css, mut preload) = (Vec::new(), Vec::new());
     for e in entries {
         for k in &e.css_order {
@@ -31,7 +31,7 @@ fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTre
             push_unique(&mut preload, k);
         }
     }
-    let integrity = |refs: &mut Refs, key: &str, kind| {
+    let integrity = |refs: &mut Refs, key: &AssetKey, kind| {
         if config.sri {
             format!(" integrity=\"{}\" crossorigin", refs.placeholder(key, kind, RefUse::Integrity, false))
         } else {
@@ -52,14 +52,14 @@ fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTre
     let mut head = String::new();
     if config.hash_cascade == HashCascade::ImportMap {
         // Every chunk the page may load, now or lazily, and the CSS lazy chunks fetch.
-        let mut all: Vec<String> = Vec::new();
-        let mut stack: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
+        let mut all: Vec<AssetKey> = Vec::new();
+        let mut stack: Vec<AssetKey> = entries.iter().map(|e| e.key.clone()).collect();
         while let Some(k) = stack.pop() {
             if all.contains(&k) {
                 continue;
             }
             all.push(k.clone());
-            if let Some(c) = by_key.get(k.as_str()) {
+            if let Some(c) = by_key.get(&k) {
                 stack.extend(c.preload.iter().cloned());
                 stack.extend(c.dynamic.iter().cloned());
             }
@@ -67,7 +67,7 @@ fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTre
         let mut map = BTreeMap::new();
         for k in &all {
             map.insert(stable_name(k), refs.placeholder(k, AssetKind::Chunk, RefUse::Url, false));
-            if let Some(css) = by_key.get(k.as_str()).and_then(|c| c.css_key.clone()) {
+            if let Some(css) = by_key.get(k).and_then(|c| c.css_key.clone()) {
                 map.insert(stable_name(&css), refs.placeholder(&css, AssetKind::Css, RefUse::Url, false));
             }
         }
@@ -78,14 +78,14 @@ fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTre
 }
 
 pub fn link(config: &Config, graph: &mut Graph, chunks: &[ChunkLinks]) {
-    let by_key: BTreeMap<&str, &ChunkLinks> = chunks.iter().map(|c| (c.key.as_str(), c)).collect();
+    let by_key: BTreeMap<&AssetKey, &ChunkLinks> = chunks.iter().map(|c| (&c.key, c)).collect();
     for page in graph.assets.iter_mut().filter(|a| a.kind == AssetKind::Html) {
         let entries: Vec<&ChunkLinks> = page
             .refs
             .0
             .iter()
             .filter(|r| r.kind == AssetKind::Chunk && r.use_ == RefUse::Url && !r.public)
-            .filter_map(|r| by_key.get(r.target.as_str()).copied())
+            .filter_map(|r| by_key.get(&r.target).copied())
             .collect();
         if entries.is_empty() {
             continue;

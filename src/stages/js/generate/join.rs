@@ -8,7 +8,7 @@ use super::*;
 /// and `shared`: (local, exported) for what other chunks import from it).
 pub fn assemble(
     r: Rendered,
-    imports: &[(String, Vec<(String, String)>)],
+    imports: &[(AssetKey, Vec<(String, String)>)],
     shared: &[(String, String)],
     minify: bool,
     classic: bool,

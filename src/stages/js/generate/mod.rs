@@ -43,7 +43,7 @@ use super::rewrite::{call, ident, ImportRewriter, Replacement};
 use crate::sourcemap::Segment;
 use super::JsCtx;
 use crate::diagnostics::Diagnostic;
-use crate::graph::{AssetKind, RefUse, Refs};
+use crate::graph::{AssetKey, AssetKind, RefUse, Refs};
 pub use join::assemble;
 pub use prepare::{prepare, Prepared};
 pub use render::{render, ChunkJob, Rendered};

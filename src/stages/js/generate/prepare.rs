@@ -11,6 +11,8 @@ pub struct Prepared {
     pub top_decls: Vec<(Id, u32)>,
     /// How often each placeholder name is referenced.
     pub placeholder_refs: FxHashMap<Atom, u32>,
+    /// What the placeholder names written into it stand for.
+    pub registry: Registry,
     /// Every other name in the module (globals it reads, nested bindings): top-level names of
     /// the chunk must avoid them.
     pub reserved: FxHashSet<Atom>,
@@ -76,34 +78,54 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     let module = &modules[m];
     let cjs = module.kind == ModuleKind::Cjs;
     let global = SyntaxContext::empty().apply_mark(ctx.unresolved_mark);
-    let imports: FxHashMap<Id, Replacement> =
-        linked.imports[m].iter().map(|(local, b)| (local.clone(), placeholder(b))).collect();
-    let ns_members: FxHashMap<(Id, Atom), Replacement> = linked.ns_members[m]
-        .iter()
-        .map(|(k, b)| (k.clone(), b.as_ref().map_or(Replacement::Undefined, placeholder)))
-        .collect();
+    let mut registry = Registry::default();
+    let mut markers: Vec<Marker> = Vec::new();
+    let mut with_key = |b: &Binding| {
+        match b {
+            Binding::AssetUrl(t) => markers.push(Marker::Asset(*t)),
+            Binding::EntryUrl(w) => markers.push(Marker::Entry(*w)),
+            _ => {}
+        }
+        if let Some(k) = binding_key(b) {
+            registry.add(k);
+        }
+        placeholder(b)
+    };
+    let imports: FxHashMap<Id, Replacement> = linked.imports[m].iter().map(|(local, b)| (local.clone(), with_key(b))).collect();
+    let ns_members: FxHashMap<(Id, Atom), Replacement> =
+        linked.ns_members[m].iter().map(|(k, b)| (k.clone(), b.as_ref().map_or(Replacement::Undefined, &mut with_key))).collect();
     let (mut requires, mut dynamic, mut urls) = (FxHashMap::default(), FxHashMap::default(), FxHashMap::default());
     let mut split = FxHashMap::default();
+    let value_of = |t: ModuleId, dynamic: bool, registry: &mut Registry, markers: &mut Vec<Marker>| {
+        for key in [SymbolKey::Require(t), SymbolKey::Namespace(t), SymbolKey::Helper(1), SymbolKey::Helper(2)] {
+            registry.add(key);
+        }
+        markers.push(Marker::Asset(t));
+        module_value(modules, t, dynamic)
+    };
     for (r, rec) in module.analysis.records.iter().enumerate() {
         if let Some(Resolved::Entry(w)) = module.resolved.get(r) {
             if matches!(rec.kind, ImportKind::AssetUrl | ImportKind::Worker { .. }) {
-                urls.insert(rec.specifier.clone(), ph::entry(*w));
+                markers.push(Marker::Entry(*w));
+                urls.insert(rec.specifier.clone(), Marker::Entry(*w).text());
             }
             continue;
         }
         let Some(Resolved::Module(t)) = module.resolved.get(r) else { continue };
         match rec.kind {
             ImportKind::Require => {
-                requires.insert(rec.specifier.clone(), module_value(modules, *t, false));
+                requires.insert(rec.specifier.clone(), value_of(*t, false, &mut registry, &mut markers));
             }
             ImportKind::Dynamic if linked.dynamic_entries.binary_search(t).is_ok() => {
-                split.insert(rec.specifier.clone(), ph::dynamic(*t));
+                markers.push(Marker::Dynamic(*t));
+                split.insert(rec.specifier.clone(), Marker::Dynamic(*t).text());
             }
             ImportKind::Dynamic => {
-                dynamic.insert(rec.specifier.clone(), module_value(modules, *t, true));
+                dynamic.insert(rec.specifier.clone(), value_of(*t, true, &mut registry, &mut markers));
             }
             ImportKind::AssetUrl => {
-                urls.insert(rec.specifier.clone(), ph::asset(*t));
+                markers.push(Marker::Asset(*t));
+                urls.insert(rec.specifier.clone(), Marker::Asset(*t).text());
             }
             _ => {}
         }
@@ -161,6 +183,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
         index: top_decls.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect(),
         top_decls: &mut top_decls,
         placeholder_refs: FxHashMap::default(),
+        markers: markers.iter().map(|&k| (k.text(), k)).collect(),
         reserved: FxHashSet::default(),
         assets: Vec::new(),
         dynamic: Vec::new(),
@@ -174,7 +197,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     }
     let pure = !cjs && ast.body.iter().all(is_pure_item);
     let size = if ctx.config.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.config.js.minify).0.len() as u64 } else { 0 };
-    Prepared { ast, top_decls, placeholder_refs, reserved, assets, dynamic, entries, pure, size }
+    Prepared { ast, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size }
 }
 
 /// In a classic worker script: `import.meta.url` is the script's own URL, `self.location.href`
@@ -270,6 +293,8 @@ pub(super) struct Counter<'a> {
     index: FxHashMap<Id, usize>,
     top_decls: &'a mut Vec<(Id, u32)>,
     placeholder_refs: FxHashMap<Atom, u32>,
+    /// The markers written into the module's strings, with what each stands for.
+    markers: Vec<(String, Marker)>,
     reserved: FxHashSet<Atom>,
     assets: Vec<ModuleId>,
     dynamic: Vec<ModuleId>,
@@ -277,14 +302,14 @@ pub(super) struct Counter<'a> {
 }
 
 impl Counter<'_> {
-    /// Module numbers in `__kiln_as{t}__` / `__kiln_dy{t}__` / `__kiln_en{w}__` markers of a
-    /// string.
+    /// The markers a string holds (the minifier may have joined or moved them).
     fn markers(&mut self, text: &str) {
-        for (tag, into) in [("__kiln_as", &mut self.assets), ("__kiln_dy", &mut self.dynamic), ("__kiln_en", &mut self.entries)] {
-            for (i, _) in text.match_indices(tag) {
-                let digits: String = text[i + tag.len()..].chars().take_while(char::is_ascii_digit).collect();
-                if let Ok(t) = digits.parse() {
-                    into.push(t);
+        for (marker, what) in &self.markers {
+            if text.contains(marker.as_str()) {
+                match *what {
+                    Marker::Asset(t) => self.assets.push(t),
+                    Marker::Dynamic(t) => self.dynamic.push(t),
+                    Marker::Entry(w) => self.entries.push(w),
                 }
             }
         }

@@ -18,9 +18,9 @@ pub struct ChunkJob<'a> {
     pub copied: &'a [bool],
     /// Per dynamic entry module: its chunk's key, and what the loader fetches first
     /// (stylesheet keys, chunk keys).
-    pub dynamic: &'a FxHashMap<ModuleId, (String, Vec<String>, Vec<String>)>,
+    pub dynamic: &'a FxHashMap<ModuleId, (AssetKey, Vec<AssetKey>, Vec<AssetKey>)>,
     /// The chunk key of each extra entry (worker) of the graph.
-    pub extra_keys: &'a [String],
+    pub extra_keys: &'a [AssetKey],
 }
 
 /// A chunk printed, before its imports of other chunks and its exports are written.
@@ -133,15 +133,15 @@ impl ChunkRender<'_> {
             let Some(p) = &prepared[m] else { continue };
             for &t in &p.assets {
                 if let ModuleKind::Asset { rel } = &modules[t].kind {
-                    let url = c.refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
-                    c.asset_map.insert(ph::asset(t), url.clone());
+                    let url = c.refs.placeholder(&AssetKey::file(rel.as_str()), AssetKind::for_path(rel, None), RefUse::Url, false);
+                    c.asset_map.insert(Marker::Asset(t).text(), url.clone());
                     c.asset_url.insert(t, url);
                 }
             }
             for &w in &p.entries {
                 if let Some(key) = job.extra_keys.get(w) {
                     let url = c.refs.placeholder(key, AssetKind::Chunk, RefUse::Url, false);
-                    c.asset_map.insert(ph::entry(w), url.clone());
+                    c.asset_map.insert(Marker::Entry(w).text(), url.clone());
                     c.entry_url.insert(w, url);
                 }
             }
@@ -150,13 +150,13 @@ impl ChunkRender<'_> {
                 let url = c.refs.placeholder(key, AssetKind::Chunk, RefUse::DynamicImport, false);
                 let css = css.iter().map(|k| c.refs.placeholder(k, AssetKind::Css, RefUse::Preload, false)).collect();
                 let js = js.iter().map(|k| c.refs.placeholder(k, AssetKind::Chunk, RefUse::Preload, false)).collect();
-                c.dynamic.insert(ph::dynamic(t), DynamicLoad { url, css, js });
+                c.dynamic.insert(Marker::Dynamic(t).text(), DynamicLoad { url, css, js });
             }
         }
         for (_, b) in job.exports.iter().flatten() {
             if let Binding::AssetUrl(t) = b {
                 if let ModuleKind::Asset { rel } = &modules[*t].kind {
-                    let url = c.refs.placeholder(rel, AssetKind::for_path(rel, None), RefUse::Url, false);
+                    let url = c.refs.placeholder(&AssetKey::file(rel.as_str()), AssetKind::for_path(rel, None), RefUse::Url, false);
                     c.asset_url.insert(*t, url);
                 }
             }
@@ -240,13 +240,30 @@ impl ChunkRender<'_> {
         }
         for (_, b) in self.job.exports.iter().flatten().chain(getters.iter().flat_map(|(_, g)| g.iter())) {
             if let Some(k) = binding_key(b) {
-                counts.entry(k).or_insert(0);
+                counts.entry(k.name()).or_insert(0);
             }
         }
         for t in &synthetic.interop {
             counts.entry(ph::require(*t)).or_insert(0);
         }
         counts
+    }
+
+    /// What every placeholder name the chunk's code may hold stands for: those its modules
+    /// wrote, and those its exports name.
+    fn registry(&self, prepared: &[Option<Prepared>], getters: &[(ModuleId, Vec<(Atom, Binding)>)]) -> Registry {
+        let mut registry = Registry::default();
+        for &m in self.job.order {
+            if let Some(p) = &prepared[m] {
+                registry.0.extend(p.registry.0.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        for (_, b) in self.job.exports.iter().flatten().chain(getters.iter().flat_map(|(_, g)| g.iter())) {
+            if let Some(k) = binding_key(b) {
+                registry.add(k);
+            }
+        }
+        registry
     }
 
     /// A module's file stem as a name part (`require_react`).
@@ -272,7 +289,7 @@ impl ChunkRender<'_> {
                 let top = SyntaxContext::empty().apply_mark(modules[m].top_level_mark);
                 for (k, (id, c)) in p.top_decls.iter().enumerate() {
                     // Bindings other modules import are the ones in the module's top-level context.
-                    let key = if id.1 == top { ph::local(m, &id.0) } else { format!("__kiln_p{m}_{k}").into() };
+                    let key = if id.1 == top { ph::local(m, &id.0) } else { SymbolKey::Private(m, k).name() };
                     syms.push((c + count(&key), i * 1_000_000 + k, key, id.0.to_string(), Some((m, id.clone()))));
                 }
             }
@@ -300,27 +317,22 @@ impl ChunkRender<'_> {
             }
         }
         // Keys other chunks define: imported under a local name.
+        let registry = self.registry(prepared, getters);
         let here: FxHashSet<ModuleId> = job.order.iter().copied().collect();
-        let owner = |key: &Atom| -> Option<usize> {
-            let t = key_module(key)?;
+        let owner = |key: &Atom| -> Option<(usize, &SymbolKey)> {
+            let sym = registry.get(key)?;
+            let t = sym.defined_by()?;
             if here.contains(&t) {
                 return None;
             }
-            job.chunk_of[t].filter(|&c| c != job.index)
+            job.chunk_of[t].filter(|&c| c != job.index).map(|c| (c, sym))
         };
-        let mut foreign: Vec<(Atom, usize)> = counts.keys().filter_map(|k| owner(k).map(|c| (k.clone(), c))).collect();
-        foreign.sort();
-        for (i, (key, _)) in foreign.iter().enumerate() {
-            let t = key_module(key).expect("foreign keys name a module");
-            let original = if key.starts_with("__kiln_ns") {
-                format!("{}_exports", self.stem(t))
-            } else if key.starts_with("__kiln_rq") {
-                format!("require_{}", self.stem(t))
-            } else {
-                key.strip_prefix("__kiln_l").and_then(|r| r.split_once('_')).map_or("x", |(_, s)| s).to_owned()
-            };
-            syms.push((count(key), late + 500_000 + i, key.clone(), original, None));
+        let mut foreign: Vec<(Atom, usize, &SymbolKey)> = counts.keys().filter_map(|k| owner(k).map(|(c, sym)| (k.clone(), c, sym))).collect();
+        foreign.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        for (i, (key, _, sym)) in foreign.iter().enumerate() {
+            syms.push((count(key), late + 500_000 + i, key.clone(), sym.readable(|t| self.stem(t)), None));
         }
+        let foreign = foreign.into_iter().map(|(key, c, _)| (key, c)).collect();
         (syms, foreign)
     }
 

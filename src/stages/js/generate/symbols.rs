@@ -3,42 +3,132 @@
 
 use super::*;
 
+/// A binding of the chunk to be, before its final name is chosen. Its placeholder name
+/// ([`SymbolKey::name`]) stands for it in module code until then; what a name stands for is
+/// recorded where the name is written (see [`Registry`]), never read back from the name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SymbolKey {
+    /// The top-level binding `name` of a module, which other modules may import.
+    Local(ModuleId, Atom),
+    /// The `k`-th top-level declaration of a module that is not in its top-level context (the
+    /// compressor hoisted it): named in the chunk, never imported.
+    Private(ModuleId, usize),
+    /// A module's namespace object.
+    Namespace(ModuleId),
+    /// A CommonJS module's wrapper (`require_x()`).
+    Require(ModuleId),
+    /// A CommonJS module's exports as an ES module sees them.
+    Interop(ModuleId),
+    /// A runtime helper, by index into `HELPERS`.
+    Helper(usize),
+    /// An external import, named by a hash of its specifier and imported name so every
+    /// module importing the same thing shares it.
+    External(String),
+}
+
+impl SymbolKey {
+    pub fn external(spec: &str, imported: Option<&Atom>) -> SymbolKey {
+        let key = format!("{spec}\0{}", imported.map_or("*", |a| a.as_str()));
+        SymbolKey::External(blake3::hash(key.as_bytes()).to_hex()[..12].to_owned())
+    }
+
+    /// The placeholder name: chunk-independent, and a name no module uses.
+    pub fn name(&self) -> Atom {
+        match self {
+            SymbolKey::Local(t, sym) => format!("__kiln_l{t}_{sym}"),
+            SymbolKey::Private(m, k) => format!("__kiln_p{m}_{k}"),
+            SymbolKey::Namespace(t) => format!("__kiln_ns{t}"),
+            SymbolKey::Require(t) => format!("__kiln_rq{t}"),
+            SymbolKey::Interop(t) => format!("__kiln_ix{t}"),
+            SymbolKey::Helper(i) => format!("__kiln_h{i}"),
+            SymbolKey::External(hash) => format!("__kiln_ex{hash}"),
+        }
+        .into()
+    }
+
+    /// The module whose chunk defines the binding, for bindings that exist once (a module's
+    /// top-level bindings, namespace object and CommonJS wrapper); interop wrappers, helpers
+    /// and externals are defined by every chunk that uses them.
+    pub fn defined_by(&self) -> Option<ModuleId> {
+        match self {
+            SymbolKey::Local(t, _) | SymbolKey::Private(t, _) | SymbolKey::Namespace(t) | SymbolKey::Require(t) => Some(*t),
+            SymbolKey::Interop(_) | SymbolKey::Helper(_) | SymbolKey::External(_) => None,
+        }
+    }
+
+    /// The name it gets in readable output, before conflicts are resolved; `stem` gives a
+    /// module's file stem as a name part.
+    pub fn readable(&self, stem: impl Fn(ModuleId) -> String) -> String {
+        match self {
+            SymbolKey::Local(_, sym) => sym.to_string(),
+            SymbolKey::Private(..) => "x".into(),
+            SymbolKey::Namespace(t) => format!("{}_exports", stem(*t)),
+            SymbolKey::Require(t) => format!("require_{}", stem(*t)),
+            SymbolKey::Interop(t) => format!("import_{}", stem(*t)),
+            SymbolKey::Helper(i) => HELPERS[*i].to_owned(),
+            SymbolKey::External(_) => "external".into(),
+        }
+    }
+}
+
+/// What the placeholder names written into modules stand for.
+#[derive(Debug, Default, Clone)]
+pub struct Registry(pub FxHashMap<Atom, SymbolKey>);
+
+impl Registry {
+    pub fn add(&mut self, key: SymbolKey) -> Atom {
+        let name = key.name();
+        self.0.entry(name.clone()).or_insert(key);
+        name
+    }
+
+    pub fn get(&self, name: &Atom) -> Option<&SymbolKey> {
+        self.0.get(name)
+    }
+}
+
+/// A URL or specifier written into a module as a string until its chunk knows it: the URL of
+/// an asset module, the specifier of an `import()` of a lazy chunk, the URL of an extra
+/// entry's (a worker's) chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Marker {
+    Asset(ModuleId),
+    Dynamic(ModuleId),
+    Entry(usize),
+}
+
+impl Marker {
+    pub fn text(self) -> String {
+        match self {
+            Marker::Asset(t) => format!("__kiln_as{t}__"),
+            Marker::Dynamic(t) => format!("__kiln_dy{t}__"),
+            Marker::Entry(w) => format!("__kiln_en{w}__"),
+        }
+    }
+}
+
 /// Placeholder names, chunk-independent, that stand for bindings of other modules until the
 /// chunk's names are chosen.
 pub(super) mod ph {
     use super::*;
 
     pub fn local(t: ModuleId, sym: &Atom) -> Atom {
-        format!("__kiln_l{t}_{sym}").into()
+        SymbolKey::Local(t, sym.clone()).name()
     }
     pub fn namespace(t: ModuleId) -> Atom {
-        format!("__kiln_ns{t}").into()
+        SymbolKey::Namespace(t).name()
     }
     pub fn interop(t: ModuleId) -> Atom {
-        format!("__kiln_ix{t}").into()
+        SymbolKey::Interop(t).name()
     }
     pub fn require(t: ModuleId) -> Atom {
-        format!("__kiln_rq{t}").into()
+        SymbolKey::Require(t).name()
     }
     pub fn helper(i: usize) -> Atom {
-        format!("__kiln_h{i}").into()
+        SymbolKey::Helper(i).name()
     }
-    pub fn asset(t: ModuleId) -> String {
-        format!("__kiln_as{t}__")
-    }
-    /// The URL of extra entry `w`'s chunk (a worker), until the chunk's URL is known.
-    pub fn entry(w: usize) -> String {
-        format!("__kiln_en{w}__")
-    }
-    /// The specifier of an `import()` of module `t`, until its chunk's URL is known.
-    pub fn dynamic(t: ModuleId) -> String {
-        format!("__kiln_dy{t}__")
-    }
-    /// An external import, named by a hash of its specifier and imported name so every
-    /// module importing the same thing shares it.
     pub fn external(spec: &str, imported: Option<&Atom>) -> Atom {
-        let key = format!("{spec}\0{}", imported.map_or("*", |a| a.as_str()));
-        format!("__kiln_ex{}", &blake3::hash(key.as_bytes()).to_hex()[..12]).into()
+        SymbolKey::external(spec, imported).name()
     }
     pub fn is_placeholder(sym: &str) -> bool {
         sym.starts_with("__kiln_")
@@ -52,9 +142,9 @@ pub(super) fn placeholder(b: &Binding) -> Replacement {
         Binding::Namespace(t) => Replacement::Ident(ph::namespace(*t)),
         Binding::CjsExport(t, name) => Replacement::Member(ph::interop(*t), name.clone()),
         Binding::CjsNamespace(t) => Replacement::Ident(ph::interop(*t)),
-        Binding::AssetUrl(t) => Replacement::Str(ph::asset(*t)),
+        Binding::AssetUrl(t) => Replacement::Str(Marker::Asset(*t).text()),
         Binding::External(spec, imported) => Replacement::Ident(ph::external(spec, imported.as_ref())),
-        Binding::EntryUrl(w) => Replacement::Str(ph::entry(*w)),
+        Binding::EntryUrl(w) => Replacement::Str(Marker::Entry(*w).text()),
     }
 }
 
@@ -67,33 +157,17 @@ pub(super) fn module_value(modules: &[JsModule], t: ModuleId, dynamic: bool) -> 
         }
         ModuleKind::Esm if dynamic => Replacement::Ident(ph::namespace(t)),
         ModuleKind::Esm => Replacement::Expr(Box::new(call(&ph::helper(2), vec![Expr::Ident(ident(&ph::namespace(t)))]))),
-        ModuleKind::Asset { .. } => Replacement::Str(ph::asset(t)),
+        ModuleKind::Asset { .. } => Replacement::Str(Marker::Asset(t).text()),
     }
 }
 
-/// The module a placeholder key belongs to, for keys defined by one module's chunk (its
-/// top-level bindings, namespace object and CommonJS wrapper).
-pub(super) fn key_module(key: &str) -> Option<ModuleId> {
-    let rest = key.strip_prefix("__kiln_")?;
-    let digits = if let Some(r) = rest.strip_prefix("ns") {
-        r
-    } else if let Some(r) = rest.strip_prefix("rq") {
-        r
-    } else if let Some(r) = rest.strip_prefix('l') {
-        r.split('_').next()?
-    } else {
-        return None;
-    };
-    digits.parse().ok()
-}
-
 /// The placeholder name of a binding, if it has one.
-pub(super) fn binding_key(b: &Binding) -> Option<Atom> {
+pub(super) fn binding_key(b: &Binding) -> Option<SymbolKey> {
     match b {
-        Binding::Local(t, id) => Some(ph::local(*t, &id.0)),
-        Binding::Namespace(t) => Some(ph::namespace(*t)),
-        Binding::CjsExport(t, _) | Binding::CjsNamespace(t) => Some(ph::interop(*t)),
-        Binding::External(spec, imported) => Some(ph::external(spec, imported.as_ref())),
+        Binding::Local(t, id) => Some(SymbolKey::Local(*t, id.0.clone())),
+        Binding::Namespace(t) => Some(SymbolKey::Namespace(*t)),
+        Binding::CjsExport(t, _) | Binding::CjsNamespace(t) => Some(SymbolKey::Interop(*t)),
+        Binding::External(spec, imported) => Some(SymbolKey::external(spec, imported.as_ref())),
         Binding::AssetUrl(_) | Binding::EntryUrl(_) => None,
     }
 }
