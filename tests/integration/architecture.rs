@@ -4,7 +4,9 @@
 //!   preview server;
 //! - a stage uses another stage only through its output types (`crate::stages::scan::ScanOutput`),
 //!   never its steps (`crate::stages::scan::walk`);
-//! - no source file is over 600 lines.
+//! - no source file is over 600 lines;
+//! - every dependency in Cargo.toml is used by some code (as `cargo machete` checks), unless
+//!   `[package.metadata.cargo-machete] ignored` lists it with its reason.
 
 use std::path::{Path, PathBuf};
 
@@ -102,4 +104,55 @@ fn no_source_file_over_600_lines() {
         })
         .collect();
     assert!(long.is_empty(), "split these files by step:\n{}", long.join("\n"));
+}
+
+/// The crates a Cargo.toml table lists (`[dependencies]`, …).
+fn dependencies(manifest: &toml::Table, table: &str) -> Vec<String> {
+    manifest.get(table).and_then(|t| t.as_table()).map(|t| t.keys().cloned().collect()).unwrap_or_default()
+}
+
+fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    if dir.is_dir() {
+        sources(dir, into);
+    }
+}
+
+#[test]
+fn every_dependency_is_used() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml")).unwrap().parse().unwrap();
+    let ignored: Vec<String> = manifest["package"]
+        .get("metadata")
+        .and_then(|m| m.get("cargo-machete"))
+        .and_then(|m| m.get("ignored"))
+        .and_then(|i| i.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let mut files = Vec::new();
+    for dir in ["src", "tests/integration", "benches"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    files.push(root.join("build.rs"));
+    let text: String = files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect::<Vec<_>>().join("\n");
+    let named = |krate: &str| {
+        let id = krate.replace('-', "_");
+        text.match_indices(&id).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = &text[i + id.len()..];
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+                && (after.starts_with("::") || after.starts_with('!') || text[..i].ends_with("use ") || text[..i].ends_with("extern crate "))
+        })
+    };
+    let mut unused = Vec::new();
+    for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        for krate in dependencies(&manifest, table) {
+            if !ignored.contains(&krate) && !named(&krate) {
+                unused.push(format!("{table}.{krate}"));
+            }
+        }
+    }
+    assert!(unused.is_empty(), "dependencies no code uses (remove them, or list them in [package.metadata.cargo-machete] ignored with the reason): {unused:?}");
+    for krate in &ignored {
+        assert!(!named(krate), "{krate} is listed as unused in [package.metadata.cargo-machete] but code names it: take it off the list");
+    }
 }
