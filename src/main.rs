@@ -277,7 +277,7 @@ fn publish(cli: &Cli, args: &PublishArgs, ui: &Ui) -> ExitCode {
     };
     let request = match kiln::publish::Request::new(&config, &overrides) {
         Ok(r) => r,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.to_string()),
     };
     let tty = std::io::stderr().is_terminal() && !ui.quiet;
     let bar = tty.then(|| {
@@ -294,7 +294,7 @@ fn publish(cli: &Cli, args: &PublishArgs, ui: &Ui) -> ExitCode {
     }
     let summary = match result {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.to_string()),
     };
     if !ui.quiet {
         if summary.dry_run {

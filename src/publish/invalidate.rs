@@ -4,6 +4,8 @@
 
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 
+use super::error::PublishError;
+
 /// CloudFront accepts at most 3,000 file paths in progress per distribution.
 pub const MAX_PATHS: usize = 3000;
 
@@ -36,7 +38,8 @@ const PATH: &percent_encoding::AsciiSet =
     &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
 
 /// Sends the invalidation; returns its id.
-pub async fn send(distribution: &str, paths: &[String], reference: &str, profile: Option<&str>) -> Result<String, String> {
+pub async fn send(distribution: &str, paths: &[String], reference: &str, profile: Option<&str>) -> Result<String, PublishError> {
+    let failed = |message: String| PublishError::Invalidation { distribution: distribution.to_owned(), message };
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(p) = profile {
         loader = loader.profile_name(p);
@@ -45,9 +48,9 @@ pub async fn send(distribution: &str, paths: &[String], reference: &str, profile
     let client = aws_sdk_cloudfront::Client::new(&shared);
     let batch = InvalidationBatch::builder()
         .caller_reference(reference)
-        .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths.to_vec())).build().map_err(|e| e.to_string())?)
+        .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths.to_vec())).build().map_err(|e| failed(e.to_string()))?)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| failed(e.to_string()))?;
     let out = client
         .create_invalidation()
         .distribution_id(distribution)
@@ -56,11 +59,7 @@ pub async fn send(distribution: &str, paths: &[String], reference: &str, profile
         .await
         .map_err(|e| {
             use aws_sdk_cloudfront::error::ProvideErrorMetadata;
-            format!(
-                "the pages are published, but invalidating CloudFront distribution {distribution} failed: {}: {}",
-                e.code().unwrap_or("error"),
-                e.message().map_or_else(|| format!("{e:?}"), str::to_owned)
-            )
+            failed(format!("{}: {}", e.code().unwrap_or("error"), e.message().map_or_else(|| format!("{e:?}"), str::to_owned)))
         })?;
     Ok(out.invalidation().map(|i| i.id().to_owned()).unwrap_or_default())
 }

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use super::error::PublishError;
 use crate::config::{PublishEncoding, PublishOptions};
 use crate::mime;
 
@@ -59,69 +60,20 @@ fn is_service_worker(rel: &str) -> bool {
     matches!(name, "sw.js" | "service-worker.js" | "serviceworker.js")
 }
 
-/// Every object of the output in `dir`, or a message saying why it is not a whole kiln output.
+/// Every object of the output in `dir`, or an error saying why it is not a whole kiln output.
 /// With `siblings`, every file whose type is in `compress.types` gets `.br` and `.gz` keys,
 /// made here when the build kept no twin (too small, or not smaller), so an edge rule can pick
 /// by type and `Accept-Encoding` without knowing which twins exist.
-pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compress: &crate::config::CompressOptions) -> Result<Vec<LocalObject>, String> {
-    if !dir.is_dir() {
-        return Err(format!("{} does not exist: run `kiln build` first", dir.display()));
-    }
-    let manifest_path = dir.join(manifest_name);
-    if !manifest_path.is_file() {
-        return Err(format!(
-            "{} has no {manifest_name}: it is not a finished kiln output (run `kiln build`; publishing needs the manifest to tell hashed files from others)",
-            dir.display()
-        ));
-    }
-    let hashed: HashSet<String> = crate::output::hashed_files(dir, manifest_name);
-    // Every file the manifest names must be here: a half-written output is refused.
-    for f in &hashed {
-        if !dir.join(f).is_file() {
-            return Err(format!("{} lists {f}, which is missing: the output is incomplete; rebuild it", manifest_name));
-        }
-    }
-    let mut files: Vec<(String, PathBuf, u64)> = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| e.to_string())?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = crate::paths::display_path(entry.path(), dir);
-        if rel.split('/').any(|s| s.starts_with(".dist.kiln-") || s == ".kiln") || rel == crate::graph::OUTPUT_MARKER {
-            continue;
-        }
-        let size = entry.metadata().map_err(|e| e.to_string())?.len();
-        files.push((rel, entry.into_path(), size));
-    }
+pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compress: &crate::config::CompressOptions) -> Result<Vec<LocalObject>, PublishError> {
+    let hashed = whole_output(dir, manifest_name)?;
+    let files = files(dir)?;
     let present: HashSet<&str> = files.iter().map(|f| f.0.as_str()).collect();
     let mut out = Vec::new();
     for (rel, path, size) in &files {
-        // Twins: `x.js.br` beside `x.js`.
-        let twin_of = [(".br", "br"), (".gz", "gzip")].into_iter().find_map(|(ext, enc)| {
-            let base = rel.strip_suffix(ext)?;
-            present.contains(base).then_some((base, enc))
-        });
-        let (base, encoding) = match twin_of {
-            Some((base, enc)) => match (options.encoding, enc) {
-                (PublishEncoding::Siblings, _) => (base, Some(enc)),
-                (PublishEncoding::BrotliInPlace, "br") | (PublishEncoding::GzipInPlace, "gzip") => (base, Some(enc)),
-                _ => continue,
-            },
-            None => (rel.as_str(), None),
-        };
+        let Some((base, encoding)) = twin_of(rel, &present, options.encoding) else { continue };
         // In place: the twin's bytes go to the main key, which then is not uploaded itself.
         let in_place = matches!(options.encoding, PublishEncoding::BrotliInPlace | PublishEncoding::GzipInPlace);
         let key = if in_place && encoding.is_some() { base.to_owned() } else { rel.clone() };
-        if in_place && encoding.is_none() {
-            let twin = match options.encoding {
-                PublishEncoding::BrotliInPlace => format!("{rel}.br"),
-                _ => format!("{rel}.gz"),
-            };
-            if present.contains(twin.as_str()) {
-                continue;
-            }
-        }
         let is_hashed = hashed.contains(base) || base.strip_suffix(".map").is_some_and(|b| hashed.contains(b));
         let phase = if base == manifest_name {
             Phase::Manifest
@@ -132,22 +84,8 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
         } else {
             Phase::Other
         };
-        let mut cache_control = if is_hashed && !is_service_worker(base) { IMMUTABLE.to_owned() } else { REVALIDATE.to_owned() };
-        let mut extra = Vec::new();
-        if let Some(rule) = options.headers.iter().find(|r| r.files.is_match(base)) {
-            if let Some(cc) = &rule.cache_control {
-                cache_control = cc.clone();
-            }
-            extra = rule.headers.clone();
-        }
-        let headers = Headers { content_type: mime::content_type(base), content_encoding: encoding.map(str::to_owned), cache_control, extra };
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {rel}: {e}"))?;
-        let hash_of = |bytes: &[u8], headers: &Headers| {
-            let mut h = blake3::Hasher::new();
-            h.update(bytes);
-            h.update(serde_json::to_string(headers).expect("headers serialize").as_bytes());
-            h.finalize().to_hex().to_string()
-        };
+        let headers = headers(base, encoding, is_hashed, options);
+        let bytes = std::fs::read(path).map_err(|e| PublishError::output(path, format!("cannot read: {e}")))?;
         let wants_twins = options.encoding == PublishEncoding::Siblings
             && encoding.is_none()
             && mime::matches_any(mime::essence(base), &compress.types);
@@ -165,7 +103,7 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
                 out.push(LocalObject {
                     rel: format!("{rel}.{ext}"),
                     size: twin.len() as u64,
-                    hash: hash_of(&twin, &h),
+                    hash: object_hash(&twin, &h),
                     source: Source::Bytes(std::sync::Arc::new(twin)),
                     phase,
                     hashed: is_hashed,
@@ -173,8 +111,98 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
                 });
             }
         }
-        out.push(LocalObject { rel: key, source: Source::File(path.clone()), size: *size, phase, hashed: is_hashed, hash: hash_of(&bytes, &headers), headers });
+        out.push(LocalObject { rel: key, source: Source::File(path.clone()), size: *size, phase, hashed: is_hashed, hash: object_hash(&bytes, &headers), headers });
     }
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
+}
+
+/// The hashed files of the output in `dir`, once it is known to be a whole kiln output: the
+/// folder exists, has its manifest, and holds every file the manifest names.
+fn whole_output(dir: &Path, manifest_name: &str) -> Result<HashSet<String>, PublishError> {
+    if !dir.is_dir() {
+        return Err(PublishError::output(dir, "does not exist: run `kiln build` first"));
+    }
+    if !dir.join(manifest_name).is_file() {
+        return Err(PublishError::output(
+            dir,
+            format!("has no {manifest_name}: it is not a finished kiln output (run `kiln build`; publishing needs the manifest to tell hashed files from others)"),
+        ));
+    }
+    let hashed: HashSet<String> = crate::output::hashed_files(dir, manifest_name);
+    // Every file the manifest names must be here: a half-written output is refused.
+    for f in &hashed {
+        if !dir.join(f).is_file() {
+            return Err(PublishError::output(dir.join(manifest_name), format!("lists {f}, which is missing: the output is incomplete; rebuild it")));
+        }
+    }
+    Ok(hashed)
+}
+
+/// (path in the output, file, size) of every file to publish, in name order.
+fn files(dir: &Path) -> Result<Vec<(String, PathBuf, u64)>, PublishError> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| PublishError::output(e.path().unwrap_or(dir).to_owned(), e.to_string()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = crate::paths::display_path(entry.path(), dir);
+        if rel.split('/').any(|s| s.starts_with(".dist.kiln-") || s == ".kiln") || rel == crate::graph::OUTPUT_MARKER {
+            continue;
+        }
+        let size = entry.metadata().map_err(|e| PublishError::output(entry.path(), e.to_string()))?.len();
+        files.push((rel, entry.into_path(), size));
+    }
+    Ok(files)
+}
+
+/// The key a file's bytes are served under and their `Content-Encoding`: a twin (`x.js.br`
+/// beside `x.js`) is its base's encoded body; `None` for a file this encoding mode does not
+/// publish (the twins it does not use, a main file whose twin goes up in its place).
+fn twin_of<'a>(rel: &'a str, present: &HashSet<&str>, mode: PublishEncoding) -> Option<(&'a str, Option<&'static str>)> {
+    let twin = [(".br", "br"), (".gz", "gzip")].into_iter().find_map(|(ext, enc)| {
+        let base = rel.strip_suffix(ext)?;
+        present.contains(base).then_some((base, enc))
+    });
+    match twin {
+        Some((base, enc)) => match (mode, enc) {
+            (PublishEncoding::Siblings, _) => Some((base, Some(enc))),
+            (PublishEncoding::BrotliInPlace, "br") | (PublishEncoding::GzipInPlace, "gzip") => Some((base, Some(enc))),
+            _ => None,
+        },
+        None => {
+            let in_place_twin = match mode {
+                PublishEncoding::BrotliInPlace => Some(format!("{rel}.br")),
+                PublishEncoding::GzipInPlace => Some(format!("{rel}.gz")),
+                _ => None,
+            };
+            if in_place_twin.is_some_and(|t| present.contains(t.as_str())) {
+                return None;
+            }
+            Some((rel, None))
+        }
+    }
+}
+
+/// The headers of the object for `base`: hashed files are immutable (but a service worker,
+/// whose URL never changes), others revalidate; `publish.headers` rules override.
+fn headers(base: &str, encoding: Option<&str>, is_hashed: bool, options: &PublishOptions) -> Headers {
+    let mut cache_control = if is_hashed && !is_service_worker(base) { IMMUTABLE.to_owned() } else { REVALIDATE.to_owned() };
+    let mut extra = Vec::new();
+    if let Some(rule) = options.headers.iter().find(|r| r.files.is_match(base)) {
+        if let Some(cc) = &rule.cache_control {
+            cache_control = cc.clone();
+        }
+        extra = rule.headers.clone();
+    }
+    Headers { content_type: mime::content_type(base), content_encoding: encoding.map(str::to_owned), cache_control, extra }
+}
+
+/// blake3 of an object's bytes and headers, hex: a changed header is a changed object.
+fn object_hash(bytes: &[u8], headers: &Headers) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(bytes);
+    h.update(serde_json::to_string(headers).expect("headers serialize").as_bytes());
+    h.finalize().to_hex().to_string()
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::error::PublishError;
 use super::s3::Target;
 use super::Request;
 use crate::config::Config;
@@ -26,23 +27,29 @@ pub struct PublishOverrides {
 impl Request {
     /// The request `config` and `overrides` describe; the error names what is missing or
     /// malformed.
-    pub fn new(config: &Config, overrides: &PublishOverrides) -> Result<Request, String> {
+    pub fn new(config: &Config, overrides: &PublishOverrides) -> Result<Request, PublishError> {
         let options = config.publish.clone();
         let (bucket, prefix) = match &overrides.to {
             Some(url) => {
                 let Some(rest) = url.strip_prefix("s3://") else {
-                    return Err(format!("--to {url:?}: write it as s3://BUCKET or s3://BUCKET/PREFIX"));
+                    return Err(PublishError::Request { key: "--to", message: format!("{url:?}: write it as s3://BUCKET or s3://BUCKET/PREFIX") });
                 };
                 let (b, p) = rest.split_once('/').unwrap_or((rest, ""));
                 (b.to_owned(), p.to_owned())
             }
             None => match &options.bucket {
                 Some(b) => (b.clone(), options.prefix.clone()),
-                None => return Err("no bucket: give --to s3://BUCKET[/PREFIX], or set publish.bucket in kiln.toml".into()),
+                None => {
+                    return Err(PublishError::Request {
+                        key: "publish.bucket",
+                        message: "no bucket: give --to s3://BUCKET[/PREFIX], or set publish.bucket in kiln.toml".into(),
+                    })
+                }
             },
         };
         if bucket.is_empty() {
-            return Err("the bucket name is empty".into());
+            let key = if overrides.to.is_some() { "--to" } else { "publish.bucket" };
+            return Err(PublishError::Request { key, message: "the bucket name is empty".into() });
         }
         let prefix = prefix.trim_matches('/');
         let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };

@@ -11,6 +11,7 @@ use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, MetadataDirective, ObjectIdentifier};
 use aws_sdk_s3::Client;
 
+use super::error::PublishError;
 use super::local::Headers;
 
 /// Sets an object's stored headers on any of the request builders that take them (PutObject,
@@ -86,8 +87,12 @@ pub async fn client(t: &Target) -> Client {
     Client::from_conf(b.build())
 }
 
-/// An S3 error as one line: what failed, and what to check.
-pub fn explain<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(what: &str, t: &Target, e: &SdkError<E, R>) -> String {
+/// An S3 error on `key` (if about one object) as one line: what failed, and what to check.
+pub fn explain<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(what: &str, key: Option<&str>, t: &Target, e: &SdkError<E, R>) -> PublishError {
+    PublishError::remote(key, explain_message(what, t, e))
+}
+
+fn explain_message<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(what: &str, t: &Target, e: &SdkError<E, R>) -> String {
     let code = e.code().unwrap_or_default();
     let where_ = t.endpoint.clone().unwrap_or_else(|| "AWS S3".into());
     match e {
@@ -111,11 +116,11 @@ pub fn explain<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(wh
 }
 
 /// (key without the prefix, size) of every object under the prefix.
-pub async fn list(c: &Client, t: &Target) -> Result<Vec<(String, u64)>, String> {
+pub async fn list(c: &Client, t: &Target) -> Result<Vec<(String, u64)>, PublishError> {
     let mut out = Vec::new();
     let mut pages = c.list_objects_v2().bucket(&t.bucket).prefix(&t.prefix).into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| explain("listing the bucket", t, &e))?;
+        let page = page.map_err(|e| explain("listing the bucket", None, t, &e))?;
         for o in page.contents() {
             if let Some(k) = o.key().and_then(|k| k.strip_prefix(t.prefix.as_str())) {
                 out.push((k.to_owned(), o.size().unwrap_or(0).max(0) as u64));
@@ -128,30 +133,30 @@ pub async fn list(c: &Client, t: &Target) -> Result<Vec<(String, u64)>, String> 
 
 /// Uploads a file (multipart past `multipart_threshold`, streamed from disk in 8 MiB parts).
 #[allow(clippy::too_many_arguments)]
-pub async fn put(c: &Client, t: &Target, key: &str, source: &super::local::Source, size: u64, headers: &Headers, hash: &str, multipart_threshold: u64) -> Result<(), String> {
+pub async fn put(c: &Client, t: &Target, key: &str, source: &super::local::Source, size: u64, headers: &Headers, hash: &str, multipart_threshold: u64) -> Result<(), PublishError> {
     let full = format!("{}{key}", t.prefix);
     let path = match source {
         super::local::Source::Bytes(b) => {
             let req = c.put_object().bucket(&t.bucket).key(&full).body(ByteStream::from(b.as_ref().clone())).content_length(size as i64);
-            with_headers!(req, headers, hash).send().await.map_err(|e| explain(&format!("uploading {key}"), t, &e))?;
+            with_headers!(req, headers, hash).send().await.map_err(|e| explain(&format!("uploading {key}"), Some(key), t, &e))?;
             return Ok(());
         }
         super::local::Source::File(p) => p.as_path(),
     };
     if size < multipart_threshold {
-        let body = ByteStream::from_path(path).await.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let body = ByteStream::from_path(path).await.map_err(|e| PublishError::output(path, format!("cannot read: {e}")))?;
         let req = c.put_object().bucket(&t.bucket).key(&full).body(body).content_length(size as i64);
-        with_headers!(req, headers, hash).send().await.map_err(|e| explain(&format!("uploading {key}"), t, &e))?;
+        with_headers!(req, headers, hash).send().await.map_err(|e| explain(&format!("uploading {key}"), Some(key), t, &e))?;
         return Ok(());
     }
     let create = with_headers!(c.create_multipart_upload().bucket(&t.bucket).key(&full), headers, hash);
-    let upload = create.send().await.map_err(|e| explain(&format!("starting the upload of {key}"), t, &e))?;
+    let upload = create.send().await.map_err(|e| explain(&format!("starting the upload of {key}"), Some(key), t, &e))?;
     let id = upload.upload_id().unwrap_or_default().to_owned();
     const PART: u64 = 8 * 1024 * 1024;
     let mut parts = Vec::new();
     let mut offset = 0;
     let mut number = 1;
-    let result: Result<(), String> = async {
+    let result: Result<(), PublishError> = async {
         while offset < size {
             let len = PART.min(size - offset);
             let body = ByteStream::read_from()
@@ -160,7 +165,7 @@ pub async fn put(c: &Client, t: &Target, key: &str, source: &super::local::Sourc
                 .length(Length::Exact(len))
                 .build()
                 .await
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                .map_err(|e| PublishError::output(path, format!("cannot read: {e}")))?;
             let part = c
                 .upload_part()
                 .bucket(&t.bucket)
@@ -171,7 +176,7 @@ pub async fn put(c: &Client, t: &Target, key: &str, source: &super::local::Sourc
                 .body(body)
                 .send()
                 .await
-                .map_err(|e| explain(&format!("uploading part {number} of {key}"), t, &e))?;
+                .map_err(|e| explain(&format!("uploading part {number} of {key}"), Some(key), t, &e))?;
             parts.push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag().map(str::to_owned)).build());
             offset += len;
             number += 1;
@@ -183,7 +188,7 @@ pub async fn put(c: &Client, t: &Target, key: &str, source: &super::local::Sourc
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
-            .map_err(|e| explain(&format!("finishing the upload of {key}"), t, &e))?;
+            .map_err(|e| explain(&format!("finishing the upload of {key}"), Some(key), t, &e))?;
         Ok(())
     }
     .await;
@@ -194,7 +199,7 @@ pub async fn put(c: &Client, t: &Target, key: &str, source: &super::local::Sourc
 }
 
 /// Small bodies (deploy records).
-pub async fn put_bytes(c: &Client, t: &Target, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), String> {
+pub async fn put_bytes(c: &Client, t: &Target, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), PublishError> {
     c.put_object()
         .bucket(&t.bucket)
         .key(format!("{}{key}", t.prefix))
@@ -203,27 +208,27 @@ pub async fn put_bytes(c: &Client, t: &Target, key: &str, bytes: Vec<u8>, conten
         .body(ByteStream::from(bytes))
         .send()
         .await
-        .map_err(|e| explain(&format!("writing {key}"), t, &e))?;
+        .map_err(|e| explain(&format!("writing {key}"), Some(key), t, &e))?;
     Ok(())
 }
 
-pub async fn get_bytes(c: &Client, t: &Target, key: &str) -> Result<Vec<u8>, String> {
-    let o = c.get_object().bucket(&t.bucket).key(format!("{}{key}", t.prefix)).send().await.map_err(|e| explain(&format!("reading {key}"), t, &e))?;
-    let data = o.body.collect().await.map_err(|e| format!("reading {key}: {e}"))?;
+pub async fn get_bytes(c: &Client, t: &Target, key: &str) -> Result<Vec<u8>, PublishError> {
+    let o = c.get_object().bucket(&t.bucket).key(format!("{}{key}", t.prefix)).send().await.map_err(|e| explain(&format!("reading {key}"), Some(key), t, &e))?;
+    let data = o.body.collect().await.map_err(|e| PublishError::remote(Some(key), format!("reading {key}: {e}")))?;
     Ok(data.into_bytes().to_vec())
 }
 
 /// The `kiln-hash` metadata of an object.
-pub async fn head_hash(c: &Client, t: &Target, key: &str) -> Result<Option<String>, String> {
+pub async fn head_hash(c: &Client, t: &Target, key: &str) -> Result<Option<String>, PublishError> {
     match c.head_object().bucket(&t.bucket).key(format!("{}{key}", t.prefix)).send().await {
         Ok(h) => Ok(h.metadata().and_then(|m| m.get("kiln-hash")).cloned()),
         Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
-        Err(e) => Err(explain(&format!("reading the metadata of {key}"), t, &e)),
+        Err(e) => Err(explain(&format!("reading the metadata of {key}"), Some(key), t, &e)),
     }
 }
 
 /// A server-side copy with new headers (archived copies in, rollbacks out).
-pub async fn copy(c: &Client, t: &Target, from: &str, to: &str, headers: &Headers, hash: &str) -> Result<(), String> {
+pub async fn copy(c: &Client, t: &Target, from: &str, to: &str, headers: &Headers, hash: &str) -> Result<(), PublishError> {
     let source = format!("{}/{}", t.bucket, percent_encoding::utf8_percent_encode(&format!("{}{from}", t.prefix), COPY_SOURCE));
     let req = with_headers!(
         c.copy_object()
@@ -234,7 +239,7 @@ pub async fn copy(c: &Client, t: &Target, from: &str, to: &str, headers: &Header
         headers,
         hash
     );
-    req.send().await.map_err(|e| explain(&format!("copying {from} to {to}"), t, &e))?;
+    req.send().await.map_err(|e| explain(&format!("copying {from} to {to}"), Some(to), t, &e))?;
     Ok(())
 }
 
@@ -242,14 +247,15 @@ const COPY_SOURCE: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Deletes keys (without the prefix), 1,000 per request.
-pub async fn delete(c: &Client, t: &Target, keys: &[String]) -> Result<(), String> {
+pub async fn delete(c: &Client, t: &Target, keys: &[String]) -> Result<(), PublishError> {
     for chunk in keys.chunks(1000) {
         let objects: Vec<ObjectIdentifier> =
             chunk.iter().filter_map(|k| ObjectIdentifier::builder().key(format!("{}{k}", t.prefix)).build().ok()).collect();
-        let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| e.to_string())?;
-        let out = c.delete_objects().bucket(&t.bucket).delete(delete).send().await.map_err(|e| explain("deleting old objects", t, &e))?;
+        let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| PublishError::remote(None, e.to_string()))?;
+        let out = c.delete_objects().bucket(&t.bucket).delete(delete).send().await.map_err(|e| explain("deleting old objects", None, t, &e))?;
         if let Some(err) = out.errors().first() {
-            return Err(format!("deleting {}: {}", err.key().unwrap_or("?"), err.message().unwrap_or("refused")));
+            let key = err.key().and_then(|k| k.strip_prefix(t.prefix.as_str())).unwrap_or("?");
+            return Err(PublishError::remote(Some(key), format!("deleting {key}: {}", err.message().unwrap_or("refused"))));
         }
     }
     Ok(())
