@@ -192,94 +192,8 @@ impl Report {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or(serde_json::Value::Null);
         let entries = manifest.as_object().cloned().unwrap_or_default();
-        let src_of = |path: &str| {
-            entries.iter().find(|(_, e)| e["file"] == path).map(|(k, _)| k.clone())
-        };
-        let mut files = Vec::new();
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-            let entry = entry.map_err(std::io::Error::other)?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let path = crate::paths::display_path(entry.path(), dir);
-            if path.ends_with(".gz") || path.ends_with(".br") || path == manifest_name || path == crate::graph::OUTPUT_MARKER {
-                continue;
-            }
-            let size = entry.metadata().map_err(std::io::Error::other)?.len();
-            let twin = |ext: &str| std::fs::metadata(dir.join(format!("{path}.{ext}"))).ok().map(|m| m.len());
-            let src = src_of(&path);
-            files.push(FileReport {
-                group: mime::group(&path).to_owned(),
-                hashed: src.is_some() && mime::group(&path) != "document",
-                entry: src.as_ref().is_some_and(|s| entries[s]["isEntry"] == true),
-                size,
-                gzip: twin("gz"),
-                brotli: twin("br"),
-                hash: String::new(),
-                modules: Vec::new(),
-                src,
-                path,
-            });
-        }
-        let mut pages = Vec::new();
-        for (key, e) in &entries {
-            let Some(file) = e["file"].as_str().filter(|f| mime::group(f) == "document") else { continue };
-            let mut initial = vec![file.to_owned()];
-            let mut stack = vec![e.clone()];
-            let mut lazy_keys: Vec<String> = Vec::new();
-            while let Some(e) = stack.pop() {
-                for k in e["dynamicImports"].as_array().into_iter().flatten().filter_map(|k| k.as_str()) {
-                    lazy_keys.push(k.to_owned());
-                }
-                let listed = |k: &str| e[k].as_array().cloned().unwrap_or_default();
-                for css in listed("css") {
-                    if let Some(p) = css.as_str() {
-                        initial.push(p.to_owned());
-                    }
-                }
-                for asset in listed("assets") {
-                    if let Some(p) = asset.as_str().filter(|p| mime::group(p) == "font") {
-                        initial.push(p.to_owned());
-                    }
-                }
-                for import in listed("imports") {
-                    if let Some(next) = import.as_str().and_then(|k| entries.get(k)) {
-                        if let Some(p) = next["file"].as_str() {
-                            if !initial.iter().any(|i| i == p) {
-                                initial.push(p.to_owned());
-                                stack.push(next.clone());
-                            }
-                        }
-                    }
-                }
-            }
-            // What `import()` may load later: lazy chunks, their CSS and static imports.
-            let mut lazy: Vec<String> = Vec::new();
-            let mut seen_keys: Vec<String> = Vec::new();
-            while let Some(k) = lazy_keys.pop() {
-                if seen_keys.contains(&k) {
-                    continue;
-                }
-                seen_keys.push(k.clone());
-                let Some(e) = entries.get(&k) else { continue };
-                let listed = |name: &str| -> Vec<String> {
-                    e[name].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
-                };
-                let mut files: Vec<String> = e["file"].as_str().map(str::to_owned).into_iter().collect();
-                files.extend(listed("css"));
-                for f in files {
-                    if !initial.contains(&f) && !lazy.contains(&f) {
-                        lazy.push(f);
-                    }
-                }
-                lazy_keys.extend(listed("imports"));
-                lazy_keys.extend(listed("dynamicImports"));
-            }
-            initial.sort();
-            initial.dedup();
-            lazy.sort();
-            pages.push(PageLoad { page: key.clone(), initial, lazy });
-        }
+        let files = files_on_disk(dir, manifest_name, &entries)?;
+        let pages: Vec<PageLoad> = entries.iter().filter_map(|(key, e)| page_load(&entries, key, e)).collect();
         let totals = Totals {
             files: files.len(),
             size: files.iter().map(|f| f.size).sum(),
@@ -299,6 +213,102 @@ impl Report {
             cache: None,
         })
     }
+}
+
+/// Every file of the output on disk but the twins and the manifest, with its twins' sizes and
+/// what the manifest says of it.
+fn files_on_disk(dir: &std::path::Path, manifest_name: &str, entries: &serde_json::Map<String, serde_json::Value>) -> std::io::Result<Vec<FileReport>> {
+    let src_of = |path: &str| {
+        entries.iter().find(|(_, e)| e["file"] == path).map(|(k, _)| k.clone())
+    };
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = crate::paths::display_path(entry.path(), dir);
+        if path.ends_with(".gz") || path.ends_with(".br") || path == manifest_name || path == crate::graph::OUTPUT_MARKER {
+            continue;
+        }
+        let size = entry.metadata().map_err(std::io::Error::other)?.len();
+        let twin = |ext: &str| std::fs::metadata(dir.join(format!("{path}.{ext}"))).ok().map(|m| m.len());
+        let src = src_of(&path);
+        files.push(FileReport {
+            group: mime::group(&path).to_owned(),
+            hashed: src.is_some() && mime::group(&path) != "document",
+            entry: src.as_ref().is_some_and(|s| entries[s]["isEntry"] == true),
+            size,
+            gzip: twin("gz"),
+            brotli: twin("br"),
+            hash: String::new(),
+            modules: Vec::new(),
+            src,
+            path,
+        });
+    }
+    Ok(files)
+}
+
+/// The load of a page of the manifest (`None` for other entries): what it fetches at start
+/// (its CSS, fonts, the chunks it imports statically) and what `import()` may load later.
+fn page_load(entries: &serde_json::Map<String, serde_json::Value>, key: &String, e: &serde_json::Value) -> Option<PageLoad> {
+    let file = e["file"].as_str().filter(|f| mime::group(f) == "document")?;
+    let mut initial = vec![file.to_owned()];
+    let mut stack = vec![e.clone()];
+    let mut lazy_keys: Vec<String> = Vec::new();
+    while let Some(e) = stack.pop() {
+        for k in e["dynamicImports"].as_array().into_iter().flatten().filter_map(|k| k.as_str()) {
+            lazy_keys.push(k.to_owned());
+        }
+        let listed = |k: &str| e[k].as_array().cloned().unwrap_or_default();
+        for css in listed("css") {
+            if let Some(p) = css.as_str() {
+                initial.push(p.to_owned());
+            }
+        }
+        for asset in listed("assets") {
+            if let Some(p) = asset.as_str().filter(|p| mime::group(p) == "font") {
+                initial.push(p.to_owned());
+            }
+        }
+        for import in listed("imports") {
+            if let Some(next) = import.as_str().and_then(|k| entries.get(k)) {
+                if let Some(p) = next["file"].as_str() {
+                    if !initial.iter().any(|i| i == p) {
+                        initial.push(p.to_owned());
+                        stack.push(next.clone());
+                    }
+                }
+            }
+        }
+    }
+    // What `import()` may load later: lazy chunks, their CSS and static imports.
+    let mut lazy: Vec<String> = Vec::new();
+    let mut seen_keys: Vec<String> = Vec::new();
+    while let Some(k) = lazy_keys.pop() {
+        if seen_keys.contains(&k) {
+            continue;
+        }
+        seen_keys.push(k.clone());
+        let Some(e) = entries.get(&k) else { continue };
+        let listed = |name: &str| -> Vec<String> {
+            e[name].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        };
+        let mut files: Vec<String> = e["file"].as_str().map(str::to_owned).into_iter().collect();
+        files.extend(listed("css"));
+        for f in files {
+            if !initial.contains(&f) && !lazy.contains(&f) {
+                lazy.push(f);
+            }
+        }
+        lazy_keys.extend(listed("imports"));
+        lazy_keys.extend(listed("dynamicImports"));
+    }
+    initial.sort();
+    initial.dedup();
+    lazy.sort();
+    Some(PageLoad { page: key.clone(), initial, lazy })
 }
 
 /// The start-up load of every page: the page, and what it refers to that a browser fetches

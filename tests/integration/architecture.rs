@@ -4,7 +4,7 @@
 //!   preview server;
 //! - a stage uses another stage only through its output types (`crate::stages::scan::ScanOutput`),
 //!   never its steps (`crate::stages::scan::walk`);
-//! - no source file is over 600 lines;
+//! - no source file is over 600 lines, no function over 100;
 //! - every dependency in Cargo.toml is used by some code (as `cargo machete` checks), unless
 //!   `[package.metadata.cargo-machete] ignored` lists it with its reason.
 
@@ -104,6 +104,41 @@ fn no_source_file_over_600_lines() {
         })
         .collect();
     assert!(long.is_empty(), "split these files by step:\n{}", long.join("\n"));
+}
+
+/// Functions (and methods) with a body: (name, first line, lines), by the rustfmt layout the
+/// sources use: the body ends at the first `}` line with the signature's indentation.
+fn functions(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let sig = ["pub(crate) ", "pub(super) ", "pub ", ""].iter().find_map(|v| trimmed.strip_prefix(v).and_then(|r| r.strip_prefix("fn ")));
+        let (Some(sig), false) = (sig, line.trim_end().ends_with(';')) else { continue };
+        let name: String = sig.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let close = format!("{indent}}}");
+        if let Some(end) = lines[i..].iter().position(|l| *l == close) {
+            out.push((name, i + 1, end + 1));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_function_over_100_lines() {
+    let (root, files) = src();
+    let mut long = Vec::new();
+    for f in &files {
+        for (name, line, n) in functions(&std::fs::read_to_string(f).unwrap()) {
+            if n > 100 {
+                long.push(format!("src/{}:{line}: {name} has {n} lines", f.strip_prefix(&root).unwrap().display()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "split these functions by step:\n{}", long.join("\n"));
+    // The scan finds functions at all (a test that cannot fail is no test).
+    assert!(functions("fn a() {\n    x();\n}\n    pub fn b(&self) {\n    }\n").len() == 2);
 }
 
 /// The crates a Cargo.toml table lists (`[dependencies]`, …).

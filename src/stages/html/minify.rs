@@ -299,44 +299,52 @@ fn rewrite(text: &str, preserved: &Preserved, mark: bool) -> Option<String> {
             }
             // Whitespace never renders in `<head>`, nor before the body's content or after its end.
             let drop = head.get() > 0 || ((!body.get() || body_ended.get()) && source.trim().is_empty());
-            let mut out = String::with_capacity(source.len());
-            let mut pending = pending_space.borrow_mut();
-            let mut run: Option<bool> = None; // Some(has_newline) while in a run of whitespace
-            let flush = |out: &mut String, nl: bool, pending: bool| {
-                if !(drop || pending && out.is_empty()) {
-                    out.push(match (mark, nl) {
-                        (true, true) => NEWLINE,
-                        (true, false) => SPACE,
-                        (false, true) => '\n',
-                        (false, false) => ' ',
-                    });
-                }
-            };
-            for c in source.chars() {
-                if c.is_ascii_whitespace() {
-                    run = Some(run.unwrap_or(false) || c == '\n');
-                } else {
-                    if let Some(nl) = run.take() {
-                        flush(&mut out, nl, *pending);
-                    }
-                    out.push(c);
-                }
-            }
-            if let Some(nl) = run {
-                flush(&mut out, nl, *pending);
-                *pending = true;
-            } else if !out.is_empty() {
-                *pending = false;
-            }
-            if t.last_in_text_node() {
-                *pending = false;
-            }
+            let out = collapse(source, drop, mark, &mut pending_space.borrow_mut(), t.last_in_text_node());
             if out != source {
                 t.replace(&out, ContentType::Html);
             }
             Ok(())
         }));
     rewrite_str(text, settings).ok()
+}
+
+/// One chunk of a text node with each whitespace run collapsed to one space (a newline if the
+/// run has one), or dropped with `drop`; with `mark`, written as markers. `pending`: the
+/// output so far ends with collapsed whitespace (carried across the chunks of a node; `last`
+/// ends the node).
+fn collapse(source: &str, drop: bool, mark: bool, pending: &mut bool, last: bool) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut run: Option<bool> = None; // Some(has_newline) while in a run of whitespace
+    let flush = |out: &mut String, nl: bool, pending: bool| {
+        if !(drop || pending && out.is_empty()) {
+            out.push(match (mark, nl) {
+                (true, true) => NEWLINE,
+                (true, false) => SPACE,
+                (false, true) => '\n',
+                (false, false) => ' ',
+            });
+        }
+    };
+    for c in source.chars() {
+        if c.is_ascii_whitespace() {
+            run = Some(run.unwrap_or(false) || c == '\n');
+        } else {
+            if let Some(nl) = run.take() {
+                flush(&mut out, nl, *pending);
+            }
+            out.push(c);
+        }
+    }
+    if let Some(nl) = run {
+        flush(&mut out, nl, *pending);
+        *pending = true;
+    } else if !out.is_empty() {
+        *pending = false;
+    }
+    if last {
+        *pending = false;
+    }
+    out
 }
 
 #[cfg(test)]

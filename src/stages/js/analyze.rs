@@ -136,10 +136,6 @@ pub fn analyze(module: &mut Module, top_level_mark: Mark, unresolved_mark: Mark,
     let mut a = Analysis::default();
     let top_ctxt = SyntaxContext::empty().apply_mark(top_level_mark);
     let default_ident = || Ident::new(format!("{stem}_default").into(), DUMMY_SP, top_ctxt);
-    let record = |a: &mut Analysis, src: &Str, kind| {
-        a.records.push(ImportRecord { specifier: src.value.to_string_lossy().into_owned(), span: src.span, kind });
-        a.records.len() - 1
-    };
     let items = std::mem::take(&mut module.body);
     let mut body = Vec::with_capacity(items.len());
     for item in items {
@@ -149,20 +145,7 @@ pub fn analyze(module: &mut Module, top_level_mark: Mark, unresolved_mark: Mark,
                 if import.type_only {
                     continue;
                 }
-                let r = record(&mut a, &import.src, ImportKind::Static);
-                for s in &import.specifiers {
-                    let (local, imported) = match s {
-                        ImportSpecifier::Named(n) => {
-                            (&n.local, Some(n.imported.as_ref().map_or_else(|| n.local.sym.clone(), export_name)))
-                        }
-                        ImportSpecifier::Default(d) => (&d.local, Some(Atom::from("default"))),
-                        ImportSpecifier::Namespace(ns) => {
-                            a.ns_use.insert(ns.local.to_id(), NsUse::Members(FxHashSet::default()));
-                            (&ns.local, None)
-                        }
-                    };
-                    a.imports.push(NamedImport { local: local.to_id(), imported, record: r, span: local.span });
-                }
+                import_decl(&mut a, &import);
                 body.push(ModuleItem::ModuleDecl(ModuleDecl::Import(import)));
             }
             ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => {
@@ -207,42 +190,7 @@ pub fn analyze(module: &mut Module, top_level_mark: Mark, unresolved_mark: Mark,
                 if e.type_only {
                     continue;
                 }
-                match &e.src {
-                    None => {
-                        for s in &e.specifiers {
-                            if let ExportSpecifier::Named(n) = s {
-                                if n.is_type_only {
-                                    continue;
-                                }
-                                let ModuleExportName::Ident(orig) = &n.orig else { continue };
-                                let name = n.exported.as_ref().map_or_else(|| orig.sym.clone(), export_name);
-                                a.exports.push((name, ExportDef::Local(orig.to_id()), n.span));
-                            }
-                        }
-                    }
-                    Some(src) => {
-                        let r = record(&mut a, src, ImportKind::ReExport);
-                        for s in &e.specifiers {
-                            match s {
-                                ExportSpecifier::Named(n) => {
-                                    let orig = export_name(&n.orig);
-                                    let name = n.exported.as_ref().map_or_else(|| orig.clone(), export_name);
-                                    a.exports.push((name, ExportDef::ReExport { record: r, name: orig }, n.span));
-                                }
-                                ExportSpecifier::Namespace(ns) => {
-                                    a.exports.push((export_name(&ns.name), ExportDef::NamespaceOf { record: r }, ns.span));
-                                }
-                                ExportSpecifier::Default(d) => {
-                                    a.exports.push((
-                                        d.exported.sym.clone(),
-                                        ExportDef::ReExport { record: r, name: "default".into() },
-                                        d.exported.span,
-                                    ));
-                                }
-                            }
-                        }
-                    }
-                }
+                named_exports(&mut a, &e);
                 body.push(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(e)));
             }
             ModuleItem::ModuleDecl(ModuleDecl::ExportAll(e)) => {
@@ -262,6 +210,70 @@ pub fn analyze(module: &mut Module, top_level_mark: Mark, unresolved_mark: Mark,
     let mut refs = References { a: &mut a, unresolved: unresolved_mark };
     module.visit_with(&mut refs);
     a
+}
+
+/// Adds an import record for `src`; returns its index.
+fn record(a: &mut Analysis, src: &Str, kind: ImportKind) -> usize {
+    a.records.push(ImportRecord { specifier: src.value.to_string_lossy().into_owned(), span: src.span, kind });
+    a.records.len() - 1
+}
+
+/// The record and bindings of an `import` declaration.
+fn import_decl(a: &mut Analysis, import: &ImportDecl) {
+    let r = record(a, &import.src, ImportKind::Static);
+    for s in &import.specifiers {
+        let (local, imported) = match s {
+            ImportSpecifier::Named(n) => {
+                (&n.local, Some(n.imported.as_ref().map_or_else(|| n.local.sym.clone(), export_name)))
+            }
+            ImportSpecifier::Default(d) => (&d.local, Some(Atom::from("default"))),
+            ImportSpecifier::Namespace(ns) => {
+                a.ns_use.insert(ns.local.to_id(), NsUse::Members(FxHashSet::default()));
+                (&ns.local, None)
+            }
+        };
+        a.imports.push(NamedImport { local: local.to_id(), imported, record: r, span: local.span });
+    }
+}
+
+/// The exports of an `export { … }` (from another module, with `from`).
+fn named_exports(a: &mut Analysis, e: &NamedExport) {
+    match &e.src {
+        None => {
+            for s in &e.specifiers {
+                if let ExportSpecifier::Named(n) = s {
+                    if n.is_type_only {
+                        continue;
+                    }
+                    let ModuleExportName::Ident(orig) = &n.orig else { continue };
+                    let name = n.exported.as_ref().map_or_else(|| orig.sym.clone(), export_name);
+                    a.exports.push((name, ExportDef::Local(orig.to_id()), n.span));
+                }
+            }
+        }
+        Some(src) => {
+            let r = record(a, src, ImportKind::ReExport);
+            for s in &e.specifiers {
+                match s {
+                    ExportSpecifier::Named(n) => {
+                        let orig = export_name(&n.orig);
+                        let name = n.exported.as_ref().map_or_else(|| orig.clone(), export_name);
+                        a.exports.push((name, ExportDef::ReExport { record: r, name: orig }, n.span));
+                    }
+                    ExportSpecifier::Namespace(ns) => {
+                        a.exports.push((export_name(&ns.name), ExportDef::NamespaceOf { record: r }, ns.span));
+                    }
+                    ExportSpecifier::Default(d) => {
+                        a.exports.push((
+                            d.exported.sym.clone(),
+                            ExportDef::ReExport { record: r, name: "default".into() },
+                            d.exported.span,
+                        ));
+                    }
+                }
+            }
+        }
+    }
 }
 
 struct References<'a> {

@@ -246,24 +246,35 @@ pub fn plan(
 
     if config.js.min_chunk_size > 0 {
         merge_small(config.js.min_chunk_size, &mut chunks, &mut chunk_of, &reached, sizes, pure);
-        // Drop the shared chunks merged away (entry chunks stay, even empty: they are loaded).
-        let mut new_index = vec![usize::MAX; chunks.len()];
-        let mut kept = Vec::new();
-        for (i, c) in chunks.into_iter().enumerate() {
-            if !c.modules.is_empty() || matches!(c.kind, ChunkKind::Page(_) | ChunkKind::Dynamic(_)) {
-                new_index[i] = kept.len();
-                kept.push(c);
-            }
-        }
-        chunks = kept;
-        for c in chunk_of.iter_mut().flatten() {
-            *c = new_index[*c];
-        }
+        chunks = drop_merged(chunks, &mut chunk_of);
     }
     for c in &mut chunks {
         c.modules.sort_by_key(|&m| rank[m]);
     }
-    // Static dependencies between chunks, in the order their modules are first needed.
+    static_deps(modules, linked, &mut chunks, &chunk_of, &rank);
+    finish(modules, &mut chunks, &rank);
+    Plan { chunks, entry_order: per_point, chunk_of, splitting: true }
+}
+
+/// The shared chunks merged away dropped (entry chunks stay, even empty: they are loaded),
+/// `chunk_of` renumbered.
+fn drop_merged(chunks: Vec<ChunkPlan>, chunk_of: &mut [Option<usize>]) -> Vec<ChunkPlan> {
+    let mut new_index = vec![usize::MAX; chunks.len()];
+    let mut kept = Vec::new();
+    for (i, c) in chunks.into_iter().enumerate() {
+        if !c.modules.is_empty() || matches!(c.kind, ChunkKind::Page(_) | ChunkKind::Dynamic(_)) {
+            new_index[i] = kept.len();
+            kept.push(c);
+        }
+    }
+    for c in chunk_of.iter_mut().flatten() {
+        *c = new_index[*c];
+    }
+    kept
+}
+
+/// Static dependencies between chunks, in the order their modules are first needed.
+fn static_deps(modules: &[JsModule], linked: &Linked, chunks: &mut [ChunkPlan], chunk_of: &[Option<usize>], rank: &[usize]) {
     for (c, chunk) in chunks.iter_mut().enumerate() {
         let mut deps: Vec<(usize, usize)> = Vec::new();
         for &m in &chunk.modules {
@@ -277,8 +288,6 @@ pub fn plan(
         }
         chunk.deps = deps.into_iter().map(|(d, _)| d).collect();
     }
-    finish(modules, &mut chunks, &rank);
-    Plan { chunks, entry_order: per_point, chunk_of, splitting: true }
 }
 
 /// Each chunk's stylesheets, in module order.

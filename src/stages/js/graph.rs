@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use swc_core::common::{sync::Lrc, Mark, SourceFile};
 use swc_core::ecma::ast::Module;
 
-use super::analyze::{analyze, Analysis, ImportKind};
+use super::analyze::{analyze, Analysis, ImportKind, ImportRecord};
 use super::parse::{locate, parse, KeptComments};
 use super::resolve::Target as Resolution;
 use super::JsCtx;
@@ -287,54 +287,9 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         // Only files that are not code reach here (a script's URL is an entry's).
         return empty(ModuleKind::Asset { rel: ctx.config.rel(path) }, Vec::new());
     }
-    let bytes = match inline {
-        Some(t) => t.into_bytes(),
-        None => match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => return empty(ModuleKind::Esm, vec![Diagnostic::error(format!("cannot read: {e}")).in_file(&rel)]),
-        },
-    };
-    let text = match variant {
-        Variant::Inline if crate::loader::css::is_css(path) => {
-            let d = Diagnostic::error("`?inline` of a stylesheet is not supported")
-                .with_note("import it as a plain stylesheet (its CSS is linked to the page), or with `?raw` for its source text")
-                .in_file(&rel);
-            return empty(ModuleKind::Esm, vec![d]);
-        }
-        Variant::Inline => default_export(&serde_json::Value::String(data_url(&ctx.config.rel(path), &bytes)).to_string()),
-        Variant::Worker { shared } => {
-            let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let spec = serde_json::Value::String(format!("./{file}")).to_string();
-            let ctor = if shared { "SharedWorker" } else { "Worker" };
-            format!(
-                "export default function {ctor}Wrapper(options) {{ return new {ctor}(new URL({spec}, import.meta.url), {{ type: \"module\", name: options && options.name }}); }}\n"
-            )
-        }
-        Variant::Raw | Variant::Plain | Variant::Url => match String::from_utf8(bytes) {
-            Ok(t) if variant == Variant::Raw => default_export(&serde_json::Value::String(t).to_string()),
-            Ok(t) => t,
-            Err(_) => return empty(ModuleKind::Esm, vec![Diagnostic::error("not valid UTF-8").in_file(&rel)]),
-        },
-    };
-    let text = if css.is_some() {
-        if rel.ends_with(".module.css") {
-            match crate::loader::css::module_exports(ctx.config, &rel, &text) {
-                Ok(names) => css_module_js(&names),
-                Err(d) => return empty(ModuleKind::Esm, vec![d]),
-            }
-        } else {
-            String::new()
-        }
-    } else if plain && path.extension().is_some_and(|e| e == "json") {
-        match json_module(&text) {
-            Ok(t) => t,
-            Err(e) => {
-                let d = Diagnostic::error(format!("invalid JSON: {e}")).at_line_col(&rel, &text, e.line() as u32, e.column() as u32);
-                return empty(ModuleKind::Esm, vec![d]);
-            }
-        }
-    } else {
-        text
+    let text = match source_text(ctx, path, &rel, variant, inline, css.is_some()) {
+        Ok(t) => t,
+        Err(diags) => return empty(ModuleKind::Esm, diags),
     };
     let mut warnings = Vec::new();
     let mut parsed = match parse(ctx, path, &rel, text, &mut warnings) {
@@ -354,58 +309,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
     let targets = analysis
         .records
         .iter()
-        .map(|r| {
-            let (spec, query) = Variant::split(&r.specifier);
-            // `new URL('x.wasm', import.meta.url)` is a URL relative to the module, not a
-            // package name.
-            let relative;
-            let spec = match r.kind {
-                ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => {
-                    relative = format!("./{spec}");
-                    relative.as_str()
-                }
-                _ => spec,
-            };
-            let fail = |diags: &mut Vec<Diagnostic>, msg: String| {
-                diags.push(locate(&parsed.file, &rel, r.span.lo, Diagnostic::error(msg)));
-                Target::None
-            };
-            // A page's import map resolves it in the browser.
-            if ctx.import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
-                return Target::None;
-            }
-            match ctx.resolver.resolve(ctx.config, path, spec) {
-                Ok(Resolution::File { path: p, side_effects_free }) => {
-                    if !ctx.config.may_read(&p) {
-                        return fail(&mut diags, format!(
-                            "{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()
-                        ));
-                    }
-                    let code = is_code(&p) && !crate::loader::css::is_css(&p);
-                    match r.kind {
-                        ImportKind::Worker { classic, service } => {
-                            if !code {
-                                return fail(&mut diags, format!("{:?} is not a script, so it cannot run as a worker", r.specifier));
-                            }
-                            Target::Entry(ExtraEntry { path: p, classic, service })
-                        }
-                        // `new URL('./x.ts', import.meta.url)`: the URL of the script built.
-                        ImportKind::AssetUrl if code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
-                        ImportKind::AssetUrl => Target::Module(p, Variant::Plain, side_effects_free),
-                        _ if query == Variant::Url && code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
-                        _ => Target::Module(p, query, side_effects_free),
-                    }
-                }
-                Ok(Resolution::External) => Target::None,
-                Err(e) => {
-                    let what = match r.kind {
-                        ImportKind::AssetUrl | ImportKind::Worker { .. } => "cannot find the file",
-                        _ => "cannot resolve import",
-                    };
-                    fail(&mut diags, format!("{what} {:?}: {e}", r.specifier))
-                }
-            }
-        })
+        .map(|r| resolve_record(ctx, path, &rel, &parsed.file, r, &mut diags))
         .collect();
     LoadResult {
         module: JsModule {
@@ -426,6 +330,115 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         targets,
         diags,
         warnings,
+    }
+}
+
+/// The module's source text: the file's (or the inline script's), or the code a variant or
+/// a non-JS file stands for (`?raw`, `?inline`, `?worker`, JSON, a CSS module's names).
+fn source_text(ctx: &JsCtx, path: &Path, rel: &str, variant: Variant, inline: Option<String>, css: bool) -> Result<String, Vec<Diagnostic>> {
+    let plain = variant == Variant::Plain;
+    let bytes = match inline {
+        Some(t) => t.into_bytes(),
+        None => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return Err(vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel)]),
+        },
+    };
+    let text = match variant {
+        Variant::Inline if crate::loader::css::is_css(path) => {
+            let d = Diagnostic::error("`?inline` of a stylesheet is not supported")
+                .with_note("import it as a plain stylesheet (its CSS is linked to the page), or with `?raw` for its source text")
+                .in_file(rel);
+            return Err(vec![d]);
+        }
+        Variant::Inline => default_export(&serde_json::Value::String(data_url(&ctx.config.rel(path), &bytes)).to_string()),
+        Variant::Worker { shared } => {
+            let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let spec = serde_json::Value::String(format!("./{file}")).to_string();
+            let ctor = if shared { "SharedWorker" } else { "Worker" };
+            format!(
+                "export default function {ctor}Wrapper(options) {{ return new {ctor}(new URL({spec}, import.meta.url), {{ type: \"module\", name: options && options.name }}); }}\n"
+            )
+        }
+        Variant::Raw | Variant::Plain | Variant::Url => match String::from_utf8(bytes) {
+            Ok(t) if variant == Variant::Raw => default_export(&serde_json::Value::String(t).to_string()),
+            Ok(t) => t,
+            Err(_) => return Err(vec![Diagnostic::error("not valid UTF-8").in_file(rel)]),
+        },
+    };
+    Ok(if css {
+        if rel.ends_with(".module.css") {
+            match crate::loader::css::module_exports(ctx.config, rel, &text) {
+                Ok(names) => css_module_js(&names),
+                Err(d) => return Err(vec![d]),
+            }
+        } else {
+            String::new()
+        }
+    } else if plain && path.extension().is_some_and(|e| e == "json") {
+        match json_module(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                let d = Diagnostic::error(format!("invalid JSON: {e}")).at_line_col(rel, &text, e.line() as u32, e.column() as u32);
+                return Err(vec![d]);
+            }
+        }
+    } else {
+        text
+    })
+}
+
+/// Where import record `r` of the module at `path` leads (errors located in `file`).
+fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r: &ImportRecord, diags: &mut Vec<Diagnostic>) -> Target {
+    let (spec, query) = Variant::split(&r.specifier);
+    // `new URL('x.wasm', import.meta.url)` is a URL relative to the module, not a
+    // package name.
+    let relative;
+    let spec = match r.kind {
+        ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => {
+            relative = format!("./{spec}");
+            relative.as_str()
+        }
+        _ => spec,
+    };
+    let fail = |diags: &mut Vec<Diagnostic>, msg: String| {
+        diags.push(locate(file, rel, r.span.lo, Diagnostic::error(msg)));
+        Target::None
+    };
+    // A page's import map resolves it in the browser.
+    if ctx.import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
+        return Target::None;
+    }
+    match ctx.resolver.resolve(ctx.config, path, spec) {
+        Ok(Resolution::File { path: p, side_effects_free }) => {
+            if !ctx.config.may_read(&p) {
+                return fail(diags, format!(
+                    "{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()
+                ));
+            }
+            let code = is_code(&p) && !crate::loader::css::is_css(&p);
+            match r.kind {
+                ImportKind::Worker { classic, service } => {
+                    if !code {
+                        return fail(diags, format!("{:?} is not a script, so it cannot run as a worker", r.specifier));
+                    }
+                    Target::Entry(ExtraEntry { path: p, classic, service })
+                }
+                // `new URL('./x.ts', import.meta.url)`: the URL of the script built.
+                ImportKind::AssetUrl if code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
+                ImportKind::AssetUrl => Target::Module(p, Variant::Plain, side_effects_free),
+                _ if query == Variant::Url && code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
+                _ => Target::Module(p, query, side_effects_free),
+            }
+        }
+        Ok(Resolution::External) => Target::None,
+        Err(e) => {
+            let what = match r.kind {
+                ImportKind::AssetUrl | ImportKind::Worker { .. } => "cannot find the file",
+                _ => "cannot resolve import",
+            };
+            fail(diags, format!("{what} {:?}: {e}", r.specifier))
+        }
     }
 }
 

@@ -181,7 +181,6 @@ impl<'a> Linker<'a> {
 
     pub fn link(&self, entries: &[ModuleId], splitting: bool) -> Result<Linked, Diagnostics> {
         let n = self.modules.len();
-        let mut diags = Diagnostics::default();
         let mut linked = Linked {
             imports: vec![FxHashMap::default(); n],
             ns_members: vec![FxHashMap::default(); n],
@@ -191,7 +190,18 @@ impl<'a> Linker<'a> {
             entry_exports: Vec::new(),
             dynamic_entries: Vec::new(),
         };
-        // Bind every import (checking that each named export exists), in module order.
+        let diags = self.bind_imports(&mut linked);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        self.mark_live(entries, splitting, &mut linked);
+        linked.dynamic_entries.sort_unstable();
+        Ok(linked)
+    }
+
+    /// Binds every import (checking that each named export exists), in module order.
+    fn bind_imports(&self, linked: &mut Linked) -> Diagnostics {
+        let mut diags = Diagnostics::default();
         for (m, module) in self.modules.iter().enumerate() {
             for imp in &module.analysis.imports {
                 let Some(t) = self.target(m, imp.record) else {
@@ -236,10 +246,11 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        if diags.has_errors() {
-            return Err(diags);
-        }
-        // Mark what is live, from the entries.
+        diags
+    }
+
+    /// Marks what is live, from the entries: the modules that must run and the bindings used.
+    fn mark_live(&self, entries: &[ModuleId], splitting: bool, linked: &mut Linked) {
         let mut work: Vec<ModuleId> = Vec::new();
         let mut used: Vec<Binding> = Vec::new();
         for &e in entries {
@@ -254,73 +265,81 @@ impl<'a> Linker<'a> {
                     continue;
                 }
                 linked.included[m] = true;
-                let module = &self.modules[m];
-                for (r, rec) in module.analysis.records.iter().enumerate() {
-                    let Some(t) = self.target(m, r) else { continue };
-                    let must_run = match rec.kind {
-                        ImportKind::Static | ImportKind::ReExport => !self.modules[t].side_effects_free,
-                        ImportKind::Dynamic if splitting && self.modules[t].kind == ModuleKind::Esm => {
-                            // Its own chunk, whose exports are its module's.
-                            if !linked.dynamic_entries.contains(&t) {
-                                linked.dynamic_entries.push(t);
-                                used.extend(self.export_names(t).into_iter().map(|(_, b)| b));
-                            }
-                            true
-                        }
-                        ImportKind::Require | ImportKind::Dynamic => {
-                            used.push(self.namespace_of(t));
-                            true
-                        }
-                        ImportKind::AssetUrl | ImportKind::Worker { .. } => true,
-                    };
-                    if must_run {
-                        work.push(t);
-                    }
-                }
-                for imp in &module.analysis.imports {
-                    if !module.analysis.referenced.contains(&imp.local) {
-                        continue;
-                    }
-                    let Some(b) = linked.imports[m].get(&imp.local) else { continue };
-                    match (b, module.analysis.ns_use.get(&imp.local)) {
-                        (Binding::Namespace(_), Some(NsUse::Members(_))) => {
-                            for b in linked.ns_members[m].iter().filter(|((ns, _), _)| *ns == imp.local).filter_map(|(_, b)| b.clone()) {
-                                used.push(b);
-                            }
-                        }
-                        _ => used.push(b.clone()),
-                    }
-                }
-                // A module's own exports are bound by their users; its local uses of its own
-                // top-level bindings are the compressor's business.
+                self.include(m, splitting, linked, &mut work, &mut used);
             }
             if used.is_empty() {
                 break;
             }
             for b in std::mem::take(&mut used) {
-                match b {
-                    Binding::Local(m, id) => {
-                        if linked.used_locals[m].insert(id) {
-                            work.push(m);
-                        }
-                    }
-                    Binding::Namespace(m) => {
-                        work.push(m);
-                        if !linked.needs_namespace[m] {
-                            linked.needs_namespace[m] = true;
-                            used.extend(self.export_names(m).into_iter().map(|(_, b)| b));
-                        }
-                    }
-                    Binding::CjsExport(m, _) | Binding::CjsNamespace(m) | Binding::AssetUrl(m) => work.push(m),
-                    Binding::External(..) | Binding::EntryUrl(_) => {}
-                }
+                self.use_binding(b, linked, &mut work, &mut used);
             }
             if work.is_empty() && used.is_empty() {
                 break;
             }
         }
-        linked.dynamic_entries.sort_unstable();
-        Ok(linked)
+    }
+
+    /// Module `m` runs: the modules it must run first go on `work`, the bindings it uses on
+    /// `used`. A module's own exports are bound by their users; its local uses of its own
+    /// top-level bindings are the compressor's business.
+    fn include(&self, m: ModuleId, splitting: bool, linked: &mut Linked, work: &mut Vec<ModuleId>, used: &mut Vec<Binding>) {
+        let module = &self.modules[m];
+        for (r, rec) in module.analysis.records.iter().enumerate() {
+            let Some(t) = self.target(m, r) else { continue };
+            let must_run = match rec.kind {
+                ImportKind::Static | ImportKind::ReExport => !self.modules[t].side_effects_free,
+                ImportKind::Dynamic if splitting && self.modules[t].kind == ModuleKind::Esm => {
+                    // Its own chunk, whose exports are its module's.
+                    if !linked.dynamic_entries.contains(&t) {
+                        linked.dynamic_entries.push(t);
+                        used.extend(self.export_names(t).into_iter().map(|(_, b)| b));
+                    }
+                    true
+                }
+                ImportKind::Require | ImportKind::Dynamic => {
+                    used.push(self.namespace_of(t));
+                    true
+                }
+                ImportKind::AssetUrl | ImportKind::Worker { .. } => true,
+            };
+            if must_run {
+                work.push(t);
+            }
+        }
+        for imp in &module.analysis.imports {
+            if !module.analysis.referenced.contains(&imp.local) {
+                continue;
+            }
+            let Some(b) = linked.imports[m].get(&imp.local) else { continue };
+            match (b, module.analysis.ns_use.get(&imp.local)) {
+                (Binding::Namespace(_), Some(NsUse::Members(_))) => {
+                    for b in linked.ns_members[m].iter().filter(|((ns, _), _)| *ns == imp.local).filter_map(|(_, b)| b.clone()) {
+                        used.push(b);
+                    }
+                }
+                _ => used.push(b.clone()),
+            }
+        }
+    }
+
+    /// Binding `b` is used: its module runs, and a namespace object needs every export.
+    fn use_binding(&self, b: Binding, linked: &mut Linked, work: &mut Vec<ModuleId>, used: &mut Vec<Binding>) {
+        match b {
+            Binding::Local(m, id) => {
+                if linked.used_locals[m].insert(id) {
+                    work.push(m);
+                }
+            }
+            Binding::Namespace(m) => {
+                work.push(m);
+                if !linked.needs_namespace[m] {
+                    linked.needs_namespace[m] = true;
+                    used.extend(self.export_names(m).into_iter().map(|(_, b)| b));
+                }
+            }
+            Binding::CjsExport(m, _) | Binding::CjsNamespace(m) | Binding::AssetUrl(m) => work.push(m),
+            Binding::External(..) | Binding::EntryUrl(_) => {}
+        }
     }
 
     /// The modules of the chunk of `entry`, in evaluation order (depth-first post-order over

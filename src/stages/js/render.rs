@@ -1,13 +1,20 @@
 //! Rendering the chunks of a plan: each printed (see [`super::generate`]), then joined by the
 //! imports and exports between them.
 
+use rustc_hash::FxHashMap;
+use swc_core::atoms::Atom;
 use swc_core::common::GLOBALS;
 
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::graph::{AssetKey, AssetKind};
 
+use super::chunks::ChunkKind;
 use super::graph::{self, ModuleKind};
 use super::{analyze, chunks, generate, link, Chunk, ChunkLinks, JsCtx};
+
+/// What loading each lazy chunk (by its entry module) fetches first: its key, the CSS of it
+/// and of the chunks it imports (deepest first), and those chunks.
+type LazyLoads = FxHashMap<graph::ModuleId, (AssetKey, Vec<AssetKey>, Vec<AssetKey>)>;
 
 /// Prints every chunk of the plan, then writes the imports and exports that join them.
 pub(super) fn render_chunks(
@@ -19,42 +26,15 @@ pub(super) fn render_chunks(
     plan: &chunks::Plan,
     extra_keys: &[AssetKey],
 ) -> Result<Vec<Chunk>, BuildError> {
-    use chunks::ChunkKind;
-    use rustc_hash::FxHashMap;
-    use swc_core::atoms::Atom;
-    let n = modules.len();
-    // Namespace objects: those the linker asked for, and ES modules that are `require`d.
-    let mut need_ns = linked.needs_namespace.clone();
-    for (m, module) in modules.iter().enumerate().filter(|(m, _)| linked.included[*m]) {
-        for (r, rec) in module.analysis.records.iter().enumerate() {
-            if let (analyze::ImportKind::Require, Some(graph::Resolved::Module(t))) = (rec.kind, module.resolved.get(r)) {
-                if modules[*t].kind == ModuleKind::Esm {
-                    need_ns[*t] = true;
-                }
-            }
-        }
-        let _ = m;
-    }
-    let mut membership = vec![0u32; n];
+    let need_ns = namespaces_needed(modules, linked);
+    let mut membership = vec![0u32; modules.len()];
     for c in &plan.chunks {
         for &m in &c.modules {
             membership[m] += 1;
         }
     }
     let copied: Vec<bool> = membership.iter().map(|&c| c > 1).collect();
-    // What loading each lazy chunk fetches first: the CSS of it and of the chunks it imports
-    // (deepest first), and those chunks.
-    let mut dynamic: FxHashMap<graph::ModuleId, (AssetKey, Vec<AssetKey>, Vec<AssetKey>)> = FxHashMap::default();
-    for (c, chunk) in plan.chunks.iter().enumerate() {
-        let Some(e) = chunk.entry else { continue };
-        if linked.dynamic_entries.binary_search(&e).is_err() {
-            continue;
-        }
-        let closure = plan.static_closure(c);
-        let css = plan.css_order(c, modules);
-        let js: Vec<AssetKey> = closure.iter().map(|&d| plan.chunks[d].key.clone()).collect();
-        dynamic.insert(e, (chunk.key.clone(), css, js));
-    }
+    let dynamic = lazy_loads(modules, linked, plan);
     let mut rendered = Vec::with_capacity(plan.chunks.len());
     for (c, chunk) in plan.chunks.iter().enumerate() {
         let exports = match chunk.kind {
@@ -79,14 +59,54 @@ pub(super) fn render_chunks(
     if !problems.is_empty() {
         return Err(BuildError { diagnostics: problems });
     }
-    // Export names: each chunk's local name, made distinct from its entry's export names.
-    let mut wanted: Vec<std::collections::BTreeSet<Atom>> = vec![Default::default(); plan.chunks.len()];
-    for r in &rendered {
+    let export_names = export_names(&rendered, plan.chunks.len());
+    let mut out = Vec::with_capacity(plan.chunks.len());
+    for (c, r) in rendered.into_iter().enumerate() {
+        out.push(join(ctx, modules, plan, c, r, &export_names, &dynamic)?);
+    }
+    Ok(out)
+}
+
+/// Namespace objects to build: those the linker asked for, and ES modules that are `require`d.
+fn namespaces_needed(modules: &[graph::JsModule], linked: &link::Linked) -> Vec<bool> {
+    let mut need_ns = linked.needs_namespace.clone();
+    for (_, module) in modules.iter().enumerate().filter(|(m, _)| linked.included[*m]) {
+        for (r, rec) in module.analysis.records.iter().enumerate() {
+            if let (analyze::ImportKind::Require, Some(graph::Resolved::Module(t))) = (rec.kind, module.resolved.get(r)) {
+                if modules[*t].kind == ModuleKind::Esm {
+                    need_ns[*t] = true;
+                }
+            }
+        }
+    }
+    need_ns
+}
+
+fn lazy_loads(modules: &[graph::JsModule], linked: &link::Linked, plan: &chunks::Plan) -> LazyLoads {
+    let mut dynamic = LazyLoads::default();
+    for (c, chunk) in plan.chunks.iter().enumerate() {
+        let Some(e) = chunk.entry else { continue };
+        if linked.dynamic_entries.binary_search(&e).is_err() {
+            continue;
+        }
+        let closure = plan.static_closure(c);
+        let css = plan.css_order(c, modules);
+        let js: Vec<AssetKey> = closure.iter().map(|&d| plan.chunks[d].key.clone()).collect();
+        dynamic.insert(e, (chunk.key.clone(), css, js));
+    }
+    dynamic
+}
+
+/// Per chunk: the name it exports each key other chunks import under (its local name, made
+/// distinct from its entry's export names).
+fn export_names(rendered: &[generate::Rendered], chunks: usize) -> Vec<FxHashMap<Atom, String>> {
+    let mut wanted: Vec<std::collections::BTreeSet<Atom>> = vec![Default::default(); chunks];
+    for r in rendered {
         for (key, owner) in &r.foreign {
             wanted[*owner].insert(key.clone());
         }
     }
-    let mut export_names: Vec<FxHashMap<Atom, String>> = vec![FxHashMap::default(); plan.chunks.len()];
+    let mut export_names: Vec<FxHashMap<Atom, String>> = vec![FxHashMap::default(); chunks];
     for (c, keys) in wanted.iter().enumerate() {
         let mut taken: std::collections::HashSet<String> = rendered[c].entry_exports.iter().map(|(_, e)| e.clone()).collect();
         for key in keys {
@@ -98,78 +118,88 @@ pub(super) fn render_chunks(
             export_names[c].insert(key.clone(), name);
         }
     }
-    let minify = ctx.config.js.minify;
-    let mut out = Vec::with_capacity(plan.chunks.len());
-    for (c, r) in rendered.into_iter().enumerate() {
-        let chunk = &plan.chunks[c];
-        let mut order: Vec<usize> = chunk.deps.clone();
-        for (_, owner) in &r.foreign {
-            if !order.contains(owner) {
-                order.push(*owner);
-            }
+    export_names
+}
+
+/// Chunk `c` finished: its imports of the chunks it depends on, its exports to them, and what
+/// pages and the assemble step need to know of it.
+fn join(
+    ctx: &JsCtx,
+    modules: &[graph::JsModule],
+    plan: &chunks::Plan,
+    c: usize,
+    r: generate::Rendered,
+    export_names: &[FxHashMap<Atom, String>],
+    dynamic: &LazyLoads,
+) -> Result<Chunk, BuildError> {
+    let chunk = &plan.chunks[c];
+    let mut order: Vec<usize> = chunk.deps.clone();
+    for (_, owner) in &r.foreign {
+        if !order.contains(owner) {
+            order.push(*owner);
         }
-        let imports: Vec<(AssetKey, Vec<(String, String)>)> = order
-            .iter()
-            .map(|&d| {
-                let mut names: Vec<(String, String)> = r
-                    .foreign
-                    .iter()
-                    .filter(|(_, o)| *o == d)
-                    .filter_map(|(key, _)| Some((export_names[d].get(key)?.clone(), r.names.get(key)?.to_string())))
-                    .collect();
-                names.sort();
-                (plan.chunks[d].key.clone(), names)
-            })
-            .collect();
-        let mut shared: Vec<(String, String)> = export_names[c]
-            .iter()
-            .filter_map(|(key, exported)| Some((r.names.get(key)?.to_string(), exported.clone())))
-            .collect();
-        shared.sort_by(|a, b| a.1.cmp(&b.1));
-        if ctx.classic && !r.externals.is_empty() {
-            return Err(BuildError::one(
-                Diagnostic::error(format!("{} is started as a classic worker, which cannot import external modules", chunk.key))
-                    .with_note("start it with { type: 'module' } to keep its external imports"),
-            ));
-        }
-        let mut code = generate::assemble(r, &imports, &shared, minify, ctx.classic);
-        if let Some(css) = chunk.css_key() {
-            // Not written in the code: records that the chunk's CSS belongs to it.
-            code.refs.placeholder(&css, AssetKind::Css, crate::graph::RefUse::Url, false);
-        }
-        let map = (ctx.config.js.sourcemap != crate::config::SourceMapMode::None)
-            .then_some(crate::graph::ChunkMap { segments: code.segments, sources: code.sources });
-        let links = ChunkLinks {
-            key: chunk.key.clone(),
-            css: chunk.css.clone(),
-            css_key: chunk.css_key(),
-            preload: plan.static_closure(c).into_iter().map(|d| plan.chunks[d].key.clone()).collect(),
-            css_order: plan.css_order(c, modules),
-            dynamic: {
-                let mut keys: Vec<AssetKey> = Vec::new();
-                for &m in &chunk.modules {
-                    for (r, rec) in modules[m].analysis.records.iter().enumerate() {
-                        if let (analyze::ImportKind::Dynamic, Some(graph::Resolved::Module(t))) = (rec.kind, modules[m].resolved.get(r)) {
-                            if let Some((key, _, _)) = dynamic.get(t) {
-                                if !keys.contains(key) {
-                                    keys.push(key.clone());
-                                }
-                            }
-                        }
+    }
+    let imports: Vec<(AssetKey, Vec<(String, String)>)> = order
+        .iter()
+        .map(|&d| {
+            let mut names: Vec<(String, String)> = r
+                .foreign
+                .iter()
+                .filter(|(_, o)| *o == d)
+                .filter_map(|(key, _)| Some((export_names[d].get(key)?.clone(), r.names.get(key)?.to_string())))
+                .collect();
+            names.sort();
+            (plan.chunks[d].key.clone(), names)
+        })
+        .collect();
+    let mut shared: Vec<(String, String)> =
+        export_names[c].iter().filter_map(|(key, exported)| Some((r.names.get(key)?.to_string(), exported.clone()))).collect();
+    shared.sort_by(|a, b| a.1.cmp(&b.1));
+    if ctx.classic && !r.externals.is_empty() {
+        return Err(BuildError::one(
+            Diagnostic::error(format!("{} is started as a classic worker, which cannot import external modules", chunk.key))
+                .with_note("start it with { type: 'module' } to keep its external imports"),
+        ));
+    }
+    let mut code = generate::assemble(r, &imports, &shared, ctx.config.js.minify, ctx.classic);
+    if let Some(css) = chunk.css_key() {
+        // Not written in the code: records that the chunk's CSS belongs to it.
+        code.refs.placeholder(&css, AssetKind::Css, crate::graph::RefUse::Url, false);
+    }
+    let map = (ctx.config.js.sourcemap != crate::config::SourceMapMode::None)
+        .then_some(crate::graph::ChunkMap { segments: code.segments, sources: code.sources });
+    let links = ChunkLinks {
+        key: chunk.key.clone(),
+        css: chunk.css.clone(),
+        css_key: chunk.css_key(),
+        preload: plan.static_closure(c).into_iter().map(|d| plan.chunks[d].key.clone()).collect(),
+        css_order: plan.css_order(c, modules),
+        dynamic: lazy_chunks_loaded(modules, chunk, dynamic),
+    };
+    Ok(Chunk {
+        code: code.code,
+        refs: code.refs,
+        map,
+        modules: code.modules,
+        is_entry: matches!(chunk.kind, ChunkKind::Page(_)),
+        links,
+        fixed_path: None,
+    })
+}
+
+/// The lazy chunks a chunk's modules load with `import()`, in order.
+fn lazy_chunks_loaded(modules: &[graph::JsModule], chunk: &chunks::ChunkPlan, dynamic: &LazyLoads) -> Vec<AssetKey> {
+    let mut keys: Vec<AssetKey> = Vec::new();
+    for &m in &chunk.modules {
+        for (r, rec) in modules[m].analysis.records.iter().enumerate() {
+            if let (analyze::ImportKind::Dynamic, Some(graph::Resolved::Module(t))) = (rec.kind, modules[m].resolved.get(r)) {
+                if let Some((key, _, _)) = dynamic.get(t) {
+                    if !keys.contains(key) {
+                        keys.push(key.clone());
                     }
                 }
-                keys
-            },
-        };
-        out.push(Chunk {
-            code: code.code,
-            refs: code.refs,
-            map,
-            modules: code.modules,
-            is_entry: matches!(chunk.kind, ChunkKind::Page(_)),
-            links,
-            fixed_path: None,
-        });
+            }
+        }
     }
-    Ok(out)
+    keys
 }

@@ -78,6 +78,72 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     let module = &modules[m];
     let cjs = module.kind == ModuleKind::Cjs;
     let global = SyntaxContext::empty().apply_mark(ctx.unresolved_mark);
+    let (registry, markers) = rewrite_imports(modules, m, linked, &mut ast, global);
+    if !cjs {
+        strip_unused_exports(&mut ast, &linked.used_locals[m]);
+    }
+    if ctx.classic {
+        ast.visit_mut_with(&mut ClassicMeta { global });
+    }
+    if ctx.config.js.minify {
+        let comments = module.comments.to_comments();
+        let mut options = minify_options(cjs, output_version(&ctx.config.js.target));
+        if module.generated {
+            options.compress = None;
+        }
+        ast = GLOBALS.set(&ctx.globals, || {
+            let extra = ExtraOptions {
+                unresolved_mark: ctx.unresolved_mark,
+                top_level_mark: module.top_level_mark,
+                mangle_name_cache: None,
+            };
+            let program = optimize(Program::Module(ast), ctx.cm.clone(), Some(&comments), None, &options, &extra);
+            program.expect_module()
+        });
+    }
+    if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
+        eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
+    }
+    let mut top_decls: Vec<(Id, u32)> = Vec::new();
+    if !cjs {
+        for item in &ast.body {
+            let decl = match item {
+                ModuleItem::Stmt(Stmt::Decl(d)) => d,
+                ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => &e.decl,
+                _ => continue,
+            };
+            for id in decl_ids(decl) {
+                if !top_decls.iter().any(|(t, _)| *t == id.to_id()) {
+                    top_decls.push((id.to_id(), 0));
+                }
+            }
+        }
+    }
+    let mut counter = Counter {
+        index: top_decls.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect(),
+        top_decls: &mut top_decls,
+        placeholder_refs: FxHashMap::default(),
+        markers: markers.iter().map(|&k| (k.text(), k)).collect(),
+        reserved: FxHashSet::default(),
+        assets: Vec::new(),
+        dynamic: Vec::new(),
+        entries: Vec::new(),
+    };
+    ast.visit_with(&mut counter);
+    let Counter { placeholder_refs, reserved, mut assets, mut dynamic, mut entries, .. } = counter;
+    for list in [&mut assets, &mut dynamic, &mut entries] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    let pure = !cjs && ast.body.iter().all(is_pure_item);
+    let size = if ctx.config.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.config.js.minify).0.len() as u64 } else { 0 };
+    Prepared { ast, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size }
+}
+
+/// Imports, `require()`s, `import()`s and asset URLs of module `m` replaced by placeholders;
+/// returns what the placeholder names and string markers written stand for.
+fn rewrite_imports(modules: &[JsModule], m: ModuleId, linked: &Linked, ast: &mut Module, global: SyntaxContext) -> (Registry, Vec<Marker>) {
+    let module = &modules[m];
     let mut registry = Registry::default();
     let mut markers: Vec<Marker> = Vec::new();
     let mut with_key = |b: &Binding| {
@@ -139,65 +205,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
         urls: &urls,
         ctxt: global,
     });
-    if !cjs {
-        strip_unused_exports(&mut ast, &linked.used_locals[m]);
-    }
-    if ctx.classic {
-        ast.visit_mut_with(&mut ClassicMeta { global });
-    }
-    if ctx.config.js.minify {
-        let comments = module.comments.to_comments();
-        let mut options = minify_options(cjs, output_version(&ctx.config.js.target));
-        if module.generated {
-            options.compress = None;
-        }
-        ast = GLOBALS.set(&ctx.globals, || {
-            let extra = ExtraOptions {
-                unresolved_mark: ctx.unresolved_mark,
-                top_level_mark: module.top_level_mark,
-                mangle_name_cache: None,
-            };
-            let program = optimize(Program::Module(ast), ctx.cm.clone(), Some(&comments), None, &options, &extra);
-            program.expect_module()
-        });
-    }
-    if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
-        eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
-    }
-    let mut top_decls: Vec<(Id, u32)> = Vec::new();
-    if !cjs {
-        for item in &ast.body {
-            let decl = match item {
-                ModuleItem::Stmt(Stmt::Decl(d)) => d,
-                ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => &e.decl,
-                _ => continue,
-            };
-            for id in decl_ids(decl) {
-                if !top_decls.iter().any(|(t, _)| *t == id.to_id()) {
-                    top_decls.push((id.to_id(), 0));
-                }
-            }
-        }
-    }
-    let mut counter = Counter {
-        index: top_decls.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect(),
-        top_decls: &mut top_decls,
-        placeholder_refs: FxHashMap::default(),
-        markers: markers.iter().map(|&k| (k.text(), k)).collect(),
-        reserved: FxHashSet::default(),
-        assets: Vec::new(),
-        dynamic: Vec::new(),
-        entries: Vec::new(),
-    };
-    ast.visit_with(&mut counter);
-    let Counter { placeholder_refs, reserved, mut assets, mut dynamic, mut entries, .. } = counter;
-    for list in [&mut assets, &mut dynamic, &mut entries] {
-        list.sort_unstable();
-        list.dedup();
-    }
-    let pure = !cjs && ast.body.iter().all(is_pure_item);
-    let size = if ctx.config.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.config.js.minify).0.len() as u64 } else { 0 };
-    Prepared { ast, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size }
+    (registry, markers)
 }
 
 /// In a classic worker script: `import.meta.url` is the script's own URL, `self.location.href`

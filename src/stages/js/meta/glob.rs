@@ -139,8 +139,30 @@ impl Rewriter<'_> {
 
     /// `import.meta.glob(...)`.
     pub(super) fn glob(&mut self, call: &CallExpr) -> Option<Expr> {
+        let patterns = self.glob_patterns(call)?;
+        let options = self.glob_options(call)?;
+        let matches = match self.expand(&patterns) {
+            Ok(m) => m,
+            Err(e) => {
+                self.error(call.span.lo, Diagnostic::error(format!("import.meta.glob: {e}")));
+                return None;
+            }
+        };
+        let g = self.globs;
+        self.globs += 1;
+        let mut props = Vec::new();
+        for (i, m) in matches.iter().enumerate() {
+            let spec = format!("{}{}", m.spec, options.query);
+            let value = self.glob_entry(call, format!("__glob_{g}_{i}"), &spec, &options);
+            props.push(key_value(&m.key, value));
+        }
+        Some(Expr::Object(ObjectLit { span: call.span, props }))
+    }
+
+    /// The patterns of a glob call: a string literal, an array of them, or a template without `${}`.
+    fn glob_patterns(&mut self, call: &CallExpr) -> Option<Vec<String>> {
         let pos = call.span.lo;
-        let patterns: Vec<String> = match call.args.first().map(|a| &*a.expr) {
+        Some(match call.args.first().map(|a| &*a.expr) {
             Some(Expr::Lit(Lit::Str(s))) => vec![s.value.to_string_lossy().into_owned()],
             Some(Expr::Array(a)) => {
                 let mut out = Vec::new();
@@ -162,7 +184,11 @@ impl Rewriter<'_> {
                 self.error(pos, Diagnostic::error("import.meta.glob needs a string literal pattern (or an array of them)"));
                 return None;
             }
-        };
+        })
+    }
+
+    /// The options of a glob call (its second argument).
+    fn glob_options(&mut self, call: &CallExpr) -> Option<GlobOptions> {
         let mut eager = false;
         let mut import_name: Option<String> = None;
         let mut query = String::new();
@@ -198,25 +224,7 @@ impl Rewriter<'_> {
                         query = if q.is_empty() || q.starts_with('?') { q } else { format!("?{q}") };
                     }
                     ("query", Expr::Object(q)) => {
-                        let mut parts = Vec::new();
-                        for p in &q.props {
-                            if let PropOrSpread::Prop(p) = p {
-                                if let Prop::KeyValue(kv) = &**p {
-                                    let k = match &kv.key {
-                                        PropName::Ident(i) => i.sym.to_string(),
-                                        PropName::Str(s) => s.value.to_string_lossy().into_owned(),
-                                        _ => continue,
-                                    };
-                                    match &*kv.value {
-                                        Expr::Lit(Lit::Bool(b)) if b.value => parts.push(k),
-                                        Expr::Lit(Lit::Str(s)) => parts.push(format!("{k}={}", s.value.to_string_lossy())),
-                                        Expr::Lit(Lit::Num(n)) => parts.push(format!("{k}={}", n.value)),
-                                        _ => {}
-                                    }
-                                }
-                            }
-                        }
-                        query = if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) };
+                        query = query_object(q);
                     }
                     ("as", v) if string(v).is_some() => {
                         query = format!("?{}", string(v).unwrap_or_default());
@@ -233,51 +241,75 @@ impl Rewriter<'_> {
                 }
             }
         }
-        let matches = match self.expand(&patterns) {
-            Ok(m) => m,
-            Err(e) => {
-                self.error(pos, Diagnostic::error(format!("import.meta.glob: {e}")));
-                return None;
-            }
-        };
-        let g = self.globs;
-        self.globs += 1;
-        let mut props = Vec::new();
-        for (i, m) in matches.iter().enumerate() {
-            let spec = format!("{}{query}", m.spec);
-            let value = if eager {
-                let local = Ident::new(format!("__glob_{g}_{i}").into(), call.span, self.top_ctxt);
-                let specifier = match import_name.as_deref() {
-                    None | Some("*") => ImportSpecifier::Namespace(ImportStarAsSpecifier { span: DUMMY_SP, local: local.clone() }),
-                    Some(name) => ImportSpecifier::Named(ImportNamedSpecifier {
-                        span: DUMMY_SP,
-                        local: local.clone(),
-                        imported: Some(ModuleExportName::Str(Str { span: DUMMY_SP, value: name.into(), raw: None })),
-                        is_type_only: false,
-                    }),
-                };
-                self.imports.push(ModuleItem::ModuleDecl(ModuleDecl::Import(ImportDecl {
-                    span: DUMMY_SP,
-                    specifiers: vec![specifier],
-                    src: Box::new(Str { span: call.span, value: spec.as_str().into(), raw: None }),
-                    type_only: false,
-                    with: None,
-                    phase: ImportPhase::Evaluation,
-                })));
-                Expr::Ident(local)
-            } else {
-                let load = match import_name.as_deref() {
-                    None | Some("*") => dynamic_import_at(&spec, call.span),
-                    Some(name) => {
-                        let m = Ident::new("m".into(), DUMMY_SP, SyntaxContext::empty().apply_mark(Mark::new()));
-                        let pick = arrow(vec![Pat::Ident(m.clone().into())], member(Expr::Ident(m), name));
-                        call_member(dynamic_import_at(&spec, call.span), "then", vec![pick])
-                    }
-                };
-                arrow(Vec::new(), load)
-            };
-            props.push(key_value(&m.key, value));
-        }
-        Some(Expr::Object(ObjectLit { span: call.span, props }))
+        Some(GlobOptions { eager, import_name, query })
     }
+
+    /// The value of one match in the object a glob call becomes: the import itself (eager),
+    /// or a function that loads it.
+    fn glob_entry(&mut self, call: &CallExpr, local: String, spec: &str, options: &GlobOptions) -> Expr {
+        let (eager, import_name) = (options.eager, &options.import_name);
+        if eager {
+            let local = Ident::new(local.into(), call.span, self.top_ctxt);
+            let specifier = match import_name.as_deref() {
+                None | Some("*") => ImportSpecifier::Namespace(ImportStarAsSpecifier { span: DUMMY_SP, local: local.clone() }),
+                Some(name) => ImportSpecifier::Named(ImportNamedSpecifier {
+                    span: DUMMY_SP,
+                    local: local.clone(),
+                    imported: Some(ModuleExportName::Str(Str { span: DUMMY_SP, value: name.into(), raw: None })),
+                    is_type_only: false,
+                }),
+            };
+            self.imports.push(ModuleItem::ModuleDecl(ModuleDecl::Import(ImportDecl {
+                span: DUMMY_SP,
+                specifiers: vec![specifier],
+                src: Box::new(Str { span: call.span, value: spec.into(), raw: None }),
+                type_only: false,
+                with: None,
+                phase: ImportPhase::Evaluation,
+            })));
+            Expr::Ident(local)
+        } else {
+            let load = match import_name.as_deref() {
+                None | Some("*") => dynamic_import_at(spec, call.span),
+                Some(name) => {
+                    let m = Ident::new("m".into(), DUMMY_SP, SyntaxContext::empty().apply_mark(Mark::new()));
+                    let pick = arrow(vec![Pat::Ident(m.clone().into())], member(Expr::Ident(m), name));
+                    call_member(dynamic_import_at(spec, call.span), "then", vec![pick])
+                }
+            };
+            arrow(Vec::new(), load)
+        }
+    }
+}
+
+/// What a glob call's options ask for.
+struct GlobOptions {
+    eager: bool,
+    /// The export each match gives (`*`, or none: the namespace).
+    import_name: Option<String>,
+    /// Appended to each match's specifier (`?raw`).
+    query: String,
+}
+
+/// A glob's `query` written as an object: `{ raw: true, w: 300 }` → `?raw&w=300`.
+fn query_object(q: &ObjectLit) -> String {
+    let mut parts = Vec::new();
+    for p in &q.props {
+        if let PropOrSpread::Prop(p) = p {
+            if let Prop::KeyValue(kv) = &**p {
+                let k = match &kv.key {
+                    PropName::Ident(i) => i.sym.to_string(),
+                    PropName::Str(s) => s.value.to_string_lossy().into_owned(),
+                    _ => continue,
+                };
+                match &*kv.value {
+                    Expr::Lit(Lit::Bool(b)) if b.value => parts.push(k),
+                    Expr::Lit(Lit::Str(s)) => parts.push(format!("{k}={}", s.value.to_string_lossy())),
+                    Expr::Lit(Lit::Num(n)) => parts.push(format!("{k}={}", n.value)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
 }
