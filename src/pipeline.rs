@@ -26,9 +26,9 @@ use crate::stages::emit::{EmitOptions, EmitStage};
 use crate::stages::fingerprint::{FingerprintOptions, FingerprintStage};
 use crate::stages::html::HtmlStage;
 use crate::stages::images::ImageStage;
-use crate::stages::js::JsStage;
+use crate::stages::js::{BundleOptions, JsStage};
 use crate::stages::prune::PruneStage;
-use crate::stages::scan::ScanStage;
+use crate::stages::scan::{ScanOptions, ScanStage};
 
 /// Told about progress; the CLI draws a bar or prints lines, tests ignore it.
 pub trait Progress: Sync {
@@ -61,11 +61,12 @@ pub fn build(config: &Config, progress: &dyn Progress) -> Result<Report, BuildEr
 
 fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let cache = Cache::new(config.cache_dir.clone(), config.cache_max_size);
+    let (scan, bundle) = (ScanOptions::new(config), BundleOptions::new(config));
     let (names, emit) = (FingerprintOptions::new(config), EmitOptions::new(config));
     let mut log = Log { progress, timings: Timings::default(), warnings: Diagnostics::default() };
 
-    let scanned = log.stage("scan", None, || ScanStage::new(config).run())?;
-    let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(config).run(scanned))?;
+    let scanned = log.stage("scan", None, || ScanStage::new(&scan).run())?;
+    let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(&bundle).run(scanned))?;
     let pruned = log.stage("prune", None, || PruneStage::new(&config.css).run(bundled.graph))?;
     let images = log.stage("images", None, || ImageStage::new(&config.images, &cache).run(pruned.graph))?;
     let named = log.stage("fingerprint", Some(images.graph.assets.len()), || FingerprintStage::new(&names).run(images.graph))?;

@@ -191,19 +191,14 @@ impl Config {
     /// The absolute path of a root-relative source path (which may start with `../` for a
     /// file of the workspace).
     pub fn path(&self, rel: &str) -> PathBuf {
-        lexical(&self.root.join(rel))
+        source_path(&self.root, rel)
     }
 
     /// Whether a file (its real path, symlinks followed) may be read as a source: inside the
     /// root, inside the workspace, or inside a `node_modules` folder of the root or of a folder
     /// above it (where package resolution looks). Never inside the output folder.
     pub fn may_read(&self, real: &Path) -> bool {
-        if real.starts_with(&self.out_dir) {
-            return false;
-        }
-        real.starts_with(&self.root)
-            || self.workspace_root.as_ref().is_some_and(|w| real.starts_with(w))
-            || self.root.ancestors().any(|a| real.starts_with(a.join("node_modules")))
+        may_read(&self.root, &self.out_dir, self.workspace_root.as_deref(), real)
     }
 
     /// A path as written in messages and the manifest: `/`-separated, relative to the root
@@ -213,6 +208,19 @@ impl Config {
     }
 }
 
+
+/// [`Config::path`], for the option structs that carry the root.
+pub fn source_path(root: &Path, rel: &str) -> PathBuf {
+    lexical(&root.join(rel))
+}
+
+/// [`Config::may_read`], for the option structs that carry the folders it needs.
+pub fn may_read(root: &Path, out_dir: &Path, workspace_root: Option<&Path>, real: &Path) -> bool {
+    if real.starts_with(out_dir) {
+        return false;
+    }
+    real.starts_with(root) || workspace_root.is_some_and(|w| real.starts_with(w)) || root.ancestors().any(|a| real.starts_with(a.join("node_modules")))
+}
 
 fn project_root(root: &Path) -> Result<PathBuf, BuildError> {
     match root.canonicalize() {

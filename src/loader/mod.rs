@@ -10,6 +10,7 @@
 
 pub mod css;
 pub mod html;
+mod options;
 pub mod resolve;
 pub mod webmanifest;
 
@@ -18,9 +19,9 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKey, AssetKind, Graph, JsEntry, RefUse, Refs};
+pub use options::LoaderOptions;
 use resolve::{FsCache, Resolved};
 
 /// File extensions of script entries (`--entry src/main.ts`).
@@ -41,10 +42,10 @@ pub struct Loaded {
 
 /// Loads files the JS stage found (`import logo from './logo.png'`) and what they refer to,
 /// skipping files already in the graph.
-pub fn load_more(config: &Config, graph: &mut Graph, requests: Vec<(String, AssetKind)>) -> Result<Diagnostics, BuildError> {
+pub fn load_more(options: &LoaderOptions, graph: &mut Graph, requests: Vec<(String, AssetKind)>) -> Result<Diagnostics, BuildError> {
     let fs = FsCache::default();
     let mut diags = Diagnostics::default();
-    let mut waves = Waves::new(config, &fs, BTreeSet::new());
+    let mut waves = Waves::new(options, &fs, BTreeSet::new());
     for a in &graph.assets {
         waves.kinds.insert(a.src.clone(), a.kind);
     }
@@ -61,7 +62,7 @@ pub fn load_more(config: &Config, graph: &mut Graph, requests: Vec<(String, Asse
 
 /// Loads files wave by wave: what one wave refers to is the next.
 pub struct Waves<'a> {
-    config: &'a Config,
+    options: &'a LoaderOptions,
     fs: &'a FsCache,
     /// Files that are entries of the build (pages found by the walk).
     entries: BTreeSet<String>,
@@ -72,8 +73,8 @@ pub struct Waves<'a> {
 }
 
 impl<'a> Waves<'a> {
-    pub fn new(config: &'a Config, fs: &'a FsCache, entries: BTreeSet<String>) -> Self {
-        Waves { config, fs, entries, kinds: BTreeMap::new(), import_maps: Vec::new() }
+    pub fn new(options: &'a LoaderOptions, fs: &'a FsCache, entries: BTreeSet<String>) -> Self {
+        Waves { options, fs, entries, kinds: BTreeMap::new(), import_maps: Vec::new() }
     }
 
     /// Loads `wave` and everything it reaches; bundles referenced by pages are collected as JS
@@ -87,7 +88,7 @@ impl<'a> Waves<'a> {
             }
             let loaded: Vec<Loaded> = wave
                 .par_iter()
-                .map(|(key, kind)| load(self.config, self.fs, key, *kind, self.entries.contains(key.source_file())))
+                .map(|(key, kind)| load(self.options, self.fs, key, *kind, self.entries.contains(key.source_file())))
                 .collect();
             let mut next: BTreeMap<AssetKey, AssetKind> = BTreeMap::new();
             for l in loaded {
@@ -104,7 +105,7 @@ impl<'a> Waves<'a> {
                         if r.kind == AssetKind::Chunk {
                             js_entries.entry(r.target.clone()).or_insert_with(|| JsEntry {
                                 key: r.target.clone(),
-                                path: self.config.path(r.target.source_file()),
+                                path: self.options.path(r.target.source_file()),
                                 source: None,
                             });
                         } else if !self.kinds.contains_key(&r.target) {
@@ -121,9 +122,9 @@ impl<'a> Waves<'a> {
     }
 }
 
-fn load(config: &Config, fs: &FsCache, key: &AssetKey, kind: AssetKind, is_entry: bool) -> Loaded {
+fn load(options: &LoaderOptions, fs: &FsCache, key: &AssetKey, kind: AssetKind, is_entry: bool) -> Loaded {
     let rel = key.source_file();
-    let abs = config.path(rel);
+    let abs = options.path(rel);
     let bytes = match std::fs::read(&abs) {
         Ok(b) => b,
         Err(e) => {
@@ -135,10 +136,10 @@ fn load(config: &Config, fs: &FsCache, key: &AssetKey, kind: AssetKind, is_entry
             }
         }
     };
-    let mut sink = RefSink::new(config, fs);
+    let mut sink = RefSink::new(options, fs);
     let content = match kind {
-        AssetKind::Html => html::load(config, rel, &bytes, &mut sink),
-        AssetKind::Css => css::load_file(config, rel, &mut sink),
+        AssetKind::Html => html::load(options, rel, &bytes, &mut sink),
+        AssetKind::Css => css::load_file(options, rel, &mut sink),
         AssetKind::WebManifest => webmanifest::load(rel, &abs, &bytes, &mut sink),
         AssetKind::Js | AssetKind::Raw | AssetKind::Chunk => Some(bytes),
     };
@@ -149,7 +150,7 @@ fn load(config: &Config, fs: &FsCache, key: &AssetKey, kind: AssetKind, is_entry
 
 /// Collects the references of one file as its loader meets them.
 pub struct RefSink<'a> {
-    pub config: &'a Config,
+    pub options: &'a LoaderOptions,
     pub fs: &'a FsCache,
     pub refs: Refs,
     pub diags: Vec<Diagnostic>,
@@ -170,9 +171,9 @@ pub enum IfMissing {
 }
 
 impl<'a> RefSink<'a> {
-    pub fn new(config: &'a Config, fs: &'a FsCache) -> Self {
+    pub fn new(options: &'a LoaderOptions, fs: &'a FsCache) -> Self {
         RefSink {
-            config,
+            options,
             fs,
             refs: Refs::default(),
             diags: Vec::new(),
@@ -192,7 +193,7 @@ impl<'a> RefSink<'a> {
         if_missing: IfMissing,
         locate: &dyn Fn(Diagnostic) -> Diagnostic,
     ) -> Option<String> {
-        let resolved = resolve::resolve(self.config, self.fs, referrer, url);
+        let resolved = resolve::resolve(self.options, self.fs, referrer, url);
         self.placeholder_for(resolved, url, hint, if_missing, locate)
     }
 
@@ -205,7 +206,7 @@ impl<'a> RefSink<'a> {
         hint: Option<AssetKind>,
         locate: &dyn Fn(Diagnostic) -> Diagnostic,
     ) -> Option<String> {
-        let resolved = resolve::resolve_css(self.config, self.fs, referrer, url);
+        let resolved = resolve::resolve_css(self.options, self.fs, referrer, url);
         self.placeholder_for(resolved, url, hint, IfMissing::Error, locate)
     }
 

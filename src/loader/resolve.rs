@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use dashmap::DashMap;
 use percent_encoding::percent_decode_str;
 
-use crate::config::Config;
+use crate::loader::LoaderOptions;
 use crate::paths::{display_path, lexical};
 
 /// What the file system says about a path, asked once per path per build: many files refer
@@ -33,7 +33,7 @@ pub struct FsCache {
 }
 
 impl FsCache {
-    fn status(&self, config: &Config, path: &Path) -> Status {
+    fn status(&self, options: &LoaderOptions, path: &Path) -> Status {
         if let Some(s) = self.status.get(path) {
             return *s;
         }
@@ -41,7 +41,7 @@ impl FsCache {
             Err(_) => Status::Missing,
             Ok(m) if m.is_dir() => Status::Dir,
             Ok(_) => match path.canonicalize() {
-                Ok(real) if config.may_read(&real) => Status::File,
+                Ok(real) if options.may_read(&real) => Status::File,
                 Ok(_) => Status::Escapes,
                 Err(_) => Status::Missing,
             },
@@ -96,7 +96,7 @@ pub fn split_suffix(url: &str) -> (&str, &str) {
 }
 
 /// Resolves `url`, written in the file `referrer` (an absolute path inside the root).
-pub fn resolve(config: &Config, fs: &FsCache, referrer: &Path, url: &str) -> Resolved {
+pub fn resolve(options: &LoaderOptions, fs: &FsCache, referrer: &Path, url: &str) -> Resolved {
     let url = url.trim();
     if is_external(url) {
         return Resolved::External;
@@ -108,38 +108,38 @@ pub fn resolve(config: &Config, fs: &FsCache, referrer: &Path, url: &str) -> Res
     let decoded = percent_decode_str(path).decode_utf8_lossy();
     let suffix = suffix.to_owned();
     let candidate: PathBuf = if let Some(abs) = decoded.strip_prefix('/') {
-        let in_root = lexical(&config.root.join(abs));
-        if fs.status(config, &in_root) == Status::Missing {
-            if let Some(public) = &config.public_dir {
+        let in_root = lexical(&options.root.join(abs));
+        if fs.status(options, &in_root) == Status::Missing {
+            if let Some(public) = &options.public_dir {
                 let in_public = lexical(&public.join(abs));
-                if in_public.starts_with(public) && fs.status(config, &in_public) == Status::File {
+                if in_public.starts_with(public) && fs.status(options, &in_public) == Status::File {
                     return Resolved::Public { rel: display_path(&in_public, public), suffix };
                 }
             }
         }
         in_root
     } else {
-        lexical(&referrer.parent().unwrap_or(&config.root).join(decoded.as_ref()))
+        lexical(&referrer.parent().unwrap_or(&options.root).join(decoded.as_ref()))
     };
-    if !config.may_read(&candidate) {
+    if !options.may_read(&candidate) {
         return Resolved::Outside { path: candidate.display().to_string() };
     }
-    match fs.status(config, &candidate) {
+    match fs.status(options, &candidate) {
         _ if path.ends_with('/') => return Resolved::Folder,
         Status::Dir => return Resolved::Folder,
-        Status::Missing => return Resolved::Missing { path: display_path(&candidate, &config.root) },
+        Status::Missing => return Resolved::Missing { path: display_path(&candidate, &options.root) },
         Status::Escapes => {
             let real = candidate.canonicalize().unwrap_or_else(|_| candidate.clone());
             return Resolved::Outside { path: real.display().to_string() };
         }
         Status::File => {}
     }
-    if let Some(public) = &config.public_dir {
+    if let Some(public) = &options.public_dir {
         if candidate.starts_with(public) {
             return Resolved::Public { rel: display_path(&candidate, public), suffix };
         }
     }
-    Resolved::Local { rel: config.rel(&candidate), suffix }
+    Resolved::Local { rel: options.rel(&candidate), suffix }
 }
 
 /// A specifier a stylesheet may mean as a package path: not relative, not root-relative
@@ -153,8 +153,8 @@ fn bare(url: &str) -> Option<&str> {
 /// [`resolve`] for a URL written in CSS (`@import`, `url()`): a bare specifier that names no
 /// file beside the stylesheet is looked up as a package, as esbuild and Vite do (the `style`
 /// condition and field first, for packages whose main file is JS).
-pub fn resolve_css(config: &Config, fs: &FsCache, referrer: &Path, url: &str) -> Resolved {
-    let first = if url.trim().starts_with('~') { Resolved::Missing { path: url.to_owned() } } else { resolve(config, fs, referrer, url) };
+pub fn resolve_css(options: &LoaderOptions, fs: &FsCache, referrer: &Path, url: &str) -> Resolved {
+    let first = if url.trim().starts_with('~') { Resolved::Missing { path: url.to_owned() } } else { resolve(options, fs, referrer, url) };
     let Resolved::Missing { .. } = first else { return first };
     let Some(spec) = bare(url) else { return first };
     let (path, suffix) = split_suffix(spec);
@@ -167,12 +167,12 @@ pub fn resolve_css(config: &Config, fs: &FsCache, referrer: &Path, url: &str) ->
             ..oxc_resolver::ResolveOptions::default()
         })
     });
-    let from = referrer.parent().unwrap_or(&config.root);
+    let from = referrer.parent().unwrap_or(&options.root);
     match resolver.resolve(from, path) {
         Ok(r) => {
             let found = r.path().to_path_buf();
-            match fs.status(config, &found) {
-                Status::File => Resolved::Local { rel: config.rel(&found), suffix: suffix.to_owned() },
+            match fs.status(options, &found) {
+                Status::File => Resolved::Local { rel: options.rel(&found), suffix: suffix.to_owned() },
                 Status::Escapes | Status::Missing | Status::Dir => Resolved::Outside { path: found.display().to_string() },
             }
         }
@@ -206,7 +206,8 @@ mod tests {
         let config = Config::load(root, &Overrides::default()).unwrap();
         let page = config.root.join("pages/index.html");
         let fs = FsCache::default();
-        let resolve = |page: &Path, url: &str| super::resolve(&config, &fs, page, url);
+        let options = crate::loader::LoaderOptions::new(&config);
+        let resolve = |page: &Path, url: &str| super::resolve(&options, &fs, page, url);
         assert_eq!(
             resolve(&page, "img/a%20b.png?v=2#f"),
             Resolved::Local { rel: "pages/img/a b.png".into(), suffix: "?v=2#f".into() }

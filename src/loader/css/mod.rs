@@ -18,15 +18,15 @@ use lightningcss::stylesheet::{MinifyOptions, ParserOptions, PrinterOptions, Sty
 use lightningcss::targets::Targets;
 use lightningcss::visitor::Visit;
 
-use crate::config::Config;
+use crate::loader::LoaderOptions;
 use crate::diagnostics::{line_col, Diagnostic};
 use crate::graph::AssetKind;
 use crate::loader::RefSink;
 use provider::Provider;
 use urls::UrlRewriter;
 
-fn targets(config: &Config) -> Targets {
-    config.css.browsers.map(Targets::from).unwrap_or_default()
+fn targets(options: &LoaderOptions) -> Targets {
+    options.css.browsers.map(Targets::from).unwrap_or_default()
 }
 
 /// CSS modules (`*.module.css`): class names, ids, keyframes… become `[hash]_[local]`, the
@@ -35,24 +35,24 @@ fn css_modules_config(rel: &str) -> Option<lightningcss::css_modules::Config> {
     rel.ends_with(".module.css").then(lightningcss::css_modules::Config::default)
 }
 
-fn project_root(config: &Config) -> Option<&str> {
-    config.root.to_str()
+fn project_root(options: &LoaderOptions) -> Option<&str> {
+    options.root.to_str()
 }
 
 /// A CSS module's names, sorted: (local name, the scoped names it stands for, space-separated,
 /// `composes` included).
-pub fn module_exports(config: &Config, rel: &str, text: &str) -> Result<Vec<(String, String)>, Diagnostic> {
+pub fn module_exports(options: &LoaderOptions, rel: &str, text: &str) -> Result<Vec<(String, String)>, Diagnostic> {
     if let Some(offset) = too_deep(text) {
         return Err(too_deep_error().at_offset(rel, text, offset));
     }
-    let abs = config.path(rel);
-    let options = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
-    let sheet = StyleSheet::parse(text, options).map_err(|e| {
+    let abs = options.path(rel);
+    let parser = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
+    let sheet = StyleSheet::parse(text, parser).map_err(|e| {
         let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
         Diagnostic::error(e.kind.to_string()).at_line_col(rel, text, line, col)
     })?;
     let printed = sheet
-        .to_css(PrinterOptions { project_root: project_root(config), ..PrinterOptions::default() })
+        .to_css(PrinterOptions { project_root: project_root(options), ..PrinterOptions::default() })
         .map_err(|e| Diagnostic::error(format!("cannot print: {}", e.kind)).in_file(rel))?;
     let mut out: Vec<(String, String)> = printed
         .exports
@@ -77,11 +77,11 @@ pub fn module_exports(config: &Config, rel: &str, text: &str) -> Result<Vec<(Str
 }
 
 /// Loads a stylesheet file with its imports; `None` if it has errors (pushed to the sink).
-pub fn load_file(config: &Config, rel: &str, sink: &mut RefSink) -> Option<Vec<u8>> {
-    let abs = config.path(rel);
-    let provider = Provider::new(config, sink.fs);
-    let options = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
-    let mut bundler = Bundler::new(&provider, None, options);
+pub fn load_file(options: &LoaderOptions, rel: &str, sink: &mut RefSink) -> Option<Vec<u8>> {
+    let abs = options.path(rel);
+    let provider = Provider::new(options, sink.fs);
+    let parser = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
+    let mut bundler = Bundler::new(&provider, None, parser);
     let mut sheet = match bundler.bundle(&abs) {
         Ok(s) => s,
         Err(e) => {
@@ -99,26 +99,26 @@ pub fn load_file(config: &Config, rel: &str, sink: &mut RefSink) -> Option<Vec<u
     let _ = sheet.visit(&mut rewriter);
     sink.css_keep.append(&mut provider.keep.lock().expect("not poisoned"));
     let texts = provider.texts();
-    finish_sheet(config, sheet, rel, sink, texts.iter().map(String::as_str))
+    finish_sheet(options, sheet, rel, sink, texts.iter().map(String::as_str))
 }
 
 fn finish_sheet<'t>(
-    config: &Config,
+    options: &LoaderOptions,
     mut sheet: StyleSheet,
     shown: &str,
     sink: &mut RefSink,
     sources: impl IntoIterator<Item = &'t str>,
 ) -> Option<Vec<u8>> {
     let numbers = precision::long_numbers(sources);
-    let targets = targets(config);
+    let targets = targets(options);
     if let Err(e) = sheet.minify(MinifyOptions { targets, ..MinifyOptions::default() }) {
         sink.diags.push(Diagnostic::error(format!("cannot minify: {}", e.kind)).in_file(shown));
         return None;
     }
     let printed = sheet.to_css(PrinterOptions {
-        minify: config.css.minify,
+        minify: options.css.minify,
         targets,
-        project_root: project_root(config),
+        project_root: project_root(options),
         ..PrinterOptions::default()
     });
     match printed {
@@ -154,14 +154,14 @@ impl Embedded<'_> {
 
 /// A `<style>` element's text: `url()`s and `@import`s rewritten (imports point at the hashed
 /// stylesheet; they are not inlined), minified.
-pub fn inline_sheet(config: &Config, code: &str, at: &Embedded, sink: &mut RefSink) -> Option<String> {
-    let referrer = config.path(at.html_rel);
+pub fn inline_sheet(options: &LoaderOptions, code: &str, at: &Embedded, sink: &mut RefSink) -> Option<String> {
+    let referrer = options.path(at.html_rel);
     if let Some(offset) = too_deep(code) {
         let (line, col) = line_col(code, offset);
         sink.diags.push(at.at(too_deep_error(), line, col));
         return None;
     }
-    if config.css.prune {
+    if options.css.prune {
         sink.css_keep.extend(keep::marked(code));
     }
     let mut sheet = match StyleSheet::parse(code, ParserOptions { filename: at.html_rel.to_owned(), ..Default::default() }) {
@@ -183,12 +183,12 @@ pub fn inline_sheet(config: &Config, code: &str, at: &Embedded, sink: &mut RefSi
     let sources = [referrer.clone()];
     let locate = |_: u32, line: u32, column: u32, d: Diagnostic| at.at(d, line, column);
     let _ = sheet.visit(&mut UrlRewriter::new(sink, &sources, &locate));
-    finish_sheet(config, sheet, at.html_rel, sink, [code]).map(|b| String::from_utf8_lossy(&b).into_owned())
+    finish_sheet(options, sheet, at.html_rel, sink, [code]).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// A `style="…"` attribute's declarations, rewritten and minified.
-pub fn inline_declarations(config: &Config, code: &str, at: &Embedded, sink: &mut RefSink) -> Option<String> {
-    let referrer = config.path(at.html_rel);
+pub fn inline_declarations(options: &LoaderOptions, code: &str, at: &Embedded, sink: &mut RefSink) -> Option<String> {
+    let referrer = options.path(at.html_rel);
     if let Some(offset) = too_deep(code) {
         let (line, col) = line_col(code, offset);
         sink.diags.push(at.at(too_deep_error(), line, col));
@@ -204,9 +204,9 @@ pub fn inline_declarations(config: &Config, code: &str, at: &Embedded, sink: &mu
     let sources = [referrer.clone()];
     let locate = |_: u32, line: u32, column: u32, d: Diagnostic| at.at(d, line, column);
     let _ = attr.visit(&mut UrlRewriter::new(sink, &sources, &locate));
-    let targets = targets(config);
+    let targets = targets(options);
     attr.minify(MinifyOptions { targets, ..MinifyOptions::default() });
-    match attr.to_css(PrinterOptions { minify: config.css.minify, targets, ..PrinterOptions::default() }) {
+    match attr.to_css(PrinterOptions { minify: options.css.minify, targets, ..PrinterOptions::default() }) {
         Ok(r) => Some(precision::restore(r.code, &precision::long_numbers([code]))),
         Err(e) => {
             sink.diags.push(at.at(Diagnostic::error(format!("cannot print: {}", e.kind)), 1, 1));

@@ -8,7 +8,7 @@ use elsa::sync::FrozenVec;
 use lightningcss::bundler::{ResolveResult, SourceProvider};
 use lightningcss::error::ErrorLocation;
 
-use crate::config::Config;
+use crate::loader::LoaderOptions;
 use crate::diagnostics::Diagnostic;
 use crate::loader::resolve::{resolve_css, FsCache, Resolved};
 
@@ -17,7 +17,7 @@ use crate::loader::resolve::{resolve_css, FsCache, Resolved};
 pub struct ImportError(String);
 
 pub struct Provider<'c> {
-    config: &'c Config,
+    options: &'c LoaderOptions,
     fs: &'c FsCache,
     /// (path, text) of every file read; append-only so the bundler can borrow the texts.
     files: FrozenVec<Box<(PathBuf, String)>>,
@@ -26,8 +26,8 @@ pub struct Provider<'c> {
 }
 
 impl<'c> Provider<'c> {
-    pub fn new(config: &'c Config, fs: &'c FsCache) -> Self {
-        Provider { config, fs, files: FrozenVec::new(), keep: Default::default() }
+    pub fn new(options: &'c LoaderOptions, fs: &'c FsCache) -> Self {
+        Provider { options, fs, files: FrozenVec::new(), keep: Default::default() }
     }
 
     /// The texts of every file read.
@@ -41,7 +41,7 @@ impl<'c> Provider<'c> {
 
     /// Places `d` at a 1-based line and column of a file the bundler read.
     pub fn at(&self, d: Diagnostic, file: &Path, line: u32, column: u32) -> Diagnostic {
-        let shown = self.config.rel(file);
+        let shown = self.options.rel(file);
         match self.text(file) {
             Some(text) => d.at_line_col(shown, text, line, column),
             None => d.in_file(shown),
@@ -61,7 +61,7 @@ impl SourceProvider for Provider<'_> {
     type Error = ImportError;
 
     fn read<'a>(&'a self, file: &Path) -> Result<&'a str, Self::Error> {
-        let shown = self.config.rel(file);
+        let shown = self.options.rel(file);
         let bytes = std::fs::read(file).map_err(|e| ImportError(format!("cannot read {shown}: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|_| ImportError(format!("{shown} is not valid UTF-8")))?;
         if let Some(offset) = super::too_deep(&text) {
@@ -71,7 +71,7 @@ impl SourceProvider for Provider<'_> {
                 super::MAX_NESTING
             )));
         }
-        if self.config.css.prune {
+        if self.options.css.prune {
             let marked = super::keep::marked(&text);
             self.keep.lock().expect("not poisoned").extend(marked);
         }
@@ -80,8 +80,8 @@ impl SourceProvider for Provider<'_> {
     }
 
     fn resolve(&self, specifier: &str, originating_file: &Path) -> Result<ResolveResult, Self::Error> {
-        match resolve_css(self.config, self.fs, originating_file, specifier) {
-            Resolved::Local { rel, .. } => Ok(ResolveResult::File(self.config.path(&rel))),
+        match resolve_css(self.options, self.fs, originating_file, specifier) {
+            Resolved::Local { rel, .. } => Ok(ResolveResult::File(self.options.path(&rel))),
             Resolved::External | Resolved::Public { .. } => Ok(ResolveResult::External(specifier.to_owned())),
             Resolved::Missing { path } => Err(ImportError(format!("@import {specifier:?} refers to a missing file ({path})"))),
             Resolved::Folder => Err(ImportError(format!("@import {specifier:?} names a folder"))),

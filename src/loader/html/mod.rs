@@ -10,7 +10,7 @@ use std::path::Path;
 use lol_html::html_content::{ContentType, Element, TextChunk};
 use lol_html::{element, rewrite_str, text, RewriteStrSettings};
 
-use crate::config::Config;
+use crate::loader::LoaderOptions;
 use crate::diagnostics::Diagnostic;
 use crate::graph::{AssetKey, AssetKind};
 use crate::loader::css::{self, Embedded};
@@ -79,7 +79,7 @@ const LINK_RELS: &[&str] = &[
 ];
 
 struct Page<'a, 'c> {
-    config: &'a Config,
+    options: &'a LoaderOptions,
     rel: &'a str,
     abs: &'a Path,
     source: &'a str,
@@ -96,7 +96,7 @@ struct Page<'a, 'c> {
 }
 
 /// Loads a page; `None` if it has errors (pushed to the sink).
-pub fn load(config: &Config, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Option<Vec<u8>> {
+pub fn load(options: &LoaderOptions, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Option<Vec<u8>> {
     let source = match std::str::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
@@ -107,9 +107,9 @@ pub fn load(config: &Config, rel: &str, bytes: &[u8], sink: &mut RefSink) -> Opt
             return None;
         }
     };
-    let abs = config.path(rel);
+    let abs = options.path(rel);
     let page = RefCell::new(Page {
-        config,
+        options,
         rel,
         abs: &abs,
         source,
@@ -228,7 +228,7 @@ impl Page<'_, '_> {
             }
             Attr::Style => {
                 let at = Embedded { html_rel: self.rel, html: self.source, start: offset };
-                css::inline_declarations(self.config, &value, &at, self.sink)
+                css::inline_declarations(self.options, &value, &at, self.sink)
             }
         };
         if let Some(new) = new {
@@ -247,12 +247,12 @@ impl Page<'_, '_> {
 
     /// With `sri = true`, an `integrity` attribute for the file the placeholder names.
     fn integrity(&mut self, el: &mut Element, placeholder: &str) {
-        if !self.config.sri || !placeholder.starts_with("__kiln_u") {
+        if !self.options.sri || !placeholder.starts_with("__kiln_u") {
             return;
         }
         if let Some(value) = self.sink.integrity_of(placeholder) {
             let _ = el.set_attribute("integrity", &value);
-            let cross_origin = crate::loader::resolve::is_external(&self.config.base);
+            let cross_origin = crate::loader::resolve::is_external(&self.options.base);
             if cross_origin && !el.has_attribute("crossorigin") {
                 let _ = el.set_attribute("crossorigin", "anonymous");
             }
@@ -352,7 +352,7 @@ impl Page<'_, '_> {
             return;
         }
         let at = Embedded { html_rel: self.rel, html: self.source, start };
-        match css::inline_sheet(self.config, &code, &at, self.sink) {
+        match css::inline_sheet(self.options, &code, &at, self.sink) {
             Some(css) => chunk.replace(&css, ContentType::Html),
             None => chunk.replace(&code, ContentType::Html),
         }

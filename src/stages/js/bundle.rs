@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 use swc_core::common::{sync::Lrc, Globals, Mark, SourceMap, GLOBALS};
 
-use crate::config::Config;
+use crate::stages::js::BundleOptions;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{AssetKey, AssetKind, JsEntry};
 use crate::log::Timings;
@@ -25,15 +25,15 @@ pub struct Bundles {
 /// Bundles the entries, then every worker (and script imported by URL) they start, each as a
 /// self-contained chunk of its own. `import_map`: specifiers the pages' import maps map, kept
 /// as imports.
-pub fn bundle(config: &Config, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
+pub fn bundle(options: &BundleOptions, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
     if entries.is_empty() {
         return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Timings::default(), warnings: Diagnostics::default() });
     }
-    let (mut out, extra) = bundle_set(config, entries, import_map, false)?;
+    let (mut out, extra) = bundle_set(options, entries, import_map, false)?;
     let mut done: std::collections::BTreeSet<AssetKey> = entries.iter().map(|e| e.key.clone()).collect();
     let mut queue: std::collections::VecDeque<(graph::ExtraEntry, AssetKey)> = extra.into();
     // A worker's bundle is self-contained: no chunks shared with the page that starts it.
-    let mut worker_config = config.clone();
+    let mut worker_config = options.clone();
     worker_config.js.splitting = false;
     worker_config.js.manual_chunks.clear();
     worker_config.js.min_chunk_size = 0;
@@ -68,7 +68,7 @@ pub fn bundle(config: &Config, entries: &[JsEntry], import_map: &[String]) -> Re
 /// Bundles one set of entries into chunks; returns them with the extra entry points (workers,
 /// scripts imported by URL) their live modules start, and those entries' chunk keys.
 fn bundle_set(
-    config: &Config,
+    options: &BundleOptions,
     entries: &[JsEntry],
     import_map: &[String],
     classic: bool,
@@ -76,18 +76,18 @@ fn bundle_set(
     let globals = Globals::new();
     let unresolved_mark = GLOBALS.set(&globals, Mark::new);
     let mut ctx = JsCtx {
-        config,
+        options,
         cm: Lrc::new(SourceMap::default()),
         globals,
         unresolved_mark,
-        resolver: JsResolver::new(config),
+        resolver: JsResolver::new(options),
         defines: Vec::new(),
         import_map,
         classic,
     };
     let mut diags = Vec::new();
     let mut defines = Vec::new();
-    for (key, value) in &config.js.define {
+    for (key, value) in &options.js.define {
         match parse::parse_define_value(&ctx, key, value) {
             Ok(expr) => defines.push((key.split('.').map(str::to_owned).collect(), expr)),
             Err(e) => diags.push(Diagnostic::error(format!("js.define.{key:?}: {value:?} is not a JS expression: {e}"))),
@@ -102,10 +102,10 @@ fn bundle_set(
     let specs: Vec<EntrySpec> = entries.iter().map(|e| EntrySpec { path: e.path.clone(), source: e.source.clone() }).collect();
     let (loaded, warnings) = timings.time("js.load", || graph::load(&ctx, &specs))?;
     let graph::Loaded { mut modules, entry_ids, entries: extra } = loaded;
-    let extra_keys: Vec<AssetKey> = extra.iter().map(|e| e.key(&config.rel(&e.path))).collect();
+    let extra_keys: Vec<AssetKey> = extra.iter().map(|e| e.key(&options.rel(&e.path))).collect();
     let asts: Vec<_> = modules.iter_mut().map(|m| m.ast.take()).collect();
     let linker = link::Linker::new(&modules);
-    let linked = timings.time("js.link", || linker.link(&entry_ids, config.js.splitting))?;
+    let linked = timings.time("js.link", || linker.link(&entry_ids, options.js.splitting))?;
 
     let mut prepared: Vec<Option<generate::Prepared>> = timings.time("js.minify", || {
         asts.into_par_iter()
@@ -120,12 +120,12 @@ fn bundle_set(
         let page_entries: Vec<(graph::ModuleId, AssetKey)> = entry_ids.iter().zip(entries).map(|(&e, en)| (e, en.key.clone())).collect();
         let sizes: Vec<u64> = prepared.iter().map(|p| p.as_ref().map_or(0, |p| p.size)).collect();
         let pure: Vec<bool> = prepared.iter().map(|p| p.as_ref().is_none_or(|p| p.pure)).collect();
-        let plan = chunks::plan(config, &modules, &linked, &page_entries, &sizes, &pure);
+        let plan = chunks::plan(options, &modules, &linked, &page_entries, &sizes, &pure);
         render::render_chunks(&ctx, &modules, &mut prepared, &linker, &linked, &plan, &extra_keys)
     })?;
     if verify::reparse_enabled() {
         let broken: Vec<Diagnostic> = timings.time("js.verify", || {
-            chunks.par_iter().filter_map(|c| verify::check(&c.links.key.to_string(), &c.code, &config.js.target, classic).err()).collect()
+            chunks.par_iter().filter_map(|c| verify::check(&c.links.key.to_string(), &c.code, &options.js.target, classic).err()).collect()
         });
         if !broken.is_empty() {
             return Err(BuildError { diagnostics: broken });

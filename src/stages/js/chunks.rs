@@ -13,7 +13,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::analyze::ImportKind;
 use super::graph::{JsModule, ModuleId, Resolved};
 use super::link::Linked;
-use crate::config::Config;
+use crate::stages::js::BundleOptions;
 use crate::graph::AssetKey;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +158,7 @@ fn stem(modules: &[JsModule], m: ModuleId) -> String {
 /// `sizes`: minified bytes per module (only needed with `min_chunk_size`); `pure`: modules
 /// whose top level only declares things.
 pub fn plan(
-    config: &Config,
+    options: &BundleOptions,
     modules: &[JsModule],
     linked: &Linked,
     entries: &[(ModuleId, AssetKey)],
@@ -169,7 +169,7 @@ pub fn plan(
     // Entry points: pages first, then dynamic entries that are not page entries.
     let mut points: Vec<(ModuleId, ChunkKind, AssetKey)> =
         entries.iter().enumerate().map(|(i, (m, key))| (*m, ChunkKind::Page(i), key.clone())).collect();
-    if config.js.splitting {
+    if options.js.splitting {
         for &d in &linked.dynamic_entries {
             if !points.iter().any(|(m, _, _)| *m == d) {
                 points.push((d, ChunkKind::Dynamic(d), modules[d].key()));
@@ -200,7 +200,7 @@ pub fn plan(
         .map(|(m, kind, key)| ChunkPlan { key: key.clone(), kind: kind.clone(), entry: Some(*m), modules: Vec::new(), css: Vec::new(), css_rank: usize::MAX, deps: Vec::new() })
         .collect();
     let mut chunk_of: Vec<Option<usize>> = vec![None; n];
-    if !config.js.splitting {
+    if !options.js.splitting {
         for (c, order) in per_point.iter().enumerate() {
             chunks[c].modules = order.clone();
         }
@@ -225,7 +225,7 @@ pub fn plan(
     };
     for &m in &live {
         let group = (!is_point.contains(&m))
-            .then(|| config.js.manual_chunks.iter().find(|(_, set)| set.is_match(&modules[m].rel) || set.is_match(&modules[m].path)))
+            .then(|| options.js.manual_chunks.iter().find(|(_, set)| set.is_match(&modules[m].rel) || set.is_match(&modules[m].path)))
             .flatten();
         let c = if let Some((name, _)) = group {
             *manual.entry(name.as_str()).or_insert_with(|| {
@@ -244,8 +244,8 @@ pub fn plan(
         chunk_of[m] = Some(c);
     }
 
-    if config.js.min_chunk_size > 0 {
-        merge_small(config.js.min_chunk_size, &mut chunks, &mut chunk_of, &reached, sizes, pure);
+    if options.js.min_chunk_size > 0 {
+        merge_small(options.js.min_chunk_size, &mut chunks, &mut chunk_of, &reached, sizes, pure);
         chunks = drop_merged(chunks, &mut chunk_of);
     }
     for c in &mut chunks {

@@ -257,7 +257,7 @@ fn data_url(rel: &str, bytes: &[u8]) -> String {
 }
 
 fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, side_effects_free: bool) -> LoadResult {
-    let rel = format!("{}{}", ctx.config.rel(path), variant.suffix());
+    let rel = format!("{}{}", ctx.options.rel(path), variant.suffix());
     let empty = |kind, diags| LoadResult {
         module: JsModule {
             path: path.to_path_buf(),
@@ -285,7 +285,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
     }
     if variant == Variant::Url {
         // Only files that are not code reach here (a script's URL is an entry's).
-        return empty(ModuleKind::Asset { rel: ctx.config.rel(path) }, Vec::new());
+        return empty(ModuleKind::Asset { rel: ctx.options.rel(path) }, Vec::new());
     }
     let text = match source_text(ctx, path, &rel, variant, inline, css.is_some()) {
         Ok(t) => t,
@@ -351,7 +351,7 @@ fn source_text(ctx: &JsCtx, path: &Path, rel: &str, variant: Variant, inline: Op
                 .in_file(rel);
             return Err(vec![d]);
         }
-        Variant::Inline => default_export(&serde_json::Value::String(data_url(&ctx.config.rel(path), &bytes)).to_string()),
+        Variant::Inline => default_export(&serde_json::Value::String(data_url(&ctx.options.rel(path), &bytes)).to_string()),
         Variant::Worker { shared } => {
             let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let spec = serde_json::Value::String(format!("./{file}")).to_string();
@@ -368,7 +368,7 @@ fn source_text(ctx: &JsCtx, path: &Path, rel: &str, variant: Variant, inline: Op
     };
     Ok(if css {
         if rel.ends_with(".module.css") {
-            match crate::loader::css::module_exports(ctx.config, rel, &text) {
+            match crate::loader::css::module_exports(&ctx.options.loader, rel, &text) {
                 Ok(names) => css_module_js(&names),
                 Err(d) => return Err(vec![d]),
             }
@@ -409,9 +409,9 @@ fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r
     if ctx.import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
         return Target::None;
     }
-    match ctx.resolver.resolve(ctx.config, path, spec) {
+    match ctx.resolver.resolve(ctx.options, path, spec) {
         Ok(Resolution::File { path: p, side_effects_free }) => {
-            if !ctx.config.may_read(&p) {
+            if !ctx.options.loader.may_read(&p) {
                 return fail(diags, format!(
                     "{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()
                 ));

@@ -28,16 +28,19 @@ pub mod limits;
 pub mod link;
 pub mod meta;
 pub mod names;
+mod options;
 pub mod parse;
 mod render;
 pub mod resolve;
 pub mod rewrite;
 pub mod verify;
 
+pub use options::BundleOptions;
+
 use swc_core::common::{sync::Lrc, Globals, Mark, SourceMap};
 use swc_core::ecma::ast::Expr;
 
-use crate::config::{Config, HashCascade};
+use crate::config::HashCascade;
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::graph::{Asset, AssetKey, AssetKind, Graph, Refs};
 use crate::log::{stage_output, StageLog};
@@ -46,7 +49,7 @@ use crate::stages::scan::ScanOutput;
 
 /// What every module task shares.
 pub struct JsCtx<'a> {
-    pub config: &'a Config,
+    pub options: &'a BundleOptions,
     pub cm: Lrc<SourceMap>,
     pub globals: Globals,
     pub unresolved_mark: Mark,
@@ -91,7 +94,7 @@ pub struct ChunkLinks {
 
 /// The JS stage: bundles what the scan found and hands on the whole graph.
 pub struct JsStage<'a> {
-    config: &'a Config,
+    options: &'a BundleOptions,
 }
 
 pub struct JsOutput {
@@ -102,14 +105,14 @@ pub struct JsOutput {
 stage_output!(JsOutput);
 
 impl<'a> JsStage<'a> {
-    pub fn new(config: &'a Config) -> Self {
-        JsStage { config }
+    pub fn new(options: &'a BundleOptions) -> Self {
+        JsStage { options }
     }
 
     pub fn run(self, scanned: ScanOutput) -> Result<JsOutput, BuildError> {
-        let config = self.config;
+        let options = self.options;
         let ScanOutput { mut graph, js_entries, import_map, .. } = scanned;
-        if config.hash_cascade == HashCascade::ImportMap
+        if options.hash_cascade == HashCascade::ImportMap
             && !js_entries.is_empty()
             && !graph.assets.iter().any(|a| a.kind == AssetKind::Html)
         {
@@ -118,12 +121,12 @@ impl<'a> JsStage<'a> {
                     .with_note("script-only builds (--entry) must use the default, hash_cascade = \"hashes\""),
             ));
         }
-        let bundles = bundle::bundle(config, &js_entries, &import_map)?;
+        let bundles = bundle::bundle(options, &js_entries, &import_map)?;
         let mut log = StageLog { warnings: bundles.warnings, steps: bundles.timings, skipped: false };
         let links = add_chunks(&mut graph, bundles.chunks);
-        let more = crate::loader::load_more(config, &mut graph, bundles.assets)?;
+        let more = crate::loader::load_more(&options.loader, &mut graph, bundles.assets)?;
         log.warnings.extend(more.0);
-        let assembled = assemble::run(config, &mut graph, &links);
+        let assembled = assemble::run(options, &mut graph, &links);
         if assembled.has_errors() {
             return Err(assembled.into());
         }

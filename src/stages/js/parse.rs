@@ -92,7 +92,7 @@ fn syntax_for(path: &Path) -> Syntax {
 /// Parses and transforms one module. `text` is the file's content (JSON already turned into
 /// a module by the caller). Errors are returned; warnings go to `warnings`.
 pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut Vec<Diagnostic>) -> Result<Parsed, Vec<Diagnostic>> {
-    let ts = ctx.resolver.ts_options(ctx.config, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel)])?;
+    let ts = ctx.resolver.ts_options(ctx.options, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel)])?;
     if let Some(offset) = super::limits::too_deep_text(&text) {
         return Err(vec![super::limits::too_deep_error(super::limits::MAX_BRACKETS).at_offset(rel, &text, offset)]);
     }
@@ -150,12 +150,12 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
                 }));
             }
             if is_ts {
-                let config = swc_core::ecma::transforms::typescript::Config {
+                let options = swc_core::ecma::transforms::typescript::Config {
                     native_class_properties: ts.use_define_for_class_fields,
                     verbatim_module_syntax: ts.verbatim_module_syntax,
                     ..Default::default()
                 };
-                program.mutate(typescript(config, ctx.unresolved_mark, top_level_mark));
+                program.mutate(typescript(options, ctx.unresolved_mark, top_level_mark));
             }
             if !ts.use_define_for_class_fields {
                 program.visit_mut_with(&mut super::class_fields::AssignFields);
@@ -191,7 +191,7 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
 fn lower(ctx: &JsCtx, program: &mut Program, comments: &SingleThreadedComments) {
     use swc_core::ecma::preset_env::{self, Targets};
     use swc_core::ecma::transforms::base::assumptions::Assumptions;
-    let target = ctx.config.js.target.trim();
+    let target = ctx.options.js.target.trim();
     if target.eq_ignore_ascii_case("esnext") {
         return;
     }
@@ -206,11 +206,11 @@ fn lower(ctx: &JsCtx, program: &mut Program, comments: &SingleThreadedComments) 
     } else {
         // A browserslist query, in the form preset-env reads from JSON.
         let targets: Option<Targets> = serde_json::from_value(serde_json::Value::String(target.to_owned())).ok();
-        let config = preset_env::Config { targets, ..Default::default() };
+        let options = preset_env::Config { targets, ..Default::default() };
         program.mutate(preset_env::transform_from_env(
             ctx.unresolved_mark,
             Some(comments),
-            config.into(),
+            options.into(),
             Assumptions::default(),
         ));
     }

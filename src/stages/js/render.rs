@@ -161,12 +161,12 @@ fn join(
                 .with_note("start it with { type: 'module' } to keep its external imports"),
         ));
     }
-    let mut code = generate::assemble(r, &imports, &shared, ctx.config.js.minify, ctx.classic);
+    let mut code = generate::assemble(r, &imports, &shared, ctx.options.js.minify, ctx.classic);
     if let Some(css) = chunk.css_key() {
         // Not written in the code: records that the chunk's CSS belongs to it.
         code.refs.placeholder(&css, AssetKind::Css, crate::graph::RefUse::Url, false);
     }
-    let map = (ctx.config.js.sourcemap != crate::config::SourceMapMode::None)
+    let map = (ctx.options.js.sourcemap != crate::config::SourceMapMode::None)
         .then_some(crate::graph::ChunkMap { segments: code.segments, sources: code.sources });
     let links = ChunkLinks {
         key: chunk.key.clone(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use oxc_resolver::{ResolveOptions, Resolver, TsconfigDiscovery};
 
-use crate::config::Config;
+use crate::stages::js::BundleOptions;
 
 pub const EXTENSIONS: &[&str] = &[".ts", ".tsx", ".mts", ".cts", ".jsx", ".mjs", ".cjs", ".js", ".json"];
 
@@ -25,9 +25,9 @@ pub enum Target {
 }
 
 impl JsResolver {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(options: &BundleOptions) -> Self {
         let options = ResolveOptions {
-            condition_names: config.js.conditions.clone(),
+            condition_names: options.js.conditions.clone(),
             main_fields: vec!["browser".into(), "module".into(), "main".into()],
             alias_fields: vec![vec!["browser".into()]],
             extensions: EXTENSIONS.iter().map(|e| (*e).to_owned()).collect(),
@@ -38,15 +38,15 @@ impl JsResolver {
                 (".cjs".into(), vec![".cts".into(), ".cjs".into()]),
             ],
             tsconfig: Some(TsconfigDiscovery::Auto),
-            alias: config.js.alias.iter().map(|(from, to)| (from.clone(), vec![oxc_resolver::AliasValue::Path(to.clone())])).collect(),
+            alias: options.js.alias.iter().map(|(from, to)| (from.clone(), vec![oxc_resolver::AliasValue::Path(to.clone())])).collect(),
             ..ResolveOptions::default()
         };
         JsResolver { inner: Resolver::new(options) }
     }
 
     /// Resolves `specifier` as written in the file `from`.
-    pub fn resolve(&self, config: &Config, from: &Path, specifier: &str) -> Result<Target, String> {
-        if config.js.external.iter().any(|e| e == specifier || specifier.starts_with(&format!("{e}/")))
+    pub fn resolve(&self, options: &BundleOptions, from: &Path, specifier: &str) -> Result<Target, String> {
+        if options.js.external.iter().any(|e| e == specifier || specifier.starts_with(&format!("{e}/")))
             || specifier.starts_with("http://")
             || specifier.starts_with("https://")
             || specifier.starts_with("data:")
@@ -69,7 +69,7 @@ impl JsResolver {
     /// whose `include`/`files` hold the file), else from the nearest tsconfig.json or
     /// jsconfig.json above it (as esbuild reads them for JS files too), else kiln.toml's
     /// `js.jsx*` defaults. Files in `node_modules` get no tsconfig.
-    pub fn ts_options(&self, config: &Config, file: &Path) -> Result<TsOptions, String> {
+    pub fn ts_options(&self, options: &BundleOptions, file: &Path) -> Result<TsOptions, String> {
         let found = match self.inner.find_tsconfig(file) {
             Ok(Some(t)) => Some(t),
             Err(e) => return Err(format!("cannot read the tsconfig.json that applies here: {e}")),
@@ -83,13 +83,13 @@ impl JsResolver {
                     Some(p) => Some(
                         self.inner
                             .resolve_tsconfig(&p)
-                            .map_err(|e| format!("cannot read {}: {e}", config.rel(&p)))?,
+                            .map_err(|e| format!("cannot read {}: {e}", options.rel(&p)))?,
                     ),
                     None => None,
                 }
             }
         };
-        let defaults = &config.js.jsx;
+        let defaults = &options.js.jsx;
         let mut out = TsOptions {
             jsx: JsxFromTsconfig {
                 jsx: defaults.classic.then(|| "react".to_owned()),

@@ -4,12 +4,16 @@
 pub mod walk;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use globset::GlobSet;
 
 use crate::config::Config;
+
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKey, AssetKind, Graph, JsEntry};
 use crate::loader::resolve::{self, FsCache};
-use crate::loader::{is_script_entry, Waves};
+use crate::loader::{is_script_entry, LoaderOptions, Waves};
 use crate::log::{stage_output, StageLog};
 
 pub struct ScanOutput {
@@ -24,26 +28,26 @@ pub struct ScanOutput {
     pub import_map: Vec<String>,
 }
 
-fn run(config: &Config) -> Result<ScanOutput, BuildError> {
+fn run(options: &ScanOptions) -> Result<ScanOutput, BuildError> {
     let mut diags = Diagnostics::default();
-    let found = walk::find_entries(config, &mut diags);
-    let public = walk::find_public(config, &mut diags);
+    let found = walk::find_entries(options, &mut diags);
+    let public = walk::find_public(options, &mut diags);
     let (scripts, pages): (Vec<String>, Vec<String>) = found.into_iter().partition(|rel| is_script_entry(rel));
     if pages.is_empty() && scripts.is_empty() && !diags.has_errors() {
         diags.push(
             Diagnostic::error(format!(
                 "no pages found in {} (entries: {})",
-                config.root.display(),
-                config.entries.join(", ")
+                options.loader.root.display(),
+                options.entries.join(", ")
             ))
             .with_note("kiln builds the HTML pages under the root; set `entries` in kiln.toml (or pass --entry) to choose them"),
         );
     }
     let fs = FsCache::default();
-    let mut waves = Waves::new(config, &fs, pages.iter().cloned().collect());
+    let mut waves = Waves::new(&options.loader, &fs, pages.iter().cloned().collect());
     let (mut assets, mut js_entries) = waves.run(pages.iter().map(|e| (AssetKey::file(e), AssetKind::Html)).collect(), &mut diags);
     for rel in scripts {
-        js_entries.push(JsEntry { path: config.path(&rel), key: AssetKey::File(rel), source: None });
+        js_entries.push(JsEntry { path: options.loader.path(&rel), key: AssetKey::File(rel), source: None });
     }
     if diags.has_errors() {
         return Err(diags.into());
@@ -84,19 +88,43 @@ fn mapped_everywhere(pages: &[(bool, Vec<String>)]) -> Vec<String> {
     keys
 }
 
-/// The scan stage. It reads the project-wide settings (paths, targets, `base`) because the
-/// loaders it drives write every reference the same way the rest of the build will.
+/// What the scan reads: which pages to build, what to skip, and what the loaders need.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub loader: LoaderOptions,
+    /// The `entries` globs (for messages) and their set.
+    pub entries: Vec<String>,
+    pub entry_set: GlobSet,
+    pub exclude: GlobSet,
+    /// The out_dir the config names: skipped by the page walk even when `--out` sends this
+    /// build elsewhere.
+    pub configured_out_dir: PathBuf,
+}
+
+impl ScanOptions {
+    pub fn new(config: &Config) -> Self {
+        ScanOptions {
+            loader: LoaderOptions::new(config),
+            entries: config.entries.clone(),
+            entry_set: config.entry_set.clone(),
+            exclude: config.exclude.clone(),
+            configured_out_dir: config.configured_out_dir.clone(),
+        }
+    }
+}
+
+/// The scan stage.
 pub struct ScanStage<'a> {
-    config: &'a Config,
+    options: &'a ScanOptions,
 }
 
 impl<'a> ScanStage<'a> {
-    pub fn new(config: &'a Config) -> Self {
-        ScanStage { config }
+    pub fn new(options: &'a ScanOptions) -> Self {
+        ScanStage { options }
     }
 
     pub fn run(self) -> Result<ScanOutput, BuildError> {
-        run(self.config)
+        run(self.options)
     }
 }
 

@@ -11,14 +11,14 @@
 
 use walkdir::WalkDir;
 
-use crate::config::Config;
 use crate::paths::display_path;
+use super::ScanOptions;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{PublicFile, OUTPUT_MARKER};
 
 /// Pages matching `entries` and not skipped (see above); sorted.
-pub fn find_entries(config: &Config, diags: &mut Diagnostics) -> Vec<String> {
-    let mut builder = ignore::WalkBuilder::new(&config.root);
+pub fn find_entries(options: &ScanOptions, diags: &mut Diagnostics) -> Vec<String> {
+    let mut builder = ignore::WalkBuilder::new(&options.loader.root);
     builder
         .follow_links(false)
         .hidden(true)
@@ -29,8 +29,8 @@ pub fn find_entries(config: &Config, diags: &mut Diagnostics) -> Vec<String> {
         .parents(true)
         .require_git(true)
         .sort_by_file_name(|a, b| a.cmp(b));
-    let root = config.root.clone();
-    let (out_dir, configured, public) = (config.out_dir.clone(), config.configured_out_dir.clone(), config.public_dir.clone());
+    let root = options.loader.root.clone();
+    let (out_dir, configured, public) = (options.loader.out_dir.clone(), options.configured_out_dir.clone(), options.loader.public_dir.clone());
     builder.filter_entry(move |e| {
         let path = e.path();
         if path == root || !e.file_type().is_some_and(|t| t.is_dir()) {
@@ -47,7 +47,7 @@ pub fn find_entries(config: &Config, diags: &mut Diagnostics) -> Vec<String> {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(config.rel(&config.root)));
+                diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(options.loader.rel(&options.loader.root)));
                 continue;
             }
         };
@@ -56,13 +56,13 @@ pub fn find_entries(config: &Config, diags: &mut Diagnostics) -> Vec<String> {
         if !is_file {
             continue;
         }
-        let rel = config.rel(entry.path());
-        if !config.entry_set.is_match(&rel) || config.exclude.is_match(&rel) {
+        let rel = options.loader.rel(entry.path());
+        if !options.entry_set.is_match(&rel) || options.exclude.is_match(&rel) {
             continue;
         }
         if entry.path_is_symlink() {
             match entry.path().canonicalize() {
-                Ok(real) if real.starts_with(&config.root) => {}
+                Ok(real) if real.starts_with(&options.loader.root) => {}
                 _ => {
                     diags.push(
                         Diagnostic::error("this page is a symlink that leads outside the project root")
@@ -78,11 +78,11 @@ pub fn find_entries(config: &Config, diags: &mut Diagnostics) -> Vec<String> {
 }
 
 /// The entry, or `None` with an error naming the unreadable path.
-fn readable(config: &Config, entry: walkdir::Result<walkdir::DirEntry>, diags: &mut Diagnostics) -> Option<walkdir::DirEntry> {
+fn readable(options: &ScanOptions, entry: walkdir::Result<walkdir::DirEntry>, diags: &mut Diagnostics) -> Option<walkdir::DirEntry> {
     match entry {
         Ok(e) => Some(e),
         Err(e) => {
-            let path = e.path().map(|p| config.rel(p)).unwrap_or_default();
+            let path = e.path().map(|p| options.loader.rel(p)).unwrap_or_default();
             diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(path));
             None
         }
@@ -90,19 +90,19 @@ fn readable(config: &Config, entry: walkdir::Result<walkdir::DirEntry>, diags: &
 }
 
 /// Every file of the public folder, sorted; symlinks leading outside the root are errors.
-pub fn find_public(config: &Config, diags: &mut Diagnostics) -> Vec<PublicFile> {
-    let Some(public) = &config.public_dir else { return Vec::new() };
+pub fn find_public(options: &ScanOptions, diags: &mut Diagnostics) -> Vec<PublicFile> {
+    let Some(public) = &options.loader.public_dir else { return Vec::new() };
     if !public.is_dir() {
         return Vec::new();
     }
     let mut files = Vec::new();
     for entry in WalkDir::new(public).follow_links(false).sort_by_file_name() {
-        let Some(entry) = readable(config, entry, diags) else { continue };
-        let rel_in_root = config.rel(entry.path());
+        let Some(entry) = readable(options, entry, diags) else { continue };
+        let rel_in_root = options.loader.rel(entry.path());
         if entry.path_is_symlink() {
             match entry.path().canonicalize() {
-                Ok(real) if real.starts_with(&config.root) && real.is_file() => {}
-                Ok(real) if real.starts_with(&config.root) => continue,
+                Ok(real) if real.starts_with(&options.loader.root) && real.is_file() => {}
+                Ok(real) if real.starts_with(&options.loader.root) => continue,
                 _ => {
                     diags.push(
                         Diagnostic::error("this public file is a symlink that leads outside the project root")
@@ -114,7 +114,7 @@ pub fn find_public(config: &Config, diags: &mut Diagnostics) -> Vec<PublicFile> 
         } else if !entry.file_type().is_file() {
             continue;
         }
-        if config.exclude.is_match(&rel_in_root) {
+        if options.exclude.is_match(&rel_in_root) {
             continue;
         }
         files.push(PublicFile { rel: display_path(entry.path(), public), abs: entry.path().to_path_buf() });

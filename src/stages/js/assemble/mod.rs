@@ -5,14 +5,14 @@
 mod css;
 mod pages;
 
-use crate::config::Config;
+use crate::stages::js::BundleOptions;
 use crate::diagnostics::Diagnostics;
 use crate::graph::Graph;
 pub use super::ChunkLinks;
 
-pub fn run(config: &Config, graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
+pub fn run(options: &BundleOptions, graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
     let diags = css::join(graph, chunks);
-    pages::link(config, graph, chunks);
+    pages::link(options, graph, chunks);
     graph.assets.sort_by(|a, b| a.src.cmp(&b.src));
     diags
 }

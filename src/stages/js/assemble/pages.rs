@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use lol_html::html_content::ContentType;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 
-use crate::config::{Config, HashCascade};
+use crate::config::HashCascade;
+use crate::stages::js::BundleOptions;
 use crate::graph::{AssetKey, AssetKind, Graph, RefUse, Refs};
 use crate::urls::stable_name;
 
@@ -21,7 +22,7 @@ fn push_unique(list: &mut Vec<AssetKey>, item: &AssetKey) {
 }
 
 /// The tags for one page: what goes first in `<head>` (the import map) and last.
-fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTreeMap<&AssetKey, &ChunkLinks>) -> (String, String) {
+fn tags(options: &BundleOptions, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTreeMap<&AssetKey, &ChunkLinks>) -> (String, String) {
     let (mut css, mut preload) = (Vec::new(), Vec::new());
     for e in entries {
         for k in &e.css_order {
@@ -32,7 +33,7 @@ fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTre
         }
     }
     let integrity = |refs: &mut Refs, key: &AssetKey, kind| {
-        if config.sri {
+        if options.loader.sri {
             format!(" integrity=\"{}\" crossorigin", refs.placeholder(key, kind, RefUse::Integrity, false))
         } else {
             String::new()
@@ -50,7 +51,7 @@ fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTre
         tail.push_str(&format!("<link rel=\"modulepreload\" href=\"{url}\"{sri}>"));
     }
     let mut head = String::new();
-    if config.hash_cascade == HashCascade::ImportMap {
+    if options.hash_cascade == HashCascade::ImportMap {
         // Every chunk the page may load, now or lazily, and the CSS lazy chunks fetch.
         let mut all: Vec<AssetKey> = Vec::new();
         let mut stack: Vec<AssetKey> = entries.iter().map(|e| e.key.clone()).collect();
@@ -77,7 +78,7 @@ fn tags(config: &Config, refs: &mut Refs, entries: &[&ChunkLinks], by_key: &BTre
     (head, tail)
 }
 
-pub fn link(config: &Config, graph: &mut Graph, chunks: &[ChunkLinks]) {
+pub fn link(options: &BundleOptions, graph: &mut Graph, chunks: &[ChunkLinks]) {
     let by_key: BTreeMap<&AssetKey, &ChunkLinks> = chunks.iter().map(|c| (&c.key, c)).collect();
     for page in graph.assets.iter_mut().filter(|a| a.kind == AssetKind::Html) {
         let entries: Vec<&ChunkLinks> = page
@@ -90,7 +91,7 @@ pub fn link(config: &Config, graph: &mut Graph, chunks: &[ChunkLinks]) {
         if entries.is_empty() {
             continue;
         }
-        let (head, tail) = tags(config, &mut page.refs, &entries, &by_key);
+        let (head, tail) = tags(options, &mut page.refs, &entries, &by_key);
         if head.is_empty() && tail.is_empty() {
             continue;
         }

@@ -85,9 +85,9 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     if ctx.classic {
         ast.visit_mut_with(&mut ClassicMeta { global });
     }
-    if ctx.config.js.minify {
+    if ctx.options.js.minify {
         let comments = module.comments.to_comments();
-        let mut options = minify_options(cjs, output_version(&ctx.config.js.target));
+        let mut options = minify_options(cjs, output_version(&ctx.options.js.target));
         if module.generated {
             options.compress = None;
         }
@@ -136,7 +136,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
         list.dedup();
     }
     let pure = !cjs && ast.body.iter().all(is_pure_item);
-    let size = if ctx.config.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.config.js.minify).0.len() as u64 } else { 0 };
+    let size = if ctx.options.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.options.js.minify).0.len() as u64 } else { 0 };
     Prepared { ast, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size }
 }
 

@@ -99,7 +99,7 @@ struct ChunkRender<'a> {
 
 /// Names and prints one chunk.
 pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared>], linker: &Linker, linked: &Linked, job: &ChunkJob) -> Rendered {
-    let r = ChunkRender { ctx, modules, linked, job, minify: ctx.config.js.minify };
+    let r = ChunkRender { ctx, modules, linked, job, minify: ctx.options.js.minify };
     let refs = r.references(prepared);
     let needs_loader = refs.dynamic.values().any(|d| !d.css.is_empty() || !d.js.is_empty());
     let synthetic = r.synthetic(needs_loader);
@@ -431,7 +431,7 @@ impl ChunkRender<'_> {
         }
         ast.body = body;
         ast.visit_mut_with(&mut fixer(None));
-        let problem = super::super::verify::check_module(&ast, &ctx.config.js.target, ctx.classic).map(|(pos, what)| {
+        let problem = super::super::verify::check_module(&ast, &ctx.options.js.target, ctx.classic).map(|(pos, what)| {
             let d = Diagnostic::error(format!("internal error: {what} would reach the output, which the target cannot run"))
                 .with_note("this is a bug in kiln; please report it with the input that caused it");
             match &module.file {
@@ -467,7 +467,7 @@ impl ChunkRender<'_> {
         for (i, h) in HELPERS.iter().enumerate() {
             if synthetic.helpers_used[i] {
                 if i == 3 {
-                    let import_map = self.ctx.config.hash_cascade == crate::config::HashCascade::ImportMap;
+                    let import_map = self.ctx.options.hash_cascade == crate::config::HashCascade::ImportMap;
                     code.push_str(&loader_code(&names.helpers[3], import_map, minify));
                 } else {
                     code.push_str(&helper_code(h, &names.helpers, minify));

@@ -5,9 +5,9 @@ use super::*;
 impl Rewriter<'_> {
     /// `import.meta.env`: the whole object.
     pub(super) fn env_object(&self) -> Expr {
-        let env = &self.ctx.config.env;
+        let env = &self.ctx.options.env;
         let mut props = vec![
-            key_value("BASE_URL", str_lit(&self.ctx.config.base)),
+            key_value("BASE_URL", str_lit(&self.ctx.options.loader.base)),
             key_value("MODE", str_lit(&env.mode)),
             key_value("DEV", Expr::Lit(Lit::Bool(false.into()))),
             key_value("PROD", Expr::Lit(Lit::Bool(true.into()))),
@@ -20,9 +20,9 @@ impl Rewriter<'_> {
     }
 
     pub(super) fn env_value(&self, name: &str) -> Expr {
-        let env = &self.ctx.config.env;
+        let env = &self.ctx.options.env;
         match name {
-            "BASE_URL" => str_lit(&self.ctx.config.base),
+            "BASE_URL" => str_lit(&self.ctx.options.loader.base),
             "MODE" => str_lit(&env.mode),
             "DEV" | "SSR" => Expr::Lit(Lit::Bool(false.into())),
             "PROD" => Expr::Lit(Lit::Bool(true.into())),

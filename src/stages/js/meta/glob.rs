@@ -59,8 +59,8 @@ impl Rewriter<'_> {
     /// import them: `./`, `../` or `/` for the root), sorted by key. `strip_ext`: the keys leave
     /// out the extension (a pattern that had none).
     pub(super) fn expand(&self, patterns: &[String]) -> Result<Vec<Match>, String> {
-        let dir = self.path.parent().unwrap_or(&self.ctx.config.root).to_path_buf();
-        let root = &self.ctx.config.root;
+        let dir = self.path.parent().unwrap_or(&self.ctx.options.loader.root).to_path_buf();
+        let root = &self.ctx.options.loader.root;
         // Globs match paths written as the pattern writes them (`./pages/a.ts`, `../x/y.ts`,
         // `/src/a.ts`), never absolute ones, so the project's own path cannot act as a pattern.
         let mut positive = globset::GlobSetBuilder::new();
