@@ -212,15 +212,22 @@ pub struct Asset {
     /// Bytes with placeholders for references.
     pub content: Vec<u8>,
     pub refs: Refs,
-    /// For bundles: the source map, finished once the file has its name.
-    pub map: Option<ChunkMap>,
-    /// For bundles: the modules in it.
-    pub modules: Vec<ModuleInfo>,
+    /// For bundles: their source map and modules.
+    pub chunk: Option<ChunkParts>,
     /// With `css.prune`: selectors (and `@keyframes`/`@font-face` names) marked to be kept.
     pub css_keep: Vec<String>,
     /// Written at this path, unhashed, instead of the `file_names` pattern (a service worker,
     /// whose URL must stay the same from one deploy to the next).
     pub fixed_path: Option<String>,
+}
+
+/// What a bundle carries besides its code.
+#[derive(Debug, Clone)]
+pub struct ChunkParts {
+    /// The source map, finished once the file has its name.
+    pub map: Option<ChunkMap>,
+    /// The modules in it.
+    pub modules: Vec<ModuleInfo>,
 }
 
 /// A file of `public_dir`, copied to the output's top level as it is.

@@ -144,7 +144,7 @@ fn load(options: &LoaderOptions, fs: &FsCache, key: &AssetKey, kind: AssetKind, 
         AssetKind::Js | AssetKind::Raw | AssetKind::Chunk => Some(bytes),
     };
     let RefSink { refs, diags, inline_modules, css_keep, import_map, .. } = sink;
-    let asset = content.map(|content| Asset { src: key.clone(), kind, is_entry, content, refs, map: None, modules: Vec::new(), css_keep, fixed_path: None });
+    let asset = content.map(|content| Asset { src: key.clone(), kind, is_entry, content, refs, chunk: None, css_keep, fixed_path: None });
     Loaded { asset, diags, inline_modules, import_map }
 }
 

@@ -183,7 +183,7 @@ pub fn resolve_css(options: &LoaderOptions, fs: &FsCache, referrer: &Path, url: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Overrides;
+    use crate::config::{Config, Overrides};
 
     #[test]
     fn external_urls() {

@@ -248,7 +248,7 @@ impl<'a> Namer<'a> {
         });
         // A bundle's name also covers its source map, so a changed map never hides behind an
         // unchanged name.
-        let map = asset.map.as_ref().map(|m| {
+        let map = asset.chunk.as_ref().and_then(|c| c.map.as_ref()).map(|m| {
             let mut segments = m.segments.clone();
             sourcemap::shift(&mut segments, &moved);
             let mut h = blake3::Hasher::new();
@@ -296,7 +296,7 @@ impl<'a> Namer<'a> {
     /// Records asset `i`'s output (and its source map's) at `path`.
     fn finish(&mut self, i: usize, mut bytes: Vec<u8>, path: &str, map: Option<(String, Vec<u8>)>) {
         let asset = &self.graph.assets[i];
-        if let (Some((mappings, _)), Some(m)) = (map, &asset.map) {
+        if let (Some((mappings, _)), Some(m)) = (map, asset.chunk.as_ref().and_then(|c| c.map.as_ref())) {
             let map_path = format!("{path}.map");
             let file_name = path.rsplit('/').next().unwrap_or(path);
             let out_dir_of_map = self.options.out_dir.join(crate::paths::parent(path));
@@ -314,7 +314,7 @@ impl<'a> Namer<'a> {
         let hashed = asset.kind != AssetKind::Html && asset.fixed_path.is_none();
         let mut out = OutputFile::new(path.to_owned(), Some(asset.src.to_string()), Origin::Asset(asset.kind), hashed, bytes);
         out.is_entry = asset.is_entry;
-        out.modules = asset.modules.clone();
+        out.modules = asset.chunk.as_ref().map(|c| c.modules.clone()).unwrap_or_default();
         self.done[i] = Some(out);
     }
 

@@ -212,8 +212,7 @@ fn process(
             is_entry: false,
             content: out,
             refs: Default::default(),
-            map: None,
-            modules: Vec::new(),
+            chunk: None,
             css_keep: Vec::new(),
             fixed_path: None,
         });

@@ -42,7 +42,7 @@ use swc_core::ecma::ast::Expr;
 
 use crate::config::HashCascade;
 use crate::diagnostics::{BuildError, Diagnostic};
-use crate::graph::{Asset, AssetKey, AssetKind, Graph, Refs};
+use crate::graph::{Asset, AssetKey, AssetKind, ChunkParts, Graph, Refs};
 use crate::log::{stage_output, StageLog};
 use resolve::JsResolver;
 use crate::stages::scan::ScanOutput;
@@ -144,8 +144,7 @@ fn add_chunks(graph: &mut Graph, chunks: Vec<Chunk>) -> Vec<ChunkLinks> {
             is_entry: chunk.is_entry,
             content: chunk.code.into_bytes(),
             refs: chunk.refs,
-            map: chunk.map,
-            modules: chunk.modules,
+            chunk: Some(ChunkParts { map: chunk.map, modules: chunk.modules }),
             css_keep: Vec::new(),
             fixed_path: chunk.fixed_path,
         });

@@ -85,8 +85,7 @@ pub fn join(graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
             is_entry: false,
             content: head.into_bytes(),
             refs,
-            map: None,
-            modules: Vec::new(),
+            chunk: None,
             css_keep: keep,
             fixed_path: None,
         });

@@ -1,7 +1,13 @@
 //! Joining: a rendered chunk with its imports of other chunks and its exports; the external
 //! imports and module list of a chunk.
 
-use super::*;
+use std::fmt::Write as _;
+
+use crate::graph::{AssetKey, AssetKind, RefUse};
+use crate::stages::js::graph::{JsModule, ModuleId, Resolved};
+use super::ChunkCode;
+use super::render::{Externals, Names, Rendered};
+use super::runtime::{is_ident_name, js_string};
 
 /// The finished code of a chunk: externals, imports of other chunks (`imports`: the chunk key
 /// and (exported name, local name) pairs, in order), the body, then its exports (the entry's,

@@ -20,38 +20,13 @@ mod rename;
 mod runtime;
 mod symbols;
 
-use std::fmt::Write as _;
-
-use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
-use swc_core::atoms::Atom;
-use swc_core::common::source_map::SourceMap;
-use swc_core::common::{sync::Lrc, BytePos, SyntaxContext, DUMMY_SP, GLOBALS};
 use swc_core::ecma::ast::*;
-use swc_core::ecma::codegen::text_writer::{omit_trailing_semi, JsWriter, WriteJs};
-use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter};
-use swc_core::ecma::minifier::optimize;
-use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
-use swc_core::ecma::transforms::base::fixer::fixer;
-use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
-use super::analyze::{decl_ids, ImportKind};
-use super::graph::{JsModule, ModuleId, ModuleKind, Resolved};
-use super::link::{Binding, Linked, Linker};
-use super::names::Namer;
-use super::rewrite::{call, ident, ImportRewriter, Replacement};
 use crate::sourcemap::Segment;
-use super::JsCtx;
-use crate::diagnostics::Diagnostic;
-use crate::graph::{AssetKey, AssetKind, RefUse, Refs};
+use crate::graph::Refs;
 pub use join::assemble;
 pub use prepare::{prepare, Prepared};
 pub use render::{render, ChunkJob, Rendered};
-use join::*;
-use render::*;
-use rename::*;
-use runtime::*;
-use symbols::*;
 
 /// The newest syntax the output may use: the target's ES version; ES2015 for a browserslist
 /// query (every browser such queries usually name has it).

@@ -1,7 +1,22 @@
 //! Preparing one module (in parallel): imports replaced by placeholders, unused exports
 //! dropped, minified on its own, and its names counted for the chunk's naming.
 
-use super::*;
+use swc_core::ecma::ast::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+use swc_core::atoms::Atom;
+use swc_core::common::{DUMMY_SP, GLOBALS, SyntaxContext};
+use swc_core::ecma::minifier::optimize;
+use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
+use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
+
+use crate::stages::js::JsCtx;
+use crate::stages::js::analyze::{ImportKind, decl_ids};
+use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
+use crate::stages::js::link::{Binding, Linked};
+use crate::stages::js::rewrite::{ImportRewriter, Replacement};
+use super::output_version;
+use super::render::print;
+use super::symbols::{Marker, Registry, SymbolKey, binding_key, module_value, ph, placeholder};
 
 pub struct Prepared {
     pub ast: Module,

@@ -1,6 +1,14 @@
 //! Renaming a prepared module to its chunk's final names.
 
-use super::*;
+use swc_core::ecma::ast::*;
+use rustc_hash::FxHashMap;
+use swc_core::atoms::Atom;
+use swc_core::common::DUMMY_SP;
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+
+use crate::stages::js::rewrite::call;
+use super::DynamicLoad;
+use super::symbols::ph;
 
 /// After minification: placeholder and top-level names to final names, asset placeholders
 /// to the chunk's URL placeholders. By name, not binding: safe because every new name is one

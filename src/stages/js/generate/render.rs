@@ -1,7 +1,35 @@
 //! Rendering one chunk: its references, its symbols named once for the whole chunk, its
 //! modules renamed and printed in parallel, then the runtime, namespace objects and exports.
 
-use super::*;
+use std::fmt::Write as _;
+
+use rayon::prelude::*;
+use swc_core::ecma::ast::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+use swc_core::atoms::Atom;
+use swc_core::common::{BytePos, DUMMY_SP, GLOBALS, SyntaxContext};
+use swc_core::common::source_map::SourceMap;
+use swc_core::common::sync::Lrc;
+use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter};
+use swc_core::ecma::codegen::text_writer::{JsWriter, WriteJs, omit_trailing_semi};
+use swc_core::ecma::transforms::base::fixer::fixer;
+use swc_core::ecma::visit::VisitMutWith;
+
+use crate::diagnostics::Diagnostic;
+use crate::graph::{AssetKey, AssetKind, RefUse, Refs};
+use crate::sourcemap::Segment;
+use crate::stages::js::JsCtx;
+use crate::stages::js::analyze::ImportKind;
+use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
+use crate::stages::js::link::{Binding, Linked, Linker};
+use crate::stages::js::names::Namer;
+use crate::stages::js::rewrite::{ImportRewriter, Replacement, call, ident};
+use super::join::{external_imports, module_info};
+use super::prepare::Prepared;
+use super::rename::FinalNames;
+use super::runtime::{HELPERS, expr_text, helper_code, is_ident_name, js_string, loader_code};
+use super::symbols::{Marker, Registry, SymbolKey, binding_key, ph};
+use super::{ChunkCode, DynamicLoad};
 
 /// What a chunk needs besides its modules.
 pub struct ChunkJob<'a> {

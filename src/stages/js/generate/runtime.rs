@@ -1,7 +1,9 @@
 //! The runtime a chunk may carry, written once: the CommonJS and interop helpers and the lazy
 //! chunk loader; and how values are written as JS text.
 
-use super::*;
+use swc_core::atoms::Atom;
+
+use crate::stages::js::rewrite::Replacement;
 
 /// Names of the runtime helpers, in the order they are emitted.
 pub(super) const HELPERS: [&str; 4] = ["__commonJS", "__toESM", "__toCommonJS", "__load"];

@@ -1,6 +1,8 @@
 //! Small builders of the syntax the rewrites write.
 
-use super::*;
+use swc_core::ecma::ast::*;
+use swc_core::atoms::Atom;
+use swc_core::common::{DUMMY_SP, Span};
 
 pub(super) fn str_lit(s: &str) -> Expr {
     Expr::Lit(Lit::Str(Str { span: DUMMY_SP, value: s.into(), raw: None }))

@@ -1,6 +1,12 @@
 //! `import()` and `new URL()` of a template or concatenation: every file the pattern matches.
 
-use super::*;
+use swc_core::ecma::ast::*;
+use swc_core::common::{BytePos, Mark, Spanned, SyntaxContext, DUMMY_SP};
+
+use crate::diagnostics::Diagnostic;
+use super::Rewriter;
+use super::build::{arrow, call, dynamic_import_at, key_value, member, str_lit, undefined};
+use super::glob::{CODE_EXTENSIONS, Match, escape_glob};
 
 impl Rewriter<'_> {
     /// The glob pattern of a template (`` `./a/${x}.js` ``) or a `+` chain starting with a

@@ -1,6 +1,12 @@
 //! `import.meta.env` and the other `import.meta` properties.
 
-use super::*;
+use swc_core::ecma::ast::*;
+use swc_core::common::{DUMMY_SP, Span};
+
+use crate::diagnostics::Diagnostic;
+use crate::stages::js::parse::locate;
+use super::Rewriter;
+use super::build::{key_value, str_lit, undefined};
 
 impl Rewriter<'_> {
     /// `import.meta.env`: the whole object.

@@ -1,6 +1,13 @@
 //! `import.meta.glob`: patterns expanded to the files they match.
 
-use super::*;
+use std::path::{Path, PathBuf};
+
+use swc_core::ecma::ast::*;
+use swc_core::common::{Mark, Spanned, SyntaxContext, DUMMY_SP};
+
+use crate::diagnostics::Diagnostic;
+use super::Rewriter;
+use super::build::{arrow, call_member, dynamic_import_at, key_value, member};
 
 /// Extensions a pattern without one may stand for (`` import(`./pages/${p}`) ``).
 pub(super) const CODE_EXTENSIONS: &[&str] = &["ts", "tsx", "mts", "js", "jsx", "mjs", "json"];

@@ -17,11 +17,10 @@
 //! What the rewritten code imports is plain `import`/`import()` syntax with string literals, so
 //! the analysis after this sees every file as an ordinary import record.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use swc_core::atoms::Atom;
 use swc_core::common::comments::{Comments, SingleThreadedComments};
-use swc_core::common::{BytePos, Mark, SourceFile, Span, Spanned, SyntaxContext, DUMMY_SP};
+use swc_core::common::{BytePos, Mark, SourceFile, Spanned, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
@@ -33,7 +32,6 @@ mod glob;
 use super::parse::locate;
 use super::JsCtx;
 use build::*;
-use glob::{escape_glob, Match, CODE_EXTENSIONS};
 use crate::diagnostics::Diagnostic;
 
 struct Rewriter<'a> {
