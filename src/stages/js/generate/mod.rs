@@ -14,6 +14,7 @@
 //! the same trade).
 
 mod join;
+mod naming;
 mod prepare;
 mod render;
 mod rename;
