@@ -16,7 +16,7 @@ use crate::stages::js::link::{Binding, Linked};
 use crate::stages::js::rewrite::{ImportRewriter, Replacement};
 use super::output_version;
 use super::render::print;
-use super::symbols::{Marker, Registry, SymbolKey, binding_key, module_value, ph, placeholder};
+use super::symbols::{Marker, Registry, binding_key, module_value, ph, placeholder};
 
 pub struct Prepared {
     pub ast: Module,
@@ -177,13 +177,6 @@ fn rewrite_imports(modules: &[JsModule], m: ModuleId, linked: &Linked, ast: &mut
         linked.ns_members[m].iter().map(|(k, b)| (k.clone(), b.as_ref().map_or(Replacement::Undefined, &mut with_key))).collect();
     let (mut requires, mut dynamic, mut urls) = (FxHashMap::default(), FxHashMap::default(), FxHashMap::default());
     let mut split = FxHashMap::default();
-    let value_of = |t: ModuleId, dynamic: bool, registry: &mut Registry, markers: &mut Vec<Marker>| {
-        for key in [SymbolKey::Require(t), SymbolKey::Namespace(t), SymbolKey::Helper(1), SymbolKey::Helper(2)] {
-            registry.add(key);
-        }
-        markers.push(Marker::Asset(t));
-        module_value(modules, t, dynamic)
-    };
     for (r, rec) in module.analysis.records.iter().enumerate() {
         if let Some(Resolved::Entry(w)) = module.resolved.get(r) {
             if matches!(rec.kind, ImportKind::AssetUrl | ImportKind::Worker { .. }) {
@@ -195,14 +188,14 @@ fn rewrite_imports(modules: &[JsModule], m: ModuleId, linked: &Linked, ast: &mut
         let Some(Resolved::Module(t)) = module.resolved.get(r) else { continue };
         match rec.kind {
             ImportKind::Require => {
-                requires.insert(rec.specifier.clone(), value_of(*t, false, &mut registry, &mut markers));
+                requires.insert(rec.specifier.clone(), module_value(modules, *t, false, &mut registry, &mut markers));
             }
             ImportKind::Dynamic if linked.dynamic_entries.binary_search(t).is_ok() => {
                 markers.push(Marker::Dynamic(*t));
                 split.insert(rec.specifier.clone(), Marker::Dynamic(*t).text());
             }
             ImportKind::Dynamic => {
-                dynamic.insert(rec.specifier.clone(), value_of(*t, true, &mut registry, &mut markers));
+                dynamic.insert(rec.specifier.clone(), module_value(modules, *t, true, &mut registry, &mut markers));
             }
             ImportKind::AssetUrl => {
                 markers.push(Marker::Asset(*t));

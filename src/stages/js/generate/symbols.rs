@@ -155,16 +155,23 @@ pub(super) fn placeholder(b: &Binding) -> Replacement {
     }
 }
 
-/// How a module is seen through `require()` (or, `dynamic`, through `import()`).
-pub(super) fn module_value(modules: &[JsModule], t: ModuleId, dynamic: bool) -> Replacement {
+/// How a module is seen through `require()` (or, `dynamic`, through `import()`); what the
+/// names and markers it writes stand for goes into `registry` and `markers`.
+pub(super) fn module_value(modules: &[JsModule], t: ModuleId, dynamic: bool, registry: &mut Registry, markers: &mut Vec<Marker>) -> Replacement {
     match &modules[t].kind {
         ModuleKind::Cjs => {
-            let req = call(&ph::require(t), vec![]);
-            Replacement::Expr(Box::new(if dynamic { call(&ph::helper(1), vec![req]) } else { req }))
+            let req = call(&registry.add(SymbolKey::Require(t)), vec![]);
+            Replacement::Expr(Box::new(if dynamic { call(&registry.add(SymbolKey::Helper(1)), vec![req]) } else { req }))
         }
-        ModuleKind::Esm if dynamic => Replacement::Ident(ph::namespace(t)),
-        ModuleKind::Esm => Replacement::Expr(Box::new(call(&ph::helper(2), vec![Expr::Ident(ident(&ph::namespace(t)))]))),
-        ModuleKind::Asset { .. } => Replacement::Str(Marker::Asset(t).text()),
+        ModuleKind::Esm if dynamic => Replacement::Ident(registry.add(SymbolKey::Namespace(t))),
+        ModuleKind::Esm => {
+            let ns = registry.add(SymbolKey::Namespace(t));
+            Replacement::Expr(Box::new(call(&registry.add(SymbolKey::Helper(2)), vec![Expr::Ident(ident(&ns))])))
+        }
+        ModuleKind::Asset { .. } => {
+            markers.push(Marker::Asset(t));
+            Replacement::Str(Marker::Asset(t).text())
+        }
     }
 }
 
