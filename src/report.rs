@@ -252,7 +252,7 @@ fn files_on_disk(dir: &std::path::Path, manifest_name: &str, entries: &serde_jso
 
 /// The load of a page of the manifest (`None` for other entries): what it fetches at start
 /// (its CSS, fonts, the chunks it imports statically) and what `import()` may load later.
-fn page_load(entries: &serde_json::Map<String, serde_json::Value>, key: &String, e: &serde_json::Value) -> Option<PageLoad> {
+fn page_load(entries: &serde_json::Map<String, serde_json::Value>, key: &str, e: &serde_json::Value) -> Option<PageLoad> {
     let file = e["file"].as_str().filter(|f| mime::group(f) == "document")?;
     let mut initial = vec![file.to_owned()];
     let mut stack = vec![e.clone()];
@@ -308,7 +308,7 @@ fn page_load(entries: &serde_json::Map<String, serde_json::Value>, key: &String,
     initial.sort();
     initial.dedup();
     lazy.sort();
-    Some(PageLoad { page: key.clone(), initial, lazy })
+    Some(PageLoad { page: key.to_owned(), initial, lazy })
 }
 
 /// The start-up load of every page: the page, and what it refers to that a browser fetches
