@@ -40,7 +40,10 @@ pub struct PublishOptions {
     /// supported (`Some(false)`); `None`: when required for custom endpoints, else supported.
     pub checksum_when_required: Option<bool>,
     pub encoding: PublishEncoding,
+    /// Distinct deploys whose files stay (the live one included).
     pub retain: usize,
+    /// Days an object stays after the deploy that last used it was replaced, whatever `retain` says.
+    pub keep_days: u64,
     pub max_deletes: usize,
     pub concurrency: usize,
     pub multipart_threshold: u64,
@@ -115,6 +118,7 @@ pub(super) fn publish_options(raw: RawPublish, checker: &Checker) -> PublishOpti
         checksum_when_required,
         encoding,
         retain,
+        keep_days: raw.keep_days.unwrap_or(0),
         max_deletes: raw.max_deletes.unwrap_or(256),
         concurrency,
         multipart_threshold,

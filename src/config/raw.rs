@@ -101,6 +101,7 @@ pub(super) struct RawPublish {
     pub(super) checksum: Option<Spanned<String>>,
     pub(super) encoding: Option<Spanned<String>>,
     pub(super) retain: Option<Spanned<usize>>,
+    pub(super) keep_days: Option<u64>,
     pub(super) max_deletes: Option<usize>,
     pub(super) concurrency: Option<Spanned<usize>>,
     pub(super) multipart_threshold: Option<Spanned<RawSize>>,

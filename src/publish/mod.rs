@@ -155,7 +155,7 @@ async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, Publi
     let plan = plan::Plan::make(&client, t, &local, &remote, &records).await?;
     summary.unchanged = plan.unchanged;
     summary.deploy = plan.record.id.clone();
-    let retention = retention::Retention::decide(&records, &plan.record, &remote, &req.options);
+    let retention = retention::Retention::decide(&records, &plan.record, &remote, req.options.retain, req.options.keep_days, now());
     let mut deletions = retention.deletions;
     for o in &plan.uploads {
         summary.uploads.entry(format!("{:?}", o.phase).to_lowercase()).or_default().push(o.rel.clone());

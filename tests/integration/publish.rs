@@ -153,6 +153,36 @@ fn retention_max_deletes_and_rollback() {
 }
 
 #[test]
+fn republishing_an_unchanged_build_never_deletes_the_previous_deploy() {
+    let g = Garage::start();
+    let site = sample_site();
+    let css = site.path().join("css/about.css");
+    let base = std::fs::read_to_string(&css).unwrap();
+    let publish = || {
+        let out = g.publish().current_dir(site.path()).args(["--to", "s3://site", "--json", "-", "-q"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let about_css = |tree: &BTreeMap<String, Vec<u8>>| tree.keys().find(|k| k.starts_with("assets/about.") && k.ends_with(".css")).unwrap().clone();
+    // Deploy A, then B, then B again three times (default retain = 3 distinct deploys).
+    let a = read_tree(&build(site.path()));
+    publish();
+    std::fs::write(&css, format!("{base}\n.b {{ color: blue; }}\n")).unwrap();
+    let b = read_tree(&build(site.path()));
+    publish();
+    for _ in 0..3 {
+        // A second apart, so each publish writes a record of its own (ids carry the time).
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let summary = publish();
+        assert_eq!(summary["deleted"], serde_json::json!([]), "a publish that changes nothing deletes nothing: {summary}");
+        assert_eq!(summary["uploaded"], 0, "{summary}");
+    }
+    assert_ne!(about_css(&a), about_css(&b));
+    assert_eq!(g.get(&about_css(&a)).0, 200, "visitors still on deploy A load its CSS");
+    assert_eq!(g.get(&about_css(&b)).0, 200);
+}
+
+#[test]
 fn in_place_encoding_serves_the_compressed_bytes_at_the_main_key() {
     let g = Garage::start();
     let site = sample_site();
