@@ -219,7 +219,12 @@ pub fn may_read(root: &Path, out_dir: &Path, workspace_root: Option<&Path>, real
     if real.starts_with(out_dir) {
         return false;
     }
-    real.starts_with(root) || workspace_root.is_some_and(|w| real.starts_with(w)) || root.ancestors().any(|a| real.starts_with(a.join("node_modules")))
+    // In a `node_modules` folder of the root or of a folder above it: some folder of `real`
+    // named node_modules sits in a folder the root is in (no path is built: this runs for
+    // every import resolved).
+    real.starts_with(root)
+        || workspace_root.is_some_and(|w| real.starts_with(w))
+        || real.ancestors().any(|a| a.file_name().is_some_and(|n| n == "node_modules") && a.parent().is_some_and(|p| root.starts_with(p)))
 }
 
 fn project_root(root: &Path) -> Result<PathBuf, BuildError> {

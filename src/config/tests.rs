@@ -54,3 +54,17 @@ fn file_name_patterns() {
     assert!(check_file_names("../[name].[hash].[ext]").is_err());
     assert!(check_file_names("assets/[nam].[hash]").is_err());
 }
+
+#[test]
+fn may_read_the_root_the_workspace_and_node_modules_where_resolution_looks() {
+    let (root, out) = (Path::new("/w/apps/web"), Path::new("/w/apps/web/dist"));
+    let ok = |p: &str, ws: Option<&str>| may_read(root, out, ws.map(Path::new), Path::new(p));
+    assert!(ok("/w/apps/web/src/a.ts", None));
+    assert!(!ok("/w/apps/web/dist/a.js", None), "never the output");
+    assert!(ok("/w/apps/web/node_modules/x/i.js", None));
+    assert!(ok("/w/node_modules/x/i.js", None), "a folder above the root");
+    assert!(ok("/node_modules/x/i.js", None));
+    assert!(!ok("/w/apps/other/node_modules/x/i.js", None), "not a sibling's packages");
+    assert!(!ok("/w/packages/ui/i.ts", None));
+    assert!(ok("/w/packages/ui/i.ts", Some("/w")), "the workspace");
+}

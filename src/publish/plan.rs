@@ -59,9 +59,9 @@ fn new_record(local: &[LocalObject], records: &[Record]) -> Record {
         .iter()
         .map(|o| (o.rel.clone(), RecordObject { hash: o.hash.clone(), size: o.size, hashed: o.hashed, phase: o.phase, headers: o.headers.clone() }))
         .collect();
-    let stamp = record::utc_stamp(now());
+    let created = now();
     let digest = blake3::hash(serde_json::to_string(&objects).expect("records serialize").as_bytes()).to_hex();
-    Record { id: format!("{stamp}-{}", &digest[..8]), created: now(), seq: next_seq(records), rollback_of: None, objects }
+    Record { id: format!("{}-{}", record::utc_stamp(created), &digest[..8]), created, seq: next_seq(records), rollback_of: None, objects }
 }
 
 /// Archived copies of unhashed objects not archived yet, one per content.

@@ -17,42 +17,27 @@ use super::symbols::{binding_key, ph, Registry, SymbolKey};
 
 impl ChunkRender<'_> {
     /// How often each placeholder key is used in the chunk (keys the joined code names count
-    /// too, as zero).
-    pub(super) fn placeholder_counts(&self, prepared: &[Option<Prepared>], synthetic: &Synthetic, getters: &[(ModuleId, Vec<(Atom, Binding)>)]) -> FxHashMap<Atom, u32> {
+    /// too, as zero), and what each stands for: as its modules recorded, or its exports name.
+    pub(super) fn placeholders(&self, prepared: &[Option<Prepared>], synthetic: &Synthetic, getters: &[(ModuleId, Vec<(Atom, Binding)>)]) -> (FxHashMap<Atom, u32>, Registry) {
         let mut counts: FxHashMap<Atom, u32> = FxHashMap::default();
+        let mut registry = Registry::default();
         for &m in self.job.order {
             if let Some(p) = &prepared[m] {
                 for (sym, c) in &p.placeholder_refs {
                     *counts.entry(sym.clone()).or_default() += c;
                 }
-            }
-        }
-        for (_, b) in self.job.exports.iter().flatten().chain(getters.iter().flat_map(|(_, g)| g.iter())) {
-            if let Some(k) = binding_key(b) {
-                counts.entry(k.name()).or_insert(0);
-            }
-        }
-        for t in &synthetic.interop {
-            counts.entry(ph::require(*t)).or_insert(0);
-        }
-        counts
-    }
-
-    /// What every placeholder name the chunk's code may hold stands for: those its modules
-    /// wrote, and those its exports name.
-    pub(super) fn registry(&self, prepared: &[Option<Prepared>], getters: &[(ModuleId, Vec<(Atom, Binding)>)]) -> Registry {
-        let mut registry = Registry::default();
-        for &m in self.job.order {
-            if let Some(p) = &prepared[m] {
                 registry.0.extend(p.registry.0.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
         }
         for (_, b) in self.job.exports.iter().flatten().chain(getters.iter().flat_map(|(_, g)| g.iter())) {
             if let Some(k) = binding_key(b) {
-                registry.add(k);
+                counts.entry(registry.add(k)).or_insert(0);
             }
         }
-        registry
+        for t in &synthetic.interop {
+            counts.entry(ph::require(*t)).or_insert(0);
+        }
+        (counts, registry)
     }
 
     /// A module's file stem as a name part (`require_react`).
@@ -70,7 +55,7 @@ impl ChunkRender<'_> {
         getters: &[(ModuleId, Vec<(Atom, Binding)>)],
     ) -> (Vec<Symbol>, Vec<(Atom, usize)>) {
         let (modules, job) = (self.modules, self.job);
-        let counts = self.placeholder_counts(prepared, synthetic, getters);
+        let (counts, registry) = self.placeholders(prepared, synthetic, getters);
         let count = |sym: &Atom| counts.get(sym).copied().unwrap_or(0);
         let mut syms: Vec<Symbol> = Vec::new();
         for (i, &m) in job.order.iter().enumerate() {
@@ -106,7 +91,6 @@ impl ChunkRender<'_> {
             }
         }
         // Keys other chunks define: imported under a local name.
-        let registry = self.registry(prepared, getters);
         let here: FxHashSet<ModuleId> = job.order.iter().copied().collect();
         let owner = |key: &Atom| -> Option<(usize, &SymbolKey)> {
             let sym = registry.get(key)?;
