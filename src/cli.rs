@@ -56,6 +56,29 @@ pub enum Command {
     /// Upload a built output to an S3-compatible bucket (AWS S3, R2, MinIO, Garage…)
     #[command(after_help = "Examples:\n  kiln publish --to s3://my-site                 publish ./dist (the out_dir of ./kiln.toml)\n  kiln publish site/dist --to s3://bucket/www --dry-run\n  kiln publish --rollback                        point the live pages back at the previous deploy\n\nCredentials come from the AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile, SSO, instance roles.")]
     Publish(PublishArgs),
+    /// Build, check budgets, then publish: nothing is published when the build or a budget fails
+    #[command(after_help = "Examples:\n  kiln deploy --to s3://my-site\n  kiln deploy site --to s3://bucket/www --endpoint https://…")]
+    Deploy(DeployArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Where to: s3://BUCKET[/PREFIX] (default: publish.bucket and publish.prefix of kiln.toml)
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// Build and check, then print what would be uploaded and deleted; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The AWS profile to take credentials and region from
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// An S3-compatible endpoint (https://…), instead of AWS's
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod budget;
 pub mod cache;
+pub mod cache_control;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, PublishArgs, ServeArgs};
+use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, DeployArgs, PublishArgs, ServeArgs};
 use kiln::budget::{self, output, Status};
 use kiln::pipeline::Progress;
 use kiln::{BuildError, Config, Overrides};
@@ -28,13 +28,15 @@ fn main() -> ExitCode {
         Command::Check(_) => "check",
         Command::Serve(_) => "serve",
         Command::Publish(_) => "publish",
+        Command::Deploy(_) => "deploy",
     };
     let ui = Ui { color, quiet: cli.global.quiet, verbose: cli.global.verbose, command };
     match &cli.command {
         Command::Build(args) => build(&cli, args, &ui),
         Command::Check(args) => check(&cli, args, &ui),
         Command::Serve(args) => serve(&cli, args, &ui),
-        Command::Publish(args) => publish(&cli, args, &ui),
+        Command::Publish(args) => publish(&cli, args, std::path::Path::new("."), &ui),
+        Command::Deploy(args) => deploy(&cli, args, &ui),
     }
 }
 
@@ -58,8 +60,36 @@ impl Ui {
     }
 }
 
-fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
-    let overrides = Overrides {
+/// `kiln deploy`: the build (with its budgets, which `--no-budgets` cannot skip here), then
+/// publish of what it wrote; a failed build or budget publishes nothing.
+fn deploy(cli: &Cli, args: &DeployArgs, ui: &Ui) -> ExitCode {
+    if args.build.no_budgets {
+        return ui.fail(&BuildError::one(kiln::Diagnostic::error("kiln deploy always checks budgets: --no-budgets is for kiln build")));
+    }
+    let built = build(cli, &args.build, ui);
+    if built != ExitCode::SUCCESS {
+        eprintln!("kiln deploy: nothing published");
+        return built;
+    }
+    let config = match Config::load(&args.build.root, &build_overrides(cli, &args.build)) {
+        Ok(c) => c,
+        Err(e) => return ui.fail(&e),
+    };
+    let publish_args = PublishArgs {
+        dir: Some(config.out_dir.clone()),
+        to: args.to.clone(),
+        dry_run: args.dry_run,
+        rollback: None,
+        profile: args.profile.clone(),
+        endpoint: args.endpoint.clone(),
+        region: args.region.clone(),
+        json: None,
+    };
+    publish(cli, &publish_args, &args.build.root, ui)
+}
+
+fn build_overrides(cli: &Cli, args: &BuildArgs) -> Overrides {
+    Overrides {
         config_file: cli.global.config.clone(),
         out_dir: args.out.clone(),
         jobs: args.jobs,
@@ -73,7 +103,11 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
             "none" => kiln::config::SourceMapMode::None,
             _ => kiln::config::SourceMapMode::External,
         }),
-    };
+    }
+}
+
+fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
+    let overrides = build_overrides(cli, args);
     let config = match Config::load(&args.root, &overrides) {
         Ok(c) => c,
         Err(e) => return ui.fail(&e),
@@ -260,9 +294,9 @@ impl kiln::publish::Progress for PublishBar {
     }
 }
 
-fn publish(cli: &Cli, args: &PublishArgs, ui: &Ui) -> ExitCode {
+fn publish(cli: &Cli, args: &PublishArgs, root: &std::path::Path, ui: &Ui) -> ExitCode {
     let fail = |msg: String| ui.fail(&BuildError::one(kiln::Diagnostic::error(msg)));
-    let config = match Config::load(std::path::Path::new("."), &Overrides { config_file: cli.global.config.clone(), ..Default::default() }) {
+    let config = match Config::load(root, &Overrides { config_file: cli.global.config.clone(), ..Default::default() }) {
         Ok(c) => c,
         Err(e) => return ui.fail(&e),
     };

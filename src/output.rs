@@ -19,6 +19,8 @@ pub enum Origin {
     Manifest,
     /// The source map of a bundle.
     SourceMap,
+    /// A file kiln writes for the server or the browser: `_headers`, `sw.js`.
+    Generated,
 }
 
 /// One file of the output, before compression.
@@ -67,6 +69,44 @@ impl OutputFile {
             modules: Vec::new(),
         }
     }
+}
+
+/// What a page fetches at start (the page, its stylesheets, its scripts and what they import
+/// statically, fonts it or its CSS refers to) and what `import()` may load later (lazy chunks,
+/// with what they import and link); output paths, sorted.
+pub fn page_load(page: &OutputFile, by_path: &std::collections::BTreeMap<&str, &OutputFile>) -> (Vec<String>, Vec<String>) {
+    let mut initial = vec![page.path.clone()];
+    let mut stack: Vec<&OutputFile> = vec![page];
+    while let Some(f) = stack.pop() {
+        for (path, kind) in &f.imports {
+            let starts = matches!(kind, Some(AssetKind::Css | AssetKind::Js | AssetKind::Chunk)) || crate::mime::group(path) == "font";
+            if starts && !initial.contains(path) {
+                initial.push(path.clone());
+                if let Some(next) = by_path.get(path.as_str()) {
+                    stack.push(next);
+                }
+            }
+        }
+    }
+    let mut lazy: Vec<String> = Vec::new();
+    let mut stack: Vec<&str> = initial.iter().filter_map(|p| by_path.get(p.as_str())).flat_map(|f| f.dynamic_imports.iter().map(String::as_str)).collect();
+    while let Some(path) = stack.pop() {
+        if initial.iter().any(|p| p == path) || lazy.iter().any(|p| p == path) {
+            continue;
+        }
+        lazy.push(path.to_owned());
+        if let Some(f) = by_path.get(path) {
+            stack.extend(f.dynamic_imports.iter().map(String::as_str));
+            for (p, kind) in &f.imports {
+                if matches!(kind, Some(AssetKind::Css | AssetKind::Js | AssetKind::Chunk)) {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    initial.sort();
+    lazy.sort();
+    (initial, lazy)
 }
 
 /// An output with its compressed twins.

@@ -8,9 +8,12 @@
 //! | scan        | the project         | graph of pages and what they reach, JS entries  |
 //! | js          | scan's output       | graph with chunks, what they import, pages linked |
 //! | prune       | graph               | graph with unused CSS rules dropped             |
-//! | images      | graph               | graph with images optimised and variants added  |
+//! | images      | graph               | graph with images optimised and variants added, |
+//! |             |                     | pages' images sized and their loading set       |
+//! | preload     | graph               | graph with pages preloading the fonts they use  |
 //! | fingerprint | graph               | output files at their hashed paths              |
 //! | html        | output files        | output files with pages minified                |
+//! | serving     | output files        | with `sw.js` and `_headers` when asked for       |
 //! | compress    | output files        | files with gzip and Brotli twins                |
 //! | emit        | compressed files    | the files written (the manifest included)       |
 
@@ -27,8 +30,10 @@ use crate::stages::fingerprint::{FingerprintOptions, FingerprintStage};
 use crate::stages::html::HtmlStage;
 use crate::stages::images::ImageStage;
 use crate::stages::js::{BundleOptions, JsStage};
+use crate::stages::preload::PreloadStage;
 use crate::stages::prune::PruneStage;
 use crate::stages::scan::{ScanOptions, ScanStage};
+use crate::stages::serving::{ServingOptions, ServingStage};
 
 /// Told about progress; the CLI draws a bar or prints lines, tests ignore it.
 pub trait Progress: Sync {
@@ -63,16 +68,19 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let cache = Cache::new(config.cache_dir.clone(), config.cache_max_size);
     let (scan, bundle) = (ScanOptions::new(config), BundleOptions::new(config));
     let (names, emit) = (FingerprintOptions::new(config), EmitOptions::new(config));
+    let serving = ServingOptions::new(config);
     let mut log = Log { progress, timings: Timings::default(), warnings: Diagnostics::default() };
 
     let scanned = log.stage("scan", None, || ScanStage::new(&scan).run())?;
     let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(&bundle).run(scanned))?;
     let pruned = log.stage("prune", None, || PruneStage::new(&config.css).run(bundled.graph))?;
     let images = log.stage("images", None, || ImageStage::new(&config.images, &cache).run(pruned.graph))?;
-    let named = log.stage("fingerprint", Some(images.graph.assets.len()), || FingerprintStage::new(&names).run(images.graph))?;
+    let preloaded = log.stage("preload", None, || PreloadStage::new(config.html.preload_fonts).run(images.graph))?;
+    let named = log.stage("fingerprint", Some(preloaded.graph.assets.len()), || FingerprintStage::new(&names).run(preloaded.graph))?;
     let pages = log.stage("html", None, || HtmlStage::new(&config.html).run(named.files))?;
+    let served = log.stage("serving", None, || ServingStage::new(&serving).run(pages.files))?;
     let tick = || progress.tick();
-    let compressed = log.stage("compress", Some(pages.files.len()), || CompressStage::new(&config.compress, &cache, &tick).run(pages.files))?;
+    let compressed = log.stage("compress", Some(served.files.len()), || CompressStage::new(&config.compress, &cache, &tick).run(served.files))?;
     let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(compressed.files).inspect(|_| cache.evict()))?;
 
     let mut report = Report::new(crate::paths::display_path(&config.out_dir, &std::env::current_dir().unwrap_or_default()), &emitted.files, log.timings.0, log.warnings.0);

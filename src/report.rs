@@ -316,43 +316,15 @@ fn page_load(entries: &serde_json::Map<String, serde_json::Value>, key: &str, e:
 fn page_loads(files: &[Compressed]) -> Vec<PageLoad> {
     use crate::graph::AssetKind;
     use crate::output::Origin;
-    let by_path: std::collections::BTreeMap<&str, &Compressed> = files.iter().map(|c| (c.file.path.as_str(), c)).collect();
-    let mut pages = Vec::new();
-    for c in files.iter().filter(|c| c.file.origin == Origin::Asset(AssetKind::Html)) {
-        let mut initial = vec![c.file.path.clone()];
-        let mut stack: Vec<&Compressed> = vec![c];
-        while let Some(f) = stack.pop() {
-            for (path, kind) in &f.file.imports {
-                let starts = matches!(kind, Some(AssetKind::Css | AssetKind::Js | AssetKind::Chunk)) || mime::group(path) == "font";
-                if starts && !initial.contains(path) {
-                    initial.push(path.clone());
-                    if let Some(next) = by_path.get(path.as_str()) {
-                        stack.push(next);
-                    }
-                }
-            }
-        }
-        // What `import()` may load later: lazy chunks, with what they import and link.
-        let mut lazy: Vec<String> = Vec::new();
-        let mut stack: Vec<&str> = initial.iter().filter_map(|p| by_path.get(p.as_str())).flat_map(|f| f.file.dynamic_imports.iter().map(String::as_str)).collect();
-        while let Some(path) = stack.pop() {
-            if initial.iter().any(|p| p == path) || lazy.iter().any(|p| p == path) {
-                continue;
-            }
-            lazy.push(path.to_owned());
-            if let Some(f) = by_path.get(path) {
-                stack.extend(f.file.dynamic_imports.iter().map(String::as_str));
-                for (p, kind) in &f.file.imports {
-                    if matches!(kind, Some(AssetKind::Css | AssetKind::Js | AssetKind::Chunk)) {
-                        stack.push(p);
-                    }
-                }
-            }
-        }
-        initial.sort();
-        lazy.sort();
-        pages.push(PageLoad { page: c.file.src.clone().unwrap_or_default(), initial, lazy });
-    }
+    let by_path: std::collections::BTreeMap<&str, &crate::output::OutputFile> = files.iter().map(|c| (c.file.path.as_str(), &c.file)).collect();
+    let mut pages: Vec<PageLoad> = files
+        .iter()
+        .filter(|c| c.file.origin == Origin::Asset(AssetKind::Html))
+        .map(|c| {
+            let (initial, lazy) = crate::output::page_load(&c.file, &by_path);
+            PageLoad { page: c.file.src.clone().unwrap_or_default(), initial, lazy }
+        })
+        .collect();
     pages.sort_by(|a, b| a.page.cmp(&b.page));
     pages
 }

@@ -20,9 +20,6 @@ use tower_http::services::ServeDir;
 
 use crate::mime;
 
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-pub const REVALIDATE: &str = "no-cache";
-
 pub fn router(dir: PathBuf, hashed: HashSet<String>) -> Router {
     let hashed = Arc::new(hashed);
     let files = ServeDir::new(&dir).precompressed_br().precompressed_gzip().append_index_html_on_directories(true);
@@ -41,7 +38,7 @@ async fn headers(hashed: &HashSet<String>, req: Request, next: Next) -> Response
     if !(res.status().is_success() || res.status().as_u16() == 304) {
         return res;
     }
-    let cache = if hashed.contains(&path) { IMMUTABLE } else { REVALIDATE };
+    let cache = crate::cache_control::for_file(&path, hashed.contains(&path));
     let h = res.headers_mut();
     h.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Ok(v) = HeaderValue::from_str(&mime::content_type(&path)) {

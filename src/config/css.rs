@@ -11,6 +11,8 @@ pub const DEFAULT_TARGETS: &str = "defaults";
 #[derive(Debug, Clone)]
 pub struct HtmlOptions {
     pub minify: bool,
+    /// At most this many `<link rel=preload as=font>` added to a page (0: none).
+    pub preload_fonts: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -25,7 +27,8 @@ pub struct CssOptions {
 }
 
 pub(super) fn html_options(raw: Option<RawHtml>) -> HtmlOptions {
-    HtmlOptions { minify: raw.and_then(|h| h.minify).unwrap_or(true) }
+    let raw = raw.unwrap_or_default();
+    HtmlOptions { minify: raw.minify.unwrap_or(true), preload_fonts: raw.preload_fonts.unwrap_or(2) }
 }
 
 /// Settles `[css]`: the browserslist query is checked here, where its key's span is known.

@@ -70,6 +70,21 @@ pub struct ImageOptions {
     pub copy_bad: bool,
     /// Images with more pixels are refused (decompression bombs).
     pub max_pixels: u64,
+    /// How pages load their images (`lazy`, `eager`, `priority`).
+    pub loading: Loading,
+}
+
+/// How pages' `<img>` tags load, decided per page in document order; an attribute the author
+/// wrote always wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loading {
+    /// `loading="lazy" decoding="async"` on the images after the first `eager` ones.
+    pub lazy: bool,
+    pub eager: u32,
+    /// `fetchpriority="high"` on the page's first large image (and it is never lazy).
+    pub priority: bool,
+    /// `width`/`height` on every local image without them, not only on those with variants.
+    pub dimensions: bool,
 }
 
 impl ImageOptions {
@@ -206,5 +221,6 @@ pub(super) fn images_options(raw: RawImages, c: &Checker) -> ImageOptions {
         sizes: raw.sizes.unwrap_or_else(|| "100vw".into()),
         copy_bad,
         max_pixels: raw.max_pixels.unwrap_or(100_000_000),
+        loading: Loading { lazy: raw.lazy.unwrap_or(true), eager: raw.eager.unwrap_or(2), priority: raw.priority.unwrap_or(true), dimensions: raw.dimensions.unwrap_or(false) },
     }
 }

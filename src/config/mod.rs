@@ -12,6 +12,7 @@ mod css;
 mod env;
 mod images;
 mod js;
+mod offline;
 mod publish;
 mod raw;
 #[cfg(test)]
@@ -27,8 +28,9 @@ use toml::Spanned;
 pub use compress::{default_compress_types, CompressOptions};
 pub use css::{CssOptions, HtmlOptions, DEFAULT_TARGETS};
 pub use env::EnvOptions;
-pub use images::{ImageFormat, ImageOptions, ImageRule, Strip};
+pub use images::{ImageFormat, ImageOptions, ImageRule, Loading, Strip};
 pub use js::{JsOptions, JsxDefaults, SourceMapMode};
+pub use offline::{OfflineOptions, Update};
 pub use publish::{HeaderRule, PublishEncoding, PublishOptions};
 
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
@@ -98,6 +100,10 @@ pub struct Config {
     pub js: JsOptions,
     pub env: EnvOptions,
     pub compress: CompressOptions,
+    /// Write `_headers` (Cloudflare Pages, Netlify): Early Hints `Link`s and cache headers.
+    pub headers_file: bool,
+    /// `[offline]`: the service worker, when asked for.
+    pub offline: Option<OfflineOptions>,
     /// The workspace the project belongs to (a pnpm, npm or yarn workspace, or the git
     /// repository): files there may be read from outside the root, as workspace packages
     /// live beside the app.
@@ -173,6 +179,8 @@ impl Config {
             env: env::env_options(raw.env.take().unwrap_or_default(), overrides, &root, &c),
             images: images::images_options(raw.images.take().unwrap_or_default(), &c),
             publish: publish::publish_options(raw.publish.take().unwrap_or_default(), &c),
+            headers_file: raw.headers_file.unwrap_or(false),
+            offline: offline::offline_options(raw.offline.take(), &root, &c),
             workspace_root: crate::env_files::workspace_root(&root),
             jobs: overrides.jobs,
             config_file,

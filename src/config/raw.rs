@@ -28,6 +28,21 @@ pub(super) struct RawConfig {
     pub(super) js: Option<RawJs>,
     pub(super) env: Option<RawEnv>,
     pub(super) compress: Option<RawCompress>,
+    pub(super) headers_file: Option<bool>,
+    pub(super) offline: Option<RawOffline>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOffline {
+    pub(super) enabled: Option<bool>,
+    pub(super) fallback: Option<Spanned<String>>,
+    pub(super) update: Option<Spanned<String>>,
+    pub(super) register: Option<bool>,
+    pub(super) worker: Option<Spanned<String>>,
+    pub(super) precache: Option<Spanned<String>>,
+    pub(super) exclude: Option<Vec<Spanned<String>>>,
+    pub(super) max_file_size: Option<Spanned<RawSize>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +102,10 @@ pub(super) struct RawImages {
     pub(super) sizes: Option<String>,
     pub(super) on_bad_image: Option<Spanned<String>>,
     pub(super) max_pixels: Option<u64>,
+    pub(super) lazy: Option<bool>,
+    pub(super) dimensions: Option<bool>,
+    pub(super) eager: Option<u32>,
+    pub(super) priority: Option<bool>,
     pub(super) rules: Option<Vec<RawImageRule>>,
 }
 
@@ -135,6 +154,7 @@ pub(super) enum ManifestSetting {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawHtml {
     pub(super) minify: Option<bool>,
+    pub(super) preload_fonts: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

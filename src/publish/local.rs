@@ -52,14 +52,6 @@ pub struct LocalObject {
     pub hash: String,
 }
 
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-pub const REVALIDATE: &str = "public, max-age=0, must-revalidate";
-
-fn is_service_worker(rel: &str) -> bool {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    matches!(name, "sw.js" | "service-worker.js" | "serviceworker.js")
-}
-
 /// Every object of the output in `dir`, or an error saying why it is not a whole kiln output.
 /// With `siblings`, every file whose type is in `compress.types` gets `.br` and `.gz` keys,
 /// made here when the build kept no twin (too small, or not smaller), so an edge rule can pick
@@ -188,7 +180,7 @@ fn twin_of<'a>(rel: &'a str, present: &HashSet<&str>, mode: PublishEncoding) -> 
 /// The headers of the object for `base`: hashed files are immutable (but a service worker,
 /// whose URL never changes), others revalidate; `publish.headers` rules override.
 fn headers(base: &str, encoding: Option<&str>, is_hashed: bool, options: &PublishOptions) -> Headers {
-    let mut cache_control = if is_hashed && !is_service_worker(base) { IMMUTABLE.to_owned() } else { REVALIDATE.to_owned() };
+    let mut cache_control = crate::cache_control::for_file(base, is_hashed).to_owned();
     let mut extra = Vec::new();
     if let Some(rule) = options.headers.iter().find(|r| r.files.is_match(base)) {
         if let Some(cc) = &rule.cache_control {

@@ -6,5 +6,7 @@ pub mod fingerprint;
 pub mod html;
 pub mod images;
 pub mod js;
+pub mod preload;
 pub mod prune;
 pub mod scan;
+pub mod serving;

@@ -65,7 +65,7 @@ impl Used<'_> {
         })
     }
 
-    fn may_match(&self, selector: &Selector) -> bool {
+    pub fn may_match(&self, selector: &Selector) -> bool {
         selector.iter_raw_match_order().all(|c| match c {
             Component::Class(name) | Component::ID(name) => self.has(name.as_ref()),
             Component::LocalName(n) => self.has(n.lower_name.as_ref()) || self.has(n.name.as_ref()),

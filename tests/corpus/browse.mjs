@@ -77,7 +77,11 @@ async function visit(url, c, shot) {
       await page.waitForLoadState('networkidle', { timeout: 30000 }).catch(() => {});
     }
     await page.evaluate(() => document.fonts.ready.then(() => undefined)).catch(() => {});
-    await page.evaluate(() => Promise.all([...document.images].map((i) => i.decode().catch(() => {})))).catch(() => {});
+    // A lazy image out of view never decodes: wait for the others, not for ever.
+    await page.evaluate(() => Promise.race([
+      Promise.all([...document.images].map((i) => i.decode().catch(() => {}))),
+      new Promise((ok) => setTimeout(ok, 3000)),
+    ])).catch(() => {});
     await page.waitForTimeout(c.settle ?? 300);
     for (const sel of c.texts || []) {
       r.texts[sel] = await page.locator(sel).first().innerText({ timeout: 5000 }).catch((e) => `(missing: ${e.message.split('\n')[0]})`);

@@ -142,17 +142,22 @@ impl Garage {
     /// The same, against another endpoint.
     pub fn publish_with(&self, endpoint: &str) -> assert_cmd::Command {
         let mut cmd = crate::common::kiln();
-        cmd.arg("publish")
-            .env("AWS_ACCESS_KEY_ID", &self.key_id)
-            .env("AWS_SECRET_ACCESS_KEY", &self.secret)
-            .env("AWS_REGION", REGION)
-            .env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.path().join("no-aws-credentials"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .args(["--endpoint", endpoint]);
+        cmd.arg("publish").envs(self.env()).env_remove("AWS_PROFILE").env_remove("AWS_SESSION_TOKEN").args(["--endpoint", endpoint]);
         cmd
+    }
+
+    /// The environment a kiln process needs to reach this server with its key, and nothing
+    /// from the user's AWS files.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let path = |name: &str| self.dir.path().join(name).display().to_string();
+        vec![
+            ("AWS_ACCESS_KEY_ID".into(), self.key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY".into(), self.secret.clone()),
+            ("AWS_REGION".into(), REGION.into()),
+            ("AWS_CONFIG_FILE".into(), path("no-aws-config")),
+            ("AWS_SHARED_CREDENTIALS_FILE".into(), path("no-aws-credentials")),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ]
     }
 
     /// GET through the website endpoint, as a CDN would: (status, headers, body).

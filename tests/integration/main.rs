@@ -9,6 +9,8 @@
 //! - `prune`: CSS pruning's listing and counts.
 //! - `split`: code splitting, CSS from JS, import maps, in node and Chromium.
 //! - `publish` (with `garage`, which starts a real Garage server): kiln publish end to end.
+//! - `pages`: image loading, font preloads, `_headers`, the service worker offline and a
+//!   deploy under an open tab, in Chromium (fixtures/pages).
 //! - `regression`: one test per reported bug.
 //! - `architecture`: the dependency rule and file-size limit of the README, on `src/`.
 
@@ -20,6 +22,7 @@ mod garage;
 mod images;
 mod js;
 mod modern_js;
+mod pages;
 mod prune;
 mod publish;
 mod common;

@@ -294,3 +294,47 @@ fn new_url_of_a_bare_file_name_is_relative_to_the_module() {
     assert!(wasm.starts_with("/") && wasm.contains("/assets/lib.") && wasm.ends_with(".wasm"), "{r}");
     assert!(r[1].as_str().unwrap().ends_with("/assets/"), "{r}");
 }
+
+// Issue 14: found by the page tests (fixtures/pages).
+
+/// Runs every JS file of the output in node, with a stub `document`, in order of their names;
+/// what the scripts set on `document.title` comes back.
+fn run_entry(tree: &std::collections::BTreeMap<String, Vec<u8>>, entry: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, bytes) in tree {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    let file = tree.keys().find(|k| k.starts_with(&format!("assets/{entry}.")) && k.ends_with(".js")).unwrap();
+    let script = format!(
+        "globalThis.document = {{ title: '' }}; await import({:?}); await new Promise((ok) => setTimeout(ok, 50)); console.log(document.title);",
+        dir.path().join(file).display().to_string()
+    );
+    let out = std::process::Command::new("node").args(["--input-type=module", "-e", &script]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A module script with no import or export, only `import()`, is an ES module: it used to be
+/// taken for CommonJS, wrapped in a function nothing called, and the page did nothing.
+#[test]
+fn a_module_script_that_only_uses_dynamic_import_runs() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("index.html"), "<!doctype html><script type=module src=main.js></script>").unwrap();
+    std::fs::write(root.path().join("main.js"), "document.title = 'ran';\nimport('./later.js').then((m) => { document.title += ' ' + m.word; });\n").unwrap();
+    std::fs::write(root.path().join("later.js"), "export const word = 'and loaded';\n").unwrap();
+    let (_out, tree) = build_ok(root.path(), &[]);
+    assert_eq!(run_entry(&tree, "main"), "ran and loaded");
+}
+
+/// A page's module script written as CommonJS (`require`) runs: its wrapper is called.
+#[test]
+fn a_commonjs_entry_runs() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("index.html"), "<!doctype html><script type=module src=main.js></script>").unwrap();
+    std::fs::write(root.path().join("main.js"), "const dep = require('./dep.js');\ndocument.title = dep.word;\nimport('./dep.js').then((m) => { document.title += ' ' + m.default.word; });\nmodule.exports = {};\n").unwrap();
+    std::fs::write(root.path().join("dep.js"), "module.exports = { word: 'required' };\n").unwrap();
+    let (_out, tree) = build_ok(root.path(), &[]);
+    assert_eq!(run_entry(&tree, "main"), "required required");
+}

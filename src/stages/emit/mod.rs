@@ -79,7 +79,7 @@ fn check_placeholders(files: &[Compressed]) -> Result<(), BuildError> {
     use crate::output::Origin;
     let mut diags = Vec::new();
     for c in files {
-        let rewritten = matches!(c.file.origin, Origin::Asset(AssetKind::Html | AssetKind::Css | AssetKind::Chunk | AssetKind::WebManifest));
+        let rewritten = matches!(c.file.origin, Origin::Asset(AssetKind::Html | AssetKind::Css | AssetKind::Chunk | AssetKind::WebManifest) | Origin::Generated);
         if !rewritten {
             continue;
         }

@@ -75,8 +75,7 @@ fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(Imag
         .map(|(i, asset, k)| {
             let rel = asset.src.source_file();
             let rule = options.rule_for(rel);
-            let wants_variants = shown.contains(&asset.src) && k != Kind::Svg && (!rule.formats.is_empty() || !rule.widths.is_empty());
-            match process(options, cache, &encoded, asset, k, rule, wants_variants) {
+            match process(options, cache, &encoded, asset, k, rule, shown.contains(&asset.src)) {
                 Ok(mut done) => {
                     done.index = i;
                     Ok(done)
@@ -122,16 +121,25 @@ fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(Imag
     if diags.has_errors() {
         return Err(diags.into());
     }
+    // Other images pages show (GIF, WebP…): not optimised, but their size is read.
+    let others: Vec<_> = graph
+        .assets
+        .iter()
+        .filter(|a| a.kind == AssetKind::Raw && shown.contains(&a.src) && !infos.contains_key(&a.src))
+        .filter_map(|a| variants::dimensions(&a.content, options.max_pixels).ok().map(|(width, height)| (a.src.clone(), width, height)))
+        .collect();
+    for (key, width, height) in others {
+        infos.insert(key, picture::ImageInfo { width, height, ..Default::default() });
+    }
     graph.assets.extend(new_assets);
     graph.assets.sort_by(|a, b| a.src.cmp(&b.src));
-    if !infos.is_empty() {
-        for page in graph.assets.iter_mut().filter(|a| a.kind == AssetKind::Html) {
-            let html = String::from_utf8_lossy(&page.content).into_owned();
-            if let Some(out) = picture::rewrite(&html, &mut page.refs, &infos, &options.sizes) {
-                page.content = out.into_bytes();
-            }
+    let pages = picture::Pages { images: &infos, sizes: &options.sizes, loading: options.loading };
+    graph.assets.par_iter_mut().filter(|a| a.kind == AssetKind::Html).for_each(|page| {
+        let html = String::from_utf8_lossy(&page.content).into_owned();
+        if let Some(out) = pages.rewrite(&html, &mut page.refs) {
+            page.content = out.into_bytes();
         }
-    }
+    });
     stats.encoded = encoded.load(Ordering::Relaxed);
     Ok((stats, warnings))
 }
@@ -151,17 +159,25 @@ fn process(
     asset: &Asset,
     k: Kind,
     rule: &ImageRule,
-    wants_variants: bool,
+    shown: bool,
 ) -> Result<Done, String> {
     let bytes = &asset.content;
     let mut done = Done { index: 0, content: None, info: None, variants: Vec::new(), warning: None };
+    let max = options.max_pixels;
     if rule.skip {
+        // Left as it is, but pages still learn its size.
+        let size = if k == Kind::Svg { std::str::from_utf8(bytes).ok().and_then(svg::size) } else { variants::dimensions(bytes, max).ok() };
+        done.info = size.filter(|_| shown).map(|(width, height)| picture::ImageInfo { width, height, ..Default::default() });
         return Ok(done);
     }
-    let max = options.max_pixels;
     let rk = rule_key(rule);
     // Checked from the header before any pixel is decoded (decompression bombs).
     let dims = if k == Kind::Svg { None } else { Some(variants::dimensions(bytes, max)?) };
+    if shown {
+        let size = if k == Kind::Svg { std::str::from_utf8(bytes).ok().and_then(svg::size) } else { dims };
+        done.info = size.map(|(width, height)| picture::ImageInfo { width, height, ..Default::default() });
+    }
+    let wants_variants = shown && k != Kind::Svg && (!rule.formats.is_empty() || !rule.widths.is_empty());
     let optimized = match k {
         Kind::Png => {
             cached(cache, encoded, cache::key("png", &[bytes, &rk]), || png::optimize(bytes, rule))?

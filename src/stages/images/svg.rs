@@ -75,6 +75,31 @@ pub fn minify(text: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// The size an SVG is drawn at when nothing else says: its root's `width` and `height` (in
+/// pixels, or unitless), else its `viewBox`. `None` when neither gives one (a percentage, a
+/// unit other than px, or no viewBox).
+pub fn size(text: &str) -> Option<(u32, u32)> {
+    let doc = roxmltree::Document::parse(text).ok()?;
+    let root = doc.root_element();
+    let px = |v: &str| -> Option<f64> {
+        let v = v.trim();
+        let n: f64 = v.strip_suffix("px").unwrap_or(v).trim().parse().ok()?;
+        (n.is_finite() && n > 0.0).then_some(n)
+    };
+    let view_box = root.attribute("viewBox").and_then(|v| {
+        let n: Vec<f64> = v.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect();
+        (n.len() == 4 && n[2] > 0.0 && n[3] > 0.0).then(|| (n[2], n[3]))
+    });
+    let (w, h) = match (root.attribute("width").and_then(px), root.attribute("height").and_then(px), view_box) {
+        (Some(w), Some(h), _) => (w, h),
+        (Some(w), None, Some((vw, vh))) => (w, w * vh / vw),
+        (None, Some(h), Some((vw, vh))) => (h * vw / vh, h),
+        (None, None, Some(vb)) => vb,
+        _ => return None,
+    };
+    Some((w.round().max(1.0) as u32, h.round().max(1.0) as u32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +121,13 @@ mod tests {
             assert!(out.contains(kept), "{kept} is missing from {out}");
         }
         assert!(minify("<svg><g></svg>").is_err());
+    }
+
+    #[test]
+    fn size_from_width_height_or_view_box() {
+        assert_eq!(size(r#"<svg xmlns="http://www.w3.org/2000/svg" width="120px" height="40"/>"#), Some((120, 40)));
+        assert_eq!(size(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"/>"#), Some((300, 150)));
+        assert_eq!(size(r#"<svg xmlns="http://www.w3.org/2000/svg" width="600" viewBox="0,0,300,150"/>"#), Some((600, 300)));
+        assert_eq!(size(r#"<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="2em"/>"#), None);
     }
 }

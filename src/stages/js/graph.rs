@@ -300,7 +300,9 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
     let stem: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     let analysis = swc_core::common::GLOBALS
         .set(&ctx.globals, || analyze(&mut parsed.module, parsed.top_level_mark, ctx.unresolved_mark, &stem));
-    let kind = if !analysis.has_esm_syntax && (analysis.uses_cjs || parsed.is_script && !analysis.records.is_empty()) {
+    // A script that only uses `import()` (valid in both kinds) is not CommonJS: `require` is.
+    let requires = analysis.records.iter().any(|r| r.kind == ImportKind::Require);
+    let kind = if !analysis.has_esm_syntax && (analysis.uses_cjs || parsed.is_script && requires) {
         ModuleKind::Cjs
     } else {
         ModuleKind::Esm

@@ -140,6 +140,7 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
     let ext_code = external_imports(&externals, &names);
     let mut code = r.runtime_and_namespaces(&synthetic, &getters, &refs, &names);
     let (sources, segments, module_infos) = r.join_pieces(&mut code, pieces);
+    r.run_cjs_entry(&mut code, &names);
     let entry_exports = r.entry_exports(&mut code, &refs, &mut names);
     let ChunkRefs { refs, .. } = refs;
     Rendered {
@@ -205,6 +206,7 @@ impl ChunkRender<'_> {
         let ns_needed: Vec<ModuleId> =
             order.iter().copied().filter(|&m| self.job.need_ns[m] && modules[m].kind == ModuleKind::Esm).collect();
         let mut esm_required = false;
+        let mut dynamic_interop = false;
         for &m in order {
             for (r, rec) in modules[m].analysis.records.iter().enumerate() {
                 let Some(Resolved::Module(t)) = modules[m].resolved.get(r) else { continue };
@@ -217,11 +219,13 @@ impl ChunkRender<'_> {
                             interop_at.entry(m).or_default().push(t);
                         }
                     (ModuleKind::Esm, ImportKind::Require) => esm_required = true,
+                    // `import()` of CommonJS from CommonJS: the interop helper is called inline.
+                    (ModuleKind::Cjs, ImportKind::Dynamic) => dynamic_interop = true,
                     _ => {}
                 }
             }
         }
-        let helpers_used = [!cjs.is_empty(), !interop.is_empty(), esm_required, needs_loader];
+        let helpers_used = [!cjs.is_empty(), !interop.is_empty() || dynamic_interop, esm_required, needs_loader];
         Synthetic { cjs, interop, interop_at, ns_needed, helpers_used }
     }
 
@@ -419,6 +423,17 @@ impl ChunkRender<'_> {
             }
         }
         (sources, segments, module_infos)
+    }
+
+    /// An entry chunk whose entry module is CommonJS runs it: its body is wrapped in a function
+    /// that nothing else may call (a page's `<script type=module>` written with `require`).
+    fn run_cjs_entry(&self, code: &mut String, names: &Names) {
+        let Some(&entry) = self.job.order.last().filter(|_| self.job.exports.is_some()) else { return };
+        if self.modules[entry].kind == ModuleKind::Cjs {
+            if let Some(name) = names.get(&ph::require(entry)) {
+                let _ = writeln!(code, "{name}();");
+            }
+        }
     }
 
     /// The entry's exports as (local, exported); a value without a local name gets one.
