@@ -65,12 +65,19 @@ pub enum Command {
 pub struct DeployArgs {
     #[command(flatten)]
     pub build: BuildArgs,
-    /// Where to: s3://BUCKET[/PREFIX] (default: publish.bucket and publish.prefix of kiln.toml)
-    #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
+    #[command(flatten)]
+    pub remote: Remote,
     /// Build and check, then print what would be uploaded and deleted; change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// Where `kiln publish` and `kiln deploy` upload to, and with which credentials.
+#[derive(Debug, Clone, Args)]
+pub struct Remote {
+    /// Where to: s3://BUCKET[/PREFIX] (default: publish.bucket and publish.prefix of kiln.toml)
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
     /// The AWS profile to take credentials and region from
     #[arg(long)]
     pub profile: Option<String>,
@@ -85,23 +92,14 @@ pub struct DeployArgs {
 pub struct PublishArgs {
     /// The output folder (default: the out_dir of the project in the current folder)
     pub dir: Option<PathBuf>,
-    /// Where to: s3://BUCKET[/PREFIX] (default: publish.bucket and publish.prefix of kiln.toml)
-    #[arg(long, value_name = "URL")]
-    pub to: Option<String>,
+    #[command(flatten)]
+    pub remote: Remote,
     /// Print what would be uploaded and deleted; change nothing
     #[arg(long)]
     pub dry_run: bool,
     /// Point the live pages back at a retained deploy (default: the one before the live one)
     #[arg(long, value_name = "DEPLOY", num_args = 0..=1, default_missing_value = "")]
     pub rollback: Option<String>,
-    /// The AWS profile to take credentials and region from
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// An S3-compatible endpoint (https://…), instead of AWS's
-    #[arg(long)]
-    pub endpoint: Option<String>,
-    #[arg(long)]
-    pub region: Option<String>,
     /// Write the summary as JSON to FILE (`-`: standard output)
     #[arg(long, value_name = "FILE")]
     pub json: Option<String>,

@@ -77,12 +77,9 @@ fn deploy(cli: &Cli, args: &DeployArgs, ui: &Ui) -> ExitCode {
     };
     let publish_args = PublishArgs {
         dir: Some(config.out_dir.clone()),
-        to: args.to.clone(),
+        remote: args.remote.clone(),
         dry_run: args.dry_run,
         rollback: None,
-        profile: args.profile.clone(),
-        endpoint: args.endpoint.clone(),
-        region: args.region.clone(),
         json: None,
     };
     publish(cli, &publish_args, &args.build.root, ui)
@@ -301,10 +298,10 @@ fn publish(cli: &Cli, args: &PublishArgs, root: &std::path::Path, ui: &Ui) -> Ex
         Err(e) => return ui.fail(&e),
     };
     let overrides = kiln::publish::PublishOverrides {
-        to: args.to.clone(),
-        endpoint: args.endpoint.clone(),
-        region: args.region.clone(),
-        profile: args.profile.clone(),
+        to: args.remote.to.clone(),
+        endpoint: args.remote.endpoint.clone(),
+        region: args.remote.region.clone(),
+        profile: args.remote.profile.clone(),
         dir: args.dir.clone(),
         dry_run: args.dry_run,
         rollback: args.rollback.as_ref().map(|r| (!r.is_empty()).then(|| r.clone())),

@@ -259,7 +259,12 @@ fn page_fonts(page: &Asset, by_key: &BTreeMap<&AssetKey, &Asset>, max: usize) ->
         .filter_map(|r| by_key.get(&r.target).copied())
         .collect();
     let mut names = HashSet::new();
-    let without_styles = map_styles(&html, |_| String::new());
+    // One pass: the page without its `<style>`s (for its words), and those styles.
+    let mut inline: Vec<String> = Vec::new();
+    let without_styles = map_styles(&html, |css| {
+        inline.push(css.to_owned());
+        String::new()
+    });
     let text_of_page = without_styles.as_deref().unwrap_or(&html);
     words(text_of_page, &mut names);
     let mut chars: HashSet<char> = text_of_page.chars().filter(|c| !c.is_ascii()).collect();
@@ -274,10 +279,9 @@ fn page_fonts(page: &Asset, by_key: &BTreeMap<&AssetKey, &Asset>, max: usize) ->
     for css in start.iter().filter(|a| a.kind == AssetKind::Css) {
         read_css(&String::from_utf8_lossy(&css.content), &css.refs, &used, &mut faces, &mut usage);
     }
-    let _ = map_styles(&html, |css| {
+    for css in &inline {
         read_css(css, &page.refs, &used, &mut faces, &mut usage);
-        css.to_owned()
-    });
+    }
     usage.resolve();
     let covered = |ranges: &[(u32, u32)]| {
         ranges.is_empty() || ranges.iter().any(|&(a, b)| (a <= 0x7a && b >= 0x41) || chars.iter().any(|&c| (a..=b).contains(&(c as u32))))
