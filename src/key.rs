@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn keys_sort_as_their_strings() {
-        let mut keys = vec![
+        let mut keys = [
             AssetKey::file("src/main.ts"),
             AssetKey::file("src/main.ts").css_of(),
             AssetKey::file("src/main.tsx"),

@@ -31,7 +31,7 @@ pub use env::EnvOptions;
 pub use images::{ImageFormat, ImageOptions, ImageRule, Loading, Strip};
 pub use js::{JsOptions, JsxDefaults, SourceMapMode};
 pub use offline::{OfflineOptions, Update};
-pub use publish::{HeaderRule, PublishEncoding, PublishOptions};
+pub use publish::{Cloudflare, HeaderRule, PublishEncoding, PublishOptions};
 
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::paths::{absolute, display_path, lexical, normalize};

@@ -50,6 +50,17 @@ pub struct PublishOptions {
     pub headers: Vec<HeaderRule>,
     /// Invalidate the changed unhashed paths on this CloudFront distribution after publishing.
     pub cloudfront_distribution: Option<String>,
+    /// Purge the changed unhashed URLs from this Cloudflare zone after publishing.
+    pub cloudflare: Option<Cloudflare>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cloudflare {
+    /// The zone id (Cloudflare dashboard, the domain's Overview page).
+    pub zone: String,
+    /// `publish.site_url`: where the pages are served, without a trailing slash
+    /// (`https://example.com`, or `https://example.com/docs`).
+    pub site_url: String,
 }
 
 pub(super) fn publish_options(raw: RawPublish, checker: &Checker) -> PublishOptions {
@@ -109,6 +120,31 @@ pub(super) fn publish_options(raw: RawPublish, checker: &Checker) -> PublishOpti
             HeaderRule { files: build_globs(std::slice::from_ref(&h.files), checker), cache_control: h.cache_control, headers: extra }
         })
         .collect();
+    let site_url = raw.site_url.as_ref().and_then(|u| {
+        let url = u.get_ref().trim().trim_end_matches('/');
+        let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+        if host.is_empty() || host.starts_with('/') || url.contains(['?', '#', ' ']) {
+            bad(u.span(), format!("publish.site_url must be the address the pages are served under, like \"https://example.com\", not {:?}", u.get_ref()));
+            return None;
+        }
+        Some(url.to_owned())
+    });
+    let cloudflare = raw.cloudflare_zone.as_ref().and_then(|z| {
+        let zone = z.get_ref().trim();
+        if zone.is_empty() || !zone.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            bad(z.span(), format!("publish.cloudflare_zone must be the zone's id (32 letters and digits, on the domain's Overview page), not {:?}", z.get_ref()));
+            return None;
+        }
+        match &site_url {
+            Some(site_url) => Some(Cloudflare { zone: zone.to_owned(), site_url: site_url.clone() }),
+            None => {
+                if raw.site_url.is_none() {
+                    bad(z.span(), "publish.cloudflare_zone purges URLs: set publish.site_url to the address the pages are served under (\"https://example.com\")".into());
+                }
+                None
+            }
+        }
+    });
     PublishOptions {
         bucket: raw.bucket,
         prefix: raw.prefix.unwrap_or_default(),
@@ -124,6 +160,7 @@ pub(super) fn publish_options(raw: RawPublish, checker: &Checker) -> PublishOpti
         multipart_threshold,
         headers,
         cloudfront_distribution: raw.cloudfront_distribution,
+        cloudflare,
     }
 }
 

@@ -126,6 +126,8 @@ pub(super) struct RawPublish {
     pub(super) multipart_threshold: Option<Spanned<RawSize>>,
     pub(super) headers: Option<Vec<RawPublishHeaders>>,
     pub(super) cloudfront_distribution: Option<String>,
+    pub(super) cloudflare_zone: Option<Spanned<String>>,
+    pub(super) site_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

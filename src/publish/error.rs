@@ -25,6 +25,9 @@ pub enum PublishError {
     /// The CloudFront invalidation failed, after the deploy went live.
     #[error("the pages are published, but invalidating CloudFront distribution {distribution} failed: {message}")]
     Invalidation { distribution: String, message: String },
+    /// The Cloudflare purge failed, after the deploy went live.
+    #[error("the pages are published, but purging Cloudflare zone {zone} failed: {message}")]
+    Purge { zone: String, message: String },
     /// The async runtime could not start.
     #[error("cannot start the network runtime: {0}")]
     Runtime(String),

@@ -9,28 +9,31 @@ use super::error::PublishError;
 /// CloudFront accepts at most 3,000 file paths in progress per distribution.
 pub const MAX_PATHS: usize = 3000;
 
-/// The viewer paths to invalidate for the changed keys (without the bucket prefix, which the
-/// distribution's origin path is expected to hold): each key, twins folded into their file,
-/// and `dir/` for `dir/index.html`.
+/// The paths to invalidate on CloudFront for the changed keys: their viewer paths, or `/*`
+/// past CloudFront's limit.
 pub fn paths(changed: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut add = |p: String| {
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    };
-    for key in changed {
-        let key = key.strip_suffix(".br").or_else(|| key.strip_suffix(".gz")).unwrap_or(key);
-        let encoded = percent_encoding::utf8_percent_encode(key, PATH).to_string();
-        add(format!("/{encoded}"));
-        if let Some(dir) = encoded.strip_suffix("index.html") {
-            add(format!("/{dir}"));
-        }
-    }
+    let out = viewer_paths(changed);
     if out.len() > MAX_PATHS {
         return vec!["/*".to_owned()];
     }
+    out
+}
+
+/// The viewer paths of the changed keys (without the bucket prefix, which the CDN's origin
+/// path is expected to hold), sorted: each key, twins folded into their file, and `dir/` for
+/// `dir/index.html`. CloudFront invalidates them, Cloudflare purges them under the site URL.
+pub fn viewer_paths(changed: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for key in changed {
+        let key = key.strip_suffix(".br").or_else(|| key.strip_suffix(".gz")).unwrap_or(key);
+        let encoded = percent_encoding::utf8_percent_encode(key, PATH).to_string();
+        if let Some(dir) = encoded.strip_suffix("index.html") {
+            out.push(format!("/{dir}"));
+        }
+        out.push(format!("/{encoded}"));
+    }
     out.sort();
+    out.dedup();
     out
 }
 

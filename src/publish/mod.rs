@@ -17,6 +17,7 @@ pub mod invalidate;
 pub mod local;
 mod order;
 mod plan;
+pub mod purge;
 pub mod record;
 mod request;
 mod retention;
@@ -55,6 +56,9 @@ pub struct Request {
     pub dry_run: bool,
     /// `Some(None)`: back to the deploy before the live one; `Some(Some(id))`: to that one.
     pub rollback: Option<Option<String>>,
+    /// With `publish.cloudflare_zone`: the API token (`CLOUDFLARE_API_TOKEN`), required
+    /// unless `dry_run`.
+    pub cloudflare_token: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -80,6 +84,14 @@ pub struct Summary {
     pub invalidated: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invalidation_id: Option<String>,
+    /// With `publish.cloudflare_zone`: the URLs purged (or that would be), or the whole zone,
+    /// and the ids of the purge requests.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purged: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub purged_everything: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purge_ids: Vec<String>,
     pub seconds: f64,
 }
 
@@ -108,6 +120,12 @@ impl Summary {
             if let Some(id) = &self.invalidation_id {
                 s.push_str(&format!(" ({id})"));
             }
+        }
+        let purge = if self.dry_run { "would purge" } else { "purged" };
+        if self.purged_everything {
+            s.push_str(&format!(", {purge} the whole Cloudflare zone"));
+        } else if !self.purged.is_empty() {
+            s.push_str(&format!(", {purge} {} Cloudflare URLs", self.purged.len()));
         }
         s.push_str(&format!(", in {:.1} s (deploy {})", self.seconds, self.deploy));
         s
@@ -167,9 +185,7 @@ async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, Publi
         deletions.clear();
     }
     let changed_unhashed: Vec<String> = plan.uploads.iter().filter(|o| !o.hashed).map(|o| o.rel.clone()).collect();
-    if req.options.cloudfront_distribution.is_some() && !changed_unhashed.is_empty() {
-        summary.invalidated = invalidate::paths(&changed_unhashed);
-    }
+    plan_cdns(&req, &changed_unhashed, &mut summary);
     if req.dry_run {
         summary.deleted = deletions;
         summary.seconds = started.elapsed().as_secs_f64();
@@ -192,10 +208,40 @@ async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, Publi
         s3::delete(&client, t, &retention.dropped_records).await?;
     }
     summary.deleted = deletions;
-    if let (Some(dist), false) = (&req.options.cloudfront_distribution, summary.invalidated.is_empty()) {
-        let id = invalidate::send(dist, &summary.invalidated, &plan.record.id, t.profile.as_deref()).await?;
-        summary.invalidation_id = Some(id);
-    }
+    refresh_cdns(&req, &plan.record.id, &mut summary).await?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// What the CDNs in front of the bucket are told about the changed unhashed keys (hashed
+/// names never need it): CloudFront paths to invalidate, Cloudflare URLs to purge.
+fn plan_cdns(req: &Request, changed_unhashed: &[String], summary: &mut Summary) {
+    if changed_unhashed.is_empty() {
+        return;
+    }
+    if req.options.cloudfront_distribution.is_some() {
+        summary.invalidated = invalidate::paths(changed_unhashed);
+    }
+    if let Some(cf) = &req.options.cloudflare {
+        match purge::scope(&cf.site_url, &invalidate::viewer_paths(changed_unhashed)) {
+            purge::Scope::Urls(urls) => summary.purged = urls,
+            purge::Scope::Everything => summary.purged_everything = true,
+        }
+    }
+}
+
+/// Sends what [`plan_cdns`] decided, once the deploy is live. `reference` names the deploy.
+async fn refresh_cdns(req: &Request, reference: &str, summary: &mut Summary) -> Result<(), PublishError> {
+    if let (Some(dist), false) = (&req.options.cloudfront_distribution, summary.invalidated.is_empty()) {
+        let id = invalidate::send(dist, &summary.invalidated, reference, req.target.profile.as_deref()).await?;
+        summary.invalidation_id = Some(id);
+    }
+    if let Some(cf) = &req.options.cloudflare {
+        let scope = if summary.purged_everything { purge::Scope::Everything } else { purge::Scope::Urls(summary.purged.clone()) };
+        if summary.purged_everything || !summary.purged.is_empty() {
+            let token = req.cloudflare_token.as_deref().expect("Request::new requires the token unless dry-run");
+            summary.purge_ids = purge::send(&cf.zone, token, &scope).await?;
+        }
+    }
+    Ok(())
 }

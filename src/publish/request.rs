@@ -65,6 +65,13 @@ impl Request {
             endpoint,
             profile: overrides.profile.clone(),
         };
+        let cloudflare_token = std::env::var(super::purge::TOKEN_VAR).ok().filter(|t| !t.trim().is_empty());
+        if options.cloudflare.is_some() && cloudflare_token.is_none() && !overrides.dry_run {
+            return Err(PublishError::Request {
+                key: super::purge::TOKEN_VAR,
+                message: "publish.cloudflare_zone is set but the environment has no API token: create one with the Zone > Cache Purge permission and export it (nothing was uploaded)".into(),
+            });
+        }
         Ok(Request {
             dir: overrides.dir.clone().unwrap_or_else(|| config.out_dir.clone()),
             manifest_name: config.manifest.clone().unwrap_or_else(|| "manifest.json".into()),
@@ -73,6 +80,7 @@ impl Request {
             compress: config.compress.clone(),
             dry_run: overrides.dry_run,
             rollback: overrides.rollback.clone(),
+            cloudflare_token,
         })
     }
 }

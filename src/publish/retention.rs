@@ -15,13 +15,16 @@ pub struct Retention {
     pub dropped_records: Vec<String>,
 }
 
+/// A deploy record and its place among the prefix's records.
+type Numbered<'a> = (usize, &'a Record);
+
 impl Retention {
     /// `records`: the deploys of the prefix, oldest first; `new`: the deploy being made;
     /// `remote`: the keys the prefix holds; `retain` and `keep_days` as in `[publish]`; `now`:
     /// seconds since the Unix epoch.
     pub fn decide(records: &[Record], new: &Record, remote: &BTreeMap<String, u64>, retain: usize, keep_days: u64, now: u64) -> Retention {
         let keep = retained(records, new, retain, keep_days, now);
-        let (retained, dropped): (Vec<(usize, &Record)>, Vec<(usize, &Record)>) = records.iter().enumerate().partition(|(i, _)| keep[*i]);
+        let (retained, dropped): (Vec<Numbered>, Vec<Numbered>) = records.iter().enumerate().partition(|(i, _)| keep[*i]);
         let mut referenced: BTreeSet<String> = new.references().collect();
         for (_, r) in &retained {
             referenced.extend(r.references());

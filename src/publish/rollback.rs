@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::error::PublishError;
 use super::record::{self, blob_key, Record, RecordObject};
 use super::s3;
-use super::{next_seq, now, Progress, Request, Summary};
+use super::{next_seq, now, plan_cdns, refresh_cdns, Progress, Request, Summary};
 
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
@@ -56,6 +56,7 @@ pub async fn run(
     }
     let id = format!("{}-{}", record::utc_stamp(now()), &blake3::hash(target.id.as_bytes()).to_hex()[..8]);
     summary.deploy = id.clone();
+    plan_cdns(req, &changed.iter().map(|(k, _)| (*k).clone()).collect::<Vec<_>>(), &mut summary);
     if req.dry_run {
         summary.seconds = started.elapsed().as_secs_f64();
         return Ok(summary);
@@ -67,6 +68,7 @@ pub async fn run(
     }
     let new = Record { id, created: now(), seq: next_seq(records), rollback_of: Some(target.id.clone()), objects: target.objects.clone() };
     s3::put_bytes(client, t, &Record::key(&new.id), serde_json::to_vec_pretty(&new).expect("records serialize"), "application/json").await?;
+    refresh_cdns(req, &new.id, &mut summary).await?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

@@ -278,13 +278,15 @@ fn a_server_stopped_mid_publish_leaves_every_live_page_whole() {
 }
 
 /// A stand-in for CloudFront's API on loopback: records each request, answers CreateInvalidation.
-fn fake_cloudfront() -> (u16, std::sync::mpsc::Receiver<String>) {
+/// A stand-in API on loopback: answers each request with the next of `answers` (the last one
+/// repeats), and hands every request (head, blank line, body) to the returned receiver.
+fn stub_api(answers: Vec<String>) -> (u16, std::sync::mpsc::Receiver<String>) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for stream in listener.incoming() {
+        for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { break };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut head = String::new();
@@ -302,11 +304,24 @@ fn fake_cloudfront() -> (u16, std::sync::mpsc::Receiver<String>) {
             let mut body = vec![0; len];
             reader.read_exact(&mut body).unwrap();
             let _ = tx.send(format!("{head}\n{}", String::from_utf8_lossy(&body)));
-            let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Invalidation xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\"><Id>I2J0I21PCUYOIK</Id><Status>InProgress</Status><CreateTime>2026-11-22T00:00:00Z</CreateTime><InvalidationBatch><Paths><Quantity>1</Quantity><Items><Path>/x</Path></Items></Paths><CallerReference>r</CallerReference></InvalidationBatch></Invalidation>";
-            let _ = write!(stream, "HTTP/1.1 201 Created\r\nContent-Type: text/xml\r\nLocation: https://cloudfront.amazonaws.com/2020-05-31/distribution/E1/invalidation/I2J0I21PCUYOIK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}", xml.len());
+            let _ = stream.write_all(answers[n.min(answers.len() - 1)].as_bytes());
         }
     });
     (port, rx)
+}
+
+/// An HTTP/1.1 answer closing the connection.
+fn answer(status: &str, headers: &str, body: &str) -> String {
+    format!("HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+}
+
+fn fake_cloudfront() -> (u16, std::sync::mpsc::Receiver<String>) {
+    let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Invalidation xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\"><Id>I2J0I21PCUYOIK</Id><Status>InProgress</Status><CreateTime>2026-11-22T00:00:00Z</CreateTime><InvalidationBatch><Paths><Quantity>1</Quantity><Items><Path>/x</Path></Items></Paths><CallerReference>r</CallerReference></InvalidationBatch></Invalidation>";
+    stub_api(vec![answer(
+        "201 Created",
+        "Content-Type: text/xml\r\nLocation: https://cloudfront.amazonaws.com/2020-05-31/distribution/E1/invalidation/I2J0I21PCUYOIK\r\n",
+        xml,
+    )])
 }
 
 #[test]
@@ -338,4 +353,130 @@ fn changed_pages_are_invalidated_on_cloudfront() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["invalidated"], serde_json::json!(["/about.html", "/manifest.json"]), "{summary}");
+}
+
+/// The Cloudflare purge (`publish.cloudflare_zone`) against a stand-in of its API on loopback
+/// (the real one is out of reach here): the request Cloudflare documents (POST
+/// zones/ZONE/purge_cache, a bearer token, `{"files": [full URLs]}`), 100 URLs to a request,
+/// a rate-limited request sent again after Retry-After, a refused token named after the pages
+/// went live, a missing token refused before anything is uploaded, and a rollback purging
+/// what it changed.
+#[test]
+fn changed_pages_are_purged_on_cloudflare() {
+    let g = Garage::start();
+    let site = sample_site();
+    let zone = "023e105f4ecef8ad9ca31a8372d0c353";
+    std::fs::write(
+        site.path().join("kiln.toml"),
+        std::fs::read_to_string(site.path().join("kiln.toml")).unwrap() + &format!("\n[publish]\ncloudflare_zone = \"{zone}\"\nsite_url = \"https://www.example.com/\"\n"),
+    )
+    .unwrap();
+    build(site.path());
+    let run = |port: Option<u16>, extra: &[&str]| {
+        let mut cmd = g.publish();
+        cmd.current_dir(site.path()).env_remove("CLOUDFLARE_API_TOKEN").args(["--to", "s3://site", "--json", "-", "-q"]).args(extra);
+        if let Some(port) = port {
+            cmd.env("CLOUDFLARE_API_TOKEN", "test-token").env("CLOUDFLARE_API_BASE_URL", format!("http://127.0.0.1:{port}/client/v4"));
+        }
+        cmd.output().unwrap()
+    };
+
+    // No token: refused before anything is uploaded (a dry run needs none).
+    let out = run(None, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CLOUDFLARE_API_TOKEN"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(g.get("index.html").0, 404, "nothing uploaded");
+    let out = run(None, &["--dry-run"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(dry["purged"].as_array().unwrap().contains(&serde_json::json!("https://www.example.com/about.html")), "{dry}");
+
+    // First publish: rate-limited once, then accepted.
+    let ok = |id: &str| answer("200 OK", "Content-Type: application/json\r\n", &format!(r#"{{"success":true,"errors":[],"messages":[],"result":{{"id":"{id}"}}}}"#));
+    let limited = answer(
+        "429 Too Many Requests",
+        "Content-Type: application/json\r\nRetry-After: 1\r\n",
+        r#"{"success":false,"errors":[{"code":971,"message":"Please wait and consider throttling your request speed"}],"messages":[],"result":null}"#,
+    );
+    let (port, requests) = stub_api(vec![limited, ok("p1")]);
+    let out = run(Some(port), &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["purge_ids"], serde_json::json!(["p1"]), "{summary}");
+    let first = requests.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let again = requests.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert_eq!(first, again, "the rate-limited request is sent again as it was");
+    assert!(first.starts_with(&format!("POST /client/v4/zones/{zone}/purge_cache HTTP/1.1")), "{first}");
+    assert!(first.to_ascii_lowercase().contains("authorization: bearer test-token"), "{first}");
+    let (_, body) = first.split_once("\n\n").unwrap();
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    let files: Vec<&str> = body["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    for url in ["https://www.example.com/", "https://www.example.com/index.html", "https://www.example.com/about.html", "https://www.example.com/robots.txt"] {
+        assert!(files.contains(&url), "{url} missing from {files:?}");
+    }
+    assert!(files.iter().all(|f| !f.contains("/assets/")), "hashed files never need purging: {files:?}");
+    assert_eq!(files, summary["purged"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect::<Vec<_>>());
+
+    // 150 changed public files: two requests, 100 URLs and the rest.
+    for i in 0..150 {
+        std::fs::write(site.path().join(format!("public/note-{i:03}.txt")), format!("note {i}\n")).unwrap();
+    }
+    build(site.path());
+    let (port, requests) = stub_api(vec![ok("p2"), ok("p3")]);
+    let out = run(Some(port), &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["purge_ids"], serde_json::json!(["p2", "p3"]), "{summary}");
+    let counts: Vec<usize> = (0..2)
+        .map(|_| {
+            let r = requests.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+            let body: serde_json::Value = serde_json::from_str(r.split_once("\n\n").unwrap().1).unwrap();
+            body["files"].as_array().unwrap().len()
+        })
+        .collect();
+    assert_eq!(counts, [100, summary["purged"].as_array().unwrap().len() - 100]);
+    assert_eq!(summary["purged"].as_array().unwrap().len(), 150, "one URL a file, twins folded in");
+
+    // A token Cloudflare refuses: the pages are live, the error says so and names the token.
+    let about = site.path().join("about.html");
+    std::fs::write(&about, std::fs::read_to_string(&about).unwrap().replace("1987", "1988")).unwrap();
+    build(site.path());
+    let refused = answer(
+        "403 Forbidden",
+        "Content-Type: application/json\r\n",
+        r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],"messages":[],"result":null}"#,
+    );
+    let (port, _requests) = stub_api(vec![refused]);
+    let out = run(Some(port), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("the pages are published, but purging Cloudflare zone {zone} failed")) && stderr.contains("10000 Authentication error") && stderr.contains("CLOUDFLARE_API_TOKEN"), "{stderr}");
+    assert!(String::from_utf8_lossy(&g.get("about.html").2).contains("1988"), "the deploy went live before the purge");
+
+    // A rollback purges the pages it puts back.
+    let (port, requests) = stub_api(vec![ok("p4")]);
+    let out = run(Some(port), &["--rollback"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&g.get("about.html").2).contains("1987"));
+    let r = requests.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert!(r.contains("https://www.example.com/about.html"), "{r}");
+    assert!(!r.contains("/assets/"), "{r}");
+}
+
+#[test]
+fn cloudflare_keys_are_checked_with_their_location() {
+    let site = sample_site();
+    let toml = site.path().join("kiln.toml");
+    let base = std::fs::read_to_string(&toml).unwrap();
+    for (extra, expect) in [
+        ("cloudflare_zone = \"023e105f4ecef8ad9ca31a8372d0c353\"\n", "set publish.site_url"),
+        ("cloudflare_zone = \"0123\"\nsite_url = \"www.example.com\"\n", "publish.site_url must be the address"),
+        ("cloudflare_zone = \"zone/1\"\nsite_url = \"https://example.com\"\n", "publish.cloudflare_zone must be the zone's id"),
+    ] {
+        std::fs::write(&toml, format!("{base}\n[publish]\n{extra}")).unwrap();
+        let out = kiln().arg("build").arg(site.path()).args(["-q", "--no-budgets"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expect) && stderr.contains("kiln.toml:"), "{extra}: {stderr}");
+    }
 }

@@ -79,12 +79,12 @@ fn serves_the_output_as_a_cdn_would() {
     // Pages and the manifest revalidate; `/` serves index.html.
     let r = get(addr, "/", Some("br"));
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=0, must-revalidate"));
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     let r = get(addr, "/manifest.json", None);
-    assert_eq!(r.header("cache-control"), Some("no-cache"));
-    // Unhashed public file: no-cache; image: its type, immutable.
-    assert_eq!(get(addr, "/robots.txt", None).header("cache-control"), Some("no-cache"));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=0, must-revalidate"));
+    // Unhashed public file: revalidate; image: its type, immutable.
+    assert_eq!(get(addr, "/robots.txt", None).header("cache-control"), Some("public, max-age=0, must-revalidate"));
     let r = get(addr, &format!("/{png}"), Some("br"));
     assert_eq!(r.header("content-type"), Some("image/png"));
     assert_eq!(r.header("content-encoding"), None);
