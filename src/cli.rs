@@ -56,6 +56,10 @@ pub enum Command {
     /// Upload a built output to an S3-compatible bucket (AWS S3, R2, MinIO, Garage…)
     #[command(after_help = "Examples:\n  kiln publish --to s3://my-site                 publish ./dist (the out_dir of ./kiln.toml)\n  kiln publish site/dist --to s3://bucket/www --dry-run\n  kiln publish --rollback                        point the live pages back at the previous deploy\n\nCredentials come from the AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile, SSO, instance roles.")]
     Publish(PublishArgs),
+    /// Measure each page in headless Chromium (FCP, LCP, CLS, TBT, bytes, unused code, errors)
+    /// and check the [[lab]] rules of budgets.toml
+    #[command(after_help = "Examples:\n  kiln lab                              ./dist, every page, 3 runs, mobile profile\n  kiln lab site/dist --pages 'blog/**' --runs 5 --profile desktop\n  kiln lab --json lab.json && kiln lab --baseline lab.json\n\nChromium comes from KILN_CHROME, else from PATH (chromium, google-chrome…).")]
+    Lab(LabArgs),
     /// Build, check budgets, then publish: nothing is published when the build or a budget fails
     #[command(after_help = "Examples:\n  kiln deploy --to s3://my-site\n  kiln deploy site --to s3://bucket/www --endpoint https://…")]
     Deploy(DeployArgs),
@@ -147,12 +151,51 @@ pub struct BuildArgs {
     /// into DIR (default: ROOT/.kiln)
     #[arg(long, value_name = "DIR", num_args = 0..=1)]
     pub analyze: Option<Option<PathBuf>>,
+    /// After the build and its budgets, run `kiln lab` on the output ([[lab]] rules included)
+    #[arg(long)]
+    pub lab: bool,
+    /// With --lab: write the lab results as JSON to FILE (`-` for standard output)
+    #[arg(long, value_name = "FILE", requires = "lab")]
+    pub lab_json: Option<String>,
+    #[command(flatten)]
+    pub lab_run: LabRunArgs,
     #[command(flatten)]
     pub budgets: BudgetArgs,
 }
 
-/// How budgets are checked (by `build` and `check`).
+/// How `kiln lab` (and `kiln build --lab`) loads the pages.
 #[derive(Debug, Args)]
+pub struct LabRunArgs {
+    /// Only the pages (paths in the output, like `blog/**`) this glob matches
+    #[arg(long, value_name = "GLOB")]
+    pub pages: Option<String>,
+    /// Loads of each page; medians are reported
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub runs: u32,
+    /// Device and network: `mobile` (4× CPU slowdown, slow 4G, a phone screen) or `desktop`
+    #[arg(long, default_value = "mobile", value_parser = ["mobile", "desktop"])]
+    pub profile: String,
+    /// Pages loaded at once
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub concurrency: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// The output folder (default: the out_dir of the project in the current folder)
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: LabRunArgs,
+    /// Write the lab results as JSON to FILE (`-` for standard output); a later run can
+    /// compare with it (--baseline)
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<String>,
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
+}
+
+/// How budgets are checked (by `build`, `check` and `lab`).
+#[derive(Debug, Clone, Args)]
 pub struct BudgetArgs {
     /// The budgets file (default: budgets.toml in ROOT, or in a folder above it up to the current one)
     #[arg(long, value_name = "FILE")]

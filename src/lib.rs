@@ -14,6 +14,7 @@ pub mod encoding;
 pub mod env_files;
 pub mod graph;
 pub mod key;
+pub mod lab;
 pub mod log;
 pub mod loader;
 pub mod mime;

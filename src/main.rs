@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, DeployArgs, PublishArgs, ServeArgs};
+use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, DeployArgs, LabArgs, LabRunArgs, PublishArgs, ServeArgs};
 use kiln::budget::{self, output, Status};
 use kiln::pipeline::Progress;
 use kiln::{BuildError, Config, Overrides};
@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Build(_) => "build",
         Command::Check(_) => "check",
         Command::Serve(_) => "serve",
+        Command::Lab(_) => "lab",
         Command::Publish(_) => "publish",
         Command::Deploy(_) => "deploy",
     };
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Build(args) => build(&cli, args, &ui),
         Command::Check(args) => check(&cli, args, &ui),
         Command::Serve(args) => serve(&cli, args, &ui),
+        Command::Lab(args) => lab(&cli, args, &ui),
         Command::Publish(args) => publish(&cli, args, std::path::Path::new("."), &ui),
         Command::Deploy(args) => deploy(&cli, args, &ui),
     }
@@ -159,6 +161,13 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
     } else {
         check_budgets(&config, &report, &args.budgets, ui, false)
     };
+    let code = if args.lab && code == ExitCode::SUCCESS {
+        let manifest = config.manifest.clone().unwrap_or_else(|| "manifest.json".into());
+        let budgets = BudgetArgs { baseline: None, ..args.budgets.clone() };
+        run_lab(&config.root, &config.out_dir, &manifest, &args.lab_run, &budgets, args.lab_json.as_deref(), ui)
+    } else {
+        code
+    };
     if let Some(dir) = &args.analyze {
         let dir = dir.clone().unwrap_or_else(|| config.root.join(".kiln"));
         let written = std::fs::create_dir_all(&dir)
@@ -172,6 +181,93 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
         }
     }
     code
+}
+
+fn lab(cli: &Cli, args: &LabArgs, ui: &Ui) -> ExitCode {
+    let config = Config::load(std::path::Path::new("."), &Overrides { config_file: cli.global.config.clone(), ..Default::default() });
+    let manifest = config.as_ref().ok().and_then(|c| c.manifest.clone()).unwrap_or_else(|| "manifest.json".into());
+    let (root, dir) = match (&args.dir, &config) {
+        (Some(d), Ok(c)) => (c.root.clone(), d.clone()),
+        (Some(d), Err(_)) => (std::path::PathBuf::from("."), d.clone()),
+        (None, Ok(c)) => (c.root.clone(), c.out_dir.clone()),
+        (None, Err(e)) => return ui.fail(e),
+    };
+    run_lab(&root, &dir, &manifest, &args.run, &args.budgets, args.json.as_deref(), ui)
+}
+
+/// Runs the lab on `dir`, prints it, and checks the `[[lab]]` rules of the budgets file found
+/// from `root` (a page's uncaught exception, console error or failed request fails even
+/// without one).
+fn run_lab(root: &std::path::Path, dir: &std::path::Path, manifest: &str, run: &LabRunArgs, budgets: &BudgetArgs, json: Option<&str>, ui: &Ui) -> ExitCode {
+    let pages = match run.pages.as_deref().map(|g| globset::Glob::new(g.trim_start_matches("./"))).transpose() {
+        Ok(g) => g.map(|g| g.compile_matcher()),
+        Err(e) => return ui.fail(&BuildError::one(kiln::Diagnostic::error(format!("--pages: invalid glob: {}", e.kind())))),
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let file = budget::find(root, budgets.budgets.as_deref(), &cwd);
+    let rules = match &file {
+        Some(f) => match kiln::lab::gate::load(f, &f.strip_prefix(&cwd).unwrap_or(f).display().to_string()) {
+            Ok(r) => r,
+            Err(e) => return ui.fail(&e),
+        },
+        None => Vec::new(),
+    };
+    let baseline = match budgets.baseline.as_deref().map(|p| {
+        std::fs::read(p).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<kiln::lab::LabReport>(&b).map_err(|e| e.to_string())).map_err(|e| {
+            BuildError::one(kiln::Diagnostic::error(format!("cannot read the lab baseline (the JSON of an earlier `kiln lab --json`): {e}")).in_file(p.display().to_string()))
+        })
+    }) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => return ui.fail(&e),
+    };
+    let profile = kiln::lab::profile::Profile::named(&run.profile).expect("clap checks the profile");
+    let options = kiln::lab::LabOptions {
+        dir: dir.to_path_buf(),
+        manifest_name: manifest.to_owned(),
+        pages,
+        runs: run.runs as usize,
+        profile,
+        jobs: run.concurrency as usize,
+    };
+    let quiet = ui.quiet;
+    let report = match kiln::lab::run(&options, &|page, r| {
+        if !quiet && ui.verbose {
+            eprintln!("lab: {page} run {}", r + 1);
+        }
+    }) {
+        Ok(r) => r,
+        Err(e) => return ui.fail(&BuildError::one(kiln::Diagnostic::error(e))),
+    };
+    if !ui.quiet && budgets.format == BudgetFormat::Table {
+        print!("{}", kiln::lab::table(&report));
+    }
+    if let Some(target) = json {
+        let text = serde_json::to_string_pretty(&report).expect("the lab report serializes") + "\n";
+        let written = if target == "-" { std::io::stdout().write_all(text.as_bytes()) } else { std::fs::write(target, text) };
+        if let Err(e) = written {
+            return ui.fail(&BuildError::io(std::path::Path::new(target), &e, "write the lab JSON"));
+        }
+    }
+    let result = kiln::lab::gate::check(&rules, &report, baseline.as_ref());
+    match budgets.format {
+        BudgetFormat::Table if ui.quiet || result.outcomes.is_empty() => {}
+        BudgetFormat::Table => print!("{}", output::table(&result)),
+        BudgetFormat::Json => print!("{}", output::json(&result)),
+    }
+    if let Some(problem) = output::github(&result) {
+        eprintln!("kiln: {problem}");
+    }
+    if let Some(junit) = &budgets.junit {
+        if let Err(e) = std::fs::write(junit, output::junit(&result)) {
+            return ui.fail(&BuildError::io(junit, &e, "write the JUnit report"));
+        }
+    }
+    match result.worst() {
+        Status::Fail => ExitCode::from(EXIT_CHECK_FAILED),
+        Status::Warn if budgets.strict => ExitCode::from(EXIT_CHECK_FAILED),
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 fn check(cli: &Cli, args: &CheckArgs, ui: &Ui) -> ExitCode {

@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 
-use crate::size::format_size;
 use super::{Check, Outcome, Status};
 
 fn status_word(s: Status) -> &'static str {
@@ -17,13 +16,13 @@ fn status_word(s: Status) -> &'static str {
 fn delta_text(o: &Outcome) -> String {
     match o.delta {
         None => "-".into(),
-        Some(d) if d >= 0 => format!("+{}", format_size(d as u64)),
-        Some(d) => format!("-{}", format_size(d.unsigned_abs())),
+        Some(d) if d >= 0 => format!("+{}", o.measure.show_limit(d as u64)),
+        Some(d) => format!("-{}", o.measure.show_limit(d.unsigned_abs())),
     }
 }
 
 fn limit_text(o: &Outcome) -> String {
-    o.limit.map_or_else(|| "-".into(), format_size)
+    o.limit.map_or_else(|| "-".into(), |l| o.measure.show_limit(l))
 }
 
 /// A readable table: status, rule, subject, value, limit, delta.
@@ -35,7 +34,7 @@ pub fn table(check: &Check) -> String {
             [
                 status_word(o.status).into(),
                 o.subject.clone(),
-                format!("{} {}", format_size(o.value), format!("{:?}", o.measure).to_lowercase()),
+                o.measure.show(o.value),
                 limit_text(o),
                 delta_text(o),
                 o.reasons.join("; "),
@@ -108,10 +107,9 @@ pub fn markdown(check: &Check) -> String {
         };
         let _ = writeln!(
             out,
-            "| {icon} | {} | {} ({:?}) | {} | {} |",
+            "| {icon} | {} | {} | {} | {} |",
             o.subject.replace('|', "\\|"),
-            format_size(o.value),
-            o.measure,
+            o.measure.show(o.value),
             limit_text(o),
             delta_text(o)
         );

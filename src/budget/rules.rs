@@ -15,6 +15,10 @@ use crate::diagnostics::{BuildError, Diagnostic};
 struct RawFile {
     #[serde(default)]
     budget: Vec<Spanned<RawRule>>,
+    /// `[[lab]]` rules: read by `lab::gate`.
+    #[serde(default)]
+    #[allow(dead_code)]
+    lab: Vec<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,12 +40,40 @@ struct RawRule {
     warn_growth: Option<Spanned<SizeValue>>,
 }
 
+/// What an outcome's value is: file bytes as stored (`raw`) or as a compressed twin, or, for
+/// lab rules, a time in ms, a layout-shift score in thousandths, bytes over the wire, or a
+/// count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Measure {
     Raw,
     Gzip,
     Brotli,
+    Ms,
+    Shift,
+    Transfer,
+    Count,
+}
+
+impl Measure {
+    /// The value as people read it: `12.3 KB brotli`, `2,480 ms`, `0.105`, `34`.
+    pub fn show(self, value: u64) -> String {
+        match self {
+            Measure::Raw | Measure::Gzip | Measure::Brotli => format!("{} {}", crate::size::format_size(value), format!("{self:?}").to_lowercase()),
+            Measure::Transfer => crate::size::format_size(value),
+            Measure::Ms => format!("{value} ms"),
+            Measure::Shift => format!("{:.3}", value as f64 / 1000.0),
+            Measure::Count => value.to_string(),
+        }
+    }
+
+    /// A limit in the unit of the value (no measure name).
+    pub fn show_limit(self, value: u64) -> String {
+        match self {
+            Measure::Raw | Measure::Gzip | Measure::Brotli | Measure::Transfer => crate::size::format_size(value),
+            _ => self.show(value),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

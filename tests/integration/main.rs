@@ -21,6 +21,7 @@ mod cases;
 mod garage;
 mod images;
 mod js;
+mod lab;
 mod modern_js;
 mod pages;
 mod prune;

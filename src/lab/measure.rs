@@ -1,0 +1,219 @@
+//! One load of one page in Chromium, over the DevTools protocol: a fresh browser context (a
+//! cold cache, no cookies), the profile's emulation, the observer script, JS and CSS coverage,
+//! then navigation and a wait for quiet. What the page reports is read back as JSON and turned
+//! into a [`Run`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chromiumoxide::cdp::browser_protocol::css;
+use chromiumoxide::cdp::browser_protocol::dom;
+use chromiumoxide::cdp::browser_protocol::emulation::{SetCpuThrottlingRateParams, SetDeviceMetricsOverrideParams};
+// Network.emulateNetworkConditions is marked deprecated in the protocol (for a by-rule
+// variant) but is what DevTools' throttling presets and Lighthouse use, and Chromium keeps it.
+#[allow(deprecated)]
+use chromiumoxide::cdp::browser_protocol::network::{self, EmulateNetworkConditionsParams};
+use chromiumoxide::cdp::browser_protocol::page::{AddScriptToEvaluateOnNewDocumentParams, NavigateParams};
+use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams};
+use chromiumoxide::cdp::js_protocol::profiler;
+use chromiumoxide::{Browser, Page};
+use futures::StreamExt;
+use serde::Deserialize;
+
+use super::metrics::{self, Fetched, LongTask, Problem, ProblemKind, Run, Shift, Unused};
+use super::profile::Profile;
+
+const OBSERVE: &str = include_str!("observe.js");
+
+/// A load is over when the document is complete and neither a response nor a long task has
+/// ended for this long.
+pub const QUIET: Duration = Duration::from_millis(500);
+/// A load that never goes quiet is cut off here (and says so).
+pub const CAP: Duration = Duration::from_secs(30);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Observed {
+    fcp: Option<f64>,
+    lcp: Option<f64>,
+    lcp_element: Option<String>,
+    lcp_url: Option<String>,
+    shifts: Vec<Shift>,
+    long_tasks: Vec<LongTask>,
+    problems: Vec<Problem>,
+    resources: Vec<Resource>,
+    now: f64,
+}
+
+#[derive(Deserialize)]
+struct Resource {
+    url: String,
+    transfer: f64,
+    status: u16,
+    blocking: bool,
+    end: f64,
+}
+
+#[derive(Deserialize)]
+struct State {
+    now: f64,
+    last: f64,
+    complete: bool,
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+/// Loads `origin` + `/` + `page` once and measures it. `dir` is the served folder (scripts'
+/// and stylesheets' sizes come from it).
+pub async fn run(browser: &Browser, origin: &str, page: &str, profile: &Profile, dir: &Path) -> Result<Run, String> {
+    let context = browser.execute(CreateBrowserContextParams::default()).await.map_err(|e| failed("cannot open a browser context", e))?.result.browser_context_id;
+    let target = CreateTargetParams::builder().url("about:blank").browser_context_id(context.clone()).build().map_err(|e| failed("new page", e))?;
+    let tab = browser.new_page(target).await.map_err(|e| failed("cannot open a page", e))?;
+    let result = load(&tab, origin, page, profile, dir).await;
+    let _ = tab.close().await;
+    let _ = browser.execute(DisposeBrowserContextParams::new(context)).await;
+    result
+}
+
+async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Path) -> Result<Run, String> {
+    let cdp = |what: &'static str| move |e: chromiumoxide::error::CdpError| failed(what, e);
+    tab.execute(SetDeviceMetricsOverrideParams::new(profile.width, profile.height, profile.scale, profile.mobile)).await.map_err(cdp("device emulation"))?;
+    tab.execute(SetCpuThrottlingRateParams::new(profile.cpu)).await.map_err(cdp("CPU throttling"))?;
+    tab.execute(network::EnableParams::default()).await.map_err(cdp("network"))?;
+    let (down, up) = profile.bytes_per_second();
+    #[allow(deprecated)]
+    tab.execute(EmulateNetworkConditionsParams::new(false, profile.latency_ms, down, up)).await.map_err(cdp("network throttling"))?;
+    tab.execute(AddScriptToEvaluateOnNewDocumentParams::new(OBSERVE)).await.map_err(cdp("observer script"))?;
+    tab.execute(profiler::EnableParams::default()).await.map_err(cdp("profiler"))?;
+    tab.execute(profiler::StartPreciseCoverageParams::builder().call_count(false).detailed(true).build()).await.map_err(cdp("JS coverage"))?;
+    let mut sheets = tab.event_listener::<css::EventStyleSheetAdded>().await.map_err(cdp("stylesheets"))?;
+    tab.execute(dom::EnableParams::default()).await.map_err(cdp("DOM"))?;
+    tab.execute(css::EnableParams::default()).await.map_err(cdp("CSS"))?;
+    tab.execute(css::StartRuleUsageTrackingParams::default()).await.map_err(cdp("CSS coverage"))?;
+
+    let url = format!("{origin}/{page}");
+    let started = Instant::now();
+    tab.execute(NavigateParams::new(url.clone())).await.map_err(cdp("navigation"))?;
+    // Wait for quiet: the document complete, then nothing ending for QUIET.
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let state: Option<State> = tab
+            .evaluate("window.__kilnLab ? window.__kilnLab.state() : null")
+            .await
+            .ok()
+            .and_then(|r| r.into_value::<Option<State>>().ok().flatten());
+        if let Some(s) = state {
+            if s.complete && s.now - s.last >= QUIET.as_millis() as f64 {
+                break;
+            }
+        }
+        if started.elapsed() > CAP {
+            break;
+        }
+    }
+    let json: String = tab
+        .evaluate("window.__kilnLab.collect()")
+        .await
+        .map_err(cdp("reading the page's measures"))?
+        .into_value()
+        .map_err(|e| failed("reading the page's measures", e))?;
+    let observed: Observed = serde_json::from_str(&json).map_err(|e| failed("the page's measures", e))?;
+    let coverage = tab.execute(profiler::TakePreciseCoverageParams::default()).await.map_err(cdp("JS coverage"))?.result.result;
+    let usage = tab.execute(css::StopRuleUsageTrackingParams::default()).await.map_err(cdp("CSS coverage"))?.result.rule_usage;
+    let mut sheet_urls: HashMap<String, String> = HashMap::new();
+    while let Some(Some(e)) = futures::FutureExt::now_or_never(sheets.next()) {
+        sheet_urls.insert(e.header.style_sheet_id.inner().clone(), e.header.source_url.clone());
+    }
+
+    let file_of = |u: &str| -> String {
+        let path = u.strip_prefix(origin).unwrap_or(u);
+        let path = path.split(['?', '#']).next().unwrap_or(path).trim_start_matches('/');
+        let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
+        if path.is_empty() || path.ends_with('/') {
+            format!("{path}index.html")
+        } else {
+            path
+        }
+    };
+    let local = |u: &str| u.starts_with(origin);
+
+    let mut run = Run {
+        fcp: observed.fcp,
+        lcp: observed.lcp,
+        lcp_element: observed.lcp_element,
+        lcp_file: observed.lcp_url.as_deref().filter(|u| !u.is_empty() && !u.starts_with("data:")).map(|u| if local(u) { file_of(u) } else { u.to_owned() }),
+        cls: 0.0,
+        cls_elements: Vec::new(),
+        tbt: metrics::tbt(&observed.long_tasks, observed.fcp, observed.now),
+        quiet: observed.now,
+        by_type: BTreeMap::new(),
+        fetched: Vec::new(),
+        unused_js: Vec::new(),
+        unused_css: Vec::new(),
+        problems: observed.problems,
+    };
+    (run.cls, run.cls_elements) = metrics::cls(&observed.shifts);
+    if started.elapsed() > CAP {
+        run.problems.push(Problem { kind: ProblemKind::Exception, message: format!("the page was still busy after {} s", CAP.as_secs()) });
+    }
+    for r in &observed.resources {
+        let file = if local(&r.url) { file_of(&r.url) } else { r.url.clone() };
+        // The browser asks for /favicon.ico by itself when a page names no icon: not the
+        // page's request, and not counted.
+        if file == "favicon.ico" && r.status >= 400 {
+            continue;
+        }
+        let group = crate::mime::group(&file).to_owned();
+        let t = run.by_type.entry(group.clone()).or_default();
+        t.requests += 1;
+        t.bytes += r.transfer as u64;
+        if r.status >= 400 && !run.problems.iter().any(|p| p.kind == ProblemKind::FailedRequest && p.message.starts_with(&r.url)) {
+            run.problems.push(Problem { kind: ProblemKind::FailedRequest, message: format!("{} answered {}", r.url, r.status) });
+        }
+        run.fetched.push(Fetched { file, group, bytes: r.transfer as u64, status: r.status, blocking: r.blocking, end: r.end });
+    }
+    // Element load errors name the URL; a 4xx already reported by status is not counted twice.
+    run.problems.dedup();
+
+    for script in coverage.iter().filter(|s| local(&s.url)) {
+        let file = file_of(&script.url);
+        let Ok(text) = std::fs::read_to_string(dir.join(&file)) else { continue };
+        if file.ends_with(".html") {
+            continue; // inline scripts: part of the page
+        }
+        let units: Vec<u16> = text.encode_utf16().collect();
+        let ranges: Vec<(usize, usize, i64)> = script.functions.iter().flat_map(|f| f.ranges.iter().map(|r| (r.start_offset.max(0) as usize, r.end_offset.max(0) as usize, r.count))).collect();
+        let unused_units = metrics::unused_js(units.len(), &ranges);
+        let total = text.len() as u64;
+        let unused = (total as f64 * unused_units as f64 / units.len().max(1) as f64).round() as u64;
+        if let Some(u) = run.unused_js.iter_mut().find(|u| u.file == file) {
+            u.unused = u.unused.min(unused);
+        } else {
+            run.unused_js.push(Unused { file, total, unused });
+        }
+    }
+    let mut used: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+    for u in usage.iter().filter(|u| u.used) {
+        if let Some(url) = sheet_urls.get(u.style_sheet_id.inner()) {
+            used.entry(url.clone()).or_default().push((u.start_offset as usize, u.end_offset as usize));
+        }
+    }
+    for url in sheet_urls.values().filter(|u| local(u)) {
+        let file = file_of(url);
+        if file.ends_with(".html") || run.unused_css.iter().any(|u| u.file == file) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(dir.join(&file)) else { continue };
+        let units = text.encode_utf16().count();
+        let used_units = used.get(url).map_or(0, |r| metrics::union_len(r)).min(units);
+        let total = text.len() as u64;
+        let unused = (total as f64 * (units - used_units) as f64 / units.max(1) as f64).round() as u64;
+        run.unused_css.push(Unused { file, total, unused });
+    }
+    run.unused_js.sort_by(|a, b| b.unused.cmp(&a.unused).then(a.file.cmp(&b.file)));
+    run.unused_css.sort_by(|a, b| b.unused.cmp(&a.unused).then(a.file.cmp(&b.file)));
+    Ok(run)
+}

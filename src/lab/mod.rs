@@ -1,0 +1,261 @@
+//! `kiln lab`: what visitors experience, measured in a real browser.
+//!
+//! 1. Serve the output folder exactly as `kiln serve` does (twins, cache headers), on a free
+//!    loopback port.
+//! 2. Start headless Chromium ([`find_chrome`]) and drive it over the DevTools protocol.
+//! 3. Load each page `runs` times ([`measure::run`]), each time in a fresh browser context
+//!    under the [`profile`]'s emulation, a few at once.
+//! 4. Per page: the medians ([`metrics::Metrics`]), the typical run, and the files each metric
+//!    depends on. [`gate`] checks them against `[[lab]]` rules.
+
+pub mod gate;
+pub mod measure;
+pub mod metrics;
+pub mod profile;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chromiumoxide::{Browser, BrowserConfig};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use metrics::{Metrics, Problem, Run};
+use profile::Profile;
+
+pub struct LabOptions {
+    pub dir: PathBuf,
+    pub manifest_name: String,
+    /// Only the pages (paths under `dir`) this glob matches.
+    pub pages: Option<globset::GlobMatcher>,
+    pub runs: usize,
+    pub profile: Profile,
+    /// Loads in flight at once.
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabReport {
+    pub kiln: String,
+    pub profile: String,
+    pub runs: usize,
+    pub pages: Vec<PageResult>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageResult {
+    pub page: String,
+    pub median: Metrics,
+    /// The run nearest the median LCP, whose details are shown.
+    pub typical: usize,
+    /// What each metric depends on, in the typical run.
+    pub depends: Depends,
+    pub runs: Vec<Run>,
+}
+
+/// Files (and, for CLS, elements) behind each metric.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Depends {
+    /// The document and what blocked rendering before first paint.
+    pub fcp: Vec<String>,
+    /// Those, plus the LCP element's image and the fonts that arrived before it.
+    pub lcp: Vec<String>,
+    pub lcp_element: Option<String>,
+    /// Scripts that ran, most code run first.
+    pub tbt: Vec<String>,
+    /// Elements that moved in the worst window.
+    pub cls: Vec<String>,
+}
+
+/// Chromium: `KILN_CHROME`, else the first of the usual names on PATH.
+pub fn find_chrome() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("KILN_CHROME") {
+        let p = PathBuf::from(p);
+        return if p.is_file() { Ok(p) } else { Err(format!("KILN_CHROME is {}, which is not a file", p.display())) };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"] {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err("kiln lab needs Chromium or Chrome and found neither on PATH: install it (Debian/Ubuntu: `apt-get install chromium`; macOS: `brew install --cask chromium`) or set KILN_CHROME to its binary".into())
+}
+
+/// The pages under `dir`, sorted: every `.html` file, as a path with `/`.
+pub fn pages(dir: &Path, only: Option<&globset::GlobMatcher>) -> Vec<String> {
+    let mut out: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "html"))
+        .filter_map(|e| e.path().strip_prefix(dir).ok().map(|p| p.to_string_lossy().replace('\\', "/")))
+        .filter(|p| only.is_none_or(|g| g.is_match(p)))
+        .collect();
+    out.sort();
+    out
+}
+
+/// How a problem kind reads in messages.
+pub fn problem_word(kind: &str) -> &'static str {
+    match kind {
+        "Exception" => "uncaught exception",
+        "ConsoleError" => "console error",
+        _ => "failed request",
+    }
+}
+
+/// Runs the lab. `progress` is told each finished load (page, run).
+pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Result<LabReport, String> {
+    let started = Instant::now();
+    if !options.dir.is_dir() {
+        return Err(format!("{}: nothing to measure: the folder does not exist (run `kiln build` first)", options.dir.display()));
+    }
+    let pages = pages(&options.dir, options.pages.as_ref());
+    if pages.is_empty() {
+        return Err(format!("{}: no page to measure (no .html file{})", options.dir.display(), if options.pages.is_some() { " matches --pages" } else { "" }));
+    }
+    let chrome = find_chrome()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let runs = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot serve on loopback: {e}"))?;
+        let origin = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+        let hashed = crate::output::hashed_files(&options.dir, &options.manifest_name);
+        let router = crate::serve::router(options.dir.clone(), hashed);
+        let server = tokio::spawn(async move { axum::serve(listener, router).await });
+        let profile_dir = tempfile_dir()?;
+        let config = BrowserConfig::builder()
+            .chrome_executable(&chrome)
+            .new_headless_mode()
+            .no_sandbox()
+            .viewport(None)
+            .user_data_dir(&profile_dir)
+            .launch_timeout(Duration::from_secs(60))
+            .request_timeout(Duration::from_secs(60))
+            .args(["--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage", "--no-first-run"])
+            .build()
+            .map_err(|e| format!("cannot configure Chromium: {e}"))?;
+        let (mut browser, mut handler) = Browser::launch(config).await.map_err(|e| format!("cannot start Chromium ({}): {e}", chrome.display()))?;
+        let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        let loads: Vec<(usize, &String)> = (0..options.runs).flat_map(|r| pages.iter().map(move |p| (r, p))).collect();
+        let browser_ref = &browser;
+        let origin_ref = &origin;
+        let results: Vec<(String, usize, Result<Run, String>)> = futures::stream::iter(loads)
+            .map(|(r, page)| async move {
+                let result = measure::run(browser_ref, origin_ref, page, &options.profile, &options.dir).await;
+                progress(page, r);
+                (page.clone(), r, result)
+            })
+            .buffer_unordered(options.jobs.max(1))
+            .collect()
+            .await;
+        let _ = browser.close().await;
+        let _ = browser.wait().await;
+        events.abort();
+        server.abort();
+        let _ = std::fs::remove_dir_all(&profile_dir);
+        Ok::<_, String>(results)
+    })?;
+
+    let mut by_page: BTreeMap<String, Vec<(usize, Run)>> = BTreeMap::new();
+    for (page, r, result) in runs {
+        let run = result.map_err(|e| format!("{page}: {e}"))?;
+        by_page.entry(page).or_default().push((r, run));
+    }
+    let pages = by_page
+        .into_iter()
+        .map(|(page, mut runs)| {
+            runs.sort_by_key(|(r, _)| *r);
+            let runs: Vec<Run> = runs.into_iter().map(|(_, run)| run).collect();
+            let typical = metrics::typical(&runs);
+            let depends = depends(&runs[typical]);
+            PageResult { page, median: Metrics::of(&runs), typical, depends, runs }
+        })
+        .collect();
+    Ok(LabReport { kiln: env!("CARGO_PKG_VERSION").into(), profile: options.profile.name.into(), runs: options.runs, pages, seconds: started.elapsed().as_secs_f64() })
+}
+
+fn tempfile_dir() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("kiln-lab-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make a browser profile folder in {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+fn depends(run: &Run) -> Depends {
+    let fcp = run.fcp.unwrap_or(f64::MAX);
+    let lcp = run.lcp.unwrap_or(f64::MAX);
+    let first: Vec<String> = run.fetched.iter().filter(|f| f.blocking && f.end <= fcp).map(|f| f.file.clone()).collect();
+    let mut at_lcp = first.clone();
+    at_lcp.extend(run.lcp_file.iter().cloned());
+    at_lcp.extend(run.fetched.iter().filter(|f| f.group == "font" && f.end <= lcp).map(|f| f.file.clone()));
+    at_lcp.dedup();
+    let mut ran: Vec<(u64, String)> = run.unused_js.iter().filter(|u| u.unused < u.total).map(|u| (u.total - u.unused, u.file.clone())).collect();
+    ran.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    Depends { fcp: first, lcp: at_lcp, lcp_element: run.lcp_element.clone(), tbt: ran.into_iter().map(|(_, f)| f).collect(), cls: run.cls_elements.clone() }
+}
+
+/// Problems of every run, each once.
+pub fn problems(page: &PageResult) -> Vec<&Problem> {
+    let mut out: Vec<&Problem> = Vec::new();
+    for p in page.runs.iter().flat_map(|r| &r.problems) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The lab as a table: one line per page with its medians.
+pub fn table(report: &LabReport) -> String {
+    use std::fmt::Write as _;
+    let ms = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{:.0} ms", v));
+    let head = ["page", "FCP", "LCP", "CLS", "TBT", "bytes", "requests", "unused JS", "unused CSS", "problems"];
+    let rows: Vec<[String; 10]> = report
+        .pages
+        .iter()
+        .map(|p| {
+            let m = &p.median;
+            [
+                p.page.clone(),
+                ms(m.fcp),
+                ms(m.lcp),
+                format!("{:.3}", m.cls),
+                format!("{:.0} ms", m.tbt),
+                crate::size::format_size(m.bytes),
+                m.requests.to_string(),
+                crate::size::format_size(m.unused_js),
+                crate::size::format_size(m.unused_css),
+                problems(p).len().to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = head.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &[String]| {
+        let l: Vec<String> = cells.iter().enumerate().map(|(i, c)| if i == 0 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) }).collect();
+        let _ = writeln!(out, "{}", l.join("  ").trim_end());
+    };
+    line(&mut out, &head.map(String::from));
+    for r in &rows {
+        line(&mut out, r);
+    }
+    for p in &report.pages {
+        if let Some(el) = &p.depends.lcp_element {
+            let _ = writeln!(out, "{}: LCP element {el}{}", p.page, p.runs[p.typical].lcp_file.as_ref().map(|f| format!(" ({f})")).unwrap_or_default());
+        }
+        for problem in problems(p) {
+            let _ = writeln!(out, "{}: {}: {}", p.page, problem_word(&format!("{:?}", problem.kind)), problem.message);
+        }
+    }
+    let _ = writeln!(out, "{} pages × {} runs, {} profile, in {:.1} s (medians shown)", report.pages.len(), report.runs, report.profile, report.seconds);
+    out
+}
