@@ -1,7 +1,9 @@
 //! `kiln build --analyze`: `report.html`, a self-contained page (no network: styles, script
 //! and data inline) with a treemap of outputs and the modules inside bundles, what each page
-//! loads, and the budgets with their status; and `meta.json` in esbuild's metafile shape, so
-//! tools written for esbuild (bundle analyzers, size viewers) can read kiln's builds.
+//! loads, the budgets with their status, and (with `--lab`, or from `kiln lab --analyze`) each
+//! page's lab metrics, filmstrip, LCP element and largest unused files; and `meta.json` in
+//! esbuild's metafile shape, so tools written for esbuild (bundle analyzers, size viewers) can
+//! read kiln's builds.
 
 use serde_json::{json, Map, Value};
 
@@ -37,13 +39,32 @@ pub fn meta_json(report: &Report) -> String {
 }
 
 /// The analysis page.
-pub fn report_html(report: &Report, check: Option<&Check>) -> String {
+pub fn report_html(report: &Report, check: Option<&Check>, lab: Option<&crate::lab::LabReport>) -> String {
     let data = json!({
         "outDir": report.out_dir,
         "files": report.files,
         "pages": report.pages,
         "budgets": check.map(|c| &c.outcomes),
         "cssPruned": report.css_pruned,
+        "lab": lab.map(|l| json!({
+            "profile": l.profile,
+            "runs": l.runs,
+            "pages": l.pages.iter().map(|p| {
+                let typical = &p.runs[p.typical];
+                let mut unused: Vec<&crate::lab::metrics::Unused> = typical.unused_js.iter().chain(&typical.unused_css).collect();
+                unused.sort_by_key(|u| std::cmp::Reverse(u.unused));
+                unused.truncate(5);
+                json!({
+                    "page": p.page,
+                    "median": p.median,
+                    "depends": p.depends,
+                    "lcpFile": typical.lcp_file,
+                    "unused": unused,
+                    "problems": crate::lab::problems(p),
+                    "filmstrip": typical.filmstrip,
+                })
+            }).collect::<Vec<_>>(),
+        })),
     });
     // `</` cannot end the script element early once escaped.
     let data = data.to_string().replace("</", "<\\/");
@@ -72,6 +93,11 @@ const PAGE: &str = r##"<!doctype html>
   table { border-collapse: collapse; margin: 12px 0 24px; }
   th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #ddd; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  .strip { display: flex; gap: 6px; overflow-x: auto; margin: 8px 0; }
+  .strip figure { margin: 0; text-align: center; font-size: 11px; color: #555; }
+  .strip img { display: block; max-height: 160px; border: 1px solid #ccc; }
+  #lab h3 { margin: 20px 0 4px; font-size: 15px; }
+  #lab p { margin: 4px 0; }
   .pass { color: #1a7f37; } .warn { color: #9a6700; } .fail { color: #cf222e; font-weight: 600; }
 </style>
 </head>
@@ -83,6 +109,7 @@ const PAGE: &str = r##"<!doctype html>
   <div id="map" role="img" aria-label="Treemap of the build's files and the modules in its bundles"></div>
   <h2>Pages</h2><table id="pages"><thead><tr><th>page</th><th>loads at start</th><th class="num">raw</th><th class="num">gzip</th><th class="num">brotli</th><th>loads later (import())</th><th class="num">brotli</th></tr></thead><tbody></tbody></table>
   <h2>CSS pruning</h2><table id="pruned"><thead><tr><th>stylesheet</th><th class="num">rules</th><th class="num">removed</th><th class="num">before</th><th class="num">after</th><th>removed selectors</th></tr></thead><tbody></tbody></table>
+  <h2>Lab</h2><div id="lab"></div>
   <h2>Budgets</h2><table id="budgets"><thead><tr><th>status</th><th>budget</th><th class="num">value</th><th class="num">limit</th><th class="num">delta</th><th>why</th></tr></thead><tbody></tbody></table>
 </main>
 <script>
@@ -180,11 +207,36 @@ function tables() {
   }
   const budgets = document.querySelector("#budgets tbody");
   if (!data.budgets) budgets.innerHTML = "<tr><td colspan=6>No budgets.toml was checked.</td></tr>";
+  // Values by what they measure: bytes (raw, gzip, brotli, over the wire), ms, a CLS score in
+  // thousandths, a count.
+  const show = (v, m) => m === "ms" ? v + " ms" : m === "shift" ? (v / 1000).toFixed(3) : m === "count" ? String(v) : kb(v);
   for (const b of data.budgets || []) {
-    const delta = b.delta == null ? "-" : (b.delta >= 0 ? "+" : "-") + kb(Math.abs(b.delta));
+    const delta = b.delta == null ? "-" : (b.delta >= 0 ? "+" : "-") + show(Math.abs(b.delta), b.measure);
+    const unit = ["raw", "gzip", "brotli"].includes(b.measure) ? " " + b.measure : "";
     budgets.insertAdjacentHTML("beforeend", "<tr><td class=" + b.status + ">" + b.status + "</td><td>" + esc(b.subject) +
-      "</td><td class=num>" + kb(b.value) + " " + b.measure + "</td><td class=num>" + (b.limit == null ? "-" : kb(b.limit)) +
+      "</td><td class=num>" + show(b.value, b.measure) + unit + "</td><td class=num>" + (b.limit == null ? "-" : show(b.limit, b.measure)) +
       "</td><td class=num>" + delta + "</td><td>" + esc(b.reasons.join("; ")) + "</td></tr>");
+  }
+  const lab = document.querySelector("#lab");
+  if (!data.lab) lab.innerHTML = "<p>No lab run: <code>kiln build --lab --analyze</code> or <code>kiln lab --analyze</code> adds one.</p>";
+  else lab.insertAdjacentHTML("beforeend", "<p>" + data.lab.pages.length + " pages, " + data.lab.runs + " runs each, " + esc(data.lab.profile) + " profile; medians.</p>");
+  const ms = (v) => v == null ? "-" : Math.round(v) + " ms";
+  const list = (files) => files.length ? files.map(esc).join(", ") : "nothing";
+  for (const p of (data.lab && data.lab.pages) || []) {
+    const m = p.median;
+    let html = "<h3>" + esc(p.page) + "</h3><table><thead><tr><th>FCP</th><th>LCP</th><th>CLS</th><th>TBT</th><th>bytes</th><th>requests</th><th>unused JS</th><th>unused CSS</th></tr></thead><tbody><tr>" +
+      "<td class=num>" + ms(m.fcp) + "</td><td class=num>" + ms(m.lcp) + "</td><td class=num>" + m.cls.toFixed(3) + "</td><td class=num>" + ms(m.tbt) +
+      "</td><td class=num>" + kb(m.bytes) + "</td><td class=num>" + m.requests + "</td><td class=num>" + kb(m.unused_js) + "</td><td class=num>" + kb(m.unused_css) + "</td></tr></tbody></table>";
+    if (p.filmstrip.length) {
+      html += "<div class=strip>" + p.filmstrip.map((f) => "<figure><img alt='the page at " + Math.round(f.t) + " ms' src='data:image/jpeg;base64," + f.jpeg + "'><figcaption>" + Math.round(f.t) + " ms</figcaption></figure>").join("") + "</div>";
+    }
+    html += "<p>LCP element: <code>" + esc(p.depends.lcp_element || "none") + "</code>" + (p.lcpFile ? " (" + esc(p.lcpFile) + ")" : "") + "</p>";
+    html += "<p>First paint waited for: " + list(p.depends.fcp) + "</p><p>LCP waited for: " + list(p.depends.lcp) + "</p>";
+    html += "<p>Scripts that ran (TBT): " + list(p.depends.tbt) + "</p>";
+    if (p.depends.cls.length) html += "<p>Moved (CLS): " + list(p.depends.cls) + "</p>";
+    if (p.unused.length) html += "<p>Largest unused: " + p.unused.map((u) => esc(u.file) + " " + kb(u.unused) + " of " + kb(u.total)).join(", ") + "</p>";
+    for (const pr of p.problems) html += "<p class=fail>" + esc(pr.kind.replace("_", " ")) + ": " + esc(pr.message) + "</p>";
+    lab.insertAdjacentHTML("beforeend", html);
   }
 }
 

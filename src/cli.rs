@@ -157,13 +157,23 @@ pub struct BuildArgs {
     /// With --lab: write the lab results as JSON to FILE (`-` for standard output)
     #[arg(long, value_name = "FILE", requires = "lab")]
     pub lab_json: Option<String>,
-    #[command(flatten)]
-    pub lab_run: LabRunArgs,
+    /// With --lab: only the pages this glob matches (see `kiln lab --pages`)
+    #[arg(long, value_name = "GLOB", requires = "lab")]
+    pub lab_pages: Option<String>,
+    /// With --lab: loads of each page
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub lab_runs: u32,
+    /// With --lab: `mobile` or `desktop`
+    #[arg(long, default_value = "mobile", value_parser = ["mobile", "desktop"])]
+    pub lab_profile: String,
+    /// With --lab: pages loaded at once
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub lab_concurrency: u32,
     #[command(flatten)]
     pub budgets: BudgetArgs,
 }
 
-/// How `kiln lab` (and `kiln build --lab`) loads the pages.
+/// How `kiln lab` loads the pages (`kiln build --lab` has the same flags, named `--lab-…`).
 #[derive(Debug, Args)]
 pub struct LabRunArgs {
     /// Only the pages (paths in the output, like `blog/**`) this glob matches
@@ -190,6 +200,10 @@ pub struct LabArgs {
     /// compare with it (--baseline)
     #[arg(long, value_name = "FILE")]
     pub json: Option<String>,
+    /// Write report.html (with each page's metrics, filmstrip, LCP element and largest unused
+    /// files) and meta.json into DIR (default: ROOT/.kiln)
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub analyze: Option<Option<PathBuf>>,
     #[command(flatten)]
     pub budgets: BudgetArgs,
 }
@@ -238,4 +252,15 @@ pub struct ServeArgs {
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1")]
     pub host: std::net::IpAddr,
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own checks of every command (unique flag names across flattened groups, among
+    /// others), which otherwise only fail when that command is run.
+    #[test]
+    fn every_command_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -161,26 +161,45 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
     } else {
         check_budgets(&config, &report, &args.budgets, ui, false)
     };
-    let code = if args.lab && code == ExitCode::SUCCESS {
+    let (code, lab, checked) = if args.lab && code == ExitCode::SUCCESS {
         let manifest = config.manifest.clone().unwrap_or_else(|| "manifest.json".into());
         let budgets = BudgetArgs { baseline: None, ..args.budgets.clone() };
-        run_lab(&config.root, &config.out_dir, &manifest, &args.lab_run, &budgets, args.lab_json.as_deref(), ui)
+        let run = LabRunArgs { pages: args.lab_pages.clone(), runs: args.lab_runs, profile: args.lab_profile.clone(), concurrency: args.lab_concurrency };
+        let (code, lab) = run_lab(&config.root, &config.out_dir, &manifest, &run, &budgets, args.lab_json.as_deref(), args.analyze.is_some(), ui);
+        // The analysis shows byte budgets and lab rules in one table.
+        let checked = match (checked, &lab) {
+            (Some(mut c), Some((_, l))) => {
+                c.outcomes.extend(l.outcomes.iter().cloned());
+                Some(c)
+            }
+            (None, Some((_, l))) => Some(l.clone()),
+            (c, None) => c,
+        };
+        (code, lab.map(|(r, _)| r), checked)
     } else {
-        code
+        (code, None, checked)
     };
     if let Some(dir) = &args.analyze {
         let dir = dir.clone().unwrap_or_else(|| config.root.join(".kiln"));
-        let written = std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(dir.join("report.html"), kiln::analysis::report_html(&report, checked.as_ref())))
-            .and_then(|()| std::fs::write(dir.join("meta.json"), kiln::analysis::meta_json(&report)));
-        if let Err(e) = written {
-            return ui.fail(&BuildError::io(&dir, &e, "write the analysis"));
-        }
-        if !ui.quiet {
-            eprintln!("kiln: analysis written to {}", dir.join("report.html").display());
+        if let Err(code) = write_analysis(&dir, &report, checked.as_ref(), lab.as_ref(), ui) {
+            return code;
         }
     }
     code
+}
+
+/// report.html and meta.json into `dir`.
+fn write_analysis(dir: &std::path::Path, report: &kiln::Report, checked: Option<&budget::Check>, lab: Option<&kiln::lab::LabReport>, ui: &Ui) -> Result<(), ExitCode> {
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(dir.join("report.html"), kiln::analysis::report_html(report, checked, lab)))
+        .and_then(|()| std::fs::write(dir.join("meta.json"), kiln::analysis::meta_json(report)));
+    if let Err(e) = written {
+        return Err(ui.fail(&BuildError::io(dir, &e, "write the analysis")));
+    }
+    if !ui.quiet {
+        eprintln!("kiln: analysis written to {}", dir.join("report.html").display());
+    }
+    Ok(())
 }
 
 fn lab(cli: &Cli, args: &LabArgs, ui: &Ui) -> ExitCode {
@@ -192,23 +211,44 @@ fn lab(cli: &Cli, args: &LabArgs, ui: &Ui) -> ExitCode {
         (None, Ok(c)) => (c.root.clone(), c.out_dir.clone()),
         (None, Err(e)) => return ui.fail(e),
     };
-    run_lab(&root, &dir, &manifest, &args.run, &args.budgets, args.json.as_deref(), ui)
+    let (code, lab) = run_lab(&root, &dir, &manifest, &args.run, &args.budgets, args.json.as_deref(), args.analyze.is_some(), ui);
+    if let (Some(target), Some((lab, checked))) = (&args.analyze, &lab) {
+        let target = target.clone().unwrap_or_else(|| root.join(".kiln"));
+        let report = match kiln::Report::from_output(&dir, &manifest) {
+            Ok(r) => r,
+            Err(e) => return ui.fail(&BuildError::io(&dir, &e, "read the output")),
+        };
+        if let Err(code) = write_analysis(&target, &report, Some(checked), Some(lab), ui) {
+            return code;
+        }
+    }
+    code
 }
 
 /// Runs the lab on `dir`, prints it, and checks the `[[lab]]` rules of the budgets file found
 /// from `root` (a page's uncaught exception, console error or failed request fails even
 /// without one).
-fn run_lab(root: &std::path::Path, dir: &std::path::Path, manifest: &str, run: &LabRunArgs, budgets: &BudgetArgs, json: Option<&str>, ui: &Ui) -> ExitCode {
+#[allow(clippy::too_many_arguments)]
+fn run_lab(
+    root: &std::path::Path,
+    dir: &std::path::Path,
+    manifest: &str,
+    run: &LabRunArgs,
+    budgets: &BudgetArgs,
+    json: Option<&str>,
+    filmstrip: bool,
+    ui: &Ui,
+) -> (ExitCode, Option<(kiln::lab::LabReport, budget::Check)>) {
     let pages = match run.pages.as_deref().map(|g| globset::Glob::new(g.trim_start_matches("./"))).transpose() {
         Ok(g) => g.map(|g| g.compile_matcher()),
-        Err(e) => return ui.fail(&BuildError::one(kiln::Diagnostic::error(format!("--pages: invalid glob: {}", e.kind())))),
+        Err(e) => return (ui.fail(&BuildError::one(kiln::Diagnostic::error(format!("--pages: invalid glob: {}", e.kind())))), None),
     };
     let cwd = std::env::current_dir().unwrap_or_default();
     let file = budget::find(root, budgets.budgets.as_deref(), &cwd);
     let rules = match &file {
         Some(f) => match kiln::lab::gate::load(f, &f.strip_prefix(&cwd).unwrap_or(f).display().to_string()) {
             Ok(r) => r,
-            Err(e) => return ui.fail(&e),
+            Err(e) => return (ui.fail(&e), None),
         },
         None => Vec::new(),
     };
@@ -219,7 +259,7 @@ fn run_lab(root: &std::path::Path, dir: &std::path::Path, manifest: &str, run: &
     }) {
         None => None,
         Some(Ok(b)) => Some(b),
-        Some(Err(e)) => return ui.fail(&e),
+        Some(Err(e)) => return (ui.fail(&e), None),
     };
     let profile = kiln::lab::profile::Profile::named(&run.profile).expect("clap checks the profile");
     let options = kiln::lab::LabOptions {
@@ -229,6 +269,7 @@ fn run_lab(root: &std::path::Path, dir: &std::path::Path, manifest: &str, run: &
         runs: run.runs as usize,
         profile,
         jobs: run.concurrency as usize,
+        filmstrip,
     };
     let quiet = ui.quiet;
     let report = match kiln::lab::run(&options, &|page, r| {
@@ -237,7 +278,7 @@ fn run_lab(root: &std::path::Path, dir: &std::path::Path, manifest: &str, run: &
         }
     }) {
         Ok(r) => r,
-        Err(e) => return ui.fail(&BuildError::one(kiln::Diagnostic::error(e))),
+        Err(e) => return (ui.fail(&BuildError::one(kiln::Diagnostic::error(e))), None),
     };
     if !ui.quiet && budgets.format == BudgetFormat::Table {
         print!("{}", kiln::lab::table(&report));
@@ -246,7 +287,7 @@ fn run_lab(root: &std::path::Path, dir: &std::path::Path, manifest: &str, run: &
         let text = serde_json::to_string_pretty(&report).expect("the lab report serializes") + "\n";
         let written = if target == "-" { std::io::stdout().write_all(text.as_bytes()) } else { std::fs::write(target, text) };
         if let Err(e) = written {
-            return ui.fail(&BuildError::io(std::path::Path::new(target), &e, "write the lab JSON"));
+            return (ui.fail(&BuildError::io(std::path::Path::new(target), &e, "write the lab JSON")), None);
         }
     }
     let result = kiln::lab::gate::check(&rules, &report, baseline.as_ref());
@@ -260,14 +301,15 @@ fn run_lab(root: &std::path::Path, dir: &std::path::Path, manifest: &str, run: &
     }
     if let Some(junit) = &budgets.junit {
         if let Err(e) = std::fs::write(junit, output::junit(&result)) {
-            return ui.fail(&BuildError::io(junit, &e, "write the JUnit report"));
+            return (ui.fail(&BuildError::io(junit, &e, "write the JUnit report")), None);
         }
     }
-    match result.worst() {
+    let code = match result.worst() {
         Status::Fail => ExitCode::from(EXIT_CHECK_FAILED),
         Status::Warn if budgets.strict => ExitCode::from(EXIT_CHECK_FAILED),
         _ => ExitCode::SUCCESS,
-    }
+    };
+    (code, Some((report, result)))
 }
 
 fn check(cli: &Cli, args: &CheckArgs, ui: &Ui) -> ExitCode {

@@ -14,14 +14,17 @@ use chromiumoxide::cdp::browser_protocol::emulation::{SetCpuThrottlingRateParams
 // variant) but is what DevTools' throttling presets and Lighthouse use, and Chromium keeps it.
 #[allow(deprecated)]
 use chromiumoxide::cdp::browser_protocol::network::{self, EmulateNetworkConditionsParams};
-use chromiumoxide::cdp::browser_protocol::page::{AddScriptToEvaluateOnNewDocumentParams, NavigateParams};
+use chromiumoxide::cdp::browser_protocol::page::{
+    AddScriptToEvaluateOnNewDocumentParams, EventScreencastFrame, NavigateParams, ScreencastFrameAckParams, StartScreencastFormat, StartScreencastParams,
+    StopScreencastParams,
+};
 use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams};
 use chromiumoxide::cdp::js_protocol::profiler;
 use chromiumoxide::{Browser, Page};
 use futures::StreamExt;
 use serde::Deserialize;
 
-use super::metrics::{self, Fetched, LongTask, Problem, ProblemKind, Run, Shift, Unused};
+use super::metrics::{self, Fetched, Frame, LongTask, Problem, ProblemKind, Run, Shift, Unused};
 use super::profile::Profile;
 
 const OBSERVE: &str = include_str!("observe.js");
@@ -44,7 +47,12 @@ struct Observed {
     problems: Vec<Problem>,
     resources: Vec<Resource>,
     now: f64,
+    /// `performance.timeOrigin`: ms since the Unix epoch at navigation.
+    origin: f64,
 }
+
+/// Frames of the screen at most this many to a run's filmstrip.
+const FRAMES: usize = 8;
 
 #[derive(Deserialize)]
 struct Resource {
@@ -67,18 +75,75 @@ fn failed(what: &str, e: impl std::fmt::Display) -> String {
 }
 
 /// Loads `origin` + `/` + `page` once and measures it. `dir` is the served folder (scripts'
-/// and stylesheets' sizes come from it).
-pub async fn run(browser: &Browser, origin: &str, page: &str, profile: &Profile, dir: &Path) -> Result<Run, String> {
+/// and stylesheets' sizes come from it). With `filmstrip`, frames of the screen are kept.
+pub async fn run(browser: &Browser, origin: &str, page: &str, profile: &Profile, dir: &Path, filmstrip: bool) -> Result<Run, String> {
     let context = browser.execute(CreateBrowserContextParams::default()).await.map_err(|e| failed("cannot open a browser context", e))?.result.browser_context_id;
     let target = CreateTargetParams::builder().url("about:blank").browser_context_id(context.clone()).build().map_err(|e| failed("new page", e))?;
     let tab = browser.new_page(target).await.map_err(|e| failed("cannot open a page", e))?;
-    let result = load(&tab, origin, page, profile, dir).await;
+    let result = load(&tab, origin, page, profile, dir, filmstrip).await;
     let _ = tab.close().await;
     let _ = browser.execute(DisposeBrowserContextParams::new(context)).await;
     result
 }
 
-async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Path) -> Result<Run, String> {
+/// Requests in flight, from the DevTools protocol's network events: a page is not quiet while
+/// one is (a chunk requested after some work shows in no Performance API until it ends).
+struct Network {
+    sent: chromiumoxide::listeners::EventStream<network::EventRequestWillBeSent>,
+    finished: chromiumoxide::listeners::EventStream<network::EventLoadingFinished>,
+    failed: chromiumoxide::listeners::EventStream<network::EventLoadingFailed>,
+    in_flight: std::collections::HashSet<String>,
+    last: Instant,
+}
+
+impl Network {
+    async fn listen(tab: &Page) -> chromiumoxide::Result<Network> {
+        Ok(Network {
+            sent: tab.event_listener::<network::EventRequestWillBeSent>().await?,
+            finished: tab.event_listener::<network::EventLoadingFinished>().await?,
+            failed: tab.event_listener::<network::EventLoadingFailed>().await?,
+            in_flight: Default::default(),
+            last: Instant::now(),
+        })
+    }
+
+    fn drain(&mut self) {
+        use futures::FutureExt;
+        while let Some(Some(e)) = self.sent.next().now_or_never() {
+            // Streams that stay open by design never end a load.
+            if e.r#type != Some(network::ResourceType::EventSource) {
+                self.in_flight.insert(e.request_id.inner().clone());
+            }
+            self.last = Instant::now();
+        }
+        while let Some(Some(e)) = self.finished.next().now_or_never() {
+            self.in_flight.remove(e.request_id.inner());
+            self.last = Instant::now();
+        }
+        while let Some(Some(e)) = self.failed.next().now_or_never() {
+            self.in_flight.remove(e.request_id.inner());
+            self.last = Instant::now();
+        }
+    }
+
+    fn quiet(&self) -> bool {
+        self.in_flight.is_empty() && self.last.elapsed() >= QUIET
+    }
+}
+
+/// Acknowledges the screencast frames that arrived (the browser sends the next only then) and
+/// keeps them as (ms since the epoch, JPEG in base64).
+async fn take_frames(tab: &Page, stream: &mut Option<chromiumoxide::listeners::EventStream<EventScreencastFrame>>, shots: &mut Vec<(f64, String)>) {
+    let Some(stream) = stream.as_mut() else { return };
+    while let Some(Some(frame)) = futures::FutureExt::now_or_never(stream.next()) {
+        let _ = tab.execute(ScreencastFrameAckParams::new(frame.session_id)).await;
+        if let Some(ts) = &frame.metadata.timestamp {
+            shots.push((*ts.inner() * 1000.0, AsRef::<str>::as_ref(&frame.data).to_owned()));
+        }
+    }
+}
+
+async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Path, filmstrip: bool) -> Result<Run, String> {
     let cdp = |what: &'static str| move |e: chromiumoxide::error::CdpError| failed(what, e);
     tab.execute(SetDeviceMetricsOverrideParams::new(profile.width, profile.height, profile.scale, profile.mobile)).await.map_err(cdp("device emulation"))?;
     tab.execute(SetCpuThrottlingRateParams::new(profile.cpu)).await.map_err(cdp("CPU throttling"))?;
@@ -94,19 +159,30 @@ async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Pat
     tab.execute(css::EnableParams::default()).await.map_err(cdp("CSS"))?;
     tab.execute(css::StartRuleUsageTrackingParams::default()).await.map_err(cdp("CSS coverage"))?;
 
+    let mut frames = None;
+    if filmstrip {
+        frames = Some(tab.event_listener::<EventScreencastFrame>().await.map_err(cdp("screencast"))?);
+        let params = StartScreencastParams::builder().format(StartScreencastFormat::Jpeg).quality(40).max_width(240).max_height(480).every_nth_frame(1).build();
+        tab.execute(params).await.map_err(cdp("screencast"))?;
+    }
+    let mut shots: Vec<(f64, String)> = Vec::new();
+    let mut network = Network::listen(tab).await.map_err(cdp("network events"))?;
+
     let url = format!("{origin}/{page}");
     let started = Instant::now();
     tab.execute(NavigateParams::new(url.clone())).await.map_err(cdp("navigation"))?;
     // Wait for quiet: the document complete, then nothing ending for QUIET.
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
+        take_frames(tab, &mut frames, &mut shots).await;
+        network.drain();
         let state: Option<State> = tab
             .evaluate("window.__kilnLab ? window.__kilnLab.state() : null")
             .await
             .ok()
             .and_then(|r| r.into_value::<Option<State>>().ok().flatten());
         if let Some(s) = state {
-            if s.complete && s.now - s.last >= QUIET.as_millis() as f64 {
+            if s.complete && s.now - s.last >= QUIET.as_millis() as f64 && network.quiet() {
                 break;
             }
         }
@@ -121,6 +197,10 @@ async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Pat
         .into_value()
         .map_err(|e| failed("reading the page's measures", e))?;
     let observed: Observed = serde_json::from_str(&json).map_err(|e| failed("the page's measures", e))?;
+    if filmstrip {
+        take_frames(tab, &mut frames, &mut shots).await;
+        let _ = tab.execute(StopScreencastParams::default()).await;
+    }
     let coverage = tab.execute(profiler::TakePreciseCoverageParams::default()).await.map_err(cdp("JS coverage"))?.result.result;
     let usage = tab.execute(css::StopRuleUsageTrackingParams::default()).await.map_err(cdp("CSS coverage"))?.result.rule_usage;
     let mut sheet_urls: HashMap<String, String> = HashMap::new();
@@ -154,6 +234,7 @@ async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Pat
         unused_js: Vec::new(),
         unused_css: Vec::new(),
         problems: observed.problems,
+        filmstrip: strip(&shots, observed.origin, observed.now),
     };
     (run.cls, run.cls_elements) = metrics::cls(&observed.shifts);
     if started.elapsed() > CAP {
@@ -216,4 +297,19 @@ async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Pat
     run.unused_js.sort_by(|a, b| b.unused.cmp(&a.unused).then(a.file.cmp(&b.file)));
     run.unused_css.sort_by(|a, b| b.unused.cmp(&a.unused).then(a.file.cmp(&b.file)));
     Ok(run)
+}
+
+/// At most [`FRAMES`] frames, the last one shown at each of as many even steps to `end` (ms
+/// since navigation), each once.
+fn strip(shots: &[(f64, String)], origin: f64, end: f64) -> Vec<Frame> {
+    let mut out: Vec<Frame> = Vec::new();
+    for i in 1..=FRAMES {
+        let at = end * i as f64 / FRAMES as f64;
+        if let Some((t, jpeg)) = shots.iter().rev().find(|(t, _)| t - origin <= at) {
+            if out.last().is_none_or(|f| f.jpeg != *jpeg) {
+                out.push(Frame { t: (t - origin).max(0.0).round(), jpeg: jpeg.clone() });
+            }
+        }
+    }
+    out
 }

@@ -89,6 +89,16 @@ pub struct Run {
     pub unused_js: Vec<Unused>,
     pub unused_css: Vec<Unused>,
     pub problems: Vec<Problem>,
+    /// Frames of the screen while the page loaded (with `--analyze`; kept for the typical run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filmstrip: Vec<Frame>,
+}
+
+/// The screen at `t` ms after navigation, as a small JPEG in base64.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    pub t: f64,
+    pub jpeg: String,
 }
 
 impl Run {
@@ -295,6 +305,7 @@ mod tests {
             unused_js: vec![],
             unused_css: vec![],
             problems: vec![],
+            filmstrip: vec![],
         };
         let runs = [run(900.0), run(1500.0), run(1000.0)];
         assert_eq!(typical(&runs), 2);

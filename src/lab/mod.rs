@@ -33,6 +33,8 @@ pub struct LabOptions {
     pub profile: Profile,
     /// Loads in flight at once.
     pub jobs: usize,
+    /// Keep frames of the screen (for the analysis page).
+    pub filmstrip: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,7 +148,7 @@ pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Res
         let origin_ref = &origin;
         let results: Vec<(String, usize, Result<Run, String>)> = futures::stream::iter(loads)
             .map(|(r, page)| async move {
-                let result = measure::run(browser_ref, origin_ref, page, &options.profile, &options.dir).await;
+                let result = measure::run(browser_ref, origin_ref, page, &options.profile, &options.dir, options.filmstrip).await;
                 progress(page, r);
                 (page.clone(), r, result)
             })
@@ -170,8 +172,13 @@ pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Res
         .into_iter()
         .map(|(page, mut runs)| {
             runs.sort_by_key(|(r, _)| *r);
-            let runs: Vec<Run> = runs.into_iter().map(|(_, run)| run).collect();
+            let mut runs: Vec<Run> = runs.into_iter().map(|(_, run)| run).collect();
             let typical = metrics::typical(&runs);
+            for (i, run) in runs.iter_mut().enumerate() {
+                if i != typical {
+                    run.filmstrip.clear();
+                }
+            }
             let depends = depends(&runs[typical]);
             PageResult { page, median: Metrics::of(&runs), typical, depends, runs }
         })

@@ -81,6 +81,7 @@
       problems: lab.problems,
       resources,
       now: performance.now(),
+      origin: performance.timeOrigin,
     });
   };
   Object.defineProperty(window, "__kilnLab", { value: lab });

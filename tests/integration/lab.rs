@@ -143,3 +143,47 @@ fn without_chromium_the_lab_says_how_to_get_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("apt-get install chromium"), "{stderr}");
 }
+
+#[test]
+fn the_analysis_page_shows_the_lab_with_a_filmstrip() {
+    let site = built_site();
+    let out = kiln()
+        .current_dir(site.path())
+        .env("KILN_CHROME", crate::browser::chromium())
+        .args(["lab", "dist", "--runs", "1", "--pages", "index.html", "--analyze", "lab-report", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(site.path().join("lab-report/report.html")).unwrap();
+    let data = html.split("const data = ").nth(1).and_then(|d| d.split(";\n").next()).expect("the inline data");
+    let data: Value = serde_json::from_str(&data.replace("<\\/", "</")).unwrap();
+    let page = &data["lab"]["pages"][0];
+    assert_eq!(page["page"], "index.html");
+    assert_eq!(page["depends"]["lcp_element"], "img.hero");
+    let frames = page["filmstrip"].as_array().unwrap();
+    assert!(!frames.is_empty() && frames.len() <= 8, "{} frames", frames.len());
+    for f in frames {
+        let jpeg = base64_decode(f["jpeg"].as_str().unwrap());
+        assert_eq!(&jpeg[..3], &[0xff, 0xd8, 0xff], "a JPEG");
+    }
+    let times: Vec<f64> = frames.iter().map(|f| f["t"].as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    // `kiln build --lab --analyze`: the same section, and lab rules beside byte budgets.
+    std::fs::write(site.path().join("budgets.toml"), "[[budget]]\ntype = \"all\"\nmax = \"1 MB\"\n\n[[lab]]\npages = \"index.html\"\ncls = 0.25\n").unwrap();
+    let out = kiln()
+        .env("KILN_CHROME", crate::browser::chromium())
+        .arg("build")
+        .arg(site.path())
+        .args(["--lab", "--lab-runs", "1", "--lab-profile", "desktop", "--lab-pages", "index.html", "--analyze", "-q", "--no-cache"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(site.path().join(".kiln/report.html")).unwrap();
+    assert!(html.contains("\"measure\":\"shift\"") && html.contains("\"measure\":\"brotli\""), "lab outcomes join the byte budgets in one table");
+    assert!(html.contains("\"filmstrip\":[{"), "a filmstrip in the build's analysis");
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
