@@ -232,14 +232,8 @@ pub fn check(rules: &[Rule], report: &LabReport, baseline: Option<&LabReport>) -
             }
         }
         let allowed = |message: &str| covering.iter().any(|r| r.allow.iter().any(|a| message.contains(a.as_str())));
-        let mut seen = Vec::new();
-        for problem in page.runs.iter().flat_map(|r| &r.problems) {
-            if allowed(&problem.message) || seen.contains(&&problem.message) {
-                continue;
-            }
-            seen.push(&problem.message);
+        for problem in crate::lab::problems(page).into_iter().filter(|p| !allowed(&p.message)) {
             let (file, line, column) = covering.first().map_or((String::new(), 0, 0), |r| (r.file.clone(), r.line, r.column));
-            let kind = format!("{:?}", problem.kind);
             outcomes.push(Outcome {
                 rule: "lab: no errors".into(),
                 subject: page.page.clone(),
@@ -250,7 +244,7 @@ pub fn check(rules: &[Rule], report: &LabReport, baseline: Option<&LabReport>) -
                 baseline: None,
                 delta: None,
                 status: Status::Fail,
-                reasons: vec![format!("{}: {}", crate::lab::problem_word(&kind), problem.message)],
+                reasons: vec![format!("{}: {}", problem.kind.word(), problem.message)],
                 file,
                 line,
                 column,

@@ -261,10 +261,10 @@ async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Pat
 
     for script in coverage.iter().filter(|s| local(&s.url)) {
         let file = file_of(&script.url);
-        let Ok(text) = std::fs::read_to_string(dir.join(&file)) else { continue };
         if file.ends_with(".html") {
             continue; // inline scripts: part of the page
         }
+        let Ok(text) = std::fs::read_to_string(dir.join(&file)) else { continue };
         let units: Vec<u16> = text.encode_utf16().collect();
         let ranges: Vec<(usize, usize, i64)> = script.functions.iter().flat_map(|f| f.ranges.iter().map(|r| (r.start_offset.max(0) as usize, r.end_offset.max(0) as usize, r.count))).collect();
         let unused_units = metrics::unused_js(units.len(), &ranges);

@@ -70,6 +70,17 @@ pub enum ProblemKind {
     FailedRequest,
 }
 
+impl ProblemKind {
+    /// How the kind reads in messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            ProblemKind::Exception => "uncaught exception",
+            ProblemKind::ConsoleError => "console error",
+            ProblemKind::FailedRequest => "failed request",
+        }
+    }
+}
+
 /// One load of one page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {

@@ -102,15 +102,6 @@ pub fn pages(dir: &Path, only: Option<&globset::GlobMatcher>) -> Vec<String> {
     out
 }
 
-/// How a problem kind reads in messages.
-pub fn problem_word(kind: &str) -> &'static str {
-    match kind {
-        "Exception" => "uncaught exception",
-        "ConsoleError" => "console error",
-        _ => "failed request",
-    }
-}
-
 /// Runs the lab. `progress` is told each finished load (page, run).
 pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Result<LabReport, String> {
     let started = Instant::now();
@@ -263,7 +254,7 @@ pub fn table(report: &LabReport) -> String {
             let _ = writeln!(out, "{}: LCP element {el}{}", p.page, p.runs[p.typical].lcp_file.as_ref().map(|f| format!(" ({f})")).unwrap_or_default());
         }
         for problem in problems(p) {
-            let _ = writeln!(out, "{}: {}: {}", p.page, problem_word(&format!("{:?}", problem.kind)), problem.message);
+            let _ = writeln!(out, "{}: {}: {}", p.page, problem.kind.word(), problem.message);
         }
     }
     let _ = writeln!(out, "{} pages × {} runs, {} profile, in {:.1} s (medians shown)", report.pages.len(), report.runs, report.profile, report.seconds);
