@@ -29,11 +29,18 @@ pub fn router(dir: PathBuf, hashed: HashSet<String>) -> Router {
     }))
 }
 
-async fn headers(hashed: &HashSet<String>, req: Request, next: Next) -> Response {
-    let mut path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8_lossy().trim_start_matches('/').to_owned();
+/// The file under the served folder that a URL path names: decoded, without the leading `/`,
+/// and `index.html` for a folder (as `ServeDir` resolves it).
+pub fn file_of(url_path: &str) -> String {
+    let mut path = percent_encoding::percent_decode_str(url_path).decode_utf8_lossy().trim_start_matches('/').to_owned();
     if path.is_empty() || path.ends_with('/') {
         path.push_str("index.html");
     }
+    path
+}
+
+async fn headers(hashed: &HashSet<String>, req: Request, next: Next) -> Response {
+    let path = file_of(req.uri().path());
     let mut res = next.run(req).await;
     if !(res.status().is_success() || res.status().as_u16() == 304) {
         return res;

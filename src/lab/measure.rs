@@ -208,15 +208,10 @@ async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Pat
         sheet_urls.insert(e.header.style_sheet_id.inner().clone(), e.header.source_url.clone());
     }
 
-    let file_of = |u: &str| -> String {
+    // The file the server answered with, named as under the served folder.
+    let file_of = |u: &str| {
         let path = u.strip_prefix(origin).unwrap_or(u);
-        let path = path.split(['?', '#']).next().unwrap_or(path).trim_start_matches('/');
-        let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
-        if path.is_empty() || path.ends_with('/') {
-            format!("{path}index.html")
-        } else {
-            path
-        }
+        crate::serve::file_of(path.split(['?', '#']).next().unwrap_or(path))
     };
     let local = |u: &str| u.starts_with(origin);
 
