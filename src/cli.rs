@@ -166,9 +166,9 @@ pub struct BuildArgs {
     /// With --lab: `mobile` or `desktop`
     #[arg(long, default_value = "mobile", value_parser = ["mobile", "desktop"])]
     pub lab_profile: String,
-    /// With --lab: pages loaded at once
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
-    pub lab_concurrency: u32,
+    /// With --lab: pages loading at once (see `kiln lab --concurrency`)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub lab_concurrency: Option<u32>,
     #[command(flatten)]
     pub budgets: BudgetArgs,
 }
@@ -185,9 +185,9 @@ pub struct LabRunArgs {
     /// Device and network: `mobile` (4× CPU slowdown, slow 4G, a phone screen) or `desktop`
     #[arg(long, default_value = "mobile", value_parser = ["mobile", "desktop"])]
     pub profile: String,
-    /// Pages loaded at once (more is faster, with noisier numbers on a small machine)
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
-    pub concurrency: u32,
+    /// Pages loading at once, from navigation until settled [default: the number of cores, at most 2]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub concurrency: Option<u32>,
 }
 
 #[derive(Debug, Args)]

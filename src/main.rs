@@ -268,7 +268,7 @@ fn run_lab(
         pages,
         runs: run.runs as usize,
         profile,
-        jobs: run.concurrency as usize,
+        jobs: run.concurrency.map_or_else(kiln::lab::default_concurrency, |n| n as usize),
         filmstrip,
     };
     let quiet = ui.quiet;

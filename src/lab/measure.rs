@@ -18,7 +18,9 @@ use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, EventScreencastFrame, NavigateParams, ScreencastFrameAckParams, StartScreencastFormat, StartScreencastParams,
     StopScreencastParams,
 };
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams};
+use chromiumoxide::listeners::EventStream;
 use chromiumoxide::cdp::js_protocol::profiler;
 use chromiumoxide::{Browser, Page};
 use futures::StreamExt;
@@ -29,9 +31,14 @@ use super::profile::Profile;
 
 const OBSERVE: &str = include_str!("observe.js");
 
-/// A load is over when the document is complete and neither a response nor a long task has
-/// ended for this long.
+/// A load is over when the document is complete, no request is in flight, and neither a
+/// response nor a long task has ended for this long.
 pub const QUIET: Duration = Duration::from_millis(500);
+/// A page is settled, and the next may start loading, once it has been calm for this long
+/// (its own load goes on until it is quiet).
+pub const SETTLED: Duration = Duration::from_millis(100);
+/// How often a page's state is read while waiting.
+const POLL: Duration = Duration::from_millis(50);
 /// A load that never goes quiet is cut off here (and says so).
 pub const CAP: Duration = Duration::from_secs(30);
 
@@ -74,24 +81,175 @@ fn failed(what: &str, e: impl std::fmt::Display) -> String {
     format!("{what}: {e}")
 }
 
-/// Loads `origin` + `/` + `page` once and measures it. `dir` is the served folder (scripts'
-/// and stylesheets' sizes come from it). With `filmstrip`, frames of the screen are kept.
-pub async fn run(browser: &Browser, origin: &str, page: &str, profile: &Profile, dir: &Path, filmstrip: bool) -> Result<Run, String> {
-    let context = browser.execute(CreateBrowserContextParams::default()).await.map_err(|e| failed("cannot open a browser context", e))?.result.browser_context_id;
-    let target = CreateTargetParams::builder().url("about:blank").browser_context_id(context.clone()).build().map_err(|e| failed("new page", e))?;
-    let tab = browser.new_page(target).await.map_err(|e| failed("cannot open a page", e))?;
-    let result = load(&tab, origin, page, profile, dir, filmstrip).await;
+/// One load of one page, from a fresh browser context to its [`Run`]. The lab drives it in
+/// steps so that what costs no page time overlaps another load: [`Load::open`] (a context, a
+/// page, the observers) runs while the previous page waits for its document, and the
+/// previous page's quiet window and read-back run while this one does.
+pub struct Load<'b> {
+    browser: &'b Browser,
+    context: BrowserContextId,
+    tab: Page,
+    pub page: String,
+    profile: Option<Profile>,
+    sheets: EventStream<css::EventStyleSheetAdded>,
+    frames: Option<EventStream<EventScreencastFrame>>,
+    shots: Vec<(f64, String)>,
+    network: Network,
+    started: Instant,
+}
+
+impl<'b> Load<'b> {
+    /// A fresh browser context (a cold cache, no cookies) with one blank page, ready to load
+    /// `page` under `profile` (none: no emulation at all, for the warm-up load). With
+    /// `filmstrip`, frames of the screen are kept.
+    pub async fn open(browser: &'b Browser, page: &str, profile: Option<&Profile>, filmstrip: bool) -> Result<Load<'b>, String> {
+        let context = browser.execute(CreateBrowserContextParams::default()).await.map_err(|e| failed("cannot open a browser context", e))?.result.browser_context_id;
+        let target = CreateTargetParams::builder().url("about:blank").browser_context_id(context.clone()).build().map_err(|e| failed("new page", e))?;
+        let tab = match browser.new_page(target).await {
+            Ok(tab) => tab,
+            Err(e) => {
+                let _ = browser.execute(DisposeBrowserContextParams::new(context)).await;
+                return Err(failed("cannot open a page", e));
+            }
+        };
+        match observe(&tab, profile, filmstrip).await {
+            Ok((sheets, frames, network)) => Ok(Load {
+                browser,
+                context,
+                tab,
+                page: page.to_owned(),
+                profile: profile.copied(),
+                sheets,
+                frames,
+                shots: Vec::new(),
+                network,
+                started: Instant::now(),
+            }),
+            Err(e) => {
+                close(browser, tab, context).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Slows the CPU down (only now: a throttled renderer spins on a core the whole time) and
+    /// starts the navigation to `origin` + `/` + the page.
+    pub async fn navigate(&mut self, origin: &str) -> Result<(), String> {
+        if let Some(p) = &self.profile {
+            self.tab.execute(SetCpuThrottlingRateParams::new(p.cpu)).await.map_err(|e| failed("CPU throttling", e))?;
+        }
+        self.started = Instant::now();
+        self.tab.execute(NavigateParams::new(format!("{origin}/{}", self.page))).await.map_err(|e| failed("navigation", e))?;
+        Ok(())
+    }
+
+    /// Waits until the document is complete, no request is in flight, and neither a response
+    /// nor a long task has ended for `calm` (or until [`CAP`]).
+    pub async fn calm(&mut self, calm: Duration) {
+        loop {
+            take_frames(&self.tab, &mut self.frames, &mut self.shots).await;
+            self.network.drain();
+            let state: Option<State> = self
+                .tab
+                .evaluate("window.__kilnLab ? window.__kilnLab.state() : null")
+                .await
+                .ok()
+                .and_then(|r| r.into_value::<Option<State>>().ok().flatten());
+            if let Some(s) = state {
+                if s.complete && s.now - s.last >= calm.as_millis() as f64 && self.network.calm(calm) {
+                    return;
+                }
+            }
+            if self.started.elapsed() > CAP {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Reads what the page measured, closes it, and makes it a [`Run`]. `dir` is the served
+    /// folder (scripts' and stylesheets' sizes come from it).
+    pub async fn finish(mut self, origin: &str, dir: &Path) -> Result<Run, String> {
+        // Reading back costs no page time: at full speed, it is over sooner.
+        if self.profile.is_some_and(|p| p.cpu != 1.0) {
+            let _ = self.tab.execute(SetCpuThrottlingRateParams::new(1.0)).await;
+        }
+        let result = self.read(origin, dir).await;
+        close(self.browser, self.tab, self.context).await;
+        result
+    }
+
+    /// Closes the page without reading it.
+    pub async fn abandon(self) {
+        close(self.browser, self.tab, self.context).await;
+    }
+
+    async fn read(&mut self, origin: &str, dir: &Path) -> Result<Run, String> {
+        let tab = &self.tab;
+        let cdp = |what: &'static str| move |e: chromiumoxide::error::CdpError| failed(what, e);
+        let json: String = tab
+            .evaluate("window.__kilnLab.collect()")
+            .await
+            .map_err(cdp("reading the page's measures"))?
+            .into_value()
+            .map_err(|e| failed("reading the page's measures", e))?;
+        let observed: Observed = serde_json::from_str(&json).map_err(|e| failed("the page's measures", e))?;
+        if self.frames.is_some() {
+            take_frames(tab, &mut self.frames, &mut self.shots).await;
+            let _ = tab.execute(StopScreencastParams::default()).await;
+        }
+        let coverage = tab.execute(profiler::TakePreciseCoverageParams::default()).await.map_err(cdp("JS coverage"))?.result.result;
+        let usage = tab.execute(css::StopRuleUsageTrackingParams::default()).await.map_err(cdp("CSS coverage"))?.result.rule_usage;
+        let mut sheet_urls: HashMap<String, String> = HashMap::new();
+        while let Some(Some(e)) = futures::FutureExt::now_or_never(self.sheets.next()) {
+            sheet_urls.insert(e.header.style_sheet_id.inner().clone(), e.header.source_url.clone());
+        }
+        let capped = self.started.elapsed() > CAP;
+        Ok(to_run(observed, &self.shots, coverage, usage, &sheet_urls, capped, origin, dir))
+    }
+}
+
+async fn close(browser: &Browser, tab: Page, context: BrowserContextId) {
     let _ = tab.close().await;
     let _ = browser.execute(DisposeBrowserContextParams::new(context)).await;
-    result
+}
+
+type Observers = (EventStream<css::EventStyleSheetAdded>, Option<EventStream<EventScreencastFrame>>, Network);
+
+/// The profile's emulation (but the CPU's, set at navigation), the observer script, JS and
+/// CSS coverage, the network events, and the screencast for a filmstrip.
+async fn observe(tab: &Page, profile: Option<&Profile>, filmstrip: bool) -> Result<Observers, String> {
+    let cdp = |what: &'static str| move |e: chromiumoxide::error::CdpError| failed(what, e);
+    tab.execute(network::EnableParams::default()).await.map_err(cdp("network"))?;
+    if let Some(profile) = profile {
+        tab.execute(SetDeviceMetricsOverrideParams::new(profile.width, profile.height, profile.scale, profile.mobile)).await.map_err(cdp("device emulation"))?;
+        let (down, up) = profile.bytes_per_second();
+        #[allow(deprecated)]
+        tab.execute(EmulateNetworkConditionsParams::new(false, profile.latency_ms, down, up)).await.map_err(cdp("network throttling"))?;
+    }
+    tab.execute(AddScriptToEvaluateOnNewDocumentParams::new(OBSERVE)).await.map_err(cdp("observer script"))?;
+    tab.execute(profiler::EnableParams::default()).await.map_err(cdp("profiler"))?;
+    tab.execute(profiler::StartPreciseCoverageParams::builder().call_count(false).detailed(true).build()).await.map_err(cdp("JS coverage"))?;
+    let sheets = tab.event_listener::<css::EventStyleSheetAdded>().await.map_err(cdp("stylesheets"))?;
+    tab.execute(dom::EnableParams::default()).await.map_err(cdp("DOM"))?;
+    tab.execute(css::EnableParams::default()).await.map_err(cdp("CSS"))?;
+    tab.execute(css::StartRuleUsageTrackingParams::default()).await.map_err(cdp("CSS coverage"))?;
+    let mut frames = None;
+    if filmstrip {
+        frames = Some(tab.event_listener::<EventScreencastFrame>().await.map_err(cdp("screencast"))?);
+        let params = StartScreencastParams::builder().format(StartScreencastFormat::Jpeg).quality(40).max_width(240).max_height(480).every_nth_frame(1).build();
+        tab.execute(params).await.map_err(cdp("screencast"))?;
+    }
+    let network = Network::listen(tab).await.map_err(cdp("network events"))?;
+    Ok((sheets, frames, network))
 }
 
 /// Requests in flight, from the DevTools protocol's network events: a page is not quiet while
 /// one is (a chunk requested after some work shows in no Performance API until it ends).
 struct Network {
-    sent: chromiumoxide::listeners::EventStream<network::EventRequestWillBeSent>,
-    finished: chromiumoxide::listeners::EventStream<network::EventLoadingFinished>,
-    failed: chromiumoxide::listeners::EventStream<network::EventLoadingFailed>,
+    sent: EventStream<network::EventRequestWillBeSent>,
+    finished: EventStream<network::EventLoadingFinished>,
+    failed: EventStream<network::EventLoadingFailed>,
     in_flight: std::collections::HashSet<String>,
     last: Instant,
 }
@@ -126,14 +284,14 @@ impl Network {
         }
     }
 
-    fn quiet(&self) -> bool {
-        self.in_flight.is_empty() && self.last.elapsed() >= QUIET
+    fn calm(&self, calm: Duration) -> bool {
+        self.in_flight.is_empty() && self.last.elapsed() >= calm
     }
 }
 
 /// Acknowledges the screencast frames that arrived (the browser sends the next only then) and
 /// keeps them as (ms since the epoch, JPEG in base64).
-async fn take_frames(tab: &Page, stream: &mut Option<chromiumoxide::listeners::EventStream<EventScreencastFrame>>, shots: &mut Vec<(f64, String)>) {
+async fn take_frames(tab: &Page, stream: &mut Option<EventStream<EventScreencastFrame>>, shots: &mut Vec<(f64, String)>) {
     let Some(stream) = stream.as_mut() else { return };
     while let Some(Some(frame)) = futures::FutureExt::now_or_never(stream.next()) {
         let _ = tab.execute(ScreencastFrameAckParams::new(frame.session_id)).await;
@@ -143,71 +301,17 @@ async fn take_frames(tab: &Page, stream: &mut Option<chromiumoxide::listeners::E
     }
 }
 
-async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Path, filmstrip: bool) -> Result<Run, String> {
-    let cdp = |what: &'static str| move |e: chromiumoxide::error::CdpError| failed(what, e);
-    tab.execute(SetDeviceMetricsOverrideParams::new(profile.width, profile.height, profile.scale, profile.mobile)).await.map_err(cdp("device emulation"))?;
-    tab.execute(SetCpuThrottlingRateParams::new(profile.cpu)).await.map_err(cdp("CPU throttling"))?;
-    tab.execute(network::EnableParams::default()).await.map_err(cdp("network"))?;
-    let (down, up) = profile.bytes_per_second();
-    #[allow(deprecated)]
-    tab.execute(EmulateNetworkConditionsParams::new(false, profile.latency_ms, down, up)).await.map_err(cdp("network throttling"))?;
-    tab.execute(AddScriptToEvaluateOnNewDocumentParams::new(OBSERVE)).await.map_err(cdp("observer script"))?;
-    tab.execute(profiler::EnableParams::default()).await.map_err(cdp("profiler"))?;
-    tab.execute(profiler::StartPreciseCoverageParams::builder().call_count(false).detailed(true).build()).await.map_err(cdp("JS coverage"))?;
-    let mut sheets = tab.event_listener::<css::EventStyleSheetAdded>().await.map_err(cdp("stylesheets"))?;
-    tab.execute(dom::EnableParams::default()).await.map_err(cdp("DOM"))?;
-    tab.execute(css::EnableParams::default()).await.map_err(cdp("CSS"))?;
-    tab.execute(css::StartRuleUsageTrackingParams::default()).await.map_err(cdp("CSS coverage"))?;
-
-    let mut frames = None;
-    if filmstrip {
-        frames = Some(tab.event_listener::<EventScreencastFrame>().await.map_err(cdp("screencast"))?);
-        let params = StartScreencastParams::builder().format(StartScreencastFormat::Jpeg).quality(40).max_width(240).max_height(480).every_nth_frame(1).build();
-        tab.execute(params).await.map_err(cdp("screencast"))?;
-    }
-    let mut shots: Vec<(f64, String)> = Vec::new();
-    let mut network = Network::listen(tab).await.map_err(cdp("network events"))?;
-
-    let url = format!("{origin}/{page}");
-    let started = Instant::now();
-    tab.execute(NavigateParams::new(url.clone())).await.map_err(cdp("navigation"))?;
-    // Wait for quiet: the document complete, then nothing ending for QUIET.
-    loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        take_frames(tab, &mut frames, &mut shots).await;
-        network.drain();
-        let state: Option<State> = tab
-            .evaluate("window.__kilnLab ? window.__kilnLab.state() : null")
-            .await
-            .ok()
-            .and_then(|r| r.into_value::<Option<State>>().ok().flatten());
-        if let Some(s) = state {
-            if s.complete && s.now - s.last >= QUIET.as_millis() as f64 && network.quiet() {
-                break;
-            }
-        }
-        if started.elapsed() > CAP {
-            break;
-        }
-    }
-    let json: String = tab
-        .evaluate("window.__kilnLab.collect()")
-        .await
-        .map_err(cdp("reading the page's measures"))?
-        .into_value()
-        .map_err(|e| failed("reading the page's measures", e))?;
-    let observed: Observed = serde_json::from_str(&json).map_err(|e| failed("the page's measures", e))?;
-    if filmstrip {
-        take_frames(tab, &mut frames, &mut shots).await;
-        let _ = tab.execute(StopScreencastParams::default()).await;
-    }
-    let coverage = tab.execute(profiler::TakePreciseCoverageParams::default()).await.map_err(cdp("JS coverage"))?.result.result;
-    let usage = tab.execute(css::StopRuleUsageTrackingParams::default()).await.map_err(cdp("CSS coverage"))?.result.rule_usage;
-    let mut sheet_urls: HashMap<String, String> = HashMap::new();
-    while let Some(Some(e)) = futures::FutureExt::now_or_never(sheets.next()) {
-        sheet_urls.insert(e.header.style_sheet_id.inner().clone(), e.header.source_url.clone());
-    }
-
+#[allow(clippy::too_many_arguments)]
+fn to_run(
+    observed: Observed,
+    shots: &[(f64, String)],
+    coverage: Vec<profiler::ScriptCoverage>,
+    usage: Vec<css::RuleUsage>,
+    sheet_urls: &HashMap<String, String>,
+    capped: bool,
+    origin: &str,
+    dir: &Path,
+) -> Run {
     // The file the server answered with, named as under the served folder.
     let file_of = |u: &str| {
         let path = u.strip_prefix(origin).unwrap_or(u);
@@ -229,10 +333,10 @@ async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Pat
         unused_js: Vec::new(),
         unused_css: Vec::new(),
         problems: observed.problems,
-        filmstrip: strip(&shots, observed.origin, observed.now),
+        filmstrip: strip(shots, observed.origin, observed.now),
     };
     (run.cls, run.cls_elements) = metrics::cls(&observed.shifts);
-    if started.elapsed() > CAP {
+    if capped {
         run.problems.push(Problem { kind: ProblemKind::Exception, message: format!("the page was still busy after {} s", CAP.as_secs()) });
     }
     for r in &observed.resources {
@@ -291,7 +395,7 @@ async fn load(tab: &Page, origin: &str, page: &str, profile: &Profile, dir: &Pat
     }
     run.unused_js.sort_by(|a, b| b.unused.cmp(&a.unused).then(a.file.cmp(&b.file)));
     run.unused_css.sort_by(|a, b| b.unused.cmp(&a.unused).then(a.file.cmp(&b.file)));
-    Ok(run)
+    run
 }
 
 /// At most [`FRAMES`] frames, the last one shown at each of as many even steps to `end` (ms
