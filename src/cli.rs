@@ -141,6 +141,10 @@ pub struct BuildArgs {
     /// Neither read nor write the build cache (optimised images, compressed twins)
     #[arg(long)]
     pub no_cache: bool,
+    /// Build, then build again on every change under ROOT until stopped (Ctrl-C); a failed
+    /// build keeps the last good output
+    #[arg(long, conflicts_with = "lab")]
+    pub watch: bool,
     /// Write source maps: `external` (default when given) or `hidden` (no sourceMappingURL comment)
     #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "external", value_parser = ["external", "hidden", "none"])]
     pub sourcemap: Option<String>,
@@ -252,6 +256,10 @@ pub struct ServeArgs {
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1")]
     pub host: std::net::IpAddr,
+    /// Build the project in the current folder, serve its output, rebuild on every change and
+    /// reload open pages (a failed build's errors show over the page)
+    #[arg(long, conflicts_with = "dir")]
+    pub watch: bool,
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ pub mod size;
 pub mod sourcemap;
 pub mod stages;
 pub mod urls;
+pub mod watch;
 
 pub use config::{Config, Overrides};
 pub use diagnostics::{BuildError, Diagnostic};

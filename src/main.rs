@@ -33,8 +33,10 @@ fn main() -> ExitCode {
     };
     let ui = Ui { color, quiet: cli.global.quiet, verbose: cli.global.verbose, command };
     match &cli.command {
+        Command::Build(args) if args.watch => build_watch(&cli, args, &ui),
         Command::Build(args) => build(&cli, args, &ui),
         Command::Check(args) => check(&cli, args, &ui),
+        Command::Serve(args) if args.watch => serve_watch(&cli, args, &ui),
         Command::Serve(args) => serve(&cli, args, &ui),
         Command::Lab(args) => lab(&cli, args, &ui),
         Command::Publish(args) => publish(&cli, args, std::path::Path::new("."), &ui),
@@ -67,6 +69,9 @@ impl Ui {
 fn deploy(cli: &Cli, args: &DeployArgs, ui: &Ui) -> ExitCode {
     if args.build.no_budgets {
         return ui.fail(&BuildError::one(kiln::Diagnostic::error("kiln deploy always checks budgets: --no-budgets is for kiln build")));
+    }
+    if args.build.watch {
+        return ui.fail(&BuildError::one(kiln::Diagnostic::error("kiln deploy builds once: --watch is for kiln build and kiln serve")));
     }
     let built = build(cli, &args.build, ui);
     if built != ExitCode::SUCCESS {
@@ -397,6 +402,121 @@ fn serve(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
     let result = kiln::serve::serve(dir, hashed, (args.host, args.port).into(), |addr| {
         if !quiet {
             println!("serving {shown} at http://{addr}/");
+            let _ = std::io::stdout().flush();
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => ui.fail(&BuildError::one(kiln::Diagnostic::error(format!("cannot serve on {}:{}: {e}", args.host, args.port)))),
+    }
+}
+
+/// Folders a watch ignores besides `.git` and `node_modules`: what the build writes.
+fn written_by_build(config: &Config) -> Vec<std::path::PathBuf> {
+    let mut out = vec![config.out_dir.clone()];
+    out.extend(config.cache_dir.clone());
+    out
+}
+
+fn changed_line(changed: &[std::path::PathBuf]) -> String {
+    let mut names: Vec<String> = changed.iter().take(3).map(|p| p.display().to_string()).collect();
+    if changed.len() > 3 {
+        names.push(format!("and {} more", changed.len() - 3));
+    }
+    names.join(", ")
+}
+
+/// `kiln build --watch`: a build as `kiln build` makes it (budgets and all), then another after
+/// each burst of changes; a failed build leaves the last good output in place.
+fn build_watch(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
+    let overrides = build_overrides(cli, args);
+    let ignored = Config::load(&args.root, &overrides).map(|c| written_by_build(&c)).unwrap_or_default();
+    let mut watcher = match kiln::watch::Watcher::new(&args.root, &ignored) {
+        Ok(w) => w,
+        Err(e) => return ui.fail(&BuildError::one(kiln::Diagnostic::error(e))),
+    };
+    let _ = build(cli, args, ui);
+    loop {
+        if !ui.quiet {
+            eprintln!("kiln build: watching {} for changes (Ctrl-C stops)", args.root.display());
+        }
+        let Some(changed) = watcher.changes() else { return ExitCode::SUCCESS };
+        if !ui.quiet {
+            eprintln!("kiln build: {} changed: building again", changed_line(&changed));
+        }
+        if let Ok(c) = Config::load(&args.root, &overrides) {
+            watcher.set_ignored(&written_by_build(&c));
+        }
+        let _ = build(cli, args, ui);
+    }
+}
+
+/// `kiln serve --watch`: builds the project in the current folder, serves its output, and
+/// builds again after each burst of changes; open pages reload after a good build and show
+/// a failed one's errors (the last good output stays served).
+fn serve_watch(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
+    let root = std::path::Path::new(".");
+    let overrides = Overrides { config_file: cli.global.config.clone(), ..Default::default() };
+    let config = match Config::load(root, &overrides) {
+        Ok(c) => c,
+        Err(e) => return ui.fail(&e),
+    };
+    let mut watcher = match kiln::watch::Watcher::new(root, &written_by_build(&config)) {
+        Ok(w) => w,
+        Err(e) => return ui.fail(&BuildError::one(kiln::Diagnostic::error(e))),
+    };
+    let hashed_of = |c: &Config| kiln::output::hashed_files(&c.out_dir, c.manifest.as_deref().unwrap_or("manifest.json"));
+    let once = |config: &Config| -> Result<String, String> {
+        let started = std::time::Instant::now();
+        match kiln::build(config, &kiln::pipeline::Silent) {
+            Ok(report) => Ok(format!("built {} files in {} ms", report.files.len(), started.elapsed().as_millis())),
+            Err(e) => Err(e.diagnostics.iter().map(|d| d.render(false)).collect::<Vec<_>>().join("\n\n")),
+        }
+    };
+    let first = once(&config);
+    let site = kiln::serve::Site::new(config.out_dir.clone(), hashed_of(&config), true);
+    let say = |line: &str| {
+        if !ui.quiet {
+            eprintln!("kiln serve: {line}");
+        }
+    };
+    match &first {
+        Ok(line) => say(line),
+        Err(errors) => {
+            eprintln!("{errors}\n\nkiln serve: the build failed; serving the last good output");
+            site.failed(errors.clone());
+        }
+    }
+    let builder_site = site.clone();
+    let quiet = ui.quiet;
+    std::thread::spawn(move || {
+        let say = |line: &str| {
+            if !quiet {
+                eprintln!("kiln serve: {line}");
+            }
+        };
+        while let Some(changed) = watcher.changes() {
+            say(&format!("{} changed: building again", changed_line(&changed)));
+            let result = Config::load(root, &overrides).map_err(|e| e.diagnostics.iter().map(|d| d.render(false)).collect::<Vec<_>>().join("\n\n")).and_then(|c| {
+                watcher.set_ignored(&written_by_build(&c));
+                once(&c).map(|line| (line, c))
+            });
+            match result {
+                Ok((line, c)) => {
+                    builder_site.rebuilt(hashed_of(&c));
+                    say(&format!("{line}; pages reload"));
+                }
+                Err(errors) => {
+                    eprintln!("{errors}\n\nkiln serve: the build failed; serving the last good output");
+                    builder_site.failed(errors);
+                }
+            }
+        }
+    });
+    let shown = config.out_dir.display().to_string();
+    let result = kiln::serve::serve_site(site, (args.host, args.port).into(), |addr| {
+        if !quiet {
+            println!("serving {shown} at http://{addr}/ (watching for changes)");
             let _ = std::io::stdout().flush();
         }
     });

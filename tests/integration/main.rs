@@ -32,3 +32,4 @@ mod regression;
 mod serve;
 mod site;
 mod split;
+mod watch;

@@ -135,9 +135,16 @@ fn write_all(staging: &Path, writes: &[(String, &[u8])]) -> Result<(), BuildErro
     std::fs::write(&marker, text).map_err(|e| BuildError::io(&marker, &e, "write"))
 }
 
-/// Puts `staging` at `out_dir`: the old output is moved aside, then removed once the new one
-/// is in place; if the second rename fails, the old output is put back.
+/// Puts `staging` at `out_dir`. On Linux the two folders trade places in one step
+/// (`renameat2` with `RENAME_EXCHANGE`), so a server reading `out_dir` (`kiln serve --watch`)
+/// sees the old output or the new, never neither; elsewhere, or where the file system cannot,
+/// the old output is moved aside, then removed once the new one is in place, and put back if
+/// the second rename fails.
 fn swap(staging: &Path, out_dir: &Path) -> Result<(), BuildError> {
+    if out_dir.is_dir() && exchange(staging, out_dir) {
+        let _ = std::fs::remove_dir_all(staging);
+        return Ok(());
+    }
     if !out_dir.exists() {
         return std::fs::rename(staging, out_dir).map_err(|e| BuildError::io(out_dir, &e, "move the new output in place"));
     }
@@ -154,6 +161,19 @@ fn swap(staging: &Path, out_dir: &Path) -> Result<(), BuildError> {
     }
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (Ok(a), Ok(b)) = (std::ffi::CString::new(a.as_os_str().as_bytes()), std::ffi::CString::new(b.as_os_str().as_bytes())) else { return false };
+    // SAFETY: both are valid NUL-terminated paths, relative to the current folder.
+    unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) == 0 }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> bool {
+    false
 }
 
 /// Where and what emit writes.
