@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
+use axum::http::header::{HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, RANGE};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -158,10 +158,13 @@ async fn headers(site: &Site, mut req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let path = file_of(req.uri().path());
-    // A page gets the live script: served as it is on disk, not from a compressed twin.
+    // A page gets the live script: served as it is on disk, not from a compressed twin, and
+    // whole (a 304 would keep a copy naming an older build, which would reload again).
     let live = site.live.as_ref().filter(|_| path.ends_with(".html")).map(|l| l.generation.load(Ordering::SeqCst));
     if live.is_some() {
-        req.headers_mut().remove(ACCEPT_ENCODING);
+        for h in [ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH, RANGE] {
+            req.headers_mut().remove(h);
+        }
     }
     let mut res = next.run(req).await;
     if !(res.status().is_success() || res.status().as_u16() == 304) {

@@ -57,6 +57,17 @@ async fn until(page: &Page, js: &str, want: &str) -> String {
     }
 }
 
+/// A GET over a plain socket, with `headers` (each ending in CRLF): the whole answer as text.
+fn raw_get(url: &str, path: &str, headers: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET /{path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n").unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[test]
 fn serve_watch_updates_the_open_page_and_shows_a_failed_build_over_it() {
     let site = site();
@@ -71,6 +82,12 @@ fn serve_watch_updates_the_open_page_and_shows_a_failed_build_over_it() {
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let _server = Running(child);
     let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no address in {line:?}")).to_owned();
+
+    // A page is always sent whole, with the script naming the current build: a 304 would keep
+    // a copy naming an older one, which would reload again and again.
+    let page = raw_get(&url, "index.html", "If-Modified-Since: Wed, 21 Oct 2099 07:28:00 GMT\r\nAccept-Encoding: br, gzip\r\n");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("/__kiln/live") && !page.to_ascii_lowercase().contains("content-encoding"), "{page}");
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
