@@ -418,6 +418,11 @@ fn written_by_build(config: &Config) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// A failed build's errors as the terminal shows them, without colour (for the page overlay).
+fn plain_errors(e: &BuildError) -> String {
+    e.diagnostics.iter().map(|d| d.render(false)).collect::<Vec<_>>().join("\n\n")
+}
+
 fn changed_line(changed: &[std::path::PathBuf]) -> String {
     let mut names: Vec<String> = changed.iter().take(3).map(|p| p.display().to_string()).collect();
     if changed.len() > 3 {
@@ -470,13 +475,14 @@ fn serve_watch(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
         let started = std::time::Instant::now();
         match kiln::build(config, &kiln::pipeline::Silent) {
             Ok(report) => Ok(format!("built {} files in {} ms", report.files.len(), started.elapsed().as_millis())),
-            Err(e) => Err(e.diagnostics.iter().map(|d| d.render(false)).collect::<Vec<_>>().join("\n\n")),
+            Err(e) => Err(plain_errors(&e)),
         }
     };
     let first = once(&config);
     let site = kiln::serve::Site::new(config.out_dir.clone(), hashed_of(&config), true);
-    let say = |line: &str| {
-        if !ui.quiet {
+    let quiet = ui.quiet;
+    let say = move |line: &str| {
+        if !quiet {
             eprintln!("kiln serve: {line}");
         }
     };
@@ -488,16 +494,10 @@ fn serve_watch(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
         }
     }
     let builder_site = site.clone();
-    let quiet = ui.quiet;
     std::thread::spawn(move || {
-        let say = |line: &str| {
-            if !quiet {
-                eprintln!("kiln serve: {line}");
-            }
-        };
         while let Some(changed) = watcher.changes() {
             say(&format!("{} changed: building again", changed_line(&changed)));
-            let result = Config::load(root, &overrides).map_err(|e| e.diagnostics.iter().map(|d| d.render(false)).collect::<Vec<_>>().join("\n\n")).and_then(|c| {
+            let result = Config::load(root, &overrides).map_err(|e| plain_errors(&e)).and_then(|c| {
                 watcher.set_ignored(&written_by_build(&c));
                 once(&c).map(|line| (line, c))
             });
