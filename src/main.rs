@@ -411,31 +411,11 @@ fn serve(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
     }
 }
 
-/// Folders a watch ignores besides `.git` and `node_modules`: what the build writes.
-fn written_by_build(config: &Config) -> Vec<std::path::PathBuf> {
-    let mut out = vec![config.out_dir.clone()];
-    out.extend(config.cache_dir.clone());
-    out
-}
-
-/// A failed build's errors as the terminal shows them, without colour (for the page overlay).
-fn plain_errors(e: &BuildError) -> String {
-    e.diagnostics.iter().map(|d| d.render(false)).collect::<Vec<_>>().join("\n\n")
-}
-
-fn changed_line(changed: &[std::path::PathBuf]) -> String {
-    let mut names: Vec<String> = changed.iter().take(3).map(|p| p.display().to_string()).collect();
-    if changed.len() > 3 {
-        names.push(format!("and {} more", changed.len() - 3));
-    }
-    names.join(", ")
-}
-
 /// `kiln build --watch`: a build as `kiln build` makes it (budgets and all), then another after
 /// each burst of changes; a failed build leaves the last good output in place.
 fn build_watch(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
     let overrides = build_overrides(cli, args);
-    let ignored = Config::load(&args.root, &overrides).map(|c| written_by_build(&c)).unwrap_or_default();
+    let ignored = Config::load(&args.root, &overrides).map(|c| kiln::watch::written_by_build(&c)).unwrap_or_default();
     let mut watcher = match kiln::watch::Watcher::new(&args.root, &ignored) {
         Ok(w) => w,
         Err(e) => return ui.fail(&BuildError::one(kiln::Diagnostic::error(e))),
@@ -447,82 +427,21 @@ fn build_watch(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
         }
         let Some(changed) = watcher.changes() else { return ExitCode::SUCCESS };
         if !ui.quiet {
-            eprintln!("kiln build: {} changed: building again", changed_line(&changed));
+            eprintln!("kiln build: {} changed: building again", kiln::watch::changed_line(&changed));
         }
         if let Ok(c) = Config::load(&args.root, &overrides) {
-            watcher.set_ignored(&written_by_build(&c));
+            watcher.set_ignored(&kiln::watch::written_by_build(&c));
         }
         let _ = build(cli, args, ui);
     }
 }
 
-/// `kiln serve --watch`: builds the project in the current folder, serves its output, and
-/// builds again after each burst of changes; open pages reload after a good build and show
-/// a failed one's errors (the last good output stays served).
+/// `kiln serve --watch`: see [`kiln::watch::serve`].
 fn serve_watch(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
-    let root = std::path::Path::new(".");
     let overrides = Overrides { config_file: cli.global.config.clone(), ..Default::default() };
-    let config = match Config::load(root, &overrides) {
-        Ok(c) => c,
-        Err(e) => return ui.fail(&e),
-    };
-    let mut watcher = match kiln::watch::Watcher::new(root, &written_by_build(&config)) {
-        Ok(w) => w,
-        Err(e) => return ui.fail(&BuildError::one(kiln::Diagnostic::error(e))),
-    };
-    let hashed_of = |c: &Config| kiln::output::hashed_files(&c.out_dir, c.manifest.as_deref().unwrap_or("manifest.json"));
-    let once = |config: &Config| -> Result<String, String> {
-        let started = std::time::Instant::now();
-        match kiln::build(config, &kiln::pipeline::Silent) {
-            Ok(report) => Ok(format!("built {} files in {} ms", report.files.len(), started.elapsed().as_millis())),
-            Err(e) => Err(plain_errors(&e)),
-        }
-    };
-    let first = once(&config);
-    let site = kiln::serve::Site::new(config.out_dir.clone(), hashed_of(&config), true);
-    let quiet = ui.quiet;
-    let say = move |line: &str| {
-        if !quiet {
-            eprintln!("kiln serve: {line}");
-        }
-    };
-    match &first {
-        Ok(line) => say(line),
-        Err(errors) => {
-            eprintln!("{errors}\n\nkiln serve: the build failed; serving the last good output");
-            site.failed(errors.clone());
-        }
-    }
-    let builder_site = site.clone();
-    std::thread::spawn(move || {
-        while let Some(changed) = watcher.changes() {
-            say(&format!("{} changed: building again", changed_line(&changed)));
-            let result = Config::load(root, &overrides).map_err(|e| plain_errors(&e)).and_then(|c| {
-                watcher.set_ignored(&written_by_build(&c));
-                once(&c).map(|line| (line, c))
-            });
-            match result {
-                Ok((line, c)) => {
-                    builder_site.rebuilt(hashed_of(&c));
-                    say(&format!("{line}; pages reload"));
-                }
-                Err(errors) => {
-                    eprintln!("{errors}\n\nkiln serve: the build failed; serving the last good output");
-                    builder_site.failed(errors);
-                }
-            }
-        }
-    });
-    let shown = config.out_dir.display().to_string();
-    let result = kiln::serve::serve_site(site, (args.host, args.port).into(), |addr| {
-        if !quiet {
-            println!("serving {shown} at http://{addr}/ (watching for changes)");
-            let _ = std::io::stdout().flush();
-        }
-    });
-    match result {
+    match kiln::watch::serve(std::path::Path::new("."), overrides, (args.host, args.port).into(), ui.quiet) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => ui.fail(&BuildError::one(kiln::Diagnostic::error(format!("cannot serve on {}:{}: {e}", args.host, args.port)))),
+        Err(e) => ui.fail(&e),
     }
 }
 

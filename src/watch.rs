@@ -100,6 +100,89 @@ impl Watcher {
     }
 }
 
+/// Folders a watch ignores besides `.git` and `node_modules`: what the build writes.
+pub fn written_by_build(config: &crate::Config) -> Vec<PathBuf> {
+    let mut out = vec![config.out_dir.clone()];
+    out.extend(config.cache_dir.clone());
+    out
+}
+
+/// What changed, for a status line: the first three paths, and how many more.
+pub fn changed_line(changed: &[PathBuf]) -> String {
+    let mut names: Vec<String> = changed.iter().take(3).map(|p| p.display().to_string()).collect();
+    if changed.len() > 3 {
+        names.push(format!("and {} more", changed.len() - 3));
+    }
+    names.join(", ")
+}
+
+/// A failed build's errors as the terminal shows them, without colour (for the page overlay).
+fn plain_errors(e: &crate::BuildError) -> String {
+    e.diagnostics.iter().map(|d| d.render(false)).collect::<Vec<_>>().join("\n\n")
+}
+
+/// `kiln serve --watch`: builds the project in `root`, serves its output on `addr`, and builds
+/// again after each burst of changes; open pages reload after a good build and show a failed
+/// one's errors (the last good output stays served). Unless `quiet`, the address goes to standard
+/// output and status lines to standard error. Returns only if serving fails.
+pub fn serve(root: &'static Path, overrides: crate::Overrides, addr: std::net::SocketAddr, quiet: bool) -> Result<(), crate::BuildError> {
+    use crate::{BuildError, Config, Diagnostic};
+    let config = Config::load(root, &overrides)?;
+    let mut watcher = Watcher::new(root, &written_by_build(&config)).map_err(|e| BuildError::one(Diagnostic::error(e)))?;
+    let hashed_of = |c: &Config| crate::output::hashed_files(&c.out_dir, c.manifest.as_deref().unwrap_or("manifest.json"));
+    let once = |config: &Config| -> Result<String, String> {
+        let started = std::time::Instant::now();
+        match crate::build(config, &crate::pipeline::Silent) {
+            Ok(report) => Ok(format!("built {} files in {} ms", report.files.len(), started.elapsed().as_millis())),
+            Err(e) => Err(plain_errors(&e)),
+        }
+    };
+    let say = move |line: &str| {
+        if !quiet {
+            eprintln!("kiln serve: {line}");
+        }
+    };
+    let failed = |errors: &str| eprintln!("{errors}\n\nkiln serve: the build failed; serving the last good output");
+    let first = once(&config);
+    let site = crate::serve::Site::new(config.out_dir.clone(), hashed_of(&config), true);
+    match first {
+        Ok(line) => say(&line),
+        Err(errors) => {
+            failed(&errors);
+            site.failed(errors);
+        }
+    }
+    let builder = site.clone();
+    std::thread::spawn(move || {
+        while let Some(changed) = watcher.changes() {
+            say(&format!("{} changed: building again", changed_line(&changed)));
+            let result = Config::load(root, &overrides).map_err(|e| plain_errors(&e)).and_then(|c| {
+                watcher.set_ignored(&written_by_build(&c));
+                once(&c).map(|line| (line, c))
+            });
+            match result {
+                Ok((line, c)) => {
+                    builder.rebuilt(hashed_of(&c));
+                    say(&format!("{line}; pages reload"));
+                }
+                Err(errors) => {
+                    failed(&errors);
+                    builder.failed(errors);
+                }
+            }
+        }
+    });
+    let shown = config.out_dir.display().to_string();
+    crate::serve::serve_site(site, addr, |bound| {
+        use std::io::Write as _;
+        if !quiet {
+            println!("serving {shown} at http://{bound}/ (watching for changes)");
+            let _ = std::io::stdout().flush();
+        }
+    })
+    .map_err(|e| BuildError::one(Diagnostic::error(format!("cannot serve on {addr}: {e}"))))
+}
+
 /// Emit's staging and set-aside folders sit beside out_dir, named after it (`.dist.kiln-…`).
 fn sibling_of(path: &Path, out: &Path) -> bool {
     let (Some(parent), Some(name)) = (out.parent(), out.file_name()) else { return false };
