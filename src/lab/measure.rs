@@ -4,7 +4,8 @@
 //! into a [`Run`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::css;
@@ -167,14 +168,14 @@ impl<'b> Load<'b> {
         }
     }
 
-    /// Reads what the page measured, closes it, and makes it a [`Run`]. `dir` is the served
-    /// folder (scripts' and stylesheets' sizes come from it).
-    pub async fn finish(mut self, origin: &str, dir: &Path) -> Result<Run, String> {
+    /// Reads what the page measured, closes it, and makes it a [`Run`] (unused code scaled to
+    /// the files' `sizes`).
+    pub async fn finish(mut self, origin: &str, sizes: &Sizes) -> Result<Run, String> {
         // Reading back costs no page time: at full speed, it is over sooner.
         if self.profile.is_some_and(|p| p.cpu != 1.0) {
             let _ = self.tab.execute(SetCpuThrottlingRateParams::new(1.0)).await;
         }
-        let result = self.read(origin, dir).await;
+        let result = self.read(origin, sizes).await;
         close(self.browser, self.tab, self.context).await;
         result
     }
@@ -184,7 +185,7 @@ impl<'b> Load<'b> {
         close(self.browser, self.tab, self.context).await;
     }
 
-    async fn read(&mut self, origin: &str, dir: &Path) -> Result<Run, String> {
+    async fn read(&mut self, origin: &str, sizes: &Sizes) -> Result<Run, String> {
         let tab = &self.tab;
         let cdp = |what: &'static str| move |e: chromiumoxide::error::CdpError| failed(what, e);
         let json: String = tab
@@ -205,7 +206,27 @@ impl<'b> Load<'b> {
             sheet_urls.insert(e.header.style_sheet_id.inner().clone(), e.header.source_url.clone());
         }
         let capped = self.started.elapsed() > CAP;
-        Ok(to_run(observed, &self.shots, coverage, usage, &sheet_urls, capped, origin, dir))
+        Ok(to_run(observed, &self.shots, coverage, usage, &sheet_urls, capped, origin, sizes))
+    }
+}
+
+/// The sizes of the served scripts and stylesheets that coverage is scaled to: in bytes, and
+/// in UTF-16 units (what coverage offsets count). Each file is read once per lab, not once
+/// per load.
+pub struct Sizes {
+    dir: PathBuf,
+    known: Mutex<HashMap<String, Option<(u64, usize)>>>,
+}
+
+impl Sizes {
+    /// Sizes of the files under `dir`, the served folder.
+    pub fn new(dir: &Path) -> Sizes {
+        Sizes { dir: dir.to_path_buf(), known: Mutex::default() }
+    }
+
+    fn of(&self, file: &str) -> Option<(u64, usize)> {
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        *known.entry(file.to_owned()).or_insert_with(|| std::fs::read_to_string(self.dir.join(file)).ok().map(|t| (t.len() as u64, t.encode_utf16().count())))
     }
 }
 
@@ -310,7 +331,7 @@ fn to_run(
     sheet_urls: &HashMap<String, String>,
     capped: bool,
     origin: &str,
-    dir: &Path,
+    sizes: &Sizes,
 ) -> Run {
     // The file the server answered with, named as under the served folder.
     let file_of = |u: &str| {
@@ -363,12 +384,10 @@ fn to_run(
         if file.ends_with(".html") {
             continue; // inline scripts: part of the page
         }
-        let Ok(text) = std::fs::read_to_string(dir.join(&file)) else { continue };
-        let units: Vec<u16> = text.encode_utf16().collect();
+        let Some((total, units)) = sizes.of(&file) else { continue };
         let ranges: Vec<(usize, usize, i64)> = script.functions.iter().flat_map(|f| f.ranges.iter().map(|r| (r.start_offset.max(0) as usize, r.end_offset.max(0) as usize, r.count))).collect();
-        let unused_units = metrics::unused_js(units.len(), &ranges);
-        let total = text.len() as u64;
-        let unused = (total as f64 * unused_units as f64 / units.len().max(1) as f64).round() as u64;
+        let unused_units = metrics::unused_js(units, &ranges);
+        let unused = (total as f64 * unused_units as f64 / units.max(1) as f64).round() as u64;
         if let Some(u) = run.unused_js.iter_mut().find(|u| u.file == file) {
             u.unused = u.unused.min(unused);
         } else {
@@ -386,10 +405,8 @@ fn to_run(
         if file.ends_with(".html") || run.unused_css.iter().any(|u| u.file == file) {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(dir.join(&file)) else { continue };
-        let units = text.encode_utf16().count();
+        let Some((total, units)) = sizes.of(&file) else { continue };
         let used_units = used.get(url).map_or(0, |r| metrics::union_len(r)).min(units);
-        let total = text.len() as u64;
         let unused = (total as f64 * (units - used_units) as f64 / units.max(1) as f64).round() as u64;
         run.unused_css.push(Unused { file, total, unused });
     }

@@ -202,6 +202,8 @@ type Measured = (String, usize, Result<Run, String>);
 /// the overlap costs the page being measured nothing.
 async fn measure_all(browser: &Browser, origin: &str, loads: Vec<(usize, String)>, options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Vec<Measured> {
     use futures::future::LocalBoxFuture;
+    let sizes = measure::Sizes::new(&options.dir);
+    let sizes = &sizes;
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
     let (tx, rx) = futures::channel::mpsc::unbounded::<LocalBoxFuture<'_, Measured>>();
     let open = |page: String| async move { measure::Load::open(browser, &page, Some(&options.profile), options.filmstrip).await };
@@ -224,7 +226,7 @@ async fn measure_all(browser: &Browser, origin: &str, loads: Vec<(usize, String)
                         load.calm(measure::SETTLED).await;
                         drop(slot);
                         load.calm(measure::QUIET).await;
-                        let result = load.finish(origin, &options.dir).await;
+                        let result = load.finish(origin, sizes).await;
                         progress(&page, r);
                         (page, r, result)
                     }),
