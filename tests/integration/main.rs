@@ -32,4 +32,5 @@ mod regression;
 mod serve;
 mod site;
 mod split;
+mod twins;
 mod watch;

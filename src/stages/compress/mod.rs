@@ -1,7 +1,10 @@
 //! Compress: gzip and Brotli twins of text-like outputs, in parallel, each kept only if smaller.
 //!
 //! Both encoders are deterministic (no timestamp or file name in the gzip header), so twins
-//! are byte-identical across builds and machines.
+//! are byte-identical across builds and machines. Files of a megabyte or more are compressed
+//! in content-defined [`segments`], so an edit recompresses only the part that changed.
+
+pub mod segments;
 
 use rayon::prelude::*;
 
@@ -31,11 +34,17 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -
     let smaller = |z: Vec<u8>| (!z.is_empty() && z.len() < file.bytes.len()).then_some(z);
     let gzip = options.gzip.then(|| {
         let settings = format!("{}|{}", options.gzip_level, options.zopfli);
+        if file.bytes.len() >= segments::SEGMENTED_FROM && !options.zopfli {
+            return segments::gzip(&file.bytes, options.gzip_level, cache);
+        }
         let key = cache::key("gzip", &[&file.bytes, settings.as_bytes()]);
         cache.get_or::<()>(&key, || Ok(gzip(&file.bytes, options.gzip_level, options.zopfli))).unwrap_or_default()
     });
     let brotli = options.brotli.then(|| {
         let settings = format!("{}|{}", options.brotli_quality, options.brotli_window);
+        if file.bytes.len() >= segments::SEGMENTED_FROM {
+            return segments::brotli(&file.bytes, options.brotli_quality, options.brotli_window, cache);
+        }
         let key = cache::key("brotli", &[&file.bytes, settings.as_bytes()]);
         cache.get_or::<()>(&key, || Ok(brotli(&file.bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()
     });

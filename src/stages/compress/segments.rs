@@ -1,0 +1,250 @@
+//! Twins of large files, compressed in content-defined segments.
+//!
+//! A file of [`SEGMENTED_FROM`] bytes or more is cut where a rolling hash of its bytes says
+//! (FastCDC), so the cuts depend on the content near them, not on offsets: an edit moves or
+//! changes only the segments around it. Each segment is compressed on its own (in parallel,
+//! each through the build cache), and the pieces are joined into one ordinary gzip or Brotli
+//! stream that any decoder reads:
+//! - gzip: each segment is raw deflate ending in a full flush (byte-aligned, no reference to
+//!   what came before); the joined stream gets one header, an empty final block, and the
+//!   CRC-32 and length of the whole file;
+//! - Brotli: the first segment is an "appendable" stream, the others "catable" ones (no
+//!   static dictionary), each allowed to refer to the [`PREFIX`] bytes before it, joined by
+//!   the brotli crate's concatenator (the way its own multi-threaded encoder works).
+//!
+//! A cold build and a rebuild after an edit cut and compress the same way, so their twins are
+//! byte-identical; a rebuild recompresses only the segments whose bytes, or whose prefix,
+//! changed. The price: gzip segments start with an empty history, and Brotli finds nothing
+//! more than a megabyte back (measured in the README).
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::cache::{self, Cache};
+
+/// Files this large or larger are compressed in segments.
+pub const SEGMENTED_FROM: usize = 1 << 20;
+const MIN_SEGMENT: u32 = 128 << 10;
+const AVG_SEGMENT: u32 = 256 << 10;
+const MAX_SEGMENT: u32 = 1 << 20;
+
+/// How far back a Brotli segment may refer: far enough to find what repeats within a
+/// module or between neighbours, near enough that an edit redoes only a few segments.
+pub const PREFIX: usize = 1 << 20;
+
+/// Where `data` is cut: content-defined, in order, covering all of it.
+pub fn cuts(data: &[u8]) -> Vec<Range<usize>> {
+    fastcdc::v2020::FastCDC::new(data, MIN_SEGMENT, AVG_SEGMENT, MAX_SEGMENT)
+        .map(|c| c.offset..c.offset + c.length)
+        .collect()
+}
+
+/// The gzip twin of `data`, in segments.
+pub fn gzip(data: &[u8], level: u32, cache: &Cache) -> Vec<u8> {
+    let settings = level.to_string();
+    let pieces: Vec<Vec<u8>> = cuts(data)
+        .into_par_iter()
+        .map(|r| {
+            let key = cache::key("gzip-segment", &[&data[r.clone()], settings.as_bytes()]);
+            cache.get_or::<()>(&key, || Ok(deflate_flushed(&data[r], level))).unwrap_or_default()
+        })
+        .collect();
+    // XFL: 2 for the slowest level, 4 for the fastest, as gzip writes it.
+    let xfl = match level {
+        9 => 2,
+        1 => 4,
+        _ => 0,
+    };
+    let mut out = Vec::with_capacity(pieces.iter().map(Vec::len).sum::<usize>() + 20);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255]);
+    for p in &pieces {
+        out.extend_from_slice(p);
+    }
+    // An empty final block with fixed codes: BFINAL=1, BTYPE=01, end-of-block.
+    out.extend_from_slice(&[0x03, 0x00]);
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+/// Raw deflate of `data` ending in a full flush: byte-aligned, not final, and referring to
+/// nothing before it, so such pieces can follow each other.
+fn deflate_flushed(data: &[u8], level: u32) -> Vec<u8> {
+    let mut z = flate2::Compress::new(flate2::Compression::new(level), false);
+    let mut out = Vec::with_capacity(data.len() / 3 + 1024);
+    loop {
+        if out.capacity() - out.len() < 1024 {
+            out.reserve(out.capacity().max(64 << 10));
+        }
+        let read = z.total_in() as usize;
+        z.compress_vec(&data[read..], &mut out, flate2::FlushCompress::Full).expect("deflating into a Vec cannot fail");
+        if z.total_in() as usize == data.len() && out.len() < out.capacity() {
+            return out;
+        }
+    }
+}
+
+/// The Brotli twin of `data`, in segments.
+/// Each segment may refer to the [`PREFIX`] bytes before it (given to the encoder as a custom
+/// dictionary: in the joined stream they are exactly what the decoder has just written), so
+/// its key holds them too.
+pub fn brotli(data: &[u8], quality: u32, window: u32, cache: &Cache) -> Vec<u8> {
+    let settings = format!("{quality}|{window}");
+    let pieces: Vec<Vec<u8>> = cuts(data)
+        .into_par_iter()
+        .map(|r| {
+            let before = &data[r.start.saturating_sub(PREFIX)..r.start];
+            let key = cache::key(if r.start == 0 { "brotli-segment-first" } else { "brotli-segment" }, &[before, &data[r.clone()], settings.as_bytes()]);
+            cache.get_or::<()>(&key, || Ok(brotli_piece(r.start == 0, before, &data[r], quality, window))).unwrap_or_default()
+        })
+        .collect();
+    join_brotli(&pieces, window)
+}
+
+/// One segment as a Brotli stream that may refer to `before`, the bytes just before it: the
+/// first (nothing before) can have others appended, the rest can be appended.
+fn brotli_piece(first: bool, before: &[u8], data: &[u8], quality: u32, window: u32) -> Vec<u8> {
+    use brotli::enc::encode::{BrotliEncoderOperation, BrotliEncoderStateStruct};
+    let mut state = BrotliEncoderStateStruct::new(brotli::enc::StandardAlloc::default());
+    state.params = brotli::enc::BrotliEncoderParams {
+        quality: quality as i32,
+        lgwin: window as i32,
+        size_hint: data.len(),
+        appendable: true,
+        catable: !first,
+        // The concatenator finds where the first stream's header ends by this metadata
+        // block, which decoders skip.
+        magic_number: first,
+        ..Default::default()
+    };
+    if !before.is_empty() {
+        state.set_custom_dictionary_with_optional_precomputed_hasher(before.len(), before, brotli::enc::UnionHasher::Uninit, true);
+    }
+    let mut out = vec![0u8; data.len() + data.len() / 8 + 1024];
+    let (mut in_left, mut in_at, mut out_left, mut out_at) = (data.len(), 0usize, out.len(), 0usize);
+    loop {
+        let ok = state.compress_stream(
+            BrotliEncoderOperation::BROTLI_OPERATION_FINISH,
+            &mut in_left,
+            data,
+            &mut in_at,
+            &mut out_left,
+            &mut out,
+            &mut out_at,
+            &mut None,
+            &mut |_, _, _, _| (),
+        );
+        assert!(ok, "Brotli refused its input (a kiln bug)");
+        if state.is_finished() {
+            break;
+        }
+        if out_left == 0 {
+            out_left += out.len();
+            out.resize(out.len() * 2, 0);
+        }
+    }
+    out.truncate(out_at);
+    out
+}
+
+fn join_brotli(pieces: &[Vec<u8>], window: u32) -> Vec<u8> {
+    use brotli::concat::{BroCatli, BroCatliResult};
+    let mut cat = BroCatli::new_with_window_size(window as u8);
+    let mut out = vec![0u8; pieces.iter().map(Vec::len).sum::<usize>() + 64];
+    let mut written = 0;
+    for p in pieces {
+        cat.new_brotli_file();
+        let mut read = 0;
+        loop {
+            match cat.stream(p, &mut read, &mut out, &mut written) {
+                BroCatliResult::NeedsMoreInput => break,
+                BroCatliResult::NeedsMoreOutput => out.resize(out.len() * 2, 0),
+                other => panic!("joining Brotli segments: {other:?} (a kiln bug)"),
+            }
+        }
+    }
+    loop {
+        match cat.finish(&mut out, &mut written) {
+            BroCatliResult::Success => break,
+            BroCatliResult::NeedsMoreOutput => out.resize(out.len() * 2, 0),
+            other => panic!("joining Brotli segments: {other:?} (a kiln bug)"),
+        }
+    }
+    out.truncate(written);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// Text that compresses like code: repeated words with varying numbers.
+    fn sample(len: usize, seed: u64) -> Vec<u8> {
+        let words = ["function", "return", "const", "this.value", "=>", "{", "}", "matrix", "vector", "length", ";\n"];
+        let mut x = seed;
+        let mut out = Vec::with_capacity(len + 16);
+        while out.len() < len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.extend_from_slice(words[(x % words.len() as u64) as usize].as_bytes());
+            out.extend_from_slice(format!(" {} ", x % 1000).as_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    fn gunzip(z: &[u8]) -> Vec<u8> {
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(z).read_to_end(&mut back).unwrap();
+        back
+    }
+
+    fn unbrotli(z: &[u8]) -> Vec<u8> {
+        let mut back = Vec::new();
+        brotli::Decompressor::new(z, 4096).read_to_end(&mut back).unwrap();
+        back
+    }
+
+    #[test]
+    fn segmented_twins_decode_to_the_file() {
+        let data = sample(3 << 20, 7);
+        assert!(cuts(&data).len() > 4);
+        let cache = Cache::disabled();
+        assert_eq!(gunzip(&gzip(&data, 9, &cache)), data);
+        assert_eq!(unbrotli(&brotli(&data, 5, 24, &cache)), data);
+        // The trailer is the whole file's CRC and length, which a strict decoder checks.
+        let z = gzip(&data, 6, &cache);
+        assert_eq!(&z[z.len() - 4..], &(data.len() as u32).to_le_bytes());
+    }
+
+    #[test]
+    fn an_edit_changes_only_the_segments_around_it() {
+        let data = sample(4 << 20, 11);
+        let mut edited = data.clone();
+        edited.splice(2_000_000..2_000_010, b"an edit of a few more bytes".iter().copied());
+        let (a, b) = (cuts(&data), cuts(&edited));
+        let pieces = |d: &[u8], c: &[Range<usize>]| c.iter().map(|r| blake3::hash(&d[r.clone()])).collect::<std::collections::HashSet<_>>();
+        let (pa, pb) = (pieces(&data, &a), pieces(&edited, &b));
+        let changed = pb.difference(&pa).count();
+        assert!(changed <= 2, "{changed} of {} segments changed", b.len());
+
+        // A rebuild through a cache holding the first build's segments compresses only those,
+        // and gives the bytes a cold build of the edited file gives.
+        let dir = tempfile::tempdir().unwrap();
+        let warm = Cache::new(Some(dir.path().to_path_buf()), u64::MAX);
+        brotli(&data, 5, 24, &warm);
+        let before = warm.stats().misses;
+        let rebuilt = brotli(&edited, 5, 24, &warm);
+        // Redone: the segments holding the edit, and those whose prefix reaches it.
+        let reach = b.iter().filter(|r| r.end > 2_000_000 && r.start.saturating_sub(PREFIX) < 2_000_027).count();
+        let redone = warm.stats().misses - before;
+        assert!(redone as usize <= reach && reach < b.len() / 2, "{redone} redone, {reach} in reach, of {}", b.len());
+        assert_eq!(rebuilt, brotli(&edited, 5, 24, &Cache::disabled()));
+        assert_eq!(unbrotli(&rebuilt), edited);
+    }
+}
