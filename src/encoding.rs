@@ -6,24 +6,10 @@ use std::io::Write;
 
 use crate::config::CompressOptions;
 use crate::mime;
-use crate::output::{Compressed, OutputFile};
 
 /// Whether `path` of `len` bytes gets twins under these options.
 pub fn wants_twins(options: &CompressOptions, path: &str, len: u64) -> bool {
     (options.gzip || options.brotli) && len >= options.min_size && mime::matches_any(mime::essence(path), &options.types)
-}
-
-pub fn compress_one(options: &CompressOptions, file: OutputFile) -> Compressed {
-    if !wants_twins(options, &file.path, file.bytes.len() as u64) {
-        return Compressed::uncompressed(file);
-    }
-    let smaller = |z: Vec<u8>| (z.len() < file.bytes.len()).then_some(z);
-    let gzip = options.gzip.then(|| gzip(&file.bytes, options.gzip_level, options.zopfli)).and_then(smaller);
-    let brotli = options
-        .brotli
-        .then(|| brotli(&file.bytes, options.brotli_quality, options.brotli_window))
-        .and_then(smaller);
-    Compressed { file, gzip, brotli }
 }
 
 /// gzip with mtime 0, no file name, OS "unknown": the same bytes on every machine.

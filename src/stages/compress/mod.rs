@@ -26,28 +26,29 @@ fn run(options: &CompressOptions, files: Vec<OutputFile>, cache: &Cache, progres
         .collect()
 }
 
-/// [`compress_one`] through the build cache (an empty entry means "no smaller twin").
+/// A file's twins through the build cache (an empty entry means "no smaller twin"); a file of
+/// [`segments::SEGMENTED_FROM`] bytes or more is compressed in segments (zopfli's gzip aside).
 fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -> Compressed {
     if !wants_twins(options, &file.path, file.bytes.len() as u64) {
         return Compressed::uncompressed(file);
     }
-    let smaller = |z: Vec<u8>| (!z.is_empty() && z.len() < file.bytes.len()).then_some(z);
+    let bytes = &file.bytes;
+    let segmented = bytes.len() >= segments::SEGMENTED_FROM;
     let gzip = options.gzip.then(|| {
-        let settings = format!("{}|{}", options.gzip_level, options.zopfli);
-        if file.bytes.len() >= segments::SEGMENTED_FROM && !options.zopfli {
-            return segments::gzip(&file.bytes, options.gzip_level, cache);
+        if segmented && !options.zopfli {
+            return segments::gzip(bytes, options.gzip_level, cache);
         }
-        let key = cache::key("gzip", &[&file.bytes, settings.as_bytes()]);
-        cache.get_or::<()>(&key, || Ok(gzip(&file.bytes, options.gzip_level, options.zopfli))).unwrap_or_default()
+        let key = cache::key("gzip", &[bytes, format!("{}|{}", options.gzip_level, options.zopfli).as_bytes()]);
+        cache.get_or::<()>(&key, || Ok(gzip(bytes, options.gzip_level, options.zopfli))).unwrap_or_default()
     });
     let brotli = options.brotli.then(|| {
-        let settings = format!("{}|{}", options.brotli_quality, options.brotli_window);
-        if file.bytes.len() >= segments::SEGMENTED_FROM {
-            return segments::brotli(&file.bytes, options.brotli_quality, options.brotli_window, cache);
+        if segmented {
+            return segments::brotli(bytes, options.brotli_quality, options.brotli_window, cache);
         }
-        let key = cache::key("brotli", &[&file.bytes, settings.as_bytes()]);
-        cache.get_or::<()>(&key, || Ok(brotli(&file.bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()
+        let key = cache::key("brotli", &[bytes, format!("{}|{}", options.brotli_quality, options.brotli_window).as_bytes()]);
+        cache.get_or::<()>(&key, || Ok(brotli(bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()
     });
+    let smaller = |z: Vec<u8>| (!z.is_empty() && z.len() < file.bytes.len()).then_some(z);
     let (gzip, brotli) = (gzip.and_then(smaller), brotli.and_then(smaller));
     Compressed { file, gzip, brotli }
 }
