@@ -179,6 +179,9 @@ impl Report {
             let _ = writeln!(out, "  {:<12} {:>9.1} ms", t.stage, t.ms);
         }
         let _ = writeln!(out, "  {:<12} {:>9.1} ms", "total", total);
+        if let Some(c) = &self.cache {
+            let _ = writeln!(out, "  cache: {} hits, {} misses, {} damaged, {} evicted", c.hits, c.misses, c.corrupt, c.evicted);
+        }
         out
     }
 }

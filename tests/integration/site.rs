@@ -176,6 +176,12 @@ fn the_table_and_timings_are_printed() {
     assert!(stdout.contains("index.html"), "{stdout}");
     assert!(stdout.contains("gzip:") && stdout.contains("brotli:"), "{stdout}");
     assert!(stdout.contains("fingerprint") && stdout.contains("total"), "{stdout}");
+    // The build cache's line: all made the first time, all taken from the cache the second.
+    let cache_line = |out: &str| out.lines().find(|l| l.trim_start().starts_with("cache:")).map(str::to_owned).unwrap_or_default();
+    assert!(cache_line(&stdout).contains("cache: 0 hits"), "{stdout}");
+    let again = kiln().arg("build").arg(site.path()).arg("--timings").output().unwrap();
+    let again = cache_line(&String::from_utf8_lossy(&again.stdout));
+    assert!(again.contains(", 0 misses") && !again.contains("cache: 0 hits"), "{again}");
 }
 
 #[test]
