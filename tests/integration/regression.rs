@@ -338,3 +338,48 @@ fn a_commonjs_entry_runs() {
     let (_out, tree) = build_ok(root.path(), &[]);
     assert_eq!(run_entry(&tree, "main"), "required required");
 }
+
+/// three.js 0.187 built from its own entry with a source map: swc's printer writes a few small
+/// positions (BytePos(1), 29, …) for nodes that have no span, and they became mappings into
+/// whichever file the source map held first, here the license comment of three.module.js (19
+/// of them, and 143 lines whose first mapping pointed at the wrong place).
+#[test]
+fn no_mapping_points_into_the_license_comment_of_the_first_file() {
+    let three = crate::common::repo().join("tests/corpus/node_modules/three/build");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["three.module.js", "three.core.js"] {
+        std::fs::copy(three.join(f), dir.path().join(f)).unwrap();
+    }
+    let out = dir.path().join("out");
+    let result = kiln()
+        .arg("build")
+        .arg(dir.path())
+        .args(["--entry", "three.module.js", "--sourcemap", "--no-compress", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let map_file = std::fs::read_dir(out.join("assets")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "map")).unwrap();
+    let map: serde_json::Value = serde_json::from_slice(&std::fs::read(map_file).unwrap()).unwrap();
+    // Where each source's leading `/** … */` comment ends (line, column).
+    let comment_ends: Vec<Option<(u32, u32)>> = map["sourcesContent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|text| {
+            let text = text.as_str()?;
+            let end = text.starts_with("/*").then(|| text.find("*/"))?? + 2;
+            let before = &text[..end];
+            let line = before.matches('\n').count() as u32;
+            Some((line, (end - before.rfind('\n').map_or(0, |n| n + 1)) as u32))
+        })
+        .collect();
+    assert!(comment_ends.iter().filter(|e| e.is_some()).count() == 2, "both files start with their license");
+    let segments = kiln::sourcemap::decode(map["mappings"].as_str().unwrap());
+    assert!(segments.len() > 100_000);
+    let inside: Vec<_> = segments
+        .iter()
+        .filter(|&&(_, _, src, sl, sc)| comment_ends[src as usize].is_some_and(|(el, ec)| sl < el || (sl == el && sc < ec)))
+        .collect();
+    assert!(inside.is_empty(), "{} mappings point into a license comment, the first: {:?}", inside.len(), inside.first());
+}

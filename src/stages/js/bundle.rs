@@ -75,9 +75,14 @@ fn bundle_set(
 ) -> Result<(Bundles, Vec<(graph::ExtraEntry, AssetKey)>), BuildError> {
     let globals = Globals::new();
     let unresolved_mark = GLOBALS.set(&globals, Mark::new);
+    let cm = Lrc::new(SourceMap::default());
+    // swc's printer writes a few small positions (BytePos(1), 29, …) for nodes with no span;
+    // with the first 64 KiB of positions held by no module, they map to nothing instead of
+    // into whichever module happens to be first.
+    cm.new_source_file(Lrc::new(swc_core::common::FileName::Anon), " ".repeat(1 << 16));
     let mut ctx = JsCtx {
         options,
-        cm: Lrc::new(SourceMap::default()),
+        cm,
         globals,
         unresolved_mark,
         resolver: JsResolver::new(options),
