@@ -33,17 +33,18 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -
         return Compressed::uncompressed(file);
     }
     let bytes = &file.bytes;
-    let segmented = bytes.len() >= segments::SEGMENTED_FROM;
+    // Where a large file is cut, found once for both twins.
+    let cuts = (bytes.len() >= segments::SEGMENTED_FROM).then(|| segments::cuts(bytes));
     let gzip = options.gzip.then(|| {
-        if segmented && !options.zopfli {
-            return segments::gzip(bytes, options.gzip_level, cache);
+        if let Some(cuts) = cuts.as_deref().filter(|_| !options.zopfli) {
+            return segments::gzip(bytes, cuts, options.gzip_level, cache);
         }
         let key = cache::key("gzip", &[bytes, format!("{}|{}", options.gzip_level, options.zopfli).as_bytes()]);
         cache.get_or::<()>(&key, || Ok(gzip(bytes, options.gzip_level, options.zopfli))).unwrap_or_default()
     });
     let brotli = options.brotli.then(|| {
-        if segmented {
-            return segments::brotli(bytes, options.brotli_quality, options.brotli_window, cache);
+        if let Some(cuts) = &cuts {
+            return segments::brotli(bytes, cuts, options.brotli_quality, options.brotli_window, cache);
         }
         let key = cache::key("brotli", &[bytes, format!("{}|{}", options.brotli_quality, options.brotli_window).as_bytes()]);
         cache.get_or::<()>(&key, || Ok(brotli(bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()

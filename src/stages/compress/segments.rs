@@ -40,11 +40,12 @@ pub fn cuts(data: &[u8]) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// The gzip twin of `data`, in segments.
-pub fn gzip(data: &[u8], level: u32, cache: &Cache) -> Vec<u8> {
+/// The gzip twin of `data`, cut at `cuts`.
+pub fn gzip(data: &[u8], cuts: &[Range<usize>], level: u32, cache: &Cache) -> Vec<u8> {
     let settings = level.to_string();
-    let pieces: Vec<Vec<u8>> = cuts(data)
-        .into_par_iter()
+    let pieces: Vec<Vec<u8>> = cuts
+        .par_iter()
+        .cloned()
         .map(|r| {
             let key = cache::key("gzip-segment", &[&data[r.clone()], settings.as_bytes()]);
             cache.get_or::<()>(&key, || Ok(deflate_flushed(&data[r], level))).unwrap_or_default()
@@ -87,14 +88,16 @@ fn deflate_flushed(data: &[u8], level: u32) -> Vec<u8> {
     }
 }
 
-/// The Brotli twin of `data`, in segments.
+/// The Brotli twin of `data`, cut at `cuts`.
+///
 /// Each segment may refer to the [`PREFIX`] bytes before it (given to the encoder as a custom
 /// dictionary: in the joined stream they are exactly what the decoder has just written), so
 /// its key holds them too.
-pub fn brotli(data: &[u8], quality: u32, window: u32, cache: &Cache) -> Vec<u8> {
+pub fn brotli(data: &[u8], cuts: &[Range<usize>], quality: u32, window: u32, cache: &Cache) -> Vec<u8> {
     let settings = format!("{quality}|{window}");
-    let pieces: Vec<Vec<u8>> = cuts(data)
-        .into_par_iter()
+    let pieces: Vec<Vec<u8>> = cuts
+        .par_iter()
+        .cloned()
         .map(|r| {
             let before = &data[r.start.saturating_sub(PREFIX)..r.start];
             let key = cache::key(if r.start == 0 { "brotli-segment-first" } else { "brotli-segment" }, &[before, &data[r.clone()], settings.as_bytes()]);
@@ -215,10 +218,11 @@ mod tests {
         let data = sample(3 << 20, 7);
         assert!(cuts(&data).len() > 4);
         let cache = Cache::disabled();
-        assert_eq!(gunzip(&gzip(&data, 9, &cache)), data);
-        assert_eq!(unbrotli(&brotli(&data, 5, 24, &cache)), data);
+        let c = cuts(&data);
+        assert_eq!(gunzip(&gzip(&data, &c, 9, &cache)), data);
+        assert_eq!(unbrotli(&brotli(&data, &c, 5, 24, &cache)), data);
         // The trailer is the whole file's CRC and length, which a strict decoder checks.
-        let z = gzip(&data, 6, &cache);
+        let z = gzip(&data, &c, 6, &cache);
         assert_eq!(&z[z.len() - 4..], &(data.len() as u32).to_le_bytes());
     }
 
@@ -237,14 +241,14 @@ mod tests {
         // and gives the bytes a cold build of the edited file gives.
         let dir = tempfile::tempdir().unwrap();
         let warm = Cache::new(Some(dir.path().to_path_buf()), u64::MAX);
-        brotli(&data, 5, 24, &warm);
+        brotli(&data, &a, 5, 24, &warm);
         let before = warm.stats().misses;
-        let rebuilt = brotli(&edited, 5, 24, &warm);
+        let rebuilt = brotli(&edited, &b, 5, 24, &warm);
         // Redone: the segments holding the edit, and those whose prefix reaches it.
         let reach = b.iter().filter(|r| r.end > 2_000_000 && r.start.saturating_sub(PREFIX) < 2_000_027).count();
         let redone = warm.stats().misses - before;
         assert!(redone as usize <= reach && reach < b.len() / 2, "{redone} redone, {reach} in reach, of {}", b.len());
-        assert_eq!(rebuilt, brotli(&edited, 5, 24, &Cache::disabled()));
+        assert_eq!(rebuilt, brotli(&edited, &b, 5, 24, &Cache::disabled()));
         assert_eq!(unbrotli(&rebuilt), edited);
     }
 }
