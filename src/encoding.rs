@@ -9,7 +9,13 @@ use crate::mime;
 
 /// Whether `path` of `len` bytes gets twins under these options.
 pub fn wants_twins(options: &CompressOptions, path: &str, len: u64) -> bool {
-    (options.gzip || options.brotli) && len >= options.min_size && mime::matches_any(mime::essence(path), &options.types)
+    (options.gzip || options.brotli) && len >= options.min_size && twin_type(options, path)
+}
+
+/// Whether files like `path` get twins whatever their size: their type is in
+/// `compress.types`, and a source map only with `compress.source_maps`.
+pub fn twin_type(options: &CompressOptions, path: &str) -> bool {
+    (options.source_maps || !path.ends_with(".map")) && mime::matches_any(mime::essence(path), &options.types)
 }
 
 /// gzip with mtime 0, no file name, OS "unknown": the same bytes on every machine.

@@ -16,6 +16,9 @@ pub struct CompressOptions {
     pub min_size: u64,
     /// MIME types (with `*` wildcards, as `text/*`) that get compressed twins.
     pub types: Vec<String>,
+    /// Whether source maps get twins too (off by default: browsers fetch them only for
+    /// devtools, and they are the largest outputs).
+    pub source_maps: bool,
 }
 
 pub fn default_compress_types() -> Vec<String> {
@@ -52,5 +55,6 @@ pub(super) fn compress_options(rc: RawCompress, overrides: &Overrides, c: &Check
         brotli_window: ranged(&rc.brotli_window, 24, 10..=24, "brotli_window"),
         min_size: rc.min_size.unwrap_or(1024),
         types: rc.types.map(|t| t.into_iter().map(Spanned::into_inner).collect()).unwrap_or_else(default_compress_types),
+        source_maps: rc.source_maps.unwrap_or(false),
     }
 }

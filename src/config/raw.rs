@@ -179,4 +179,5 @@ pub(super) struct RawCompress {
     pub(super) brotli_window: Option<Spanned<u32>>,
     pub(super) min_size: Option<u64>,
     pub(super) types: Option<Vec<Spanned<String>>>,
+    pub(super) source_maps: Option<bool>,
 }

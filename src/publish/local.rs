@@ -80,7 +80,7 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
         let bytes = std::fs::read(path).map_err(|e| PublishError::output(path, format!("cannot read: {e}")))?;
         let wants_twins = options.encoding == PublishEncoding::Siblings
             && encoding.is_none()
-            && mime::matches_any(mime::essence(base), &compress.types);
+            && crate::encoding::twin_type(compress, base);
         if wants_twins {
             for (ext, enc) in [("br", "br"), ("gz", "gzip")] {
                 if present.contains(format!("{rel}.{ext}").as_str()) {

@@ -35,20 +35,28 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -
     let bytes = &file.bytes;
     // Where a large file is cut, found once for both twins.
     let cuts = (bytes.len() >= segments::SEGMENTED_FROM).then(|| segments::cuts(bytes));
-    let gzip = options.gzip.then(|| {
-        if let Some(cuts) = cuts.as_deref().filter(|_| !options.zopfli) {
-            return segments::gzip(bytes, cuts, options.gzip_level, cache);
-        }
-        let key = cache::key("gzip", &[bytes, format!("{}|{}", options.gzip_level, options.zopfli).as_bytes()]);
-        cache.get_or::<()>(&key, || Ok(gzip(bytes, options.gzip_level, options.zopfli))).unwrap_or_default()
-    });
-    let brotli = options.brotli.then(|| {
-        if let Some(cuts) = &cuts {
-            return segments::brotli(bytes, cuts, options.brotli_quality, options.brotli_window, cache);
-        }
-        let key = cache::key("brotli", &[bytes, format!("{}|{}", options.brotli_quality, options.brotli_window).as_bytes()]);
-        cache.get_or::<()>(&key, || Ok(brotli(bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()
-    });
+    // gzip and Brotli side by side (each large file's segments in parallel too).
+    let (gzip, brotli) = rayon::join(
+        || {
+            options.gzip.then(|| {
+                if let Some(cuts) = cuts.as_deref().filter(|_| !options.zopfli) {
+                    return segments::gzip(bytes, cuts, options.gzip_level, cache);
+                }
+                let key = cache::key("gzip", &[bytes, format!("{}|{}", options.gzip_level, options.zopfli).as_bytes()]);
+                cache.get_or::<()>(&key, || Ok(gzip(bytes, options.gzip_level, options.zopfli))).unwrap_or_default()
+            })
+        },
+        || {
+            options.brotli.then(|| {
+                // Qualities 0 and 1 cannot write streams that join (and are fast whole).
+                if let Some(cuts) = cuts.as_deref().filter(|_| options.brotli_quality >= segments::BROTLI_MIN_QUALITY) {
+                    return segments::brotli(bytes, cuts, options.brotli_quality, options.brotli_window, cache);
+                }
+                let key = cache::key("brotli", &[bytes, format!("{}|{}", options.brotli_quality, options.brotli_window).as_bytes()]);
+                cache.get_or::<()>(&key, || Ok(brotli(bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()
+            })
+        },
+    );
     let smaller = |z: Vec<u8>| (!z.is_empty() && z.len() < file.bytes.len()).then_some(z);
     let (gzip, brotli) = (gzip.and_then(smaller), brotli.and_then(smaller));
     Compressed { file, gzip, brotli }
@@ -75,5 +83,35 @@ impl<'a> CompressStage<'a> {
 
     pub fn run(self, files: Vec<OutputFile>) -> Result<CompressOutput, BuildError> {
         Ok(CompressOutput { files: run(self.options, files, self.cache, self.tick), log: StageLog::default() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn a_large_file_gets_twins_at_every_brotli_quality() {
+        let data: Vec<u8> = (0..200_000u32).flat_map(|i| format!("const v{} = {};\n", i % 5000, i % 77).into_bytes()).collect();
+        assert!(data.len() > segments::SEGMENTED_FROM);
+        let file = |bytes: &[u8]| OutputFile::new("big.js".into(), None, crate::output::Origin::Public, false, bytes.to_vec());
+        for quality in [0, 1, 2, 5] {
+            let options = CompressOptions {
+                gzip: true,
+                brotli: true,
+                gzip_level: 1,
+                zopfli: false,
+                brotli_quality: quality,
+                brotli_window: 22,
+                min_size: 0,
+                types: crate::config::default_compress_types(),
+                source_maps: false,
+            };
+            let c = compress_cached(&options, file(&data), &Cache::disabled());
+            let mut back = Vec::new();
+            brotli::Decompressor::new(&c.brotli.expect("a smaller Brotli twin")[..], 4096).read_to_end(&mut back).unwrap();
+            assert!(back == data, "quality {quality}");
+        }
     }
 }
