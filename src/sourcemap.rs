@@ -104,16 +104,20 @@ pub fn decode(mappings: &str) -> Vec<Segment> {
 /// A whole source map document. `file` (the bundle's hashed name, new after any edit) comes
 /// last: a large map's twins are compressed in segments, and a change at the end redoes one
 /// segment where a change at the start would redo the first megabyte.
-pub fn document(file: &str, sources: &[String], contents: &[Option<String>], mappings: &str) -> String {
-    let json = serde_json::json!({
-        "version": 3,
-        "sources": sources,
-        "sourcesContent": contents,
-        "names": [],
-        "mappings": mappings,
-        "file": file,
-    });
-    json.to_string()
+pub fn document(file: &str, sources: &[String], contents: &[Option<&str>], mappings: &str) -> String {
+    /// Written field by field, borrowing the sources' text (a big bundle's is tens of MB).
+    #[derive(serde::Serialize)]
+    struct Document<'a> {
+        version: u8,
+        sources: &'a [String],
+        #[serde(rename = "sourcesContent")]
+        sources_content: &'a [Option<&'a str>],
+        names: [&'a str; 0],
+        mappings: &'a str,
+        file: &'a str,
+    }
+    let doc = Document { version: 3, sources, sources_content: contents, names: [], mappings, file };
+    serde_json::to_string(&doc).expect("a source map serializes")
 }
 
 /// Moves mappings after text replacements: each `(line, col, delta)` says that on `line`,

@@ -293,26 +293,36 @@ impl<'a> Namer<'a> {
         output_path(&self.options.file_names, &naming_src(asset), &hash)
     }
 
-    /// Records asset `i`'s output (and its source map's) at `path`.
+    /// Records asset `i`'s output (and its source map's) at `path`. The map's document and
+    /// the bundle's hashes are made side by side (for a big bundle both take a while).
     fn finish(&mut self, i: usize, mut bytes: Vec<u8>, path: &str, map: Option<(String, Vec<u8>)>) {
         let asset = &self.graph.assets[i];
+        let mut map_file = None;
         if let (Some((mappings, _)), Some(m)) = (map, asset.chunk.as_ref().and_then(|c| c.map.as_ref())) {
-            let map_path = format!("{path}.map");
             let file_name = path.rsplit('/').next().unwrap_or(path);
-            let out_dir_of_map = self.options.out_dir.join(crate::paths::parent(path));
-            let sources: Vec<String> = m.sources.iter().map(|(p, _)| relative_url(&out_dir_of_map, p)).collect();
-            let contents: Vec<Option<String>> = m.sources.iter().map(|(_, t)| Some(t.clone())).collect();
-            let doc = sourcemap::document(file_name, &sources, &contents, &mappings);
             if self.options.sourcemap == SourceMapMode::External {
                 if !bytes.ends_with(b"\n") {
                     bytes.push(b'\n');
                 }
                 bytes.extend_from_slice(format!("//# sourceMappingURL={file_name}.map\n").as_bytes());
             }
-            self.maps.push(OutputFile::new(map_path, Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes()));
+            map_file = Some((file_name, mappings, m));
         }
         let hashed = asset.kind != AssetKind::Html && asset.fixed_path.is_none();
-        let mut out = OutputFile::new(path.to_owned(), Some(asset.src.to_string()), Origin::Asset(asset.kind), hashed, bytes);
+        let options = self.options;
+        let (map_file, mut out) = rayon::join(
+            || {
+                map_file.map(|(file_name, mappings, m)| {
+                    let out_dir_of_map = options.out_dir.join(crate::paths::parent(path));
+                    let sources: Vec<String> = m.sources.iter().map(|(p, _)| relative_url(&out_dir_of_map, p)).collect();
+                    let contents: Vec<Option<&str>> = m.sources.iter().map(|(_, t)| Some(t.as_str())).collect();
+                    let doc = sourcemap::document(file_name, &sources, &contents, &mappings);
+                    OutputFile::new(format!("{path}.map"), Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes())
+                })
+            },
+            || OutputFile::new(path.to_owned(), Some(asset.src.to_string()), Origin::Asset(asset.kind), hashed, bytes),
+        );
+        self.maps.extend(map_file);
         out.is_entry = asset.is_entry;
         out.modules = asset.chunk.as_ref().map(|c| c.modules.clone()).unwrap_or_default();
         self.done[i] = Some(out);

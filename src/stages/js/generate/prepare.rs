@@ -50,7 +50,7 @@ pub(super) fn minify_options(cjs: bool, ecma: EsVersion) -> MinifyOptions {
             // Never introduce syntax newer than the target.
             ecma,
             top_level: Some(TopLevelOptions { functions: true }),
-            passes: 2,
+            passes: 1,
             ..CompressOptions::default()
         }),
         mangle: Some(MangleOptions { top_level: Some(cjs), ..MangleOptions::default() }),
