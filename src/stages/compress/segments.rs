@@ -188,7 +188,7 @@ fn join_brotli(pieces: &[Vec<u8>], window: u32) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::io::Read;
 
@@ -214,7 +214,7 @@ mod tests {
         back
     }
 
-    fn unbrotli(z: &[u8]) -> Vec<u8> {
+    pub(in crate::stages::compress) fn unbrotli(z: &[u8]) -> Vec<u8> {
         let mut back = Vec::new();
         brotli::Decompressor::new(z, 4096).read_to_end(&mut back).unwrap();
         back
