@@ -63,6 +63,16 @@ pub enum Command {
     /// Build, check budgets, then publish: nothing is published when the build or a budget fails
     #[command(after_help = "Examples:\n  kiln deploy --to s3://my-site\n  kiln deploy site --to s3://bucket/www --endpoint https://…")]
     Deploy(DeployArgs),
+    /// The remote build cache: make a key pair to sign its entries
+    #[command(subcommand, after_help = "Examples:\n  kiln cache keygen    print a new KILN_CACHE_SIGNING_KEY and its KILN_CACHE_PUBLIC_KEY")]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Print a new Ed25519 key pair for the remote cache: the signing key for trusted jobs
+    /// (KILN_CACHE_SIGNING_KEY), the public key for read-only ones (KILN_CACHE_PUBLIC_KEY)
+    Keygen,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +151,10 @@ pub struct BuildArgs {
     /// Neither read nor write the build cache (optimised images, compressed twins)
     #[arg(long)]
     pub no_cache: bool,
+    /// Read the remote cache ([cache] remote) but write nothing to it (also
+    /// KILN_CACHE_READ_ONLY=1)
+    #[arg(long)]
+    pub cache_read_only: bool,
     /// Build, then build again on every change under ROOT until stopped (Ctrl-C); a failed
     /// build keeps the last good output
     #[arg(long, conflicts_with = "lab")]

@@ -24,6 +24,7 @@ pub mod paths;
 pub mod pipeline;
 pub mod publish;
 pub mod report;
+pub mod s3;
 pub mod serve;
 pub mod size;
 pub mod sourcemap;

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Lab(_) => "lab",
         Command::Publish(_) => "publish",
         Command::Deploy(_) => "deploy",
+        Command::Cache(_) => "cache",
     };
     let ui = Ui { color, quiet: cli.global.quiet, verbose: cli.global.verbose, command };
     match &cli.command {
@@ -41,6 +42,13 @@ fn main() -> ExitCode {
         Command::Lab(args) => lab(&cli, args, &ui),
         Command::Publish(args) => publish(&cli, args, std::path::Path::new("."), &ui),
         Command::Deploy(args) => deploy(&cli, args, &ui),
+        Command::Cache(kiln::cli::CacheCommand::Keygen) => match kiln::cache::sign::keygen() {
+            Ok((private, public)) => {
+                println!("{}={private}\n{}={public}", kiln::cache::sign::SIGNING_VAR, kiln::cache::sign::PUBLIC_VAR);
+                ExitCode::SUCCESS
+            }
+            Err(e) => ui.fail(&BuildError::one(kiln::diagnostics::Diagnostic::error(e))),
+        },
     }
 }
 
@@ -101,6 +109,7 @@ fn build_overrides(cli: &Cli, args: &BuildArgs) -> Overrides {
         entries: args.entry.clone(),
         no_minify: args.no_minify,
         no_cache: args.no_cache,
+        cache_read_only: args.cache_read_only,
         mode: args.mode.clone(),
         sourcemap: args.sourcemap.as_deref().map(|m| match m {
             "hidden" => kiln::config::SourceMapMode::Hidden,

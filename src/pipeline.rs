@@ -65,11 +65,12 @@ pub fn build(config: &Config, progress: &dyn Progress) -> Result<Report, BuildEr
 }
 
 fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
-    let cache = Cache::new(config.cache_dir.clone(), config.cache_max_size);
+    let mut warnings = Diagnostics::default();
+    let cache = Cache::new(config.cache_dir.clone(), config.cache_max_size).with_remote(remote_cache(config, &mut warnings));
     let (scan, bundle) = (ScanOptions::new(config), BundleOptions::new(config));
     let (names, emit) = (FingerprintOptions::new(config), EmitOptions::new(config));
     let serving = ServingOptions::new(config);
-    let mut log = Log { progress, timings: Timings::default(), warnings: Diagnostics::default() };
+    let mut log = Log { progress, timings: Timings::default(), warnings };
 
     let scanned = log.stage("scan", None, || ScanStage::new(&scan).run())?;
     let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(&bundle).run(scanned))?;
@@ -82,12 +83,35 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let tick = || progress.tick();
     let compressed = log.stage("compress", Some(served.files.len()), || CompressStage::new(&config.compress, &cache, &tick).run(served.files))?;
     let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(compressed.files).inspect(|_| cache.evict()))?;
+    log.warnings.extend(cache.finish().into_iter().map(Diagnostic::warning));
 
     let mut report = Report::new(crate::paths::display_path(&config.out_dir, &std::env::current_dir().unwrap_or_default()), &emitted.files, log.timings.0, log.warnings.0);
     report.css_pruned = pruned.pruned;
     report.images = (images.stats.files > 0).then_some(images.stats);
     report.cache = config.cache_dir.is_some().then(|| cache.stats());
     Ok(report)
+}
+
+/// The remote cache `[cache] remote` names, with the keys the environment gives; without a
+/// key (or with a malformed one) the build goes on without it, and says why.
+fn remote_cache(config: &Config, warnings: &mut Diagnostics) -> Option<crate::cache::remote::Remote> {
+    use crate::cache::sign::{Keys, PUBLIC_VAR, SECRET_VAR, SIGNING_VAR};
+    let options = config.cache_remote.clone()?;
+    let url = options.url.clone();
+    let keys = match Keys::from_env(|name| std::env::var(name).ok()) {
+        Ok(Some(keys)) => keys,
+        Ok(None) => {
+            warnings.push(Diagnostic::warning(format!(
+                "remote cache {url}: no key in the environment ({SECRET_VAR}, {SIGNING_VAR} or {PUBLIC_VAR}); entries are only used when signed, so the remote cache is off"
+            )));
+            return None;
+        }
+        Err(e) => {
+            warnings.push(Diagnostic::warning(format!("remote cache {url}: {e}; the remote cache is off")));
+            return None;
+        }
+    };
+    crate::cache::remote::Remote::new(options, keys).map_err(|e| warnings.push(Diagnostic::warning(e))).ok()
 }
 
 /// Times each stage (telling `progress`), and collects its warnings and step timings.

@@ -181,6 +181,20 @@ impl Report {
         let _ = writeln!(out, "  {:<12} {:>9.1} ms", "total", total);
         if let Some(c) = &self.cache {
             let _ = writeln!(out, "  cache: {} hits, {} misses, {} damaged, {} evicted", c.hits, c.misses, c.corrupt, c.evicted);
+            if let Some(r) = &c.remote {
+                let _ = writeln!(
+                    out,
+                    "  remote cache: {} hits ({} bytes), {} misses, {} written ({} bytes), {} rejected{}{}",
+                    r.hits,
+                    r.bytes_read,
+                    r.misses,
+                    r.written,
+                    r.bytes_written,
+                    r.rejected,
+                    if r.read_only { ", read-only" } else { "" },
+                    if r.failed { ", turned off after a failure" } else { "" }
+                );
+            }
         }
         out
     }

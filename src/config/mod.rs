@@ -7,6 +7,7 @@
 //! see (a browserslist query, a file-name pattern) are kept with their spans so their errors
 //! point at the key's line:col.
 
+mod cache;
 mod compress;
 mod css;
 mod env;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
+pub use cache::{RemoteCacheOptions, NAMESPACE_VAR, READ_ONLY_VAR, REMOTE_VAR};
 pub use compress::{default_compress_types, CompressOptions};
 pub use css::{CssOptions, HtmlOptions, DEFAULT_TARGETS};
 pub use env::EnvOptions;
@@ -54,6 +56,8 @@ pub struct Overrides {
     pub sourcemap: Option<SourceMapMode>,
     /// `--no-cache`.
     pub no_cache: bool,
+    /// `--cache-read-only`: read the remote cache, write nothing to it.
+    pub cache_read_only: bool,
     /// `--mode`: the `.env.[mode]` files read and `import.meta.env.MODE`.
     pub mode: Option<String>,
 }
@@ -93,6 +97,8 @@ pub struct Config {
     /// The build cache's folder (`None`: `--no-cache`) and size limit.
     pub cache_dir: Option<PathBuf>,
     pub cache_max_size: u64,
+    /// The remote cache (`[cache] remote`), when one is set.
+    pub cache_remote: Option<RemoteCacheOptions>,
     pub images: ImageOptions,
     pub publish: PublishOptions,
     pub html: HtmlOptions,
@@ -172,6 +178,7 @@ impl Config {
             hash_cascade: hash_cascade(&raw, &c),
             cache_dir,
             cache_max_size: size_setting(&raw.cache_max_size, 1_000_000_000, "cache_max_size", &c),
+            cache_remote: cache::remote_cache_options(raw.cache.take().unwrap_or_default(), raw.publish.as_ref().unwrap_or(&Default::default()), overrides, &c),
             css: css::css_options(raw.css.take().unwrap_or_default(), &c),
             html: css::html_options(raw.html.take()),
             compress: compress::compress_options(raw.compress.take().unwrap_or_default(), overrides, &c),

@@ -21,6 +21,7 @@ pub(super) struct RawConfig {
     pub(super) hash_cascade: Option<Spanned<String>>,
     pub(super) cache_dir: Option<Spanned<String>>,
     pub(super) cache_max_size: Option<Spanned<RawSize>>,
+    pub(super) cache: Option<RawCache>,
     pub(super) images: Option<RawImages>,
     pub(super) publish: Option<RawPublish>,
     pub(super) html: Option<RawHtml>,
@@ -30,6 +31,20 @@ pub(super) struct RawConfig {
     pub(super) compress: Option<RawCompress>,
     pub(super) headers_file: Option<bool>,
     pub(super) offline: Option<RawOffline>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCache {
+    pub(super) remote: Option<Spanned<String>>,
+    pub(super) endpoint: Option<String>,
+    pub(super) region: Option<String>,
+    pub(super) path_style: Option<bool>,
+    pub(super) namespace: Option<Spanned<String>>,
+    pub(super) fallback: Option<Vec<Spanned<String>>>,
+    pub(super) read_only: Option<bool>,
+    pub(super) max_entry_size: Option<Spanned<RawSize>>,
+    pub(super) timeout: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -68,3 +68,21 @@ fn may_read_the_root_the_workspace_and_node_modules_where_resolution_looks() {
     assert!(!ok("/w/packages/ui/i.ts", None));
     assert!(ok("/w/packages/ui/i.ts", Some("/w")), "the workspace");
 }
+
+#[test]
+fn the_remote_cache_takes_publish_endpoint_and_checks_its_keys() {
+    let c = load_with("[publish]\nendpoint = \"http://127.0.0.1:3900\"\n[cache]\nremote = \"s3://builds/app/\"\nnamespace = \"pr-7\"\nfallback = [\"main\", \"pr-7\"]\n").unwrap();
+    let r = c.cache_remote.unwrap();
+    assert_eq!((r.bucket.as_str(), r.prefix.as_str(), r.namespace.as_str()), ("builds", "app/", "pr-7"));
+    assert_eq!(r.endpoint.as_deref(), Some("http://127.0.0.1:3900"));
+    assert!(r.path_style && !r.read_only);
+    assert_eq!(r.fallback, vec!["main".to_owned()], "its own namespace is not a fallback");
+    assert!(load_with("").unwrap().cache_remote.is_none());
+    let err = load_with("[cache]\nremote = \"https://builds\"\nnamespace = \"feature/x\"\n").unwrap_err();
+    let lines: Vec<(u32, bool)> = err.diagnostics.iter().map(|d| (d.location.as_ref().unwrap().line, d.message.contains("cache"))).collect();
+    assert_eq!(lines, vec![(2, true), (3, true)], "{:?}", err.diagnostics);
+    let no_cache = Overrides { no_cache: true, ..Overrides::default() };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(CONFIG_FILE), "[cache]\nremote = \"s3://builds\"\n").unwrap();
+    assert!(Config::load(dir.path(), &no_cache).unwrap().cache_remote.is_none());
+}

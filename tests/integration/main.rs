@@ -29,6 +29,7 @@ mod publish;
 mod common;
 mod corpus;
 mod regression;
+mod remote_cache;
 mod serve;
 mod site;
 mod split;

@@ -8,6 +8,12 @@
 //! place, so two builds sharing the cache never see half an entry. A read touches the entry's
 //! modification time; after a build, the least recently used entries go until the cache fits
 //! in its size limit.
+//!
+//! With `[cache] remote`, a local miss is looked up in a shared bucket ([`remote`]) before the
+//! work is done, and what the build makes is uploaded there too, signed ([`sign`]).
+
+pub mod remote;
+pub mod sign;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +29,9 @@ pub struct CacheStats {
     pub corrupt: u64,
     /// Entries removed to keep the cache under its size limit.
     pub evicted: u64,
+    /// What the remote cache did, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<remote::RemoteStats>,
 }
 
 pub struct Cache {
@@ -32,6 +41,7 @@ pub struct Cache {
     misses: AtomicU64,
     corrupt: AtomicU64,
     evicted: AtomicU64,
+    remote: Option<remote::Remote>,
 }
 
 /// A cache key: blake3 over kiln's version, a step name and the step's inputs.
@@ -57,7 +67,21 @@ impl Cache {
             misses: AtomicU64::new(0),
             corrupt: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
+            remote: None,
         }
+    }
+
+    /// The same cache, backed by `remote` (only when the local cache is on).
+    pub fn with_remote(mut self, remote: Option<remote::Remote>) -> Self {
+        if self.dir.is_some() {
+            self.remote = remote;
+        }
+        self
+    }
+
+    /// Waits for the remote cache's uploads; its warnings.
+    pub fn finish(&self) -> Vec<String> {
+        self.remote.as_ref().map(remote::Remote::finish).unwrap_or_default()
     }
 
     pub fn disabled() -> Self {
@@ -70,6 +94,7 @@ impl Cache {
             misses: self.misses.load(Ordering::Relaxed),
             corrupt: self.corrupt.load(Ordering::Relaxed),
             evicted: self.evicted.load(Ordering::Relaxed),
+            remote: self.remote.as_ref().map(remote::Remote::stats),
         }
     }
 
@@ -83,7 +108,7 @@ impl Cache {
         let path = self.path(key)?;
         let Ok(mut bytes) = std::fs::read(&path) else {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return None;
+            return self.remote_get(key);
         };
         let intact = bytes.len() >= HEADER
             && &bytes[..MAGIC.len()] == MAGIC
@@ -92,7 +117,7 @@ impl Cache {
             self.corrupt.fetch_add(1, Ordering::Relaxed);
             self.misses.fetch_add(1, Ordering::Relaxed);
             let _ = std::fs::remove_file(&path);
-            return None;
+            return self.remote_get(key);
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
         // Recently used: eviction goes by modification time.
@@ -101,8 +126,23 @@ impl Cache {
         Some(bytes)
     }
 
-    /// Stores `payload`; a failure to write only costs the next build the work.
+    /// A local miss taken from the remote cache, and kept locally.
+    fn remote_get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        let payload = self.remote.as_ref()?.get(key)?;
+        self.put_local(key, &payload);
+        Some(payload)
+    }
+
+    /// Stores `payload` (and uploads it to the remote cache); a failure to write only costs
+    /// the next build the work.
     pub fn put(&self, key: &[u8; 32], payload: &[u8]) {
+        self.put_local(key, payload);
+        if let Some(r) = &self.remote {
+            r.put(key, payload);
+        }
+    }
+
+    fn put_local(&self, key: &[u8; 32], payload: &[u8]) {
         let Some(path) = self.path(key) else { return };
         let Some(dir) = path.parent() else { return };
         if std::fs::create_dir_all(dir).is_err() {
