@@ -73,7 +73,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let mut log = Log { progress, timings: Timings::default(), warnings };
 
     let scanned = log.stage("scan", None, || ScanStage::new(&scan).run())?;
-    let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(&bundle).run(scanned))?;
+    let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(&bundle, &cache).run(scanned))?;
     let pruned = log.stage("prune", None, || PruneStage::new(&config.css).run(bundled.graph))?;
     let images = log.stage("images", None, || ImageStage::new(&config.images, &cache).run(pruned.graph))?;
     let preloaded = log.stage("preload", None, || PreloadStage::new(config.html.preload_fonts).run(images.graph))?;

@@ -84,6 +84,11 @@ impl Cache {
         self.remote.as_ref().map(remote::Remote::finish).unwrap_or_default()
     }
 
+    /// Whether entries are kept at all (not with `--no-cache`).
+    pub fn is_on(&self) -> bool {
+        self.dir.is_some()
+    }
+
     pub fn disabled() -> Self {
         Cache::new(None, 0)
     }
@@ -103,12 +108,22 @@ impl Cache {
         Some(self.dir.as_ref()?.join(&hex[..2]).join(hex.as_str()))
     }
 
-    /// The stored payload, if present and intact.
+    /// The stored payload, if present and intact (locally, else in the remote cache).
     pub fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        self.lookup(key, true)
+    }
+
+    /// The same, in the local cache only: for entries too many and too small to be worth a
+    /// request each (minified modules).
+    pub fn get_local(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        self.lookup(key, false)
+    }
+
+    fn lookup(&self, key: &[u8; 32], remote: bool) -> Option<Vec<u8>> {
         let path = self.path(key)?;
         let Ok(mut bytes) = std::fs::read(&path) else {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return self.remote_get(key);
+            return if remote { self.remote_get(key) } else { None };
         };
         let intact = bytes.len() >= HEADER
             && &bytes[..MAGIC.len()] == MAGIC
@@ -117,7 +132,7 @@ impl Cache {
             self.corrupt.fetch_add(1, Ordering::Relaxed);
             self.misses.fetch_add(1, Ordering::Relaxed);
             let _ = std::fs::remove_file(&path);
-            return self.remote_get(key);
+            return if remote { self.remote_get(key) } else { None };
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
         // Recently used: eviction goes by modification time.
@@ -142,7 +157,8 @@ impl Cache {
         }
     }
 
-    fn put_local(&self, key: &[u8; 32], payload: &[u8]) {
+    /// Stores `payload` in the local cache only.
+    pub fn put_local(&self, key: &[u8; 32], payload: &[u8]) {
         let Some(path) = self.path(key) else { return };
         let Some(dir) = path.parent() else { return };
         if std::fs::create_dir_all(dir).is_err() {

@@ -20,6 +20,7 @@ mod budgets;
 mod cases;
 mod garage;
 mod images;
+mod js_cache;
 mod js;
 mod lab;
 mod modern_js;

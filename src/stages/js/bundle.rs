@@ -25,11 +25,11 @@ pub struct Bundles {
 /// Bundles the entries, then every worker (and script imported by URL) they start, each as a
 /// self-contained chunk of its own. `import_map`: specifiers the pages' import maps map, kept
 /// as imports.
-pub fn bundle(options: &BundleOptions, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
+pub fn bundle(options: &BundleOptions, cache: &crate::cache::Cache, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
     if entries.is_empty() {
         return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Timings::default(), warnings: Diagnostics::default() });
     }
-    let (mut out, extra) = bundle_set(options, entries, import_map, false)?;
+    let (mut out, extra) = bundle_set(options, cache, entries, import_map, false)?;
     let mut done: std::collections::BTreeSet<AssetKey> = entries.iter().map(|e| e.key.clone()).collect();
     let mut queue: std::collections::VecDeque<(graph::ExtraEntry, AssetKey)> = extra.into();
     // A worker's bundle is self-contained: no chunks shared with the page that starts it.
@@ -42,7 +42,7 @@ pub fn bundle(options: &BundleOptions, entries: &[JsEntry], import_map: &[String
             continue;
         }
         let spec = JsEntry { key: key.clone(), path: entry.path.clone(), source: None };
-        let (mut more, next) = bundle_set(&worker_config, &[spec], import_map, entry.classic)?;
+        let (mut more, next) = bundle_set(&worker_config, cache, &[spec], import_map, entry.classic)?;
         for c in &mut more.chunks {
             c.is_entry = false;
             if entry.service && c.links.key == key {
@@ -69,6 +69,7 @@ pub fn bundle(options: &BundleOptions, entries: &[JsEntry], import_map: &[String
 /// scripts imported by URL) their live modules start, and those entries' chunk keys.
 fn bundle_set(
     options: &BundleOptions,
+    cache: &crate::cache::Cache,
     entries: &[JsEntry],
     import_map: &[String],
     classic: bool,
@@ -89,6 +90,7 @@ fn bundle_set(
         defines: Vec::new(),
         import_map,
         classic,
+        cache,
     };
     let mut diags = Vec::new();
     let mut defines = Vec::new();

@@ -60,6 +60,8 @@ pub struct JsCtx<'a> {
     pub import_map: &'a [String],
     /// Building a classic worker script: an IIFE with no `import` and no `import.meta`.
     pub classic: bool,
+    /// The build cache (minified modules).
+    pub cache: &'a crate::cache::Cache,
 }
 
 /// One bundle, before fingerprinting.
@@ -95,6 +97,7 @@ pub struct ChunkLinks {
 /// The JS stage: bundles what the scan found and hands on the whole graph.
 pub struct JsStage<'a> {
     options: &'a BundleOptions,
+    cache: &'a crate::cache::Cache,
 }
 
 pub struct JsOutput {
@@ -105,8 +108,9 @@ pub struct JsOutput {
 stage_output!(JsOutput);
 
 impl<'a> JsStage<'a> {
-    pub fn new(options: &'a BundleOptions) -> Self {
-        JsStage { options }
+    /// The stage; minified modules are kept in `cache` (see [`generate::minify_cache`]).
+    pub fn new(options: &'a BundleOptions, cache: &'a crate::cache::Cache) -> Self {
+        JsStage { options, cache }
     }
 
     pub fn run(self, scanned: ScanOutput) -> Result<JsOutput, BuildError> {
@@ -121,7 +125,7 @@ impl<'a> JsStage<'a> {
                     .with_note("script-only builds (--entry) must use the default, hash_cascade = \"hashes\""),
             ));
         }
-        let bundles = bundle::bundle(options, &js_entries, &import_map)?;
+        let bundles = bundle::bundle(options, self.cache, &js_entries, &import_map)?;
         let mut log = StageLog { warnings: bundles.warnings, steps: bundles.timings, skipped: false };
         let links = add_chunks(&mut graph, bundles.chunks);
         let more = crate::loader::load_more(&options.loader, &mut graph, bundles.assets)?;

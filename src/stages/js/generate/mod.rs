@@ -14,6 +14,7 @@
 //! the same trade).
 
 mod join;
+pub mod minify_cache;
 mod naming;
 mod prepare;
 mod render;

@@ -14,7 +14,7 @@ use crate::stages::js::analyze::{ImportKind, decl_ids};
 use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use crate::stages::js::link::{Binding, Linked};
 use crate::stages::js::rewrite::{ImportRewriter, Replacement};
-use super::output_version;
+use super::{minify_cache, output_version};
 use super::render::print;
 use super::symbols::{Marker, Registry, binding_key, module_value, ph, placeholder};
 
@@ -101,20 +101,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
         ast.visit_mut_with(&mut ClassicMeta { global });
     }
     if ctx.options.js.minify {
-        let comments = module.comments.to_comments();
-        let mut options = minify_options(cjs, output_version(&ctx.options.js.target));
-        if module.generated {
-            options.compress = None;
-        }
-        ast = GLOBALS.set(&ctx.globals, || {
-            let extra = ExtraOptions {
-                unresolved_mark: ctx.unresolved_mark,
-                top_level_mark: module.top_level_mark,
-                mangle_name_cache: None,
-            };
-            let program = optimize(Program::Module(ast), ctx.cm.clone(), Some(&comments), None, &options, &extra);
-            program.expect_module()
-        });
+        ast = minify(ctx, module, ast, cjs);
     }
     if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
         eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
@@ -153,6 +140,41 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     let pure = !cjs && ast.body.iter().all(is_pure_item);
     let size = if ctx.options.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.options.js.minify).0.len() as u64 } else { 0 };
     Prepared { ast, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size }
+}
+
+/// The module minified, or taken from the build cache (see [`super::minify_cache`]).
+fn minify(ctx: &JsCtx, module: &JsModule, mut ast: Module, cjs: bool) -> Module {
+    let mut options = minify_options(cjs, output_version(&ctx.options.js.target));
+    if module.generated {
+        options.compress = None;
+    }
+    GLOBALS.set(&ctx.globals, || {
+        let frame = module.file.as_ref().map(|f| minify_cache::Frame {
+            start: f.start_pos.0,
+            end: f.end_pos.0,
+            unresolved: SyntaxContext::empty().apply_mark(ctx.unresolved_mark),
+            top_level: SyntaxContext::empty().apply_mark(module.top_level_mark),
+        });
+        let key = frame.as_ref().filter(|_| ctx.cache.is_on()).map(|frame| {
+            let source = module.file.as_ref().map_or("", |f| f.src.as_str());
+            minify_cache::key(&mut ast, frame, &module.comments, &format!("{options:?}"), source)
+        });
+        if let (Some(key), Some(frame)) = (&key, &frame) {
+            if let Some(cached) = ctx.cache.get_local(key).and_then(|bytes| minify_cache::load(&bytes, frame)) {
+                return cached;
+            }
+        }
+        let comments = module.comments.to_comments();
+        let extra = ExtraOptions { unresolved_mark: ctx.unresolved_mark, top_level_mark: module.top_level_mark, mangle_name_cache: None };
+        let mut minified = optimize(Program::Module(ast), ctx.cm.clone(), Some(&comments), None, &options, &extra).expect_module();
+        if let Some(frame) = &frame {
+            let stored = minify_cache::store(&mut minified, frame, key.is_some());
+            if let (Some(key), false) = (&key, stored.is_empty()) {
+                ctx.cache.put_local(key, &stored);
+            }
+        }
+        minified
+    })
 }
 
 /// Imports, `require()`s, `import()`s and asset URLs of module `m` replaced by placeholders;

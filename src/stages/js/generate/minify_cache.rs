@@ -1,0 +1,211 @@
+//! Minified modules in the build cache: a rebuild minifies only the modules whose input to
+//! the minifier changed.
+//!
+//! The key is the minifier's whole input: the module's tree after its imports became
+//! placeholders (so what the linker decided is in it), its `#__PURE__` comments, the minify
+//! options, and the module's source text. A tree holds build-dependent numbers: positions
+//! (where the file sits among the build's files, which depends on the order threads loaded
+//! them) and syntax contexts (numbered as threads create them). Both are made canonical for
+//! the key and for the stored tree: positions relative to the module's file, contexts
+//! numbered in the order the tree meets them, with the empty, the unresolved (globals) and
+//! the module's top-level context as 0, 1 and 2. A cached tree is read back with this
+//! build's positions and contexts (fresh ones for the others: only their equality matters to
+//! the naming and printing that follow).
+//!
+//! Positions outside the module's file that the minifier leaves (it reuses spans of other
+//! trees) map to nothing in the source map anyway; they are made dummy in every build, cached
+//! or not, so a cached module prints exactly as a freshly minified one.
+//!
+//! Entries stay in the local cache: a chunk has thousands of modules, too many to fetch one
+//! request each from the remote cache.
+
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::FxHashMap;
+use swc_core::common::{BytePos, Mark, Span, SyntaxContext, DUMMY_SP};
+use swc_core::ecma::ast::Module;
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+
+use crate::stages::js::parse::KeptComments;
+
+/// The module's file in this build: its first and last position, and the contexts that are
+/// the same in every build.
+pub(super) struct Frame {
+    pub start: u32,
+    pub end: u32,
+    pub unresolved: SyntaxContext,
+    pub top_level: SyntaxContext,
+}
+
+enum Mode {
+    /// For the key: positions in the file made relative (the originals kept, to restore).
+    Key(Vec<Span>),
+    /// For storing: positions relative, those outside the file dummy.
+    Store,
+    /// Back to this build's numbers: the originals after `Key`, absolute after `Store`.
+    Restore(Option<std::vec::IntoIter<Span>>),
+}
+
+struct Canon<'a> {
+    frame: &'a Frame,
+    mode: Mode,
+    ctxts: FxHashMap<SyntaxContext, u32>,
+    back: Vec<SyntaxContext>,
+}
+
+impl Canon<'_> {
+    fn new(frame: &Frame, mode: Mode) -> Canon<'_> {
+        let mut c = Canon { frame, mode, ctxts: FxHashMap::default(), back: Vec::new() };
+        for ctxt in [SyntaxContext::empty(), frame.unresolved, frame.top_level] {
+            c.number(ctxt);
+        }
+        c
+    }
+
+    fn number(&mut self, ctxt: SyntaxContext) -> u32 {
+        let next = self.back.len() as u32;
+        *self.ctxts.entry(ctxt).or_insert_with(|| {
+            self.back.push(ctxt);
+            next
+        })
+    }
+
+    fn inside(&self, s: Span) -> bool {
+        self.frame.start <= s.lo.0 && s.hi.0 <= self.frame.end
+    }
+}
+
+/// Not a position: dummy, or one of the reserved values (`#__PURE__` markers and the like).
+fn no_position(s: Span) -> bool {
+    s.is_dummy()
+}
+
+impl VisitMut for Canon<'_> {
+    fn visit_mut_span(&mut self, s: &mut Span) {
+        if no_position(*s) {
+            return;
+        }
+        let start = self.frame.start;
+        let relative = |s: Span| Span::new(BytePos(s.lo.0 - start + 1), BytePos(s.hi.0 - start + 1));
+        match &mut self.mode {
+            Mode::Key(kept) => {
+                kept.push(*s);
+                if self.inside(*s) {
+                    *s = relative(*s);
+                }
+            }
+            Mode::Store => *s = if self.inside(*s) { relative(*s) } else { DUMMY_SP },
+            Mode::Restore(Some(kept)) => *s = kept.next().expect("as many positions as the key pass kept"),
+            Mode::Restore(None) => *s = Span::new(BytePos(s.lo.0 - 1 + start), BytePos(s.hi.0 - 1 + start)),
+        }
+    }
+
+    fn visit_mut_syntax_context(&mut self, c: &mut SyntaxContext) {
+        match self.mode {
+            Mode::Restore(_) => *c = self.back[c.as_u32() as usize],
+            _ => *c = SyntaxContext::from_u32(self.number(*c)),
+        }
+    }
+}
+
+/// Feeds `Hash` into blake3, integers little-endian (the same key on every machine).
+struct Feed {
+    hasher: blake3::Hasher,
+    buf: Vec<u8>,
+}
+
+impl Feed {
+    fn new() -> Feed {
+        Feed { hasher: blake3::Hasher::new(), buf: Vec::with_capacity(1 << 16) }
+    }
+    fn finish32(mut self) -> [u8; 32] {
+        self.hasher.update(&self.buf);
+        *self.hasher.finalize().as_bytes()
+    }
+}
+
+impl Hasher for Feed {
+    fn write(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= 1 << 16 {
+            self.hasher.update(&self.buf);
+            self.buf.clear();
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write(&(i as u64).to_le_bytes());
+    }
+    fn finish(&self) -> u64 {
+        0
+    }
+}
+
+/// The cache key of minifying `ast` (the tree handed to the minifier) with `options` (their
+/// description) and `comments`; `source` is the module's text.
+pub(super) fn key(ast: &mut Module, frame: &Frame, comments: &KeptComments, options: &str, source: &str) -> [u8; 32] {
+    let mut canon = Canon::new(frame, Mode::Key(Vec::new()));
+    ast.visit_mut_with(&mut canon);
+    let mut feed = Feed::new();
+    "kiln minified module v1".hash(&mut feed);
+    options.hash(&mut feed);
+    feed.write(blake3::hash(source.as_bytes()).as_bytes());
+    ast.hash(&mut feed);
+    for map in [&comments.leading, &comments.trailing] {
+        let mut list: Vec<(u32, String)> = map
+            .iter()
+            .flat_map(|(pos, cs)| cs.iter().map(move |c| (pos.0.wrapping_sub(frame.start), format!("{:?}{}", c.kind, c.text))))
+            .collect();
+        list.sort();
+        list.hash(&mut feed);
+    }
+    let Mode::Key(kept) = std::mem::replace(&mut canon.mode, Mode::Store) else { unreachable!() };
+    canon.mode = Mode::Restore(Some(kept.into_iter()));
+    ast.visit_mut_with(&mut canon);
+    feed.finish32()
+}
+
+/// Makes the minifier's positions outside the module dummy (in every build: see the module
+/// docs), and returns the stored form of the tree when `encode` (empty if it cannot be).
+pub(super) fn store(ast: &mut Module, frame: &Frame, encode: bool) -> Vec<u8> {
+    let mut canon = Canon::new(frame, Mode::Store);
+    ast.visit_mut_with(&mut canon);
+    let mut buf = cbor4ii::core::utils::BufWriter::new(Vec::new());
+    let encoded = encode && cbor4ii::core::enc::Encode::encode(&*ast, &mut buf).is_ok();
+    canon.mode = Mode::Restore(None);
+    ast.visit_mut_with(&mut canon);
+    if encoded { buf.into_inner() } else { Vec::new() }
+}
+
+/// A stored tree, with this build's positions and contexts (run with the build's globals
+/// set); `None` if it does not decode.
+pub(super) fn load(bytes: &[u8], frame: &Frame) -> Option<Module> {
+    let mut ast: Module = cbor4ii::core::dec::Decode::decode(&mut cbor4ii::core::utils::SliceReader::new(bytes)).ok()?;
+    // Contexts: the canonical numbers of this build's three, and a fresh one for each other.
+    let mut canon = Canon::new(frame, Mode::Restore(None));
+    let mut max = 0;
+    struct Highest<'a>(&'a mut u32);
+    impl swc_core::ecma::visit::Visit for Highest<'_> {
+        fn visit_syntax_context(&mut self, c: &SyntaxContext) {
+            *self.0 = (*self.0).max(c.as_u32());
+        }
+        fn visit_span(&mut self, _: &Span) {}
+    }
+    swc_core::ecma::visit::VisitWith::visit_with(&ast, &mut Highest(&mut max));
+    while canon.back.len() <= max as usize {
+        canon.back.push(SyntaxContext::empty().apply_mark(Mark::new()));
+    }
+    ast.visit_mut_with(&mut canon);
+    Some(ast)
+}
