@@ -12,6 +12,7 @@
 //! With `[cache] remote`, a local miss is looked up in a shared bucket ([`remote`]) before the
 //! work is done, and what the build makes is uploaded there too, signed ([`sign`]).
 
+pub mod pack;
 pub mod remote;
 pub mod sign;
 
@@ -84,11 +85,6 @@ impl Cache {
         self.remote.as_ref().map(remote::Remote::finish).unwrap_or_default()
     }
 
-    /// Whether entries are kept at all (not with `--no-cache`).
-    pub fn is_on(&self) -> bool {
-        self.dir.is_some()
-    }
-
     pub fn disabled() -> Self {
         Cache::new(None, 0)
     }
@@ -110,20 +106,10 @@ impl Cache {
 
     /// The stored payload, if present and intact (locally, else in the remote cache).
     pub fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
-        self.lookup(key, true)
-    }
-
-    /// The same, in the local cache only: for entries too many and too small to be worth a
-    /// request each (minified modules).
-    pub fn get_local(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
-        self.lookup(key, false)
-    }
-
-    fn lookup(&self, key: &[u8; 32], remote: bool) -> Option<Vec<u8>> {
         let path = self.path(key)?;
         let Ok(mut bytes) = std::fs::read(&path) else {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return if remote { self.remote_get(key) } else { None };
+            return self.remote_get(key);
         };
         let intact = bytes.len() >= HEADER
             && &bytes[..MAGIC.len()] == MAGIC
@@ -132,7 +118,7 @@ impl Cache {
             self.corrupt.fetch_add(1, Ordering::Relaxed);
             self.misses.fetch_add(1, Ordering::Relaxed);
             let _ = std::fs::remove_file(&path);
-            return if remote { self.remote_get(key) } else { None };
+            return self.remote_get(key);
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
         // Recently used: eviction goes by modification time.
@@ -157,8 +143,7 @@ impl Cache {
         }
     }
 
-    /// Stores `payload` in the local cache only.
-    pub fn put_local(&self, key: &[u8; 32], payload: &[u8]) {
+    fn put_local(&self, key: &[u8; 32], payload: &[u8]) {
         let Some(path) = self.path(key) else { return };
         let Some(dir) = path.parent() else { return };
         if std::fs::create_dir_all(dir).is_err() {

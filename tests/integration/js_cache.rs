@@ -1,6 +1,6 @@
-//! The JS stage's per-module cache (minified modules): a rebuild takes unchanged modules from
-//! the cache and writes exactly what a build without any cache writes, on every fixture, and
-//! after an edit re-minifies only what changed.
+//! The JS stage's per-module cache (minified and printed modules): a rebuild takes unchanged
+//! modules from the cache and writes exactly what a build without any cache writes, on every
+//! fixture, and after an edit re-minifies and prints again only what changed.
 
 use std::path::Path;
 
@@ -9,6 +9,8 @@ use crate::common::{kiln, read_tree, repo};
 /// Builds `root` into `out` with the cache in `cache` (`None`: `--no-cache`); the report.
 fn build(root: &Path, out: &Path, cache: Option<&Path>, extra: &[&str]) -> serde_json::Value {
     let mut cmd = kiln();
+    // Every module taken from the cache is also printed again, and must print the same.
+    cmd.env("KILN_CHECK_CACHE", "1");
     cmd.arg("build").arg(root).arg("--out").arg(out).args(["--quiet", "--json", "-", "--sourcemap", "--no-budgets"]).args(extra);
     match cache {
         Some(dir) => {

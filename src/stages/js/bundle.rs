@@ -25,7 +25,7 @@ pub struct Bundles {
 /// Bundles the entries, then every worker (and script imported by URL) they start, each as a
 /// self-contained chunk of its own. `import_map`: specifiers the pages' import maps map, kept
 /// as imports.
-pub fn bundle(options: &BundleOptions, cache: &crate::cache::Cache, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
+pub fn bundle(options: &BundleOptions, cache: &crate::cache::pack::Pack, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
     if entries.is_empty() {
         return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Timings::default(), warnings: Diagnostics::default() });
     }
@@ -69,7 +69,7 @@ pub fn bundle(options: &BundleOptions, cache: &crate::cache::Cache, entries: &[J
 /// scripts imported by URL) their live modules start, and those entries' chunk keys.
 fn bundle_set(
     options: &BundleOptions,
-    cache: &crate::cache::Cache,
+    cache: &crate::cache::pack::Pack,
     entries: &[JsEntry],
     import_map: &[String],
     classic: bool,

@@ -60,8 +60,8 @@ pub struct JsCtx<'a> {
     pub import_map: &'a [String],
     /// Building a classic worker script: an IIFE with no `import` and no `import.meta`.
     pub classic: bool,
-    /// The build cache (minified modules).
-    pub cache: &'a crate::cache::Cache,
+    /// Minified and printed modules from earlier builds (the build cache's `js` packs).
+    pub cache: &'a crate::cache::pack::Pack<'a>,
 }
 
 /// One bundle, before fingerprinting.
@@ -125,7 +125,9 @@ impl<'a> JsStage<'a> {
                     .with_note("script-only builds (--entry) must use the default, hash_cascade = \"hashes\""),
             ));
         }
-        let bundles = bundle::bundle(options, self.cache, &js_entries, &import_map)?;
+        let pack = self.cache.pack("js");
+        let bundles = bundle::bundle(options, &pack, &js_entries, &import_map)?;
+        pack.close();
         let mut log = StageLog { warnings: bundles.warnings, steps: bundles.timings, skipped: false };
         let links = add_chunks(&mut graph, bundles.chunks);
         let more = crate::loader::load_more(&options.loader, &mut graph, bundles.assets)?;

@@ -15,6 +15,7 @@
 
 mod join;
 pub mod minify_cache;
+mod print_cache;
 mod naming;
 mod prepare;
 mod render;

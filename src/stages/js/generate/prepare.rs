@@ -41,6 +41,9 @@ pub struct Prepared {
     pub pure: bool,
     /// Bytes of its minified code (only measured for `min_chunk_size`).
     pub size: u64,
+    /// The build cache's key of its minification (with the cache on): printed modules are
+    /// cached under it and the names they were printed with.
+    pub minify_key: Option<[u8; 32]>,
 }
 
 pub(super) fn minify_options(cjs: bool, ecma: EsVersion) -> MinifyOptions {
@@ -100,8 +103,9 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     if ctx.classic {
         ast.visit_mut_with(&mut ClassicMeta { global });
     }
+    let mut minify_key = None;
     if ctx.options.js.minify {
-        ast = minify(ctx, module, ast, cjs);
+        (ast, minify_key) = minify(ctx, module, ast, cjs);
     }
     if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
         eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
@@ -139,11 +143,12 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     }
     let pure = !cjs && ast.body.iter().all(is_pure_item);
     let size = if ctx.options.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.options.js.minify).0.len() as u64 } else { 0 };
-    Prepared { ast, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size }
+    Prepared { ast, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size, minify_key }
 }
 
-/// The module minified, or taken from the build cache (see [`super::minify_cache`]).
-fn minify(ctx: &JsCtx, module: &JsModule, mut ast: Module, cjs: bool) -> Module {
+/// The module minified, or taken from the build cache (see [`super::minify_cache`]), and
+/// its key there.
+fn minify(ctx: &JsCtx, module: &JsModule, mut ast: Module, cjs: bool) -> (Module, Option<[u8; 32]>) {
     let mut options = minify_options(cjs, output_version(&ctx.options.js.target));
     if module.generated {
         options.compress = None;
@@ -160,8 +165,8 @@ fn minify(ctx: &JsCtx, module: &JsModule, mut ast: Module, cjs: bool) -> Module 
             minify_cache::key(&mut ast, frame, &module.comments, &format!("{options:?}"), source)
         });
         if let (Some(key), Some(frame)) = (&key, &frame) {
-            if let Some(cached) = ctx.cache.get_local(key).and_then(|bytes| minify_cache::load(&bytes, frame)) {
-                return cached;
+            if let Some(cached) = ctx.cache.get(key).and_then(|bytes| minify_cache::load(bytes, frame)) {
+                return (cached, Some(*key));
             }
         }
         let comments = module.comments.to_comments();
@@ -170,10 +175,10 @@ fn minify(ctx: &JsCtx, module: &JsModule, mut ast: Module, cjs: bool) -> Module 
         if let Some(frame) = &frame {
             let stored = minify_cache::store(&mut minified, frame, key.is_some());
             if let (Some(key), false) = (&key, stored.is_empty()) {
-                ctx.cache.put_local(key, &stored);
+                ctx.cache.put(key, stored);
             }
         }
-        minified
+        (minified, key)
     })
 }
 

@@ -70,13 +70,13 @@ pub struct Rendered {
 /// The URLs a chunk's modules write: asset files, extra entries (workers), and lazy chunks
 /// with what their loader fetches first; all as reference placeholders of the chunk.
 #[derive(Default)]
-struct ChunkRefs {
+pub(super) struct ChunkRefs {
     refs: Refs,
     asset_url: FxHashMap<ModuleId, String>,
     /// Asset and entry placeholders of the modules (`__kiln_as3__`) to the chunk's.
-    asset_map: FxHashMap<String, String>,
+    pub(super) asset_map: FxHashMap<String, String>,
     entry_url: FxHashMap<usize, String>,
-    dynamic: FxHashMap<String, DynamicLoad>,
+    pub(super) dynamic: FxHashMap<String, DynamicLoad>,
 }
 
 /// The synthetic symbols a chunk needs: CommonJS wrappers, interop wrappers (and the module
@@ -98,7 +98,7 @@ pub(super) type Externals = std::collections::BTreeMap<String, Vec<(Option<Atom>
 pub(super) type Symbol = (u32, usize, Atom, String, Option<(ModuleId, Id)>);
 
 /// A module printed: its code, source positions, and a problem its final tree has.
-type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>, Option<Diagnostic>);
+pub(super) type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>, Option<Diagnostic>);
 
 /// The names chosen for a chunk.
 pub(super) struct Names {
@@ -275,20 +275,37 @@ impl ChunkRender<'_> {
         }
     }
 
-    /// Renames and prints every module of the chunk, in parallel.
+    /// Renames and prints every module of the chunk, in parallel (or takes it from the build
+    /// cache: see [`super::print_cache`]).
     fn print_modules(&self, prepared: &mut [Option<Prepared>], refs: &ChunkRefs, synthetic: &Synthetic, names: &Names) -> Vec<Piece> {
-        let jobs: Vec<(ModuleId, Module)> = self
+        let jobs: Vec<(ModuleId, Module, Option<[u8; 32]>)> = self
             .job
             .order
             .iter()
             .filter_map(|&m| {
                 let p = prepared[m].as_mut()?;
+                let key = super::print_cache::key(self, m, p, refs, synthetic, names);
                 let ast = if self.job.copied[m] { p.ast.clone() } else { std::mem::take(&mut p.ast) };
-                Some((m, ast))
+                Some((m, ast, key))
             })
             .collect();
+        let cache = self.ctx.cache;
         jobs.into_par_iter()
-            .map(|(m, ast)| GLOBALS.set(&self.ctx.globals, || self.print_module(m, ast, refs, synthetic, names)))
+            .map(|(m, ast, key)| {
+                let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b));
+                let cached = match cached {
+                    Some(piece) if !super::print_cache::checking() => return piece,
+                    other => other,
+                };
+                let piece = GLOBALS.set(&self.ctx.globals, || self.print_module(m, ast, refs, synthetic, names));
+                if let Some(c) = cached {
+                    assert!(c.1 == piece.1 && c.2 == piece.2, "KILN_CHECK_CACHE: the cached print of {} differs from a fresh one", self.modules[m].rel);
+                }
+                if let (Some(k), None) = (key, &piece.3) {
+                    cache.put(&k, super::print_cache::encode(&piece));
+                }
+                piece
+            })
             .collect()
     }
 
