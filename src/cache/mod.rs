@@ -128,6 +128,19 @@ impl Cache {
     }
 
     /// A local miss taken from the remote cache, and kept locally.
+    /// The remote cache's entry named `name` (a step's pack), if there is one and it is
+    /// signed with this build's key.
+    pub fn remote_named(&self, name: &str) -> Option<Vec<u8>> {
+        self.remote.as_ref()?.get(&key("named", &[name.as_bytes()]))
+    }
+
+    /// Replaces the remote cache's entry named `name` in this build's namespace.
+    pub fn put_remote_named(&self, name: &str, payload: &[u8]) {
+        if let Some(r) = &self.remote {
+            r.replace(&key("named", &[name.as_bytes()]), payload);
+        }
+    }
+
     fn remote_get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
         let payload = self.remote.as_ref()?.get(key)?;
         self.put_local(key, &payload);

@@ -33,6 +33,8 @@ pub struct Pack<'a> {
     index: FxHashMap<[u8; 32], (usize, usize, usize)>,
     used: Mutex<Vec<[u8; 32]>>,
     made: Mutex<Vec<([u8; 32], Vec<u8>)>>,
+    /// The name of the step's pack in the remote cache.
+    remote_name: String,
 }
 
 impl Cache {
@@ -48,6 +50,16 @@ impl Cache {
                     let _ = filetime::set_file_mtime(&p, filetime::FileTime::now());
                     files.push((p, bytes));
                 }
+            }
+        }
+        // A runner with none of the step's packs (a fresh CI machine) takes the one the
+        // remote cache keeps, if any, and keeps it locally.
+        let remote_name = format!("{step}-pack");
+        if let (true, Some(dir)) = (files.is_empty(), &dir) {
+            if let Some(bytes) = self.remote_named(&remote_name).filter(|b| b.starts_with(MAGIC)) {
+                let path = dir.join(format!("{}.pack", blake3::hash(&bytes).to_hex()));
+                write_file(dir, &path, &bytes);
+                files.push((path, bytes));
             }
         }
         let mut index = FxHashMap::default();
@@ -67,7 +79,7 @@ impl Cache {
                 at = start + len;
             }
         }
-        Pack { cache: self, dir, files, index, used: Mutex::default(), made: Mutex::default() }
+        Pack { cache: self, dir, files, index, used: Mutex::default(), made: Mutex::default(), remote_name }
     }
 }
 
@@ -104,41 +116,33 @@ impl Pack<'_> {
     }
 
     /// Writes what this build made as a new pack (or, with [`COMPACT_AT`] packs already, all
-    /// it used as one, removing the others). A failure to write only costs the next build
-    /// the work.
+    /// it used as one, removing the others); with a remote cache, a build that made entries
+    /// uploads everything it used as the step's pack there. A failure to write only costs
+    /// the next build the work.
     pub fn close(self) {
         let Some(dir) = &self.dir else { return };
-        let mut made = self.made.into_inner().unwrap_or_else(|e| e.into_inner());
+        let made = self.made.into_inner().unwrap_or_else(|e| e.into_inner());
+        if made.is_empty() && self.files.len() <= COMPACT_AT {
+            return;
+        }
         let compact = self.files.len() + usize::from(!made.is_empty()) > COMPACT_AT;
-        if made.is_empty() && !compact {
-            return;
-        }
-        if compact {
-            let used = self.used.into_inner().unwrap_or_else(|e| e.into_inner());
-            for key in used {
-                if let Some(&(f, start, len)) = self.index.get(&key) {
-                    made.push((key, self.files[f].1[start..start + len].to_vec()));
-                }
-            }
-        }
-        // One order whatever the threads did, so the same entries make the same pack.
-        made.sort_by_key(|e| e.0);
-        made.dedup_by(|a, b| a.0 == b.0);
-        let mut out = Vec::with_capacity(MAGIC.len() + made.iter().map(|(_, p)| HEADER + p.len()).sum::<usize>());
-        out.extend_from_slice(MAGIC);
-        for (key, payload) in &made {
-            out.extend_from_slice(key);
-            out.extend_from_slice(blake3::hash(payload).as_bytes());
-            out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-            out.extend_from_slice(payload);
-        }
-        if std::fs::create_dir_all(dir).is_err() {
-            return;
-        }
+        let used: Vec<([u8; 32], &[u8])> = self
+            .used
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .filter_map(|key| self.index.get(&key).map(|&(f, start, len)| (key, &self.files[f].1[start..start + len])))
+            .collect();
+        let made: Vec<([u8; 32], &[u8])> = made.iter().map(|(k, p)| (*k, p.as_slice())).collect();
+        let everything = || encode(made.iter().chain(&used).copied().collect());
+        let (out, all) = if compact {
+            let all = everything();
+            (all.clone(), Some(all))
+        } else {
+            (encode(made.clone()), None)
+        };
         let name = dir.join(format!("{}.pack", blake3::hash(&out).to_hex()));
-        let tmp = dir.join(format!(".tmp-{}", std::process::id()));
-        if std::fs::write(&tmp, &out).is_err() || std::fs::rename(&tmp, &name).is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        if !write_file(dir, &name, &out) {
             return;
         }
         if compact {
@@ -148,7 +152,39 @@ impl Pack<'_> {
                 }
             }
         }
+        if !made.is_empty() && self.cache.remote.is_some() {
+            self.cache.put_remote_named(&self.remote_name, &all.unwrap_or_else(everything));
+        }
     }
+}
+
+/// A pack of `entries`, in one order whatever the threads did (the same entries make the
+/// same pack).
+fn encode(mut entries: Vec<([u8; 32], &[u8])>) -> Vec<u8> {
+    entries.sort_by_key(|e| e.0);
+    entries.dedup_by(|a, b| a.0 == b.0);
+    let mut out = Vec::with_capacity(MAGIC.len() + entries.iter().map(|(_, p)| HEADER + p.len()).sum::<usize>());
+    out.extend_from_slice(MAGIC);
+    for (key, payload) in &entries {
+        out.extend_from_slice(key);
+        out.extend_from_slice(blake3::hash(payload).as_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(payload);
+    }
+    out
+}
+
+/// Writes `bytes` at `path` through a temporary file renamed into place.
+fn write_file(dir: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> bool {
+    if std::fs::create_dir_all(dir).is_err() {
+        return false;
+    }
+    let tmp = dir.join(format!(".tmp-{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        return false;
+    }
+    true
 }
 
 #[cfg(test)]

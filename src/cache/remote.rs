@@ -204,13 +204,24 @@ impl Remote {
     /// Uploads `payload` under `key` in this build's namespace, in the background, unless the
     /// build may not write, the entry is too large, or the remote is off.
     pub fn put(&self, key: &[u8; 32], payload: &[u8]) {
+        self.put_with(key, payload, false);
+    }
+
+    /// Uploads `payload` under `key` whether or not an entry is there: for the one entry a
+    /// step keeps under a fixed name (the JS stage's pack of modules), which each build that
+    /// changed something replaces in its own namespace.
+    pub fn replace(&self, key: &[u8; 32], payload: &[u8]) {
+        self.put_with(key, payload, true);
+    }
+
+    fn put_with(&self, key: &[u8; 32], payload: &[u8], replace: bool) {
         if !self.writable() || self.state.down.load(Ordering::Relaxed) || payload.len() as u64 > self.options.max_entry_size {
             return;
         }
         if !self.put.lock().unwrap_or_else(|e| e.into_inner()).insert(*key) {
             return;
         }
-        let replace = self.rejected.lock().unwrap_or_else(|e| e.into_inner()).contains(key);
+        let replace = replace || self.rejected.lock().unwrap_or_else(|e| e.into_inner()).contains(key);
         let namespace = &self.options.namespace;
         let Some(sealed) = self.keys.seal(namespace, key, payload) else { return };
         let object = self.object(namespace, key);

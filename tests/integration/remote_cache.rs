@@ -132,6 +132,8 @@ fn runners_share_signed_entries_and_untrusted_ones_are_never_used() {
     assert_eq!(remote(&second)["misses"], 0);
     assert_eq!(remote(&second)["written"], 0);
     assert!(remote(&second)["bytes_read"].as_u64().unwrap() > 10_000);
+    // The minified and printed modules came in the JS stage's pack, one remote entry.
+    assert!(second["cache"]["hits"].as_u64().unwrap() > 0, "{second}");
     assert_eq!(read_tree(&first_out), read_tree(&second_out));
 
     // A job holding only the public key reads, and writes nothing even with a change.
