@@ -7,43 +7,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 KILN=${KILN:-$here/target/release/kiln}
-GARAGE=${GARAGE:-$(command -v garage || echo "$HOME/.cargo/bin/garage")}
 N=${N:-10000}
 command -v aws >/dev/null || { echo "awscli missing: pip install awscli" >&2; exit 2; }
 work=$(mktemp -d)
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rpc=$(port); s3=$(port); web=$(port); admin=$(port)
-secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-cat > "$work/garage.toml" <<TOML
-metadata_dir = "$work/meta"
-data_dir = "$work/data"
-db_engine = "sqlite"
-replication_factor = 1
-rpc_bind_addr = "127.0.0.1:$rpc"
-rpc_public_addr = "127.0.0.1:$rpc"
-rpc_secret = "$secret"
-[s3_api]
-s3_region = "garage"
-api_bind_addr = "127.0.0.1:$s3"
-root_domain = ".s3.garage.localhost"
-[admin]
-api_bind_addr = "127.0.0.1:$admin"
-admin_token = "$secret"
-TOML
-chmod 600 "$work/garage.toml"
-g() { "$GARAGE" -c "$work/garage.toml" "$@"; }
-"$GARAGE" -c "$work/garage.toml" server >"$work/garage.log" 2>&1 &
-gpid=$!
-trap 'kill $gpid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do g status >/dev/null 2>&1 && break; sleep 0.1; done
-node=$(g status | awk '/HEALTHY NODES/{getline; getline; print $1; exit}')
-g layout assign -z dc1 -c 10G "$node" >/dev/null
-g layout apply --version 1 >/dev/null
-keyinfo=$(g key create bench)
-export AWS_ACCESS_KEY_ID=$(echo "$keyinfo" | awk -F': *' '/Key ID/{print $2}')
-export AWS_SECRET_ACCESS_KEY=$(echo "$keyinfo" | awk -F': *' '/Secret key/{print $2}')
-export AWS_REGION=garage AWS_DEFAULT_REGION=garage AWS_EC2_METADATA_DISABLED=true
-for b in kiln awscli; do g bucket create $b >/dev/null; g bucket allow --read --write --owner $b --key bench >/dev/null; done
+trap 'garage_stop; rm -rf "$work"' EXIT
+. "$here/benches/garage.sh"
+for b in kiln awscli; do garage_bucket $b; done
 
 # The output: N small hashed files listed in a manifest, and a page.
 python3 - "$work/out" "$N" <<'PY'

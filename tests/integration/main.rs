@@ -11,6 +11,10 @@
 //! - `publish` (with `garage`, which starts a real Garage server): kiln publish end to end.
 //! - `pages`: image loading, font preloads, `_headers`, the service worker offline and a
 //!   deploy under an open tab, in Chromium (fixtures/pages).
+//! - `js_cache`: minified and printed modules from the build cache print what a build
+//!   without one prints, on every fixture and after an edit.
+//! - `remote_cache` (with `garage`): CI runners sharing the build cache through S3, signed
+//!   entries, read-only jobs, namespaces, a remote that fails.
 //! - `regression`: one test per reported bug.
 //! - `architecture`: the dependency rule and file-size limit of the README, on `src/`.
 

@@ -51,11 +51,13 @@ struct Canon<'a> {
     mode: Mode,
     ctxts: FxHashMap<SyntaxContext, u32>,
     back: Vec<SyntaxContext>,
+    /// A stored context number beyond those the entry declared (never from a sound entry).
+    broken: bool,
 }
 
 impl Canon<'_> {
     fn new(frame: &Frame, mode: Mode) -> Canon<'_> {
-        let mut c = Canon { frame, mode, ctxts: FxHashMap::default(), back: Vec::new() };
+        let mut c = Canon { frame, mode, ctxts: FxHashMap::default(), back: Vec::new(), broken: false };
         for ctxt in [SyntaxContext::empty(), frame.unresolved, frame.top_level] {
             c.number(ctxt);
         }
@@ -102,7 +104,10 @@ impl VisitMut for Canon<'_> {
 
     fn visit_mut_syntax_context(&mut self, c: &mut SyntaxContext) {
         match self.mode {
-            Mode::Restore(_) => *c = self.back[c.as_u32() as usize],
+            Mode::Restore(_) => match self.back.get(c.as_u32() as usize) {
+                Some(&back) => *c = back,
+                None => self.broken = true,
+            },
             _ => *c = SyntaxContext::from_u32(self.number(*c)),
         }
     }
@@ -158,7 +163,7 @@ pub(super) fn key(ast: &mut Module, frame: &Frame, comments: &KeptComments, opti
     let mut canon = Canon::new(frame, Mode::Key(Vec::new()));
     ast.visit_mut_with(&mut canon);
     let mut feed = Feed::new();
-    "kiln minified module v1".hash(&mut feed);
+    "kiln minified module v2".hash(&mut feed);
     options.hash(&mut feed);
     feed.write(blake3::hash(source.as_bytes()).as_bytes());
     ast.hash(&mut feed);
@@ -177,35 +182,36 @@ pub(super) fn key(ast: &mut Module, frame: &Frame, comments: &KeptComments, opti
 }
 
 /// Makes the minifier's positions outside the module dummy (in every build: see the module
-/// docs), and returns the stored form of the tree when `encode` (empty if it cannot be).
+/// docs), and returns the stored form of the tree when `encode` (empty if it cannot be): the
+/// number of contexts it holds, then the tree.
 pub(super) fn store(ast: &mut Module, frame: &Frame, encode: bool) -> Vec<u8> {
     let mut canon = Canon::new(frame, Mode::Store);
     ast.visit_mut_with(&mut canon);
     let mut buf = cbor4ii::core::utils::BufWriter::new(Vec::new());
     let encoded = encode && cbor4ii::core::enc::Encode::encode(&*ast, &mut buf).is_ok();
+    let contexts = canon.back.len() as u32;
     canon.mode = Mode::Restore(None);
     ast.visit_mut_with(&mut canon);
-    if encoded { buf.into_inner() } else { Vec::new() }
+    if !encoded {
+        return Vec::new();
+    }
+    let tree = buf.into_inner();
+    let mut out = Vec::with_capacity(4 + tree.len());
+    out.extend_from_slice(&contexts.to_le_bytes());
+    out.extend_from_slice(&tree);
+    out
 }
 
 /// A stored tree, with this build's positions and contexts (run with the build's globals
 /// set); `None` if it does not decode.
 pub(super) fn load(bytes: &[u8], frame: &Frame) -> Option<Module> {
-    let mut ast: Module = cbor4ii::core::dec::Decode::decode(&mut cbor4ii::core::utils::SliceReader::new(bytes)).ok()?;
+    let (contexts, tree) = bytes.split_first_chunk::<4>()?;
+    let mut ast: Module = cbor4ii::core::dec::Decode::decode(&mut cbor4ii::core::utils::SliceReader::new(tree)).ok()?;
     // Contexts: the canonical numbers of this build's three, and a fresh one for each other.
     let mut canon = Canon::new(frame, Mode::Restore(None));
-    let mut max = 0;
-    struct Highest<'a>(&'a mut u32);
-    impl swc_core::ecma::visit::Visit for Highest<'_> {
-        fn visit_syntax_context(&mut self, c: &SyntaxContext) {
-            *self.0 = (*self.0).max(c.as_u32());
-        }
-        fn visit_span(&mut self, _: &Span) {}
-    }
-    swc_core::ecma::visit::VisitWith::visit_with(&ast, &mut Highest(&mut max));
-    while canon.back.len() <= max as usize {
+    while canon.back.len() < u32::from_le_bytes(*contexts) as usize {
         canon.back.push(SyntaxContext::empty().apply_mark(Mark::new()));
     }
     ast.visit_mut_with(&mut canon);
-    Some(ast)
+    (!canon.broken).then_some(ast)
 }
