@@ -184,10 +184,11 @@ impl Report {
             if let Some(r) = &c.remote {
                 let _ = writeln!(
                     out,
-                    "  remote cache: {} hits ({} bytes), {} misses, {} written ({} bytes), {} rejected{}{}",
+                    "  remote cache: {} hits ({} bytes), {} misses, {} requests, {} written ({} bytes), {} rejected{}{}",
                     r.hits,
                     r.bytes_read,
                     r.misses,
+                    r.requests,
                     r.written,
                     r.bytes_written,
                     r.rejected,

@@ -41,6 +41,8 @@ pub struct RemoteStats {
     pub bytes_written: u64,
     /// Entries whose signature did not verify: rebuilt, never used.
     pub rejected: u64,
+    /// Objects requested (a key no namespace lists costs none).
+    pub requests: u64,
     /// Whether the remote failed and was turned off for the rest of the build.
     pub failed: bool,
     pub read_only: bool,
@@ -56,6 +58,9 @@ pub struct Remote {
     /// (replaced unconditionally by this build's, which it signed itself).
     put: Mutex<rustc_hash::FxHashSet<[u8; 32]>>,
     rejected: Mutex<rustc_hash::FxHashSet<[u8; 32]>>,
+    /// The keys each namespace read holds, listed once, on the first lookup (`None`: the
+    /// bucket may not be listed, so every lookup asks).
+    known: std::sync::OnceLock<Option<Vec<rustc_hash::FxHashSet<[u8; 32]>>>>,
     state: Arc<State>,
 }
 
@@ -72,6 +77,7 @@ struct State {
     written: AtomicU64,
     bytes_written: AtomicU64,
     rejected: AtomicU64,
+    requests: AtomicU64,
 }
 
 impl State {
@@ -121,7 +127,7 @@ impl Remote {
         };
         let client = runtime.block_on(s3::client_with(&target, 2, Duration::from_secs(2), options.timeout));
         let state = Arc::new(State { target: Some(target), url: options.url.clone(), ..State::default() });
-        Ok(Remote { runtime, client, options, keys, uploads: Mutex::default(), put: Mutex::default(), rejected: Mutex::default(), state })
+        Ok(Remote { runtime, client, options, keys, uploads: Mutex::default(), put: Mutex::default(), rejected: Mutex::default(), known: std::sync::OnceLock::new(), state })
     }
 
     fn writable(&self) -> bool {
@@ -137,6 +143,7 @@ impl Remote {
             written: s.written.load(Ordering::Relaxed),
             bytes_written: s.bytes_written.load(Ordering::Relaxed),
             rejected: s.rejected.load(Ordering::Relaxed),
+            requests: s.requests.load(Ordering::Relaxed),
             failed: s.down.load(Ordering::Relaxed),
             read_only: !self.writable(),
         }
@@ -153,7 +160,11 @@ impl Remote {
         if state.down.load(Ordering::Relaxed) {
             return None;
         }
-        for namespace in std::iter::once(&self.options.namespace).chain(&self.options.fallback) {
+        let known = self.known.get_or_init(|| self.list());
+        for (n, namespace) in std::iter::once(&self.options.namespace).chain(&self.options.fallback).enumerate() {
+            if known.as_ref().is_some_and(|k| !k[n].contains(key)) {
+                continue;
+            }
             let object = self.object(namespace, key);
             match self.fetch(&object) {
                 Fetched::Found(stored) => match self.keys.open(namespace, key, &stored) {
@@ -184,7 +195,61 @@ impl Remote {
         None
     }
 
+    /// The keys of every namespace this build reads, listed 16 prefixes at a time, so a key
+    /// no namespace holds costs no request: without it, each local miss (hundreds of small
+    /// twins, say) would wait for one or two answers of "absent". `None` when the bucket may
+    /// not be listed (lookups then ask each time).
+    fn list(&self) -> Option<Vec<rustc_hash::FxHashSet<[u8; 32]>>> {
+        let namespaces: Vec<&String> = std::iter::once(&self.options.namespace).chain(&self.options.fallback).collect();
+        let timeout = self.options.timeout;
+        let listed = self.runtime.block_on(async {
+            let mut tasks = Vec::new();
+            for (n, ns) in namespaces.iter().enumerate() {
+                for digit in "0123456789abcdef".chars() {
+                    let (client, bucket, state) = (self.client.clone(), self.options.bucket.clone(), Arc::clone(&self.state));
+                    let prefix = format!("{}{ns}/{digit}", self.options.prefix);
+                    let cut = prefix.len() - 1;
+                    tasks.push(tokio::spawn(async move {
+                        let mut keys = Vec::new();
+                        let mut pages = client.list_objects_v2().bucket(bucket).prefix(&prefix).into_paginator().send();
+                        loop {
+                            match tokio::time::timeout(timeout, pages.next()).await {
+                                Err(_) => return Err((false, format!("listing {prefix} took over {}s", timeout.as_secs()))),
+                                Ok(None) => return Ok((n, keys)),
+                                Ok(Some(Err(e))) => {
+                                    let denied = matches!(e.code(), Some("AccessDenied" | "Forbidden"));
+                                    return Err((denied, s3::explain_message(&format!("listing {prefix}"), state.target(), &e)));
+                                }
+                                Ok(Some(Ok(page))) => keys.extend(
+                                    page.contents().iter().filter_map(|o| blake3::Hash::from_hex(o.key()?.get(cut..)?).ok()).map(|h| *h.as_bytes()),
+                                ),
+                            }
+                        }
+                    }));
+                }
+            }
+            let mut sets = vec![rustc_hash::FxHashSet::default(); namespaces.len()];
+            for t in tasks {
+                match t.await {
+                    Ok(Ok((n, keys))) => sets[n].extend(keys),
+                    Ok(Err(e)) => return Err(e),
+                    Err(e) => return Err((false, e.to_string())),
+                }
+            }
+            Ok(sets)
+        });
+        match listed {
+            Ok(sets) => Some(sets),
+            Err((true, _)) => None,
+            Err((false, why)) => {
+                self.state.give_up(why);
+                Some(vec![rustc_hash::FxHashSet::default(); namespaces.len()])
+            }
+        }
+    }
+
     fn fetch(&self, object: &str) -> Fetched {
+        self.state.requests.fetch_add(1, Ordering::Relaxed);
         let request = self.client.get_object().bucket(&self.options.bucket).key(object).send();
         let timeout = self.options.timeout;
         self.runtime.block_on(async {

@@ -122,6 +122,7 @@ fn runners_share_signed_entries_and_untrusted_ones_are_never_used() {
     let written = remote(&first)["written"].as_u64().unwrap();
     assert!(written >= 10, "{first}");
     assert_eq!(remote(&first)["hits"], 0);
+    assert_eq!(remote(&first)["requests"], 0, "the listing said the bucket is empty: no lookup should ask");
     let stored = objects(&g);
     assert_eq!(stored.len() as u64, written);
     assert!(stored.keys().all(|k| k.starts_with("main/")), "{:?}", stored.keys());
@@ -131,6 +132,7 @@ fn runners_share_signed_entries_and_untrusted_ones_are_never_used() {
     assert_eq!(remote(&second)["hits"].as_u64(), Some(written), "{second}");
     assert_eq!(remote(&second)["misses"], 0);
     assert_eq!(remote(&second)["written"], 0);
+    assert_eq!(remote(&second)["requests"].as_u64(), Some(written), "only listed entries are requested");
     assert!(remote(&second)["bytes_read"].as_u64().unwrap() > 10_000);
     // The minified and printed modules came in the JS stage's pack, one remote entry.
     assert!(second["cache"]["hits"].as_u64().unwrap() > 0, "{second}");
@@ -236,8 +238,9 @@ fn a_remote_that_fails_before_or_during_a_build_never_fails_it() {
     kiln().arg("build").arg(plain.path()).arg("--out").arg(reference.path()).args(["--no-cache", "--quiet"]).assert().success();
     let expected = read_tree(reference.path());
 
-    // The server goes away after a few requests: the build finishes locally, with a warning.
-    let (port, dead) = failing_proxy(g.s3_port, 6);
+    // The server goes away after a few requests (the 16 listings of the namespace's keys,
+    // then a few uploads): the build finishes locally, with a warning.
+    let (port, dead) = failing_proxy(g.s3_port, 20);
     let site_mid = site(&format!("http://127.0.0.1:{port}"));
     let (report, out, _w) = runner(&g, site_mid.path(), &secret);
     assert!(dead.load(Ordering::SeqCst), "the proxy never cut the connection: {report}");
