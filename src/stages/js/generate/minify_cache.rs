@@ -30,6 +30,7 @@ use crate::stages::js::parse::KeptComments;
 
 /// The module's file in this build: its first and last position, and the contexts that are
 /// the same in every build.
+#[derive(Clone)]
 pub(super) struct Frame {
     pub start: u32,
     pub end: u32,
@@ -163,7 +164,7 @@ pub(super) fn key(ast: &mut Module, frame: &Frame, comments: &KeptComments, opti
     let mut canon = Canon::new(frame, Mode::Key(Vec::new()));
     ast.visit_mut_with(&mut canon);
     let mut feed = Feed::new();
-    "kiln minified module v2".hash(&mut feed);
+    "kiln minified module v3".hash(&mut feed);
     options.hash(&mut feed);
     feed.write(blake3::hash(source.as_bytes()).as_bytes());
     ast.hash(&mut feed);
@@ -182,36 +183,75 @@ pub(super) fn key(ast: &mut Module, frame: &Frame, comments: &KeptComments, opti
 }
 
 /// Makes the minifier's positions outside the module dummy (in every build: see the module
-/// docs), and returns the stored form of the tree when `encode` (empty if it cannot be): the
-/// number of contexts it holds, then the tree.
-pub(super) fn store(ast: &mut Module, frame: &Frame, encode: bool) -> Vec<u8> {
+/// docs); when `encode`, the stored form of the tree and the canonical number of each of its
+/// contexts (`None` if it cannot be encoded).
+pub(super) fn store(ast: &mut Module, frame: &Frame, encode: bool) -> Option<(Vec<u8>, FxHashMap<SyntaxContext, u32>)> {
     let mut canon = Canon::new(frame, Mode::Store);
     ast.visit_mut_with(&mut canon);
     let mut buf = cbor4ii::core::utils::BufWriter::new(Vec::new());
     let encoded = encode && cbor4ii::core::enc::Encode::encode(&*ast, &mut buf).is_ok();
-    let contexts = canon.back.len() as u32;
     canon.mode = Mode::Restore(None);
     ast.visit_mut_with(&mut canon);
-    if !encoded {
-        return Vec::new();
-    }
-    let tree = buf.into_inner();
-    let mut out = Vec::with_capacity(4 + tree.len());
-    out.extend_from_slice(&contexts.to_le_bytes());
-    out.extend_from_slice(&tree);
+    encoded.then(|| (buf.into_inner(), canon.ctxts))
+}
+
+/// What naming a chunk needs of a minified module, with its contexts canonical: what
+/// `prepare` counts in the tree, stored beside it so a cached module is not decoded unless
+/// it has to be printed.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct Summary {
+    /// Top-level declarations: name, context, references.
+    pub top: Vec<(String, u32, u32)>,
+    pub placeholders: Vec<(String, u32)>,
+    pub reserved: Vec<String>,
+    pub assets: Vec<usize>,
+    pub dynamic: Vec<usize>,
+    pub entries: Vec<usize>,
+    pub pure: bool,
+}
+
+/// An entry: the number of contexts, the summary, the tree.
+pub(super) fn entry(contexts: usize, summary: &Summary, tree: &[u8]) -> Vec<u8> {
+    let summary = serde_json::to_vec(summary).unwrap_or_default();
+    let mut out = Vec::with_capacity(8 + summary.len() + tree.len());
+    out.extend_from_slice(&(contexts as u32).to_le_bytes());
+    out.extend_from_slice(&(summary.len() as u32).to_le_bytes());
+    out.extend_from_slice(&summary);
+    out.extend_from_slice(tree);
     out
 }
 
-/// A stored tree, with this build's positions and contexts (run with the build's globals
-/// set); `None` if it does not decode.
-pub(super) fn load(bytes: &[u8], frame: &Frame) -> Option<Module> {
-    let (contexts, tree) = bytes.split_first_chunk::<4>()?;
-    let mut ast: Module = cbor4ii::core::dec::Decode::decode(&mut cbor4ii::core::utils::SliceReader::new(tree)).ok()?;
-    // Contexts: the canonical numbers of this build's three, and a fresh one for each other.
-    let mut canon = Canon::new(frame, Mode::Restore(None));
-    while canon.back.len() < u32::from_le_bytes(*contexts) as usize {
-        canon.back.push(SyntaxContext::empty().apply_mark(Mark::new()));
+/// A cached minified tree, still encoded, with this build's contexts for its canonical ones.
+#[derive(Clone)]
+pub struct StoredTree {
+    tree: Vec<u8>,
+    pub(super) back: Vec<SyntaxContext>,
+    frame: Frame,
+}
+
+/// An entry read back: its summary and its tree, with a context of this build for each
+/// canonical one (fresh ones beyond the three every build shares; run with the build's
+/// globals set).
+pub(super) fn open(bytes: &[u8], frame: &Frame) -> Option<(Summary, StoredTree)> {
+    let (contexts, rest) = bytes.split_first_chunk::<4>()?;
+    let (len, rest) = rest.split_first_chunk::<4>()?;
+    let (summary, tree) = rest.split_at_checked(u32::from_le_bytes(*len) as usize)?;
+    let summary: Summary = serde_json::from_slice(summary).ok()?;
+    let mut back = Canon::new(frame, Mode::Restore(None)).back;
+    while back.len() < u32::from_le_bytes(*contexts) as usize {
+        back.push(SyntaxContext::empty().apply_mark(Mark::new()));
     }
-    ast.visit_mut_with(&mut canon);
-    (!canon.broken).then_some(ast)
+    Some((summary, StoredTree { tree: tree.to_vec(), back, frame: frame.clone() }))
+}
+
+impl StoredTree {
+    /// The tree, with this build's positions and contexts (run with the build's globals set);
+    /// `None` if it does not decode.
+    pub(super) fn decode(&self) -> Option<Module> {
+        let mut ast: Module = cbor4ii::core::dec::Decode::decode(&mut cbor4ii::core::utils::SliceReader::new(&self.tree)).ok()?;
+        let mut canon = Canon::new(&self.frame, Mode::Restore(None));
+        canon.back.clone_from(&self.back);
+        ast.visit_mut_with(&mut canon);
+        (!canon.broken).then_some(ast)
+    }
 }

@@ -20,6 +20,9 @@ use super::symbols::{Marker, Registry, binding_key, module_value, ph, placeholde
 
 pub struct Prepared {
     pub ast: Module,
+    /// A module from the build cache: its minified tree still encoded (and `ast` empty),
+    /// decoded only if the module has to be printed.
+    pub stored: Option<minify_cache::StoredTree>,
     /// Top-level declarations in order, with how often each is referenced. By binding, not
     /// name: the compressor may hoist an inner binding to the top level with the name of
     /// another one (they differ by syntax context).
@@ -103,9 +106,12 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     if ctx.classic {
         ast.visit_mut_with(&mut ClassicMeta { global });
     }
-    let mut minify_key = None;
+    let (mut minify_key, mut pending) = (None, None);
     if ctx.options.js.minify {
-        (ast, minify_key) = minify(ctx, module, ast, cjs);
+        match minify(ctx, module, ast, cjs) {
+            Minified::Cached(key, summary, stored, tree) => return from_summary(ctx, summary, stored, tree, registry, key),
+            Minified::Fresh(tree, key, store) => (ast, minify_key, pending) = (tree, key, store),
+        }
     }
     if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
         eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
@@ -143,12 +149,67 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     }
     let pure = !cjs && ast.body.iter().all(is_pure_item);
     let size = if ctx.options.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.options.js.minify).0.len() as u64 } else { 0 };
-    Prepared { ast, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size, minify_key }
+    let prepared = Prepared { ast, stored: None, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size, minify_key };
+    if let (Some(key), Some((tree, contexts))) = (minify_key, pending) {
+        // Stored with what naming needs, so the next build need not decode the tree.
+        let canonical = |id: &Id| contexts.get(&id.1).copied();
+        let top: Option<Vec<(String, u32, u32)>> = prepared.top_decls.iter().map(|(id, n)| Some((id.0.to_string(), canonical(id)?, *n))).collect();
+        if let Some(top) = top {
+            let mut placeholders: Vec<(String, u32)> = prepared.placeholder_refs.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+            placeholders.sort_unstable();
+            let mut reserved: Vec<String> = prepared.reserved.iter().map(ToString::to_string).collect();
+            reserved.sort_unstable();
+            let summary = minify_cache::Summary {
+                top,
+                placeholders,
+                reserved,
+                assets: prepared.assets.clone(),
+                dynamic: prepared.dynamic.clone(),
+                entries: prepared.entries.clone(),
+                pure: prepared.pure,
+            };
+            let count = contexts.values().max().map_or(0, |&n| n as usize + 1);
+            ctx.cache.put(&key, minify_cache::entry(count, &summary, &tree));
+        }
+    }
+    prepared
 }
 
-/// The module minified, or taken from the build cache (see [`super::minify_cache`]), and
-/// its key there.
-fn minify(ctx: &JsCtx, module: &JsModule, mut ast: Module, cjs: bool) -> (Module, Option<[u8; 32]>) {
+/// A cached module's [`Prepared`] from its summary, its tree left encoded unless `tree` was
+/// decoded already (with `min_chunk_size`, which needs the printed size, or
+/// `KILN_DEBUG_MINIFY`).
+fn from_summary(ctx: &JsCtx, summary: minify_cache::Summary, stored: minify_cache::StoredTree, tree: Option<Module>, registry: Registry, key: [u8; 32]) -> Prepared {
+    let top_decls: Vec<(Id, u32)> = summary.top.into_iter().map(|(sym, c, n)| ((Atom::from(sym), stored.back[c as usize]), n)).collect();
+    let size = match &tree {
+        Some(ast) if ctx.options.js.min_chunk_size > 0 => print(&ctx.cm, ast, true).0.len() as u64,
+        _ => 0,
+    };
+    Prepared {
+        stored: tree.is_none().then_some(stored),
+        ast: tree.unwrap_or_default(),
+        top_decls,
+        placeholder_refs: summary.placeholders.into_iter().map(|(k, n)| (Atom::from(k), n)).collect(),
+        registry,
+        reserved: summary.reserved.into_iter().map(Atom::from).collect(),
+        assets: summary.assets,
+        dynamic: summary.dynamic,
+        entries: summary.entries,
+        pure: summary.pure,
+        size,
+        minify_key: Some(key),
+    }
+}
+
+/// A module minified now (with, when the cache is on, its key and its stored tree and
+/// contexts, to be kept once counted), or found in the build cache (its tree decoded only
+/// when it must be at once).
+enum Minified {
+    Fresh(Module, Option<[u8; 32]>, Option<(Vec<u8>, FxHashMap<SyntaxContext, u32>)>),
+    Cached([u8; 32], minify_cache::Summary, minify_cache::StoredTree, Option<Module>),
+}
+
+/// The module minified, or found in the build cache (see [`super::minify_cache`]).
+fn minify(ctx: &JsCtx, module: &JsModule, mut ast: Module, cjs: bool) -> Minified {
     let mut options = minify_options(cjs, output_version(&ctx.options.js.target));
     if module.generated {
         options.compress = None;
@@ -165,20 +226,25 @@ fn minify(ctx: &JsCtx, module: &JsModule, mut ast: Module, cjs: bool) -> (Module
             minify_cache::key(&mut ast, frame, &module.comments, &format!("{options:?}"), source)
         });
         if let (Some(key), Some(frame)) = (&key, &frame) {
-            if let Some(cached) = ctx.cache.get(key).and_then(|bytes| minify_cache::load(bytes, frame)) {
-                return (cached, Some(*key));
+            if let Some((summary, stored)) = ctx.cache.get(key).and_then(|bytes| minify_cache::open(bytes, frame)) {
+                // A summary naming a context the entry lacks, or a tree that does not decode,
+                // never comes from a sound entry: the module is minified again.
+                if summary.top.iter().all(|(_, c, _)| (*c as usize) < stored.back.len()) {
+                    let eager = ctx.options.js.min_chunk_size > 0 || std::env::var_os("KILN_DEBUG_MINIFY").is_some();
+                    if !eager {
+                        return Minified::Cached(*key, summary, stored, None);
+                    }
+                    if let Some(tree) = stored.decode() {
+                        return Minified::Cached(*key, summary, stored, Some(tree));
+                    }
+                }
             }
         }
         let comments = module.comments.to_comments();
         let extra = ExtraOptions { unresolved_mark: ctx.unresolved_mark, top_level_mark: module.top_level_mark, mangle_name_cache: None };
         let mut minified = optimize(Program::Module(ast), ctx.cm.clone(), Some(&comments), None, &options, &extra).expect_module();
-        if let Some(frame) = &frame {
-            let stored = minify_cache::store(&mut minified, frame, key.is_some());
-            if let (Some(key), false) = (&key, stored.is_empty()) {
-                ctx.cache.put(key, stored);
-            }
-        }
-        (minified, key)
+        let stored = frame.as_ref().and_then(|frame| minify_cache::store(&mut minified, frame, key.is_some()));
+        Minified::Fresh(minified, key, stored)
     })
 }
 

@@ -278,24 +278,37 @@ impl ChunkRender<'_> {
     /// Renames and prints every module of the chunk, in parallel (or takes it from the build
     /// cache: see [`super::print_cache`]).
     fn print_modules(&self, prepared: &mut [Option<Prepared>], refs: &ChunkRefs, synthetic: &Synthetic, names: &Names) -> Vec<Piece> {
-        let jobs: Vec<(ModuleId, Module, Option<[u8; 32]>)> = self
+        type Job = (ModuleId, Module, Option<super::minify_cache::StoredTree>, Option<[u8; 32]>);
+        let jobs: Vec<Job> = self
             .job
             .order
             .iter()
             .filter_map(|&m| {
                 let p = prepared[m].as_mut()?;
                 let key = super::print_cache::key(self, m, p, refs, synthetic, names);
-                let ast = if self.job.copied[m] { p.ast.clone() } else { std::mem::take(&mut p.ast) };
-                Some((m, ast, key))
+                let (ast, stored) = if self.job.copied[m] { (p.ast.clone(), p.stored.clone()) } else { (std::mem::take(&mut p.ast), p.stored.take()) };
+                Some((m, ast, stored, key))
             })
             .collect();
         let cache = self.ctx.cache;
         jobs.into_par_iter()
-            .map(|(m, ast, key)| {
+            .map(|(m, ast, stored, key)| {
                 let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b));
                 let cached = match cached {
                     Some(piece) if !super::print_cache::checking() => return piece,
                     other => other,
+                };
+                let ast = match stored {
+                    None => ast,
+                    Some(stored) => match GLOBALS.set(&self.ctx.globals, || stored.decode()) {
+                        Some(tree) => tree,
+                        None => {
+                            let d = Diagnostic::error("internal error: a minified module from the build cache does not decode")
+                                .with_note("this is a bug in kiln; build with --no-cache meanwhile, and please report it")
+                                .in_file(&self.modules[m].rel);
+                            return (m, String::new(), Vec::new(), Some(d));
+                        }
+                    },
                 };
                 let piece = GLOBALS.set(&self.ctx.globals, || self.print_module(m, ast, refs, synthetic, names));
                 if let Some(c) = cached {
