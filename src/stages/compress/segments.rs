@@ -35,16 +35,35 @@ const MAX_SEGMENT: u32 = 2 << 20;
 /// How far back a Brotli segment may refer: far enough to find what repeats within a
 /// module or between neighbours, near enough that an edit redoes only a few segments.
 pub const PREFIX: usize = 1 << 20;
+/// Segments shorter than this refer to nothing before them.
+const SHORT_SEGMENT: usize = 4096;
 
 /// The lowest Brotli quality whose streams can be joined (qualities 0 and 1 use a one-pass
 /// encoder that writes no catable stream).
 pub const BROTLI_MIN_QUALITY: u32 = 2;
 
-/// Where `data` is cut: content-defined, in order, covering all of it.
+/// Where `data` is cut: content-defined, in order, covering all of it. A trailing
+/// source-map comment gets a segment of its own: it names the map by its hash, so it
+/// changes with any edit, and would otherwise make the last full segment change too.
 pub fn cuts(data: &[u8]) -> Vec<Range<usize>> {
-    fastcdc::v2020::FastCDC::new(data, MIN_SEGMENT, AVG_SEGMENT, MAX_SEGMENT)
+    let body = map_comment_start(data).unwrap_or(data.len());
+    let mut cuts: Vec<Range<usize>> = fastcdc::v2020::FastCDC::new(&data[..body], MIN_SEGMENT, AVG_SEGMENT, MAX_SEGMENT)
         .map(|c| c.offset..c.offset + c.length)
-        .collect()
+        .collect();
+    if body < data.len() {
+        cuts.push(body..data.len());
+    }
+    cuts
+}
+
+/// Where the last line starts, if it is a source-map comment (`//# sourceMappingURL=` in
+/// JS, `/*# sourceMappingURL=` in CSS) of a file long enough to be cut before it.
+fn map_comment_start(data: &[u8]) -> Option<usize> {
+    let trimmed = data.strip_suffix(b"\n").unwrap_or(data);
+    let start = trimmed.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = &trimmed[start..];
+    let is_comment = line.starts_with(b"//# sourceMappingURL=") || line.starts_with(b"/*# sourceMappingURL=");
+    (is_comment && line.len() < 4096 && start >= MIN_SEGMENT as usize).then_some(start)
 }
 
 /// The gzip twin of `data`, cut at `cuts`.
@@ -106,7 +125,10 @@ pub fn brotli(data: &[u8], cuts: &[Range<usize>], quality: u32, window: u32, cac
         .par_iter()
         .cloned()
         .map(|r| {
-            let before = &data[r.start.saturating_sub(PREFIX)..r.start];
+            // A short segment (the map comment) would spend longer hashing a prefix than
+            // the prefix could save.
+            let reach = if r.len() < SHORT_SEGMENT { 0 } else { PREFIX };
+            let before = &data[r.start.saturating_sub(reach)..r.start];
             let key = cache::key(if r.start == 0 { "brotli-segment-first" } else { "brotli-segment" }, &[before, &data[r.clone()], settings.as_bytes()]);
             cache.get_or::<()>(&key, || Ok(brotli_piece(r.start == 0, before, &data[r], quality, window))).unwrap_or_default()
         })
@@ -231,6 +253,23 @@ pub(super) mod tests {
         // The trailer is the whole file's CRC and length, which a strict decoder checks.
         let z = gzip(&data, &c, 6, &cache);
         assert_eq!(&z[z.len() - 4..], &(data.len() as u32).to_le_bytes());
+    }
+
+    #[test]
+    fn a_trailing_map_comment_is_a_segment_of_its_own() {
+        let mut data = sample(3 << 20, 5);
+        data.extend_from_slice(b"\n//# sourceMappingURL=entry.abcd1234.js.map\n");
+        let mut renamed = data.clone();
+        renamed.truncate(data.len() - 21);
+        renamed.extend_from_slice(b"efgh5678.js.map\n");
+        let (a, b) = (cuts(&data), cuts(&renamed));
+        assert_eq!(a.len(), b.len());
+        assert_eq!(&data[a.last().unwrap().clone()], b"//# sourceMappingURL=entry.abcd1234.js.map\n");
+        // Every segment but the comment's is the same.
+        assert_eq!(a[..a.len() - 1], b[..b.len() - 1]);
+        let cache = Cache::disabled();
+        assert_eq!(unbrotli(&brotli(&data, &a, 5, 24, &cache)), data);
+        assert_eq!(gunzip(&gzip(&renamed, &b, 6, &cache)), renamed);
     }
 
     #[test]
