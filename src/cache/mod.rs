@@ -43,6 +43,9 @@ pub struct Cache {
     corrupt: AtomicU64,
     evicted: AtomicU64,
     remote: Option<remote::Remote>,
+    /// Writes running on their own threads (packs), waited for before eviction, at the end
+    /// of the build, and when the cache is dropped (a failed build).
+    writes: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 /// A cache key: blake3 over kiln's version, a step name and the step's inputs.
@@ -69,6 +72,7 @@ impl Cache {
             corrupt: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
             remote: None,
+            writes: std::sync::Mutex::default(),
         }
     }
 
@@ -80,9 +84,25 @@ impl Cache {
         self
     }
 
-    /// Waits for the remote cache's uploads; its warnings.
+    /// Waits for the local writes and the remote cache's uploads; the remote's warnings.
     pub fn finish(&self) -> Vec<String> {
+        self.wait_for_writes();
         self.remote.as_ref().map(remote::Remote::finish).unwrap_or_default()
+    }
+
+    /// Runs `write` on a thread of its own, so the build goes on meanwhile.
+    fn write_in_background(&self, write: impl FnOnce() + Send + 'static) {
+        // With no thread to be had the write is lost, which only costs the next build the work.
+        if let Ok(h) = std::thread::Builder::new().name("kiln-cache-write".into()).spawn(write) {
+            self.writes.lock().unwrap_or_else(|e| e.into_inner()).push(h);
+        }
+    }
+
+    fn wait_for_writes(&self) {
+        let writes = std::mem::take(&mut *self.writes.lock().unwrap_or_else(|e| e.into_inner()));
+        for w in writes {
+            let _ = w.join();
+        }
     }
 
     pub fn disabled() -> Self {
@@ -184,6 +204,7 @@ impl Cache {
 
     /// Removes the least recently used entries until the cache fits in its limit.
     pub fn evict(&self) {
+        self.wait_for_writes();
         let Some(dir) = &self.dir else { return };
         let mut entries: Vec<(filetime::FileTime, u64, PathBuf)> = walkdir::WalkDir::new(dir)
             .min_depth(2)
@@ -210,6 +231,12 @@ impl Cache {
                 self.evicted.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+}
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        self.wait_for_writes();
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Pack<'a> {
 impl Cache {
     /// The packs of `step` (none when the cache is off).
     pub fn pack(&self, step: &str) -> Pack<'_> {
+        // What an earlier pack of this cache is still writing.
+        self.wait_for_writes();
         let dir = self.dir.as_ref().map(|d| d.join(step));
         let mut files = Vec::new();
         if let Some(Ok(list)) = dir.as_ref().map(std::fs::read_dir) {
@@ -117,43 +119,52 @@ impl Pack<'_> {
 
     /// Writes what this build made as a new pack (or, with [`COMPACT_AT`] packs already, all
     /// it used as one, removing the others); with a remote cache, a build that made entries
-    /// uploads everything it used as the step's pack there. A failure to write only costs
-    /// the next build the work.
+    /// uploads everything it used as the step's pack there. Without one, the pack is written
+    /// on a thread of its own while the build goes on (the cache waits for it before it
+    /// evicts and when the build ends). A failure to write only costs the next build the work.
     pub fn close(self) {
-        let Some(dir) = &self.dir else { return };
+        let Some(dir) = self.dir else { return };
         let made = self.made.into_inner().unwrap_or_else(|e| e.into_inner());
         if made.is_empty() && self.files.len() <= COMPACT_AT {
             return;
         }
         let compact = self.files.len() + usize::from(!made.is_empty()) > COMPACT_AT;
-        let used: Vec<([u8; 32], &[u8])> = self
-            .used
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .into_iter()
-            .filter_map(|key| self.index.get(&key).map(|&(f, start, len)| (key, &self.files[f].1[start..start + len])))
-            .collect();
-        let made: Vec<([u8; 32], &[u8])> = made.iter().map(|(k, p)| (*k, p.as_slice())).collect();
-        let everything = || encode(made.iter().chain(&used).copied().collect());
-        let (out, all) = if compact {
-            let all = everything();
-            (all.clone(), Some(all))
-        } else {
-            (encode(made.clone()), None)
-        };
-        let name = dir.join(format!("{}.pack", blake3::hash(&out).to_hex()));
-        if !write_file(dir, &name, &out) {
-            return;
-        }
-        if compact {
-            for (path, _) in &self.files {
-                if *path != name {
-                    let _ = std::fs::remove_file(path);
+        let used: Vec<([u8; 32], (usize, usize, usize))> =
+            self.used.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().filter_map(|key| self.index.get(&key).map(|&at| (key, at))).collect();
+        let upload = (!made.is_empty() && self.cache.remote.is_some()).then_some(self.remote_name);
+        let (files, uploads) = (self.files, upload.is_some());
+        let write = move || {
+            let used = used.iter().map(|&(key, (f, start, len))| (key, &files[f].1[start..start + len]));
+            let made = made.iter().map(|(k, p)| (*k, p.as_slice()));
+            let everything = || encode(made.clone().chain(used.clone()).collect());
+            let (out, all) = if compact {
+                let all = everything();
+                (all.clone(), Some(all))
+            } else {
+                (encode(made.clone().collect()), None)
+            };
+            let name = dir.join(format!("{}.pack", blake3::hash(&out).to_hex()));
+            if !write_file(&dir, &name, &out) {
+                return None;
+            }
+            if compact {
+                for (path, _) in &files {
+                    if *path != name {
+                        let _ = std::fs::remove_file(path);
+                    }
                 }
             }
-        }
-        if !made.is_empty() && self.cache.remote.is_some() {
-            self.cache.put_remote_named(&self.remote_name, &all.unwrap_or_else(everything));
+            uploads.then(|| all.unwrap_or_else(everything))
+        };
+        match upload {
+            Some(remote_name) => {
+                if let Some(all) = write() {
+                    self.cache.put_remote_named(&remote_name, &all);
+                }
+            }
+            None => self.cache.write_in_background(move || {
+                write();
+            }),
         }
     }
 }
@@ -204,6 +215,7 @@ mod tests {
         let pack = cache.pack("step");
         assert_eq!(pack.get(&key(1)), Some(&b"one"[..]));
         pack.close();
+        cache.wait_for_writes();
         assert_eq!(std::fs::read_dir(dir.path().join("step")).unwrap().count(), 1, "nothing new, nothing written");
         // A damaged payload is a miss.
         let file = std::fs::read_dir(dir.path().join("step")).unwrap().next().unwrap().unwrap().path();
@@ -223,6 +235,7 @@ mod tests {
             pack.put(&key(i), vec![i]);
             pack.close();
         }
+        cache.wait_for_writes();
         let count = std::fs::read_dir(dir.path().join("step")).unwrap().count();
         assert!(count < COMPACT_AT, "{count} packs");
         let pack = cache.pack("step");
