@@ -37,8 +37,9 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
     /// blake3 of `bytes`, hex.
     pub hash: String,
-    /// `sha384-…` of `bytes`.
-    pub integrity: String,
+    /// `sha384-…` of `bytes`, made when first asked for ([`OutputFile::integrity`]): most
+    /// files' (a source map's) never are, and a big one costs tens of milliseconds.
+    integrity: std::sync::OnceLock<String>,
     /// Output paths of the files this one refers to, with their kinds, sorted (for a chunk:
     /// its CSS and the chunks it imports statically; not what it loads with `import()`).
     pub imports: Vec<(String, Option<AssetKind>)>,
@@ -53,13 +54,11 @@ pub fn integrity(bytes: &[u8]) -> String {
 }
 
 impl OutputFile {
-    /// A file at `path` with these bytes, its hash and integrity computed, referring to nothing.
+    /// A file at `path` with these bytes and their hash, referring to nothing.
     pub fn new(path: String, src: Option<String>, origin: Origin, hashed: bool, bytes: Vec<u8>) -> OutputFile {
-        // Both hashes side by side: a big bundle or map takes tens of milliseconds each.
-        let (hash, integrity) = rayon::join(|| blake3::hash(&bytes).to_hex().to_string(), || integrity(&bytes));
         OutputFile {
-            hash,
-            integrity,
+            hash: blake3::hash(&bytes).to_hex().to_string(),
+            integrity: std::sync::OnceLock::new(),
             path,
             src,
             origin,
@@ -70,6 +69,18 @@ impl OutputFile {
             dynamic_imports: Vec::new(),
             modules: Vec::new(),
         }
+    }
+
+    /// `sha384-…` of the bytes (for `integrity` attributes and the manifest).
+    pub fn integrity(&self) -> &str {
+        self.integrity.get_or_init(|| integrity(&self.bytes))
+    }
+
+    /// New bytes for the file, with their hash (its path stays).
+    pub fn set_bytes(&mut self, bytes: Vec<u8>) {
+        self.hash = blake3::hash(&bytes).to_hex().to_string();
+        self.integrity = std::sync::OnceLock::new();
+        self.bytes = bytes;
     }
 }
 

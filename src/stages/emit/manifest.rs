@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::graph::AssetKind;
 use crate::diagnostics::{BuildError, Diagnostic};
-use crate::output::{integrity, Compressed, Origin, OutputFile};
+use crate::output::{Compressed, Origin, OutputFile};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -37,6 +37,13 @@ pub struct Entry {
 
 /// The manifest's bytes; public files are not listed (they keep their names).
 pub fn build(files: &[Compressed]) -> Vec<u8> {
+    // The integrity of what is listed, on every core (each is made once, when first asked for).
+    {
+        use rayon::prelude::*;
+        files.par_iter().filter(|c| matches!(c.file.origin, Origin::Asset(_))).for_each(|c| {
+            c.file.integrity();
+        });
+    }
     let by_path: BTreeMap<&str, &Compressed> = files.iter().map(|c| (c.file.path.as_str(), c)).collect();
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
     for c in files {
@@ -72,7 +79,7 @@ pub fn build(files: &[Compressed]) -> Vec<u8> {
                 gzip: c.gzip.as_ref().map(|z| z.len() as u64),
                 brotli: c.brotli.as_ref().map(|z| z.len() as u64),
                 hash: f.hash.clone(),
-                integrity: f.integrity.clone(),
+                integrity: f.integrity().to_owned(),
             },
         );
     }
@@ -90,19 +97,7 @@ pub fn file(name: &str, files: &[Compressed]) -> Result<Compressed, BuildError> 
         ));
     }
     let bytes = build(files);
-    let file = OutputFile {
-        path: name.to_owned(),
-        src: None,
-        origin: Origin::Manifest,
-        hashed: false,
-        is_entry: false,
-        hash: blake3::hash(&bytes).to_hex().to_string(),
-        integrity: integrity(&bytes),
-        bytes,
-        imports: Vec::new(),
-        dynamic_imports: Vec::new(),
-        modules: Vec::new(),
-    };
+    let file = OutputFile::new(name.to_owned(), None, Origin::Manifest, false, bytes);
     // No twins: the manifest is read by back ends and deploy tools, not browsers, and Brotli 11
     // over a large one would take longer than the rest of the build.
     Ok(Compressed::uncompressed(file))

@@ -222,7 +222,7 @@ impl<'a> Namer<'a> {
             if r.public {
                 let Some(p) = r.target.as_file().and_then(|t| public_by_rel.get(t)) else { return Vec::new() };
                 return match r.use_ {
-                    RefUse::Integrity => p.integrity.clone().into_bytes(),
+                    RefUse::Integrity => p.integrity().as_bytes().to_vec(),
                     u if u.is_module_specifier() => urls::import_specifier(&planned[i], &p.path).into_bytes(),
                     _ => urls::url(&options.base, &planned[i], &p.path).into_bytes(),
                 };
@@ -233,7 +233,7 @@ impl<'a> Namer<'a> {
             let j = index[&r.target];
             match (&done[j], r.use_) {
                 (Some(t), RefUse::Url) => urls::url(&options.base, &planned[i], &t.path).into_bytes(),
-                (Some(t), RefUse::Integrity) => t.integrity.clone().into_bytes(),
+                (Some(t), RefUse::Integrity) => t.integrity().as_bytes().to_vec(),
                 (Some(t), _) => urls::import_specifier(&planned[i], &t.path).into_bytes(),
                 (None, RefUse::Url) => format!("\0{}\0", r.target).into_bytes(),
                 (None, RefUse::Import | RefUse::DynamicImport | RefUse::Preload) => format!("\0>{}\0", r.target).into_bytes(),

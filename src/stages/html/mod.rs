@@ -9,7 +9,7 @@ use crate::config::HtmlOptions;
 use crate::diagnostics::BuildError;
 use crate::log::{stage_output, StageLog};
 use crate::graph::AssetKind;
-use crate::output::{integrity, Origin, OutputFile};
+use crate::output::{Origin, OutputFile};
 
 /// Minifies every page of the output (after fingerprinting: the URLs in it are final).
 fn minify_pages(options: &HtmlOptions, outputs: &mut [OutputFile]) {
@@ -22,9 +22,8 @@ fn minify_pages(options: &HtmlOptions, outputs: &mut [OutputFile]) {
         preserved.add_css(&String::from_utf8_lossy(&o.bytes));
     }
     outputs.par_iter_mut().filter(|o| o.origin == Origin::Asset(AssetKind::Html)).for_each(|o| {
-        o.bytes = minify::minify(&o.bytes, &preserved);
-        o.hash = blake3::hash(&o.bytes).to_hex().to_string();
-        o.integrity = integrity(&o.bytes);
+        let bytes = minify::minify(&o.bytes, &preserved);
+        o.set_bytes(bytes);
     });
 }
 

@@ -74,9 +74,8 @@ fn offline(options: &ServingOptions, offline: &OfflineOptions, files: &mut Vec<O
     if offline.register {
         let snippet = worker::registration(offline, &options.base);
         for f in files.iter_mut().filter(|f| f.origin == Origin::Asset(AssetKind::Html)) {
-            f.bytes = add_snippet(&f.bytes, &snippet);
-            f.hash = blake3::hash(&f.bytes).to_hex().to_string();
-            f.integrity = crate::output::integrity(&f.bytes);
+            let bytes = add_snippet(&f.bytes, &snippet);
+            f.set_bytes(bytes);
         }
     }
     let list = worker::precache(files, offline, &options.base)?;
