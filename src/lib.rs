@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod publish;
 pub mod report;
 pub mod s3;
+pub mod schema;
 pub mod serve;
 pub mod size;
 pub mod sourcemap;

@@ -21,22 +21,45 @@ struct RawFile {
     lab: Vec<toml::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One budget: what it measures (exactly one of `files`, `page` or `type`) and at least one
+/// limit.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawRule {
+pub(crate) struct RawRule {
+    /// Shown in reports.
     name: Option<String>,
+    /// A glob over source or output paths.
+    #[schemars(with = "Option<String>")]
     files: Option<Spanned<String>>,
+    /// Each file on its own (default: their sum).
     each: Option<bool>,
+    /// A page (output path): what it loads.
     page: Option<String>,
+    /// With `page`: what it loads at start ("initial", the default) or later ("lazy").
+    #[schemars(with = "Option<crate::config::schema::Load>")]
     load: Option<Spanned<String>>,
+    /// A type of file.
     #[serde(rename = "type")]
+    #[schemars(with = "Option<crate::config::schema::FileGroup>")]
     kind: Option<Spanned<String>>,
+    /// What is measured: "raw", "gzip" or "brotli" (default).
+    #[schemars(with = "Option<crate::config::schema::Measure>")]
     measure: Option<Spanned<String>>,
+    /// Error level (exit 1): bytes, or "170 KB" (1000), "1.2 MiB" (1024).
+    #[schemars(with = "Option<SizeValue>")]
     max: Option<Spanned<SizeValue>>,
+    /// Warning level (exit 0, or 1 with --strict).
+    #[schemars(with = "Option<SizeValue>")]
     warn: Option<Spanned<SizeValue>>,
+    /// How many files, at most.
     max_count: Option<u64>,
+    /// Warning level of the count.
     warn_count: Option<u64>,
+    /// Growth against --baseline: "5%" or "10 KB".
+    #[schemars(with = "Option<crate::config::schema::Growth>")]
     max_growth: Option<Spanned<SizeValue>>,
+    /// Warning level of the growth.
+    #[schemars(with = "Option<crate::config::schema::Growth>")]
     warn_growth: Option<Spanned<SizeValue>>,
 }
 

@@ -16,6 +16,9 @@ mod js;
 mod offline;
 mod publish;
 mod raw;
+pub mod schema;
+
+pub(crate) use raw::RawConfig;
 #[cfg(test)]
 mod tests;
 
@@ -38,7 +41,7 @@ pub use publish::{Cloudflare, HeaderRule, PublishEncoding, PublishOptions};
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::paths::{absolute, display_path, lexical, normalize};
 use crate::size::SizeValue as RawSize;
-use raw::{ManifestSetting, RawConfig};
+use raw::ManifestSetting;
 
 pub const CONFIG_FILE: &str = "kiln.toml";
 pub const DEFAULT_FILE_NAMES: &str = "assets/[name].[hash].[ext]";

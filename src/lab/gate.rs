@@ -33,38 +33,61 @@ struct RawFile {
     lab: Vec<Spanned<RawRule>>,
 }
 
-#[derive(Deserialize)]
+/// One lab rule: limits on the medians of what `kiln lab` measured, for the pages it covers.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawRule {
+pub(crate) struct RawRule {
+    /// Shown in reports.
     name: Option<String>,
+    /// A glob over page paths (default: every page).
+    #[schemars(with = "Option<String>")]
     pages: Option<Spanned<String>>,
+    /// First Contentful Paint: "1.8 s", "200 ms" or ms.
+    #[schemars(with = "Option<RawLimit>")]
     fcp: Option<Spanned<RawLimit>>,
+    /// Largest Contentful Paint.
+    #[schemars(with = "Option<RawLimit>")]
     lcp: Option<Spanned<RawLimit>>,
+    /// Cumulative Layout Shift (a score, e.g. 0.1).
+    #[schemars(with = "Option<RawLimit>")]
     cls: Option<Spanned<RawLimit>>,
+    /// Total Blocking Time.
+    #[schemars(with = "Option<RawLimit>")]
     tbt: Option<Spanned<RawLimit>>,
+    /// Bytes over the wire, every request of the load ("500 KB").
+    #[schemars(with = "Option<RawLimit>")]
     bytes: Option<Spanned<RawLimit>>,
+    /// Requests of the load.
+    #[schemars(with = "Option<RawLimit>")]
     requests: Option<Spanned<RawLimit>>,
+    /// Bytes of JS loaded but never run.
+    #[schemars(with = "Option<RawLimit>")]
     unused_js: Option<Spanned<RawLimit>>,
+    /// Bytes of CSS loaded but never used.
+    #[schemars(with = "Option<RawLimit>")]
     unused_css: Option<Spanned<RawLimit>>,
+    /// Problems (exceptions, console errors, failed requests) whose message contains one of
+    /// these pass.
     #[serde(default)]
     allow: Vec<String>,
 }
 
-#[derive(Deserialize, Clone)]
+/// A maximum, or `{ max = …, warn = … }`.
+#[derive(Deserialize, Clone, schemars::JsonSchema)]
 #[serde(untagged)]
 enum RawLimit {
     One(RawValue),
     Levels { max: Option<RawValue>, warn: Option<RawValue> },
 }
 
-#[derive(Deserialize, Clone)]
+/// A number, or a string with its unit ("2.5 s", "200 ms", "50 KB").
+#[derive(Deserialize, Clone, schemars::JsonSchema)]
 #[serde(untagged)]
 enum RawValue {
     Number(f64),
     Text(String),
 }
 
-/// The metrics a rule can limit, their names in budgets.toml and how their values read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     Fcp,

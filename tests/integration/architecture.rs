@@ -46,7 +46,7 @@ const SHARED: &[&str] = &[
     "cache", "cache_control", "config", "diagnostics", "encoding", "env_files", "graph", "key", "loader", "log", "mime", "nesting", "output", "paths",
     "report", "s3", "size", "sourcemap", "urls",
 ];
-const ABOVE: &[&str] = &["stages", "pipeline", "publish", "serve", "analysis", "budget", "cli"];
+const ABOVE: &[&str] = &["stages", "pipeline", "publish", "serve", "analysis", "budget", "cli", "schema"];
 
 #[test]
 fn shared_modules_never_import_a_stage() {
