@@ -16,6 +16,10 @@
 //! - `remote_cache` (with `garage`): CI runners sharing the build cache through S3, signed
 //!   entries, read-only jobs, namespaces, a remote that fails.
 //! - `regression`: one test per reported bug.
+//! - `schema`: the JSON Schemas of kiln.toml and budgets.toml against README examples,
+//!   fixtures and what kiln refuses.
+//! - `install`: the npm packages, packed and installed from their tarballs; the GitHub
+//!   workflows and action under actionlint.
 //! - `architecture`: the dependency rule and file-size limit of the README, on `src/`.
 
 mod architecture;
@@ -24,6 +28,7 @@ mod budgets;
 mod cases;
 mod garage;
 mod images;
+mod install;
 mod js_cache;
 mod js;
 mod lab;
@@ -35,6 +40,7 @@ mod common;
 mod corpus;
 mod regression;
 mod remote_cache;
+mod schema;
 mod serve;
 mod site;
 mod split;
