@@ -16,6 +16,9 @@ use kiln::{BuildError, Config, Overrides};
 const EXIT_CHECK_FAILED: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = match cli.global.color {
