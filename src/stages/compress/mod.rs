@@ -52,7 +52,7 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -
                 if let Some(cuts) = cuts.as_deref().filter(|_| options.brotli_quality >= segments::BROTLI_MIN_QUALITY) {
                     return segments::brotli(bytes, cuts, options.brotli_quality, options.brotli_window, cache);
                 }
-                let key = cache::key("brotli", &[bytes, format!("{}|{}", options.brotli_quality, options.brotli_window).as_bytes()]);
+                let key = cache::key("brotli-fitted", &[bytes, format!("{}|{}", options.brotli_quality, options.brotli_window).as_bytes()]);
                 cache.get_or::<()>(&key, || Ok(brotli(bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()
             })
         },
