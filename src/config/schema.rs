@@ -48,12 +48,7 @@ impl JsonSchema for crate::size::SizeValue {
         "Size".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "anyOf": [
-                { "type": "integer", "minimum": 0 },
-                { "type": "string", "pattern": "^\\s*([0-9]+\\.?[0-9]*|\\.[0-9]+)\\s*([kKmMgG][iI]?[bB]|[bB])?\\s*$" }
-            ]
-        })
+        amount("[kKmMgG][iI]?[bB]|[bB]")
     }
 }
 
@@ -67,11 +62,18 @@ impl JsonSchema for Growth {
         "Growth".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "anyOf": [
-                { "type": "integer", "minimum": 0 },
-                { "type": "string", "pattern": "^\\s*([0-9]+\\.?[0-9]*|\\.[0-9]+)\\s*(%|[kKmMgG][iI]?[bB]|[bB])?\\s*$" }
-            ]
-        })
+        amount("%|[kKmMgG][iI]?[bB]|[bB]")
     }
+}
+
+/// Bytes, or a string of a number and an optional unit (one of the alternatives of `units`),
+/// as [`crate::size::parse_size`] reads it.
+fn amount(units: &str) -> Schema {
+    let pattern = format!("^\\s*([0-9]+\\.?[0-9]*|\\.[0-9]+)\\s*({units})?\\s*$");
+    json_schema!({
+        "anyOf": [
+            { "type": "integer", "minimum": 0 },
+            { "type": "string", "pattern": pattern }
+        ]
+    })
 }

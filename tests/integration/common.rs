@@ -33,6 +33,20 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Runs a command that must succeed (`what` names it in the failure, with its output);
+/// returns its standard output.
+pub fn succeed(cmd: &mut std::process::Command, what: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A copy of the sample site in a temporary folder.
 pub fn sample_site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -154,14 +154,7 @@ fn assemble(app: &App) -> PathBuf {
 }
 
 fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::succeed(cmd, what);
 }
 
 fn vite_build(root: &Path, out: &Path) {
