@@ -79,13 +79,14 @@ export function writeMain(out, version) {
     ...common(version),
     keywords: ['bundler', 'build', 'cdn', 'brotli', 'performance-budget', 's3'],
     bin: { kiln: 'bin/kiln.js' },
-    files: ['bin/kiln.js', 'schema/*.json', 'README.md'],
+    files: ['bin/kiln.js', 'platforms.json', 'schema/*.json', 'README.md'],
     engines: { node: '>=18' },
     optionalDependencies,
   });
   mkdirSync(join(dir, 'bin'));
   copyFileSync(join(here, 'kiln', 'bin', 'kiln.js'), join(dir, 'bin', 'kiln.js'));
   chmodSync(join(dir, 'bin', 'kiln.js'), 0o755);
+  writeFileSync(join(dir, 'platforms.json'), JSON.stringify(PLATFORMS.map((p) => p.key)) + '\n');
   cpSync(join(repo, 'schema'), join(dir, 'schema'), { recursive: true });
   copyFileSync(join(here, 'kiln', 'README.md'), join(dir, 'README.md'));
   return dir;

@@ -7,10 +7,8 @@
 const { spawnSync } = require('node:child_process');
 
 const SCOPE = '@kiln-build';
-const SUPPORTED = [
-  'linux-x64-gnu', 'linux-arm64-gnu', 'linux-x64-musl', 'linux-arm64-musl',
-  'darwin-x64', 'darwin-arm64', 'win32-x64',
-];
+// The platforms with a package, as npm/pack.mjs wrote them beside this package's manifest.
+const SUPPORTED = require('../platforms.json');
 
 /** The platform packages that can run here, best first. */
 function candidates() {
