@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub use crate::key::AssetKey;
 
 /// How a file is loaded; decided by extension and by the tag that referenced it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AssetKind {
     /// A page: keeps its name, is the root of the graph.
@@ -48,7 +48,7 @@ impl AssetKind {
 }
 
 /// What a placeholder stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RefUse {
     /// The target's URL as seen from the referrer.
     Url,

@@ -72,7 +72,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let serving = ServingOptions::new(config);
     let mut log = Log { progress, timings: Timings::default(), warnings };
 
-    let scanned = log.stage("scan", None, || ScanStage::new(&scan).run())?;
+    let scanned = log.stage("scan", None, || ScanStage::new(&scan, &cache).run())?;
     let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(&bundle, &cache).run(scanned))?;
     let pruned = log.stage("prune", None, || PruneStage::new(&config.css).run(bundled.graph))?;
     let images = log.stage("images", None, || ImageStage::new(&config.images, &cache).run(pruned.graph))?;

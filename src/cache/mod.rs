@@ -15,6 +15,8 @@
 pub mod pack;
 pub mod remote;
 pub mod sign;
+pub mod stored;
+pub mod varint;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,6 +111,11 @@ impl Cache {
         Cache::new(None, 0)
     }
 
+    /// Whether the build has a cache (no `--no-cache`).
+    pub fn is_on(&self) -> bool {
+        self.dir.is_some()
+    }
+
     pub fn stats(&self) -> CacheStats {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
@@ -126,10 +133,15 @@ impl Cache {
 
     /// The stored payload, if present and intact (locally, else in the remote cache).
     pub fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        self.get_local(key).or_else(|| self.remote_get(key))
+    }
+
+    /// The payload stored in the local cache, if present and intact.
+    pub fn get_local(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
         let path = self.path(key)?;
         let Ok(mut bytes) = std::fs::read(&path) else {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return self.remote_get(key);
+            return None;
         };
         let intact = bytes.len() >= HEADER
             && &bytes[..MAGIC.len()] == MAGIC
@@ -138,7 +150,7 @@ impl Cache {
             self.corrupt.fetch_add(1, Ordering::Relaxed);
             self.misses.fetch_add(1, Ordering::Relaxed);
             let _ = std::fs::remove_file(&path);
-            return self.remote_get(key);
+            return None;
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
         // Recently used: eviction goes by modification time.
@@ -147,7 +159,13 @@ impl Cache {
         Some(bytes)
     }
 
-    /// A local miss taken from the remote cache, and kept locally.
+    /// Stores `payload` in the local cache only, on a thread of its own (see
+    /// [`Cache::finish`]).
+    pub fn put_local_in_background(&self, key: [u8; 32], payload: Vec<u8>) {
+        let Some(path) = self.path(&key) else { return };
+        self.write_in_background(move || write_entry(&path, &payload));
+    }
+
     /// The remote cache's entry named `name` (a step's pack), if there is one and it is
     /// signed with this build's key.
     pub fn remote_named(&self, name: &str) -> Option<Vec<u8>> {
@@ -161,6 +179,7 @@ impl Cache {
         }
     }
 
+    /// A local miss taken from the remote cache, and kept locally.
     fn remote_get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
         let payload = self.remote.as_ref()?.get(key)?;
         self.put_local(key, &payload);
@@ -176,19 +195,10 @@ impl Cache {
         }
     }
 
-    fn put_local(&self, key: &[u8; 32], payload: &[u8]) {
-        let Some(path) = self.path(key) else { return };
-        let Some(dir) = path.parent() else { return };
-        if std::fs::create_dir_all(dir).is_err() {
-            return;
-        }
-        let mut bytes = Vec::with_capacity(HEADER + payload.len());
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(blake3::hash(payload).as_bytes());
-        bytes.extend_from_slice(payload);
-        let tmp = dir.join(format!(".tmp-{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], ""));
-        if std::fs::write(&tmp, &bytes).is_ok() && std::fs::rename(&tmp, &path).is_err() {
-            let _ = std::fs::remove_file(&tmp);
+    /// Stores `payload` in the local cache only.
+    pub fn put_local(&self, key: &[u8; 32], payload: &[u8]) {
+        if let Some(path) = self.path(key) {
+            write_entry(&path, payload);
         }
     }
 
@@ -237,6 +247,23 @@ impl Cache {
 impl Drop for Cache {
     fn drop(&mut self) {
         self.wait_for_writes();
+    }
+}
+
+/// Writes an entry (magic, checksum, payload) at `path` through a temporary file renamed into
+/// place; a failure only costs the next build the work.
+fn write_entry(path: &Path, payload: &[u8]) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let mut bytes = Vec::with_capacity(HEADER + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(blake3::hash(payload).as_bytes());
+    bytes.extend_from_slice(payload);
+    let tmp = dir.join(format!(".tmp-{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], ""));
+    if std::fs::write(&tmp, &bytes).is_ok() && std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
 }
 

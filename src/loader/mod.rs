@@ -19,6 +19,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::cache::Cache;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKey, AssetKind, Graph, JsEntry, RefUse, Refs};
 pub use options::LoaderOptions;
@@ -42,10 +43,10 @@ pub struct Loaded {
 
 /// Loads files the JS stage found (`import logo from './logo.png'`) and what they refer to,
 /// skipping files already in the graph.
-pub fn load_more(options: &LoaderOptions, graph: &mut Graph, requests: Vec<(String, AssetKind)>) -> Result<Diagnostics, BuildError> {
+pub fn load_more(options: &LoaderOptions, cache: &Cache, graph: &mut Graph, requests: Vec<(String, AssetKind)>) -> Result<Diagnostics, BuildError> {
     let fs = FsCache::default();
     let mut diags = Diagnostics::default();
-    let mut waves = Waves::new(options, &fs, BTreeSet::new());
+    let mut waves = Waves::new(options, &fs, cache, BTreeSet::new());
     for a in &graph.assets {
         waves.kinds.insert(a.src.clone(), a.kind);
     }
@@ -64,6 +65,8 @@ pub fn load_more(options: &LoaderOptions, graph: &mut Graph, requests: Vec<(Stri
 pub struct Waves<'a> {
     options: &'a LoaderOptions,
     fs: &'a FsCache,
+    /// The build cache (stylesheets).
+    cache: &'a Cache,
     /// Files that are entries of the build (pages found by the walk).
     entries: BTreeSet<String>,
     /// Every file seen, with its loader.
@@ -73,8 +76,8 @@ pub struct Waves<'a> {
 }
 
 impl<'a> Waves<'a> {
-    pub fn new(options: &'a LoaderOptions, fs: &'a FsCache, entries: BTreeSet<String>) -> Self {
-        Waves { options, fs, entries, kinds: BTreeMap::new(), import_maps: Vec::new() }
+    pub fn new(options: &'a LoaderOptions, fs: &'a FsCache, cache: &'a Cache, entries: BTreeSet<String>) -> Self {
+        Waves { options, fs, cache, entries, kinds: BTreeMap::new(), import_maps: Vec::new() }
     }
 
     /// Loads `wave` and everything it reaches; bundles referenced by pages are collected as JS
@@ -88,7 +91,7 @@ impl<'a> Waves<'a> {
             }
             let loaded: Vec<Loaded> = wave
                 .par_iter()
-                .map(|(key, kind)| load(self.options, self.fs, key, *kind, self.entries.contains(key.source_file())))
+                .map(|(key, kind)| load(self.options, self.fs, self.cache, key, *kind, self.entries.contains(key.source_file())))
                 .collect();
             let mut next: BTreeMap<AssetKey, AssetKind> = BTreeMap::new();
             for l in loaded {
@@ -122,7 +125,7 @@ impl<'a> Waves<'a> {
     }
 }
 
-fn load(options: &LoaderOptions, fs: &FsCache, key: &AssetKey, kind: AssetKind, is_entry: bool) -> Loaded {
+fn load(options: &LoaderOptions, fs: &FsCache, cache: &Cache, key: &AssetKey, kind: AssetKind, is_entry: bool) -> Loaded {
     let rel = key.source_file();
     let abs = options.path(rel);
     let bytes = match std::fs::read(&abs) {
@@ -139,7 +142,7 @@ fn load(options: &LoaderOptions, fs: &FsCache, key: &AssetKey, kind: AssetKind, 
     let mut sink = RefSink::new(options, fs);
     let content = match kind {
         AssetKind::Html => html::load(options, rel, &bytes, &mut sink),
-        AssetKind::Css => css::load_file(options, rel, &mut sink),
+        AssetKind::Css => css::cached::load_file(options, cache, rel, &mut sink),
         AssetKind::WebManifest => webmanifest::load(rel, &abs, &bytes, &mut sink),
         AssetKind::Js | AssetKind::Raw | AssetKind::Chunk => Some(bytes),
     };
@@ -160,6 +163,9 @@ pub struct RefSink<'a> {
     pub css_keep: Vec<String>,
     /// Specifiers a page's own `<script type="importmap">` maps.
     pub import_map: Vec<String>,
+    /// Every URL written in CSS resolved: the file it is written in, the URL, the result as
+    /// text (what a cached stylesheet checks again).
+    pub css_resolved: Vec<(std::path::PathBuf, String, String)>,
 }
 
 /// How to treat a reference whose file does not exist.
@@ -180,6 +186,7 @@ impl<'a> RefSink<'a> {
             inline_modules: Vec::new(),
             css_keep: Vec::new(),
             import_map: Vec::new(),
+            css_resolved: Vec::new(),
         }
     }
 
@@ -207,6 +214,7 @@ impl<'a> RefSink<'a> {
         locate: &dyn Fn(Diagnostic) -> Diagnostic,
     ) -> Option<String> {
         let resolved = resolve::resolve_css(self.options, self.fs, referrer, url);
+        self.css_resolved.push((referrer.to_path_buf(), url.to_owned(), format!("{resolved:?}")));
         self.placeholder_for(resolved, url, hint, IfMissing::Error, locate)
     }
 

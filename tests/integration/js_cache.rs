@@ -1,6 +1,7 @@
 //! The JS stage's per-module cache (minified and printed modules): a rebuild takes unchanged
 //! modules from the cache and writes exactly what a build without any cache writes, on every
-//! fixture, and after an edit re-minifies and prints again only what changed.
+//! fixture, and after an edit re-minifies and prints again only what changed. The whole JS
+//! stage replayed, and stylesheets taken from the cache, until something they read changes.
 
 use std::path::Path;
 
@@ -85,4 +86,133 @@ fn after_an_edit_only_the_changed_module_is_minified_again() {
     let misses = report["cache"]["misses"].as_u64().unwrap();
     let hits = report["cache"]["hits"].as_u64().unwrap();
     assert!(misses >= 1 && hits > misses, "{report}");
+}
+
+/// Whether the build's JS stage was replayed from the cache (its report's timings say so).
+fn replayed(report: &serde_json::Value) -> bool {
+    report["timings"].as_array().unwrap().iter().any(|t| t["stage"] == "js.replay")
+}
+
+/// Builds `root` with the cache and without; asserts both wrote the same; the cached build's
+/// report and output JS.
+fn build_both(root: &Path, work: &Path, step: &str) -> (serde_json::Value, String) {
+    let report = build(root, &work.join(step), Some(&work.join("cache")), &[]);
+    build(root, &work.join(format!("{step}-cold")), None, &[]);
+    let out = read_tree(&work.join(step));
+    assert_eq!(read_tree(&work.join(format!("{step}-cold"))), out, "{step}: the build with the cache differs from one without");
+    let js = out.iter().filter(|(p, _)| p.ends_with(".js")).map(|(_, b)| String::from_utf8_lossy(b).into_owned()).collect();
+    (report, js)
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn the_js_stage_is_replayed_until_a_file_it_read_or_a_resolution_changes() {
+    let src = tempfile::tempdir().unwrap();
+    let root = src.path();
+    write(root, "index.html", "<!doctype html><title>t</title><script type=\"module\" src=\"src/main.js\"></script>\n");
+    write(root, "src/main.js", "import { v } from './dep';\nimport pkg from 'pkg';\nimport { el } from './view.jsx';\nconsole.log(v, pkg, el);\n");
+    write(root, "src/dep.js", "export const v = 'dep-js';\n");
+    write(root, "src/view.jsx", "export const el = <b>x</b>;\n");
+    write(root, "jsconfig.json", r#"{"compilerOptions": {"jsx": "react", "jsxFactory": "hOne"}}"#);
+    write(root, "node_modules/pkg/package.json", r#"{"name": "pkg", "main": "a.js"}"#);
+    write(root, "node_modules/pkg/a.js", "export default 'pkg-a';\n");
+    write(root, "node_modules/pkg/b.js", "export default 'pkg-b';\n");
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+
+    let (first, js) = build_both(root, work, "first");
+    assert!(!replayed(&first) && js.contains("dep-js") && js.contains("pkg-a") && js.contains("hOne("), "{js}");
+    let (again, _) = build_both(root, work, "again");
+    assert!(replayed(&again), "nothing changed, so the JS stage is replayed: {again}");
+
+    // Each change below is one a replay must see; after each, the next build replays again.
+    let changes: [(&str, &dyn Fn(), &str); 5] = [
+        ("an edited module", &|| write(root, "src/dep.js", "export const v = 'dep-edited';\n"), "dep-edited"),
+        // `./dep` now resolves to dep.ts (extensions are tried .ts first): no module changed.
+        ("a new file found first", &|| write(root, "src/dep.ts", "export const v: string = 'dep-ts';\n"), "dep-ts"),
+        ("a package.json field", &|| write(root, "node_modules/pkg/package.json", r#"{"name": "pkg", "main": "b.js"}"#), "pkg-b"),
+        ("the tsconfig options", &|| write(root, "jsconfig.json", r#"{"compilerOptions": {"jsx": "react", "jsxFactory": "hTwo"}}"#), "hTwo("),
+        ("a removed module", &|| std::fs::remove_file(root.join("src/dep.ts")).unwrap(), "dep-edited"),
+    ];
+    for (i, (what, change, expect)) in changes.iter().enumerate() {
+        change();
+        let (report, js) = build_both(root, work, &format!("change{i}"));
+        assert!(!replayed(&report), "{what}: the build replayed a stale JS stage");
+        assert!(js.contains(expect), "{what}: {expect:?} is not in the output: {js}");
+        let (report, _) = build_both(root, work, &format!("change{i}-again"));
+        assert!(replayed(&report), "{what}: the build after it should replay");
+    }
+}
+
+#[test]
+fn a_js_stage_that_lists_folders_or_warns_is_not_replayed() {
+    let src = tempfile::tempdir().unwrap();
+    let root = src.path();
+    write(root, "index.html", "<!doctype html><title>t</title><script type=\"module\" src=\"src/main.js\"></script>\n");
+    write(root, "src/main.js", "const pages = import.meta.glob('./pages/*.js', { eager: true });\nconsole.log(Object.keys(pages));\n");
+    write(root, "src/pages/a.js", "export const a = 'page-a';\nconsole.log(a);\n");
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    build_both(root, work, "first");
+    // A new page matches the glob while no module changes.
+    write(root, "src/pages/b.js", "export const b = 'page-b';\nconsole.log(b);\n");
+    let (report, js) = build_both(root, work, "second");
+    assert!(!replayed(&report) && js.contains("page-b"), "{report}\n{js}");
+
+    // A warning shows on every build: a stage that warned is run again.
+    write(root, "src/main.js", "const name = location.hash;\nimport(name).then(console.log);\n");
+    let (first, _) = build_both(root, work, "warns");
+    let (second, _) = build_both(root, work, "warns-again");
+    for report in [&first, &second] {
+        assert!(!replayed(report), "{report}");
+        assert!(report["warnings"].as_array().unwrap().iter().any(|w| w["message"].as_str().unwrap().contains("import()")), "{report}");
+    }
+}
+
+#[test]
+fn a_stylesheet_is_taken_from_the_cache_until_a_file_it_read_or_a_url_changes() {
+    let src = tempfile::tempdir().unwrap();
+    let root = src.path();
+    write(root, "index.html", "<!doctype html><title>t</title><link rel=\"stylesheet\" href=\"/css/main.css\"><p class=\"hero one two\">x</p>\n");
+    write(root, "css/main.css", "@import \"pkg\";\n@import \"./base.css\";\n.hero { background: url(/img/a.svg) }\n");
+    write(root, "css/base.css", "body { color: red }\n");
+    write(root, "node_modules/pkg/package.json", r#"{"name": "pkg", "style": "one.css"}"#);
+    write(root, "node_modules/pkg/one.css", ".one { color: green }\n");
+    write(root, "node_modules/pkg/two.css", ".two { color: purple }\n");
+    let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"><rect width=\"1\" height=\"1\" fill=\"#A00\"/></svg>\n";
+    write(root, "public/img/a.svg", svg);
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let css_of = |step: &str| -> String {
+        read_tree(&work.join(step)).into_iter().filter(|(p, _)| p.ends_with(".css")).map(|(_, b)| String::from_utf8(b).unwrap()).collect()
+    };
+
+    build_both(root, work, "first");
+    let first = css_of("first");
+    assert!(first.contains(".one") && first.contains("red") && first.contains("/img/a.svg"), "{first}");
+    let (again, _) = build_both(root, work, "again");
+    assert_eq!(again["cache"]["misses"], 0, "the stylesheet and every twin come from the cache: {again}");
+
+    let changes: [(&str, &dyn Fn(), &dyn Fn(&str) -> bool); 4] = [
+        ("an imported file", &|| write(root, "css/base.css", "body { color: blue }\n"), &|css| css.contains("#00f") || css.contains("blue")),
+        ("a package's style field", &|| write(root, "node_modules/pkg/package.json", r#"{"name": "pkg", "style": "two.css"}"#), &|css| css.contains(".two") && !css.contains(".one")),
+        // `/img/a.svg` named the public file; a file of the root now comes first.
+        ("a new file a url() finds first", &|| write(root, "img/a.svg", svg), &|css| !css.contains("url(/img/a.svg)")),
+        ("the file a url() names", &|| write(root, "img/a.svg", &svg.replace("#A00", "#0A0")), &|_| true),
+    ];
+    let mut before = first;
+    for (i, (what, change, expect)) in changes.iter().enumerate() {
+        change();
+        build_both(root, work, &format!("change{i}"));
+        let css = css_of(&format!("change{i}"));
+        assert!(expect(&css) && css != before, "{what}: {css}");
+        let (again, _) = build_both(root, work, &format!("change{i}-again"));
+        assert_eq!(again["cache"]["misses"], 0, "{what}: the next build takes it from the cache: {again}");
+        before = css;
+    }
 }

@@ -12,7 +12,8 @@
 //! - `pages`: image loading, font preloads, `_headers`, the service worker offline and a
 //!   deploy under an open tab, in Chromium (fixtures/pages).
 //! - `js_cache`: minified and printed modules from the build cache print what a build
-//!   without one prints, on every fixture and after an edit.
+//!   without one prints, on every fixture and after an edit; the JS stage replayed and
+//!   stylesheets from the cache until a file they read or a resolution changes.
 //! - `remote_cache` (with `garage`): CI runners sharing the build cache through S3, signed
 //!   entries, read-only jobs, namespaces, a remote that fails.
 //! - `regression`: one test per reported bug.

@@ -5,6 +5,7 @@
 //! which source file each rule came from (every rule carries its `source_index`) and resolves
 //! each `url()` against that file. One parse per file; no text is re-read.
 
+pub mod cached;
 pub(crate) mod precision;
 mod provider;
 pub mod keep;
@@ -77,7 +78,9 @@ pub fn module_exports(options: &LoaderOptions, rel: &str, text: &str) -> Result<
 }
 
 /// Loads a stylesheet file with its imports; `None` if it has errors (pushed to the sink).
-pub fn load_file(options: &LoaderOptions, rel: &str, sink: &mut RefSink) -> Option<Vec<u8>> {
+/// Also returns every file read, with the blake3 of its text, and every `@import` resolved
+/// (the `url()`s resolved are in the sink).
+fn load_file(options: &LoaderOptions, rel: &str, sink: &mut RefSink) -> (Option<Vec<u8>>, cached::Read) {
     let abs = options.path(rel);
     let provider = Provider::new(options, sink.fs);
     let parser = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
@@ -87,7 +90,7 @@ pub fn load_file(options: &LoaderOptions, rel: &str, sink: &mut RefSink) -> Opti
         Err(e) => {
             let d = Diagnostic::error(format!("{}", e.kind));
             sink.diags.push(provider.locate_error(d, e.loc.as_ref(), rel));
-            return None;
+            return (None, cached::Read::default());
         }
     };
     let sources: Vec<std::path::PathBuf> = sheet.sources.iter().map(Into::into).collect();
@@ -99,7 +102,8 @@ pub fn load_file(options: &LoaderOptions, rel: &str, sink: &mut RefSink) -> Opti
     let _ = sheet.visit(&mut rewriter);
     sink.css_keep.append(&mut provider.keep.lock().expect("not poisoned"));
     let texts = provider.texts();
-    finish_sheet(options, sheet, rel, sink, texts.iter().map(String::as_str))
+    let read = cached::Read { files: provider.digests(), resolved: std::mem::take(&mut *provider.resolved.lock().expect("not poisoned")) };
+    (finish_sheet(options, sheet, rel, sink, texts.iter().map(String::as_str)), read)
 }
 
 fn finish_sheet<'t>(

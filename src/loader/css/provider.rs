@@ -23,11 +23,18 @@ pub struct Provider<'c> {
     files: FrozenVec<Box<(PathBuf, String)>>,
     /// With `css.prune`: what `/* kiln-keep */` comments mark in the files read.
     pub keep: std::sync::Mutex<Vec<String>>,
+    /// Every `@import` resolved: the file it is written in, the specifier, the result as text.
+    pub resolved: std::sync::Mutex<Vec<(PathBuf, String, String)>>,
 }
 
 impl<'c> Provider<'c> {
     pub fn new(options: &'c LoaderOptions, fs: &'c FsCache) -> Self {
-        Provider { options, fs, files: FrozenVec::new(), keep: Default::default() }
+        Provider { options, fs, files: FrozenVec::new(), keep: Default::default(), resolved: Default::default() }
+    }
+
+    /// Every file read, with the blake3 of its text, in hex.
+    pub fn digests(&self) -> Vec<(PathBuf, String)> {
+        (0..self.files.len()).filter_map(|i| self.files.get(i)).map(|(p, t)| (p.clone(), blake3::hash(t.as_bytes()).to_hex().to_string())).collect()
     }
 
     /// The texts of every file read.
@@ -80,7 +87,10 @@ impl SourceProvider for Provider<'_> {
     }
 
     fn resolve(&self, specifier: &str, originating_file: &Path) -> Result<ResolveResult, Self::Error> {
-        match resolve_css(self.options, self.fs, originating_file, specifier) {
+        let resolved = resolve_css(self.options, self.fs, originating_file, specifier);
+        let record = (originating_file.to_path_buf(), specifier.to_owned(), format!("{resolved:?}"));
+        self.resolved.lock().expect("not poisoned").push(record);
+        match resolved {
             Resolved::Local { rel, .. } => Ok(ResolveResult::File(self.options.path(&rel))),
             Resolved::External | Resolved::Public { .. } => Ok(ResolveResult::External(specifier.to_owned())),
             Resolved::Missing { path } => Err(ImportError(format!("@import {specifier:?} refers to a missing file ({path})"))),

@@ -20,6 +20,8 @@ pub struct Bundles {
     /// Files imported from JS that the pipeline must load and emit (root-relative paths).
     pub assets: Vec<(String, AssetKind)>,
     pub warnings: Diagnostics,
+    /// What loading each module read (see [`super::replay`]); none when one listed folders.
+    pub traces: Option<Vec<super::replay::trace::ModuleTrace>>,
 }
 
 /// Bundles the entries, then every worker (and script imported by URL) they start, each as a
@@ -27,7 +29,7 @@ pub struct Bundles {
 /// as imports.
 pub fn bundle(options: &BundleOptions, cache: &crate::cache::pack::Pack, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
     if entries.is_empty() {
-        return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Timings::default(), warnings: Diagnostics::default() });
+        return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Timings::default(), warnings: Diagnostics::default(), traces: Some(Vec::new()) });
     }
     let (mut out, extra) = bundle_set(options, cache, entries, import_map, false)?;
     let mut done: std::collections::BTreeSet<AssetKey> = entries.iter().map(|e| e.key.clone()).collect();
@@ -56,7 +58,16 @@ pub fn bundle(options: &BundleOptions, cache: &crate::cache::pack::Pack, entries
         out.assets.append(&mut more.assets);
         out.warnings.extend(more.warnings.0);
         out.timings.extend(more.timings);
+        out.traces = out.traces.zip(more.traces).map(|(mut a, b)| {
+            a.extend(b);
+            a
+        });
         queue.extend(next);
+    }
+    // A module a page and a worker share is checked once.
+    if let Some(traces) = &mut out.traces {
+        traces.sort_by(|a, b| (&a.path, a.variant).cmp(&(&b.path, b.variant)));
+        traces.dedup();
     }
     out.assets.sort();
     out.assets.dedup();
@@ -108,7 +119,7 @@ fn bundle_set(
     let mut timings = Timings::default();
     let specs: Vec<EntrySpec> = entries.iter().map(|e| EntrySpec { path: e.path.clone(), source: e.source.clone() }).collect();
     let (loaded, warnings) = timings.time("js.load", || graph::load(&ctx, &specs))?;
-    let graph::Loaded { mut modules, entry_ids, entries: extra } = loaded;
+    let graph::Loaded { mut modules, entry_ids, entries: extra, traces } = loaded;
     let extra_keys: Vec<AssetKey> = extra.iter().map(|e| e.key(&options.rel(&e.path))).collect();
     let asts: Vec<_> = modules.iter_mut().map(|m| m.ast.take()).collect();
     let linker = link::Linker::new(&modules);
@@ -163,6 +174,6 @@ fn bundle_set(
     started_entries.sort_unstable();
     started_entries.dedup();
     let extra_out = started_entries.into_iter().map(|w| (extra[w].clone(), extra_keys[w].clone())).collect();
-    Ok((Bundles { chunks, assets, timings, warnings }, extra_out))
+    Ok((Bundles { chunks, assets, timings, warnings, traces }, extra_out))
 }
 

@@ -11,8 +11,9 @@ use swc_core::ecma::ast::Module;
 
 use super::analyze::{analyze, Analysis, ImportKind, ImportRecord};
 use super::parse::{locate, parse, KeptComments};
-use super::resolve::Target as Resolution;
-use super::JsCtx;
+use super::replay::trace::ModuleTrace;
+use super::resolve::{JsResolver, Target as Resolution};
+use super::{BundleOptions, JsCtx};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::AssetKey;
 
@@ -40,7 +41,7 @@ pub enum Resolved {
 }
 
 /// How a file is imported: as code, or through one of the queries Vite users write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Variant {
     Plain,
     /// `?raw`: the file's text as the default export.
@@ -108,6 +109,9 @@ pub struct Loaded {
     pub entry_ids: Vec<ModuleId>,
     /// Scripts the modules start as entry points of their own, in a stable order.
     pub entries: Vec<ExtraEntry>,
+    /// What loading each module read, in module order; none when a module listed folders
+    /// (a glob), which a trace cannot check again.
+    pub traces: Option<Vec<ModuleTrace>>,
 }
 
 impl JsModule {
@@ -159,7 +163,7 @@ fn is_code(path: &Path) -> bool {
 
 /// What one import record names, before modules are numbered.
 #[derive(Debug, Clone)]
-enum Target {
+pub(super) enum Target {
     /// A module of this graph: its path, variant, and whether its package is side-effect free.
     Module(PathBuf, Variant, bool),
     Entry(ExtraEntry),
@@ -173,6 +177,7 @@ struct LoadResult {
     targets: Vec<Target>,
     diags: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+    trace: Option<ModuleTrace>,
 }
 
 pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics), Diagnostics> {
@@ -194,6 +199,7 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
         entry_ids.push(id);
     }
     let mut pending_targets: Vec<(ModuleId, Vec<Target>)> = Vec::new();
+    let mut traces: Vec<Option<ModuleTrace>> = Vec::new();
     while !wave.is_empty() {
         let results: Vec<(ModuleId, LoadResult)> = wave
             .par_iter()
@@ -224,6 +230,8 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
             }
             pending_targets.push((id, r.targets));
             modules[id] = Some(r.module);
+            traces.resize(modules.len(), None);
+            traces[id] = r.trace;
         }
         wave = next;
     }
@@ -241,7 +249,8 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
     if diags.has_errors() {
         return Err(diags);
     }
-    Ok((Loaded { modules, entry_ids, entries: extra_list }, warnings))
+    let traces = traces.into_iter().collect();
+    Ok((Loaded { modules, entry_ids, entries: extra_list, traces }, warnings))
 }
 
 /// The text of a module that only re-exports something kiln computed.
@@ -277,6 +286,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         targets: Vec::new(),
         diags,
         warnings: Vec::new(),
+        trace: Some(ModuleTrace::unread(path, variant)),
     };
     let plain = variant == Variant::Plain;
     let css = (plain && inline.is_none() && crate::loader::css::is_css(path)).then(|| rel.clone());
@@ -287,7 +297,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         // Only files that are not code reach here (a script's URL is an entry's).
         return empty(ModuleKind::Asset { rel: ctx.options.rel(path) }, Vec::new());
     }
-    let text = match source_text(ctx, path, &rel, variant, inline, css.is_some()) {
+    let (text, digest) = match source_text(ctx, path, &rel, variant, inline, css.is_some()) {
         Ok(t) => t,
         Err(diags) => return empty(ModuleKind::Esm, diags),
     };
@@ -308,11 +318,12 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         ModuleKind::Esm
     };
     let mut diags = Vec::new();
-    let targets = analysis
+    let targets: Vec<Target> = analysis
         .records
         .iter()
         .map(|r| resolve_record(ctx, path, &rel, &parsed.file, r, &mut diags))
         .collect();
+    let trace = (!parsed.lists_dirs).then(|| ModuleTrace::read(path, variant, digest, std::mem::take(&mut parsed.ts), &analysis.records, &targets));
     LoadResult {
         module: JsModule {
             path: path.to_path_buf(),
@@ -332,17 +343,22 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         targets,
         diags,
         warnings,
+        trace,
     }
 }
 
 /// The module's source text: the file's (or the inline script's), or the code a variant or
-/// a non-JS file stands for (`?raw`, `?inline`, `?worker`, JSON, a CSS module's names).
-fn source_text(ctx: &JsCtx, path: &Path, rel: &str, variant: Variant, inline: Option<String>, css: bool) -> Result<String, Vec<Diagnostic>> {
+/// a non-JS file stands for (`?raw`, `?inline`, `?worker`, JSON, a CSS module's names); and
+/// the blake3 of the file read (none for an inline script).
+fn source_text(ctx: &JsCtx, path: &Path, rel: &str, variant: Variant, inline: Option<String>, css: bool) -> Result<(String, Option<[u8; 32]>), Vec<Diagnostic>> {
     let plain = variant == Variant::Plain;
-    let bytes = match inline {
-        Some(t) => t.into_bytes(),
+    let (bytes, digest) = match inline {
+        Some(t) => (t.into_bytes(), None),
         None => match std::fs::read(path) {
-            Ok(b) => b,
+            Ok(b) => {
+                let digest = *blake3::hash(&b).as_bytes();
+                (b, Some(digest))
+            }
             Err(e) => return Err(vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel)]),
         },
     };
@@ -368,7 +384,7 @@ fn source_text(ctx: &JsCtx, path: &Path, rel: &str, variant: Variant, inline: Op
             Err(_) => return Err(vec![Diagnostic::error("not valid UTF-8").in_file(rel)]),
         },
     };
-    Ok(if css {
+    let text = if css {
         if rel.ends_with(".module.css") {
             match crate::loader::css::module_exports(&ctx.options.loader, rel, &text) {
                 Ok(names) => css_module_js(&names),
@@ -387,11 +403,24 @@ fn source_text(ctx: &JsCtx, path: &Path, rel: &str, variant: Variant, inline: Op
         }
     } else {
         text
-    })
+    };
+    Ok((text, digest))
 }
 
 /// Where import record `r` of the module at `path` leads (errors located in `file`).
 fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r: &ImportRecord, diags: &mut Vec<Diagnostic>) -> Target {
+    match target_of(ctx.options, &ctx.resolver, ctx.import_map, path, r) {
+        Ok(t) => t,
+        Err(msg) => {
+            diags.push(locate(file, rel, r.span.lo, Diagnostic::error(msg)));
+            Target::None
+        }
+    }
+}
+
+/// Where import record `r` of the module at `path` leads, or why it cannot be resolved.
+/// `import_map`: specifiers the pages' import maps resolve in the browser.
+pub(super) fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[String], path: &Path, r: &ImportRecord) -> Result<Target, String> {
     let (spec, query) = Variant::split(&r.specifier);
     // `new URL('x.wasm', import.meta.url)` is a URL relative to the module, not a
     // package name.
@@ -403,26 +432,19 @@ fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r
         }
         _ => spec,
     };
-    let fail = |diags: &mut Vec<Diagnostic>, msg: String| {
-        diags.push(locate(file, rel, r.span.lo, Diagnostic::error(msg)));
-        Target::None
-    };
-    // A page's import map resolves it in the browser.
-    if ctx.import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
-        return Target::None;
+    if import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
+        return Ok(Target::None);
     }
-    match ctx.resolver.resolve(ctx.options, path, spec) {
+    match resolver.resolve(options, path, spec) {
         Ok(Resolution::File { path: p, side_effects_free }) => {
-            if !ctx.options.loader.may_read(&p) {
-                return fail(diags, format!(
-                    "{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()
-                ));
+            if !options.loader.may_read(&p) {
+                return Err(format!("{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()));
             }
             let code = is_code(&p) && !crate::loader::css::is_css(&p);
-            match r.kind {
+            Ok(match r.kind {
                 ImportKind::Worker { classic, service } => {
                     if !code {
-                        return fail(diags, format!("{:?} is not a script, so it cannot run as a worker", r.specifier));
+                        return Err(format!("{:?} is not a script, so it cannot run as a worker", r.specifier));
                     }
                     Target::Entry(ExtraEntry { path: p, classic, service })
                 }
@@ -431,15 +453,15 @@ fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r
                 ImportKind::AssetUrl => Target::Module(p, Variant::Plain, side_effects_free),
                 _ if query == Variant::Url && code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
                 _ => Target::Module(p, query, side_effects_free),
-            }
+            })
         }
-        Ok(Resolution::External) => Target::None,
+        Ok(Resolution::External) => Ok(Target::None),
         Err(e) => {
             let what = match r.kind {
                 ImportKind::AssetUrl | ImportKind::Worker { .. } => "cannot find the file",
                 _ => "cannot resolve import",
             };
-            fail(diags, format!("{what} {:?}: {e}", r.specifier))
+            Err(format!("{what} {:?}: {e}", r.specifier))
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod names;
 mod options;
 pub mod parse;
 mod render;
+pub mod replay;
 pub mod resolve;
 pub mod rewrite;
 pub mod verify;
@@ -125,18 +126,43 @@ impl<'a> JsStage<'a> {
                     .with_note("script-only builds (--entry) must use the default, hash_cascade = \"hashes\""),
             ));
         }
-        let pack = self.cache.pack("js");
-        let bundles = bundle::bundle(options, &pack, &js_entries, &import_map)?;
-        pack.close();
+        let bundles = self.bundles(&js_entries, &import_map)?;
         let mut log = StageLog { warnings: bundles.warnings, steps: bundles.timings, skipped: false };
         let links = add_chunks(&mut graph, bundles.chunks);
-        let more = crate::loader::load_more(&options.loader, &mut graph, bundles.assets)?;
+        let more = crate::loader::load_more(&options.loader, self.cache, &mut graph, bundles.assets)?;
         log.warnings.extend(more.0);
         let assembled = assemble::run(options, &mut graph, &links);
         if assembled.has_errors() {
             return Err(assembled.into());
         }
         Ok(JsOutput { graph, log })
+    }
+}
+
+impl JsStage<'_> {
+    /// The chunks of the entries: replayed from the last build when nothing it read changed
+    /// (see [`replay`]), else bundled (and kept for the next build).
+    fn bundles(&self, js_entries: &[crate::graph::JsEntry], import_map: &[String]) -> Result<bundle::Bundles, BuildError> {
+        let options = self.options;
+        let replay = replay::Replay::new(self.cache, options, js_entries, import_map);
+        let started = std::time::Instant::now();
+        let replayed = match replay.lookup(options, import_map) {
+            Some(replayed) if !generate::checking_cache() => return Ok(replayed),
+            replayed => replayed,
+        };
+        let checked = started.elapsed();
+        let pack = self.cache.pack("js");
+        let mut bundles = bundle::bundle(options, &pack, js_entries, import_map)?;
+        pack.close();
+        bundles.timings.add("js.check", checked);
+        if let Some(replayed) = replayed {
+            replay::compare(&replayed, &bundles)?;
+            bundles.timings.extend(replayed.timings);
+        }
+        let started = std::time::Instant::now();
+        replay.store(&bundles);
+        bundles.timings.add("js.store", started.elapsed());
+        Ok(bundles)
     }
 }
 

@@ -64,6 +64,10 @@ pub struct Parsed {
     /// without the compressor, whose passes take time that grows with the square of such
     /// chains (and would join the parts again).
     pub generated: bool,
+    /// The tsconfig options that applied, as text (what a replayed build checks again).
+    pub ts: String,
+    /// A glob or an `import()` pattern listed folders.
+    pub lists_dirs: bool,
 }
 
 /// Places a diagnostic at a position of a parsed file.
@@ -181,9 +185,10 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
             meta.map(|w| (module, top_level_mark, w))
         })
     });
-    let (module, top_level_mark, meta_warnings) = result?;
-    warnings.extend(meta_warnings);
-    Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script, generated })
+    let (module, top_level_mark, meta) = result?;
+    warnings.extend(meta.warnings);
+    let ts = format!("{ts:?}");
+    Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script, generated, ts, lists_dirs: meta.lists_dirs })
 }
 
 /// Lowers syntax for `js.target`: an ES version, or a browserslist query through preset-env.

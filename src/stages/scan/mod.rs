@@ -28,7 +28,7 @@ pub struct ScanOutput {
     pub import_map: Vec<String>,
 }
 
-fn run(options: &ScanOptions) -> Result<ScanOutput, BuildError> {
+fn run(options: &ScanOptions, cache: &crate::cache::Cache) -> Result<ScanOutput, BuildError> {
     let mut diags = Diagnostics::default();
     let found = walk::find_entries(options, &mut diags);
     let public = walk::find_public(options, &mut diags);
@@ -44,7 +44,7 @@ fn run(options: &ScanOptions) -> Result<ScanOutput, BuildError> {
         );
     }
     let fs = FsCache::default();
-    let mut waves = Waves::new(&options.loader, &fs, pages.iter().cloned().collect());
+    let mut waves = Waves::new(&options.loader, &fs, cache, pages.iter().cloned().collect());
     let (mut assets, mut js_entries) = waves.run(pages.iter().map(|e| (AssetKey::file(e), AssetKind::Html)).collect(), &mut diags);
     for rel in scripts {
         js_entries.push(JsEntry { path: options.loader.path(&rel), key: AssetKey::File(rel), source: None });
@@ -116,15 +116,17 @@ impl ScanOptions {
 /// The scan stage.
 pub struct ScanStage<'a> {
     options: &'a ScanOptions,
+    cache: &'a crate::cache::Cache,
 }
 
 impl<'a> ScanStage<'a> {
-    pub fn new(options: &'a ScanOptions) -> Self {
-        ScanStage { options }
+    /// The stage; stylesheets are kept in `cache` (see [`crate::loader::css`]).
+    pub fn new(options: &'a ScanOptions, cache: &'a crate::cache::Cache) -> Self {
+        ScanStage { options, cache }
     }
 
     pub fn run(self) -> Result<ScanOutput, BuildError> {
-        run(self.options)
+        run(self.options, self.cache)
     }
 }
 

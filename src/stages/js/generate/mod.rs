@@ -29,6 +29,7 @@ use crate::sourcemap::Segment;
 use crate::graph::Refs;
 pub use join::assemble;
 pub use prepare::{prepare, Prepared};
+pub use print_cache::checking as checking_cache;
 pub use render::{render, ChunkJob, Rendered};
 
 /// The newest syntax the output may use: the target's ES version; ES2015 for a browserslist

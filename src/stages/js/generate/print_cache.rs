@@ -13,6 +13,8 @@
 
 use swc_core::atoms::Atom;
 
+use crate::cache::varint::{get as read_varint, put as varint, unzigzag, zigzag};
+
 use crate::stages::js::graph::{ModuleId, ModuleKind};
 use super::prepare::Prepared;
 use super::render::{ChunkRefs, ChunkRender, Names, Piece, Synthetic};
@@ -79,7 +81,7 @@ pub(super) fn key(r: &ChunkRender, m: ModuleId, p: &Prepared, refs: &ChunkRefs, 
 }
 
 /// Whether `KILN_CHECK_CACHE` asks to print cached modules again and compare.
-pub(super) fn checking() -> bool {
+pub fn checking() -> bool {
     static CHECK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *CHECK.get_or_init(|| std::env::var_os("KILN_CHECK_CACHE").is_some_and(|v| v != "0"))
 }
@@ -123,35 +125,6 @@ pub(super) fn decode(m: ModuleId, bytes: &[u8]) -> Option<Piece> {
         segs.push((field(line)?, field(col)?, field(src_line)?, field(src_col)?));
     }
     (at == bytes.len()).then_some((m, code, segs, None))
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
-
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let b = *bytes.get(*at)?;
-        *at += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Some(v);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -65,7 +65,8 @@ impl Rewriter<'_> {
     /// Files matching `patterns` (positive and `!negative` globs, written as the module would
     /// import them: `./`, `../` or `/` for the root), sorted by key. `strip_ext`: the keys leave
     /// out the extension (a pattern that had none).
-    pub(super) fn expand(&self, patterns: &[String]) -> Result<Vec<Match>, String> {
+    pub(super) fn expand(&mut self, patterns: &[String]) -> Result<Vec<Match>, String> {
+        self.lists_dirs = true;
         let dir = self.path.parent().unwrap_or(&self.ctx.options.loader.root).to_path_buf();
         let root = &self.ctx.options.loader.root;
         // Globs match paths written as the pattern writes them (`./pages/a.ts`, `../x/y.ts`,

@@ -45,8 +45,17 @@ struct Rewriter<'a> {
     /// Imports to add at the top of the module (eager globs).
     imports: Vec<ModuleItem>,
     globs: usize,
+    /// A glob or an `import()` pattern listed folders: the module depends on which files exist.
+    lists_dirs: bool,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+}
+
+/// What rewriting a module found: its warnings, and whether it listed folders.
+#[derive(Default)]
+pub struct Rewritten {
+    pub warnings: Vec<Diagnostic>,
+    pub lists_dirs: bool,
 }
 
 /// Rewrites the forms above in `program`; returns the warnings, or the errors.
@@ -58,11 +67,11 @@ pub fn rewrite(
     comments: &SingleThreadedComments,
     top_level_mark: Mark,
     program: &mut Program,
-) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+) -> Result<Rewritten, Vec<Diagnostic>> {
     // Most modules hold none of these forms: no walk for them.
     let src = &file.src;
     if !(src.contains("import.meta") || src.contains("import(") || src.contains("import (") || src.contains("new URL")) {
-        return Ok(Vec::new());
+        return Ok(Rewritten::default());
     }
     let mut r = Rewriter {
         ctx,
@@ -74,6 +83,7 @@ pub fn rewrite(
         global: SyntaxContext::empty().apply_mark(ctx.unresolved_mark),
         imports: Vec::new(),
         globs: 0,
+        lists_dirs: false,
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -92,7 +102,7 @@ pub fn rewrite(
             m.body = body;
         }
     }
-    Ok(r.warnings)
+    Ok(Rewritten { warnings: r.warnings, lists_dirs: r.lists_dirs })
 }
 
 impl Rewriter<'_> {

@@ -1,0 +1,81 @@
+//! What loading one module read, kept so that a later build can tell, without parsing it,
+//! whether loading it again would give the same module: the bytes of its file, the tsconfig
+//! options that applied, and where each of its imports led.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use swc_core::common::DUMMY_SP;
+
+use crate::stages::js::analyze::{ImportKind, ImportRecord};
+use crate::stages::js::graph::{target_of, Target, Variant};
+use crate::stages::js::resolve::JsResolver;
+use crate::stages::js::BundleOptions;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleTrace {
+    pub path: PathBuf,
+    pub variant: Variant,
+    /// The blake3 of the file's bytes, in hex; none for an inline script (its text is part of
+    /// the stage's key) and for a file imported as an asset (the JS stage never reads it).
+    pub digest: Option<String>,
+    /// The tsconfig options that applied to a parsed module, as text.
+    pub ts: Option<String>,
+    pub records: Vec<RecordTrace>,
+}
+
+/// One import of the module, and where it led.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordTrace {
+    pub specifier: String,
+    pub kind: ImportKind,
+    /// The resolution, as text (a file with its variant and side-effect flag, a worker's entry,
+    /// or nothing for an external import).
+    pub target: String,
+}
+
+impl ModuleTrace {
+    /// A module whose file the JS stage does not read (an asset imported for its URL).
+    pub fn unread(path: &Path, variant: Variant) -> Self {
+        ModuleTrace { path: path.to_path_buf(), variant, digest: None, ts: None, records: Vec::new() }
+    }
+
+    /// A module read (`digest`: its file's blake3; none for an inline script) and parsed.
+    pub(in crate::stages::js) fn read(path: &Path, variant: Variant, digest: Option<[u8; 32]>, ts: String, records: &[ImportRecord], targets: &[Target]) -> Self {
+        let records = records
+            .iter()
+            .zip(targets)
+            .map(|(r, t)| RecordTrace { specifier: r.specifier.clone(), kind: r.kind, target: format!("{t:?}") })
+            .collect();
+        ModuleTrace {
+            path: path.to_path_buf(),
+            variant,
+            digest: digest.map(|d| blake3::Hash::from(d).to_hex().to_string()),
+            ts: Some(ts),
+            records,
+        }
+    }
+
+    /// The bytes of the module's file if they are the ones it read (`Some(None)`: it read
+    /// none); `None` if the file changed or is gone.
+    pub fn bytes(&self) -> Option<Option<Vec<u8>>> {
+        let Some(digest) = &self.digest else { return Some(None) };
+        let bytes = std::fs::read(&self.path).ok()?;
+        (blake3::hash(&bytes).to_hex().as_str() == digest).then_some(Some(bytes))
+    }
+
+    /// Whether the module's tsconfig options and the targets of its imports are the ones it
+    /// had (`import_map`: the specifiers the pages' import maps resolve).
+    pub fn resolves_alike(&self, options: &BundleOptions, resolver: &JsResolver, import_map: &[String]) -> bool {
+        if let Some(ts) = &self.ts {
+            match resolver.ts_options(options, &self.path) {
+                Ok(now) if &format!("{now:?}") == ts => {}
+                _ => return false,
+            }
+        }
+        self.records.iter().all(|r| {
+            let record = ImportRecord { specifier: r.specifier.clone(), span: DUMMY_SP, kind: r.kind };
+            target_of(options, resolver, import_map, &self.path, &record).is_ok_and(|now| format!("{now:?}") == r.target)
+        })
+    }
+}
