@@ -49,6 +49,12 @@ pub struct OutputFile {
     pub modules: Vec<crate::graph::ModuleInfo>,
 }
 
+/// The blake3 of an output's bytes, in hex; a big file's on every core.
+fn digest(bytes: &[u8]) -> String {
+    let hash = if bytes.len() >= 1 << 20 { blake3::Hasher::new().update_rayon(bytes).finalize() } else { blake3::hash(bytes) };
+    hash.to_hex().to_string()
+}
+
 pub fn integrity(bytes: &[u8]) -> String {
     format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)))
 }
@@ -57,7 +63,7 @@ impl OutputFile {
     /// A file at `path` with these bytes and their hash, referring to nothing.
     pub fn new(path: String, src: Option<String>, origin: Origin, hashed: bool, bytes: Vec<u8>) -> OutputFile {
         OutputFile {
-            hash: blake3::hash(&bytes).to_hex().to_string(),
+            hash: digest(&bytes),
             integrity: std::sync::OnceLock::new(),
             path,
             src,
@@ -78,7 +84,7 @@ impl OutputFile {
 
     /// New bytes for the file, with their hash (its path stays).
     pub fn set_bytes(&mut self, bytes: Vec<u8>) {
-        self.hash = blake3::hash(&bytes).to_hex().to_string();
+        self.hash = digest(&bytes);
         self.integrity = std::sync::OnceLock::new();
         self.bytes = bytes;
     }

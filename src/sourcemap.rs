@@ -36,11 +36,34 @@ fn unvlq(bytes: &[u8], i: &mut usize) -> Option<i64> {
     Some(if result & 1 == 1 { -((result >> 1) as i64) } else { (result >> 1) as i64 })
 }
 
+/// Segments encoded by one task: a big bundle's map is encoded in pieces on every core.
+const PIECE: usize = 1 << 16;
+
 /// Encodes sorted segments as a `mappings` string.
 pub fn encode(segments: &[Segment]) -> String {
+    encode_in_pieces(segments, PIECE)
+}
+
+/// [`encode`], `piece` segments per task: each piece starts from the state the segment
+/// before it leaves, so the pieces join into the string one pass would write.
+fn encode_in_pieces(segments: &[Segment], piece: usize) -> String {
+    use rayon::prelude::*;
+    if segments.len() <= piece {
+        return encode_after(segments, None);
+    }
+    let pieces: Vec<String> =
+        segments.par_chunks(piece).enumerate().map(|(i, part)| encode_after(part, (i > 0).then(|| segments[i * piece - 1]))).collect();
+    pieces.concat()
+}
+
+/// Encodes `segments` as they follow `before` (none: at the start of the map).
+fn encode_after(segments: &[Segment], before: Option<Segment>) -> String {
     let mut out = String::with_capacity(segments.len() * 6);
-    let (mut line, mut prev_col, mut prev_src, mut prev_sl, mut prev_sc) = (0u32, 0i64, 0i64, 0i64, 0i64);
-    let mut first_in_line = true;
+    let (mut line, mut prev_col, mut prev_src, mut prev_sl, mut prev_sc) = match before {
+        Some((gl, gc, src, sl, sc)) => (gl, gc as i64, src as i64, sl as i64, sc as i64),
+        None => (0u32, 0i64, 0i64, 0i64, 0i64),
+    };
+    let mut first_in_line = before.is_none();
     for &(gl, gc, src, sl, sc) in segments {
         while line < gl {
             out.push(';');
@@ -103,21 +126,31 @@ pub fn decode(mappings: &str) -> Vec<Segment> {
 
 /// A whole source map document. `file` (the bundle's hashed name, new after any edit) comes
 /// last: a large map's twins are compressed in segments, and a change at the end redoes one
-/// segment where a change at the start would redo the first megabyte.
+/// segment where a change at the start would redo the first megabyte. The sources' text (tens
+/// of MB for a big bundle) is escaped on every core; the document is the one serde_json
+/// writes for `{version, sources, sourcesContent, names, mappings, file}`.
 pub fn document(file: &str, sources: &[String], contents: &[Option<&str>], mappings: &str) -> String {
-    /// Written field by field, borrowing the sources' text (a big bundle's is tens of MB).
-    #[derive(serde::Serialize)]
-    struct Document<'a> {
-        version: u8,
-        sources: &'a [String],
-        #[serde(rename = "sourcesContent")]
-        sources_content: &'a [Option<&'a str>],
-        names: [&'a str; 0],
-        mappings: &'a str,
-        file: &'a str,
+    use rayon::prelude::*;
+    fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+        serde_json::to_string(value).expect("a source map part serializes")
     }
-    let doc = Document { version: 3, sources, sources_content: contents, names: [], mappings, file };
-    serde_json::to_string(&doc).expect("a source map serializes")
+    let escaped: Vec<String> = contents.par_iter().map(json).collect();
+    let mut out = String::with_capacity(escaped.iter().map(String::len).sum::<usize>() + mappings.len() + 64 * sources.len() + 128);
+    out.push_str("{\"version\":3,\"sources\":");
+    out.push_str(&json(sources));
+    out.push_str(",\"sourcesContent\":[");
+    for (i, e) in escaped.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(e);
+    }
+    out.push_str("],\"names\":[],\"mappings\":");
+    out.push_str(&json(mappings));
+    out.push_str(",\"file\":");
+    out.push_str(&json(file));
+    out.push('}');
+    out
 }
 
 /// Moves mappings after text replacements: each `(line, col, delta)` says that on `line`,
@@ -142,6 +175,47 @@ mod tests {
         let m = encode(&segs);
         assert_eq!(decode(&m), segs);
         assert_eq!(encode(&[(0, 0, 0, 0, 0), (1, 5, 0, 16, 3)]), "AAAA;KAgBG");
+    }
+
+    #[test]
+    fn the_document_is_what_serde_writes() {
+        #[derive(serde::Serialize)]
+        struct Document<'a> {
+            version: u8,
+            sources: &'a [String],
+            #[serde(rename = "sourcesContent")]
+            sources_content: &'a [Option<&'a str>],
+            names: [&'a str; 0],
+            mappings: &'a str,
+            file: &'a str,
+        }
+        let sources = vec!["../src/a.ts".to_owned(), "../src/\"q\".js".to_owned(), "é/b.js".to_owned()];
+        let contents = [Some("let a = \"x\";\n\tb\u{1}\u{2028}"), None, Some("")];
+        for (sources, contents) in [(&sources[..], &contents[..]), (&[][..], &[][..])] {
+            let doc = Document { version: 3, sources, sources_content: contents, names: [], mappings: "AAAA;CAAC", file: "a.b1c2.js" };
+            assert_eq!(document("a.b1c2.js", sources, contents, "AAAA;CAAC"), serde_json::to_string(&doc).unwrap());
+        }
+    }
+
+    #[test]
+    fn pieces_encode_what_one_pass_does() {
+        let mut segs = Vec::new();
+        let mut state = 7u64;
+        let mut next = |m: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 33) % m) as u32
+        };
+        let mut line = 0;
+        for _ in 0..1000 {
+            line += next(3);
+            segs.push((line, next(200), next(5), next(900), next(80)));
+        }
+        segs.sort();
+        let whole = encode_after(&segs, None);
+        for piece in [1, 2, 3, 7, 64, 999, 1000] {
+            assert_eq!(encode_in_pieces(&segs, piece), whole, "pieces of {piece}");
+        }
+        assert_eq!(decode(&whole), segs);
     }
 
     #[test]

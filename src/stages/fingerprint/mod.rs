@@ -249,17 +249,24 @@ impl<'a> Namer<'a> {
         // A bundle's name also covers its source map, so a changed map never hides behind an
         // unchanged name.
         let map = asset.chunk.as_ref().and_then(|c| c.map.as_ref()).map(|m| {
-            let mut segments = m.segments.clone();
-            sourcemap::shift(&mut segments, &moved);
-            let mut h = blake3::Hasher::new();
+            let shifted;
+            let segments = if moved.is_empty() {
+                &m.segments
+            } else {
+                shifted = { let mut s = m.segments.clone(); sourcemap::shift(&mut s, &moved); s };
+                &shifted
+            };
+            let mappings = sourcemap::encode(segments);
+            // One stream (root-relative paths, so the name does not depend on where the
+            // project sits), hashed on every core: a big bundle's sources are tens of MB.
+            let mut all = Vec::with_capacity(m.sources.iter().map(|(p, t)| p.as_os_str().len() + t.len()).sum::<usize>() + mappings.len());
             for (path, text) in &m.sources {
-                // Root-relative, so the name does not depend on where the project sits.
-                h.update(options.rel(path).as_bytes());
-                h.update(text.as_bytes());
+                all.extend_from_slice(options.rel(path).as_bytes());
+                all.extend_from_slice(text.as_bytes());
             }
-            let mappings = sourcemap::encode(&segments);
-            h.update(mappings.as_bytes());
-            (mappings, h.finalize().as_bytes().to_vec())
+            all.extend_from_slice(mappings.as_bytes());
+            let hash = blake3::Hasher::new().update_rayon(&all).finalize();
+            (mappings, hash.as_bytes().to_vec())
         });
         Member { index: i, bytes, map }
     }
