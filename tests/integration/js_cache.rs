@@ -150,19 +150,40 @@ fn the_js_stage_is_replayed_until_a_file_it_read_or_a_resolution_changes() {
 }
 
 #[test]
-fn a_js_stage_that_lists_folders_or_warns_is_not_replayed() {
+fn a_js_stage_with_globs_is_replayed_until_they_match_other_files_and_one_that_warns_never() {
     let src = tempfile::tempdir().unwrap();
     let root = src.path();
     write(root, "index.html", "<!doctype html><title>t</title><script type=\"module\" src=\"src/main.js\"></script>\n");
-    write(root, "src/main.js", "const pages = import.meta.glob('./pages/*.js', { eager: true });\nconsole.log(Object.keys(pages));\n");
+    write(
+        root,
+        "src/main.js",
+        "const pages = import.meta.glob('./pages/*.js', { eager: true });\nconsole.log(Object.keys(pages));\nconst lang = location.hash.slice(1);\nimport(`./locales/${lang}.js`).then(console.log);\n",
+    );
     write(root, "src/pages/a.js", "export const a = 'page-a';\nconsole.log(a);\n");
+    write(root, "src/locales/en.js", "export default 'locale-en';\n");
     let work = tempfile::tempdir().unwrap();
     let work = work.path();
-    build_both(root, work, "first");
-    // A new page matches the glob while no module changes.
-    write(root, "src/pages/b.js", "export const b = 'page-b';\nconsole.log(b);\n");
-    let (report, js) = build_both(root, work, "second");
-    assert!(!replayed(&report) && js.contains("page-b"), "{report}\n{js}");
+    let (first, _) = build_both(root, work, "first");
+    let (again, _) = build_both(root, work, "again");
+    assert!(!replayed(&first) && replayed(&again), "{again}");
+    // A new file matches a pattern while no module changes: each must show.
+    let changes: [(&str, &str, &str); 3] = [
+        ("a file the glob matches", "src/pages/b.js", "export const b = 'page-b';\nconsole.log(b);\n"),
+        ("a file the import() pattern matches", "src/locales/fr.js", "export default 'locale-fr';\n"),
+        ("a file neither matches", "src/other.js", "export default 'other';\n"),
+    ];
+    for (i, (what, file, text)) in changes.iter().enumerate() {
+        write(root, file, text);
+        let (report, js) = build_both(root, work, &format!("change{i}"));
+        let expect = text.split('\'').nth(1).unwrap();
+        if file.ends_with("other.js") {
+            assert!(replayed(&report) && !js.contains(expect), "{what}: nothing imports it, so the stage is replayed: {report}");
+        } else {
+            assert!(!replayed(&report) && js.contains(expect), "{what}: {report}\n{js}");
+            let (report, _) = build_both(root, work, &format!("change{i}-again"));
+            assert!(replayed(&report), "{what}: the build after it should replay");
+        }
+    }
 
     // A warning shows on every build: a stage that warned is run again.
     write(root, "src/main.js", "const name = location.hash;\nimport(name).then(console.log);\n");

@@ -20,7 +20,7 @@ pub struct Bundles {
     /// Files imported from JS that the pipeline must load and emit (root-relative paths).
     pub assets: Vec<(String, AssetKind)>,
     pub warnings: Diagnostics,
-    /// What loading each module read (see [`super::replay`]); none when one listed folders.
+    /// What loading each module read (see [`super::replay`]); none for a replayed stage.
     pub traces: Option<Vec<super::replay::trace::ModuleTrace>>,
 }
 
@@ -174,6 +174,6 @@ fn bundle_set(
     started_entries.sort_unstable();
     started_entries.dedup();
     let extra_out = started_entries.into_iter().map(|w| (extra[w].clone(), extra_keys[w].clone())).collect();
-    Ok((Bundles { chunks, assets, timings, warnings, traces }, extra_out))
+    Ok((Bundles { chunks, assets, timings, warnings, traces: Some(traces) }, extra_out))
 }
 

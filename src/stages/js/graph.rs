@@ -109,9 +109,8 @@ pub struct Loaded {
     pub entry_ids: Vec<ModuleId>,
     /// Scripts the modules start as entry points of their own, in a stable order.
     pub entries: Vec<ExtraEntry>,
-    /// What loading each module read, in module order; none when a module listed folders
-    /// (a glob), which a trace cannot check again.
-    pub traces: Option<Vec<ModuleTrace>>,
+    /// What loading each module read, in module order.
+    pub traces: Vec<ModuleTrace>,
 }
 
 impl JsModule {
@@ -177,7 +176,7 @@ struct LoadResult {
     targets: Vec<Target>,
     diags: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
-    trace: Option<ModuleTrace>,
+    trace: ModuleTrace,
 }
 
 pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics), Diagnostics> {
@@ -199,7 +198,7 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
         entry_ids.push(id);
     }
     let mut pending_targets: Vec<(ModuleId, Vec<Target>)> = Vec::new();
-    let mut traces: Vec<Option<ModuleTrace>> = Vec::new();
+    let mut traces: Vec<ModuleTrace> = Vec::new();
     while !wave.is_empty() {
         let results: Vec<(ModuleId, LoadResult)> = wave
             .par_iter()
@@ -230,7 +229,7 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
             }
             pending_targets.push((id, r.targets));
             modules[id] = Some(r.module);
-            traces.resize(modules.len(), None);
+            traces.resize(modules.len(), ModuleTrace::unread(Path::new(""), Variant::Plain));
             traces[id] = r.trace;
         }
         wave = next;
@@ -249,7 +248,6 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
     if diags.has_errors() {
         return Err(diags);
     }
-    let traces = traces.into_iter().collect();
     Ok((Loaded { modules, entry_ids, entries: extra_list, traces }, warnings))
 }
 
@@ -286,7 +284,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         targets: Vec::new(),
         diags,
         warnings: Vec::new(),
-        trace: Some(ModuleTrace::unread(path, variant)),
+        trace: ModuleTrace::unread(path, variant),
     };
     let plain = variant == Variant::Plain;
     let css = (plain && inline.is_none() && crate::loader::css::is_css(path)).then(|| rel.clone());
@@ -323,7 +321,8 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         .iter()
         .map(|r| resolve_record(ctx, path, &rel, &parsed.file, r, &mut diags))
         .collect();
-    let trace = (!parsed.lists_dirs).then(|| ModuleTrace::read(path, variant, digest, std::mem::take(&mut parsed.ts), &analysis.records, &targets));
+    let mut trace = ModuleTrace::read(path, variant, digest, std::mem::take(&mut parsed.ts), &analysis.records, &targets);
+    trace.listings = std::mem::take(&mut parsed.listings);
     LoadResult {
         module: JsModule {
             path: path.to_path_buf(),

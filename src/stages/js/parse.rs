@@ -66,8 +66,8 @@ pub struct Parsed {
     pub generated: bool,
     /// The tsconfig options that applied, as text (what a replayed build checks again).
     pub ts: String,
-    /// A glob or an `import()` pattern listed folders.
-    pub lists_dirs: bool,
+    /// The folder listings its globs and `import()` patterns made.
+    pub listings: Vec<super::meta::Listing>,
 }
 
 /// Places a diagnostic at a position of a parsed file.
@@ -188,7 +188,7 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
     let (module, top_level_mark, meta) = result?;
     warnings.extend(meta.warnings);
     let ts = format!("{ts:?}");
-    Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script, generated, ts, lists_dirs: meta.lists_dirs })
+    Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script, generated, ts, listings: meta.listings })
 }
 
 /// Lowers syntax for `js.target`: an ES version, or a browserslist query through preset-env.

@@ -61,89 +61,120 @@ pub(super) fn normalize_pattern(p: &str) -> String {
     if joined.starts_with("..") { joined } else { format!("./{joined}") }
 }
 
-impl Rewriter<'_> {
-    /// Files matching `patterns` (positive and `!negative` globs, written as the module would
-    /// import them: `./`, `../` or `/` for the root), sorted by key. `strip_ext`: the keys leave
-    /// out the extension (a pattern that had none).
-    pub(super) fn expand(&mut self, patterns: &[String]) -> Result<Vec<Match>, String> {
-        self.lists_dirs = true;
-        let dir = self.path.parent().unwrap_or(&self.ctx.options.loader.root).to_path_buf();
-        let root = &self.ctx.options.loader.root;
-        // Globs match paths written as the pattern writes them (`./pages/a.ts`, `../x/y.ts`,
-        // `/src/a.ts`), never absolute ones, so the project's own path cannot act as a pattern.
-        let mut positive = globset::GlobSetBuilder::new();
-        let mut negative = globset::GlobSetBuilder::new();
-        let mut bases: Vec<PathBuf> = Vec::new();
-        let mut root_form = false;
-        let mut wants_node_modules = false;
-        for p in patterns {
-            let (neg, p) = match p.strip_prefix('!') {
-                Some(rest) => (true, rest),
-                None => (false, p.as_str()),
-            };
-            let (anchor, rel) = if let Some(r) = p.strip_prefix('/') {
-                root_form = true;
-                (root.as_path(), r)
-            } else if p.starts_with("./") || p.starts_with("../") {
-                (dir.as_path(), p)
-            } else {
-                return Err(format!("{p:?}: a pattern must start with ./, ../ or / (the project root)"));
-            };
-            let normalized = normalize_pattern(rel);
-            let written = if root_form && p.starts_with('/') { format!("/{}", normalized.trim_start_matches("./")) } else { normalized.clone() };
-            wants_node_modules |= p.contains("node_modules");
-            let glob = globset::GlobBuilder::new(&written)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| format!("{p:?} is not a valid pattern: {e}"))?;
-            if neg {
-                negative.add(glob);
-            } else {
-                positive.add(glob);
-                // Walk from the deepest folder without a glob character.
-                let literal: Vec<&str> = normalized.split('/').take_while(|s| !s.contains(['*', '?', '[', '{'])).collect();
-                let literal = if literal.len() == normalized.split('/').count() { &literal[..literal.len() - 1] } else { &literal[..] };
-                bases.push(crate::paths::lexical(&anchor.join(literal.join("/"))));
-            }
-        }
-        let positive = positive.build().map_err(|e| e.to_string())?;
-        let negative = negative.build().map_err(|e| e.to_string())?;
-        bases.sort();
-        bases.dedup();
-        let written_as = |f: &Path| -> String {
-            if root_form {
-                format!("/{}", crate::paths::display_path(f, root))
-            } else {
-                relative_spec(&dir, f)
-            }
+/// A folder listing a module's pattern made: the patterns, and what they matched (or why
+/// they could not be expanded) as text; a replayed build expands them again and compares.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Listing {
+    pub patterns: Vec<String>,
+    pub found: String,
+}
+
+impl Listing {
+    fn of(patterns: &[String], result: &Result<Vec<Match>, String>) -> Listing {
+        let found = match result {
+            Ok(matches) => matches.iter().map(|m| format!("{}\n{}\n", m.key, m.spec)).collect(),
+            Err(e) => format!("error: {e}"),
         };
-        let mut files: Vec<PathBuf> = Vec::new();
-        for base in &bases {
-            let walker = walkdir::WalkDir::new(base).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
-                let name = e.file_name().to_string_lossy();
-                e.depth() == 0 || !(name.starts_with('.') || (!wants_node_modules && name == "node_modules"))
-            });
-            for entry in walker.flatten() {
-                if !entry.file_type().is_file() || entry.path() == self.path {
-                    continue;
-                }
-                let text = written_as(entry.path());
-                if positive.is_match(&text) && !negative.is_match(&text) {
-                    files.push(entry.path().to_path_buf());
-                }
+        Listing { patterns: patterns.to_vec(), found }
+    }
+
+    /// Whether expanding the patterns again (for the module at `path` under `root`) finds
+    /// the same files.
+    pub fn holds(&self, root: &Path, path: &Path) -> bool {
+        *self == Listing::of(&self.patterns, &expand(root, path, &self.patterns))
+    }
+}
+
+impl Rewriter<'_> {
+    /// [`expand`] for this module, recorded in its listings.
+    pub(super) fn expand(&mut self, patterns: &[String]) -> Result<Vec<Match>, String> {
+        let result = expand(&self.ctx.options.loader.root, self.path, patterns);
+        self.listings.push(Listing::of(patterns, &result));
+        result
+    }
+}
+
+/// Files matching `patterns` (positive and `!negative` globs, written as the module at `path`
+/// would import them: `./`, `../` or `/` for the project `root`), sorted by key.
+fn expand(root: &Path, path: &Path, patterns: &[String]) -> Result<Vec<Match>, String> {
+    let dir = path.parent().unwrap_or(root).to_path_buf();
+    // Globs match paths written as the pattern writes them (`./pages/a.ts`, `../x/y.ts`,
+    // `/src/a.ts`), never absolute ones, so the project's own path cannot act as a pattern.
+    let mut positive = globset::GlobSetBuilder::new();
+    let mut negative = globset::GlobSetBuilder::new();
+    let mut bases: Vec<PathBuf> = Vec::new();
+    let mut root_form = false;
+    let mut wants_node_modules = false;
+    for p in patterns {
+        let (neg, p) = match p.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, p.as_str()),
+        };
+        let (anchor, rel) = if let Some(r) = p.strip_prefix('/') {
+            root_form = true;
+            (root, r)
+        } else if p.starts_with("./") || p.starts_with("../") {
+            (dir.as_path(), p)
+        } else {
+            return Err(format!("{p:?}: a pattern must start with ./, ../ or / (the project root)"));
+        };
+        let normalized = normalize_pattern(rel);
+        let written = if root_form && p.starts_with('/') { format!("/{}", normalized.trim_start_matches("./")) } else { normalized.clone() };
+        wants_node_modules |= p.contains("node_modules");
+        let glob = globset::GlobBuilder::new(&written)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| format!("{p:?} is not a valid pattern: {e}"))?;
+        if neg {
+            negative.add(glob);
+        } else {
+            positive.add(glob);
+            // Walk from the deepest folder without a glob character.
+            let literal: Vec<&str> = normalized.split('/').take_while(|s| !s.contains(['*', '?', '[', '{'])).collect();
+            let literal = if literal.len() == normalized.split('/').count() { &literal[..literal.len() - 1] } else { &literal[..] };
+            bases.push(crate::paths::lexical(&anchor.join(literal.join("/"))));
+        }
+    }
+    let positive = positive.build().map_err(|e| e.to_string())?;
+    let negative = negative.build().map_err(|e| e.to_string())?;
+    bases.sort();
+    bases.dedup();
+    let written_as = |f: &Path| -> String {
+        if root_form {
+            format!("/{}", crate::paths::display_path(f, root))
+        } else {
+            relative_spec(&dir, f)
+        }
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for base in &bases {
+        let walker = walkdir::WalkDir::new(base).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0 || !(name.starts_with('.') || (!wants_node_modules && name == "node_modules"))
+        });
+        for entry in walker.flatten() {
+            if !entry.file_type().is_file() || entry.path() == path {
+                continue;
+            }
+            let text = written_as(entry.path());
+            if positive.is_match(&text) && !negative.is_match(&text) {
+                files.push(entry.path().to_path_buf());
             }
         }
-        files.sort();
-        files.dedup();
-        Ok(files
-            .into_iter()
-            .map(|f| {
-                let spec = relative_spec(&dir, &f);
-                let key = written_as(&f);
-                Match { key, spec }
-            })
-            .collect())
     }
+    files.sort();
+    files.dedup();
+    Ok(files
+        .into_iter()
+        .map(|f| {
+            let spec = relative_spec(&dir, &f);
+            let key = written_as(&f);
+            Match { key, spec }
+        })
+        .collect())
+}
+
+impl Rewriter<'_> {
 
     /// `import.meta.glob(...)`.
     pub(super) fn glob(&mut self, call: &CallExpr) -> Option<Expr> {

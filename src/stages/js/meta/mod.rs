@@ -29,6 +29,8 @@ mod dynamic;
 mod env;
 mod glob;
 
+pub use glob::Listing;
+
 use super::parse::locate;
 use super::JsCtx;
 use build::*;
@@ -45,17 +47,18 @@ struct Rewriter<'a> {
     /// Imports to add at the top of the module (eager globs).
     imports: Vec<ModuleItem>,
     globs: usize,
-    /// A glob or an `import()` pattern listed folders: the module depends on which files exist.
-    lists_dirs: bool,
+    /// The folder listings its globs and `import()` patterns made: the module depends on
+    /// which files exist.
+    listings: Vec<Listing>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
 }
 
-/// What rewriting a module found: its warnings, and whether it listed folders.
+/// What rewriting a module found: its warnings, and the folder listings it made.
 #[derive(Default)]
 pub struct Rewritten {
     pub warnings: Vec<Diagnostic>,
-    pub lists_dirs: bool,
+    pub listings: Vec<Listing>,
 }
 
 /// Rewrites the forms above in `program`; returns the warnings, or the errors.
@@ -83,7 +86,7 @@ pub fn rewrite(
         global: SyntaxContext::empty().apply_mark(ctx.unresolved_mark),
         imports: Vec::new(),
         globs: 0,
-        lists_dirs: false,
+        listings: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -102,7 +105,7 @@ pub fn rewrite(
             m.body = body;
         }
     }
-    Ok(Rewritten { warnings: r.warnings, lists_dirs: r.lists_dirs })
+    Ok(Rewritten { warnings: r.warnings, listings: r.listings })
 }
 
 impl Rewriter<'_> {

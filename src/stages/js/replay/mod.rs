@@ -3,16 +3,15 @@
 //! loading, linking, minifying and printing again.
 //!
 //! Loading a module is a pure function of a few inputs, which its [`trace::ModuleTrace`]
-//! records: the bytes of its file, the tsconfig options that apply to it, and where each of
-//! its imports resolves (which covers new files that would now be found first, `package.json`
-//! changes, `sideEffects`, aliases). The rest of the stage is a pure function of the modules,
+//! records: the bytes of its file, the tsconfig options that apply to it, the files each of
+//! its `import.meta.glob`s and `import()` patterns matched, and where each of its imports
+//! resolves (which covers new files that would now be found first, `package.json` changes,
+//! `sideEffects`, aliases). The rest of the stage is a pure function of the modules,
 //! the options and the entries, which make the entry's key. So the check reads and hashes
 //! every module's file (in parallel; a changed file ends it before anything is resolved),
-//! then resolves every import again; all the same, the stored output is the output a full run
-//! would give. A build where a module listed folders (`import.meta.glob`, an `import()`
-//! pattern) keeps no entry, since a new file matching the pattern changes the output without
-//! changing any module; nor does one whose JS stage warned, so that warnings show on every
-//! build. One entry per key is kept (the next build replaces it), in the local cache only.
+//! then expands every pattern and resolves every import again; all the same, the stored
+//! output is the output a full run would give. A build whose JS stage warned keeps no entry,
+//! so that warnings show on every build. One entry per key is kept (the next build replaces it), in the local cache only.
 //! `KILN_CHECK_CACHE=1` runs the stage in full after a replay and stops the build if the
 //! two outputs differ.
 

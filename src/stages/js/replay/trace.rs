@@ -9,6 +9,7 @@ use swc_core::common::DUMMY_SP;
 
 use crate::stages::js::analyze::{ImportKind, ImportRecord};
 use crate::stages::js::graph::{target_of, Target, Variant};
+use crate::stages::js::meta::Listing;
 use crate::stages::js::resolve::JsResolver;
 use crate::stages::js::BundleOptions;
 
@@ -22,6 +23,8 @@ pub struct ModuleTrace {
     /// The tsconfig options that applied to a parsed module, as text.
     pub ts: Option<String>,
     pub records: Vec<RecordTrace>,
+    /// The folder listings its globs and `import()` patterns made.
+    pub listings: Vec<Listing>,
 }
 
 /// One import of the module, and where it led.
@@ -37,7 +40,7 @@ pub struct RecordTrace {
 impl ModuleTrace {
     /// A module whose file the JS stage does not read (an asset imported for its URL).
     pub fn unread(path: &Path, variant: Variant) -> Self {
-        ModuleTrace { path: path.to_path_buf(), variant, digest: None, ts: None, records: Vec::new() }
+        ModuleTrace { path: path.to_path_buf(), variant, digest: None, ts: None, records: Vec::new(), listings: Vec::new() }
     }
 
     /// A module read (`digest`: its file's blake3; none for an inline script) and parsed.
@@ -53,6 +56,7 @@ impl ModuleTrace {
             digest: digest.map(|d| blake3::Hash::from(d).to_hex().to_string()),
             ts: Some(ts),
             records,
+            listings: Vec::new(),
         }
     }
 
@@ -64,14 +68,18 @@ impl ModuleTrace {
         (blake3::hash(&bytes).to_hex().as_str() == digest).then_some(Some(bytes))
     }
 
-    /// Whether the module's tsconfig options and the targets of its imports are the ones it
-    /// had (`import_map`: the specifiers the pages' import maps resolve).
+    /// Whether the module's tsconfig options, its folder listings and the targets of its
+    /// imports are the ones it had (`import_map`: the specifiers the pages' import maps
+    /// resolve).
     pub fn resolves_alike(&self, options: &BundleOptions, resolver: &JsResolver, import_map: &[String]) -> bool {
         if let Some(ts) = &self.ts {
             match resolver.ts_options(options, &self.path) {
                 Ok(now) if &format!("{now:?}") == ts => {}
                 _ => return false,
             }
+        }
+        if !self.listings.iter().all(|l| l.holds(&options.loader.root, &self.path)) {
+            return false;
         }
         self.records.iter().all(|r| {
             let record = ImportRecord { specifier: r.specifier.clone(), span: DUMMY_SP, kind: r.kind };
