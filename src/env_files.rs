@@ -16,7 +16,18 @@ pub fn files(mode: &str) -> [String; 4] {
 
 /// Variables kiln reads for itself: never public, whatever the prefixes (a remote cache's key
 /// must not end up in a bundle that uses `import.meta.env` whole).
-const KILN_OWN: &[&str] = &["KILN_VERIFY", "KILN_DEBUG_", "KILN_CACHE", "KILN_CHROME", "KILN_CORPUS_", "KILN_BENCH_", "KILN_ARGS"];
+const KILN_OWN: &[&str] = &[
+    "KILN_VERIFY",
+    "KILN_DEBUG_",
+    "KILN_CACHE",
+    "KILN_CHECK_CACHE",
+    "KILN_CHROME",
+    "KILN_CORPUS_",
+    "KILN_BENCH_",
+    "KILN_ARGS",
+    "KILN_BINARY",
+    "KILN_UPDATE_SCHEMA",
+];
 
 /// Public variables from `dir`'s `.env` files and the process environment, sorted by name.
 pub fn read(dir: &Path, mode: &str, prefixes: &[String]) -> Result<Vec<(String, String)>, Diagnostic> {
@@ -180,6 +191,17 @@ mod tests {
         assert_eq!(get("VITE_B"), Some("staging"));
         assert_eq!(get("KILN_C"), Some("quoted value"));
         assert_eq!(get("SECRET"), None);
+    }
+
+    #[test]
+    fn the_variables_kiln_reads_for_itself_are_never_public() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = "KILN_CACHE_SIGNING_KEY=secret\nKILN_CACHE_SECRET=s\nKILN_CHECK_CACHE=1\nKILN_BINARY=/bin/kiln\nKILN_VERIFY=1\n";
+        std::fs::write(dir.path().join(".env"), format!("{own}KILN_APP_NAME=shop\n")).unwrap();
+        let vars = read(dir.path(), "production", &["KILN_".to_owned()]).unwrap();
+        // (The process environment is read too: only names from the file are looked at.)
+        let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).filter(|n| own.contains(n) || *n == "KILN_APP_NAME").collect();
+        assert_eq!(names, ["KILN_APP_NAME"]);
     }
 
     #[test]

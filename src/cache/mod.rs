@@ -54,6 +54,7 @@ pub struct Cache {
 pub fn key(step: &str, parts: &[&[u8]]) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(build_identity());
     h.update(&[0]);
     h.update(step.as_bytes());
     for p in parts {
@@ -61,6 +62,20 @@ pub fn key(step: &str, parts: &[&[u8]]) -> [u8; 32] {
         h.update(p);
     }
     *h.finalize().as_bytes()
+}
+
+/// What tells apart two builds of kiln with the same version: nothing for a release build;
+/// for a debug build (kiln's own tests and development) its executable's modification time, so
+/// that a kiln rebuilt from changed code never takes what an older build made.
+fn build_identity() -> &'static [u8] {
+    static ID: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        if !cfg!(debug_assertions) {
+            return Vec::new();
+        }
+        let modified = std::env::current_exe().and_then(std::fs::metadata).and_then(|m| m.modified());
+        modified.map(|t| format!("{t:?}").into_bytes()).unwrap_or_default()
+    })
 }
 
 impl Cache {

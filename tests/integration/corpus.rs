@@ -197,6 +197,16 @@ fn check(app: &App) {
     let kiln_out = out.path().join("kiln");
     let build = kiln().arg("build").arg(&root).arg("--out").arg(&kiln_out).args(["-q", "--no-compress", "--no-budgets"]).output().unwrap();
     assert!(build.status.success(), "{}: kiln build failed:\n{}", app.name, String::from_utf8_lossy(&build.stderr));
+    // Built again from the build cache (the JS stage replayed, stylesheets cached), which must
+    // give the same files; KILN_CHECK_CACHE also runs everything in full and compares.
+    let again = out.path().join("kiln-again");
+    let rebuild = kiln().env("KILN_CHECK_CACHE", "1").arg("build").arg(&root).arg("--out").arg(&again).args(["-q", "--no-compress", "--no-budgets", "--json", "-"]).output().unwrap();
+    assert!(rebuild.status.success(), "{}: kiln rebuild failed:\n{}", app.name, String::from_utf8_lossy(&rebuild.stderr));
+    assert_eq!(read_tree(&kiln_out), read_tree(&again), "{}: the rebuild from the cache differs", app.name);
+    let report: serde_json::Value = serde_json::from_slice(&rebuild.stdout).unwrap();
+    let replayed = report["timings"].as_array().unwrap().iter().any(|t| t["stage"] == "js.replay");
+    let warned = !report["warnings"].as_array().unwrap().is_empty();
+    assert!(replayed || warned, "{}: the rebuild should replay the JS stage: {report}", app.name);
     let other = if app.vite {
         let vite_out = out.path().join("vite");
         vite_build(&root, &vite_out);
