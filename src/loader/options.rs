@@ -39,6 +39,13 @@ impl LoaderOptions {
         crate::config::source_path(&self.root, rel)
     }
 
+    /// The options a cache entry of loaded files is keyed by: all but the output folder, which
+    /// loading reads only to refuse files inside it (a check that resolves every reference again
+    /// covers that), so a build into another folder finds the same entries.
+    pub fn for_cache_key(&self) -> LoaderOptions {
+        LoaderOptions { out_dir: PathBuf::new(), ..self.clone() }
+    }
+
     /// Whether a file (its real path) may be read as a source (see [`Config::may_read`]).
     pub fn may_read(&self, real: &Path) -> bool {
         crate::config::may_read(&self.root, &self.out_dir, self.workspace_root.as_deref(), real)

@@ -48,12 +48,9 @@ impl Entry {
     }
 }
 
-/// The entry's key: the loader options (the output folder aside: the check resolves every
-/// URL again, which covers it) and the file.
+/// The entry's key: the loader options (see [`LoaderOptions::for_cache_key`]) and the file.
 fn key(options: &LoaderOptions, rel: &str) -> [u8; 32] {
-    let mut options = options.clone();
-    options.out_dir = PathBuf::new();
-    crate::cache::key("css-file", &[format!("{options:?}").as_bytes(), rel.as_bytes()])
+    crate::cache::key("css-file", &[format!("{:?}", options.for_cache_key()).as_bytes(), rel.as_bytes()])
 }
 
 /// [`super::load_file`] through the build cache.

@@ -249,14 +249,15 @@ impl<'a> Namer<'a> {
         // A bundle's name also covers its source map, so a changed map never hides behind an
         // unchanged name.
         let map = asset.chunk.as_ref().and_then(|c| c.map.as_ref()).map(|m| {
-            let shifted;
+            // Copied only when text before a mapping moved.
             let segments = if moved.is_empty() {
-                &m.segments
+                std::borrow::Cow::Borrowed(&m.segments[..])
             } else {
-                shifted = { let mut s = m.segments.clone(); sourcemap::shift(&mut s, &moved); s };
-                &shifted
+                let mut s = m.segments.clone();
+                sourcemap::shift(&mut s, &moved);
+                std::borrow::Cow::Owned(s)
             };
-            let mappings = sourcemap::encode(segments);
+            let mappings = sourcemap::encode(&segments);
             // One stream (root-relative paths, so the name does not depend on where the
             // project sits), hashed on every core: a big bundle's sources are tens of MB.
             let mut all = Vec::with_capacity(m.sources.iter().map(|(p, t)| p.as_os_str().len() + t.len()).sum::<usize>() + mappings.len());

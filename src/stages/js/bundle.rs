@@ -20,8 +20,8 @@ pub struct Bundles {
     /// Files imported from JS that the pipeline must load and emit (root-relative paths).
     pub assets: Vec<(String, AssetKind)>,
     pub warnings: Diagnostics,
-    /// What loading each module read (see [`super::replay`]); none for a replayed stage.
-    pub traces: Option<Vec<super::replay::trace::ModuleTrace>>,
+    /// What loading each module read (see [`super::replay`]); empty for a replayed stage.
+    pub traces: Vec<super::replay::trace::ModuleTrace>,
 }
 
 /// Bundles the entries, then every worker (and script imported by URL) they start, each as a
@@ -29,7 +29,7 @@ pub struct Bundles {
 /// as imports.
 pub fn bundle(options: &BundleOptions, cache: &crate::cache::pack::Pack, entries: &[JsEntry], import_map: &[String]) -> Result<Bundles, BuildError> {
     if entries.is_empty() {
-        return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Timings::default(), warnings: Diagnostics::default(), traces: Some(Vec::new()) });
+        return Ok(Bundles { chunks: Vec::new(), assets: Vec::new(), timings: Timings::default(), warnings: Diagnostics::default(), traces: Vec::new() });
     }
     let (mut out, extra) = bundle_set(options, cache, entries, import_map, false)?;
     let mut done: std::collections::BTreeSet<AssetKey> = entries.iter().map(|e| e.key.clone()).collect();
@@ -58,17 +58,12 @@ pub fn bundle(options: &BundleOptions, cache: &crate::cache::pack::Pack, entries
         out.assets.append(&mut more.assets);
         out.warnings.extend(more.warnings.0);
         out.timings.extend(more.timings);
-        out.traces = out.traces.zip(more.traces).map(|(mut a, b)| {
-            a.extend(b);
-            a
-        });
+        out.traces.append(&mut more.traces);
         queue.extend(next);
     }
     // A module a page and a worker share is checked once.
-    if let Some(traces) = &mut out.traces {
-        traces.sort_by(|a, b| (&a.path, a.variant).cmp(&(&b.path, b.variant)));
-        traces.dedup();
-    }
+    out.traces.sort_by(|a, b| (&a.path, a.variant).cmp(&(&b.path, b.variant)));
+    out.traces.dedup();
     out.assets.sort();
     out.assets.dedup();
     // A module a page and a worker share warns once.
@@ -174,6 +169,6 @@ fn bundle_set(
     started_entries.sort_unstable();
     started_entries.dedup();
     let extra_out = started_entries.into_iter().map(|w| (extra[w].clone(), extra_keys[w].clone())).collect();
-    Ok((Bundles { chunks, assets, timings, warnings, traces: Some(traces) }, extra_out))
+    Ok((Bundles { chunks, assets, timings, warnings, traces }, extra_out))
 }
 

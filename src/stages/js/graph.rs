@@ -198,7 +198,7 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
         entry_ids.push(id);
     }
     let mut pending_targets: Vec<(ModuleId, Vec<Target>)> = Vec::new();
-    let mut traces: Vec<ModuleTrace> = Vec::new();
+    let mut traces: Vec<Option<ModuleTrace>> = Vec::new();
     while !wave.is_empty() {
         let results: Vec<(ModuleId, LoadResult)> = wave
             .par_iter()
@@ -229,12 +229,13 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
             }
             pending_targets.push((id, r.targets));
             modules[id] = Some(r.module);
-            traces.resize(modules.len(), ModuleTrace::unread(Path::new(""), Variant::Plain));
-            traces[id] = r.trace;
+            traces.resize_with(modules.len(), || None);
+            traces[id] = Some(r.trace);
         }
         wave = next;
     }
     let mut modules: Vec<JsModule> = modules.into_iter().map(|m| m.expect("every id is loaded")).collect();
+    let traces = traces.into_iter().map(|t| t.expect("every id is loaded")).collect();
     for (id, targets) in pending_targets {
         modules[id].resolved = targets
             .into_iter()

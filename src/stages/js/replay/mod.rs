@@ -38,13 +38,10 @@ pub struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
-    /// The stage's entry for these options, entries and import-map specifiers. The output
-    /// folder is left out (a build into another folder replays too): the stage reads it only
-    /// to refuse imports that resolve into it, which the check resolves again.
+    /// The stage's entry for these options (the output folder aside: see
+    /// [`crate::loader::LoaderOptions::for_cache_key`]), entries and import-map specifiers.
     pub fn new(cache: &'a Cache, options: &BundleOptions, entries: &[JsEntry], import_map: &[String]) -> Self {
-        let mut options = options.clone();
-        options.loader.out_dir = std::path::PathBuf::new();
-        let options = format!("{options:?}");
+        let options = format!("{:?}", BundleOptions { loader: options.loader.for_cache_key(), ..options.clone() });
         let entries = format!("{entries:?}");
         let key = crate::cache::key("js-stage", &[options.as_bytes(), entries.as_bytes(), import_map.join("\n").as_bytes()]);
         Replay { cache, key }
@@ -63,16 +60,15 @@ impl<'a> Replay<'a> {
         let (chunks, assets) = codec::decode(stored, &payload, &files)?;
         let mut timings = Timings::default();
         timings.add("js.replay", started.elapsed());
-        Some(Bundles { chunks, assets, timings, warnings: Diagnostics::default(), traces: None })
+        Some(Bundles { chunks, assets, timings, warnings: Diagnostics::default(), traces: Vec::new() })
     }
 
     /// Keeps the output of a full run for the next build (written on a thread of its own).
     pub fn store(&self, bundles: &Bundles) {
-        let Some(traces) = &bundles.traces else { return };
         if !bundles.warnings.0.is_empty() {
             return;
         }
-        let payload = codec::encode(traces, &bundles.chunks, &bundles.assets);
+        let payload = codec::encode(&bundles.traces, &bundles.chunks, &bundles.assets);
         self.cache.put_local_in_background(self.key, payload);
     }
 }
