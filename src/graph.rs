@@ -178,7 +178,7 @@ fn parse_placeholder(s: &[u8]) -> Option<usize> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// The source map of a chunk, finished by the fingerprint stage once names are known.

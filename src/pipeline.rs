@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::log::{StageOutput, Timings};
 use crate::report::Report;
-use crate::stages::compress::CompressStage;
+use crate::stages::compress::{CompressStage, Early};
 use crate::stages::emit::{EmitOptions, EmitStage};
 use crate::stages::fingerprint::{FingerprintOptions, FingerprintStage};
 use crate::stages::html::HtmlStage;
@@ -74,20 +74,31 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
 
     let scanned = log.stage("scan", None, || ScanStage::new(&scan, &cache).run())?;
     let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(&bundle, &cache).run(scanned))?;
-    let pruned = log.stage("prune", None, || PruneStage::new(&config.css).run(bundled.graph))?;
-    let images = log.stage("images", None, || ImageStage::new(&config.images, &cache).run(pruned.graph))?;
-    let preloaded = log.stage("preload", None, || PreloadStage::new(config.html.preload_fonts).run(images.graph))?;
-    let named = log.stage("fingerprint", Some(preloaded.graph.assets.len()), || FingerprintStage::new(&names).run(preloaded.graph))?;
-    let pages = log.stage("html", None, || HtmlStage::new(&config.html).run(named.files))?;
-    let served = log.stage("serving", None, || ServingStage::new(&serving).run(pages.files))?;
-    let tick = || progress.tick();
-    let compressed = log.stage("compress", Some(served.files.len()), || CompressStage::new(&config.compress, &cache, &tick).run(served.files))?;
-    let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(compressed.files).inspect(|_| cache.evict()))?;
+    // Large bundles' twins begin now, on the cores the stages up to compress leave idle.
+    let early = Early::default();
+    let (pruned, images, emitted) = rayon::in_place_scope(|scope| {
+        early.start(scope, &bundled.graph, &config.compress, &cache);
+        let done = (|| {
+            let pruned = log.stage("prune", None, || PruneStage::new(&config.css).run(bundled.graph))?;
+            let images = log.stage("images", None, || ImageStage::new(&config.images, &cache).run(pruned.graph))?;
+            let preloaded = log.stage("preload", None, || PreloadStage::new(config.html.preload_fonts).run(images.graph))?;
+            let named = log.stage("fingerprint", Some(preloaded.graph.assets.len()), || FingerprintStage::new(&names).run(preloaded.graph))?;
+            let pages = log.stage("html", None, || HtmlStage::new(&config.html).run(named.files))?;
+            let served = log.stage("serving", None, || ServingStage::new(&serving).run(pages.files))?;
+            let tick = || progress.tick();
+            let compressed = log.stage("compress", Some(served.files.len()), || CompressStage::new(&config.compress, &early, &cache, &tick).run(served.files))?;
+            let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(compressed.files).inspect(|_| cache.evict()))?;
+            Ok::<_, BuildError>((pruned.pruned, images.stats, emitted))
+        })();
+        // A failed build drops what has not begun (what has finishes before the scope ends).
+        early.stop();
+        done
+    })?;
     log.warnings.extend(cache.finish().into_iter().map(Diagnostic::warning));
 
     let mut report = Report::new(crate::paths::display_path(&config.out_dir, &std::env::current_dir().unwrap_or_default()), &emitted.files, log.timings.0, log.warnings.0);
-    report.css_pruned = pruned.pruned;
-    report.images = (images.stats.files > 0).then_some(images.stats);
+    report.css_pruned = pruned;
+    report.images = (images.files > 0).then_some(images);
     report.cache = config.cache_dir.is_some().then(|| cache.stats());
     Ok(report)
 }

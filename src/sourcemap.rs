@@ -189,7 +189,7 @@ mod tests {
             mappings: &'a str,
             file: &'a str,
         }
-        let sources = vec!["../src/a.ts".to_owned(), "../src/\"q\".js".to_owned(), "é/b.js".to_owned()];
+        let sources = ["../src/a.ts".to_owned(), "../src/\"q\".js".to_owned(), "é/b.js".to_owned()];
         let contents = [Some("let a = \"x\";\n\tb\u{1}\u{2028}"), None, Some("")];
         for (sources, contents) in [(&sources[..], &contents[..]), (&[][..], &[][..])] {
             let doc = Document { version: 3, sources, sources_content: contents, names: [], mappings: "AAAA;CAAC", file: "a.b1c2.js" };

@@ -219,7 +219,8 @@ fn a_stylesheet_is_taken_from_the_cache_until_a_file_it_read_or_a_url_changes() 
     let (again, _) = build_both(root, work, "again");
     assert_eq!(again["cache"]["misses"], 0, "the stylesheet and every twin come from the cache: {again}");
 
-    let changes: [(&str, &dyn Fn(), &dyn Fn(&str) -> bool); 4] = [
+    type Change<'a> = (&'a str, &'a dyn Fn(), &'a dyn Fn(&str) -> bool);
+    let changes: [Change; 4] = [
         ("an imported file", &|| write(root, "css/base.css", "body { color: blue }\n"), &|css| css.contains("#00f") || css.contains("blue")),
         ("a package's style field", &|| write(root, "node_modules/pkg/package.json", r#"{"name": "pkg", "style": "two.css"}"#), &|css| css.contains(".two") && !css.contains(".one")),
         // `/img/a.svg` named the public file; a file of the root now comes first.

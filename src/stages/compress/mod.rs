@@ -4,7 +4,10 @@
 //! are byte-identical across builds and machines. Files of a megabyte or more are compressed
 //! in content-defined [`segments`], so an edit recompresses only the part that changed.
 
+pub mod early;
 pub mod segments;
+
+pub use early::Early;
 
 use rayon::prelude::*;
 
@@ -15,11 +18,11 @@ use crate::diagnostics::BuildError;
 use crate::log::{stage_output, StageLog};
 use crate::output::{Compressed, OutputFile};
 
-fn run(options: &CompressOptions, files: Vec<OutputFile>, cache: &Cache, progress: &(dyn Fn() + Sync)) -> Vec<Compressed> {
+fn run(options: &CompressOptions, files: Vec<OutputFile>, early: &Early, cache: &Cache, progress: &(dyn Fn() + Sync)) -> Vec<Compressed> {
     files
         .into_par_iter()
         .map(|file| {
-            let c = compress_cached(options, file, cache);
+            let c = compress_cached(options, file, early, cache);
             progress();
             c
         })
@@ -27,8 +30,9 @@ fn run(options: &CompressOptions, files: Vec<OutputFile>, cache: &Cache, progres
 }
 
 /// A file's twins through the build cache (an empty entry means "no smaller twin"); a file of
-/// [`segments::SEGMENTED_FROM`] bytes or more is compressed in segments (zopfli's gzip aside).
-fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -> Compressed {
+/// [`segments::SEGMENTED_FROM`] bytes or more is compressed in segments (zopfli's gzip aside),
+/// taking those begun [`early`].
+fn compress_cached(options: &CompressOptions, file: OutputFile, early: &Early, cache: &Cache) -> Compressed {
     if !wants_twins(options, &file.path, file.bytes.len() as u64) {
         return Compressed::uncompressed(file);
     }
@@ -40,7 +44,7 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -
         || {
             options.gzip.then(|| {
                 if let Some(cuts) = cuts.as_deref().filter(|_| !options.zopfli) {
-                    return segments::gzip(bytes, cuts, options.gzip_level, cache);
+                    return segments::gzip(bytes, cuts, options.gzip_level, early, cache);
                 }
                 let key = cache::key("gzip", &[bytes, format!("{}|{}", options.gzip_level, options.zopfli).as_bytes()]);
                 cache.get_or::<()>(&key, || Ok(gzip(bytes, options.gzip_level, options.zopfli))).unwrap_or_default()
@@ -50,7 +54,7 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -
             options.brotli.then(|| {
                 // Qualities 0 and 1 cannot write streams that join (and are fast whole).
                 if let Some(cuts) = cuts.as_deref().filter(|_| options.brotli_quality >= segments::BROTLI_MIN_QUALITY) {
-                    return segments::brotli(bytes, cuts, options.brotli_quality, options.brotli_window, cache);
+                    return segments::brotli(bytes, cuts, segments::BrotliSettings { quality: options.brotli_quality, window: options.brotli_window }, early, cache);
                 }
                 let key = cache::key("brotli-fitted", &[bytes, format!("{}|{}", options.brotli_quality, options.brotli_window).as_bytes()]);
                 cache.get_or::<()>(&key, || Ok(brotli(bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()
@@ -65,6 +69,7 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, cache: &Cache) -
 /// The compress stage; `tick` is called once per file done (the progress bar).
 pub struct CompressStage<'a> {
     options: &'a CompressOptions,
+    early: &'a Early,
     cache: &'a Cache,
     tick: &'a (dyn Fn() + Sync),
 }
@@ -77,12 +82,15 @@ pub struct CompressOutput {
 stage_output!(CompressOutput);
 
 impl<'a> CompressStage<'a> {
-    pub fn new(options: &'a CompressOptions, cache: &'a Cache, tick: &'a (dyn Fn() + Sync)) -> Self {
-        CompressStage { options, cache, tick }
+    /// `early`: the segments begun while the stages before ran ([`Early::start`]).
+    pub fn new(options: &'a CompressOptions, early: &'a Early, cache: &'a Cache, tick: &'a (dyn Fn() + Sync)) -> Self {
+        CompressStage { options, early, cache, tick }
     }
 
     pub fn run(self, files: Vec<OutputFile>) -> Result<CompressOutput, BuildError> {
-        Ok(CompressOutput { files: run(self.options, files, self.cache, self.tick), log: StageLog::default() })
+        let files = run(self.options, files, self.early, self.cache, self.tick);
+        self.early.stop();
+        Ok(CompressOutput { files, log: StageLog::default() })
     }
 }
 
@@ -107,7 +115,7 @@ mod tests {
                 types: crate::config::default_compress_types(),
                 source_maps: false,
             };
-            let c = compress_cached(&options, file(&data), &Cache::disabled());
+            let c = compress_cached(&options, file(&data), &Early::default(), &Cache::disabled());
             let back = segments::tests::unbrotli(&c.brotli.expect("a smaller Brotli twin"));
             assert!(back == data, "quality {quality}");
         }

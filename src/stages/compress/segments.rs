@@ -23,6 +23,8 @@ use rayon::prelude::*;
 
 use crate::cache::{self, Cache};
 
+use super::early::Early;
+
 /// Files this large or larger are compressed in segments.
 pub const SEGMENTED_FROM: usize = 1 << 20;
 // Segments of a megabyte on average: Brotli 11 hashes a segment's prefix before it starts,
@@ -66,17 +68,23 @@ fn map_comment_start(data: &[u8]) -> Option<usize> {
     (is_comment && line.len() < 4096 && start >= MIN_SEGMENT as usize).then_some(start)
 }
 
-/// The gzip twin of `data`, cut at `cuts`.
-pub fn gzip(data: &[u8], cuts: &[Range<usize>], level: u32, cache: &Cache) -> Vec<u8> {
+/// A gzip segment to make: where it is in the file, and its cache key.
+pub struct GzipJob {
+    pub range: Range<usize>,
+    pub key: [u8; 32],
+    level: u32,
+}
+
+/// The gzip segments of `data` cut at `cuts`.
+pub fn gzip_jobs(data: &[u8], cuts: &[Range<usize>], level: u32) -> Vec<GzipJob> {
     let settings = level.to_string();
-    let pieces: Vec<Vec<u8>> = cuts
-        .par_iter()
-        .cloned()
-        .map(|r| {
-            let key = cache::key("gzip-segment", &[&data[r.clone()], settings.as_bytes()]);
-            cache.get_or::<()>(&key, || Ok(deflate_flushed(&data[r], level))).unwrap_or_default()
-        })
-        .collect();
+    cuts.iter().map(|r| GzipJob { range: r.clone(), key: cache::key("gzip-segment", &[&data[r.clone()], settings.as_bytes()]), level }).collect()
+}
+
+/// The gzip twin of `data`, cut at `cuts`.
+pub fn gzip(data: &[u8], cuts: &[Range<usize>], level: u32, early: &Early, cache: &Cache) -> Vec<u8> {
+    let jobs = gzip_jobs(data, cuts, level).into_iter().map(Job::Gzip).collect();
+    let pieces = make_all(data, jobs, early, cache);
     // XFL: 2 for the slowest level, 4 for the fastest, as gzip writes it.
     let xfl = match level {
         9 => 2,
@@ -114,26 +122,86 @@ fn deflate_flushed(data: &[u8], level: u32) -> Vec<u8> {
     }
 }
 
-/// The Brotli twin of `data`, cut at `cuts`.
-///
-/// Each segment may refer to the [`PREFIX`] bytes before it (given to the encoder as a custom
-/// dictionary: in the joined stream they are exactly what the decoder has just written), so
-/// its key holds them too.
-pub fn brotli(data: &[u8], cuts: &[Range<usize>], quality: u32, window: u32, cache: &Cache) -> Vec<u8> {
-    let settings = format!("{quality}|{window}");
-    let pieces: Vec<Vec<u8>> = cuts
-        .par_iter()
-        .cloned()
+#[derive(Clone, Copy)]
+pub struct BrotliSettings {
+    pub quality: u32,
+    pub window: u32,
+}
+
+impl BrotliSettings {
+    /// These settings for segments: `window` no wider than [`SEGMENT_WINDOW`].
+    fn for_segments(self) -> BrotliSettings {
+        BrotliSettings { window: self.window.min(SEGMENT_WINDOW), ..self }
+    }
+}
+
+/// The window segments are compressed with: the narrowest that reaches from a segment's end
+/// back over the longest segment and its prefix (a stream's window covers all but its last
+/// 16 bytes). A wider one only costs the encoder's match finder memory (two entries per byte
+/// of window, cleared for each segment) and every decoder a larger buffer.
+pub const SEGMENT_WINDOW: u32 = 22;
+const _: () = assert!(PREFIX + MAX_SEGMENT as usize <= (1 << SEGMENT_WINDOW) - 16);
+
+/// A Brotli segment to make: where it is in the file, the bytes before it that it may refer
+/// to (given to the encoder as a custom dictionary: in the joined stream they are exactly what
+/// the decoder has just written), and its cache key, which holds both.
+pub struct BrotliJob {
+    pub range: Range<usize>,
+    pub before: Range<usize>,
+    pub key: [u8; 32],
+    settings: BrotliSettings,
+}
+
+/// The Brotli segments of `data` cut at `cuts`.
+pub fn brotli_jobs(data: &[u8], cuts: &[Range<usize>], settings: BrotliSettings) -> Vec<BrotliJob> {
+    let settings = settings.for_segments();
+    let text = format!("{}|{}", settings.quality, settings.window);
+    cuts.iter()
         .map(|r| {
             // A short segment (the map comment) would spend longer hashing a prefix than
             // the prefix could save.
             let reach = if r.len() < SHORT_SEGMENT { 0 } else { PREFIX };
-            let before = &data[r.start.saturating_sub(reach)..r.start];
-            let key = cache::key(if r.start == 0 { "brotli-segment-first" } else { "brotli-segment" }, &[before, &data[r.clone()], settings.as_bytes()]);
-            cache.get_or::<()>(&key, || Ok(brotli_piece(r.start == 0, before, &data[r], quality, window))).unwrap_or_default()
+            let before = r.start.saturating_sub(reach)..r.start;
+            let kind = if r.start == 0 { "brotli-segment-first" } else { "brotli-segment" };
+            let key = cache::key(kind, &[&data[before.clone()], &data[r.clone()], text.as_bytes()]);
+            BrotliJob { range: r.clone(), before, key, settings }
         })
-        .collect();
-    join_brotli(&pieces, window)
+        .collect()
+}
+
+/// The Brotli twin of `data`, cut at `cuts`.
+pub fn brotli(data: &[u8], cuts: &[Range<usize>], settings: BrotliSettings, early: &Early, cache: &Cache) -> Vec<u8> {
+    let jobs = brotli_jobs(data, cuts, settings).into_iter().map(Job::Brotli).collect();
+    join_brotli(&make_all(data, jobs, early, cache), settings.for_segments().window)
+}
+
+/// A segment to make, of either twin.
+pub enum Job {
+    Brotli(BrotliJob),
+    Gzip(GzipJob),
+}
+
+impl Job {
+    /// The segment, from this build's early work, the build cache, or made here; `None` when
+    /// `wait` is false and another thread is making it.
+    pub fn run(&self, data: &[u8], wait: bool, early: &Early, cache: &Cache) -> Option<Vec<u8>> {
+        let (key, make): (&[u8; 32], Box<dyn FnOnce() -> Vec<u8> + '_>) = match self {
+            Job::Brotli(j) => (&j.key, Box::new(move || brotli_piece(j.range.start == 0, &data[j.before.clone()], &data[j.range.clone()], j.settings.quality, j.settings.window))),
+            Job::Gzip(j) => (&j.key, Box::new(move || deflate_flushed(&data[j.range.clone()], j.level))),
+        };
+        early.get_or(key, wait, || cache.get_or::<()>(key, || Ok(make())).unwrap_or_default())
+    }
+}
+
+/// Every segment of `jobs`, in order: those nobody is making yet on every core, then those
+/// another thread was making, once made.
+fn make_all(data: &[u8], jobs: Vec<Job>, early: &Early, cache: &Cache) -> Vec<Vec<u8>> {
+    let first: Vec<Option<Vec<u8>>> = jobs.par_iter().map(|j| j.run(data, false, early, cache)).collect();
+    first
+        .into_iter()
+        .zip(&jobs)
+        .map(|(made, j)| made.or_else(|| j.run(data, true, early, cache)).expect("a segment waited for is made"))
+        .collect()
 }
 
 /// One segment as a Brotli stream that may refer to `before`, the bytes just before it: the
@@ -215,7 +283,7 @@ pub(super) mod tests {
     use std::io::Read;
 
     /// Text that compresses like code: repeated words with varying numbers.
-    fn sample(len: usize, seed: u64) -> Vec<u8> {
+    pub(in crate::stages::compress) fn sample(len: usize, seed: u64) -> Vec<u8> {
         let words = ["function", "return", "const", "this.value", "=>", "{", "}", "matrix", "vector", "length", ";\n"];
         let mut x = seed;
         let mut out = Vec::with_capacity(len + 16);
@@ -228,6 +296,14 @@ pub(super) mod tests {
         }
         out.truncate(len);
         out
+    }
+
+    fn br(data: &[u8], cuts: &[Range<usize>], quality: u32, window: u32, cache: &Cache) -> Vec<u8> {
+        brotli(data, cuts, BrotliSettings { quality, window }, &Early::default(), cache)
+    }
+
+    fn gz(data: &[u8], cuts: &[Range<usize>], level: u32, cache: &Cache) -> Vec<u8> {
+        gzip(data, cuts, level, &Early::default(), cache)
     }
 
     fn gunzip(z: &[u8]) -> Vec<u8> {
@@ -248,10 +324,10 @@ pub(super) mod tests {
         assert!(cuts(&data).len() > 3);
         let cache = Cache::disabled();
         let c = cuts(&data);
-        assert_eq!(gunzip(&gzip(&data, &c, 9, &cache)), data);
-        assert_eq!(unbrotli(&brotli(&data, &c, 5, 24, &cache)), data);
+        assert_eq!(gunzip(&gz(&data, &c, 9, &cache)), data);
+        assert_eq!(unbrotli(&br(&data, &c, 5, 24, &cache)), data);
         // The trailer is the whole file's CRC and length, which a strict decoder checks.
-        let z = gzip(&data, &c, 6, &cache);
+        let z = gz(&data, &c, 6, &cache);
         assert_eq!(&z[z.len() - 4..], &(data.len() as u32).to_le_bytes());
     }
 
@@ -268,8 +344,8 @@ pub(super) mod tests {
         // Every segment but the comment's is the same.
         assert_eq!(a[..a.len() - 1], b[..b.len() - 1]);
         let cache = Cache::disabled();
-        assert_eq!(unbrotli(&brotli(&data, &a, 5, 24, &cache)), data);
-        assert_eq!(gunzip(&gzip(&renamed, &b, 6, &cache)), renamed);
+        assert_eq!(unbrotli(&br(&data, &a, 5, 24, &cache)), data);
+        assert_eq!(gunzip(&gz(&renamed, &b, 6, &cache)), renamed);
     }
 
     #[test]
@@ -287,14 +363,14 @@ pub(super) mod tests {
         // and gives the bytes a cold build of the edited file gives.
         let dir = tempfile::tempdir().unwrap();
         let warm = Cache::new(Some(dir.path().to_path_buf()), u64::MAX);
-        brotli(&data, &a, 5, 24, &warm);
+        br(&data, &a, 5, 24, &warm);
         let before = warm.stats().misses;
-        let rebuilt = brotli(&edited, &b, 5, 24, &warm);
+        let rebuilt = br(&edited, &b, 5, 24, &warm);
         // Redone: the segments holding the edit, and those whose prefix reaches it.
         let reach = b.iter().filter(|r| r.end > 5_000_000 && r.start.saturating_sub(PREFIX) < 5_000_027).count();
         let redone = warm.stats().misses - before;
         assert!(redone as usize <= reach && reach < b.len() / 2, "{redone} redone, {reach} in reach, of {}", b.len());
-        assert_eq!(rebuilt, brotli(&edited, &b, 5, 24, &Cache::disabled()));
+        assert_eq!(rebuilt, br(&edited, &b, 5, 24, &Cache::disabled()));
         assert_eq!(unbrotli(&rebuilt), edited);
     }
 }

@@ -108,9 +108,12 @@ pub fn encode(traces: &[ModuleTrace], chunks: &[Chunk], assets: &[(String, Asset
     out
 }
 
+/// What a replay hands on: the chunks, and the assets they reach (source path, kind).
+pub type Decoded = (Vec<Chunk>, Vec<(String, AssetKind)>);
+
 /// The chunks and assets of `payload` (whose head is `head`), the text of sources taken from
 /// `files` (the bytes of each trace's file, as just checked).
-pub fn decode(head: Stored, payload: &[u8], files: &[Option<Vec<u8>>]) -> Option<(Vec<Chunk>, Vec<(String, AssetKind)>)> {
+pub fn decode(head: Stored, payload: &[u8], files: &[Option<Vec<u8>>]) -> Option<Decoded> {
     let mut at = head.body;
     let mut chunks = Vec::with_capacity(head.chunks.len());
     for h in head.chunks {

@@ -1,0 +1,230 @@
+//! Twins started early: a large bundle's segments are compressed while the stages between the
+//! JS stage and this one run (fingerprinting, mostly: naming files, writing out the source
+//! map), on the cores those leave idle.
+//!
+//! A file's final bytes are known only once the fingerprint stage has named what it refers
+//! to, but a bundle's are mostly known when the JS stage hands it on: only its placeholders
+//! (fixed-width stand-ins for other files' names) and a trailing source-map comment change.
+//! Its [`segments`](super::segments) are content-defined, so those clear of placeholders are
+//! the segments the final file will have. They are compressed as soon as the JS stage is
+//! done, through the build cache, and kept here by key, the key the compress stage computes
+//! from the final bytes and the settings. Nothing is trusted: a guessed segment the final file
+//! does not have is simply never asked for.
+//!
+//! Each key is made once. A segment already being made elsewhere is waited for; one not yet
+//! begun is made by whoever gets to it first (so the compress stage never waits on work that
+//! has not started).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::cache::Cache;
+use crate::config::CompressOptions;
+use crate::graph::{AssetKind, Graph, PLACEHOLDER_PREFIX};
+
+use super::segments;
+
+/// Segments made (or being made) in this build, by key.
+#[derive(Default)]
+pub struct Early {
+    slots: Mutex<HashMap<[u8; 32], Slot>>,
+    made: Condvar,
+    /// Set once the compress stage is done (or the build failed): work not yet begun is dropped.
+    stopped: AtomicBool,
+}
+
+enum Slot {
+    Making,
+    Made(Vec<u8>),
+}
+
+/// Clears a slot whose maker panicked, so that a waiter makes it instead of waiting forever.
+struct Making<'a> {
+    early: &'a Early,
+    key: [u8; 32],
+    done: bool,
+}
+
+impl Drop for Making<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.early.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
+            self.early.made.notify_all();
+        }
+    }
+}
+
+impl Early {
+    /// The segment of `key`: made here by `make` unless it is made or being made already, in
+    /// which case `None` when `wait` is false (someone else is at it), or, when `wait` is true,
+    /// the bytes once they are made.
+    pub fn get_or(&self, key: &[u8; 32], wait: bool, make: impl FnOnce() -> Vec<u8>) -> Option<Vec<u8>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match slots.get(key) {
+                Some(Slot::Made(bytes)) => return Some(bytes.clone()),
+                Some(Slot::Making) if !wait => return None,
+                Some(Slot::Making) => slots = self.made.wait(slots).unwrap_or_else(|e| e.into_inner()),
+                None => break,
+            }
+        }
+        slots.insert(*key, Slot::Making);
+        drop(slots);
+        let mut making = Making { early: self, key: *key, done: false };
+        let bytes = make();
+        self.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(*key, Slot::Made(bytes.clone()));
+        making.done = true;
+        self.made.notify_all();
+        Some(bytes)
+    }
+
+    /// Starts, on `scope`, the twins' segments of every bundle in `graph` large enough to be
+    /// cut, as far as they are clear of placeholders: Brotli's first (the slowest), then gzip's.
+    pub fn start<'s>(&'s self, scope: &rayon::Scope<'s>, graph: &Graph, options: &'s CompressOptions, cache: &'s Cache) {
+        let bundles = graph.assets.iter().filter(|a| {
+            a.kind == AssetKind::Chunk && a.content.len() >= segments::SEGMENTED_FROM && crate::encoding::wants_twins(options, "bundle.js", a.content.len() as u64)
+        });
+        let mut jobs = Vec::new();
+        for bundle in bundles {
+            let bytes: Arc<[u8]> = Arc::from(bundle.content.as_slice());
+            let cuts = segments::cuts(&bytes);
+            let clear = |r: &std::ops::Range<usize>| !contains(&bytes[r.clone()], PLACEHOLDER_PREFIX);
+            if options.brotli && options.brotli_quality >= segments::BROTLI_MIN_QUALITY {
+                let settings = segments::BrotliSettings { quality: options.brotli_quality, window: options.brotli_window };
+                for job in segments::brotli_jobs(&bytes, &cuts, settings) {
+                    if clear(&(job.before.start..job.range.end)) {
+                        jobs.push((bytes.clone(), segments::Job::Brotli(job)));
+                    }
+                }
+            }
+            if options.gzip && !options.zopfli {
+                for job in segments::gzip_jobs(&bytes, &cuts, options.gzip_level) {
+                    if clear(&job.range) {
+                        jobs.push((bytes.clone(), segments::Job::Gzip(job)));
+                    }
+                }
+            }
+        }
+        for (bytes, job) in jobs {
+            scope.spawn(move |_| {
+                if !self.stopped.load(Ordering::Relaxed) {
+                    job.run(&bytes, false, self, cache);
+                }
+            });
+        }
+    }
+
+    /// Drops the work not yet begun.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn each_key_is_made_once_and_a_panicked_maker_leaves_it_to_the_next() {
+        let early = Early::default();
+        let made = AtomicUsize::new(0);
+        let key = [7u8; 32];
+        rayon::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|_| {
+                    let got = early.get_or(&key, true, || {
+                        made.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        b"seg".to_vec()
+                    });
+                    assert_eq!(got.as_deref(), Some(&b"seg"[..]));
+                });
+            }
+        });
+        assert_eq!(made.load(Ordering::SeqCst), 1);
+
+        let other = [8u8; 32];
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| early.get_or(&other, false, || panic!("maker failed"))));
+        assert!(panicked.is_err());
+        assert_eq!(early.get_or(&other, true, || b"again".to_vec()).as_deref(), Some(&b"again"[..]));
+    }
+
+    #[test]
+    fn segments_begun_early_are_those_of_the_final_file_clear_of_placeholders() {
+        let mut content = segments::tests::sample(4 << 20, 3);
+        content.splice(3 << 20..3 << 20, *b"__kiln_u000000__");
+        let asset = crate::graph::Asset {
+            src: crate::key::AssetKey::file("entry.js"),
+            kind: AssetKind::Chunk,
+            is_entry: true,
+            content: content.clone(),
+            refs: crate::graph::Refs::default(),
+            chunk: None,
+            css_keep: Vec::new(),
+            fixed_path: None,
+        };
+        let graph = Graph { assets: vec![asset], public: Vec::new() };
+        let options = CompressOptions {
+            gzip: true,
+            brotli: true,
+            gzip_level: 6,
+            zopfli: false,
+            brotli_quality: 5,
+            brotli_window: 22,
+            min_size: 0,
+            types: crate::config::default_compress_types(),
+            source_maps: false,
+        };
+        let (early, cache) = (Early::default(), Cache::disabled());
+        rayon::scope(|s| early.start(s, &graph, &options, &cache));
+
+        // The fingerprint stage names the file the placeholder stands for (a longer text).
+        let mut fin = content.clone();
+        fin.splice(3 << 20..(3 << 20) + 16, *b"assets/logo.0123abcd.svg");
+        let cuts = segments::cuts(&fin);
+        let settings = segments::BrotliSettings { quality: 5, window: 22 };
+        let made = |keys: Vec<[u8; 32]>| keys.iter().filter(|k| matches!(early.slots.lock().unwrap().get(*k), Some(Slot::Made(_)))).count();
+        let br: Vec<_> = segments::brotli_jobs(&fin, &cuts, settings).into_iter().map(|j| (j.key, j.before.start..j.range.end)).collect();
+        let gz: Vec<_> = segments::gzip_jobs(&fin, &cuts, 6).into_iter().map(|j| (j.key, j.range)).collect();
+        // Every final segment clear of the placeholder's bytes (and, for Brotli, whose prefix
+        // is) was made early, and none that is not.
+        let at = (3 << 20)..(3 << 20) + 24;
+        let clear = |r: &std::ops::Range<usize>| r.end <= at.start || r.start >= at.end;
+        let (br_clear, gz_clear): (Vec<_>, Vec<_>) = (br.iter().filter(|j| clear(&j.1)).map(|j| j.0).collect(), gz.iter().filter(|j| clear(&j.1)).map(|j| j.0).collect());
+        assert!(br_clear.len() >= 2 && gz_clear.len() >= 3, "{} {}", br_clear.len(), gz_clear.len());
+        assert_eq!(made(br_clear.clone()), br_clear.len());
+        assert_eq!(made(gz_clear.clone()), gz_clear.len());
+        assert_eq!(made(br.iter().chain(&gz).map(|j| j.0).collect()), br_clear.len() + gz_clear.len());
+        assert_eq!(early.slots.lock().unwrap().len(), br_clear.len() + gz_clear.len(), "only segments clear of placeholders");
+
+        // The twins made with them are those made without.
+        let fresh = Early::default();
+        assert_eq!(segments::brotli(&fin, &cuts, settings, &early, &cache), segments::brotli(&fin, &cuts, settings, &fresh, &cache));
+        assert_eq!(segments::gzip(&fin, &cuts, 6, &early, &cache), segments::gzip(&fin, &cuts, 6, &fresh, &cache));
+    }
+
+    #[test]
+    fn a_segment_being_made_is_left_to_its_maker_unless_waited_for() {
+        let early = Early::default();
+        let key = [9u8; 32];
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                early.get_or(&key, false, || {
+                    started_tx.send(()).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    b"first".to_vec()
+                })
+            });
+            started_rx.recv().unwrap();
+            assert_eq!(early.get_or(&key, false, || b"second".to_vec()), None);
+            assert_eq!(early.get_or(&key, true, || b"second".to_vec()).as_deref(), Some(&b"first"[..]));
+        });
+    }
+}
