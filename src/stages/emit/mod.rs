@@ -45,8 +45,9 @@ fn sibling(out_dir: &Path, tag: &str) -> PathBuf {
 /// symbol not named), if it does.
 pub fn leaked_placeholder(bytes: &[u8]) -> Option<usize> {
     let prefix = crate::graph::PLACEHOLDER_PREFIX;
+    let finder = memchr::memmem::Finder::new(prefix);
     let mut from = 0;
-    while let Some(i) = bytes[from..].windows(prefix.len()).position(|w| w == prefix) {
+    while let Some(i) = finder.find(&bytes[from..]) {
         let at = from + i;
         let rest = &bytes[at + prefix.len()..];
         let digits = |s: &[u8]| s.iter().take_while(|b| b.is_ascii_digit()).count();

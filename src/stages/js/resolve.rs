@@ -12,6 +12,9 @@ pub const EXTENSIONS: &[&str] = &[".ts", ".tsx", ".mts", ".cts", ".jsx", ".mjs",
 
 pub struct JsResolver {
     inner: Resolver,
+    /// The nearest tsconfig.json or jsconfig.json of each directory asked about (files do not
+    /// change during a build; each module asks, and the answer is its folder's).
+    nearest_config: std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
 }
 
 /// What a specifier names.
@@ -41,7 +44,7 @@ impl JsResolver {
             alias: options.js.alias.iter().map(|(from, to)| (from.clone(), vec![oxc_resolver::AliasValue::Path(to.clone())])).collect(),
             ..ResolveOptions::default()
         };
-        JsResolver { inner: Resolver::new(options) }
+        JsResolver { inner: Resolver::new(options), nearest_config: Default::default() }
     }
 
     /// Resolves `specifier` as written in the file `from`.
@@ -64,6 +67,20 @@ impl JsResolver {
         Ok(Target::File { path, side_effects_free })
     }
 
+    /// The tsconfig.json (else jsconfig.json) in `dir` or the nearest folder above it.
+    fn nearest_config(&self, dir: &Path) -> Option<PathBuf> {
+        if let Some(known) = self.nearest_config.lock().unwrap_or_else(|e| e.into_inner()).get(dir) {
+            return known.clone();
+        }
+        let found = ["tsconfig.json", "jsconfig.json"]
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.is_file())
+            .or_else(|| dir.parent().and_then(|up| self.nearest_config(up)));
+        self.nearest_config.lock().unwrap_or_else(|e| e.into_inner()).insert(dir.to_path_buf(), found.clone());
+        found
+    }
+
     /// The compiler options that apply to `file`: from the tsconfig.json TypeScript would use
     /// for it (`extends` applied, a solution-style config's `references` followed to the project
     /// whose `include`/`files` hold the file), else from the nearest tsconfig.json or
@@ -75,10 +92,7 @@ impl JsResolver {
             Err(e) => return Err(format!("cannot read the tsconfig.json that applies here: {e}")),
             Ok(None) if file.components().any(|c| c.as_os_str() == "node_modules") => None,
             Ok(None) => {
-                let nearest = file
-                    .ancestors()
-                    .skip(1)
-                    .find_map(|dir| ["tsconfig.json", "jsconfig.json"].iter().map(|n| dir.join(n)).find(|p| p.is_file()));
+                let nearest = file.parent().and_then(|dir| self.nearest_config(dir));
                 match nearest {
                     Some(p) => Some(
                         self.inner

@@ -279,13 +279,18 @@ impl ChunkRender<'_> {
     /// cache: see [`super::print_cache`]).
     fn print_modules(&self, prepared: &mut [Option<Prepared>], refs: &ChunkRefs, synthetic: &Synthetic, names: &Names) -> Vec<Piece> {
         type Job = (ModuleId, Module, Option<super::minify_cache::StoredTree>, Option<[u8; 32]>);
+        // The cache keys first, on every core (each hashes the module's names and references).
+        let keys: Vec<Option<[u8; 32]>> = {
+            let prepared = &*prepared;
+            self.job.order.par_iter().map(|&m| prepared[m].as_ref().and_then(|p| super::print_cache::key(self, m, p, refs, synthetic, names))).collect()
+        };
         let jobs: Vec<Job> = self
             .job
             .order
             .iter()
-            .filter_map(|&m| {
+            .zip(keys)
+            .filter_map(|(&m, key)| {
                 let p = prepared[m].as_mut()?;
-                let key = super::print_cache::key(self, m, p, refs, synthetic, names);
                 let (ast, stored) = if self.job.copied[m] { (p.ast.clone(), p.stored.clone()) } else { (std::mem::take(&mut p.ast), p.stored.take()) };
                 Some((m, ast, stored, key))
             })
@@ -423,35 +428,48 @@ impl ChunkRender<'_> {
     /// and what the report says of each module.
     fn join_pieces(&self, code: &mut String, pieces: Vec<Piece>) -> (Vec<(std::path::PathBuf, String)>, Vec<Segment>, Vec<crate::graph::ModuleInfo>) {
         let modules = self.modules;
-        let mut sources: Vec<(std::path::PathBuf, String)> = Vec::new();
+        // What each piece is for the report, and how many lines it holds, on every core.
+        let (module_infos, line_counts): (Vec<crate::graph::ModuleInfo>, Vec<u32>) =
+            pieces.par_iter().map(|(m, text, _, _)| (module_info(modules, *m, text), text.matches('\n').count() as u32)).unzip();
+        // In order: the code, and where each mapped piece starts and which source it maps to.
+        let mut mapped: Vec<ModuleId> = Vec::new();
         let mut source_index: FxHashMap<ModuleId, u32> = FxHashMap::default();
-        let mut segments: Vec<Segment> = Vec::new();
+        let mut starts: Vec<Option<(u32, u32)>> = Vec::with_capacity(pieces.len());
         let mut lines = code.matches('\n').count() as u32;
-        let mut module_infos = Vec::new();
-        for (m, text, segs, _) in pieces {
-            module_infos.push(module_info(modules, m, &text));
+        for ((m, text, segs, _), n) in pieces.iter().zip(&line_counts) {
             if text.trim().is_empty() {
+                starts.push(None);
                 continue;
             }
             if !self.minify {
-                let _ = writeln!(code, "// {}", modules[m].rel);
+                let _ = writeln!(code, "// {}", modules[*m].rel);
                 lines += 1;
             }
-            if !segs.is_empty() {
-                let idx = *source_index.entry(m).or_insert_with(|| {
-                    let file = modules[m].file.as_ref().expect("mapped modules have files");
-                    sources.push((modules[m].path.clone(), file.src.to_string()));
-                    (sources.len() - 1) as u32
+            starts.push((!segs.is_empty()).then(|| {
+                let idx = *source_index.entry(*m).or_insert_with(|| {
+                    mapped.push(*m);
+                    (mapped.len() - 1) as u32
                 });
-                segments.extend(segs.into_iter().map(|(l, c, sl, sc)| (lines + l, c, idx, sl, sc)));
-            }
-            code.push_str(&text);
-            lines += text.matches('\n').count() as u32;
+                (lines, idx)
+            }));
+            code.push_str(text);
+            lines += n;
             if !code.ends_with('\n') {
                 code.push('\n');
                 lines += 1;
             }
         }
+        // The sources' text and the map's segments, on every core (in the same order).
+        let sources = mapped
+            .par_iter()
+            .map(|&m| (modules[m].path.clone(), modules[m].file.as_ref().expect("mapped modules have files").src.to_string()))
+            .collect();
+        let mut segments: Vec<Segment> = Vec::with_capacity(pieces.iter().map(|p| p.2.len()).sum());
+        segments.par_extend(pieces.into_par_iter().zip(starts).flat_map_iter(|((_, _, segs, _), start)| {
+            let segs = if start.is_some() { segs } else { Vec::new() };
+            let (line, idx) = start.unwrap_or_default();
+            segs.into_iter().map(move |(l, c, sl, sc)| (line + l, c, idx, sl, sc))
+        }));
         (sources, segments, module_infos)
     }
 

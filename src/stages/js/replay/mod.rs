@@ -65,7 +65,8 @@ impl<'a> Replay<'a> {
 
     /// Keeps the output of a full run for the next build (written on a thread of its own).
     pub fn store(&self, bundles: &Bundles) {
-        if !bundles.warnings.0.is_empty() {
+        // Nothing to encode for: no cache (`--no-cache`), or a stage that warned.
+        if !self.cache.is_on() || !bundles.warnings.0.is_empty() {
             return;
         }
         let payload = codec::encode(&bundles.traces, &bundles.chunks, &bundles.assets);
