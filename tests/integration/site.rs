@@ -1,5 +1,6 @@
 //! Properties of the sample site's build.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -128,6 +129,47 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
         .filter(|n| n.contains("kiln-") && n != ".kiln-cache")
         .collect();
     assert!(leftovers.is_empty(), "staging folders left behind: {leftovers:?}");
+}
+
+#[test]
+fn a_rebuild_links_the_files_it_would_write_unchanged_and_writes_the_others() {
+    use std::os::unix::fs::MetadataExt;
+    let site = sample_site();
+    let dist = site.path().join("dist");
+    assert!(build(site.path(), &[]).status.success());
+    let inodes = |dir: &Path| -> BTreeMap<String, u64> {
+        read_tree(dir).into_keys().map(|p| (p.clone(), std::fs::symlink_metadata(dir.join(&p)).unwrap().ino())).collect()
+    };
+    let first = inodes(&dist);
+    // A file of the previous output that is a link (to a file with the right bytes) and one
+    // whose bytes were changed in place: both must be written again.
+    let (linked, edited) = (
+        first.keys().find(|p| p.ends_with(".css") && !p.contains("about")).unwrap().clone(),
+        first.keys().find(|p| p.ends_with(".js")).unwrap().clone(),
+    );
+    let aside = tempfile::tempdir().unwrap();
+    let elsewhere = aside.path().join("elsewhere.css");
+    std::fs::rename(dist.join(&linked), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dist.join(&linked)).unwrap();
+    let mut bytes = std::fs::read(dist.join(&edited)).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(dist.join(&edited), bytes).unwrap();
+    let first = inodes(&dist);
+
+    std::fs::write(site.path().join("css/about.css"), "main { color: green }\n").unwrap();
+    assert!(build(site.path(), &[]).status.success());
+    let second = inodes(&dist);
+    let clean = aside.path().join("clean");
+    assert!(build(site.path(), &["--out", clean.to_str().unwrap(), "--no-cache"]).status.success());
+    assert_eq!(read_tree(&dist), read_tree(&clean), "a rebuild writes what a clean build does");
+    let kept: Vec<&String> = second.keys().filter(|p| first.get(*p) == Some(&second[*p])).collect();
+    let written: Vec<&String> = second.keys().filter(|p| first.get(*p) != Some(&second[*p])).collect();
+    assert!(kept.len() > 5 && kept.iter().any(|p| p.ends_with(".html")) && kept.iter().any(|p| p.ends_with(".woff2")), "unchanged files are linked: {kept:?}");
+    for p in [&linked, &edited] {
+        assert!(written.contains(&p), "{p} is written again: {written:?}");
+        assert!(std::fs::symlink_metadata(dist.join(p)).unwrap().is_file(), "{p} is a file of its own");
+    }
+    assert!(written.iter().any(|p| p.contains("about") && p.ends_with(".css")), "the changed stylesheet is new: {written:?}");
 }
 
 #[test]

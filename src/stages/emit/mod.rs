@@ -29,6 +29,12 @@ fn writes(files: &[Compressed]) -> Vec<(String, &[u8])> {
     out
 }
 
+/// Whether `path` is a regular file (not a link to one) holding exactly `bytes`; its size is
+/// compared first, so most files that differ are never read.
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64) && std::fs::read(path).is_ok_and(|b| b == bytes)
+}
+
 /// An output path must be relative and stay inside out_dir.
 fn is_safe(path: &str) -> bool {
     !path.is_empty()
@@ -112,14 +118,18 @@ fn write(out_dir: &Path, files: &[Compressed]) -> Result<(), BuildError> {
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| BuildError::io(&staging, &e, "clear the staging folder"))?;
     }
-    let result = write_all(&staging, &writes).and_then(|()| swap(&staging, out_dir));
+    let previous = out_dir.is_dir().then_some(out_dir);
+    let result = write_all(&staging, previous, &writes).and_then(|()| swap(&staging, out_dir));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
     }
     result
 }
 
-fn write_all(staging: &Path, writes: &[(String, &[u8])]) -> Result<(), BuildError> {
+/// Writes each file into `staging`; one the previous output (`previous`) holds with the same
+/// bytes at the same path is linked instead (a rebuild rewrites only what changed, and
+/// removing the previous output then frees nothing the new one uses).
+fn write_all(staging: &Path, previous: Option<&Path>, writes: &[(String, &[u8])]) -> Result<(), BuildError> {
     let mut dirs: Vec<PathBuf> = writes.iter().filter_map(|(p, _)| staging.join(p).parent().map(Path::to_path_buf)).collect();
     dirs.push(staging.to_path_buf());
     dirs.sort();
@@ -129,6 +139,11 @@ fn write_all(staging: &Path, writes: &[(String, &[u8])]) -> Result<(), BuildErro
     }
     writes.par_iter().try_for_each(|(p, bytes)| {
         let path = staging.join(p);
+        if let Some(old) = previous.map(|d| d.join(p)).filter(|old| holds(old, bytes)) {
+            if std::fs::hard_link(&old, &path).is_ok() {
+                return Ok(());
+            }
+        }
         std::fs::write(&path, bytes).map_err(|e| BuildError::io(&path, &e, "write"))
     })?;
     let marker = staging.join(crate::graph::OUTPUT_MARKER);
