@@ -368,7 +368,7 @@ impl ChunkRender<'_> {
             }
         });
         let (code, mappings) = print(&ctx.cm, &ast, self.minify);
-        let segs: Vec<(u32, u32, u32, u32)> = match &module.file {
+        let mut segs: Vec<(u32, u32, u32, u32)> = match &module.file {
             Some(f) => {
                 // In a file of one-byte characters a column is the byte offset in its line, found
                 // without the source map's general lookup (three million positions in a big
@@ -390,6 +390,12 @@ impl ChunkRender<'_> {
             }
             None => Vec::new(),
         };
+        // The printer does not always record positions in output order; sorted here, on the
+        // module's thread, the chunk's segments are sorted once joined (each module starts on
+        // a line of its own), which the join would otherwise do for millions at once.
+        if !segs.is_sorted() {
+            segs.sort_unstable();
+        }
         (m, code, segs, problem)
     }
 
