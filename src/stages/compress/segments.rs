@@ -185,11 +185,19 @@ impl Job {
     /// The segment, from this build's early work, the build cache, or made here; `None` when
     /// `wait` is false and another thread is making it.
     pub fn run(&self, data: &[u8], wait: bool, early: &Early, cache: &Cache) -> Option<Vec<u8>> {
-        let (key, make): (&[u8; 32], Box<dyn FnOnce() -> Vec<u8> + '_>) = match self {
-            Job::Brotli(j) => (&j.key, Box::new(move || brotli_piece(j.range.start == 0, &data[j.before.clone()], &data[j.range.clone()], j.settings.quality, j.settings.window))),
-            Job::Gzip(j) => (&j.key, Box::new(move || deflate_flushed(&data[j.range.clone()], j.level))),
+        let key = match self {
+            Job::Brotli(j) => &j.key,
+            Job::Gzip(j) => &j.key,
         };
-        early.get_or(key, wait, || cache.get_or::<()>(key, || Ok(make())).unwrap_or_default())
+        early.get_or(key, wait, || cache.get_or::<()>(key, || Ok(self.make(data))).unwrap_or_default())
+    }
+
+    /// The segment compressed (`data` is the whole file).
+    fn make(&self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Job::Brotli(j) => brotli_piece(j.range.start == 0, &data[j.before.clone()], &data[j.range.clone()], j.settings.quality, j.settings.window),
+            Job::Gzip(j) => deflate_flushed(&data[j.range.clone()], j.level),
+        }
     }
 }
 

@@ -373,8 +373,8 @@ impl ChunkRender<'_> {
                 // In a file of one-byte characters a column is the byte offset in its line, found
                 // without the source map's general lookup (three million positions in a big
                 // bundle); any other file goes through it.
-                let lines = &f.analyze().lines;
-                let ascii = f.analyze().multibyte_chars.is_empty();
+                let analysis = f.analyze();
+                let (lines, ascii) = (&analysis.lines, analysis.multibyte_chars.is_empty());
                 mappings
                     .into_iter()
                     .filter(|(pos, _)| !pos.is_dummy() && *pos >= f.start_pos && *pos <= f.end_pos)
