@@ -298,7 +298,13 @@ impl ChunkRender<'_> {
         let cache = self.ctx.cache;
         jobs.into_par_iter()
             .map(|(m, ast, stored, key)| {
-                let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b));
+                // An entry a kiln before this one wrote may hold its segments unsorted.
+                let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b)).map(|mut piece| {
+                    if !piece.2.is_sorted() {
+                        piece.2.sort_unstable();
+                    }
+                    piece
+                });
                 let cached = match cached {
                     Some(piece) if !super::print_cache::checking() => return piece,
                     other => other,
