@@ -186,6 +186,12 @@ pub(super) fn key(ast: &mut Module, frame: &Frame, comments: &KeptComments, opti
 /// docs); when `encode`, the stored form of the tree and the canonical number of each of its
 /// contexts (`None` if it cannot be encoded).
 pub(super) fn store(ast: &mut Module, frame: &Frame, encode: bool) -> Option<(Vec<u8>, FxHashMap<SyntaxContext, u32>)> {
+    if !encode {
+        // What storing and restoring would leave: positions outside the file dummy, the rest
+        // as they were.
+        ast.visit_mut_with(&mut Outside(frame));
+        return None;
+    }
     let mut canon = Canon::new(frame, Mode::Store);
     ast.visit_mut_with(&mut canon);
     let mut buf = cbor4ii::core::utils::BufWriter::new(Vec::new());
@@ -193,6 +199,17 @@ pub(super) fn store(ast: &mut Module, frame: &Frame, encode: bool) -> Option<(Ve
     canon.mode = Mode::Restore(None);
     ast.visit_mut_with(&mut canon);
     encoded.then(|| (buf.into_inner(), canon.ctxts))
+}
+
+/// Makes the positions outside the module's file dummy.
+struct Outside<'a>(&'a Frame);
+
+impl VisitMut for Outside<'_> {
+    fn visit_mut_span(&mut self, s: &mut Span) {
+        if !no_position(*s) && !(self.0.start <= s.lo.0 && s.hi.0 <= self.0.end) {
+            *s = DUMMY_SP;
+        }
+    }
 }
 
 /// What naming a chunk needs of a minified module, with its contexts canonical: what
