@@ -38,6 +38,13 @@ pub(super) struct Frame {
     pub top_level: SyntaxContext,
 }
 
+impl Frame {
+    /// Whether `s` lies in the module's file.
+    fn contains(&self, s: Span) -> bool {
+        self.start <= s.lo.0 && s.hi.0 <= self.end
+    }
+}
+
 enum Mode {
     /// For the key: positions in the file made relative (the originals kept, to restore).
     Key(Vec<Span>),
@@ -74,7 +81,7 @@ impl Canon<'_> {
     }
 
     fn inside(&self, s: Span) -> bool {
-        self.frame.start <= s.lo.0 && s.hi.0 <= self.frame.end
+        self.frame.contains(s)
     }
 }
 
@@ -206,7 +213,7 @@ struct Outside<'a>(&'a Frame);
 
 impl VisitMut for Outside<'_> {
     fn visit_mut_span(&mut self, s: &mut Span) {
-        if !no_position(*s) && !(self.0.start <= s.lo.0 && s.hi.0 <= self.0.end) {
+        if !no_position(*s) && !self.0.contains(*s) {
             *s = DUMMY_SP;
         }
     }

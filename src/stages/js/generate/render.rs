@@ -100,6 +100,16 @@ pub(super) type Symbol = (u32, usize, Atom, String, Option<(ModuleId, Id)>);
 /// A module printed: its code, source positions, and a problem its final tree has.
 pub(super) type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>, Option<Diagnostic>);
 
+/// Sorts a module's source-map segments. The printer does not always record positions in
+/// output order; sorted per module, on the module's thread, the chunk's segments are sorted
+/// once joined (each module starts on a line of its own), which the join would otherwise do
+/// for millions at once.
+fn in_output_order(segs: &mut [(u32, u32, u32, u32)]) {
+    if !segs.is_sorted() {
+        segs.sort_unstable();
+    }
+}
+
 /// The names chosen for a chunk.
 pub(super) struct Names {
     pub(super) namer: Namer,
@@ -300,9 +310,7 @@ impl ChunkRender<'_> {
             .map(|(m, ast, stored, key)| {
                 // An entry a kiln before this one wrote may hold its segments unsorted.
                 let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b)).map(|mut piece| {
-                    if !piece.2.is_sorted() {
-                        piece.2.sort_unstable();
-                    }
+                    in_output_order(&mut piece.2);
                     piece
                 });
                 let cached = match cached {
@@ -396,12 +404,7 @@ impl ChunkRender<'_> {
             }
             None => Vec::new(),
         };
-        // The printer does not always record positions in output order; sorted here, on the
-        // module's thread, the chunk's segments are sorted once joined (each module starts on
-        // a line of its own), which the join would otherwise do for millions at once.
-        if !segs.is_sorted() {
-            segs.sort_unstable();
-        }
+        in_output_order(&mut segs);
         (m, code, segs, problem)
     }
 
