@@ -1,7 +1,8 @@
 //! The whole build, as a list of stages. Each stage is a type made from its options that turns
 //! the previous stage's output into its own, with the warnings it found and the time its steps
 //! took; the build stops at the first stage that fails. Nothing is written to `out_dir` before
-//! the last stage, so a failed build changes nothing.
+//! the last stage (the write stage fills a staging folder beside it, removed if a later stage
+//! fails), so a failed build changes nothing.
 //!
 //! | stage       | takes               | hands on                                        |
 //! |-------------|---------------------|-------------------------------------------------|
@@ -14,8 +15,9 @@
 //! | fingerprint | graph               | output files at their hashed paths              |
 //! | html        | output files        | output files with pages minified                |
 //! | serving     | output files        | with `sw.js` and `_headers` when asked for       |
+//! | write       | output files        | a staging folder holding them (twins not yet)   |
 //! | compress    | output files        | files with gzip and Brotli twins                |
-//! | emit        | compressed files    | the files written (the manifest included)       |
+//! | emit        | staging folder, compressed files | the twins and manifest written, the folder swapped in |
 
 use std::time::{Duration, Instant};
 
@@ -25,7 +27,7 @@ use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::log::{StageOutput, Timings};
 use crate::report::Report;
 use crate::stages::compress::{CompressStage, Early};
-use crate::stages::emit::{EmitOptions, EmitStage};
+use crate::stages::emit::{EmitOptions, EmitStage, WriteStage};
 use crate::stages::fingerprint::{FingerprintOptions, FingerprintStage};
 use crate::stages::html::HtmlStage;
 use crate::stages::images::ImageStage;
@@ -73,21 +75,23 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let mut log = Log { progress, timings: Timings::default(), warnings };
 
     let scanned = log.stage("scan", None, || ScanStage::new(&scan, &cache).run())?;
-    let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(&bundle, &cache).run(scanned))?;
-    // Large bundles' twins begin now, on the cores the stages up to compress leave idle.
+    // Large bundles' twins begin as soon as the JS stage has them, on the cores the stages up
+    // to compress leave idle.
     let early = Early::default();
     let (pruned, images, emitted) = rayon::in_place_scope(|scope| {
-        early.start(scope, &bundled.graph, &config.compress, &cache);
+        let start = |code: &[u8]| early.start(scope, code, &config.compress, &cache);
         let done = (|| {
+            let bundled = log.stage("js", Some(scanned.js_entries.len()), || JsStage::new(&bundle, &cache).on_bundle(&start).run(scanned))?;
             let pruned = log.stage("prune", None, || PruneStage::new(&config.css).run(bundled.graph))?;
             let images = log.stage("images", None, || ImageStage::new(&config.images, &cache).run(pruned.graph))?;
             let preloaded = log.stage("preload", None, || PreloadStage::new(config.html.preload_fonts).run(images.graph))?;
             let named = log.stage("fingerprint", Some(preloaded.graph.assets.len()), || FingerprintStage::new(&names).run(preloaded.graph))?;
             let pages = log.stage("html", None, || HtmlStage::new(&config.html).run(named.files))?;
             let served = log.stage("serving", None, || ServingStage::new(&serving).run(pages.files))?;
+            let written = log.stage("write", None, || WriteStage::new(&emit).run(&served.files))?;
             let tick = || progress.tick();
             let compressed = log.stage("compress", Some(served.files.len()), || CompressStage::new(&config.compress, &early, &cache, &tick).run(served.files))?;
-            let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(compressed.files).inspect(|_| cache.evict()))?;
+            let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(written.staging, compressed.files).inspect(|_| cache.evict()))?;
             Ok::<_, BuildError>((pruned.pruned, images.stats, emitted))
         })();
         // A failed build drops what has not begun (what has finishes before the scope ends).

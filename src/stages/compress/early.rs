@@ -1,13 +1,14 @@
-//! Twins started early: a large bundle's segments are compressed while the stages between the
-//! JS stage and this one run (fingerprinting, mostly: naming files, writing out the source
-//! map), on the cores those leave idle.
+//! Twins started early: a large bundle's segments are compressed from the moment the JS stage
+//! has made it, while the rest of the build runs (keeping the JS stage's entry, fingerprinting:
+//! naming files and writing out the source map, writing the files), on the cores those leave
+//! idle.
 //!
 //! A file's final bytes are known only once the fingerprint stage has named what it refers
 //! to, but a bundle's are mostly known when the JS stage hands it on: only its placeholders
 //! (fixed-width stand-ins for other files' names) and a trailing source-map comment change.
 //! Its [`segments`](super::segments) are content-defined, so those clear of placeholders are
-//! the segments the final file will have. They are compressed as soon as the JS stage is
-//! done, through the build cache, and kept here by key, the key the compress stage computes
+//! the segments the final file will have. They are compressed as soon as the JS stage has
+//! the bundle, through the build cache, and kept here by key, the key the compress stage computes
 //! from the final bytes and the settings. Nothing is trusted: a guessed segment the final file
 //! does not have is simply never asked for.
 //!
@@ -21,7 +22,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use crate::cache::Cache;
 use crate::config::CompressOptions;
-use crate::graph::{AssetKind, Graph, PLACEHOLDER_PREFIX};
+use crate::graph::PLACEHOLDER_PREFIX;
 
 use super::segments;
 
@@ -79,34 +80,26 @@ impl Early {
         Some(bytes)
     }
 
-    /// Starts, on `scope`, the twins' segments of every bundle in `graph` large enough to be
-    /// cut, as far as they are clear of placeholders: Brotli's first (the slowest), then gzip's.
-    pub fn start<'s>(&'s self, scope: &rayon::Scope<'s>, graph: &Graph, options: &'s CompressOptions, cache: &'s Cache) {
-        let bundles = graph.assets.iter().filter(|a| {
-            a.kind == AssetKind::Chunk && a.content.len() >= segments::SEGMENTED_FROM && crate::encoding::wants_twins(options, "bundle.js", a.content.len() as u64)
-        });
-        let mut jobs = Vec::new();
-        for bundle in bundles {
-            let bytes: Arc<[u8]> = Arc::from(bundle.content.as_slice());
-            let cuts = segments::cuts(&bytes);
-            let clear = |r: &std::ops::Range<usize>| !contains(&bytes[r.clone()], PLACEHOLDER_PREFIX);
-            if options.brotli && options.brotli_quality >= segments::BROTLI_MIN_QUALITY {
-                let settings = segments::BrotliSettings { quality: options.brotli_quality, window: options.brotli_window };
-                for job in segments::brotli_jobs(&bytes, &cuts, settings) {
-                    if clear(&(job.before.start..job.range.end)) {
-                        jobs.push((bytes.clone(), segments::Job::Brotli(job)));
-                    }
-                }
-            }
-            if options.gzip && !options.zopfli {
-                for job in segments::gzip_jobs(&bytes, &cuts, options.gzip_level) {
-                    if clear(&job.range) {
-                        jobs.push((bytes.clone(), segments::Job::Gzip(job)));
-                    }
-                }
-            }
+    /// Starts, on `scope`, the twins' segments of a bundle's code (placeholders and all) if
+    /// it is large enough to be cut, as far as they are clear of placeholders: Brotli's first
+    /// (the slowest), then gzip's.
+    pub fn start<'s>(&'s self, scope: &rayon::Scope<'s>, code: &[u8], options: &'s CompressOptions, cache: &'s Cache) {
+        if code.len() < segments::SEGMENTED_FROM || !crate::encoding::wants_twins(options, "bundle.js", code.len() as u64) {
+            return;
         }
-        for (bytes, job) in jobs {
+        let bytes: Arc<[u8]> = Arc::from(code);
+        let cuts = segments::cuts(&bytes);
+        let clear = |r: &std::ops::Range<usize>| !contains(&bytes[r.clone()], PLACEHOLDER_PREFIX);
+        let mut jobs = Vec::new();
+        if options.brotli && options.brotli_quality >= segments::BROTLI_MIN_QUALITY {
+            let settings = segments::BrotliSettings { quality: options.brotli_quality, window: options.brotli_window };
+            jobs.extend(segments::brotli_jobs(&bytes, &cuts, settings).into_iter().filter(|job| clear(&(job.before.start..job.range.end))).map(segments::Job::Brotli));
+        }
+        if options.gzip && !options.zopfli {
+            jobs.extend(segments::gzip_jobs(&bytes, &cuts, options.gzip_level).into_iter().filter(|job| clear(&job.range)).map(segments::Job::Gzip));
+        }
+        for job in jobs {
+            let bytes = bytes.clone();
             scope.spawn(move |_| {
                 if !self.stopped.load(Ordering::Relaxed) {
                     job.run(&bytes, false, self, cache);
@@ -159,17 +152,6 @@ mod tests {
     fn segments_begun_early_are_those_of_the_final_file_clear_of_placeholders() {
         let mut content = segments::tests::sample(4 << 20, 3);
         content.splice(3 << 20..3 << 20, *b"__kiln_u000000__");
-        let asset = crate::graph::Asset {
-            src: crate::key::AssetKey::file("entry.js"),
-            kind: AssetKind::Chunk,
-            is_entry: true,
-            content: content.clone(),
-            refs: crate::graph::Refs::default(),
-            chunk: None,
-            css_keep: Vec::new(),
-            fixed_path: None,
-        };
-        let graph = Graph { assets: vec![asset], public: Vec::new() };
         let options = CompressOptions {
             gzip: true,
             brotli: true,
@@ -182,7 +164,7 @@ mod tests {
             source_maps: false,
         };
         let (early, cache) = (Early::default(), Cache::disabled());
-        rayon::scope(|s| early.start(s, &graph, &options, &cache));
+        rayon::scope(|s| early.start(s, &content, &options, &cache));
 
         // The fingerprint stage names the file the placeholder stands for (a longer text).
         let mut fin = content.clone();

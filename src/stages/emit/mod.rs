@@ -12,13 +12,12 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::log::{stage_output, StageLog};
 use crate::diagnostics::{BuildError, Diagnostic};
-use crate::output::Compressed;
+use crate::output::{Compressed, OutputFile};
 
-/// The files to write: each output and its twins.
-fn writes(files: &[Compressed]) -> Vec<(String, &[u8])> {
-    let mut out = Vec::with_capacity(files.len() * 3);
+/// The twins to write beside their files.
+fn twins(files: &[Compressed]) -> Vec<(String, &[u8])> {
+    let mut out = Vec::with_capacity(files.len() * 2);
     for c in files {
-        out.push((c.file.path.clone(), &c.file.bytes[..]));
         if let Some(gz) = &c.gzip {
             out.push((format!("{}.gz", c.file.path), &gz[..]));
         }
@@ -81,21 +80,21 @@ pub fn leaked_placeholder(bytes: &[u8]) -> Option<usize> {
 
 /// No internal placeholder may reach a file kiln rewrote (pages, stylesheets, bundles): one
 /// that would is kiln's bug, reported as such, and nothing is written.
-fn check_placeholders(files: &[Compressed]) -> Result<(), BuildError> {
+fn check_placeholders(files: &[OutputFile]) -> Result<(), BuildError> {
     use crate::graph::AssetKind;
     use crate::output::Origin;
     let mut diags = Vec::new();
-    for c in files {
-        let rewritten = matches!(c.file.origin, Origin::Asset(AssetKind::Html | AssetKind::Css | AssetKind::Chunk | AssetKind::WebManifest) | Origin::Generated);
+    for f in files {
+        let rewritten = matches!(f.origin, Origin::Asset(AssetKind::Html | AssetKind::Css | AssetKind::Chunk | AssetKind::WebManifest) | Origin::Generated);
         if !rewritten {
             continue;
         }
-        if let Some(at) = leaked_placeholder(&c.file.bytes) {
-            let text = String::from_utf8_lossy(&c.file.bytes);
+        if let Some(at) = leaked_placeholder(&f.bytes) {
+            let text = String::from_utf8_lossy(&f.bytes);
             diags.push(
                 Diagnostic::error("internal error: an internal placeholder would reach this output file")
-                    .with_note(format!("built from {}; this is a bug in kiln, please report it", c.file.src.as_deref().unwrap_or("?")))
-                    .at_offset(&c.file.path, &text, at),
+                    .with_note(format!("built from {}; this is a bug in kiln, please report it", f.src.as_deref().unwrap_or("?")))
+                    .at_offset(&f.path, &text, at),
             );
         }
     }
@@ -106,24 +105,53 @@ fn check_placeholders(files: &[Compressed]) -> Result<(), BuildError> {
     }
 }
 
-fn write(out_dir: &Path, files: &[Compressed]) -> Result<(), BuildError> {
-    check_placeholders(files)?;
-    let writes = writes(files);
-    if let Some((bad, _)) = writes.iter().find(|(p, _)| !is_safe(p)) {
-        return Err(BuildError::one(Diagnostic::error(format!("refusing to write {bad:?}: it is not inside out_dir"))));
+/// The staging folder of a build under way, holding the files written so far. Dropped before
+/// the emit stage swapped it in (a later stage failed), it is removed.
+pub struct Staging {
+    dir: PathBuf,
+    out_dir: PathBuf,
+    swapped: bool,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.swapped {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
-    let parent = out_dir.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, &e, "create the output's parent folder"))?;
-    let staging = sibling(out_dir, "staging");
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| BuildError::io(&staging, &e, "clear the staging folder"))?;
+}
+
+impl Staging {
+    /// A fresh, empty staging folder beside `out_dir`.
+    fn new(out_dir: &Path) -> Result<Staging, BuildError> {
+        let parent = out_dir.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, &e, "create the output's parent folder"))?;
+        let dir = sibling(out_dir, "staging");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| BuildError::io(&dir, &e, "clear the staging folder"))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| BuildError::io(&dir, &e, "create a folder"))?;
+        Ok(Staging { dir, out_dir: out_dir.to_path_buf(), swapped: false })
     }
-    let previous = out_dir.is_dir().then_some(out_dir);
-    let result = write_all(&staging, previous, &writes).and_then(|()| swap(&staging, out_dir));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
+
+    /// Writes `writes` into the folder (checked to stay inside it).
+    fn write(&self, writes: &[(String, &[u8])]) -> Result<(), BuildError> {
+        if let Some((bad, _)) = writes.iter().find(|(p, _)| !is_safe(p)) {
+            return Err(BuildError::one(Diagnostic::error(format!("refusing to write {bad:?}: it is not inside out_dir"))));
+        }
+        let previous = self.out_dir.is_dir().then_some(self.out_dir.as_path());
+        write_all(&self.dir, previous, writes)
     }
-    result
+
+    /// Marks the folder as kiln's output and puts it at `out_dir`.
+    fn swap_in(mut self) -> Result<(), BuildError> {
+        let marker = self.dir.join(crate::graph::OUTPUT_MARKER);
+        let text = format!("{{\"generator\":\"kiln\",\"version\":\"{}\"}}\n", env!("CARGO_PKG_VERSION"));
+        std::fs::write(&marker, text).map_err(|e| BuildError::io(&marker, &e, "write"))?;
+        swap(&self.dir, &self.out_dir)?;
+        self.swapped = true;
+        Ok(())
+    }
 }
 
 /// Writes each file into `staging`; one the previous output (`previous`) holds with the same
@@ -145,10 +173,7 @@ fn write_all(staging: &Path, previous: Option<&Path>, writes: &[(String, &[u8])]
             }
         }
         std::fs::write(&path, bytes).map_err(|e| BuildError::io(&path, &e, "write"))
-    })?;
-    let marker = staging.join(crate::graph::OUTPUT_MARKER);
-    let text = format!("{{\"generator\":\"kiln\",\"version\":\"{}\"}}\n", env!("CARGO_PKG_VERSION"));
-    std::fs::write(&marker, text).map_err(|e| BuildError::io(&marker, &e, "write"))
+    })
 }
 
 /// Puts `staging` at `out_dir`. On Linux the two folders trade places in one step
@@ -206,7 +231,43 @@ impl EmitOptions {
     }
 }
 
-/// The emit stage: the manifest added, then every file written and swapped in at once.
+/// The write stage: every output file checked and written into a staging folder beside
+/// `out_dir`, while the compress stage makes the twins (the large bundles' slowest segments
+/// are still being compressed on other cores by then).
+pub struct WriteStage<'a> {
+    options: &'a EmitOptions,
+}
+
+pub struct WriteOutput {
+    pub staging: Staging,
+    pub log: StageLog,
+}
+
+stage_output!(WriteOutput);
+
+impl<'a> WriteStage<'a> {
+    pub fn new(options: &'a EmitOptions) -> Self {
+        WriteStage { options }
+    }
+
+    pub fn run(self, files: &[OutputFile]) -> Result<WriteOutput, BuildError> {
+        check_placeholders(files)?;
+        let staging = Staging::new(&self.options.out_dir)?;
+        let writes: Vec<(String, &[u8])> = files.iter().map(|f| (f.path.clone(), &f.bytes[..])).collect();
+        staging.write(&writes)?;
+        // The manifest lists the integrity of what it lists; made now, on the idle cores.
+        if self.options.manifest.is_some() {
+            use rayon::prelude::*;
+            files.par_iter().filter(|f| matches!(f.origin, crate::output::Origin::Asset(_))).for_each(|f| {
+                f.integrity();
+            });
+        }
+        Ok(WriteOutput { staging, log: StageLog::default() })
+    }
+}
+
+/// The emit stage: the twins and the manifest written beside the files the write stage
+/// wrote, and the whole output swapped in at once.
 pub struct EmitStage<'a> {
     options: &'a EmitOptions,
 }
@@ -224,11 +285,16 @@ impl<'a> EmitStage<'a> {
         EmitStage { options }
     }
 
-    pub fn run(self, mut files: Vec<Compressed>) -> Result<EmitOutput, BuildError> {
+    /// `files` are those the write stage wrote into `staging`, with their twins.
+    pub fn run(self, staging: Staging, mut files: Vec<Compressed>) -> Result<EmitOutput, BuildError> {
+        let listed = files.len();
         if let Some(name) = &self.options.manifest {
             files.push(manifest::file(name, &files)?);
         }
-        write(&self.options.out_dir, &files)?;
+        let mut writes = twins(&files[..listed]);
+        writes.extend(files[listed..].iter().map(|c| (c.file.path.clone(), &c.file.bytes[..])));
+        staging.write(&writes)?;
+        staging.swap_in()?;
         Ok(EmitOutput { files, log: StageLog::default() })
     }
 }

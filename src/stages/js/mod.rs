@@ -99,6 +99,7 @@ pub struct ChunkLinks {
 pub struct JsStage<'a> {
     options: &'a BundleOptions,
     cache: &'a crate::cache::Cache,
+    on_bundle: Option<&'a (dyn Fn(&[u8]) + Sync)>,
 }
 
 pub struct JsOutput {
@@ -111,7 +112,14 @@ stage_output!(JsOutput);
 impl<'a> JsStage<'a> {
     /// The stage; minified modules are kept in `cache` (see [`generate::minify_cache`]).
     pub fn new(options: &'a BundleOptions, cache: &'a crate::cache::Cache) -> Self {
-        JsStage { options, cache }
+        JsStage { options, cache, on_bundle: None }
+    }
+
+    /// `f` is shown each bundle's code as soon as it is made, before the stage's remaining
+    /// steps (the pipeline starts compressing large bundles then: see
+    /// [`crate::stages::compress::Early`]).
+    pub fn on_bundle(self, f: &'a (dyn Fn(&[u8]) + Sync)) -> Self {
+        JsStage { on_bundle: Some(f), ..self }
     }
 
     pub fn run(self, scanned: ScanOutput) -> Result<JsOutput, BuildError> {
@@ -147,12 +155,16 @@ impl JsStage<'_> {
         let replay = replay::Replay::new(self.cache, options, js_entries, import_map);
         let started = std::time::Instant::now();
         let replayed = match replay.lookup(options, import_map) {
-            Some(replayed) if !generate::checking_cache() => return Ok(replayed),
+            Some(replayed) if !generate::checking_cache() => {
+                self.show(&replayed);
+                return Ok(replayed);
+            }
             replayed => replayed,
         };
         let checked = started.elapsed();
         let pack = self.cache.pack("js");
         let mut bundles = bundle::bundle(options, &pack, js_entries, import_map)?;
+        self.show(&bundles);
         pack.close();
         bundles.timings.add("js.check", checked);
         if let Some(replayed) = replayed {
@@ -163,6 +175,16 @@ impl JsStage<'_> {
         replay.store(&bundles);
         bundles.timings.add("js.store", started.elapsed());
         Ok(bundles)
+    }
+}
+
+impl JsStage<'_> {
+    fn show(&self, bundles: &bundle::Bundles) {
+        if let Some(f) = self.on_bundle {
+            for chunk in &bundles.chunks {
+                f(chunk.code.as_bytes());
+            }
+        }
     }
 }
 
