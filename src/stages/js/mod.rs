@@ -95,11 +95,14 @@ pub struct ChunkLinks {
     pub dynamic: Vec<AssetKey>,
 }
 
+/// What is shown each bundle's code as soon as it is made ([`JsStage::on_bundle`]).
+pub type OnBundle<'a> = &'a (dyn Fn(&[u8]) + Sync);
+
 /// The JS stage: bundles what the scan found and hands on the whole graph.
 pub struct JsStage<'a> {
     options: &'a BundleOptions,
     cache: &'a crate::cache::Cache,
-    on_bundle: Option<&'a (dyn Fn(&[u8]) + Sync)>,
+    on_bundle: Option<OnBundle<'a>>,
 }
 
 pub struct JsOutput {
@@ -118,7 +121,7 @@ impl<'a> JsStage<'a> {
     /// `f` is shown each bundle's code as soon as it is made, before the stage's remaining
     /// steps (the pipeline starts compressing large bundles then: see
     /// [`crate::stages::compress::Early`]).
-    pub fn on_bundle(self, f: &'a (dyn Fn(&[u8]) + Sync)) -> Self {
+    pub fn on_bundle(self, f: OnBundle<'a>) -> Self {
         JsStage { on_bundle: Some(f), ..self }
     }
 
