@@ -238,3 +238,35 @@ fn a_stylesheet_is_taken_from_the_cache_until_a_file_it_read_or_a_url_changes() 
         before = css;
     }
 }
+
+#[test]
+fn a_module_loaded_from_the_cache_is_parsed_again_when_what_its_imports_become_changes() {
+    let src = tempfile::tempdir().unwrap();
+    let root = src.path();
+    write(root, "index.html", "<!doctype html><title>t</title><script type=\"module\" src=\"src/main.jsx\"></script>\n");
+    // main.jsx never changes: every rebuild loads it from the cache, without parsing it. Its
+    // JSX brings an import the transform adds (with a context of its own).
+    write(root, "src/main.jsx", "import { v } from './dep.js';\nimport * as ns from './ns.js';\nconsole.log(v, ns.a, /* @__PURE__ */ String(v), <b title={v}>{ns.a}</b>);\n");
+    write(root, "node_modules/react/package.json", r#"{"name": "react"}"#);
+    write(root, "node_modules/react/jsx-runtime.js", "export function jsx(t, p) { return [t, p]; }\nexport const jsxs = jsx;\nexport const Fragment = 'f';\n");
+    write(root, "src/dep.js", "export const v = 'dep-esm';\n");
+    write(root, "src/ns.js", "export const a = 'ns-a';\nexport const b = 'ns-b';\n");
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let (_, js) = build_both(root, work, "first");
+    assert!(js.contains("dep-esm") && js.contains("ns-a"), "{js}");
+    // Each change makes what main.jsx's imports become differ (a CommonJS module, a renamed
+    // export behind the namespace), so its minified form is not in the cache: it is parsed
+    // again, and must come out as a build without the cache writes it (build_both compares,
+    // and KILN_CHECK_CACHE checks every module taken from the cache).
+    let changes: [(&str, &str, &str); 3] = [
+        ("src/dep.js", "exports.v = 'dep-cjs';\n", "dep-cjs"),
+        ("src/ns.js", "export const b = 'ns-b2';\nconst a1 = 'ns-a2';\nexport { a1 as a };\n", "ns-a2"),
+        ("src/dep.js", "export let v = 'dep-esm-again';\n", "dep-esm-again"),
+    ];
+    for (i, (file, text, expect)) in changes.iter().enumerate() {
+        write(root, file, text);
+        let (report, js) = build_both(root, work, &format!("change{i}"));
+        assert!(!replayed(&report) && js.contains(expect), "{file}: {report}\n{js}");
+    }
+}

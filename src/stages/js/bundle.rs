@@ -11,7 +11,7 @@ use crate::log::Timings;
 
 use super::graph::{self, EntrySpec, ModuleKind};
 use super::resolve::JsResolver;
-use super::{chunks, generate, link, parse, render, verify, Chunk, JsCtx};
+use super::{chunks, generate, link, load_cache, parse, render, verify, Chunk, JsCtx};
 
 pub struct Bundles {
     pub chunks: Vec<Chunk>,
@@ -97,6 +97,7 @@ fn bundle_set(
         import_map,
         classic,
         cache,
+        load_salt: load_cache::salt(options, import_map, classic),
     };
     let mut diags = Vec::new();
     let mut defines = Vec::new();
@@ -120,15 +121,7 @@ fn bundle_set(
     let linker = link::Linker::new(&modules);
     let linked = timings.time("js.link", || linker.link(&entry_ids, options.js.splitting))?;
 
-    let mut prepared: Vec<Option<generate::Prepared>> = timings.time("js.minify", || {
-        asts.into_par_iter()
-            .enumerate()
-            .map(|(m, ast)| {
-                let ast = ast?;
-                linked.included[m].then(|| GLOBALS.set(&ctx.globals, || generate::prepare(&ctx, &modules, m, ast, &linked)))
-            })
-            .collect()
-    });
+    let mut prepared = timings.time("js.minify", || prepare_all(&ctx, &modules, asts, &linked))?;
     let chunks = timings.time("js.print", || {
         let page_entries: Vec<(graph::ModuleId, AssetKey)> = entry_ids.iter().zip(entries).map(|(&e, en)| (e, en.key.clone())).collect();
         let sizes: Vec<u64> = prepared.iter().map(|p| p.as_ref().map_or(0, |p| p.size)).collect();
@@ -172,3 +165,19 @@ fn bundle_set(
     Ok((Bundles { chunks, assets, timings, warnings, traces }, extra_out))
 }
 
+/// Every live module prepared (minified), in parallel.
+fn prepare_all(ctx: &JsCtx, modules: &[graph::JsModule], asts: Vec<Option<swc_core::ecma::ast::Module>>, linked: &link::Linked) -> Result<Vec<Option<generate::Prepared>>, BuildError> {
+    let prepared: Result<Vec<Option<generate::Prepared>>, Diagnostic> = asts
+        .into_par_iter()
+        .enumerate()
+        .map(|(m, ast)| {
+            // Asset modules have no tree; modules loaded from the build cache get one if they
+            // must.
+            if !linked.included[m] || ast.is_none() && !modules[m].lazy {
+                return Ok(None);
+            }
+            GLOBALS.set(&ctx.globals, || generate::prepare(ctx, modules, m, ast, linked)).map(Some)
+        })
+        .collect();
+    prepared.map_err(BuildError::one)
+}

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use swc_core::common::{sync::Lrc, Mark, SourceFile};
+use swc_core::common::{sync::Lrc, Mark, SourceFile, SyntaxContext};
 use swc_core::ecma::ast::Module;
 
 use super::analyze::{analyze, Analysis, ImportKind, ImportRecord};
-use super::parse::{locate, parse, KeptComments};
+use super::parse::{locate, KeptComments, Parsed};
 use super::replay::trace::ModuleTrace;
 use super::resolve::{JsResolver, Target as Resolution};
 use super::{BundleOptions, JsCtx};
@@ -144,6 +144,14 @@ pub struct JsModule {
     /// A stylesheet imported from JS (root-relative path): the module is its JS face (empty,
     /// or a CSS module's class names) and its chunk carries the CSS.
     pub css: Option<String>,
+    /// Loaded from the build cache: `ast` is none until `prepare` parses it, if it must (see
+    /// [`super::load_cache`]).
+    pub lazy: bool,
+    /// The key of loading it (its text, path and options; see [`super::load_cache`]).
+    pub load_key: Option<[u8; 32]>,
+    /// With a `load_key` and its entry kept: the contexts of the names its analysis holds, by
+    /// the numbers the entry gives them (the minify cache's key numbers them alike).
+    pub contexts: Vec<SyntaxContext>,
 }
 
 /// An entry: a file, or an inline `<script type="module">` of a page (then `source` is its
@@ -264,24 +272,32 @@ fn data_url(rel: &str, bytes: &[u8]) -> String {
     format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
+/// A module of `kind` with nothing loaded yet.
+fn bare(path: &Path, rel: &str, variant: Variant, kind: ModuleKind, side_effects_free: bool) -> JsModule {
+    JsModule {
+        path: path.to_path_buf(),
+        rel: rel.to_owned(),
+        variant,
+        kind,
+        ast: None,
+        comments: KeptComments::default(),
+        top_level_mark: Mark::root(),
+        file: None,
+        analysis: Analysis::default(),
+        resolved: Vec::new(),
+        side_effects_free,
+        generated: false,
+        css: None,
+        lazy: false,
+        load_key: None,
+        contexts: Vec::new(),
+    }
+}
+
 fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, side_effects_free: bool) -> LoadResult {
     let rel = format!("{}{}", ctx.options.rel(path), variant.suffix());
     let empty = |kind, diags| LoadResult {
-        module: JsModule {
-            path: path.to_path_buf(),
-            rel: rel.clone(),
-            variant,
-            kind,
-            ast: None,
-            comments: KeptComments::default(),
-            top_level_mark: Mark::root(),
-            file: None,
-            analysis: Analysis::default(),
-            resolved: Vec::new(),
-            side_effects_free,
-            generated: false,
-            css: None,
-        },
+        module: bare(path, &rel, variant, kind, side_effects_free),
         targets: Vec::new(),
         diags,
         warnings: Vec::new(),
@@ -300,52 +316,78 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         Ok(t) => t,
         Err(diags) => return empty(ModuleKind::Esm, diags),
     };
-    let mut warnings = Vec::new();
-    let mut parsed = match parse(ctx, path, &rel, text, &mut warnings) {
-        Ok(p) => p,
-        Err(diags) => return empty(ModuleKind::Esm, diags),
+    let file = super::parse::source_file(ctx, path, text);
+    let ts = ctx.resolver.ts_options(ctx.options, path).ok().map(|ts| format!("{ts:?}"));
+    let load_key = ts.as_deref().map(|ts| super::load_cache::key(ctx, &rel, &file.src, ts));
+    let cached = match load_key.filter(|_| ctx.lazy_loading()).map(|key| super::load_cache::lookup(ctx, path, &rel, &file, &key)) {
+        Some(Err(d)) => return empty(ModuleKind::Esm, vec![d]),
+        Some(Ok(found)) => found,
+        None => None,
     };
+    let base = JsModule { css, load_key, ..bare(path, &rel, variant, ModuleKind::Esm, side_effects_free) };
+    let mut warnings = Vec::new();
+    let (module, listings, ts) = match cached {
+        Some((restored, top_level_mark, contexts)) => {
+            let module = JsModule {
+                kind: if restored.cjs { ModuleKind::Cjs } else { ModuleKind::Esm },
+                comments: restored.comments,
+                top_level_mark,
+                file: Some(file),
+                analysis: restored.analysis,
+                generated: restored.generated,
+                lazy: true,
+                contexts,
+                ..base
+            };
+            (module, restored.listings, ts.unwrap_or_default())
+        }
+        None => match parse_module(ctx, path, &rel, file, None, &mut warnings) {
+            Ok((analysis, mut parsed)) => {
+                let cjs = is_cjs(&analysis, parsed.is_script);
+                let keep = load_key.filter(|_| ctx.lazy_loading() && warnings.is_empty());
+                let contexts = keep.map(|key| super::load_cache::keep(ctx, &key, &parsed, &analysis, cjs)).unwrap_or_default();
+                let (listings, ts) = (std::mem::take(&mut parsed.listings), std::mem::take(&mut parsed.ts));
+                let module = JsModule {
+                    kind: if cjs { ModuleKind::Cjs } else { ModuleKind::Esm },
+                    ast: Some(parsed.module),
+                    comments: parsed.comments,
+                    top_level_mark: parsed.top_level_mark,
+                    file: Some(parsed.file),
+                    analysis,
+                    generated: parsed.generated,
+                    contexts,
+                    ..base
+                };
+                (module, listings, ts)
+            }
+            Err(diags) => return empty(ModuleKind::Esm, diags),
+        },
+    };
+    let mut diags = Vec::new();
+    let file = module.file.clone().expect("a loaded module has its file");
+    let targets: Vec<Target> = module.analysis.records.iter().map(|r| resolve_record(ctx, path, &rel, &file, r, &mut diags)).collect();
+    let mut trace = ModuleTrace::read(path, variant, digest, ts, &module.analysis.records, &targets);
+    trace.listings = listings;
+    LoadResult { module, targets, diags, warnings, trace }
+}
+
+/// A script that only uses `import()` (valid in both kinds) is not CommonJS: `require` is.
+pub(super) fn is_cjs(analysis: &Analysis, is_script: bool) -> bool {
+    let requires = analysis.records.iter().any(|r| r.kind == ImportKind::Require);
+    !analysis.has_esm_syntax && (analysis.uses_cjs || is_script && requires)
+}
+
+/// Parses, transforms and analyzes the module in `file`; with `top_level_mark`, its top level
+/// gets that mark (a module loaded from the build cache, parsed when it must be).
+pub(super) fn parse_module(ctx: &JsCtx, path: &Path, rel: &str, file: Lrc<SourceFile>, top_level_mark: Option<Mark>, warnings: &mut Vec<Diagnostic>) -> Result<(Analysis, Parsed), Vec<Diagnostic>> {
+    let mut parsed = super::parse::parse_file(ctx, path, rel, file, top_level_mark, warnings)?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
     let stem: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     let analysis = swc_core::common::GLOBALS
         .set(&ctx.globals, || analyze(&mut parsed.module, parsed.top_level_mark, ctx.unresolved_mark, &stem));
-    // A script that only uses `import()` (valid in both kinds) is not CommonJS: `require` is.
-    let requires = analysis.records.iter().any(|r| r.kind == ImportKind::Require);
-    let kind = if !analysis.has_esm_syntax && (analysis.uses_cjs || parsed.is_script && requires) {
-        ModuleKind::Cjs
-    } else {
-        ModuleKind::Esm
-    };
-    let mut diags = Vec::new();
-    let targets: Vec<Target> = analysis
-        .records
-        .iter()
-        .map(|r| resolve_record(ctx, path, &rel, &parsed.file, r, &mut diags))
-        .collect();
-    let mut trace = ModuleTrace::read(path, variant, digest, std::mem::take(&mut parsed.ts), &analysis.records, &targets);
-    trace.listings = std::mem::take(&mut parsed.listings);
-    LoadResult {
-        module: JsModule {
-            path: path.to_path_buf(),
-            rel,
-            variant,
-            kind,
-            ast: Some(parsed.module),
-            comments: parsed.comments,
-            top_level_mark: parsed.top_level_mark,
-            file: Some(parsed.file),
-            analysis,
-            resolved: Vec::new(),
-            side_effects_free,
-            generated: parsed.generated,
-            css,
-        },
-        targets,
-        diags,
-        warnings,
-        trace,
-    }
+    Ok((analysis, parsed))
 }
+
 
 /// The module's source text: the file's (or the inline script's), or the code a variant or
 /// a non-JS file stands for (`?raw`, `?inline`, `?worker`, JSON, a CSS module's names); and

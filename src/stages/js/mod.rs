@@ -26,6 +26,7 @@ pub mod generate;
 pub mod graph;
 pub mod limits;
 pub mod link;
+mod load_cache;
 pub mod meta;
 pub mod names;
 mod options;
@@ -63,6 +64,16 @@ pub struct JsCtx<'a> {
     pub classic: bool,
     /// Minified and printed modules from earlier builds (the build cache's `js` packs).
     pub cache: &'a crate::cache::pack::Pack<'a>,
+    /// What every module's [`load_cache`] key shares.
+    pub load_salt: [u8; 32],
+}
+
+impl JsCtx<'_> {
+    /// Whether modules are loaded from the build cache (and kept there): with the cache on and
+    /// minification (a module loaded so is parsed only when its minified form is not cached).
+    pub fn lazy_loading(&self) -> bool {
+        self.cache.is_on() && self.options.js.minify
+    }
 }
 
 /// One bundle, before fingerprinting.

@@ -96,9 +96,21 @@ fn syntax_for(path: &Path) -> Syntax {
 /// Parses and transforms one module. `text` is the file's content (JSON already turned into
 /// a module by the caller). Errors are returned; warnings go to `warnings`.
 pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut Vec<Diagnostic>) -> Result<Parsed, Vec<Diagnostic>> {
+    parse_file(ctx, path, rel, source_file(ctx, path, text), None, warnings)
+}
+
+/// The module's file in the build's source map.
+pub fn source_file(ctx: &JsCtx, path: &Path, text: String) -> Lrc<SourceFile> {
+    ctx.cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), text)
+}
+
+/// [`parse`] of a file already in the source map; with `top_level_mark`, the module's top
+/// level gets that mark (a module loaded from the build cache, parsed when it must be).
+pub fn parse_file(ctx: &JsCtx, path: &Path, rel: &str, file: Lrc<SourceFile>, top_level_mark: Option<Mark>, warnings: &mut Vec<Diagnostic>) -> Result<Parsed, Vec<Diagnostic>> {
     let ts = ctx.resolver.ts_options(ctx.options, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel)])?;
-    if let Some(offset) = super::limits::too_deep_text(&text) {
-        return Err(vec![super::limits::too_deep_error(super::limits::MAX_BRACKETS).at_offset(rel, &text, offset)]);
+    let text = file.src.as_str();
+    if let Some(offset) = super::limits::too_deep_text(text) {
+        return Err(vec![super::limits::too_deep_error(super::limits::MAX_BRACKETS).at_offset(rel, text, offset)]);
     }
     let syntax = syntax_for(path);
     let is_ts = matches!(syntax, Syntax::Typescript(_));
@@ -106,7 +118,6 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
         Syntax::Typescript(t) => t.tsx,
         _ => text.contains("/>") || text.contains("</"),
     };
-    let file = ctx.cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), text);
     let comments = SingleThreadedComments::default();
     let mut recovered = Vec::new();
     let parsed = parse_file_as_program(&file, syntax, EsVersion::latest(), Some(&comments), &mut recovered);
@@ -134,7 +145,11 @@ pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut V
     let result = GLOBALS.set(&ctx.globals, || {
         use swc_core::ecma::transforms::base::helpers::{inject_helpers, Helpers, HELPERS};
         HELPERS.set(&Helpers::new(false), || {
-            let top_level_mark = Mark::new();
+            // A fresh mark unless one is given (not `Mark::default()`, the root).
+            let top_level_mark = match top_level_mark {
+                Some(mark) => mark,
+                None => Mark::new(),
+            };
             let mut program = program;
             program.mutate(resolver(ctx.unresolved_mark, top_level_mark, is_ts));
             // JSX first: a classic-runtime factory (`h`) is an import that only JSX uses, and the

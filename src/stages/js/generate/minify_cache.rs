@@ -1,12 +1,15 @@
 //! Minified modules in the build cache: a rebuild minifies only the modules whose input to
 //! the minifier changed.
 //!
-//! The key is the minifier's whole input: the module's tree after its imports became
-//! placeholders (so what the linker decided is in it), its `#__PURE__` comments, the minify
-//! options, and the module's source text. A tree holds build-dependent numbers: positions
+//! The key is made of what the minifier's input is made from, without the tree (so that a
+//! module loaded from the cache need not be parsed: see [`crate::stages::js::load_cache`]):
+//! the key of loading the module (its text, path, options and tsconfig options), what the
+//! linker decided its imports become, the exports kept, the minify options and a few flags
+//! ([`key`]). `KILN_CHECK_CACHE=1` minifies every cached module again and stops the build if
+//! its entry differs (the tests run with it). A tree holds build-dependent numbers: positions
 //! (where the file sits among the build's files, which depends on the order threads loaded
 //! them) and syntax contexts (numbered as threads create them). Both are made canonical for
-//! the key and for the stored tree: positions relative to the module's file, contexts
+//! the stored tree: positions relative to the module's file, contexts
 //! numbered in the order the tree meets them, with the empty, the unresolved (globals) and
 //! the module's top-level context as 0, 1 and 2. A cached tree is read back with this
 //! build's positions and contexts (fresh ones for the others: only their equality matters to
@@ -19,14 +22,11 @@
 //! Entries stay in the local cache: a chunk has thousands of modules, too many to fetch one
 //! request each from the remote cache.
 
-use std::hash::{Hash, Hasher};
-
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::common::{BytePos, Mark, Span, SyntaxContext, DUMMY_SP};
-use swc_core::ecma::ast::Module;
+use swc_core::ecma::ast::{Id, Module};
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
-use crate::stages::js::parse::KeptComments;
 
 /// The module's file in this build: its first and last position, and the contexts that are
 /// the same in every build.
@@ -46,12 +46,10 @@ impl Frame {
 }
 
 enum Mode {
-    /// For the key: positions in the file made relative (the originals kept, to restore).
-    Key(Vec<Span>),
     /// For storing: positions relative, those outside the file dummy.
     Store,
-    /// Back to this build's numbers: the originals after `Key`, absolute after `Store`.
-    Restore(Option<std::vec::IntoIter<Span>>),
+    /// Back to this build's numbers: positions absolute.
+    Restore,
 }
 
 struct Canon<'a> {
@@ -98,21 +96,14 @@ impl VisitMut for Canon<'_> {
         let start = self.frame.start;
         let relative = |s: Span| Span::new(BytePos(s.lo.0 - start + 1), BytePos(s.hi.0 - start + 1));
         match &mut self.mode {
-            Mode::Key(kept) => {
-                kept.push(*s);
-                if self.inside(*s) {
-                    *s = relative(*s);
-                }
-            }
             Mode::Store => *s = if self.inside(*s) { relative(*s) } else { DUMMY_SP },
-            Mode::Restore(Some(kept)) => *s = kept.next().expect("as many positions as the key pass kept"),
-            Mode::Restore(None) => *s = Span::new(BytePos(s.lo.0 - 1 + start), BytePos(s.hi.0 - 1 + start)),
+            Mode::Restore => *s = Span::new(BytePos(s.lo.0 - 1 + start), BytePos(s.hi.0 - 1 + start)),
         }
     }
 
     fn visit_mut_syntax_context(&mut self, c: &mut SyntaxContext) {
         match self.mode {
-            Mode::Restore(_) => match self.back.get(c.as_u32() as usize) {
+            Mode::Restore => match self.back.get(c.as_u32() as usize) {
                 Some(&back) => *c = back,
                 None => self.broken = true,
             },
@@ -121,72 +112,26 @@ impl VisitMut for Canon<'_> {
     }
 }
 
-/// Feeds `Hash` into blake3, integers little-endian (the same key on every machine).
-struct Feed {
-    hasher: blake3::Hasher,
-    buf: Vec<u8>,
+/// A name with its context by its number in the module's table (see
+/// [`crate::stages::js::graph::JsModule::contexts`]), if the table has it.
+pub(super) fn canonical_id(contexts: &[SyntaxContext], id: &Id) -> Option<String> {
+    let n = contexts.iter().position(|&c| c == id.1)?;
+    Some(format!("{}\u{1}{n}", id.0))
 }
 
-impl Feed {
-    fn new() -> Feed {
-        Feed { hasher: blake3::Hasher::new(), buf: Vec::with_capacity(1 << 16) }
-    }
-    fn finish32(mut self) -> [u8; 32] {
-        self.hasher.update(&self.buf);
-        *self.hasher.finalize().as_bytes()
-    }
-}
-
-impl Hasher for Feed {
-    fn write(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
-        if self.buf.len() >= 1 << 16 {
-            self.hasher.update(&self.buf);
-            self.buf.clear();
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.write(&[i]);
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.write(&(i as u64).to_le_bytes());
-    }
-    fn finish(&self) -> u64 {
-        0
-    }
-}
-
-/// The cache key of minifying `ast` (the tree handed to the minifier) with `options` (their
-/// description) and `comments`; `source` is the module's text.
-pub(super) fn key(ast: &mut Module, frame: &Frame, comments: &KeptComments, options: &str, source: &str) -> [u8; 32] {
-    let mut canon = Canon::new(frame, Mode::Key(Vec::new()));
-    ast.visit_mut_with(&mut canon);
-    let mut feed = Feed::new();
-    "kiln minified module v3".hash(&mut feed);
-    options.hash(&mut feed);
-    feed.write(blake3::hash(source.as_bytes()).as_bytes());
-    ast.hash(&mut feed);
-    for map in [&comments.leading, &comments.trailing] {
-        let mut list: Vec<(u32, String)> = map
-            .iter()
-            .flat_map(|(pos, cs)| cs.iter().map(move |c| (pos.0.wrapping_sub(frame.start), format!("{:?}{}", c.kind, c.text))))
-            .collect();
-        list.sort();
-        list.hash(&mut feed);
-    }
-    let Mode::Key(kept) = std::mem::replace(&mut canon.mode, Mode::Store) else { unreachable!() };
-    canon.mode = Mode::Restore(Some(kept.into_iter()));
-    ast.visit_mut_with(&mut canon);
-    feed.finish32()
+/// The cache key of minifying a module, made without its tree: the key of loading it
+/// (`load`: its text, path, options, tsconfig options; see
+/// [`crate::stages::js::load_cache`]), what its imports became (`decisions`), the exports
+/// kept (`used`), the minify options (their description) and whether it is CommonJS, a
+/// classic worker's, or generated code. The tree handed to the minifier is a pure function of
+/// these (the folder listings its globs made are checked before a loaded module is used).
+/// `None` when a part is missing: a module whose load entry was not kept.
+pub(super) fn key(load: Option<[u8; 32]>, decisions: Option<String>, used: &FxHashSet<Id>, contexts: &[SyntaxContext], options: &str, flags: [bool; 3]) -> Option<[u8; 32]> {
+    let (load, decisions) = (load?, decisions?);
+    let mut used: Vec<String> = used.iter().map(|id| canonical_id(contexts, id)).collect::<Option<_>>()?;
+    used.sort_unstable();
+    let flags = flags.map(u8::from);
+    Some(crate::cache::key("js-minified-v4", &[&load, decisions.as_bytes(), used.join("\0").as_bytes(), options.as_bytes(), &flags]))
 }
 
 /// Makes the minifier's positions outside the module dummy (in every build: see the module
@@ -203,7 +148,7 @@ pub(super) fn store(ast: &mut Module, frame: &Frame, encode: bool) -> Option<(Ve
     ast.visit_mut_with(&mut canon);
     let mut buf = cbor4ii::core::utils::BufWriter::new(Vec::new());
     let encoded = encode && cbor4ii::core::enc::Encode::encode(&*ast, &mut buf).is_ok();
-    canon.mode = Mode::Restore(None);
+    canon.mode = Mode::Restore;
     ast.visit_mut_with(&mut canon);
     encoded.then(|| (buf.into_inner(), canon.ctxts))
 }
@@ -261,7 +206,7 @@ pub(super) fn open(bytes: &[u8], frame: &Frame) -> Option<(Summary, StoredTree)>
     let (len, rest) = rest.split_first_chunk::<4>()?;
     let (summary, tree) = rest.split_at_checked(u32::from_le_bytes(*len) as usize)?;
     let summary: Summary = serde_json::from_slice(summary).ok()?;
-    let mut back = Canon::new(frame, Mode::Restore(None)).back;
+    let mut back = Canon::new(frame, Mode::Restore).back;
     while back.len() < u32::from_le_bytes(*contexts) as usize {
         back.push(SyntaxContext::empty().apply_mark(Mark::new()));
     }
@@ -273,7 +218,7 @@ impl StoredTree {
     /// `None` if it does not decode.
     pub(super) fn decode(&self) -> Option<Module> {
         let mut ast: Module = cbor4ii::core::dec::Decode::decode(&mut cbor4ii::core::utils::SliceReader::new(&self.tree)).ok()?;
-        let mut canon = Canon::new(&self.frame, Mode::Restore(None));
+        let mut canon = Canon::new(&self.frame, Mode::Restore);
         canon.back.clone_from(&self.back);
         ast.visit_mut_with(&mut canon);
         (!canon.broken).then_some(ast)

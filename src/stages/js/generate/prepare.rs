@@ -4,11 +4,12 @@
 use swc_core::ecma::ast::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
-use swc_core::common::{DUMMY_SP, GLOBALS, SyntaxContext};
+use swc_core::common::{DUMMY_SP, SyntaxContext};
 use swc_core::ecma::minifier::optimize;
 use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
+use crate::diagnostics::Diagnostic;
 use crate::stages::js::JsCtx;
 use crate::stages::js::analyze::{ImportKind, decl_ids};
 use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
@@ -94,12 +95,39 @@ pub(super) fn strip_unused_exports(module: &mut Module, used: &FxHashSet<Id>) {
 }
 
 /// Step one, per module: imports to placeholders, unused exports dropped, minified, names
-/// collected.
-pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, linked: &Linked) -> Prepared {
+/// collected. A module loaded from the build cache (no tree) is parsed here if its minified
+/// form is not cached; that parse fails only if kiln has a bug.
+pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, ast: Option<Module>, linked: &Linked) -> Result<Prepared, Diagnostic> {
     let module = &modules[m];
     let cjs = module.kind == ModuleKind::Cjs;
     let global = SyntaxContext::empty().apply_mark(ctx.unresolved_mark);
-    let (registry, markers) = rewrite_imports(modules, m, linked, &mut ast, global);
+    let decided = decide_imports(modules, m, linked);
+    let options = ctx.options.js.minify.then(|| minify_options_for(ctx, module, cjs));
+    let frame = module.file.as_ref().map(|f| minify_cache::Frame {
+        start: f.start_pos.0,
+        end: f.end_pos.0,
+        unresolved: global,
+        top_level: SyntaxContext::empty().apply_mark(module.top_level_mark),
+    });
+    let key = match (&options, &frame) {
+        (Some(options), Some(_)) if ctx.cache.is_on() => minify_cache::key(module.load_key, decided.text(&module.contexts), &linked.used_locals[m], &module.contexts, &format!("{options:?}"), [cjs, ctx.classic, module.generated]),
+        _ => None,
+    };
+    let cached = match (&key, &frame) {
+        (Some(key), Some(frame)) => cached(ctx, key, frame),
+        _ => None,
+    };
+    // KILN_CHECK_CACHE: a cached module is minified again, and must give its entry's bytes.
+    let check = cached.is_some() && super::print_cache::checking();
+    if let (Some((summary, stored, tree)), Some(key), false) = (cached, key, check) {
+        return Ok(from_summary(ctx, summary, stored, tree, decided.registry, key));
+    }
+    let mut ast = match ast {
+        Some(ast) => ast,
+        None => parse_again(ctx, module)?,
+    };
+    decided.apply(&mut ast, global);
+    let (registry, markers) = (decided.registry, decided.markers);
     if !cjs {
         strip_unused_exports(&mut ast, &linked.used_locals[m]);
     }
@@ -107,11 +135,9 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
         ast.visit_mut_with(&mut ClassicMeta { global });
     }
     let (mut minify_key, mut pending) = (None, None);
-    if ctx.options.js.minify {
-        match minify(ctx, module, ast, cjs) {
-            Minified::Cached(key, summary, stored, tree) => return from_summary(ctx, summary, stored, tree, registry, key),
-            Minified::Fresh(tree, key, store) => (ast, minify_key, pending) = (tree, key, store),
-        }
+    if let (Some(options), Some(frame)) = (options, &frame) {
+        let (tree, store) = minify_fresh(ctx, module, ast, &options, frame, key.is_some());
+        (ast, minify_key, pending) = (tree, key, store);
     }
     if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
         eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
@@ -150,29 +176,43 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, mut ast: Module, 
     let pure = !cjs && ast.body.iter().all(is_pure_item);
     let size = if ctx.options.js.min_chunk_size > 0 { print(&ctx.cm, &ast, ctx.options.js.minify).0.len() as u64 } else { 0 };
     let prepared = Prepared { ast, stored: None, top_decls, placeholder_refs, registry, reserved, assets, dynamic, entries, pure, size, minify_key };
-    if let (Some(key), Some((tree, contexts))) = (minify_key, pending) {
-        // Stored with what naming needs, so the next build need not decode the tree.
-        let canonical = |id: &Id| contexts.get(&id.1).copied();
-        let top: Option<Vec<(String, u32, u32)>> = prepared.top_decls.iter().map(|(id, n)| Some((id.0.to_string(), canonical(id)?, *n))).collect();
-        if let Some(top) = top {
-            let mut placeholders: Vec<(String, u32)> = prepared.placeholder_refs.iter().map(|(k, n)| (k.to_string(), *n)).collect();
-            placeholders.sort_unstable();
-            let mut reserved: Vec<String> = prepared.reserved.iter().map(ToString::to_string).collect();
-            reserved.sort_unstable();
-            let summary = minify_cache::Summary {
-                top,
-                placeholders,
-                reserved,
-                assets: prepared.assets.clone(),
-                dynamic: prepared.dynamic.clone(),
-                entries: prepared.entries.clone(),
-                pure: prepared.pure,
-            };
-            let count = contexts.values().max().map_or(0, |&n| n as usize + 1);
-            ctx.cache.put(&key, minify_cache::entry(count, &summary, &tree));
-        }
+    if let (Some(key), Some(pending)) = (minify_key, pending) {
+        keep(ctx, &module.rel, &key, &prepared, pending, check)?;
     }
-    prepared
+    Ok(prepared)
+}
+
+/// Keeps a module just minified in the build cache under `key`: its tree (`pending`) with what
+/// naming needs of it, so the next build need not decode the tree. With `check`
+/// (`KILN_CHECK_CACHE`), the cache's entry must be exactly that instead.
+fn keep(ctx: &JsCtx, rel: &str, key: &[u8; 32], prepared: &Prepared, pending: Encoded, check: bool) -> Result<(), Diagnostic> {
+    let (tree, contexts) = pending;
+    let canonical = |id: &Id| contexts.get(&id.1).copied();
+    let top: Option<Vec<(String, u32, u32)>> = prepared.top_decls.iter().map(|(id, n)| Some((id.0.to_string(), canonical(id)?, *n))).collect();
+    let Some(top) = top else { return Ok(()) };
+    let mut placeholders: Vec<(String, u32)> = prepared.placeholder_refs.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+    placeholders.sort_unstable();
+    let mut reserved: Vec<String> = prepared.reserved.iter().map(ToString::to_string).collect();
+    reserved.sort_unstable();
+    let summary = minify_cache::Summary {
+        top,
+        placeholders,
+        reserved,
+        assets: prepared.assets.clone(),
+        dynamic: prepared.dynamic.clone(),
+        entries: prepared.entries.clone(),
+        pure: prepared.pure,
+    };
+    let count = contexts.values().max().map_or(0, |&n| n as usize + 1);
+    let entry = minify_cache::entry(count, &summary, &tree);
+    if !check {
+        ctx.cache.put(key, entry);
+    } else if ctx.cache.get(key) != Some(&entry[..]) {
+        return Err(Diagnostic::error("a minified module from the build cache differs from minifying it again (kiln's bug)")
+            .with_note("build with --no-cache meanwhile, and report it")
+            .in_file(rel));
+    }
+    Ok(())
 }
 
 /// A cached module's [`Prepared`] from its summary, its tree left encoded unless `tree` was
@@ -200,57 +240,128 @@ fn from_summary(ctx: &JsCtx, summary: minify_cache::Summary, stored: minify_cach
     }
 }
 
-/// A module minified now (with, when the cache is on, its key and its stored tree and
-/// contexts, to be kept once counted), or found in the build cache (its tree decoded only
-/// when it must be at once).
-enum Minified {
-    Fresh(Module, Option<[u8; 32]>, Option<(Vec<u8>, FxHashMap<SyntaxContext, u32>)>),
-    Cached([u8; 32], minify_cache::Summary, minify_cache::StoredTree, Option<Module>),
-}
-
-/// The module minified, or found in the build cache (see [`super::minify_cache`]).
-fn minify(ctx: &JsCtx, module: &JsModule, mut ast: Module, cjs: bool) -> Minified {
+/// The minifier's options for the module.
+fn minify_options_for(ctx: &JsCtx, module: &JsModule, cjs: bool) -> MinifyOptions {
     let mut options = minify_options(cjs, output_version(&ctx.options.js.target));
     if module.generated {
         options.compress = None;
     }
-    GLOBALS.set(&ctx.globals, || {
-        let frame = module.file.as_ref().map(|f| minify_cache::Frame {
-            start: f.start_pos.0,
-            end: f.end_pos.0,
-            unresolved: SyntaxContext::empty().apply_mark(ctx.unresolved_mark),
-            top_level: SyntaxContext::empty().apply_mark(module.top_level_mark),
-        });
-        let key = frame.as_ref().filter(|_| ctx.cache.is_on()).map(|frame| {
-            let source = module.file.as_ref().map_or("", |f| f.src.as_str());
-            minify_cache::key(&mut ast, frame, &module.comments, &format!("{options:?}"), source)
-        });
-        if let (Some(key), Some(frame)) = (&key, &frame) {
-            if let Some((summary, stored)) = ctx.cache.get(key).and_then(|bytes| minify_cache::open(bytes, frame)) {
-                // A summary naming a context the entry lacks, or a tree that does not decode,
-                // never comes from a sound entry: the module is minified again.
-                if summary.top.iter().all(|(_, c, _)| (*c as usize) < stored.back.len()) {
-                    let eager = ctx.options.js.min_chunk_size > 0 || std::env::var_os("KILN_DEBUG_MINIFY").is_some();
-                    if !eager {
-                        return Minified::Cached(*key, summary, stored, None);
-                    }
-                    if let Some(tree) = stored.decode() {
-                        return Minified::Cached(*key, summary, stored, Some(tree));
-                    }
-                }
-            }
-        }
-        let comments = module.comments.to_comments();
-        let extra = ExtraOptions { unresolved_mark: ctx.unresolved_mark, top_level_mark: module.top_level_mark, mangle_name_cache: None };
-        let mut minified = optimize(Program::Module(ast), ctx.cm.clone(), Some(&comments), None, &options, &extra).expect_module();
-        let stored = frame.as_ref().and_then(|frame| minify_cache::store(&mut minified, frame, key.is_some()));
-        Minified::Fresh(minified, key, stored)
-    })
+    options
 }
 
-/// Imports, `require()`s, `import()`s and asset URLs of module `m` replaced by placeholders;
-/// returns what the placeholder names and string markers written stand for.
-fn rewrite_imports(modules: &[JsModule], m: ModuleId, linked: &Linked, ast: &mut Module, global: SyntaxContext) -> (Registry, Vec<Marker>) {
+/// The module's minified form from the build cache: its summary and its tree, decoded now
+/// only when it must be at once (see [`from_summary`]).
+fn cached(ctx: &JsCtx, key: &[u8; 32], frame: &minify_cache::Frame) -> Option<(minify_cache::Summary, minify_cache::StoredTree, Option<Module>)> {
+    let (summary, stored) = minify_cache::open(ctx.cache.get(key)?, frame)?;
+    // A summary naming a context the entry lacks, or a tree that does not decode, never
+    // comes from a sound entry: the module is minified again.
+    if !summary.top.iter().all(|(_, c, _)| (*c as usize) < stored.back.len()) {
+        return None;
+    }
+    let eager = ctx.options.js.min_chunk_size > 0 || std::env::var_os("KILN_DEBUG_MINIFY").is_some();
+    if !eager {
+        return Some((summary, stored, None));
+    }
+    let tree = stored.decode()?;
+    Some((summary, stored, Some(tree)))
+}
+
+/// The module parsed again: it was loaded from the build cache (see
+/// [`crate::stages::js::load_cache`]) and its minified form is not cached. Its top level has
+/// the module's mark; the other contexts its analysis names (the transforms' fresh marks) are
+/// given the module's, by their numbers in the entry.
+fn parse_again(ctx: &JsCtx, module: &JsModule) -> Result<Module, Diagnostic> {
+    let file = module.file.clone().expect("a module loaded from the cache has its file");
+    let bug = "it was loaded before, when the build cache's entry was made; this is kiln's bug: build with --no-cache meanwhile, and report it";
+    let mut warnings = Vec::new();
+    let (analysis, parsed) = crate::stages::js::graph::parse_module(ctx, &module.path, &module.rel, file, Some(module.top_level_mark), &mut warnings)
+        .map_err(|diags| diags.into_iter().next().unwrap_or_else(|| Diagnostic::error("cannot parse it again").in_file(&module.rel)).with_note(bug))?;
+    let mut frame = crate::stages::js::load_cache::frame(ctx, &parsed.file, parsed.top_level_mark);
+    let cjs = module.kind == ModuleKind::Cjs;
+    let same = crate::stages::js::load_cache::encode(&mut frame, &analysis, &parsed.comments, cjs, parsed.generated, &parsed.listings).is_some()
+        && frame.contexts.len() == module.contexts.len();
+    if !same {
+        return Err(Diagnostic::error("parsed again, the module does not match its build cache entry").in_file(&module.rel).with_note(bug));
+    }
+    let mut ast = parsed.module;
+    let map: FxHashMap<SyntaxContext, SyntaxContext> = frame.contexts.iter().copied().zip(module.contexts.iter().copied()).skip(3).collect();
+    if !map.is_empty() {
+        ast.visit_mut_with(&mut Recontext(&map));
+    }
+    Ok(ast)
+}
+
+/// Gives a tree's contexts others.
+struct Recontext<'a>(&'a FxHashMap<SyntaxContext, SyntaxContext>);
+
+impl VisitMut for Recontext<'_> {
+    fn visit_mut_syntax_context(&mut self, c: &mut SyntaxContext) {
+        if let Some(&to) = self.0.get(c) {
+            *c = to;
+        }
+    }
+}
+
+/// A minified tree's stored form and the canonical number of each of its contexts.
+type Encoded = (Vec<u8>, FxHashMap<SyntaxContext, u32>);
+
+/// The module minified now: the tree, and (when `encode`: the cache is on) its stored form
+/// and contexts, kept once the names are counted.
+fn minify_fresh(ctx: &JsCtx, module: &JsModule, ast: Module, options: &MinifyOptions, frame: &minify_cache::Frame, encode: bool) -> (Module, Option<Encoded>) {
+    let comments = module.comments.to_comments();
+    let extra = ExtraOptions { unresolved_mark: ctx.unresolved_mark, top_level_mark: module.top_level_mark, mangle_name_cache: None };
+    let mut minified = optimize(Program::Module(ast), ctx.cm.clone(), Some(&comments), None, options, &extra).expect_module();
+    let stored = minify_cache::store(&mut minified, frame, encode);
+    (minified, stored)
+}
+
+/// What the imports, `require()`s, `import()`s and asset URLs of a module become, decided from
+/// the linker's bindings alone (the tree is not needed until they are applied), with what the
+/// placeholder names and string markers written stand for.
+struct Decided {
+    registry: Registry,
+    markers: Vec<Marker>,
+    imports: FxHashMap<Id, Replacement>,
+    ns_members: FxHashMap<(Id, Atom), Replacement>,
+    requires: FxHashMap<String, Replacement>,
+    dynamic: FxHashMap<String, Replacement>,
+    split: FxHashMap<String, String>,
+    urls: FxHashMap<String, String>,
+}
+
+impl Decided {
+    /// Replaces them in the tree.
+    fn apply(&self, ast: &mut Module, global: SyntaxContext) {
+        ast.visit_mut_with(&mut ImportRewriter {
+            imports: &self.imports,
+            ns_members: &self.ns_members,
+            requires: &self.requires,
+            dynamic: &self.dynamic,
+            split: &self.split,
+            urls: &self.urls,
+            ctxt: global,
+        });
+    }
+
+    /// Everything applying them reads, as text in one order, the contexts by their numbers in
+    /// the module's table (for the minify cache's key); `None` if a name's is not in it.
+    fn text(&self, contexts: &[SyntaxContext]) -> Option<String> {
+        let id = |id: &Id| minify_cache::canonical_id(contexts, id);
+        let mut imports: Vec<String> = self.imports.iter().map(|(k, r)| Some(format!("{}\u{1}{r:?}", id(k)?))).collect::<Option<_>>()?;
+        let mut ns: Vec<String> = self.ns_members.iter().map(|((k, a), r)| Some(format!("{}\u{1}{a}\u{1}{r:?}", id(k)?))).collect::<Option<_>>()?;
+        imports.sort_unstable();
+        ns.sort_unstable();
+        fn sorted<V: std::fmt::Debug>(map: &FxHashMap<String, V>) -> Vec<(&String, &V)> {
+            let mut list: Vec<_> = map.iter().collect();
+            list.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            list
+        }
+        Some(format!("{imports:?}\0{ns:?}\0{:?}\0{:?}\0{:?}\0{:?}", sorted(&self.requires), sorted(&self.dynamic), sorted(&self.split), sorted(&self.urls)))
+    }
+}
+
+/// What module `m`'s imports become (see [`Decided`]).
+fn decide_imports(modules: &[JsModule], m: ModuleId, linked: &Linked) -> Decided {
     let module = &modules[m];
     let mut registry = Registry::default();
     let mut markers: Vec<Marker> = Vec::new();
@@ -297,16 +408,7 @@ fn rewrite_imports(modules: &[JsModule], m: ModuleId, linked: &Linked, ast: &mut
             _ => {}
         }
     }
-    ast.visit_mut_with(&mut ImportRewriter {
-        imports: &imports,
-        ns_members: &ns_members,
-        requires: &requires,
-        dynamic: &dynamic,
-        split: &split,
-        urls: &urls,
-        ctxt: global,
-    });
-    (registry, markers)
+    Decided { registry, markers, imports, ns_members, requires, dynamic, split, urls }
 }
 
 /// In a classic worker script: `import.meta.url` is the script's own URL, `self.location.href`
