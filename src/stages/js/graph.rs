@@ -147,7 +147,8 @@ pub struct JsModule {
     /// Loaded from the build cache: `ast` is none until `prepare` parses it, if it must (see
     /// [`super::load_cache`]).
     pub lazy: bool,
-    /// The key of loading it (its text, path and options; see [`super::load_cache`]).
+    /// The key of loading it (its text, path and options; see [`super::load_cache`]) with the
+    /// folder listings its globs made: what the tree it parses to is a function of.
     pub load_key: Option<[u8; 32]>,
     /// With a `load_key` and its entry kept: the contexts of the names its analysis holds, by
     /// the numbers the entry gives them (the minify cache's key numbers them alike).
@@ -363,6 +364,8 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
             Err(diags) => return empty(ModuleKind::Esm, diags),
         },
     };
+    // The minify cache's key covers what the globs matched too (see load_cache::with_listings).
+    let module = JsModule { load_key: module.load_key.map(|key| super::load_cache::with_listings(&key, &listings)), ..module };
     let mut diags = Vec::new();
     let file = module.file.clone().expect("a loaded module has its file");
     let targets: Vec<Target> = module.analysis.records.iter().map(|r| resolve_record(ctx, path, &rel, &file, r, &mut diags)).collect();

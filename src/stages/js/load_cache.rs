@@ -43,6 +43,12 @@ pub(super) fn key(ctx: &JsCtx, rel: &str, text: &str, ts: &str) -> [u8; 32] {
     crate::cache::key("js-load", &[&ctx.load_salt, rel.as_bytes(), blake3::hash(text.as_bytes()).as_bytes(), ts.as_bytes()])
 }
 
+/// `key` with the folder listings a module's globs and `import()` patterns made (the entry is
+/// found by `key` and holds them; the minify cache's key needs them too, as its tree does).
+pub(super) fn with_listings(key: &[u8; 32], listings: &[Listing]) -> [u8; 32] {
+    crate::cache::key("js-load-listings", &[key, format!("{listings:?}").as_bytes()])
+}
+
 /// A name as stored: its context by number (see [`Frame`]).
 type StoredId = (String, u32);
 /// A span as stored: relative to the file, 1-based (0, 0 for a dummy span).

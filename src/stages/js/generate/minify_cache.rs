@@ -120,11 +120,11 @@ pub(super) fn canonical_id(contexts: &[SyntaxContext], id: &Id) -> Option<String
 }
 
 /// The cache key of minifying a module, made without its tree: the key of loading it
-/// (`load`: its text, path, options, tsconfig options; see
+/// (`load`: its text, path, options, tsconfig options and the files its globs matched; see
 /// [`crate::stages::js::load_cache`]), what its imports became (`decisions`), the exports
 /// kept (`used`), the minify options (their description) and whether it is CommonJS, a
 /// classic worker's, or generated code. The tree handed to the minifier is a pure function of
-/// these (the folder listings its globs made are checked before a loaded module is used).
+/// these.
 /// `None` when a part is missing: a module whose load entry was not kept.
 pub(super) fn key(load: Option<[u8; 32]>, decisions: Option<String>, used: &FxHashSet<Id>, contexts: &[SyntaxContext], options: &str, flags: [bool; 3]) -> Option<[u8; 32]> {
     let (load, decisions) = (load?, decisions?);
