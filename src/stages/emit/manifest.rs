@@ -35,15 +35,19 @@ pub struct Entry {
     pub integrity: String,
 }
 
+/// Makes the integrity of each file the manifest lists, on every core (each is made once, when
+/// first asked for: the write stage does it while the twins are made).
+pub fn hash_listed<'a>(files: impl Iterator<Item = &'a OutputFile>) {
+    use rayon::prelude::*;
+    let listed: Vec<&OutputFile> = files.filter(|f| matches!(f.origin, Origin::Asset(_))).collect();
+    listed.par_iter().for_each(|f| {
+        f.integrity();
+    });
+}
+
 /// The manifest's bytes; public files are not listed (they keep their names).
 pub fn build(files: &[Compressed]) -> Vec<u8> {
-    // The integrity of what is listed, on every core (each is made once, when first asked for).
-    {
-        use rayon::prelude::*;
-        files.par_iter().filter(|c| matches!(c.file.origin, Origin::Asset(_))).for_each(|c| {
-            c.file.integrity();
-        });
-    }
+    hash_listed(files.iter().map(|c| &c.file));
     let by_path: BTreeMap<&str, &Compressed> = files.iter().map(|c| (c.file.path.as_str(), c)).collect();
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
     for c in files {

@@ -257,10 +257,7 @@ impl<'a> WriteStage<'a> {
         staging.write(&writes)?;
         // The manifest lists the integrity of what it lists; made now, on the idle cores.
         if self.options.manifest.is_some() {
-            use rayon::prelude::*;
-            files.par_iter().filter(|f| matches!(f.origin, crate::output::Origin::Asset(_))).for_each(|f| {
-                f.integrity();
-            });
+            manifest::hash_listed(files.iter());
         }
         Ok(WriteOutput { staging, log: StageLog::default() })
     }

@@ -33,7 +33,7 @@ use super::{BundleOptions, JsCtx};
 /// What every key of one bundle set shares: the options (as the replayed stage's key has
 /// them), the import-map specifiers and whether the set is a classic worker's.
 pub(super) fn salt(options: &BundleOptions, import_map: &[String], classic: bool) -> [u8; 32] {
-    let options = format!("{:?}", BundleOptions { loader: options.loader.for_cache_key(), ..options.clone() });
+    let options = options.cache_description();
     crate::cache::key("js-load-salt", &[options.as_bytes(), import_map.join("\n").as_bytes(), &[classic as u8]])
 }
 

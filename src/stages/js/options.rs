@@ -20,6 +20,12 @@ impl BundleOptions {
         BundleOptions { loader: LoaderOptions::new(config), js: config.js.clone(), env: config.env.clone(), hash_cascade: config.hash_cascade }
     }
 
+    /// The options as the build cache's keys have them: all of them but the output folder
+    /// (see [`LoaderOptions::for_cache_key`]), as text.
+    pub fn cache_description(&self) -> String {
+        format!("{:?}", BundleOptions { loader: self.loader.for_cache_key(), ..self.clone() })
+    }
+
     /// A path as written in messages, source maps and the manifest (see [`Config::rel`]).
     pub fn rel(&self, path: &Path) -> String {
         self.loader.rel(path)

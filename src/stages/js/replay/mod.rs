@@ -41,7 +41,7 @@ impl<'a> Replay<'a> {
     /// The stage's entry for these options (the output folder aside: see
     /// [`crate::loader::LoaderOptions::for_cache_key`]), entries and import-map specifiers.
     pub fn new(cache: &'a Cache, options: &BundleOptions, entries: &[JsEntry], import_map: &[String]) -> Self {
-        let options = format!("{:?}", BundleOptions { loader: options.loader.for_cache_key(), ..options.clone() });
+        let options = options.cache_description();
         let entries = format!("{entries:?}");
         let key = crate::cache::key("js-stage", &[options.as_bytes(), entries.as_bytes(), import_map.join("\n").as_bytes()]);
         Replay { cache, key }
