@@ -318,9 +318,10 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         Err(diags) => return empty(ModuleKind::Esm, diags),
     };
     let file = super::parse::source_file(ctx, path, text);
-    let ts = ctx.resolver.ts_options(ctx.options, path).ok().map(|ts| format!("{ts:?}"));
+    // Only the build cache uses the key (with the cache off, nothing is made for it).
+    let ts = ctx.lazy_loading().then(|| ctx.resolver.ts_options(ctx.options, path).ok().map(|ts| format!("{ts:?}"))).flatten();
     let load_key = ts.as_deref().map(|ts| super::load_cache::key(ctx, &rel, &file.src, ts));
-    let cached = match load_key.filter(|_| ctx.lazy_loading()).map(|key| super::load_cache::lookup(ctx, path, &rel, &file, &key)) {
+    let cached = match load_key.map(|key| super::load_cache::lookup(ctx, path, &rel, &file, &key)) {
         Some(Err(d)) => return empty(ModuleKind::Esm, vec![d]),
         Some(Ok(found)) => found,
         None => None,
@@ -345,7 +346,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         None => match parse_module(ctx, path, &rel, file, None, &mut warnings) {
             Ok((analysis, mut parsed)) => {
                 let cjs = is_cjs(&analysis, parsed.is_script);
-                let keep = load_key.filter(|_| ctx.lazy_loading() && warnings.is_empty());
+                let keep = load_key.filter(|_| warnings.is_empty());
                 let contexts = keep.map(|key| super::load_cache::keep(ctx, &key, &parsed, &analysis, cjs)).unwrap_or_default();
                 let (listings, ts) = (std::mem::take(&mut parsed.listings), std::mem::take(&mut parsed.ts));
                 let module = JsModule {
