@@ -41,6 +41,12 @@ impl Diagnostic {
         Diagnostic { severity: Severity::Error, message: message.into(), location: None, note: None }
     }
 
+    /// What `KILN_CHECK_CACHE=1` reports when something taken from the build cache differs
+    /// from making it again: `what` differs (kiln's bug), with what to do meanwhile.
+    pub fn cache_differs(what: &str) -> Self {
+        Diagnostic::error(format!("{what} (kiln's bug)")).with_note("build with --no-cache meanwhile, and report it")
+    }
+
     pub fn warning(message: impl Into<String>) -> Self {
         Diagnostic { severity: Severity::Warning, message: message.into(), location: None, note: None }
     }

@@ -315,9 +315,7 @@ pub(super) fn lookup(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>
             swc_core::common::GLOBALS.set(&ctx.globals, || encode(&mut frame(ctx, &parsed.file, parsed.top_level_mark), &analysis, &parsed.comments, cjs, parsed.generated, &parsed.listings))
         });
         if again.as_deref() != Some(bytes) {
-            return Err(Diagnostic::error("a loaded module from the build cache differs from loading it again (kiln's bug)")
-                .with_note("build with --no-cache meanwhile, and report it")
-                .in_file(rel));
+            return Err(Diagnostic::cache_differs("a loaded module from the build cache differs from loading it again").in_file(rel));
         }
     }
     Ok(found)

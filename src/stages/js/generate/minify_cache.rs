@@ -125,13 +125,12 @@ pub(super) fn canonical_id(contexts: &[SyntaxContext], id: &Id) -> Option<String
 /// kept (`used`), the minify options (their description) and whether it is CommonJS, a
 /// classic worker's, or generated code. The tree handed to the minifier is a pure function of
 /// these.
-/// `None` when a part is missing: a module whose load entry was not kept.
-pub(super) fn key(load: Option<[u8; 32]>, decisions: Option<String>, used: &FxHashSet<Id>, contexts: &[SyntaxContext], options: &str, flags: [bool; 3]) -> Option<[u8; 32]> {
-    let (load, decisions) = (load?, decisions?);
+/// `None` when a kept export's context is not in the module's table.
+pub(super) fn key(load: &[u8; 32], decisions: &str, used: &FxHashSet<Id>, contexts: &[SyntaxContext], options: &str, flags: [bool; 3]) -> Option<[u8; 32]> {
     let mut used: Vec<String> = used.iter().map(|id| canonical_id(contexts, id)).collect::<Option<_>>()?;
     used.sort_unstable();
     let flags = flags.map(u8::from);
-    Some(crate::cache::key("js-minified-v4", &[&load, decisions.as_bytes(), used.join("\0").as_bytes(), options.as_bytes(), &flags]))
+    Some(crate::cache::key("js-minified-v4", &[load, decisions.as_bytes(), used.join("\0").as_bytes(), options.as_bytes(), &flags]))
 }
 
 /// Makes the minifier's positions outside the module dummy (in every build: see the module

@@ -109,8 +109,12 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, ast: Option<Modul
         unresolved: global,
         top_level: SyntaxContext::empty().apply_mark(module.top_level_mark),
     });
-    let key = match (&options, &frame) {
-        (Some(options), Some(_)) if ctx.cache.is_on() => minify_cache::key(module.load_key, decided.text(&module.contexts), &linked.used_locals[m], &module.contexts, &format!("{options:?}"), [cjs, ctx.classic, module.generated]),
+    // Only a module whose load entry was kept has a key (so only with the cache on).
+    let key = match (&options, &frame, &module.load_key) {
+        (Some(options), Some(_), Some(load)) => {
+            let decisions = decided.text(&module.contexts);
+            decisions.and_then(|d| minify_cache::key(load, &d, &linked.used_locals[m], &module.contexts, &format!("{options:?}"), [cjs, ctx.classic, module.generated]))
+        }
         _ => None,
     };
     let cached = match (&key, &frame) {
@@ -208,9 +212,7 @@ fn keep(ctx: &JsCtx, rel: &str, key: &[u8; 32], prepared: &Prepared, pending: En
     if !check {
         ctx.cache.put(key, entry);
     } else if ctx.cache.get(key) != Some(&entry[..]) {
-        return Err(Diagnostic::error("a minified module from the build cache differs from minifying it again (kiln's bug)")
-            .with_note("build with --no-cache meanwhile, and report it")
-            .in_file(rel));
+        return Err(Diagnostic::cache_differs("a minified module from the build cache differs from minifying it again").in_file(rel));
     }
     Ok(())
 }

@@ -83,7 +83,6 @@ pub fn compare(replayed: &Bundles, fresh: &Bundles) -> Result<(), BuildError> {
         return Ok(());
     }
     Err(BuildError::one(
-        Diagnostic::error("the JS stage replayed from the build cache differs from a full run (kiln's bug)")
-            .with_note("build with --no-cache meanwhile, and report it"),
+        Diagnostic::cache_differs("the JS stage replayed from the build cache differs from a full run"),
     ))
 }
