@@ -1,5 +1,5 @@
 //! `kiln lab` on `fixtures/lab` in the real Chromium (Debian's, found through KILN_CHROME):
-//! the metrics are there and make sense, a thrown error and a missing chunk fail the run, a
+//! the metrics are there and make sense, a shift after the first paint counts, a thrown error and a missing chunk fail the run, a
 //! `[[lab]]` budget fails with exit 1 and `allow` lets a known message through, and a missing
 //! browser is a clear error.
 
@@ -72,7 +72,7 @@ fn the_lab_measures_every_page_in_chromium() {
     assert!(depends["fcp"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().ends_with(".css")), "{depends}");
     assert!(depends["lcp"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().starts_with("assets/hero.")), "{depends}");
     assert!(depends["tbt"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().ends_with(".js")), "{depends}");
-    assert_eq!(m["cls"].as_f64().unwrap(), 0.0, "images have their size from the SVG: nothing moves");
+    assert_eq!(m["cls"].as_f64().unwrap(), 0.0, "images have their width and height: nothing moves");
     for p in report["pages"].as_array().unwrap() {
         for r in p["runs"].as_array().unwrap() {
             assert_eq!(r["problems"], serde_json::json!([]), "{}", p["page"]);
@@ -86,6 +86,12 @@ fn a_thrown_error_and_a_missing_chunk_fail_the_lab() {
     let dist = site.path().join("dist");
     // A page whose script throws.
     std::fs::write(dist.join("broken.html"), "<!doctype html><title>b</title><h1>Broken</h1><script>null.boom()</script>").unwrap();
+    // A page that pushes its text down after the first paint: a layout shift the lab must see.
+    std::fs::write(
+        dist.join("shift.html"),
+        "<!doctype html><title>s</title><h1>Shift</h1><p>Text that moves.</p><script>requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => { const d = document.createElement('div'); d.style.height = '300px'; document.body.prepend(d); }, 100)))</script>",
+    )
+    .unwrap();
     // The chunk main.js imports at start, deleted after the build (a deploy that lost it).
     let chunk = std::fs::read_dir(dist.join("assets")).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_string_lossy().starts_with("extra.") && p.extension().is_some_and(|x| x == "js")).expect("the extra chunk");
     std::fs::remove_file(&chunk).unwrap();
@@ -99,6 +105,9 @@ fn a_thrown_error_and_a_missing_chunk_fail_the_lab() {
     assert!(home.iter().any(|p| p.starts_with("failed_request: ") && p.contains(&name) && p.contains("404")), "{home:?}");
     assert!(home.iter().any(|p| p.starts_with("exception: ")), "the rejected import() is uncaught: {home:?}");
     assert!(all.contains("\"status\": \"fail\""), "{all}");
+    let shift = page(&report, "shift.html");
+    assert!(shift["median"]["cls"].as_f64().unwrap() > 0.05, "{shift}");
+    assert_eq!(shift["runs"][0]["problems"], serde_json::json!([]), "{shift}");
 }
 
 #[test]
