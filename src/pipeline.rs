@@ -19,12 +19,12 @@
 //! | compress    | output files        | files with gzip and Brotli twins                |
 //! | emit        | staging folder, compressed files | the twins and manifest written, the folder swapped in |
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
-use crate::log::{StageOutput, Timings};
+use crate::log::{Clock, StageOutput, Timings};
 use crate::report::Report;
 use crate::stages::compress::{CompressStage, Early};
 use crate::stages::emit::{EmitOptions, EmitStage, WriteStage};
@@ -139,13 +139,13 @@ struct Log<'a> {
 impl Log<'_> {
     fn stage<O: StageOutput>(&mut self, name: &'static str, total: Option<usize>, run: impl FnOnce() -> Result<O, BuildError>) -> Result<O, BuildError> {
         self.progress.start(name, total.map(|n| n as u64));
-        let started = Instant::now();
+        let clock = Clock::start();
         let mut out = run()?;
-        let elapsed = started.elapsed();
+        let span = clock.stop();
         let log = std::mem::take(out.log());
         if !log.skipped {
-            self.progress.finish(name, elapsed);
-            self.timings.add(name, elapsed);
+            self.progress.finish(name, span.wall);
+            self.timings.add(name, span);
         }
         self.timings.extend(log.steps);
         self.warnings.extend(log.warnings.0);

@@ -3,7 +3,7 @@
 
 use crate::size::kb;
 use std::fmt::Write as _;
-use std::time::Duration;
+use crate::log::Span;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,11 @@ pub struct FileReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Timing {
     pub stage: String,
+    /// Wall-clock time.
     pub ms: f64,
+    /// CPU time of the whole process meanwhile (0 where the system does not tell).
+    #[serde(default)]
+    pub cpu_ms: f64,
 }
 
 /// What a page loads: at start (the page, its stylesheets, scripts with their static imports,
@@ -99,7 +103,7 @@ pub struct Totals {
 const GROUP_ORDER: [&str; 7] = ["document", "stylesheet", "script", "font", "image", "media", "other"];
 
 impl Report {
-    pub fn new(out_dir: String, files: &[Compressed], timings: Vec<(&'static str, Duration)>, warnings: Vec<Diagnostic>) -> Self {
+    pub fn new(out_dir: String, files: &[Compressed], timings: Vec<(&'static str, Span)>, warnings: Vec<Diagnostic>) -> Self {
         let mut list: Vec<FileReport> = files
             .iter()
             .map(|c| FileReport {
@@ -124,7 +128,7 @@ impl Report {
             brotli: list.iter().map(|f| f.brotli.unwrap_or(f.size)).sum(),
         };
         let timings =
-            timings.into_iter().map(|(stage, d)| Timing { stage: stage.to_owned(), ms: d.as_secs_f64() * 1000.0 }).collect();
+            timings.into_iter().map(|(stage, s)| Timing { stage: stage.to_owned(), ms: s.wall.as_secs_f64() * 1000.0, cpu_ms: s.cpu.as_secs_f64() * 1000.0 }).collect();
         let pages = page_loads(files);
         Report {
             kiln: env!("CARGO_PKG_VERSION").to_owned(),
@@ -174,11 +178,18 @@ impl Report {
     pub fn timings_table(&self) -> String {
         let mut out = String::new();
         // Steps of a stage (`js.load`) are shown indented under it and not counted twice.
-        let total: f64 = self.timings.iter().filter(|t| !t.stage.contains('.')).map(|t| t.ms).sum();
+        // CPU time is the whole process's while the step ran; cores = CPU / wall.
+        let stages = || self.timings.iter().filter(|t| !t.stage.contains('.'));
+        let (total, total_cpu): (f64, f64) = (stages().map(|t| t.ms).sum(), stages().map(|t| t.cpu_ms).sum());
+        let _ = writeln!(out, "  {:<12} {:>12} {:>12} {:>6}", "", "wall", "cpu", "cores");
+        let row = |out: &mut String, name: &str, ms: f64, cpu: f64| {
+            let cores = if ms >= 1.0 { format!("{:.2}", cpu / ms) } else { String::new() };
+            let _ = writeln!(out, "  {name:<12} {ms:>9.1} ms {cpu:>9.1} ms {cores:>6}");
+        };
         for t in &self.timings {
-            let _ = writeln!(out, "  {:<12} {:>9.1} ms", t.stage, t.ms);
+            row(&mut out, &t.stage, t.ms, t.cpu_ms);
         }
-        let _ = writeln!(out, "  {:<12} {:>9.1} ms", "total", total);
+        row(&mut out, "total", total, total_cpu);
         if let Some(c) = &self.cache {
             let _ = writeln!(out, "  cache: {} hits, {} misses, {} damaged, {} evicted", c.hits, c.misses, c.corrupt, c.evicted);
             if let Some(r) = &c.remote {

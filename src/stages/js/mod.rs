@@ -45,7 +45,7 @@ use swc_core::ecma::ast::Expr;
 use crate::config::HashCascade;
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::graph::{Asset, AssetKey, AssetKind, ChunkParts, Graph, Refs};
-use crate::log::{stage_output, StageLog};
+use crate::log::{stage_output, Clock, StageLog};
 use resolve::JsResolver;
 use crate::stages::scan::ScanOutput;
 
@@ -167,7 +167,7 @@ impl JsStage<'_> {
     fn bundles(&self, js_entries: &[crate::graph::JsEntry], import_map: &[String]) -> Result<bundle::Bundles, BuildError> {
         let options = self.options;
         let replay = replay::Replay::new(self.cache, options, js_entries, import_map);
-        let started = std::time::Instant::now();
+        let clock = Clock::start();
         let replayed = match replay.lookup(options, import_map) {
             Some(replayed) if !generate::checking_cache() => {
                 self.show(&replayed);
@@ -175,7 +175,7 @@ impl JsStage<'_> {
             }
             replayed => replayed,
         };
-        let checked = started.elapsed();
+        let checked = clock.stop();
         let pack = self.cache.pack("js");
         let mut bundles = bundle::bundle(options, &pack, js_entries, import_map)?;
         self.show(&bundles);
@@ -185,9 +185,9 @@ impl JsStage<'_> {
             replay::compare(&replayed, &bundles)?;
             bundles.timings.extend(replayed.timings);
         }
-        let started = std::time::Instant::now();
+        let clock = Clock::start();
         replay.store(&bundles);
-        bundles.timings.add("js.store", started.elapsed());
+        bundles.timings.add("js.store", clock.stop());
         Ok(bundles)
     }
 }

@@ -19,7 +19,6 @@ pub mod codec;
 mod stored;
 pub mod trace;
 
-use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -29,7 +28,7 @@ use super::BundleOptions;
 use crate::cache::Cache;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::JsEntry;
-use crate::log::Timings;
+use crate::log::{Clock, Timings};
 use trace::ModuleTrace;
 
 pub struct Replay<'a> {
@@ -49,7 +48,7 @@ impl<'a> Replay<'a> {
 
     /// The stored output, if every module it was made from still reads and resolves alike.
     pub fn lookup(&self, options: &BundleOptions, import_map: &[String]) -> Option<Bundles> {
-        let started = Instant::now();
+        let clock = Clock::start();
         let payload = self.cache.get_local(&self.key)?;
         let stored = codec::Stored::read(&payload)?;
         let files: Vec<Option<Vec<u8>>> = stored.traces.par_iter().map(ModuleTrace::bytes).collect::<Option<_>>()?;
@@ -59,7 +58,7 @@ impl<'a> Replay<'a> {
         }
         let (chunks, assets) = codec::decode(stored, &payload, &files)?;
         let mut timings = Timings::default();
-        timings.add("js.replay", started.elapsed());
+        timings.add("js.replay", clock.stop());
         Some(Bundles { chunks, assets, timings, warnings: Diagnostics::default(), traces: Vec::new() })
     }
 
