@@ -118,6 +118,11 @@ pub struct Loaded {
 }
 
 impl JsModule {
+    /// Bytes of its text (0 for an asset): what minifying and printing it cost, roughly.
+    pub fn text_len(&self) -> usize {
+        self.file.as_ref().map_or(0, |f| f.src.len())
+    }
+
     /// The key of the chunk this module is the entry of (its path, with its variant's query).
     pub fn key(&self) -> AssetKey {
         let suffix = self.variant.suffix();

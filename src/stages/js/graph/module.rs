@@ -1,265 +1,18 @@
-//! The module graph: every module reachable from the entries, loaded wave by wave in
-//! parallel (read, parse, transform, analyze and resolve its imports in one task), numbered
-//! in a thread-independent order.
+//! Loading one module: its text read (or made: a JSON, CSS-module, `?raw`, `?url` or
+//! `?inline` import), parsed, transformed and analysed, or taken from the load cache, and each
+//! of its imports resolved to what it names.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use rayon::prelude::*;
-use swc_core::common::{sync::Lrc, Mark, SourceFile, SyntaxContext};
-use swc_core::ecma::ast::Module;
+use swc_core::common::{sync::Lrc, Mark, SourceFile};
 
-use super::analyze::{analyze, Analysis, ImportKind, ImportRecord};
-use super::parse::{locate, KeptComments, Parsed};
-use super::replay::trace::ModuleTrace;
-use super::resolve::{JsResolver, Target as Resolution};
-use super::{BundleOptions, JsCtx};
-use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::graph::AssetKey;
-
-pub type ModuleId = usize;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ModuleKind {
-    Esm,
-    /// CommonJS: wrapped in a function called on first `require`.
-    Cjs,
-    /// A file that is not code (`import url from './logo.png'`): its default export is the
-    /// URL of the emitted file, `rel` its root-relative path.
-    Asset { rel: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolved {
-    Module(ModuleId),
-    External,
-    /// The script of a worker (or a file imported with `?url` / named by `new URL()`): an entry
-    /// point built into a chunk of its own; the index into [`Loaded::entries`].
-    Entry(usize),
-    /// Resolution failed (already reported).
-    Failed,
-}
-
-/// How a file is imported: as code, or through one of the queries Vite users write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Variant {
-    Plain,
-    /// `?raw`: the file's text as the default export.
-    Raw,
-    /// `?url`: the URL of the emitted file (of the built chunk, for a script).
-    Url,
-    /// `?inline`: the file as a `data:` URL.
-    Inline,
-    /// `?worker` / `?sharedworker`: a constructor of a module worker running the file.
-    Worker { shared: bool },
-}
-
-impl Variant {
-    /// Splits a known query off a specifier: `./a.txt?raw` → (`./a.txt`, Raw).
-    pub fn split(specifier: &str) -> (&str, Variant) {
-        let Some((path, query)) = specifier.split_once('?') else { return (specifier, Variant::Plain) };
-        let mut keys: Vec<&str> = query.split('&').map(|k| k.split('=').next().unwrap_or(k)).collect();
-        keys.sort_unstable();
-        let variant = match keys.as_slice() {
-            ["raw"] => Variant::Raw,
-            ["url"] | ["url", "worker"] | ["sharedworker", "url"] => Variant::Url,
-            ["inline"] => Variant::Inline,
-            ["worker"] => Variant::Worker { shared: false },
-            ["sharedworker"] => Variant::Worker { shared: true },
-            _ => return (specifier, Variant::Plain),
-        };
-        (path, variant)
-    }
-
-    /// The suffix a module's name carries for this variant.
-    pub fn suffix(self) -> &'static str {
-        match self {
-            Variant::Plain => "",
-            Variant::Raw => "?raw",
-            Variant::Url => "?url",
-            Variant::Inline => "?inline",
-            Variant::Worker { shared: false } => "?worker",
-            Variant::Worker { shared: true } => "?sharedworker",
-        }
-    }
-}
-
-/// A script built as an entry point of its own (a worker, or a script imported by URL).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ExtraEntry {
-    pub path: PathBuf,
-    /// A classic script (an IIFE with no `import`), not a module.
-    pub classic: bool,
-    /// A service worker: written at the output's top level under a stable name.
-    pub service: bool,
-}
-
-impl ExtraEntry {
-    /// Its chunk's key: `src/w.ts?worker`, `src/w.ts?worker=classic`, `sw.ts?serviceworker`.
-    pub fn key(&self, rel: &str) -> AssetKey {
-        let kind = if self.service { "serviceworker" } else { "worker" };
-        AssetKey::module(rel, &if self.classic { format!("{kind}=classic") } else { kind.to_owned() })
-    }
-}
-
-/// The module graph of one set of entries.
-pub struct Loaded {
-    pub modules: Vec<JsModule>,
-    /// The module of each entry given.
-    pub entry_ids: Vec<ModuleId>,
-    /// Scripts the modules start as entry points of their own, in a stable order.
-    pub entries: Vec<ExtraEntry>,
-    /// What loading each module read, in module order.
-    pub traces: Vec<ModuleTrace>,
-}
-
-impl JsModule {
-    /// The key of the chunk this module is the entry of (its path, with its variant's query).
-    pub fn key(&self) -> AssetKey {
-        let suffix = self.variant.suffix();
-        match self.rel.strip_suffix(suffix) {
-            Some(path) if !suffix.is_empty() => AssetKey::module(path, &suffix[1..]),
-            _ => AssetKey::File(self.rel.clone()),
-        }
-    }
-}
-
-pub struct JsModule {
-    pub path: PathBuf,
-    /// Root-relative path (with the variant's query), for messages, source maps and the manifest.
-    pub rel: String,
-    pub variant: Variant,
-    pub kind: ModuleKind,
-    pub ast: Option<Module>,
-    pub comments: KeptComments,
-    pub top_level_mark: Mark,
-    pub file: Option<Lrc<SourceFile>>,
-    pub analysis: Analysis,
-    /// One per `analysis.records`.
-    pub resolved: Vec<Resolved>,
-    /// package.json says the module has no side effects.
-    pub side_effects_free: bool,
-    /// Generated code with long operator chains: minified without the compressor.
-    pub generated: bool,
-    /// A stylesheet imported from JS (root-relative path): the module is its JS face (empty,
-    /// or a CSS module's class names) and its chunk carries the CSS.
-    pub css: Option<String>,
-    /// Loaded from the build cache: `ast` is none until `prepare` parses it, if it must (see
-    /// [`super::load_cache`]).
-    pub lazy: bool,
-    /// The key of loading it (its text, path and options; see [`super::load_cache`]) with the
-    /// folder listings its globs made: what the tree it parses to is a function of.
-    pub load_key: Option<[u8; 32]>,
-    /// With a `load_key` and its entry kept: the contexts of the names its analysis holds, by
-    /// the numbers the entry gives them (the minify cache's key numbers them alike).
-    pub contexts: Vec<SyntaxContext>,
-}
-
-/// An entry: a file, or an inline `<script type="module">` of a page (then `source` is its
-/// text and `path` a virtual file beside the page).
-#[derive(Debug, Clone)]
-pub struct EntrySpec {
-    pub path: PathBuf,
-    pub source: Option<String>,
-}
-
-/// File extensions loaded as code; anything else imported from JS is an asset.
-fn is_code(path: &Path) -> bool {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    matches!(ext.as_str(), "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" | "json")
-}
-
-/// What one import record names, before modules are numbered.
-#[derive(Debug, Clone)]
-pub(super) enum Target {
-    /// A module of this graph: its path, variant, and whether its package is side-effect free.
-    Module(PathBuf, Variant, bool),
-    Entry(ExtraEntry),
-    /// Left as an import, or failed (reported).
-    None,
-}
-
-struct LoadResult {
-    module: JsModule,
-    /// One per record.
-    targets: Vec<Target>,
-    diags: Vec<Diagnostic>,
-    warnings: Vec<Diagnostic>,
-    trace: ModuleTrace,
-}
-
-pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics), Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let mut warnings = Diagnostics::default();
-    type Key = (PathBuf, Variant);
-    let mut ids: BTreeMap<Key, ModuleId> = BTreeMap::new();
-    let mut extra: BTreeMap<ExtraEntry, usize> = BTreeMap::new();
-    let mut extra_list: Vec<ExtraEntry> = Vec::new();
-    let mut modules: Vec<Option<JsModule>> = Vec::new();
-    let mut wave: Vec<(ModuleId, PathBuf, Variant, Option<String>, bool)> = Vec::new();
-    let mut entry_ids = Vec::new();
-    for e in entries {
-        let id = *ids.entry((e.path.clone(), Variant::Plain)).or_insert_with(|| {
-            modules.push(None);
-            wave.push((modules.len() - 1, e.path.clone(), Variant::Plain, e.source.clone(), false));
-            modules.len() - 1
-        });
-        entry_ids.push(id);
-    }
-    let mut pending_targets: Vec<(ModuleId, Vec<Target>)> = Vec::new();
-    let mut traces: Vec<Option<ModuleTrace>> = Vec::new();
-    while !wave.is_empty() {
-        let results: Vec<(ModuleId, LoadResult)> = wave
-            .par_iter()
-            .map(|(id, path, variant, source, sef)| (*id, load_one(ctx, path, *variant, source.clone(), *sef)))
-            .collect();
-        let mut next = Vec::new();
-        for (id, r) in results {
-            diags.extend(r.diags);
-            warnings.extend(r.warnings);
-            for t in &r.targets {
-                match t {
-                    Target::Module(path, variant, sef) => {
-                        if let std::collections::btree_map::Entry::Vacant(slot) = ids.entry((path.clone(), *variant)) {
-                            modules.push(None);
-                            let new_id = modules.len() - 1;
-                            slot.insert(new_id);
-                            next.push((new_id, path.clone(), *variant, None, *sef));
-                        }
-                    }
-                    Target::Entry(e) => {
-                        if !extra.contains_key(e) {
-                            extra.insert(e.clone(), extra_list.len());
-                            extra_list.push(e.clone());
-                        }
-                    }
-                    Target::None => {}
-                }
-            }
-            pending_targets.push((id, r.targets));
-            modules[id] = Some(r.module);
-            traces.resize_with(modules.len(), || None);
-            traces[id] = Some(r.trace);
-        }
-        wave = next;
-    }
-    let mut modules: Vec<JsModule> = modules.into_iter().map(|m| m.expect("every id is loaded")).collect();
-    let traces = traces.into_iter().map(|t| t.expect("every id is loaded")).collect();
-    for (id, targets) in pending_targets {
-        modules[id].resolved = targets
-            .into_iter()
-            .map(|t| match t {
-                Target::Module(path, variant, _) => Resolved::Module(ids[&(path, variant)]),
-                Target::Entry(e) => Resolved::Entry(extra[&e]),
-                Target::None => Resolved::External,
-            })
-            .collect();
-    }
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    Ok((Loaded { modules, entry_ids, entries: extra_list, traces }, warnings))
-}
+use super::*;
+use crate::stages::js::analyze::{analyze, Analysis, ImportKind, ImportRecord};
+use crate::stages::js::parse::{locate, KeptComments, Parsed};
+use crate::stages::js::replay::trace::ModuleTrace;
+use crate::stages::js::resolve::{JsResolver, Target as Resolution};
+use crate::stages::js::{BundleOptions, JsCtx};
+use crate::diagnostics::Diagnostic;
 
 /// The text of a module that only re-exports something kiln computed.
 fn default_export(value: &str) -> String {
@@ -295,7 +48,7 @@ fn bare(path: &Path, rel: &str, variant: Variant, kind: ModuleKind, side_effects
     }
 }
 
-fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, side_effects_free: bool) -> LoadResult {
+pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, side_effects_free: bool) -> LoadResult {
     let rel = format!("{}{}", ctx.options.rel(path), variant.suffix());
     let empty = |kind, diags| LoadResult {
         module: bare(path, &rel, variant, kind, side_effects_free),
@@ -317,11 +70,11 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         Ok(t) => t,
         Err(diags) => return empty(ModuleKind::Esm, diags),
     };
-    let file = super::parse::source_file(ctx, path, text);
+    let file = crate::stages::js::parse::source_file(ctx, path, text);
     // Only the build cache uses the key (with the cache off, nothing is made for it).
     let ts = ctx.lazy_loading().then(|| ctx.resolver.ts_options(ctx.options, path).ok().map(|ts| format!("{ts:?}"))).flatten();
-    let load_key = ts.as_deref().map(|ts| super::load_cache::key(ctx, &rel, &file.src, ts));
-    let cached = match load_key.map(|key| super::load_cache::lookup(ctx, path, &rel, &file, &key)) {
+    let load_key = ts.as_deref().map(|ts| crate::stages::js::load_cache::key(ctx, &rel, &file.src, ts));
+    let cached = match load_key.map(|key| crate::stages::js::load_cache::lookup(ctx, path, &rel, &file, &key)) {
         Some(Err(d)) => return empty(ModuleKind::Esm, vec![d]),
         Some(Ok(found)) => found,
         None => None,
@@ -347,7 +100,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
             Ok((analysis, mut parsed)) => {
                 let cjs = is_cjs(&analysis, parsed.is_script);
                 let keep = load_key.filter(|_| warnings.is_empty());
-                let contexts = keep.map(|key| super::load_cache::keep(ctx, &key, &parsed, &analysis, cjs)).unwrap_or_default();
+                let contexts = keep.map(|key| crate::stages::js::load_cache::keep(ctx, &key, &parsed, &analysis, cjs)).unwrap_or_default();
                 let (listings, ts) = (std::mem::take(&mut parsed.listings), std::mem::take(&mut parsed.ts));
                 let module = JsModule {
                     kind: if cjs { ModuleKind::Cjs } else { ModuleKind::Esm },
@@ -366,7 +119,7 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
         },
     };
     // The minify cache's key covers what the globs matched too (see load_cache::with_listings).
-    let module = JsModule { load_key: module.load_key.map(|key| super::load_cache::with_listings(&key, &listings)), ..module };
+    let module = JsModule { load_key: module.load_key.map(|key| crate::stages::js::load_cache::with_listings(&key, &listings)), ..module };
     let mut diags = Vec::new();
     let file = module.file.clone().expect("a loaded module has its file");
     let targets: Vec<Target> = module.analysis.records.iter().map(|r| resolve_record(ctx, path, &rel, &file, r, &mut diags)).collect();
@@ -376,15 +129,15 @@ fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Option<String>, 
 }
 
 /// A script that only uses `import()` (valid in both kinds) is not CommonJS: `require` is.
-pub(super) fn is_cjs(analysis: &Analysis, is_script: bool) -> bool {
+pub(in crate::stages::js) fn is_cjs(analysis: &Analysis, is_script: bool) -> bool {
     let requires = analysis.records.iter().any(|r| r.kind == ImportKind::Require);
     !analysis.has_esm_syntax && (analysis.uses_cjs || is_script && requires)
 }
 
 /// Parses, transforms and analyzes the module in `file`; with `top_level_mark`, its top level
 /// gets that mark (a module loaded from the build cache, parsed when it must be).
-pub(super) fn parse_module(ctx: &JsCtx, path: &Path, rel: &str, file: Lrc<SourceFile>, top_level_mark: Option<Mark>, warnings: &mut Vec<Diagnostic>) -> Result<(Analysis, Parsed), Vec<Diagnostic>> {
-    let mut parsed = super::parse::parse_file(ctx, path, rel, file, top_level_mark, warnings)?;
+pub(in crate::stages::js) fn parse_module(ctx: &JsCtx, path: &Path, rel: &str, file: Lrc<SourceFile>, top_level_mark: Option<Mark>, warnings: &mut Vec<Diagnostic>) -> Result<(Analysis, Parsed), Vec<Diagnostic>> {
+    let mut parsed = crate::stages::js::parse::parse_file(ctx, path, rel, file, top_level_mark, warnings)?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
     let stem: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     let analysis = swc_core::common::GLOBALS
@@ -466,7 +219,7 @@ fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r
 
 /// Where import record `r` of the module at `path` leads, or why it cannot be resolved.
 /// `import_map`: specifiers the pages' import maps resolve in the browser.
-pub(super) fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[String], path: &Path, r: &ImportRecord) -> Result<Target, String> {
+pub(in crate::stages::js) fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[String], path: &Path, r: &ImportRecord) -> Result<Target, String> {
     let (spec, query) = Variant::split(&r.specifier);
     // `new URL('x.wasm', import.meta.url)` is a URL relative to the module, not a
     // package name.
@@ -558,16 +311,4 @@ fn json_module(text: &str) -> Result<String, serde_json::Error> {
         out.push_str(&format!("export default {value};\n"));
     }
     Ok(out)
-}
-
-pub fn is_reserved(word: &str) -> bool {
-    matches!(
-        word,
-        "break" | "case" | "catch" | "class" | "const" | "continue" | "debugger" | "default" | "delete" | "do"
-            | "else" | "enum" | "export" | "extends" | "false" | "finally" | "for" | "function" | "if" | "import"
-            | "in" | "instanceof" | "new" | "null" | "return" | "super" | "switch" | "this" | "throw" | "true"
-            | "try" | "typeof" | "var" | "void" | "while" | "with" | "yield" | "let" | "static" | "implements"
-            | "interface" | "package" | "private" | "protected" | "public" | "await" | "arguments" | "eval"
-            | "undefined" | "NaN" | "Infinity"
-    )
 }
