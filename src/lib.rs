@@ -20,6 +20,7 @@ pub mod loader;
 pub mod mime;
 pub mod nesting;
 pub mod output;
+pub mod par;
 pub mod paths;
 pub mod pipeline;
 pub mod publish;

@@ -165,19 +165,16 @@ fn bundle_set(
     Ok((Bundles { chunks, assets, timings, warnings, traces }, extra_out))
 }
 
-/// Every live module prepared (minified), in parallel.
+/// Every live module prepared (minified), in parallel, largest first.
 fn prepare_all(ctx: &JsCtx, modules: &[graph::JsModule], asts: Vec<Option<swc_core::ecma::ast::Module>>, linked: &link::Linked) -> Result<Vec<Option<generate::Prepared>>, BuildError> {
-    let prepared: Result<Vec<Option<generate::Prepared>>, Diagnostic> = asts
-        .into_par_iter()
-        .enumerate()
-        .map(|(m, ast)| {
-            // Asset modules have no tree; modules loaded from the build cache get one if they
-            // must.
-            if !linked.included[m] || ast.is_none() && !modules[m].lazy {
-                return Ok(None);
-            }
-            GLOBALS.set(&ctx.globals, || generate::prepare(ctx, modules, m, ast, linked)).map(Some)
-        })
-        .collect();
-    prepared.map_err(BuildError::one)
+    let jobs: Vec<(usize, Option<swc_core::ecma::ast::Module>)> = asts.into_iter().enumerate().collect();
+    let prepared = crate::par::map_largest_first(jobs, |(m, _)| modules[*m].text_len(), |(m, ast)| {
+        // Asset modules have no tree; modules loaded from the build cache get one if they
+        // must.
+        if !linked.included[m] || ast.is_none() && !modules[m].lazy {
+            return Ok(None);
+        }
+        GLOBALS.set(&ctx.globals, || generate::prepare(ctx, modules, m, ast, linked)).map(Some)
+    });
+    prepared.into_iter().collect::<Result<_, Diagnostic>>().map_err(BuildError::one)
 }

@@ -306,39 +306,37 @@ impl ChunkRender<'_> {
             })
             .collect();
         let cache = self.ctx.cache;
-        jobs.into_par_iter()
-            .map(|(m, ast, stored, key)| {
-                // An entry a kiln before this one wrote may hold its segments unsorted.
-                let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b)).map(|mut piece| {
-                    in_output_order(&mut piece.2);
-                    piece
-                });
-                let cached = match cached {
-                    Some(piece) if !super::print_cache::checking() => return piece,
-                    other => other,
-                };
-                let ast = match stored {
-                    None => ast,
-                    Some(stored) => match GLOBALS.set(&self.ctx.globals, || stored.decode()) {
-                        Some(tree) => tree,
-                        None => {
-                            let d = Diagnostic::error("internal error: a minified module from the build cache does not decode")
-                                .with_note("this is a bug in kiln; build with --no-cache meanwhile, and please report it")
-                                .in_file(&self.modules[m].rel);
-                            return (m, String::new(), Vec::new(), Some(d));
-                        }
-                    },
-                };
-                let piece = GLOBALS.set(&self.ctx.globals, || self.print_module(m, ast, refs, synthetic, names));
-                if let Some(c) = cached {
-                    assert!(c.1 == piece.1 && c.2 == piece.2, "KILN_CHECK_CACHE: the cached print of {} differs from a fresh one", self.modules[m].rel);
-                }
-                if let (Some(k), None) = (key, &piece.3) {
-                    cache.put(&k, super::print_cache::encode(&piece));
-                }
+        crate::par::map_largest_first(jobs, |(m, ..)| self.modules[*m].text_len(), |(m, ast, stored, key)| {
+            // An entry a kiln before this one wrote may hold its segments unsorted.
+            let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b)).map(|mut piece| {
+                in_output_order(&mut piece.2);
                 piece
-            })
-            .collect()
+            });
+            let cached = match cached {
+                Some(piece) if !super::print_cache::checking() => return piece,
+                other => other,
+            };
+            let ast = match stored {
+                None => ast,
+                Some(stored) => match GLOBALS.set(&self.ctx.globals, || stored.decode()) {
+                    Some(tree) => tree,
+                    None => {
+                        let d = Diagnostic::error("internal error: a minified module from the build cache does not decode")
+                            .with_note("this is a bug in kiln; build with --no-cache meanwhile, and please report it")
+                            .in_file(&self.modules[m].rel);
+                        return (m, String::new(), Vec::new(), Some(d));
+                    }
+                },
+            };
+            let piece = GLOBALS.set(&self.ctx.globals, || self.print_module(m, ast, refs, synthetic, names));
+            if let Some(c) = cached {
+                assert!(c.1 == piece.1 && c.2 == piece.2, "KILN_CHECK_CACHE: the cached print of {} differs from a fresh one", self.modules[m].rel);
+            }
+            if let (Some(k), None) = (key, &piece.3) {
+                cache.put(&k, super::print_cache::encode(&piece));
+            }
+            piece
+        })
     }
 
     fn print_module(&self, m: ModuleId, mut ast: Module, refs: &ChunkRefs, synthetic: &Synthetic, names: &Names) -> Piece {
