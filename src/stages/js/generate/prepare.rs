@@ -60,7 +60,11 @@ pub(super) fn minify_options(cjs: bool, ecma: EsVersion) -> MinifyOptions {
             passes: 1,
             ..CompressOptions::default()
         }),
-        mangle: Some(MangleOptions { top_level: Some(cjs), ..MangleOptions::default() }),
+        // One alphabet for every module's local names instead of one ordered by each module's
+        // letter counts: a module is minified alone, and names that agree across the modules
+        // of a chunk compress better together (three.js ×10: gzip −1.4 %, Brotli −1.3 %; the
+        // React starter +0.18 %), while counting the letters took a seventh of minifying.
+        mangle: Some(MangleOptions { top_level: Some(cjs), disable_char_freq: true, ..MangleOptions::default() }),
         ..MinifyOptions::default()
     }
 }
