@@ -254,11 +254,17 @@ impl<'a> WriteStage<'a> {
         check_placeholders(files)?;
         let staging = Staging::new(&self.options.out_dir)?;
         let writes: Vec<(String, &[u8])> = files.iter().map(|f| (f.path.clone(), &f.bytes[..])).collect();
-        staging.write(&writes)?;
-        // The manifest lists the integrity of what it lists; made now, on the idle cores.
-        if self.options.manifest.is_some() {
-            manifest::hash_listed(files.iter());
-        }
+        // The manifest lists the integrity of what it lists: made while the files are
+        // written (the kernel copying a big map into a file keeps one core busy).
+        let (written, ()) = rayon::join(
+            || staging.write(&writes),
+            || {
+                if self.options.manifest.is_some() {
+                    manifest::hash_listed(files.iter());
+                }
+            },
+        );
+        written?;
         Ok(WriteOutput { staging, log: StageLog::default() })
     }
 }
