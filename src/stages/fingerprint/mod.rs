@@ -258,15 +258,27 @@ impl<'a> Namer<'a> {
                 std::borrow::Cow::Owned(s)
             };
             let mappings = sourcemap::encode(&segments);
-            // One stream (root-relative paths, so the name does not depend on where the
-            // project sits), hashed on every core: a big bundle's sources are tens of MB.
-            let mut all = Vec::with_capacity(m.sources.iter().map(|(p, t)| p.as_os_str().len() + t.len()).sum::<usize>() + mappings.len());
-            for (path, text) in &m.sources {
-                all.extend_from_slice(options.rel(path).as_bytes());
-                all.extend_from_slice(text.as_bytes());
+            // Each source (its root-relative path, so the name does not depend on where the
+            // project sits, and its text) hashed on its own, on every core, then the list of
+            // those hashes and the mappings: a big bundle's sources are tens of MB, which
+            // copied into one stream first took 21 ms on one core.
+            let per_source: Vec<[u8; 32]> = m
+                .sources
+                .par_iter()
+                .map(|(path, text)| {
+                    let rel = options.rel(path);
+                    let mut h = blake3::Hasher::new();
+                    h.update(&(rel.len() as u64).to_le_bytes());
+                    h.update(rel.as_bytes());
+                    h.update(text.as_bytes());
+                    *h.finalize().as_bytes()
+                })
+                .collect();
+            let mut h = blake3::Hasher::new();
+            for source in &per_source {
+                h.update(source);
             }
-            all.extend_from_slice(mappings.as_bytes());
-            let hash = blake3::Hasher::new().update_rayon(&all).finalize();
+            let hash = h.update_rayon(mappings.as_bytes()).finalize();
             (mappings, hash.as_bytes().to_vec())
         });
         Member { index: i, bytes, map }
@@ -325,7 +337,7 @@ impl<'a> Namer<'a> {
                     let sources: Vec<String> = m.sources.iter().map(|(p, _)| relative_url(&out_dir_of_map, p)).collect();
                     let contents: Vec<Option<&str>> = m.sources.iter().map(|(_, t)| Some(t.as_str())).collect();
                     let doc = sourcemap::document(file_name, &sources, &contents, &mappings);
-                    OutputFile::new(format!("{path}.map"), Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc.into_bytes())
+                    OutputFile::new(format!("{path}.map"), Some(format!("{}.map", asset.src)), Origin::SourceMap, true, doc)
                 })
             },
             || OutputFile::new(path.to_owned(), Some(asset.src.to_string()), Origin::Asset(asset.kind), hashed, bytes),
