@@ -154,13 +154,7 @@ pub fn document(file: &str, sources: &[String], contents: &[Option<&str>], mappi
     parts.push(Part::Raw(&tail));
     let lens: Vec<usize> = parts.par_iter().map(Part::len).collect();
     let mut out = vec![0u8; lens.iter().sum()];
-    let mut slices = Vec::with_capacity(parts.len());
-    let mut rest = &mut out[..];
-    for &n in &lens {
-        let (slice, after) = rest.split_at_mut(n);
-        slices.push(slice);
-        rest = after;
-    }
+    let slices = crate::par::split_by_lens(&mut out, &lens);
     parts.into_par_iter().zip(slices).for_each(|(part, slice)| part.write(slice));
     out
 }

@@ -460,6 +460,7 @@ impl ChunkRender<'_> {
         let mut source_index: FxHashMap<ModuleId, u32> = FxHashMap::default();
         let mut starts: Vec<Option<(u32, u32)>> = Vec::with_capacity(pieces.len());
         let mut lines = code.matches('\n').count() as u32;
+        code.reserve(pieces.iter().map(|p| p.1.len() + 1).sum());
         for ((m, text, segs, _), n) in pieces.iter().zip(&line_counts) {
             if text.trim().is_empty() {
                 starts.push(None);
@@ -488,12 +489,17 @@ impl ChunkRender<'_> {
             .par_iter()
             .map(|&m| (modules[m].path.clone(), modules[m].file.as_ref().expect("mapped modules have files").src.to_string()))
             .collect();
-        let mut segments: Vec<Segment> = Vec::with_capacity(pieces.iter().map(|p| p.2.len()).sum());
-        segments.par_extend(pieces.into_par_iter().zip(starts).flat_map_iter(|((_, _, segs, _), start)| {
-            let segs = if start.is_some() { segs } else { Vec::new() };
-            let (line, idx) = start.unwrap_or_default();
-            segs.into_iter().map(move |(l, c, sl, sc)| (line + l, c, idx, sl, sc))
-        }));
+        // Each mapped piece's segments written into its own slice of the list, on every core
+        // (collected piece by piece and joined, 1.7 million of them took 40 ms).
+        let counts: Vec<usize> = pieces.iter().zip(&starts).map(|(p, start)| if start.is_some() { p.2.len() } else { 0 }).collect();
+        let mut segments: Vec<Segment> = vec![(0, 0, 0, 0, 0); counts.iter().sum()];
+        let slices = crate::par::split_by_lens(&mut segments, &counts);
+        pieces.into_par_iter().zip(starts).zip(slices).for_each(|(((_, _, segs, _), start), slice)| {
+            let Some((line, idx)) = start else { return };
+            for (out, (l, c, sl, sc)) in slice.iter_mut().zip(segs) {
+                *out = (line + l, c, idx, sl, sc);
+            }
+        });
         (sources, segments, module_infos)
     }
 
