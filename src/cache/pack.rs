@@ -59,8 +59,13 @@ impl Cache {
         let remote_name = format!("{step}-pack");
         if let (true, Some(dir)) = (files.is_empty(), &dir) {
             if let Some(bytes) = self.remote_named(&remote_name).filter(|b| b.starts_with(MAGIC)) {
-                let path = dir.join(format!("{}.pack", blake3::hash(&bytes).to_hex()));
-                write_file(dir, &path, &bytes);
+                let path = dir.join(format!("{}.pack", blake3::Hasher::new().update_rayon(&bytes).finalize().to_hex()));
+                // Kept locally on a thread of its own: writing tens of MB took 150 ms that
+                // the build waited for (the build reads the pack from memory).
+                let (dir, path_copy, copy) = (dir.clone(), path.clone(), bytes.clone());
+                self.write_in_background(move || {
+                    write_file(&dir, &path_copy, &copy);
+                });
                 files.push((path, bytes));
             }
         }
@@ -190,7 +195,10 @@ fn write_file(dir: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> bo
     if std::fs::create_dir_all(dir).is_err() {
         return false;
     }
-    let tmp = dir.join(format!(".tmp-{}", std::process::id()));
+    // One name per write: a pack fetched from the remote cache may still be being written
+    // when the build writes its own.
+    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
     if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, path).is_err() {
         let _ = std::fs::remove_file(&tmp);
         return false;
