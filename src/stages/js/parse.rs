@@ -116,7 +116,6 @@ pub fn parse_file(ctx: &JsCtx, path: &Path, rel: &str, file: Lrc<SourceFile>, to
     let is_ts = matches!(syntax, Syntax::Typescript(_));
     let might_have_jsx = match &syntax {
         Syntax::Typescript(t) => t.tsx,
-        // memchr's search, several times faster than str::contains over a large file.
         _ => ["/>", "</"].iter().any(|n| memchr::memmem::find(text.as_bytes(), n.as_bytes()).is_some()),
     };
     let comments = SingleThreadedComments::default();

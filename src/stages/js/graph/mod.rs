@@ -210,38 +210,39 @@ pub fn load(ctx: &JsCtx, entries: &[EntrySpec]) -> Result<(Loaded, Diagnostics),
 fn load_all(ctx: &JsCtx, entries: &[EntrySpec]) -> FxHashMap<Key, LoadResult> {
     // Every entry is claimed before any load starts, so an entry given as text is never
     // loaded from disk because a module imports its path first.
-    let started: Mutex<FxHashSet<Key>> = Mutex::new(entries.iter().map(|e| (e.path.clone(), Variant::Plain)).collect());
-    let done = Mutex::new(FxHashMap::default());
+    let loads = Loads { ctx, started: Mutex::new(entries.iter().map(|e| (e.path.clone(), Variant::Plain)).collect()), done: Mutex::default() };
     rayon::scope(|s| {
         let mut first = FxHashSet::default();
         for e in entries.iter().filter(|e| first.insert(&e.path)) {
-            spawn_load(s, ctx, (e.path.clone(), Variant::Plain), e.source.clone(), false, &started, &done);
+            loads.spawn(s, (e.path.clone(), Variant::Plain), e.source.clone(), false);
         }
     });
-    done.into_inner().expect("no load panicked")
+    loads.done.into_inner().expect("no load panicked")
 }
 
-fn spawn_load<'s>(
-    s: &rayon::Scope<'s>,
-    ctx: &'s JsCtx,
-    key: Key,
-    source: Option<String>,
-    side_effects_free: bool,
-    started: &'s Mutex<FxHashSet<Key>>,
-    done: &'s Mutex<FxHashMap<Key, LoadResult>>,
-) {
-    s.spawn(move |s| {
-        let r = load_one(ctx, &key.0, key.1, source, side_effects_free);
-        for t in &r.targets {
-            if let Target::Module(path, variant, sef) = t {
-                let next = (path.clone(), *variant);
-                if started.lock().expect("no load panicked").insert(next.clone()) {
-                    spawn_load(s, ctx, next, None, *sef, started, done);
+/// The loads of one graph: the modules claimed so far, and what their loads gave.
+struct Loads<'a> {
+    ctx: &'a JsCtx<'a>,
+    started: Mutex<FxHashSet<Key>>,
+    done: Mutex<FxHashMap<Key, LoadResult>>,
+}
+
+impl<'a> Loads<'a> {
+    /// Loads `key` on the scope, then whatever it imports that nobody has claimed.
+    fn spawn<'s>(&'s self, s: &rayon::Scope<'s>, key: Key, source: Option<String>, side_effects_free: bool) {
+        s.spawn(move |s| {
+            let r = load_one(self.ctx, &key.0, key.1, source, side_effects_free);
+            for t in &r.targets {
+                if let Target::Module(path, variant, sef) = t {
+                    let next = (path.clone(), *variant);
+                    if self.started.lock().expect("no load panicked").insert(next.clone()) {
+                        self.spawn(s, next, None, *sef);
+                    }
                 }
             }
-        }
-        done.lock().expect("no load panicked").insert(key, r);
-    });
+            self.done.lock().expect("no load panicked").insert(key, r);
+        });
+    }
 }
 
 /// Numbers the loaded modules breadth first from the entries, each module's imports in their

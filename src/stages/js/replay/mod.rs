@@ -19,7 +19,6 @@ pub mod codec;
 mod stored;
 pub mod trace;
 
-
 use rayon::prelude::*;
 
 use super::bundle::Bundles;
