@@ -139,7 +139,7 @@ impl Pack<'_> {
         let upload = (!made.is_empty() && self.cache.remote.is_some()).then_some(self.remote_name);
         let (files, uploads) = (self.files, upload.is_some());
         let write = move || {
-            let (out, all) = {
+            let (made_only, all) = {
                 let used = used.iter().map(|&(key, (f, start, len))| (key, &files[f].1[start..start + len]));
                 let made = made.iter().map(|(k, p)| (*k, p.as_slice()));
                 let everything = || encode(made.clone().chain(used.clone()).collect());
@@ -148,7 +148,7 @@ impl Pack<'_> {
                 let made_only = (!compact).then(|| encode(made.clone().collect()));
                 (made_only, all)
             };
-            let out = out.as_deref().or(all.as_deref()).expect("what is written is made");
+            let out = made_only.as_deref().or(all.as_deref()).expect("what is written is made");
             // The old packs are unmapped before they are removed (Windows removes no mapped file).
             let old: Vec<PathBuf> = files.into_iter().map(|(path, _)| path).collect();
             let name = dir.join(format!("{}.pack", blake3::hash(out).to_hex()));
