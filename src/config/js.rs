@@ -44,6 +44,11 @@ pub struct JsOptions {
     /// `js.alias`: a specifier (or a prefix of one, up to a `/`) → a path (absolute) or a
     /// package name, as Vite's `resolve.alias` and webpack's `resolve.alias` map them.
     pub alias: Vec<(String, String)>,
+    /// Keep the bundled code's legal comments at the end of each chunk (`js.legal_comments`).
+    pub legal_comments: bool,
+    /// Where the list of bundled packages and their licences goes, relative to the output
+    /// folder (`js.license_file`).
+    pub license_file: Option<String>,
 }
 
 /// `js.jsx*`: how JSX compiles where no tsconfig.json says.
@@ -118,9 +123,27 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
             (from, to)
         })
         .collect();
+    let legal_comments = match rj.legal_comments.as_ref().map(|l| (l.span(), l.get_ref().as_str())) {
+        None | Some((_, "eof")) => true,
+        Some((_, "none")) => false,
+        Some((span, other)) => {
+            bad(span, format!("js.legal_comments must be \"eof\" or \"none\", not {other:?}"));
+            true
+        }
+    };
+    let license_file = rj.license_file.map(|f| {
+        let (span, f) = (f.span(), f.into_inner());
+        let ok = !f.is_empty() && !f.starts_with('/') && !f.split(['/', '\\']).any(|p| p == ".." || p.is_empty()) && (f.ends_with(".md") || f.ends_with(".json"));
+        if !ok {
+            bad(span, format!("js.license_file must be a relative path in the output folder ending in .md or .json, not {f:?}"));
+        }
+        f
+    });
     JsOptions {
         jsx,
         alias,
+        legal_comments,
+        license_file,
         minify: rj.minify.unwrap_or(true) && !overrides.no_minify,
         sourcemap,
         target,

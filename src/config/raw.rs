@@ -174,6 +174,14 @@ pub(super) struct RawJs {
     pub(super) jsx_factory: Option<String>,
     /// Classic runtime's fragment (default "React.Fragment").
     pub(super) jsx_fragment: Option<String>,
+    /// Legal comments (/*! */, @license, @preserve) of the bundled code: "eof" (default: kept
+    /// once each at the end of each chunk) or "none".
+    #[schemars(with = "Option<schema::LegalComments>")]
+    pub(super) legal_comments: Option<Spanned<String>>,
+    /// Write a list of the bundled packages with their licences and licence texts to this
+    /// path in the output folder: "licenses.md" (Markdown) or a ".json" file. Unset: none.
+    #[schemars(with = "Option<String>")]
+    pub(super) license_file: Option<Spanned<String>>,
 }
 
 

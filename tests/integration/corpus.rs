@@ -393,6 +393,20 @@ corpus_tests! {
         pages: &[COUNTER],
         ..app("monorepo")
     };
+    // Issue 33: heavy packages. mermaid's diagrams are lazy chunks sharing CommonJS packages;
+    // pdf.js and monaco-editor find their workers by `new URL()` of the package's files.
+    corpus_mermaid_lazy_diagrams => App {
+        pages: &[result_page(&[("#out", "flowchart: true, sequence: true")])],
+        ..app("mermaid")
+    };
+    corpus_pdfjs_worker_canvas => App {
+        pages: &[result_page(&[("#out", "pages: 1, text: Hello from pdf.js")])],
+        ..app("pdfjs")
+    };
+    corpus_monaco_editor_typescript_worker => App {
+        pages: &[result_page(&[("#out", "markers: 1, Type 'string' is not assignable to type 'number'.")])],
+        ..app("monaco")
+    };
     corpus_static_sb_admin_2 => site("sb-admin-2", &[("startbootstrap-sb-admin-2", ".")], ".", SB_ADMIN_PAGES);
     corpus_static_creative => site("creative", &[("startbootstrap-creative", ".")], ".", INDEX_HTML);
     corpus_static_agency => site("agency", &[("startbootstrap-agency", ".")], ".", INDEX_HTML);

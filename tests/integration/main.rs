@@ -17,6 +17,8 @@
 //! - `remote_cache` (with `garage`): CI runners sharing the build cache through S3, signed
 //!   entries, read-only jobs, namespaces, a remote that fails.
 //! - `regression`: one test per reported bug.
+//! - `heavy`: what heavy real apps broke (issue 33), run in node: CommonJS shared between
+//!   chunks, `new URL()` of package files, destructured exports, the unbound-name check.
 //! - `schema`: the JSON Schemas of kiln.toml and budgets.toml against README examples,
 //!   fixtures and what kiln refuses.
 //! - `install`: the npm packages, packed and installed from their tarballs; the GitHub
@@ -28,6 +30,7 @@ mod browser;
 mod budgets;
 mod cases;
 mod garage;
+mod heavy;
 mod images;
 mod install;
 mod js_cache;

@@ -24,6 +24,7 @@ pub mod chunks;
 pub mod class_fields;
 pub mod generate;
 pub mod graph;
+pub mod licenses;
 pub mod limits;
 pub mod link;
 mod load_cache;
@@ -35,6 +36,7 @@ mod render;
 pub mod replay;
 pub mod resolve;
 pub mod rewrite;
+pub mod unbound;
 pub mod verify;
 
 pub use options::BundleOptions;
@@ -150,7 +152,9 @@ impl<'a> JsStage<'a> {
         }
         let bundles = self.bundles(&js_entries, &import_map)?;
         let mut log = StageLog { warnings: bundles.warnings, steps: bundles.timings, skipped: false };
+        let licenses = licenses::asset(options, &bundles.chunks);
         let links = add_chunks(&mut graph, bundles.chunks);
+        graph.assets.extend(licenses);
         let more = crate::loader::load_more(&options.loader, self.cache, &mut graph, bundles.assets)?;
         log.warnings.extend(more.0);
         let assembled = assemble::run(options, &mut graph, &links);

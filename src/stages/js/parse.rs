@@ -44,12 +44,41 @@ impl KeptComments {
         let filter = |map: std::rc::Rc<std::cell::RefCell<FxHashMap<BytePos, Vec<Comment>>>>| {
             let mut map = map.take();
             map.retain(|_, list| {
-                list.retain(|c| c.text.contains("__PURE__") || c.text.contains("__NO_SIDE_EFFECTS__"));
+                list.retain(|c| c.text.contains("__PURE__") || c.text.contains("__NO_SIDE_EFFECTS__") || is_legal(&c.text));
                 !list.is_empty()
             });
             map
         };
         KeptComments { leading: filter(leading), trailing: filter(trailing) }
+    }
+}
+
+/// A legal comment, as esbuild tells them: `/*! … */` or `//! …`, or one that says `@license`
+/// or `@preserve`. They are kept for the end of the chunk (`js.legal_comments`).
+pub fn is_legal(text: &str) -> bool {
+    text.starts_with('!') || text.contains("@license") || text.contains("@preserve")
+}
+
+impl KeptComments {
+    /// The legal comments, in source order, as written (`/*…*/` or `//…`).
+    pub fn legal(&self) -> Vec<String> {
+        let mut found: Vec<(BytePos, String)> = self
+            .leading
+            .iter()
+            .chain(&self.trailing)
+            .flat_map(|(_, list)| list.iter())
+            .filter(|c| is_legal(&c.text))
+            .map(|c| {
+                let text = match c.kind {
+                    swc_core::common::comments::CommentKind::Block => format!("/*{}*/", c.text),
+                    swc_core::common::comments::CommentKind::Line => format!("//{}", c.text),
+                };
+                (c.span.lo, text)
+            })
+            .collect();
+        found.sort();
+        found.dedup();
+        found.into_iter().map(|(_, t)| t).collect()
     }
 }
 

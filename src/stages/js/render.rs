@@ -139,6 +139,19 @@ fn join(
             order.push(*owner);
         }
     }
+    // Every key it names from another chunk is imported: one the other chunk does not
+    // declare would leave a name unbound (see `unbound`).
+    if let Some((key, d)) = r.foreign.iter().find(|(key, d)| r.names.contains_key(key) && !export_names[*d].contains_key(key)) {
+        return Err(BuildError::one(
+            Diagnostic::error(format!(
+                "internal error: {} needs `{}` ({key}) from {}, which does not declare it",
+                chunk.key,
+                r.names[key],
+                plan.chunks[*d].key
+            ))
+            .with_note("this is a bug in kiln, which would have shipped as a ReferenceError; please report it with the input that caused it"),
+        ));
+    }
     let imports: Vec<(AssetKey, Vec<(String, String)>)> = order
         .iter()
         .map(|&d| {
@@ -155,6 +168,13 @@ fn join(
     let mut shared: Vec<(String, String)> =
         export_names[c].iter().filter_map(|(key, exported)| Some((r.names.get(key)?.to_string(), exported.clone()))).collect();
     shared.sort_by(|a, b| a.1.cmp(&b.1));
+    // What other chunks import from it must be declared in it (see `unbound`).
+    if let Some((local, exported)) = shared.iter().find(|(local, _)| !r.declared.contains(&Atom::from(local.as_str()))) {
+        return Err(BuildError::one(
+            Diagnostic::error(format!("internal error: {} exports `{local}` as `{exported}` to other chunks, but nothing in it declares it", chunk.key))
+                .with_note("this is a bug in kiln; please report it with the input that caused it"),
+        ));
+    }
     if ctx.classic && !r.externals.is_empty() {
         return Err(BuildError::one(
             Diagnostic::error(format!("{} is started as a classic worker, which cannot import external modules", chunk.key))

@@ -40,11 +40,17 @@ impl Replacement {
     }
 
     pub fn to_expr_in(&self, ctxt: SyntaxContext) -> Expr {
+        self.to_expr_at(ctxt, DUMMY_SP)
+    }
+
+    /// The expression, its name at `span` (the import it replaces: an error about the name
+    /// then points there, and the source map maps it there).
+    pub fn to_expr_at(&self, ctxt: SyntaxContext, span: swc_core::common::Span) -> Expr {
         match self {
-            Replacement::Ident(a) => Expr::Ident(Ident::new(a.clone(), DUMMY_SP, ctxt)),
+            Replacement::Ident(a) => Expr::Ident(Ident::new(a.clone(), span, ctxt)),
             Replacement::Member(o, p) => Expr::Member(MemberExpr {
                 span: DUMMY_SP,
-                obj: Box::new(Expr::Ident(Ident::new(o.clone(), DUMMY_SP, ctxt))),
+                obj: Box::new(Expr::Ident(Ident::new(o.clone(), span, ctxt))),
                 prop: member_prop(p),
             }),
             Replacement::Str(s) => Expr::Lit(Lit::Str(Str { span: DUMMY_SP, value: s.as_str().into(), raw: None })),
@@ -123,7 +129,7 @@ impl ImportRewriter<'_> {
 
     fn replacement(&self, e: &Expr) -> Option<Expr> {
         match e {
-            Expr::Ident(id) => self.imports.get(&id.to_id()).map(|r| r.to_expr_in(self.ctxt)),
+            Expr::Ident(id) => self.imports.get(&id.to_id()).map(|r| r.to_expr_at(self.ctxt, id.span)),
             Expr::Member(m) => {
                 let Expr::Ident(obj) = &*m.obj else { return None };
                 let name: Atom = match &m.prop {
@@ -134,7 +140,7 @@ impl ImportRewriter<'_> {
                     },
                     MemberProp::PrivateName(_) => return None,
                 };
-                self.ns_members.get(&(obj.to_id(), name)).map(|r| r.to_expr_in(self.ctxt))
+                self.ns_members.get(&(obj.to_id(), name)).map(|r| r.to_expr_at(self.ctxt, obj.span))
             }
             _ => None,
         }
@@ -223,7 +229,7 @@ impl VisitMut for ImportRewriter<'_> {
             if let Some(r) = self.imports.get(&id.to_id()) {
                 *p = Prop::KeyValue(KeyValueProp {
                     key: PropName::Ident(IdentName::new(id.sym.clone(), id.span)),
-                    value: Box::new(r.to_expr_in(self.ctxt)),
+                    value: Box::new(r.to_expr_at(self.ctxt, id.span)),
                 });
                 return;
             }

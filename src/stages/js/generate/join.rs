@@ -19,7 +19,7 @@ pub fn assemble(
     minify: bool,
     classic: bool,
 ) -> ChunkCode {
-    let Rendered { code: mut chunk, externals: mut head, entry_exports, .. } = r;
+    let Rendered { code: mut chunk, externals: mut head, entry_exports, legal, .. } = r;
     for (key, names) in imports {
         let spec = chunk.refs.placeholder(key, AssetKind::Chunk, RefUse::Import, false);
         if names.is_empty() {
@@ -58,6 +58,11 @@ pub fn assemble(
         for s in &mut chunk.segments {
             s.0 += 1;
         }
+    }
+    // Legal comments last, as esbuild's `eof` keeps them (no mapping moves).
+    for comment in legal {
+        code.push_str(&comment);
+        code.push('\n');
     }
     // Modules are joined in output order, so the segments usually are sorted already (a
     // check is cheaper than sorting millions of them; the result is the same either way).
@@ -112,4 +117,18 @@ pub(super) fn external_imports(externals: &Externals, names: &Names) -> String {
         }
     }
     ext_code
+}
+
+/// The legal comments of a chunk's modules, in module order, once each.
+pub(super) fn legal_comments(modules: &[JsModule], order: &[ModuleId]) -> Vec<String> {
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for &m in order {
+        for c in modules[m].comments.legal() {
+            if seen.insert(c.clone()) {
+                out.push(c);
+            }
+        }
+    }
+    out
 }

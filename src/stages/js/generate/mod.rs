@@ -13,6 +13,7 @@
 //! over a big bundle; the price is that constants are not folded across modules (esbuild makes
 //! the same trade).
 
+mod check;
 mod join;
 pub mod minify_cache;
 mod print_cache;

@@ -34,8 +34,10 @@ impl ChunkRender<'_> {
                 counts.entry(registry.add(k)).or_insert(0);
             }
         }
+        // The interop wrapper written before a module calls the CommonJS module's wrapper,
+        // which may be defined by another chunk: registered, so that chunk exports it.
         for t in &synthetic.interop {
-            counts.entry(ph::require(*t)).or_insert(0);
+            counts.entry(registry.add(SymbolKey::Require(*t))).or_insert(0);
         }
         (counts, registry)
     }

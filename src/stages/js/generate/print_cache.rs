@@ -16,6 +16,7 @@ use swc_core::atoms::Atom;
 use crate::cache::varint::{get as read_varint, put as varint, unzigzag, zigzag};
 
 use crate::stages::js::graph::{ModuleId, ModuleKind};
+use crate::stages::js::unbound::Scope;
 use super::prepare::Prepared;
 use super::render::{ChunkRefs, ChunkRender, Names, Piece, Synthetic};
 use super::symbols::{ph, Marker};
@@ -41,7 +42,7 @@ impl Fields {
 pub(super) fn key(r: &ChunkRender, m: ModuleId, p: &Prepared, refs: &ChunkRefs, synthetic: &Synthetic, names: &Names) -> Option<[u8; 32]> {
     let minified = p.minify_key?;
     let mut f = Fields(blake3::Hasher::new());
-    f.add(b"kiln printed module v1").add(&minified);
+    f.add(b"kiln printed module v2").add(&minified);
     f.add(r.ctx.options.js.target.as_bytes()).add(&[r.ctx.classic as u8, r.minify as u8, (r.modules[m].kind == ModuleKind::Cjs) as u8]);
     for h in &names.helpers {
         f.name(Some(h));
@@ -87,9 +88,10 @@ pub fn checking() -> bool {
 }
 
 /// A printed module: its code, then its source positions as variable-length deltas (most are
-/// a few bytes; as four `u32`s each, three.js ×10's took 29 MB).
+/// a few bytes; as four `u32`s each, three.js ×10's took 29 MB), then its scope (the names it
+/// declares at its top level, the names it reads unbound with where).
 pub(super) fn encode(piece: &Piece) -> Vec<u8> {
-    let (_, code, segs, _) = piece;
+    let (_, code, segs, _, scope) = piece;
     let mut out = Vec::with_capacity(16 + code.len() + segs.len() * 5);
     varint(&mut out, code.len() as u64);
     out.extend_from_slice(code.as_bytes());
@@ -102,6 +104,19 @@ pub(super) fn encode(piece: &Piece) -> Vec<u8> {
         varint(&mut out, zigzag(i64::from(src_line) - i64::from(prev.2)));
         varint(&mut out, zigzag(i64::from(src_col) - i64::from(prev.3)));
         prev = (line, col, src_line, src_col);
+    }
+    let name = |out: &mut Vec<u8>, n: &Atom| {
+        varint(out, n.len() as u64);
+        out.extend_from_slice(n.as_bytes());
+    };
+    varint(&mut out, scope.top.len() as u64);
+    for n in &scope.top {
+        name(&mut out, n);
+    }
+    varint(&mut out, scope.free.len() as u64);
+    for (n, at) in &scope.free {
+        name(&mut out, n);
+        varint(&mut out, u64::from(*at));
     }
     out
 }
@@ -124,7 +139,23 @@ pub(super) fn decode(m: ModuleId, bytes: &[u8]) -> Option<Piece> {
         let field = |v: i64| u32::try_from(v).ok();
         segs.push((field(line)?, field(col)?, field(src_line)?, field(src_col)?));
     }
-    (at == bytes.len()).then_some((m, code, segs, None))
+    let name = |at: &mut usize| -> Option<Atom> {
+        let len = usize::try_from(read_varint(bytes, at)?).ok()?;
+        let text = std::str::from_utf8(bytes.get(*at..at.checked_add(len)?)?).ok()?;
+        *at += len;
+        Some(Atom::from(text))
+    };
+    let mut scope = Scope::default();
+    let count = usize::try_from(read_varint(bytes, &mut at)?).ok()?;
+    for _ in 0..count.min(bytes.len()) {
+        scope.top.push(name(&mut at)?);
+    }
+    let count = usize::try_from(read_varint(bytes, &mut at)?).ok()?;
+    for _ in 0..count.min(bytes.len()) {
+        let n = name(&mut at)?;
+        scope.free.push((n, u32::try_from(read_varint(bytes, &mut at)?).ok()?));
+    }
+    (at == bytes.len()).then_some((m, code, segs, None, scope))
 }
 
 #[cfg(test)]
@@ -132,7 +163,8 @@ mod tests {
     #[test]
     fn printed_modules_round_trip() {
         let segs = vec![(0, 0, 0, 0), (0, 7, 3, 2), (0, 9, 1, 40), (2, 1, 1, 0), (2, 0, 0, 5), (u32::MAX, u32::MAX, u32::MAX, 0)];
-        let piece = (3, "let a=1;\né".to_owned(), segs, None);
+        let scope = super::Scope { top: vec!["a".into()], free: vec![("b".into(), 7), ("é".into(), u32::MAX)] };
+        let piece = (3, "let a=1;\né".to_owned(), segs, None, scope);
         let bytes = super::encode(&piece);
         assert_eq!(super::decode(3, &bytes), Some(piece));
         assert_eq!(super::decode(3, &bytes[..bytes.len() - 1]), None, "a truncated entry is a miss");

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use rayon::prelude::*;
 use swc_core::ecma::ast::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
 use swc_core::common::{BytePos, DUMMY_SP, GLOBALS};
 use swc_core::common::source_map::SourceMap;
@@ -24,7 +24,8 @@ use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use crate::stages::js::link::{Binding, Linked, Linker};
 use crate::stages::js::names::Namer;
 use crate::stages::js::rewrite::{ImportRewriter, Replacement, call, ident};
-use super::join::{external_imports, module_info};
+use crate::stages::js::unbound::{self, Scope};
+use super::join::{external_imports, legal_comments, module_info};
 use super::prepare::Prepared;
 use super::rename::FinalNames;
 use super::runtime::{HELPERS, expr_text, helper_code, is_ident_name, js_string, loader_code};
@@ -63,8 +64,13 @@ pub struct Rendered {
     pub externals: String,
     /// The entry's exports: (local, exported).
     pub entry_exports: Vec<(String, String)>,
-    /// Syntax found in a module's final tree that no browser would run (kiln's bug).
+    /// Syntax found in a module's final tree that no browser would run, or a name read that
+    /// nothing binds (kiln's bug).
     pub problems: Vec<Diagnostic>,
+    /// The names the chunk declares at its top level (what it may export).
+    pub declared: FxHashSet<Atom>,
+    /// The legal comments of its modules, once each, for the end of the file.
+    pub legal: Vec<String>,
 }
 
 /// The URLs a chunk's modules write: asset files, extra entries (workers), and lazy chunks
@@ -97,8 +103,9 @@ pub(super) type Externals = std::collections::BTreeMap<String, Vec<(Option<Atom>
 /// binding it is). The most used get the shortest names when minifying.
 pub(super) type Symbol = (u32, usize, Atom, String, Option<(ModuleId, Id)>);
 
-/// A module printed: its code, source positions, and a problem its final tree has.
-pub(super) type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>, Option<Diagnostic>);
+/// A module printed: its code, source positions, a problem its final tree has, and what it
+/// declares at its top level and reads unbound.
+pub(super) type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>, Option<Diagnostic>, Scope);
 
 /// Sorts a module's source-map segments. The printer does not always record positions in
 /// output order; sorted per module, on the module's thread, the chunk's segments are sorted
@@ -145,13 +152,19 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
     let externals = r.externals(&getters);
     let (symbols, foreign) = r.symbols(prepared, &synthetic, &externals, &getters);
     let mut names = r.choose_names(prepared, symbols);
-    let pieces = r.print_modules(prepared, &refs, &synthetic, &names);
-    let problems: Vec<Diagnostic> = pieces.iter().filter_map(|p| p.3.clone()).collect();
+    let mut pieces = r.print_modules(prepared, &refs, &synthetic, &names);
+    let mut problems: Vec<Diagnostic> = pieces.iter().filter_map(|p| p.3.clone()).collect();
+    let scopes: Vec<(ModuleId, Scope)> = pieces.iter_mut().map(|p| (p.0, std::mem::take(&mut p.4))).collect();
     let ext_code = external_imports(&externals, &names);
     let mut code = r.runtime_and_namespaces(&synthetic, &getters, &refs, &names);
+    let mut own = code.clone();
     let (sources, segments, module_infos) = r.join_pieces(&mut code, pieces);
+    let tail = code.len();
     r.run_cjs_entry(&mut code, &names);
     let entry_exports = r.entry_exports(&mut code, &refs, &mut names);
+    own.push_str(&code[tail..]);
+    let bound = Bound { foreign: &foreign, externals: &externals };
+    let declared = r.check_unbound(prepared, &scopes, &own, &bound, &names, &entry_exports, &mut problems);
     let ChunkRefs { refs, .. } = refs;
     Rendered {
         code: ChunkCode { code, refs, segments, sources, modules: module_infos },
@@ -160,7 +173,15 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
         externals: ext_code,
         entry_exports,
         problems,
+        declared,
+        legal: if ctx.options.js.legal_comments { legal_comments(modules, job.order) } else { Vec::new() },
     }
+}
+
+/// What a chunk's imports bind: the keys it imports from other chunks, and its externals.
+pub(super) struct Bound<'a> {
+    pub(super) foreign: &'a [(Atom, usize)],
+    pub(super) externals: &'a Externals,
 }
 
 impl ChunkRender<'_> {
@@ -324,13 +345,13 @@ impl ChunkRender<'_> {
                         let d = Diagnostic::error("internal error: a minified module from the build cache does not decode")
                             .with_note("this is a bug in kiln; build with --no-cache meanwhile, and please report it")
                             .in_file(&self.modules[m].rel);
-                        return (m, String::new(), Vec::new(), Some(d));
+                        return (m, String::new(), Vec::new(), Some(d), Scope::default());
                     }
                 },
             };
             let piece = GLOBALS.set(&self.ctx.globals, || self.print_module(m, ast, refs, synthetic, names));
             if let Some(c) = cached {
-                assert!(c.1 == piece.1 && c.2 == piece.2, "KILN_CHECK_CACHE: the cached print of {} differs from a fresh one", self.modules[m].rel);
+                assert!(c.1 == piece.1 && c.2 == piece.2 && c.4 == piece.4, "KILN_CHECK_CACHE: the cached print of {} differs from a fresh one", self.modules[m].rel);
             }
             if let (Some(k), None) = (key, &piece.3) {
                 cache.put(&k, super::print_cache::encode(&piece));
@@ -379,6 +400,11 @@ impl ChunkRender<'_> {
                 _ => d.in_file(&module.rel),
             }
         });
+        // What it declares and reads unbound, found on the final tree (see `unbound`).
+        let scope = match &module.file {
+            Some(f) => unbound::of_module(&mut ast, Some(f.start_pos.0), f.end_pos.0),
+            None => unbound::of_module(&mut ast, None, 0),
+        };
         let (code, mappings) = print(&ctx.cm, &ast, self.minify);
         let mut segs: Vec<(u32, u32, u32, u32)> = match &module.file {
             Some(f) => {
@@ -403,7 +429,7 @@ impl ChunkRender<'_> {
             None => Vec::new(),
         };
         in_output_order(&mut segs);
-        (m, code, segs, problem)
+        (m, code, segs, problem, scope)
     }
 
     /// The start of the body: the runtime helpers used, then the namespace objects.
@@ -454,14 +480,14 @@ impl ChunkRender<'_> {
         let modules = self.modules;
         // What each piece is for the report, and how many lines it holds, on every core.
         let (module_infos, line_counts): (Vec<crate::graph::ModuleInfo>, Vec<u32>) =
-            pieces.par_iter().map(|(m, text, _, _)| (module_info(modules, *m, text), text.matches('\n').count() as u32)).unzip();
+            pieces.par_iter().map(|(m, text, ..)| (module_info(modules, *m, text), text.matches('\n').count() as u32)).unzip();
         // In order: the code, and where each mapped piece starts and which source it maps to.
         let mut mapped: Vec<ModuleId> = Vec::new();
         let mut source_index: FxHashMap<ModuleId, u32> = FxHashMap::default();
         let mut starts: Vec<Option<(u32, u32)>> = Vec::with_capacity(pieces.len());
         let mut lines = code.matches('\n').count() as u32;
         code.reserve(pieces.iter().map(|p| p.1.len() + 1).sum());
-        for ((m, text, segs, _), n) in pieces.iter().zip(&line_counts) {
+        for ((m, text, segs, ..), n) in pieces.iter().zip(&line_counts) {
             if text.trim().is_empty() {
                 starts.push(None);
                 continue;
@@ -494,7 +520,7 @@ impl ChunkRender<'_> {
         let counts: Vec<usize> = pieces.iter().zip(&starts).map(|(p, start)| if start.is_some() { p.2.len() } else { 0 }).collect();
         let mut segments: Vec<Segment> = vec![(0, 0, 0, 0, 0); counts.iter().sum()];
         let slices = crate::par::split_by_lens(&mut segments, &counts);
-        pieces.into_par_iter().zip(starts).zip(slices).for_each(|(((_, _, segs, _), start), slice)| {
+        pieces.into_par_iter().zip(starts).zip(slices).for_each(|(((_, _, segs, ..), start), slice)| {
             let Some((line, idx)) = start else { return };
             for (out, (l, c, sl, sc)) in slice.iter_mut().zip(segs) {
                 *out = (line + l, c, idx, sl, sc);

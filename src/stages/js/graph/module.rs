@@ -221,20 +221,22 @@ fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r
 /// `import_map`: specifiers the pages' import maps resolve in the browser.
 pub(in crate::stages::js) fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[String], path: &Path, r: &ImportRecord) -> Result<Target, String> {
     let (spec, query) = Variant::split(&r.specifier);
-    // `new URL('x.wasm', import.meta.url)` is a URL relative to the module, not a
-    // package name.
-    let relative;
-    let spec = match r.kind {
-        ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => {
-            relative = format!("./{spec}");
-            relative.as_str()
-        }
-        _ => spec,
-    };
     if import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
         return Ok(Target::None);
     }
-    match resolver.resolve(options, path, spec) {
+    // `new URL('x.wasm', import.meta.url)` is a URL relative to the module; when no such file
+    // exists, `new URL('pdfjs-dist/build/pdf.worker.mjs', import.meta.url)` names a package's
+    // file (as Vite and webpack resolve it, the package's `exports` honoured).
+    let resolved = match r.kind {
+        ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => {
+            match resolver.resolve(options, path, &format!("./{spec}")) {
+                Ok(found) => Ok(found),
+                Err(relative) => resolver.resolve(options, path, spec).map_err(|_| relative + ", nor as a package's file"),
+            }
+        }
+        _ => resolver.resolve(options, path, spec),
+    };
+    match resolved {
         Ok(Resolution::File { path: p, side_effects_free }) => {
             if !options.loader.may_read(&p) {
                 return Err(format!("{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()));
