@@ -2,7 +2,8 @@
 // by `new URL()` of the package's files, as monaco's docs set them up for bundlers. The TS
 // worker reports the type error of the model as a marker.
 import * as monaco from 'monaco-editor/editor/editor.api.js';
-import { typescriptDefaults } from 'monaco-editor/language/typescript/monaco.contribution.js';
+import 'monaco-editor/languages/definitions/typescript/register.js';
+import { typescriptDefaults } from 'monaco-editor/languages/features/typescript/register.js';
 
 self.MonacoEnvironment = {
   getWorker(_id, label) {
