@@ -44,11 +44,21 @@ pub struct JsOptions {
     /// `js.alias`: a specifier (or a prefix of one, up to a `/`) → a path (absolute) or a
     /// package name, as Vite's `resolve.alias` and webpack's `resolve.alias` map them.
     pub alias: Vec<(String, String)>,
-    /// Keep the bundled code's legal comments at the end of each chunk (`js.legal_comments`).
-    pub legal_comments: bool,
+    /// Where the bundled code's legal comments go (`js.legal_comments`).
+    pub legal_comments: LegalComments,
     /// Where the list of bundled packages and their licences goes, relative to the output
     /// folder (`js.license_file`).
     pub license_file: Option<String>,
+}
+
+/// `js.legal_comments`: where the legal comments of the bundled code go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegalComments {
+    /// Once each, at the end of the chunk that holds their code (esbuild's default).
+    Eof,
+    /// In a `.LEGAL.txt` file beside the chunk, which the chunk's last comment names.
+    Linked,
+    None,
 }
 
 /// `js.jsx*`: how JSX compiles where no tsconfig.json says.
@@ -124,11 +134,12 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
         })
         .collect();
     let legal_comments = match rj.legal_comments.as_ref().map(|l| (l.span(), l.get_ref().as_str())) {
-        None | Some((_, "eof")) => true,
-        Some((_, "none")) => false,
+        None | Some((_, "eof")) => LegalComments::Eof,
+        Some((_, "linked")) => LegalComments::Linked,
+        Some((_, "none")) => LegalComments::None,
         Some((span, other)) => {
-            bad(span, format!("js.legal_comments must be \"eof\" or \"none\", not {other:?}"));
-            true
+            bad(span, format!("js.legal_comments must be \"eof\", \"linked\" or \"none\", not {other:?}"));
+            LegalComments::Eof
         }
     };
     let license_file = rj.license_file.map(|f| {

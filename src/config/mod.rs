@@ -34,7 +34,7 @@ pub use compress::{default_compress_types, CompressOptions};
 pub use css::{CssOptions, HtmlOptions, DEFAULT_TARGETS};
 pub use env::EnvOptions;
 pub use images::{ImageFormat, ImageOptions, ImageRule, Loading, Strip};
-pub use js::{JsOptions, JsxDefaults, SourceMapMode};
+pub use js::{JsOptions, JsxDefaults, LegalComments, SourceMapMode};
 pub use offline::{OfflineOptions, Update};
 pub use publish::{Cloudflare, HeaderRule, PublishEncoding, PublishOptions};
 

@@ -175,7 +175,8 @@ pub(super) struct RawJs {
     /// Classic runtime's fragment (default "React.Fragment").
     pub(super) jsx_fragment: Option<String>,
     /// Legal comments (/*! */, @license, @preserve) of the bundled code: "eof" (default: kept
-    /// once each at the end of each chunk) or "none".
+    /// once each at the end of each chunk), "linked" (in a .LEGAL.txt file the chunk's last
+    /// comment names) or "none".
     #[schemars(with = "Option<schema::LegalComments>")]
     pub(super) legal_comments: Option<Spanned<String>>,
     /// Write a list of the bundled packages with their licences and licence texts to this

@@ -29,7 +29,7 @@ choice!(HashCascade, "hashes", "importmap");
 choice!(OfflineUpdate, "immediate", "prompt");
 choice!(Precache, "first-load", "all");
 choice!(JsxRuntime, "automatic", "classic");
-choice!(LegalComments, "eof", "none");
+choice!(LegalComments, "eof", "linked", "none");
 choice!(Strip, "safe", "all", "none");
 choice!(Svg, "minify", "keep");
 choice!(ImageFormat, "avif", "webp");

@@ -193,6 +193,17 @@ fn legal_comments_and_the_licence_file() {
     assert_eq!(json[1]["license"], "MIT");
     assert!(json[1]["text"].as_str().unwrap().starts_with("MIT License"));
 
+    // "linked": the notices in a .LEGAL.txt file that the chunk's last comment names.
+    let p = project(LICENSED);
+    std::fs::write(p.path().join("kiln.toml"), "[js]\nlegal_comments = \"linked\"\n").unwrap();
+    let (_out, tree) = build(p.path(), &["--entry", "main.js"]);
+    let main = String::from_utf8_lossy(&tree[&file_of(&tree, "main.js")]).into_owned();
+    assert!(!main.contains("mit-lib v1.2.3") && !main.contains("bsd notice"), "{main}");
+    let named = main.rsplit("/*! For license information please see ").next().unwrap().trim_end().trim_end_matches("*/").trim();
+    let legal = tree.keys().find(|k| k.ends_with(".txt") && named.ends_with(k.rsplit('/').next().unwrap())).unwrap_or_else(|| panic!("{named} in {:?}", tree.keys()));
+    let legal = String::from_utf8_lossy(&tree[legal]).into_owned();
+    assert!(legal.contains("/*! mit-lib v1.2.3 | MIT */") && legal.contains("// @preserve the bsd notice") && legal.contains("main's own notice"), "{legal}");
+
     for (setting, message) in [("license_file = \"../up.md\"", "js.license_file"), ("legal_comments = \"linked-ish\"", "js.legal_comments")] {
         let p = project(LICENSED);
         std::fs::write(p.path().join("kiln.toml"), format!("[js]\n{setting}\n")).unwrap();
@@ -222,7 +233,9 @@ const DESTRUCTURED: &[(&str, &str)] = &[
          bump();\n\
          export const out = [URI.parse('a'), Utils.dirname('a/b/c'), One, second, third, missing, Object.keys(rest).sort(), a1, a3, aRest, e1, l1, l2, U === URI];\n",
     ),
-    ("other.js", "import { Utils, One, l1 } from './reexport.js';\nexport const out = [Utils.dirname('x/y'), One, l1];\n"),
+    ("other.js", "import { Utils, One, l1 } from './reexport.js';\nexport const out = [Utils.dirname('x/y'), One, l1];\nexport const worker = new URL('./worker.js', import.meta.url).href;\n"),
+    // A worker's bundle is self-contained: the same module linked again, without splitting.
+    ("worker.js", "import { URI as V, rest, aRest } from './reexport.js';\nglobalThis.workerOut = [V.parse('w'), rest.extra2, aRest.length];\n"),
 ];
 
 /// Exports declared by destructuring (object and array, nested, with defaults and rest),
@@ -236,13 +249,21 @@ fn destructured_exports_link_in_every_mode() {
         std::fs::write(p.path().join("kiln.toml"), config).unwrap();
         let (out, tree) = build(p.path(), &[&["--entry", "main.js", "--entry", "other.js"][..], extra].concat());
         let (main, other) = (file_of(&tree, "main.js"), file_of(&tree, "other.js"));
-        let result = node(out.path(), &format!("const a = await import('./{main}'); const b = await import('./{other}'); console.log(JSON.stringify([a.out, b.out]));"));
+        let result = node(
+            out.path(),
+            &format!(
+                "const a = await import('./{main}'); const b = await import('./{other}');\n\
+                 await import(new URL(b.worker.split('/').pop(), new URL('./{main}', import.meta.url)).href);\n\
+                 console.log(JSON.stringify([a.out, b.out, globalThis.workerOut]));"
+            ),
+        );
         let live = if config.is_empty() { 11 } else { 10 };
         assert_eq!(
             result,
             serde_json::json!([
                 ["uri:a", "a/b", 1, 2, 3, "default", ["URI", "Utils", "extra1", "extra2"], "x", "a3-default", ["r1", "r2"], "e1", 11, 20, true],
-                ["x", 1, live]
+                ["x", 1, live],
+                ["uri:w", "e2", 2]
             ]),
             "{extra:?} {config:?}"
         );

@@ -89,6 +89,15 @@ pub struct Chunk {
     pub links: ChunkLinks,
     /// Written at this path, unhashed (a service worker).
     pub fixed_path: Option<String>,
+    /// The text of its `.LEGAL.txt` file, with `js.legal_comments = "linked"`.
+    pub legal: Option<String>,
+}
+
+impl Chunk {
+    /// The key of its `.LEGAL.txt` file.
+    pub fn legal_key(key: &AssetKey) -> AssetKey {
+        AssetKey::File(format!("{key}.LEGAL.txt"))
+    }
 }
 
 /// What pages and the assemble stage need to know of a chunk besides its code.
@@ -210,6 +219,18 @@ impl JsStage<'_> {
 fn add_chunks(graph: &mut Graph, chunks: Vec<Chunk>) -> Vec<ChunkLinks> {
     let mut links = Vec::with_capacity(chunks.len());
     for chunk in chunks {
+        if let Some(text) = chunk.legal {
+            graph.assets.push(Asset {
+                src: Chunk::legal_key(&chunk.links.key),
+                kind: AssetKind::Raw,
+                is_entry: false,
+                content: text.into_bytes(),
+                refs: Refs::default(),
+                chunk: None,
+                css_keep: Vec::new(),
+                fixed_path: None,
+            });
+        }
         graph.assets.push(Asset {
             src: chunk.links.key.clone(),
             kind: AssetKind::Chunk,

@@ -181,7 +181,15 @@ fn join(
                 .with_note("start it with { type: 'module' } to keep its external imports"),
         ));
     }
+    let mut r = r;
+    let linked = ctx.options.js.legal_comments == crate::config::LegalComments::Linked && !r.legal.is_empty();
+    let legal = if linked { Some(std::mem::take(&mut r.legal).join("\n") + "\n") } else { None };
     let mut code = generate::assemble(r, &imports, &shared, ctx.options.js.minify, ctx.classic);
+    if legal.is_some() {
+        // The last comment names the chunk's `.LEGAL.txt` file (as esbuild's `linked` does).
+        let url = code.refs.placeholder(&Chunk::legal_key(&chunk.key), AssetKind::Raw, crate::graph::RefUse::Url, false);
+        code.code.push_str(&format!("/*! For license information please see {url} */\n"));
+    }
     if let Some(css) = chunk.css_key() {
         // Not written in the code: records that the chunk's CSS belongs to it.
         code.refs.placeholder(&css, AssetKind::Css, crate::graph::RefUse::Url, false);
@@ -204,6 +212,7 @@ fn join(
         is_entry: matches!(chunk.kind, ChunkKind::Page(_)),
         links,
         fixed_path: None,
+        legal,
     })
 }
 

@@ -174,7 +174,7 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
         entry_exports,
         problems,
         declared,
-        legal: if ctx.options.js.legal_comments { legal_comments(modules, job.order) } else { Vec::new() },
+        legal: if ctx.options.js.legal_comments != crate::config::LegalComments::None { legal_comments(modules, job.order) } else { Vec::new() },
     }
 }
 

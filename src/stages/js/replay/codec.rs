@@ -44,6 +44,9 @@ struct ChunkHead {
     is_entry: bool,
     links: StoredLinks,
     fixed_path: Option<String>,
+    /// Its `.LEGAL.txt` file's text (`js.legal_comments = "linked"`).
+    #[serde(default)]
+    legal: Option<String>,
     /// The map's sources: each path, and the trace whose file is its text (else the text
     /// follows the positions); none without a map.
     map: Option<Vec<(PathBuf, Option<usize>)>>,
@@ -78,6 +81,7 @@ pub fn encode(traces: &[ModuleTrace], chunks: &[Chunk], assets: &[(String, Asset
             is_entry: c.is_entry,
             links: StoredLinks::from(&c.links),
             fixed_path: c.fixed_path.clone(),
+            legal: c.legal.clone(),
             map: c.map.as_ref().map(|m| {
                 m.sources
                     .par_iter()
@@ -141,6 +145,7 @@ pub fn decode(head: Stored, payload: &[u8], files: &[Option<Vec<u8>>]) -> Option
             is_entry: h.is_entry,
             links: h.links.into(),
             fixed_path: h.fixed_path,
+            legal: h.legal,
         });
     }
     (at == payload.len()).then_some((chunks, head.assets))
