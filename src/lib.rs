@@ -26,6 +26,7 @@ pub mod pipeline;
 pub mod publish;
 pub mod report;
 pub mod s3;
+pub mod secrets;
 pub mod schema;
 pub mod serve;
 pub mod size;

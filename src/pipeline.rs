@@ -14,6 +14,8 @@
 //! | preload     | graph               | graph with pages preloading the fonts they use  |
 //! | fingerprint | graph               | output files at their hashed paths              |
 //! | html        | output files        | output files with pages minified                |
+//! | secrets     | output files        | without the public folder's dotfiles; nothing   |
+//! |             |                     | secret (a secret file or value is an error)     |
 //! | serving     | output files        | with `sw.js` and `_headers` when asked for       |
 //! | write       | output files        | a staging folder holding them (twins not yet)   |
 //! | compress    | output files        | files with gzip and Brotli twins                |
@@ -35,6 +37,7 @@ use crate::stages::js::{BundleOptions, JsStage};
 use crate::stages::preload::PreloadStage;
 use crate::stages::prune::PruneStage;
 use crate::stages::scan::{ScanOptions, ScanStage};
+use crate::stages::secrets::{SecretsOptions, SecretsStage};
 use crate::stages::serving::{ServingOptions, ServingStage};
 
 /// Told about progress; the CLI draws a bar or prints lines, tests ignore it.
@@ -71,7 +74,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let cache = Cache::new(config.cache_dir.clone(), config.cache_max_size).with_remote(remote_cache(config, &mut warnings));
     let (scan, bundle) = (ScanOptions::new(config), BundleOptions::new(config));
     let (names, emit) = (FingerprintOptions::new(config), EmitOptions::new(config));
-    let serving = ServingOptions::new(config);
+    let (secrets, serving) = (SecretsOptions::new(config), ServingOptions::new(config));
     let mut log = Log { progress, timings: Timings::default(), warnings };
 
     let scanned = log.stage("scan", None, || ScanStage::new(&scan, &cache).run())?;
@@ -87,7 +90,8 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
             let preloaded = log.stage("preload", None, || PreloadStage::new(config.html.preload_fonts).run(images.graph))?;
             let named = log.stage("fingerprint", Some(preloaded.graph.assets.len()), || FingerprintStage::new(&names).run(preloaded.graph))?;
             let pages = log.stage("html", None, || HtmlStage::new(&config.html).run(named.files))?;
-            let served = log.stage("serving", None, || ServingStage::new(&serving).run(pages.files))?;
+            let checked = log.stage("secrets", None, || SecretsStage::new(&secrets).run(pages.files))?;
+            let served = log.stage("serving", None, || ServingStage::new(&serving).run(checked.files))?;
             let written = log.stage("write", None, || WriteStage::new(&emit).run(&served.files))?;
             let tick = || progress.tick();
             let compressed = log.stage("compress", Some(served.files.len()), || CompressStage::new(&config.compress, &early, &cache, &tick).run(served.files))?;

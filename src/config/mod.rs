@@ -113,6 +113,8 @@ pub struct Config {
     pub headers_file: bool,
     /// `[offline]`: the service worker, when asked for.
     pub offline: Option<OfflineOptions>,
+    /// What the secret checks let through (`[secrets]`).
+    pub secrets: crate::secrets::Allow,
     /// The workspace the project belongs to (a pnpm, npm or yarn workspace, or the git
     /// repository): files there may be read from outside the root, as workspace packages
     /// live beside the app.
@@ -191,6 +193,7 @@ impl Config {
             publish: publish::publish_options(raw.publish.take().unwrap_or_default(), &c),
             headers_file: raw.headers_file.unwrap_or(false),
             offline: offline::offline_options(raw.offline.take(), &root, &c),
+            secrets: secrets_allow(raw.secrets.take().unwrap_or_default(), &c),
             workspace_root: crate::env_files::workspace_root(&root),
             jobs: overrides.jobs,
             config_file,
@@ -352,6 +355,25 @@ fn size_setting(value: &Option<Spanned<RawSize>>, default: u64, key: &str, c: &C
             default
         }),
     }
+}
+
+/// `[secrets]`: the files and values the secret checks let through.
+fn secrets_allow(raw: raw::RawSecrets, c: &Checker) -> crate::secrets::Allow {
+    let files = raw.allow_files.unwrap_or_default();
+    let values: Vec<String> = raw
+        .allow
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| {
+            let (span, v) = (v.span(), v.into_inner());
+            let ok = v.split_once(':').is_some_and(|(rule, hash)| !rule.is_empty() && hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()));
+            if !ok {
+                c.bad(span, format!("secrets.allow takes fingerprints as the build prints them (\"rule:16 hex digits\"), not {v:?}"));
+            }
+            v
+        })
+        .collect();
+    crate::secrets::Allow { files: build_globs(&files, c), values }
 }
 
 fn build_globs(patterns: &[Spanned<String>], c: &Checker) -> GlobSet {

@@ -67,6 +67,21 @@ pub(crate) struct RawConfig {
     pub(super) headers_file: Option<bool>,
     /// The offline service worker (opt-in: the table's presence turns it on).
     pub(super) offline: Option<RawOffline>,
+    /// What the secret checks let through.
+    pub(super) secrets: Option<RawSecrets>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecrets {
+    /// Output paths (globs) of files whose secret-looking name is meant to ship, and dotfiles to
+    /// keep: ["certs/public.pem", ".htaccess"].
+    #[schemars(with = "Option<Vec<String>>")]
+    pub(super) allow_files: Option<Vec<Spanned<String>>>,
+    /// Fingerprints of secret-looking values meant to ship, as the build's error prints them:
+    /// ["gcp-api-key:0123456789abcdef"].
+    #[schemars(with = "Option<Vec<String>>")]
+    pub(super) allow: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

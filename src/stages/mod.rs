@@ -9,4 +9,5 @@ pub mod js;
 pub mod preload;
 pub mod prune;
 pub mod scan;
+pub mod secrets;
 pub mod serving;

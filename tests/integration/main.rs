@@ -19,6 +19,7 @@
 //! - `regression`: one test per reported bug.
 //! - `heavy`: what heavy real apps broke (issue 33), run in node: CommonJS shared between
 //!   chunks, `new URL()` of package files, destructured exports, the unbound-name check.
+//! - `secrets`: secret files and values stop the build (issue 38), dotfiles are left out.
 //! - `schema`: the JSON Schemas of kiln.toml and budgets.toml against README examples,
 //!   fixtures and what kiln refuses.
 //! - `install`: the npm packages, packed and installed from their tarballs; the GitHub
@@ -45,6 +46,7 @@ mod corpus;
 mod regression;
 mod remote_cache;
 mod schema;
+mod secrets;
 mod serve;
 mod site;
 mod split;
