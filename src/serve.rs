@@ -158,6 +158,12 @@ async fn headers(site: &Site, mut req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let path = file_of(req.uri().path());
+    // Secret and private files and dotfiles (but .well-known/) are never served, whatever the
+    // folder holds (one edited by hand, an older kiln's output): Vite's dev server denies them
+    // too.
+    if crate::secrets::names::classify(&path) != crate::secrets::FileKind::Plain {
+        return Response::builder().status(StatusCode::NOT_FOUND).body(Body::from("not found")).unwrap_or_default();
+    }
     // A page gets the live script: served as it is on disk, not from a compressed twin, and
     // whole (a 304 would keep a copy naming an older build, which would reload again).
     let live = site.live.as_ref().filter(|_| path.ends_with(".html")).map(|l| l.generation.load(Ordering::SeqCst));

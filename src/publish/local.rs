@@ -56,9 +56,9 @@ pub struct LocalObject {
 /// With `siblings`, every file whose type is in `compress.types` gets `.br` and `.gz` keys,
 /// made here when the build kept no twin (too small, or not smaller), so an edge rule can pick
 /// by type and `Accept-Encoding` without knowing which twins exist.
-pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compress: &crate::config::CompressOptions) -> Result<Vec<LocalObject>, PublishError> {
+pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compress: &crate::config::CompressOptions, secrets: &crate::secrets::Allow) -> Result<Vec<LocalObject>, PublishError> {
     let hashed = whole_output(dir, manifest_name)?;
-    let files = files(dir)?;
+    let files = nothing_secret(dir, files(dir)?, secrets)?;
     let present: HashSet<&str> = files.iter().map(|f| f.0.as_str()).collect();
     let mut out = Vec::new();
     for (rel, path, size) in &files {
@@ -107,6 +107,41 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
     }
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
+}
+
+/// The files to publish without dotfiles (but `.well-known/`, and what `[secrets] allow_files`
+/// keeps), or an error naming every file the build would have refused: an output folder edited
+/// by hand, or an older kiln's, must not put a secret online.
+fn nothing_secret(dir: &Path, files: Vec<(String, PathBuf, u64)>, secrets: &crate::secrets::Allow) -> Result<Vec<(String, PathBuf, u64)>, PublishError> {
+    use crate::secrets::{FileKind, Problem};
+    let mut kept = Vec::with_capacity(files.len());
+    let mut refused = Vec::new();
+    for (rel, path, size) in files {
+        // A twin is judged by the file it is the twin of (its bytes are compressed).
+        let base = rel.strip_suffix(".br").or_else(|| rel.strip_suffix(".gz")).unwrap_or(&rel);
+        match secrets.classify(base) {
+            FileKind::Dotfile => continue,
+            FileKind::Secret(what) => {
+                refused.push(format!("{rel} is {what}"));
+                continue;
+            }
+            FileKind::Plain => {}
+        }
+        if base == rel {
+            let bytes = std::fs::read(&path).map_err(|e| PublishError::output(&path, format!("cannot read: {e}")))?;
+            if let Some(Problem::Values(found)) = secrets.check(&rel, None, &bytes) {
+                for f in found {
+                    let (line, col) = crate::secrets::values::line_col(&bytes, f.start);
+                    refused.push(format!("{rel}:{line}:{col} holds {} ({}; [secrets] allow takes \"{}\")", f.rule.what, f.rule.id, f.fingerprint));
+                }
+            }
+        }
+        kept.push((rel, path, size));
+    }
+    if !refused.is_empty() {
+        return Err(PublishError::output(dir, format!("holds what kiln never publishes, so nothing was uploaded:\n  {}", refused.join("\n  "))));
+    }
+    Ok(kept)
 }
 
 /// The hashed files of the output in `dir`, once it is known to be a whole kiln output: the

@@ -53,6 +53,9 @@ pub struct Request {
     pub options: PublishOptions,
     /// Which types get twins (and how), for the twins made at publish time.
     pub compress: crate::config::CompressOptions,
+    /// What the secret checks let through (`[secrets]`): a file the build would refuse is
+    /// never uploaded.
+    pub secrets: crate::secrets::Allow,
     pub dry_run: bool,
     /// `Some(None)`: back to the deploy before the live one; `Some(Some(id))`: to that one.
     pub rollback: Option<Option<String>>,
@@ -160,7 +163,7 @@ pub(crate) fn next_seq(records: &[Record]) -> u64 {
 async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, PublishError> {
     let started = Instant::now();
     let t = &req.target;
-    let local = if req.rollback.is_none() { local::objects(&req.dir, &req.manifest_name, &req.options, &req.compress)? } else { Vec::new() };
+    let local = if req.rollback.is_none() { local::objects(&req.dir, &req.manifest_name, &req.options, &req.compress, &req.secrets)? } else { Vec::new() };
     let client = s3::client(t).await;
     let remote: BTreeMap<String, u64> = s3::list(&client, t).await?.into_iter().collect();
     let records = read_records(&client, t, &remote).await?;

@@ -78,6 +78,7 @@ impl Request {
             target,
             options,
             compress: config.compress.clone(),
+            secrets: config.secrets.clone(),
             dry_run: overrides.dry_run,
             rollback: overrides.rollback.clone(),
             cloudflare_token,

@@ -480,3 +480,34 @@ fn cloudflare_keys_are_checked_with_their_location() {
         assert!(stderr.contains(expect) && stderr.contains("kiln.toml:"), "{extra}: {stderr}");
     }
 }
+
+/// Issue 38: an output folder edited by hand (or an older kiln's) that holds a secret file and
+/// a secret value is refused whole, nothing uploaded; dotfiles are never uploaded, but
+/// `.well-known/` is, and the website endpoint then serves no `.env`.
+#[test]
+fn publish_never_uploads_secrets_or_dotfiles() {
+    let g = Garage::start();
+    let site = sample_site();
+    let dist = build(site.path());
+    std::fs::write(dist.join(".env"), "AWS_ACCESS_KEY_ID=AKIAQWERTYUIOPASDFGH\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKQ\n").unwrap();
+    std::fs::write(dist.join("notes.txt"), "stripe: sk_live_4eC39HqLyjWDarjtT1zdp7dc\n").unwrap();
+    std::fs::write(dist.join(".htaccess"), "Options -Indexes\n").unwrap();
+    std::fs::create_dir_all(dist.join(".well-known")).unwrap();
+    std::fs::write(dist.join(".well-known/security.txt"), "Contact: mailto:security@example.com\n").unwrap();
+
+    let out = g.publish().arg(&dist).args(["--to", "s3://site", "-q"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(".env is an environment file") && stderr.contains("notes.txt:1:9 holds a live Stripe secret key"), "{stderr}");
+    assert_eq!(g.get("index.html").0, 404, "nothing was uploaded");
+
+    std::fs::remove_file(dist.join(".env")).unwrap();
+    std::fs::remove_file(dist.join("notes.txt")).unwrap();
+    let first = publish(&g, &dist, &[]);
+    let keys = uploads(&first);
+    assert!(keys.iter().any(|k| k == ".well-known/security.txt"), "{keys:?}");
+    assert!(!keys.iter().any(|k| k.contains(".htaccess") || k.contains(".env")), "{keys:?}");
+    assert_eq!(g.get(".well-known/security.txt").0, 200);
+    assert_eq!(g.get(".htaccess").0, 404);
+    assert_eq!(g.get(".env").0, 404);
+}

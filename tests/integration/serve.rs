@@ -104,3 +104,34 @@ fn serving_a_missing_folder_exits_2() {
     let out = kiln().args(["serve", "/no/such/dist", "--port", "0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 38: a folder edited by hand (or an older kiln's output) holding secret files and
+/// dotfiles: `kiln serve` answers 404 for them, and serves `.well-known/`.
+#[test]
+fn secret_files_and_dotfiles_are_never_served() {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in [
+        (".env", "AWS_SECRET_ACCESS_KEY=x\n"),
+        (".env.production", "X=1\n"),
+        (".git/config", "[core]\n"),
+        ("id_rsa", "key\n"),
+        ("certs/server.pem", "pem\n"),
+        ("server.key", "key\n"),
+        (".htaccess", "Options -Indexes\n"),
+        (".npmrc", "//registry/:_authToken=x\n"),
+        (".well-known/security.txt", "Contact: mailto:s@example.com\n"),
+        ("index.html", "<!doctype html><title>t</title>"),
+    ] {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let server = serve(dir.path());
+    for path in ["/.env", "/.env.production", "/.git/config", "/id_rsa", "/certs/server.pem", "/server.key", "/.htaccess", "/.npmrc", "/%2eenv", "/.git/", "/.GIT/config"] {
+        let r = get(server.addr(), path, None);
+        assert_eq!(r.status, 404, "{path}");
+        assert!(!String::from_utf8_lossy(&r.body).contains("AWS"), "{path}");
+    }
+    assert_eq!(get(server.addr(), "/.well-known/security.txt", None).status, 200);
+    assert_eq!(get(server.addr(), "/", None).status, 200);
+}
