@@ -22,6 +22,7 @@ mod prepare;
 mod render;
 mod rename;
 mod runtime;
+mod shorthand;
 mod symbols;
 
 use swc_core::ecma::ast::*;
