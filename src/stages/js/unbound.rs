@@ -116,26 +116,26 @@ pub enum Unbound {
     Unknown(Atom),
 }
 
-/// The chunk's rule: a name read in `free` must be declared at some piece's top level or in
-/// `bound` (imports), or be a global that `sources` (every name its modules read that is not
-/// one of the chunk's symbols) or the runtime reads. `symbols`: kiln's names for the chunk's
-/// symbols, each with what it stands for.
+/// The chunk's rule: a name read in `free` must be declared (at some piece's top level, or by
+/// an import), or be a global its sources read (`source_global`: a name some module of the
+/// chunk reads that is not one of the chunk's symbols; kiln never gives a symbol such a name)
+/// or the runtime reads. `symbol`: what a name kiln gave one of the chunk's symbols stands for,
+/// asked only for a name that breaks the rule.
 pub fn check<'a>(
     free: impl IntoIterator<Item = &'a Atom>,
     declared: &FxHashSet<Atom>,
-    symbols: &FxHashMap<Atom, String>,
-    sources: &FxHashSet<Atom>,
+    source_global: &mut impl FnMut(&Atom) -> bool,
+    symbol: impl Fn(&Atom) -> Option<String>,
 ) -> Vec<Unbound> {
     let mut out = Vec::new();
     for name in free {
-        if declared.contains(name) {
+        if declared.contains(name) || RUNTIME_GLOBALS.contains(&name.as_str()) || source_global(name) {
             continue;
         }
-        if let Some(what) = symbols.get(name) {
-            out.push(Unbound::Symbol(name.clone(), what.clone()));
-        } else if !sources.contains(name) && !RUNTIME_GLOBALS.contains(&name.as_str()) {
-            out.push(Unbound::Unknown(name.clone()));
-        }
+        out.push(match symbol(name) {
+            Some(what) => Unbound::Symbol(name.clone(), what),
+            None => Unbound::Unknown(name.clone()),
+        });
     }
     out
 }
@@ -178,7 +178,7 @@ mod tests {
         let sources: FxHashSet<Atom> = ["window".into()].into_iter().collect();
         let free: Vec<Atom> = ["a", "b", "window", "Object", "zz"].into_iter().map(Atom::from).collect();
         assert_eq!(
-            check(&free, &declared, &symbols, &sources),
+            check(&free, &declared, &mut |n| sources.contains(n), |n| symbols.get(n).cloned()),
             [Unbound::Symbol("b".into(), "the interop object of x.js".into()), Unbound::Unknown("zz".into())]
         );
     }

@@ -39,20 +39,20 @@ impl ChunkRender<'_> {
         let mut declared: FxHashSet<Atom> = scopes.iter().flat_map(|(_, s)| s.top.iter().cloned()).chain(own_scope.top.iter().cloned()).collect();
         declared.extend(bound.foreign.iter().filter_map(|(k, _)| names.get(k)));
         declared.extend(bound.externals.values().flatten().filter_map(|(_, k)| names.get(k)));
-        let symbols: FxHashMap<Atom, String> = names
-            .names
-            .iter()
-            .map(|(k, n)| (n.clone(), self.describe(k)))
-            .chain(names.helpers.iter().map(|h| (h.clone(), "a runtime helper".to_owned())))
-            .collect();
-        let mut sources: FxHashSet<Atom> = FxHashSet::default();
-        for &m in self.job.order {
-            if let Some(p) = &prepared[m] {
-                sources.extend(p.reserved.iter().cloned());
+        // What a kiln name stands for, looked up only for a name that breaks the rule.
+        let symbol = |name: &Atom| -> Option<String> {
+            if names.helpers.contains(name) {
+                return Some("a runtime helper".to_owned());
             }
-        }
+            names.names.iter().find(|(_, n)| *n == name).map(|(k, _)| self.describe(k))
+        };
+        // Whether a module of the chunk reads the name (each name asked once).
+        let mut known: FxHashMap<Atom, bool> = FxHashMap::default();
+        let mut source_global = |name: &Atom| -> bool {
+            *known.entry(name.clone()).or_insert_with(|| self.job.order.iter().any(|&m| prepared[m].as_ref().is_some_and(|p| p.reserved.contains(name))))
+        };
         for (m, scope) in scopes {
-            let found = unbound::check(scope.free.iter().map(|(n, _)| n), &declared, &symbols, &sources);
+            let found = unbound::check(scope.free.iter().map(|(n, _)| n), &declared, &mut source_global, symbol);
             for u in found {
                 let name = match &u {
                     Unbound::Symbol(n, _) | Unbound::Unknown(n) => n,
@@ -61,7 +61,7 @@ impl ChunkRender<'_> {
                 problems.push(self.located(*m, at, unbound_message(&u)));
             }
         }
-        for u in unbound::check(own_scope.free.iter().map(|(n, _)| n), &declared, &symbols, &sources) {
+        for u in unbound::check(own_scope.free.iter().map(|(n, _)| n), &declared, &mut source_global, symbol) {
             problems.push(Diagnostic::error(format!("{} (in the code kiln writes around the modules)", unbound_message(&u))).with_note(BUG).in_file(key.clone()));
         }
         for (local, exported) in entry_exports {
