@@ -2,32 +2,9 @@
 //! node: CommonJS shared between chunks, `new URL()` of package files, exports declared by
 //! destructuring; and the unbound-name check that turns such linking bugs into located errors.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
-
-use crate::common::{kiln, read_tree};
+use crate::common::kiln;
 use crate::js::project;
-
-fn build(root: &Path, extra: &[&str]) -> (tempfile::TempDir, BTreeMap<String, Vec<u8>>) {
-    let out = tempfile::tempdir().unwrap();
-    let result = kiln().arg("build").arg(root).arg("--out").arg(out.path()).args(["-q", "--no-compress", "--no-budgets"]).args(extra).output().unwrap();
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
-    let tree = read_tree(out.path());
-    (out, tree)
-}
-
-fn file_of(tree: &BTreeMap<String, Vec<u8>>, key: &str) -> String {
-    let manifest: serde_json::Value = serde_json::from_slice(&tree["manifest.json"]).unwrap();
-    manifest[key]["file"].as_str().unwrap_or_else(|| panic!("no {key} in the manifest: {manifest}")).to_owned()
-}
-
-/// Runs an ES module script in node (cwd: `dir`) and returns its JSON output.
-fn node(dir: &Path, script: &str) -> serde_json::Value {
-    let out = Command::new("node").current_dir(dir).args(["--input-type=module", "-e", script]).output().expect("node runs");
-    assert!(out.status.success(), "node failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
+use crate::split::{build, file_of, node};
 
 const EVERY_MODE: [&[&str]; 3] = [&[], &["--no-minify"], &["--sourcemap"]];
 

@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::common::{kiln, read_tree, serve};
 use crate::js::project;
 
-fn build(root: &Path, extra: &[&str]) -> (tempfile::TempDir, BTreeMap<String, Vec<u8>>) {
+pub fn build(root: &Path, extra: &[&str]) -> (tempfile::TempDir, BTreeMap<String, Vec<u8>>) {
     let out = tempfile::tempdir().unwrap();
     let result = kiln().arg("build").arg(root).arg("--out").arg(out.path()).args(["-q", "--no-compress", "--no-budgets"]).args(extra).output().unwrap();
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
@@ -21,7 +21,7 @@ fn manifest(tree: &BTreeMap<String, Vec<u8>>) -> serde_json::Value {
     serde_json::from_slice(&tree["manifest.json"]).unwrap()
 }
 
-fn file_of(tree: &BTreeMap<String, Vec<u8>>, key: &str) -> String {
+pub fn file_of(tree: &BTreeMap<String, Vec<u8>>, key: &str) -> String {
     manifest(tree)[key]["file"].as_str().unwrap_or_else(|| panic!("no {key} in the manifest")).to_owned()
 }
 
@@ -30,7 +30,7 @@ fn text(tree: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
 }
 
 /// Runs an ES module script in node (cwd: `dir`) and returns its JSON output.
-fn node(dir: &Path, script: &str) -> serde_json::Value {
+pub fn node(dir: &Path, script: &str) -> serde_json::Value {
     let out = Command::new("node").current_dir(dir).args(["--input-type=module", "-e", script]).output().expect("node runs");
     assert!(out.status.success(), "node failed:\n{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
