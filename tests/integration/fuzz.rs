@@ -1,5 +1,5 @@
-//! Issue 38: mutated copies of the sample site never crash kiln. Each copy of `fixtures/site`
-//! gets one to three mutations (bytes deleted, inserted or duplicated, brackets and quotes
+//! Issue 38: mutated copies of the fixtures never crash kiln. Each copy of `fixtures/site`,
+//! `fixtures/pages` (fonts, an offline worker) or `fixtures/lab` gets one to three mutations (bytes deleted, inserted or duplicated, brackets and quotes
 //! swapped, an import spliced into a script, a file cut short) in its HTML, CSS, JS, TS, SVG,
 //! manifest or kiln.toml, and is built; any exit other than 0, 1 or 2, a panic, an internal
 //! error or a build over the time bound fails the test, which prints the seed and the case.
@@ -146,7 +146,7 @@ fn build_once(root: &Path) -> Option<String> {
 }
 
 #[test]
-fn mutated_copies_of_the_sample_site_never_crash_kiln() {
+fn mutated_copies_of_the_fixtures_never_crash_kiln() {
     let runs: usize = std::env::var("KILN_FUZZ_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let seed: u64 = std::env::var("KILN_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(38);
     println!("fuzz: seed {seed}, {runs} copies (KILN_FUZZ_SEED, KILN_FUZZ_RUNS)");
@@ -167,17 +167,19 @@ fn mutated_copies_of_the_sample_site_never_crash_kiln() {
     let mut exits = [0usize; 3];
     for i in 0..runs {
         let work = tempfile::tempdir().unwrap();
-        copy_dir(&repo().join("fixtures/site"), work.path());
-        let _ = std::fs::remove_dir_all(work.path().join("dist"));
+        let fixture = ["site", "site", "pages", "lab"][rng.below(4)];
+        copy_dir(&repo().join("fixtures").join(fixture), work.path());
+        for made in ["dist", ".kiln-cache"] {
+            let _ = std::fs::remove_dir_all(work.path().join(made));
+        }
         let done: Vec<String> = (0..1 + rng.below(3)).map(|_| mutate(&mut rng, work.path())).collect();
         if let Some(problem) = build_once(work.path()) {
             let kept = std::env::temp_dir().join(format!("kiln-fuzz-{seed}-{i}"));
             let _ = std::fs::remove_dir_all(&kept);
             copy_dir(work.path(), &kept);
-            panic!("fuzz seed {seed}, copy {i} ({}; kept in {}): {problem}", done.join("; "), kept.display());
+            panic!("fuzz seed {seed}, copy {i} of fixtures/{fixture} ({}; kept in {}): {problem}", done.join("; "), kept.display());
         }
-        let out = work.path().join("out");
-        exits[if out.join("index.html").is_file() { 0 } else { 2 }] += 1;
+        exits[if work.path().join("out/index.html").is_file() { 0 } else { 2 }] += 1;
     }
     println!("fuzz: {} built, {} refused with located errors", exits[0], exits[2]);
     assert!(exits[2] > runs / 10, "the mutations should break most builds: {exits:?}");

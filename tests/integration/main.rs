@@ -19,7 +19,7 @@
 //! - `regression`: one test per reported bug.
 //! - `heavy`: what heavy real apps broke (issue 33), run in node: CommonJS shared between
 //!   chunks, `new URL()` of package files, destructured exports, the unbound-name check.
-//! - `fuzz`: a few hundred mutated copies of the sample site, built: no crash, no internal
+//! - `fuzz`: a few hundred mutated copies of the fixtures, built: no crash, no internal
 //!   error, no build past its time bound (seeded: `KILN_FUZZ_SEED`, `KILN_FUZZ_RUNS`).
 //! - `secrets`: secret files and values stop the build (issue 38), dotfiles are left out.
 //! - `schema`: the JSON Schemas of kiln.toml and budgets.toml against README examples,
