@@ -373,7 +373,20 @@ fn secrets_allow(raw: raw::RawSecrets, c: &Checker) -> crate::secrets::Allow {
             v
         })
         .collect();
-    crate::secrets::Allow { files: build_globs(&files, c), values }
+    let rules: Vec<String> = raw
+        .allow_rules
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| {
+            let (span, r) = (r.span(), r.into_inner());
+            if !crate::secrets::values::rule_ids().any(|id| id == r) {
+                let known: Vec<&str> = crate::secrets::values::rule_ids().collect();
+                c.bad(span, format!("secrets.allow_rules: no rule is called {r:?} (the rules: {})", known.join(", ")));
+            }
+            r
+        })
+        .collect();
+    crate::secrets::Allow { files: build_globs(&files, c), values, rules }
 }
 
 fn build_globs(patterns: &[Spanned<String>], c: &Checker) -> GlobSet {

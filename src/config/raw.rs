@@ -82,6 +82,10 @@ pub(super) struct RawSecrets {
     /// ["gcp-api-key:0123456789abcdef"].
     #[schemars(with = "Option<Vec<String>>")]
     pub(super) allow: Option<Vec<Spanned<String>>>,
+    /// Rules whose every value is meant to ship, by id: ["gcp-api-key"] for an app whose
+    /// Firebase or Maps keys are browser keys restricted by referrer.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub(super) allow_rules: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -16,11 +16,13 @@ pub use names::FileKind;
 pub struct Allow {
     pub files: GlobSet,
     pub values: Vec<String>,
+    /// Rules whose every value is meant to ship (`gcp-api-key` for an app of browser keys).
+    pub rules: Vec<String>,
 }
 
 impl Default for Allow {
     fn default() -> Self {
-        Allow { files: GlobSet::empty(), values: Vec::new() }
+        Allow { files: GlobSet::empty(), values: Vec::new(), rules: Vec::new() }
     }
 }
 
@@ -50,7 +52,7 @@ impl Allow {
             return Vec::new();
         }
         let mut found = values::scan(bytes);
-        found.retain(|f| !self.values.contains(&f.fingerprint));
+        found.retain(|f| !self.values.contains(&f.fingerprint) && !self.rules.iter().any(|r| r == f.rule.id));
         found
     }
 
@@ -80,7 +82,8 @@ mod tests {
         b.add(globset::Glob::new(".htaccess").unwrap());
         let key = b"k = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc'";
         let print = values::fingerprint("stripe-access-token", b"sk_live_4eC39HqLyjWDarjtT1zdp7dc");
-        let allow = Allow { files: b.build().unwrap(), values: vec![print] };
+        let allow = Allow { files: b.build().unwrap(), values: vec![print], rules: vec!["jwt".into()] };
+        assert_eq!(allow.check("a.js", None, b"t='eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N'"), None, "a rule allowed whole");
         assert_eq!(allow.classify("certs/ca.pem"), FileKind::Plain);
         assert_eq!(allow.classify(".htaccess"), FileKind::Plain);
         assert!(matches!(allow.classify("other.pem"), FileKind::Secret(_)));

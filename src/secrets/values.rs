@@ -38,6 +38,11 @@ const RULES: &[Rule] = &[
     Rule { id: "gcp-api-key", what: "a Google API key", pattern: r"\bAIza[0-9A-Za-z_-]{35}\b" },
 ];
 
+/// Every rule's id.
+pub fn rule_ids() -> impl Iterator<Item = &'static str> {
+    RULES.iter().map(|r| r.id)
+}
+
 fn regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {

@@ -93,9 +93,16 @@ fn secret_values_are_located_in_their_sources_and_allowed_by_fingerprint() {
     let js_alone = err.lines().filter(|l| l.contains(".js:") && !l.contains(".map")).count();
     assert_eq!(js_alone, 0, "the minified bundle dropped the comment: {err}");
 
-    // The bad config key is located.
-    std::fs::write(q.path().join("kiln.toml"), "[secrets]\nallow = [\"not a fingerprint\"]\n").unwrap();
-    let (result, _out) = build(q.path());
-    assert_eq!(result.status.code(), Some(2));
-    assert!(stderr(&result).contains("kiln.toml:2:") && stderr(&result).contains("secrets.allow"), "{}", stderr(&result));
+    // A whole rule allowed: every Stripe key ships.
+    std::fs::write(q.path().join("kiln.toml"), "[secrets]\nallow_rules = [\"stripe-access-token\"]\n").unwrap();
+    let result = kiln().arg("build").arg(q.path()).arg("--out").arg(out.path()).args(["--no-compress", "--no-budgets", "--sourcemap"]).output().unwrap();
+    assert!(result.status.success(), "{}", stderr(&result));
+
+    // Bad config keys are located.
+    for (setting, key) in [("allow = [\"not a fingerprint\"]", "secrets.allow"), ("allow_rules = [\"stripe\"]", "secrets.allow_rules: no rule is called \"stripe\"")] {
+        std::fs::write(q.path().join("kiln.toml"), format!("[secrets]\n{setting}\n")).unwrap();
+        let (result, _out) = build(q.path());
+        assert_eq!(result.status.code(), Some(2));
+        assert!(stderr(&result).contains("kiln.toml:2:") && stderr(&result).contains(key), "{}", stderr(&result));
+    }
 }
