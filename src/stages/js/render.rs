@@ -149,7 +149,7 @@ fn join(
                 r.names[key],
                 plan.chunks[*d].key
             ))
-            .with_note("this is a bug in kiln, which would have shipped as a ReferenceError; please report it with the input that caused it"),
+            .with_note(super::unbound::BUG),
         ));
     }
     let imports: Vec<(AssetKey, Vec<(String, String)>)> = order

@@ -20,6 +20,9 @@ use swc_core::ecma::parser::{parse_file_as_module, EsSyntax, Syntax};
 use swc_core::ecma::transforms::base::resolver;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
+/// The note of every error this check finds.
+pub const BUG: &str = "this is a bug in kiln, which would have shipped as a ReferenceError; please report it with the input that caused it";
+
 /// Where a module's code reads a name, as a byte offset into its source file (`u32::MAX`:
 /// unknown, for code kiln wrote).
 pub const NOWHERE: u32 = u32::MAX;

@@ -7,11 +7,9 @@ use swc_core::common::BytePos;
 
 use crate::diagnostics::Diagnostic;
 use crate::stages::js::graph::ModuleId;
-use crate::stages::js::unbound::{self, Scope, Unbound, NOWHERE};
+use crate::stages::js::unbound::{self, Scope, Unbound, BUG, NOWHERE};
 use super::prepare::Prepared;
 use super::render::{Bound, ChunkRender, Names};
-
-const BUG: &str = "this is a bug in kiln, which would have shipped as a ReferenceError; please report it with the input that caused it";
 
 impl ChunkRender<'_> {
     /// Checks that every name the chunk's code reads unbound is declared, imported, or a global
