@@ -277,3 +277,10 @@ pub struct JsEntry {
     pub path: std::path::PathBuf,
     pub source: Option<String>,
 }
+
+impl crate::fields::Keyed for JsEntry {
+    fn write(&self, k: &mut crate::fields::KeyFields) {
+        let JsEntry { key, path, source } = self;
+        k.field("key", &key.to_string()).field("path", path).field("source", source);
+    }
+}

@@ -12,6 +12,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod encoding;
 pub mod env_files;
+pub mod fields;
 pub mod graph;
 pub mod key;
 pub mod lab;

@@ -1,10 +1,9 @@
 //! `[css]` and `[html]`.
 
-use globset::GlobSet;
 use lightningcss::targets::Browsers;
 
 use super::raw::{RawCss, RawHtml};
-use super::{build_globs, Checker};
+use super::{build_patterns, Checker, Globs};
 
 pub const DEFAULT_TARGETS: &str = "defaults";
 
@@ -23,7 +22,7 @@ pub struct CssOptions {
     /// Drop rules no page can match.
     pub prune: bool,
     /// Names (globs) pruning keeps even when no page shows them.
-    pub safelist: GlobSet,
+    pub safelist: Globs,
 }
 
 pub(super) fn html_options(raw: Option<RawHtml>) -> HtmlOptions {
@@ -47,6 +46,16 @@ pub(super) fn css_options(raw_css: RawCss, c: &Checker) -> CssOptions {
         browsers,
         minify: raw_css.minify.unwrap_or(true),
         prune: raw_css.prune.unwrap_or(false),
-        safelist: build_globs(raw_css.safelist.as_deref().unwrap_or_default(), c),
+        safelist: build_patterns(raw_css.safelist.as_deref().unwrap_or_default(), c),
+    }
+}
+
+impl crate::fields::Keyed for CssOptions {
+    fn write(&self, k: &mut crate::fields::KeyFields) {
+        let CssOptions { targets_query, browsers, minify, prune, safelist } = self;
+        // The browsers come from the query (and kiln's browserslist data, which its version
+        // covers), so the query is enough.
+        let _ = browsers;
+        k.field("targets", targets_query).field("minify", minify).field("prune", prune).field("safelist", safelist);
     }
 }

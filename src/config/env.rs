@@ -47,3 +47,10 @@ pub(super) fn env_options(raw_env: RawEnv, overrides: &Overrides, root: &std::pa
     };
     EnvOptions { mode, vars }
 }
+
+impl crate::fields::Keyed for EnvOptions {
+    fn write(&self, k: &mut crate::fields::KeyFields) {
+        let EnvOptions { mode, vars } = self;
+        k.field("mode", mode).field("vars", vars);
+    }
+}

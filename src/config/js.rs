@@ -1,11 +1,10 @@
 //! `[js]`: how scripts are bundled.
 
-use globset::GlobSet;
 use lightningcss::targets::Browsers;
 use toml::Spanned;
 
 use super::raw::{RawJs, SourceMapSetting};
-use super::{build_globs, Checker, Overrides};
+use super::{build_patterns, Checker, Globs, Overrides};
 use crate::paths::normalize;
 
 /// Where source maps go.
@@ -38,7 +37,7 @@ pub struct JsOptions {
     pub min_chunk_size: u64,
     /// Named chunks: modules whose root-relative path matches one of a group's globs (a bare
     /// package name means that package under `node_modules`) go into a chunk of that name.
-    pub manual_chunks: Vec<(String, GlobSet)>,
+    pub manual_chunks: Vec<(String, Globs)>,
     /// JSX settings for files no tsconfig.json or jsconfig.json gives any.
     pub jsx: JsxDefaults,
     /// `js.alias`: a specifier (or a prefix of one, up to a `/`) → a path (absolute) or a
@@ -168,7 +167,7 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
 }
 
 /// `js.manual_chunks`: a bare package name stands for everything in that package.
-fn manual_chunks(groups: std::collections::BTreeMap<String, Vec<Spanned<String>>>, c: &Checker) -> Vec<(String, GlobSet)> {
+fn manual_chunks(groups: std::collections::BTreeMap<String, Vec<Spanned<String>>>, c: &Checker) -> Vec<(String, Globs)> {
     groups
         .into_iter()
         .map(|(name, patterns)| {
@@ -181,7 +180,48 @@ fn manual_chunks(groups: std::collections::BTreeMap<String, Vec<Spanned<String>>
                     Spanned::new(span, text)
                 })
                 .collect();
-            (name, build_globs(&globs, c))
+            (name, build_patterns(&globs, c))
         })
         .collect()
+}
+
+impl crate::fields::Keyed for JsOptions {
+    fn write(&self, k: &mut crate::fields::KeyFields) {
+        let JsOptions {
+            minify,
+            sourcemap,
+            target,
+            define,
+            conditions,
+            external,
+            splitting,
+            min_chunk_size,
+            manual_chunks,
+            jsx,
+            alias,
+            legal_comments,
+            license_file,
+        } = self;
+        let JsxDefaults { classic, import_source, factory, fragment } = jsx;
+        let sourcemap = match sourcemap {
+            SourceMapMode::None => "none",
+            SourceMapMode::External => "external",
+            SourceMapMode::Hidden => "hidden",
+        };
+        let legal = match legal_comments {
+            LegalComments::Eof => "eof",
+            LegalComments::Linked => "linked",
+            LegalComments::None => "none",
+        };
+        // An alias to a path holds it absolute: it enters relative to the root.
+        let alias: Vec<(&String, String)> = alias
+            .iter()
+            .map(|(from, to)| (from, if std::path::Path::new(to).is_absolute() { format!("path:{}", k.rel(std::path::Path::new(to))) } else { to.clone() }))
+            .collect();
+        k.field("minify", minify).field("sourcemap", sourcemap).field("target", target).field("define", define);
+        k.field("conditions", conditions).field("external", external).field("splitting", splitting);
+        k.field("min_chunk_size", min_chunk_size).field("manual_chunks", manual_chunks);
+        k.field("jsx.classic", classic).field("jsx.import_source", import_source).field("jsx.factory", factory).field("jsx.fragment", fragment);
+        k.field("alias", &alias).field("legal_comments", legal).field("license_file", license_file);
+    }
 }

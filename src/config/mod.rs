@@ -75,6 +75,15 @@ pub enum HashCascade {
     ImportMap,
 }
 
+impl crate::fields::Keyed for HashCascade {
+    fn write(&self, k: &mut crate::fields::KeyFields) {
+        k.raw(match self {
+            HashCascade::Hashes => b"hashes",
+            HashCascade::ImportMap => b"importmap",
+        });
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The project folder, canonical.
@@ -390,6 +399,30 @@ fn secrets_allow(raw: raw::RawSecrets, c: &Checker) -> crate::secrets::Allow {
 }
 
 fn build_globs(patterns: &[Spanned<String>], c: &Checker) -> GlobSet {
+    build_patterns(patterns, c).set
+}
+
+/// Globs as written, with the set they compile to (the patterns are what a cache key holds).
+#[derive(Debug, Clone)]
+pub struct Globs {
+    pub patterns: Vec<String>,
+    pub set: GlobSet,
+}
+
+impl std::ops::Deref for Globs {
+    type Target = GlobSet;
+    fn deref(&self) -> &GlobSet {
+        &self.set
+    }
+}
+
+impl crate::fields::Keyed for Globs {
+    fn write(&self, k: &mut crate::fields::KeyFields) {
+        self.patterns.write(k);
+    }
+}
+
+fn build_patterns(patterns: &[Spanned<String>], c: &Checker) -> Globs {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         match Glob::new(p.get_ref()) {
@@ -399,7 +432,8 @@ fn build_globs(patterns: &[Spanned<String>], c: &Checker) -> GlobSet {
             Err(e) => c.bad(p.span(), format!("invalid glob {:?}: {}", p.get_ref(), e.kind())),
         }
     }
-    b.build().unwrap_or_else(|_| GlobSet::empty())
+    let set = b.build().unwrap_or_else(|_| GlobSet::empty());
+    Globs { patterns: patterns.iter().map(|p| p.get_ref().clone()).collect(), set }
 }
 
 /// A file-name pattern must name a file by its hash, inside the output, with the hash in the

@@ -39,11 +39,9 @@ impl LoaderOptions {
         crate::config::source_path(&self.root, rel)
     }
 
-    /// The options a cache entry of loaded files is keyed by: all but the output folder, which
-    /// loading reads only to refuse files inside it (a check that resolves every reference again
-    /// covers that), so a build into another folder finds the same entries.
-    pub fn for_cache_key(&self) -> LoaderOptions {
-        LoaderOptions { out_dir: PathBuf::new(), ..self.clone() }
+    /// The options a cache entry of loaded files is keyed by (see [`crate::fields`]).
+    pub fn key_fields(&self) -> Vec<u8> {
+        crate::fields::of(&self.root, self)
     }
 
     /// Whether a file (its real path) may be read as a source (see [`Config::may_read`]).
@@ -54,5 +52,16 @@ impl LoaderOptions {
     /// A path as written in messages and the manifest: `/`-separated, relative to the root.
     pub fn rel(&self, path: &Path) -> String {
         crate::paths::project_relative(&self.root, path)
+    }
+}
+
+/// All but the root and the output folder. The root: every path enters the key relative to it,
+/// so a checkout at another path finds the same entries. The output folder: loading reads it
+/// only to refuse files inside it (a check that resolves every reference again covers that),
+/// so a build into another folder finds the same entries.
+impl crate::fields::Keyed for LoaderOptions {
+    fn write(&self, k: &mut crate::fields::KeyFields) {
+        let LoaderOptions { root: _, out_dir: _, public_dir, workspace_root, base, sri, css } = self;
+        k.field("public_dir", public_dir).field("workspace_root", workspace_root).field("base", base).field("sri", sri).field("css", css);
     }
 }

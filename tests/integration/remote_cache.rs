@@ -182,6 +182,27 @@ fn runners_share_signed_entries_and_untrusted_ones_are_never_used() {
     assert_eq!(read_tree(&first_out), read_tree(&checked_out), "a rejected entry was used");
 }
 
+/// Two runners whose checkouts sit at different paths (GitLab, Buildkite and self-hosted
+/// agents name workspaces after the runner): every key is made of root-relative paths, so the
+/// second takes every entry the first wrote and uploads nothing.
+#[test]
+fn runners_at_different_checkout_paths_share_every_entry() {
+    let g = Garage::start();
+    let (a, b) = (site(&g.endpoint()), site(&g.endpoint()));
+    assert_ne!(a.path(), b.path());
+    let secret = [("KILN_CACHE_SECRET", "a shared secret of this test, 32 characters or more")];
+    let (first, first_out, _w1) = runner(&g, a.path(), &secret);
+    let written = remote(&first)["written"].as_u64().unwrap();
+    assert!(written >= 10, "{first}");
+    let stored = objects(&g);
+    let (second, second_out, _w2) = runner(&g, b.path(), &secret);
+    assert_eq!(remote(&second)["misses"], 0, "{second}");
+    assert_eq!(remote(&second)["hits"].as_u64(), Some(written), "{second}");
+    assert_eq!(remote(&second)["written"], 0, "{second}");
+    assert_eq!(objects(&g), stored, "the second runner replaced entries");
+    assert_eq!(read_tree(&first_out), read_tree(&second_out));
+}
+
 /// A TCP proxy to `upstream` that forwards the first `requests` HTTP requests, then drops
 /// every connection and refuses new ones: a server that goes away mid-build.
 fn failing_proxy(upstream: u16, requests: usize) -> (u16, Arc<AtomicBool>) {

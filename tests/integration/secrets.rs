@@ -64,7 +64,7 @@ fn secret_values_are_located_in_their_sources_and_allowed_by_fingerprint() {
         PAGE,
         // A comment minification keeps (`/*!`); a plain one is dropped, so it ships nothing.
         ("style.css", &format!("/*! deploy: {GITHUB} */\n/* old: {GITHUB}x */\n.a{{color:red}}\n")),
-        ("main.js", &format!("import {{ key }} from './keys.js';\nconsole.log(key, import.meta.env.VITE_STRIPE);\n")),
+        ("main.js", "import { key } from './keys.js';\nconsole.log(key, import.meta.env.VITE_STRIPE);\n"),
         ("keys.js", "// the deploy key, kept here by mistake\nexport const key =\n  'xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx';\n"),
         (".env", &format!("VITE_STRIPE={STRIPE}\nSERVER_ONLY={STRIPE}x\n")),
     ]);

@@ -48,9 +48,9 @@ impl Entry {
     }
 }
 
-/// The entry's key: the loader options (see [`LoaderOptions::for_cache_key`]) and the file.
+/// The entry's key: the loader options (see [`LoaderOptions::key_fields`]) and the file.
 fn key(options: &LoaderOptions, rel: &str) -> [u8; 32] {
-    crate::cache::key("css-file", &[format!("{:?}", options.for_cache_key()).as_bytes(), rel.as_bytes()])
+    crate::cache::key("css-file", &[&options.key_fields(), rel.as_bytes()])
 }
 
 /// [`super::load_file`] through the build cache.

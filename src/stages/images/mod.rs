@@ -46,9 +46,18 @@ fn kind(rel: &str) -> Option<Kind> {
     })
 }
 
-/// The options that change an output, as cache-key bytes.
+/// The options that change an output, as cache-key bytes (the formats and widths are in each
+/// variant's own key).
 fn rule_key(rule: &ImageRule) -> Vec<u8> {
-    format!("{}|{:?}|{:?}|{}|{}", rule.png_level, rule.strip, rule.jpeg_quality, rule.quality, rule.svg_minify).into_bytes()
+    let ImageRule { skip: _, png_level, strip, jpeg_quality, quality, formats: _, widths: _, svg_minify } = rule;
+    let strip = match strip {
+        crate::config::Strip::None => "none",
+        crate::config::Strip::Safe => "safe",
+        crate::config::Strip::All => "all",
+    };
+    let mut k = crate::fields::KeyFields::new(std::path::Path::new(""));
+    k.field("png_level", png_level).field("strip", strip).field("jpeg_quality", jpeg_quality).field("quality", quality).field("svg_minify", svg_minify);
+    k.into_bytes()
 }
 
 struct Done {

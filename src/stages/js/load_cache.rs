@@ -33,20 +33,24 @@ use super::{BundleOptions, JsCtx};
 /// What every key of one bundle set shares: the options (as the replayed stage's key has
 /// them), the import-map specifiers and whether the set is a classic worker's.
 pub(super) fn salt(options: &BundleOptions, import_map: &[String], classic: bool) -> [u8; 32] {
-    let options = options.cache_description();
-    crate::cache::key("js-load-salt", &[options.as_bytes(), import_map.join("\n").as_bytes(), &[classic as u8]])
+    let options = options.key_fields();
+    crate::cache::key("js-load-salt", &[&options, import_map.join("\n").as_bytes(), &[classic as u8]])
 }
 
 /// The key of loading the module `rel` (root-relative, with its variant) whose text is `text`,
-/// under the tsconfig options `ts` (as text).
-pub(super) fn key(ctx: &JsCtx, rel: &str, text: &str, ts: &str) -> [u8; 32] {
-    crate::cache::key("js-load", &[&ctx.load_salt, rel.as_bytes(), blake3::hash(text.as_bytes()).as_bytes(), ts.as_bytes()])
+/// under the tsconfig options `ts` (their key fields).
+pub(super) fn key(ctx: &JsCtx, rel: &str, text: &str, ts: &[u8]) -> [u8; 32] {
+    crate::cache::key("js-load", &[&ctx.load_salt, rel.as_bytes(), blake3::hash(text.as_bytes()).as_bytes(), ts])
 }
 
 /// `key` with the folder listings a module's globs and `import()` patterns made (the entry is
 /// found by `key` and holds them; the minify cache's key needs them too, as its tree does).
 pub(super) fn with_listings(key: &[u8; 32], listings: &[Listing]) -> [u8; 32] {
-    crate::cache::key("js-load-listings", &[key, format!("{listings:?}").as_bytes()])
+    let mut fields = Vec::new();
+    for Listing { patterns, found } in listings {
+        fields.extend_from_slice(&crate::fields::of(std::path::Path::new(""), &(patterns, found)));
+    }
+    crate::cache::key("js-load-listings", &[key, &fields])
 }
 
 /// A name as stored: its context by number (see [`Frame`]).

@@ -20,14 +20,20 @@ impl BundleOptions {
         BundleOptions { loader: LoaderOptions::new(config), js: config.js.clone(), env: config.env.clone(), hash_cascade: config.hash_cascade }
     }
 
-    /// The options as the build cache's keys have them: all of them but the output folder
-    /// (see [`LoaderOptions::for_cache_key`]), as text.
-    pub fn cache_description(&self) -> String {
-        format!("{:?}", BundleOptions { loader: self.loader.for_cache_key(), ..self.clone() })
+    /// The options as the build cache's keys have them (see [`crate::fields`]).
+    pub fn key_fields(&self) -> Vec<u8> {
+        crate::fields::of(&self.loader.root, self)
     }
 
     /// A path as written in messages, source maps and the manifest (see [`Config::rel`]).
     pub fn rel(&self, path: &Path) -> String {
         self.loader.rel(path)
+    }
+}
+
+impl crate::fields::Keyed for BundleOptions {
+    fn write(&self, k: &mut crate::fields::KeyFields) {
+        let BundleOptions { loader, js, env, hash_cascade } = self;
+        k.field("loader", loader).field("js", js).field("env", env).field("hash_cascade", hash_cascade);
     }
 }

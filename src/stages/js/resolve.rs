@@ -184,3 +184,14 @@ fn side_effect_glob(pkg_dir: Option<&Path>, path: &Path, globs: &[&str]) -> bool
         globset::Glob::new(&pattern).map(|g| g.compile_matcher().is_match(rel.as_ref())).unwrap_or(false)
     })
 }
+
+impl crate::fields::Keyed for TsOptions {
+    fn write(&self, k: &mut crate::fields::KeyFields) {
+        let TsOptions { jsx, experimental_decorators, emit_decorator_metadata, use_define_for_class_fields, verbatim_module_syntax, tsconfig } = self;
+        let JsxFromTsconfig { jsx, import_source, factory, fragment_factory } = jsx;
+        k.field("jsx", jsx).field("jsx.import_source", import_source).field("jsx.factory", factory).field("jsx.fragment_factory", fragment_factory);
+        k.field("experimental_decorators", experimental_decorators).field("emit_decorator_metadata", emit_decorator_metadata);
+        k.field("use_define_for_class_fields", use_define_for_class_fields).field("verbatim_module_syntax", verbatim_module_syntax);
+        k.field("tsconfig", tsconfig);
+    }
+}

@@ -16,6 +16,7 @@ impl ChunkRender<'_> {
     /// its sources read; each one that is not becomes a problem. Returns the names the chunk
     /// declares at its top level. `own`: the code kiln wrote around the modules (runtime,
     /// namespace objects, the entry's exports).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn check_unbound(
         &self,
         prepared: &[Option<Prepared>],

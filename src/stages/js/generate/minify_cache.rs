@@ -122,15 +122,15 @@ pub(super) fn canonical_id(contexts: &[SyntaxContext], id: &Id) -> Option<String
 /// The cache key of minifying a module, made without its tree: the key of loading it
 /// (`load`: its text, path, options, tsconfig options and the files its globs matched; see
 /// [`crate::stages::js::load_cache`]), what its imports became (`decisions`), the exports
-/// kept (`used`), the minify options (their description) and whether it is CommonJS, a
-/// classic worker's, or generated code. The tree handed to the minifier is a pure function of
-/// these.
+/// kept (`used`), the target and whether it is CommonJS, a classic worker's, or generated code
+/// (from which the minify options are made). The tree handed to the minifier is a pure
+/// function of these.
 /// `None` when a kept export's context is not in the module's table.
-pub(super) fn key(load: &[u8; 32], decisions: &str, used: &FxHashSet<Id>, contexts: &[SyntaxContext], options: &str, flags: [bool; 3]) -> Option<[u8; 32]> {
+pub(super) fn key(load: &[u8; 32], decisions: &str, used: &FxHashSet<Id>, contexts: &[SyntaxContext], target: &str, flags: [bool; 3]) -> Option<[u8; 32]> {
     let mut used: Vec<String> = used.iter().map(|id| canonical_id(contexts, id)).collect::<Option<_>>()?;
     used.sort_unstable();
     let flags = flags.map(u8::from);
-    Some(crate::cache::key("js-minified-v4", &[load, decisions.as_bytes(), used.join("\0").as_bytes(), options.as_bytes(), &flags]))
+    Some(crate::cache::key("js-minified-v4", &[load, decisions.as_bytes(), used.join("\0").as_bytes(), target.as_bytes(), &flags]))
 }
 
 /// Makes the minifier's positions outside the module dummy (in every build: see the module

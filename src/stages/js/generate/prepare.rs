@@ -115,9 +115,11 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, ast: Option<Modul
     });
     // Only a module whose load entry was kept has a key (so only with the cache on).
     let key = match (&options, &frame, &module.load_key) {
-        (Some(options), Some(_), Some(load)) => {
+        (Some(_), Some(_), Some(load)) => {
             let decisions = decided.text(&module.contexts);
-            decisions.and_then(|d| minify_cache::key(load, &d, &linked.used_locals[m], &module.contexts, &format!("{options:?}"), [cjs, ctx.classic, module.generated]))
+            // The minify options are made from the target and the flags (`minify_options_for`).
+            let target = &ctx.options.js.target;
+            decisions.and_then(|d| minify_cache::key(load, &d, &linked.used_locals[m], &module.contexts, target, [cjs, ctx.classic, module.generated]))
         }
         _ => None,
     };

@@ -72,8 +72,10 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
     };
     let file = crate::stages::js::parse::source_file(ctx, path, text);
     // Only the build cache uses the key (with the cache off, nothing is made for it).
-    let ts = ctx.lazy_loading().then(|| ctx.resolver.ts_options(ctx.options, path).ok().map(|ts| format!("{ts:?}"))).flatten();
-    let load_key = ts.as_deref().map(|ts| crate::stages::js::load_cache::key(ctx, &rel, &file.src, ts));
+    let ts = ctx.lazy_loading().then(|| ctx.resolver.ts_options(ctx.options, path).ok()).flatten();
+    let load_key = ts.as_ref().map(|ts| crate::stages::js::load_cache::key(ctx, &rel, &file.src, &crate::fields::of(&ctx.options.loader.root, ts)));
+    // The replay's trace compares the options as text (see ModuleTrace::resolves_alike).
+    let ts = ts.map(|ts| format!("{ts:?}"));
     let cached = match load_key.map(|key| crate::stages::js::load_cache::lookup(ctx, path, &rel, &file, &key)) {
         Some(Err(d)) => return empty(ModuleKind::Esm, vec![d]),
         Some(Ok(found)) => found,

@@ -36,12 +36,12 @@ pub struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
-    /// The stage's entry for these options (the output folder aside: see
-    /// [`crate::loader::LoaderOptions::for_cache_key`]), entries and import-map specifiers.
+    /// The stage's entry for these options (see [`BundleOptions::key_fields`]), entries and
+    /// import-map specifiers.
     pub fn new(cache: &'a Cache, options: &BundleOptions, entries: &[JsEntry], import_map: &[String]) -> Self {
-        let options = options.cache_description();
-        let entries = format!("{entries:?}");
-        let key = crate::cache::key("js-stage", &[options.as_bytes(), entries.as_bytes(), import_map.join("\n").as_bytes()]);
+        let fields = options.key_fields();
+        let entries = crate::fields::of(&options.loader.root, entries);
+        let key = crate::cache::key("js-stage", &[&fields, &entries, import_map.join("\n").as_bytes()]);
         Replay { cache, key }
     }
 
