@@ -8,13 +8,7 @@ use std::path::Path;
 fn main() {
     println!("cargo:rerun-if-changed=tests/cases");
     let mut names: Vec<String> = std::fs::read_dir("tests/cases")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
+        .map(|entries| entries.filter_map(Result::ok).filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
     names.sort();
     let mut code = String::new();

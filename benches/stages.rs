@@ -43,9 +43,7 @@ fn compression(c: &mut Criterion) {
         let data = sample_text(size);
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_with_input(BenchmarkId::new("gzip-9", size), &data, |b, d| b.iter(|| kiln::encoding::gzip(d, 9, false)));
-        g.bench_with_input(BenchmarkId::new("brotli-11", size), &data, |b, d| {
-            b.iter(|| kiln::encoding::brotli(d, 11, 24))
-        });
+        g.bench_with_input(BenchmarkId::new("brotli-11", size), &data, |b, d| b.iter(|| kiln::encoding::brotli(d, 11, 24)));
         if size <= 16 << 10 {
             g.bench_with_input(BenchmarkId::new("zopfli", size), &data, |b, d| b.iter(|| kiln::encoding::gzip(d, 9, true)));
         }

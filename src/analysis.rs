@@ -7,8 +7,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::report::Report;
 use crate::budget::Check;
+use crate::report::Report;
 
 /// esbuild's metafile: `inputs` (source files, their size and imports) and `outputs` (built
 /// files, their size, and the bytes each input takes in them).

@@ -48,17 +48,23 @@ pub enum Command {
     #[command(after_help = "Examples:\n  kiln build fixtures/site\n  kiln build site --out /tmp/out --jobs 1 --timings\n  kiln build --json - > report.json")]
     Build(BuildArgs),
     /// Check an existing output against budgets.toml without rebuilding
-    #[command(after_help = "Examples:\n  kiln check                          check ./dist against ./budgets.toml\n  kiln check site/dist --baseline main.json --strict")]
+    #[command(
+        after_help = "Examples:\n  kiln check                          check ./dist against ./budgets.toml\n  kiln check site/dist --baseline main.json --strict"
+    )]
     Check(CheckArgs),
     /// Serve a built output folder with the headers a CDN would send
     #[command(after_help = "Examples:\n  kiln serve                 serve the out_dir of ./kiln.toml (./dist)\n  kiln serve site/dist --port 8080")]
     Serve(ServeArgs),
     /// Upload a built output to an S3-compatible bucket (AWS S3, R2, MinIO, Garage…)
-    #[command(after_help = "Examples:\n  kiln publish --to s3://my-site                 publish ./dist (the out_dir of ./kiln.toml)\n  kiln publish site/dist --to s3://bucket/www --dry-run\n  kiln publish --rollback                        point the live pages back at the previous deploy\n\nCredentials come from the AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile, SSO, instance roles.")]
+    #[command(
+        after_help = "Examples:\n  kiln publish --to s3://my-site                 publish ./dist (the out_dir of ./kiln.toml)\n  kiln publish site/dist --to s3://bucket/www --dry-run\n  kiln publish --rollback                        point the live pages back at the previous deploy\n\nCredentials come from the AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile, SSO, instance roles."
+    )]
     Publish(PublishArgs),
     /// Measure each page in headless Chromium (FCP, LCP, CLS, TBT, bytes, unused code, errors)
     /// and check the [[lab]] rules of budgets.toml
-    #[command(after_help = "Examples:\n  kiln lab                              ./dist, every page, 3 runs, mobile profile\n  kiln lab site/dist --pages 'blog/**' --runs 5 --profile desktop\n  kiln lab --json lab.json && kiln lab --baseline lab.json\n\nChromium comes from KILN_CHROME, else from PATH (chromium, google-chrome…).")]
+    #[command(
+        after_help = "Examples:\n  kiln lab                              ./dist, every page, 3 runs, mobile profile\n  kiln lab site/dist --pages 'blog/**' --runs 5 --profile desktop\n  kiln lab --json lab.json && kiln lab --baseline lab.json\n\nChromium comes from KILN_CHROME, else from PATH (chromium, google-chrome…)."
+    )]
     Lab(LabArgs),
     /// Build, check budgets, then publish: nothing is published when the build or a budget fails
     #[command(after_help = "Examples:\n  kiln deploy --to s3://my-site\n  kiln deploy site --to s3://bucket/www --endpoint https://…")]

@@ -126,12 +126,7 @@ impl Diagnostic {
                 if end < chars.len() {
                     shown.push('…');
                 }
-                let _ = write!(
-                    out,
-                    "\n{pad} |\n{number} | {shown}\n{pad} | {}{}",
-                    " ".repeat(caret_at),
-                    paint(code, "^")
-                );
+                let _ = write!(out, "\n{pad} |\n{number} | {shown}\n{pad} | {}{}", " ".repeat(caret_at), paint(code, "^"));
             }
         }
         if let Some(note) = &self.note {
@@ -173,9 +168,7 @@ impl Diagnostics {
 
     /// Sorted by file and position so that output does not depend on thread scheduling.
     pub fn sorted(mut self) -> Self {
-        self.0.sort_by(|a, b| {
-            (a.location.as_ref(), a.severity, &a.message).cmp(&(b.location.as_ref(), b.severity, &b.message))
-        });
+        self.0.sort_by(|a, b| (a.location.as_ref(), a.severity, &a.message).cmp(&(b.location.as_ref(), b.severity, &b.message)));
         self.0.dedup();
         self
     }

@@ -22,14 +22,10 @@ pub fn twin_type(options: &CompressOptions, path: &str) -> bool {
 pub fn gzip(data: &[u8], level: u32, zopfli: bool) -> Vec<u8> {
     if zopfli {
         let mut out = Vec::new();
-        zopfli::compress(zopfli::Options::default(), zopfli::Format::Gzip, data, &mut out)
-            .expect("writing to a Vec cannot fail");
+        zopfli::compress(zopfli::Options::default(), zopfli::Format::Gzip, data, &mut out).expect("writing to a Vec cannot fail");
         return out;
     }
-    let mut enc = flate2::GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(Vec::with_capacity(data.len() / 3 + 64), flate2::Compression::new(level));
+    let mut enc = flate2::GzBuilder::new().mtime(0).operating_system(255).write(Vec::with_capacity(data.len() / 3 + 64), flate2::Compression::new(level));
     enc.write_all(data).expect("writing to a Vec cannot fail");
     enc.finish().expect("writing to a Vec cannot fail")
 }

@@ -206,7 +206,8 @@ mod tests {
 
     #[test]
     fn values_as_dotenv_reads_them() {
-        let text = "A=plain value # comment\nexport B = 'single $A'\nC=\"double\\nline ${A}\"\nD=`back`\nE=${MISSING:-fallback}-$A\nF=\\$A\nG=\"multi\nline\"\nH=\n";
+        let text =
+            "A=plain value # comment\nexport B = 'single $A'\nC=\"double\\nline ${A}\"\nD=`back`\nE=${MISSING:-fallback}-$A\nF=\\$A\nG=\"multi\nline\"\nH=\n";
         let mut vars = BTreeMap::new();
         for (k, v) in parse(text).unwrap() {
             let v = expand(&v, &vars);

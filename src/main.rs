@@ -8,8 +8,8 @@ use std::time::Duration;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, DeployArgs, LabArgs, LabRunArgs, PublishArgs, ServeArgs};
 use kiln::budget::{self, output, Status};
+use kiln::cli::{BudgetArgs, BudgetFormat, BuildArgs, CheckArgs, Cli, ColorChoice, Command, DeployArgs, LabArgs, LabRunArgs, PublishArgs, ServeArgs};
 use kiln::pipeline::Progress;
 use kiln::{BuildError, Config, Overrides};
 
@@ -93,13 +93,7 @@ fn deploy(cli: &Cli, args: &DeployArgs, ui: &Ui) -> ExitCode {
         Ok(c) => c,
         Err(e) => return ui.fail(&e),
     };
-    let publish_args = PublishArgs {
-        dir: Some(config.out_dir.clone()),
-        remote: args.remote.clone(),
-        dry_run: args.dry_run,
-        rollback: None,
-        json: None,
-    };
+    let publish_args = PublishArgs { dir: Some(config.out_dir.clone()), remote: args.remote.clone(), dry_run: args.dry_run, rollback: None, json: None };
     publish(cli, &publish_args, &args.build.root, ui)
 }
 
@@ -164,20 +158,12 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
     }
     if let Some(target) = &args.json {
         let json = serde_json::to_string_pretty(&report).expect("the report serializes") + "\n";
-        let written = if target == "-" {
-            std::io::stdout().write_all(json.as_bytes())
-        } else {
-            std::fs::write(target, json)
-        };
+        let written = if target == "-" { std::io::stdout().write_all(json.as_bytes()) } else { std::fs::write(target, json) };
         if let Err(e) = written {
             return ui.fail(&BuildError::io(std::path::Path::new(target), &e, "write the JSON report"));
         }
     }
-    let (code, checked) = if args.no_budgets {
-        (ExitCode::SUCCESS, None)
-    } else {
-        check_budgets(&config, &report, &args.budgets, ui, false)
-    };
+    let (code, checked) = if args.no_budgets { (ExitCode::SUCCESS, None) } else { check_budgets(&config, &report, &args.budgets, ui, false) };
     let (code, lab, checked) = if args.lab && code == ExitCode::SUCCESS {
         let manifest = config.manifest.clone().unwrap_or_else(|| "manifest.json".into());
         let budgets = BudgetArgs { baseline: None, ..args.budgets.clone() };
@@ -206,7 +192,13 @@ fn build(cli: &Cli, args: &BuildArgs, ui: &Ui) -> ExitCode {
 }
 
 /// report.html and meta.json into `dir`.
-fn write_analysis(dir: &std::path::Path, report: &kiln::Report, checked: Option<&budget::Check>, lab: Option<&kiln::lab::LabReport>, ui: &Ui) -> Result<(), ExitCode> {
+fn write_analysis(
+    dir: &std::path::Path,
+    report: &kiln::Report,
+    checked: Option<&budget::Check>,
+    lab: Option<&kiln::lab::LabReport>,
+    ui: &Ui,
+) -> Result<(), ExitCode> {
     let written = std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(dir.join("report.html"), kiln::analysis::report_html(report, checked, lab)))
         .and_then(|()| std::fs::write(dir.join("meta.json"), kiln::analysis::meta_json(report)));
@@ -271,7 +263,10 @@ fn run_lab(
     };
     let baseline = match budgets.baseline.as_deref().map(|p| {
         std::fs::read(p).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<kiln::lab::LabReport>(&b).map_err(|e| e.to_string())).map_err(|e| {
-            BuildError::one(kiln::Diagnostic::error(format!("cannot read the lab baseline (the JSON of an earlier `kiln lab --json`): {e}")).in_file(p.display().to_string()))
+            BuildError::one(
+                kiln::Diagnostic::error(format!("cannot read the lab baseline (the JSON of an earlier `kiln lab --json`): {e}"))
+                    .in_file(p.display().to_string()),
+            )
         })
     }) {
         None => None,
@@ -337,8 +332,7 @@ fn check(cli: &Cli, args: &CheckArgs, ui: &Ui) -> ExitCode {
     };
     let dir = args.dir.clone().unwrap_or_else(|| config.out_dir.clone());
     if !dir.is_dir() {
-        let d = kiln::Diagnostic::error("nothing to check: the folder does not exist (run `kiln build` first)")
-            .in_file(dir.display().to_string());
+        let d = kiln::Diagnostic::error("nothing to check: the folder does not exist (run `kiln build` first)").in_file(dir.display().to_string());
         return ui.fail(&BuildError::one(d));
     }
     let report = match kiln::Report::from_output(&dir, config.manifest.as_deref().unwrap_or("manifest.json")) {
@@ -349,13 +343,7 @@ fn check(cli: &Cli, args: &CheckArgs, ui: &Ui) -> ExitCode {
 }
 
 /// Checks budgets when a budgets file exists (or `required`); the exit code and the results.
-fn check_budgets(
-    config: &Config,
-    report: &kiln::Report,
-    args: &BudgetArgs,
-    ui: &Ui,
-    required: bool,
-) -> (ExitCode, Option<budget::Check>) {
+fn check_budgets(config: &Config, report: &kiln::Report, args: &BudgetArgs, ui: &Ui, required: bool) -> (ExitCode, Option<budget::Check>) {
     let cwd = std::env::current_dir().unwrap_or_default();
     let Some(file) = budget::find(&config.root, args.budgets.as_deref(), &cwd) else {
         if required {
@@ -404,8 +392,7 @@ fn serve(cli: &Cli, args: &ServeArgs, ui: &Ui) -> ExitCode {
         (None, Err(e)) => return ui.fail(e),
     };
     if !dir.is_dir() {
-        let d = kiln::Diagnostic::error("nothing to serve: the folder does not exist (run `kiln build` first)")
-            .in_file(dir.display().to_string());
+        let d = kiln::Diagnostic::error("nothing to serve: the folder does not exist (run `kiln build` first)").in_file(dir.display().to_string());
         return ui.fail(&BuildError::one(d));
     }
     let hashed = kiln::output::hashed_files(&dir, &manifest_name);
@@ -502,9 +489,7 @@ fn publish(cli: &Cli, args: &PublishArgs, root: &std::path::Path, ui: &Ui) -> Ex
     let tty = std::io::stderr().is_terminal() && !ui.quiet;
     let bar = tty.then(|| {
         let b = ProgressBar::new(1);
-        b.set_style(
-            ProgressStyle::with_template("{msg:24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}").expect("a valid template").progress_chars("=> "),
-        );
+        b.set_style(ProgressStyle::with_template("{msg:24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}").expect("a valid template").progress_chars("=> "));
         b
     });
     let progress = PublishBar { bar, lines: !tty && !ui.quiet };

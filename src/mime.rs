@@ -60,8 +60,7 @@ fn is_text(essence: &str) -> bool {
     essence.starts_with("text/")
         || matches!(
             essence,
-            "application/json" | "application/manifest+json" | "application/xml" | "application/rss+xml"
-                | "application/atom+xml" | "image/svg+xml"
+            "application/json" | "application/manifest+json" | "application/xml" | "application/rss+xml" | "application/atom+xml" | "image/svg+xml"
         )
 }
 

@@ -147,9 +147,5 @@ impl Compressed {
 pub fn hashed_files(dir: &Path, manifest_name: &str) -> HashSet<String> {
     let Ok(text) = std::fs::read_to_string(dir.join(manifest_name)) else { return HashSet::new() };
     let Ok(serde_json::Value::Object(entries)) = serde_json::from_str(&text) else { return HashSet::new() };
-    entries
-        .values()
-        .filter_map(|e| e.get("file")?.as_str().map(str::to_owned))
-        .filter(|f| crate::mime::essence(f) != "text/html")
-        .collect()
+    entries.values().filter_map(|e| e.get("file")?.as_str().map(str::to_owned)).filter(|f| crate::mime::essence(f) != "text/html").collect()
 }

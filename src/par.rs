@@ -61,10 +61,14 @@ mod tests {
     fn every_item_is_mapped_once_and_results_keep_the_items_order() {
         let items: Vec<u64> = (0..1000).map(|i| (i * 7919) % 1013).collect();
         let calls = AtomicUsize::new(0);
-        let out = map_largest_first(items.clone(), |&x| x as usize, |x| {
-            calls.fetch_add(1, Ordering::Relaxed);
-            x * 2
-        });
+        let out = map_largest_first(
+            items.clone(),
+            |&x| x as usize,
+            |x| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                x * 2
+            },
+        );
         assert_eq!(calls.into_inner(), items.len());
         assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
         assert!(map_largest_first(Vec::<u8>::new(), |_| 0, |x| x).is_empty());

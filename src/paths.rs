@@ -88,4 +88,3 @@ pub fn project_relative(root: &Path, path: &Path) -> String {
     }
     display_path(path, root)
 }
-

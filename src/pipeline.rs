@@ -63,9 +63,7 @@ pub fn build(config: &Config, progress: &dyn Progress) -> Result<Report, BuildEr
     if let Some(jobs) = config.jobs {
         pool = pool.num_threads(jobs);
     }
-    let pool = pool
-        .build()
-        .map_err(|e| BuildError::one(Diagnostic::error(format!("cannot start worker threads: {e}"))))?;
+    let pool = pool.build().map_err(|e| BuildError::one(Diagnostic::error(format!("cannot start worker threads: {e}"))))?;
     pool.install(|| run(config, progress))
 }
 
@@ -94,7 +92,8 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
             let served = log.stage("serving", None, || ServingStage::new(&serving).run(checked.files))?;
             let written = log.stage("write", None, || WriteStage::new(&emit).run(&served.files))?;
             let tick = || progress.tick();
-            let compressed = log.stage("compress", Some(served.files.len()), || CompressStage::new(&config.compress, &early, &cache, &tick).run(served.files))?;
+            let compressed =
+                log.stage("compress", Some(served.files.len()), || CompressStage::new(&config.compress, &early, &cache, &tick).run(served.files))?;
             let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(written.staging, compressed.files).inspect(|_| cache.evict()))?;
             Ok::<_, BuildError>((pruned.pruned, images.stats, emitted))
         })();
@@ -104,7 +103,8 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     })?;
     log.warnings.extend(cache.finish().into_iter().map(Diagnostic::warning));
 
-    let mut report = Report::new(crate::paths::display_path(&config.out_dir, &std::env::current_dir().unwrap_or_default()), &emitted.files, log.timings.0, log.warnings.0);
+    let mut report =
+        Report::new(crate::paths::display_path(&config.out_dir, &std::env::current_dir().unwrap_or_default()), &emitted.files, log.timings.0, log.warnings.0);
     report.css_pruned = pruned;
     report.images = (images.files > 0).then_some(images);
     report.cache = config.cache_dir.is_some().then(|| cache.stats());

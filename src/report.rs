@@ -1,9 +1,9 @@
 //! The build report: the table printed at the end of a build (like Vite's) and the same data as
 //! JSON (`--json FILE`), which later builds and budgets can compare against.
 
+use crate::log::Span;
 use crate::size::kb;
 use std::fmt::Write as _;
-use crate::log::Span;
 
 use serde::{Deserialize, Serialize};
 
@@ -127,8 +127,10 @@ impl Report {
             gzip: list.iter().map(|f| f.gzip.unwrap_or(f.size)).sum(),
             brotli: list.iter().map(|f| f.brotli.unwrap_or(f.size)).sum(),
         };
-        let timings =
-            timings.into_iter().map(|(stage, s)| Timing { stage: stage.to_owned(), ms: s.wall.as_secs_f64() * 1000.0, cpu_ms: s.cpu.as_secs_f64() * 1000.0 }).collect();
+        let timings = timings
+            .into_iter()
+            .map(|(stage, s)| Timing { stage: stage.to_owned(), ms: s.wall.as_secs_f64() * 1000.0, cpu_ms: s.cpu.as_secs_f64() * 1000.0 })
+            .collect();
         let pages = page_loads(files);
         Report {
             kiln: env!("CARGO_PKG_VERSION").to_owned(),
@@ -216,10 +218,8 @@ impl Report {
     /// The report of an output already on disk (for `kiln check`): sizes from the files and
     /// their twins, source paths and page loads from the build manifest.
     pub fn from_output(dir: &std::path::Path, manifest_name: &str) -> std::io::Result<Report> {
-        let manifest: serde_json::Value = std::fs::read(dir.join(manifest_name))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(serde_json::Value::Null);
+        let manifest: serde_json::Value =
+            std::fs::read(dir.join(manifest_name)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(serde_json::Value::Null);
         let entries = manifest.as_object().cloned().unwrap_or_default();
         let files = files_on_disk(dir, manifest_name, &entries)?;
         let pages: Vec<PageLoad> = entries.iter().filter_map(|(key, e)| page_load(&entries, key, e)).collect();
@@ -247,9 +247,7 @@ impl Report {
 /// Every file of the output on disk but the twins and the manifest, with its twins' sizes and
 /// what the manifest says of it.
 fn files_on_disk(dir: &std::path::Path, manifest_name: &str, entries: &serde_json::Map<String, serde_json::Value>) -> std::io::Result<Vec<FileReport>> {
-    let src_of = |path: &str| {
-        entries.iter().find(|(_, e)| e["file"] == path).map(|(k, _)| k.clone())
-    };
+    let src_of = |path: &str| entries.iter().find(|(_, e)| e["file"] == path).map(|(k, _)| k.clone());
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(std::io::Error::other)?;
@@ -321,9 +319,7 @@ fn page_load(entries: &serde_json::Map<String, serde_json::Value>, key: &str, e:
         }
         seen_keys.push(k.clone());
         let Some(e) = entries.get(&k) else { continue };
-        let listed = |name: &str| -> Vec<String> {
-            e[name].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
-        };
+        let listed = |name: &str| -> Vec<String> { e[name].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect() };
         let mut files: Vec<String> = e["file"].as_str().map(str::to_owned).into_iter().collect();
         files.extend(listed("css"));
         for f in files {

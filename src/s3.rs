@@ -52,9 +52,7 @@ pub async fn client_with(t: &Target, attempts: u32, connect: Duration, attempt: 
         b = b.endpoint_url(e);
     }
     if t.checksum_when_required {
-        b = b
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        b = b.request_checksum_calculation(RequestChecksumCalculation::WhenRequired).response_checksum_validation(ResponseChecksumValidation::WhenRequired);
     }
     Client::from_conf(b.build())
 }
@@ -81,7 +79,6 @@ pub fn explain_message<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::D
         },
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -51,8 +51,7 @@ fn encode_in_pieces(segments: &[Segment], piece: usize) -> String {
     if segments.len() <= piece {
         return encode_after(segments, None);
     }
-    let pieces: Vec<String> =
-        segments.par_chunks(piece).enumerate().map(|(i, part)| encode_after(part, (i > 0).then(|| segments[i * piece - 1]))).collect();
+    let pieces: Vec<String> = segments.par_chunks(piece).enumerate().map(|(i, part)| encode_after(part, (i > 0).then(|| segments[i * piece - 1]))).collect();
     pieces.concat()
 }
 
@@ -190,7 +189,16 @@ impl Part<'_> {
     fn len(&self) -> usize {
         match self {
             Part::Raw(s) => s.len(),
-            Part::Json(s) => 2 + s.bytes().map(|b| match ESCAPE[b as usize] { 0 => 1, b'u' => 6, _ => 2 }).sum::<usize>(),
+            Part::Json(s) => {
+                2 + s
+                    .bytes()
+                    .map(|b| match ESCAPE[b as usize] {
+                        0 => 1,
+                        b'u' => 6,
+                        _ => 2,
+                    })
+                    .sum::<usize>()
+            }
         }
     }
 

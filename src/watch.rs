@@ -51,8 +51,7 @@ impl Watcher {
     }
 
     fn ignores(&self, path: &Path) -> bool {
-        path.components().any(|c| SKIPPED.iter().any(|s| c.as_os_str() == *s))
-            || self.ignored.iter().any(|i| path.starts_with(i) || sibling_of(path, i))
+        path.components().any(|c| SKIPPED.iter().any(|s| c.as_os_str() == *s)) || self.ignored.iter().any(|i| path.starts_with(i) || sibling_of(path, i))
     }
 
     /// Each folder at the top of the project that is not ignored, recursively.
@@ -60,7 +59,11 @@ impl Watcher {
         let Ok(entries) = std::fs::read_dir(&self.root) else { return };
         for e in entries.filter_map(Result::ok) {
             let path = e.path();
-            if e.file_type().is_ok_and(|t| t.is_dir()) && !self.ignores(&path) && !self.watched.contains(&path) && self.inner.watch(&path, RecursiveMode::Recursive).is_ok() {
+            if e.file_type().is_ok_and(|t| t.is_dir())
+                && !self.ignores(&path)
+                && !self.watched.contains(&path)
+                && self.inner.watch(&path, RecursiveMode::Recursive).is_ok()
+            {
                 self.watched.insert(path);
             }
         }

@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::report::{FileReport, Report};
-use rules::{Load, Measure, Rule, Target};
 use crate::size::{self, Growth};
+use rules::{Load, Measure, Rule, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -76,11 +76,8 @@ fn key(f: &FileReport) -> &str {
 fn subjects<'r>(rule: &Rule, report: &'r Report) -> Vec<(String, Vec<&'r FileReport>)> {
     match &rule.target {
         Target::Files { pattern, matcher, each } => {
-            let files: Vec<&FileReport> = report
-                .files
-                .iter()
-                .filter(|f| matcher.is_match(&f.path) || f.src.as_deref().is_some_and(|s| matcher.is_match(s)))
-                .collect();
+            let files: Vec<&FileReport> =
+                report.files.iter().filter(|f| matcher.is_match(&f.path) || f.src.as_deref().is_some_and(|s| matcher.is_match(s))).collect();
             if *each {
                 files.into_iter().map(|f| (key(f).to_owned(), vec![f])).collect()
             } else {
@@ -114,9 +111,8 @@ pub fn check(rules: &[Rule], report: &Report, baseline: Option<&Report>) -> Chec
         for (subject, files) in subjects(rule, report) {
             let value: u64 = files.iter().map(|f| measured(f, rule.measure)).sum();
             let count = files.len() as u64;
-            let base = baseline.and_then(|_| {
-                base_subjects.iter().find(|(s, _)| *s == subject).map(|(_, fs)| fs.iter().map(|f| measured(f, rule.measure)).sum::<u64>())
-            });
+            let base = baseline
+                .and_then(|_| base_subjects.iter().find(|(s, _)| *s == subject).map(|(_, fs)| fs.iter().map(|f| measured(f, rule.measure)).sum::<u64>()));
             let mut status = Status::Pass;
             let mut reasons = Vec::new();
             let mut limit = rule.max.or(rule.warn);
@@ -201,14 +197,11 @@ pub fn find(root: &std::path::Path, explicit: Option<&std::path::Path>, cwd: &st
 
 /// A report saved earlier (`kiln build --json`), to compare against.
 pub fn read_baseline(path: &std::path::Path) -> Result<Report, crate::diagnostics::BuildError> {
-    std::fs::read(path)
-        .map_err(|e| e.to_string())
-        .and_then(|b| serde_json::from_slice::<Report>(&b).map_err(|e| e.to_string()))
-        .map_err(|e| {
-            crate::diagnostics::BuildError::one(
-                crate::diagnostics::Diagnostic::error(format!("cannot read the baseline report: {e}")).in_file(path.display().to_string()),
-            )
-        })
+    std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<Report>(&b).map_err(|e| e.to_string())).map_err(|e| {
+        crate::diagnostics::BuildError::one(
+            crate::diagnostics::Diagnostic::error(format!("cannot read the baseline report: {e}")).in_file(path.display().to_string()),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -235,11 +228,7 @@ mod tests {
         Report {
             kiln: "test".into(),
             out_dir: "dist".into(),
-            pages: vec![PageLoad {
-                page: "index.html".into(),
-                initial: files.iter().map(|f| f.path.clone()).collect(),
-                lazy: vec![],
-            }],
+            pages: vec![PageLoad { page: "index.html".into(), initial: files.iter().map(|f| f.path.clone()).collect(), lazy: vec![] }],
             files,
             totals: Totals::default(),
             timings: vec![],
@@ -258,10 +247,7 @@ mod tests {
         )
         .unwrap();
         let base = report(vec![file("assets/a.1.js", "src/a.ts", "script", 3000, 700)]);
-        let now = report(vec![
-            file("assets/a.2.js", "src/a.ts", "script", 3100, 900),
-            file("assets/b.1.js", "src/b.ts", "script", 4000, 1200),
-        ]);
+        let now = report(vec![file("assets/a.2.js", "src/a.ts", "script", 3100, 900), file("assets/b.1.js", "src/b.ts", "script", 4000, 1200)]);
         let c = check(&rules, &now, Some(&base));
         let by = |s: &str| c.outcomes.iter().find(|o| o.subject == s).unwrap();
         assert_eq!(by("src/a.ts").status, Status::Warn);

@@ -30,16 +30,7 @@ pub fn table(check: &Check) -> String {
     let rows: Vec<[String; 6]> = check
         .outcomes
         .iter()
-        .map(|o| {
-            [
-                status_word(o.status).into(),
-                o.subject.clone(),
-                o.measure.show(o.value),
-                limit_text(o),
-                delta_text(o),
-                o.reasons.join("; "),
-            ]
-        })
+        .map(|o| [status_word(o.status).into(), o.subject.clone(), o.measure.show(o.value), limit_text(o), delta_text(o), o.reasons.join("; ")])
         .collect();
     let head = ["status", "budget", "value", "limit", "delta", ""];
     let mut widths = head.map(str::len);
@@ -105,14 +96,7 @@ pub fn markdown(check: &Check) -> String {
             Status::Warn => "⚠️",
             Status::Fail => "❌",
         };
-        let _ = writeln!(
-            out,
-            "| {icon} | {} | {} | {} | {} |",
-            o.subject.replace('|', "\\|"),
-            o.measure.show(o.value),
-            limit_text(o),
-            delta_text(o)
-        );
+        let _ = writeln!(out, "| {icon} | {} | {} | {} | {} |", o.subject.replace('|', "\\|"), o.measure.show(o.value), limit_text(o), delta_text(o));
     }
     out.push('\n');
     out
@@ -155,10 +139,7 @@ pub fn github(result: &Check) -> Option<String> {
     }
     print!("{}", github_annotations(result));
     let summary = std::env::var_os("GITHUB_STEP_SUMMARY")?;
-    let appended = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&summary)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, markdown(result).as_bytes()));
+    let appended =
+        std::fs::OpenOptions::new().create(true).append(true).open(&summary).and_then(|mut f| std::io::Write::write_all(&mut f, markdown(result).as_bytes()));
     appended.err().map(|e| format!("cannot append to $GITHUB_STEP_SUMMARY: {e}"))
 }

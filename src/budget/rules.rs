@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::size::{parse_size, Growth, SizeValue};
 use crate::diagnostics::{BuildError, Diagnostic};
+use crate::size::{parse_size, Growth, SizeValue};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -144,8 +144,7 @@ pub fn load(path: &Path, shown: &str) -> Result<Vec<Rule>, BuildError> {
 }
 
 pub fn parse(text: &str, shown: &str) -> Result<Vec<Rule>, BuildError> {
-    let raw: RawFile =
-        toml::from_str(text).map_err(|e| BuildError::one(Diagnostic::from_toml(&e, "budgets file", shown, text)))?;
+    let raw: RawFile = toml::from_str(text).map_err(|e| BuildError::one(Diagnostic::from_toml(&e, "budgets file", shown, text)))?;
     let mut diags = Vec::new();
     let mut bad = |span: std::ops::Range<usize>, msg: String| diags.push(Diagnostic::error(msg).at_offset(shown, text, span.start));
     let mut rules = Vec::new();

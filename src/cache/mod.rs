@@ -158,9 +158,7 @@ impl Cache {
             self.misses.fetch_add(1, Ordering::Relaxed);
             return None;
         };
-        let intact = bytes.len() >= HEADER
-            && &bytes[..MAGIC.len()] == MAGIC
-            && blake3::hash(&bytes[HEADER..]).as_bytes() == &bytes[MAGIC.len()..HEADER];
+        let intact = bytes.len() >= HEADER && &bytes[..MAGIC.len()] == MAGIC && blake3::hash(&bytes[HEADER..]).as_bytes() == &bytes[MAGIC.len()..HEADER];
         if !intact {
             self.corrupt.fetch_add(1, Ordering::Relaxed);
             self.misses.fetch_add(1, Ordering::Relaxed);

@@ -127,7 +127,17 @@ impl Remote {
         };
         let client = runtime.block_on(s3::client_with(&target, 2, Duration::from_secs(2), options.timeout));
         let state = Arc::new(State { target: Some(target), url: options.url.clone(), ..State::default() });
-        Ok(Remote { runtime, client, options, keys, uploads: Mutex::default(), put: Mutex::default(), rejected: Mutex::default(), known: std::sync::OnceLock::new(), state })
+        Ok(Remote {
+            runtime,
+            client,
+            options,
+            keys,
+            uploads: Mutex::default(),
+            put: Mutex::default(),
+            rejected: Mutex::default(),
+            known: std::sync::OnceLock::new(),
+            state,
+        })
     }
 
     fn writable(&self) -> bool {
@@ -220,9 +230,9 @@ impl Remote {
                                     let denied = matches!(e.code(), Some("AccessDenied" | "Forbidden"));
                                     return Err((denied, s3::explain_message(&format!("listing {prefix}"), state.target(), &e)));
                                 }
-                                Ok(Some(Ok(page))) => keys.extend(
-                                    page.contents().iter().filter_map(|o| blake3::Hash::from_hex(o.key()?.get(cut..)?).ok()).map(|h| *h.as_bytes()),
-                                ),
+                                Ok(Some(Ok(page))) => {
+                                    keys.extend(page.contents().iter().filter_map(|o| blake3::Hash::from_hex(o.key()?.get(cut..)?).ok()).map(|h| *h.as_bytes()))
+                                }
                             }
                         }
                     }));

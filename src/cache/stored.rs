@@ -65,4 +65,3 @@ impl From<StoredRef> for Ref {
         Ref { target: r.target.into(), kind: r.kind, use_: r.use_, public: r.public }
     }
 }
-

@@ -45,9 +45,12 @@ pub(super) fn remote_cache_options(raw: RawCache, publish: &RawPublish, override
             None => (String::new(), None),
         },
     };
-    let namespace = env(NAMESPACE_VAR).filter(|n| !n.is_empty()).or_else(|| raw.namespace.as_ref().map(|n| n.get_ref().clone())).unwrap_or_else(|| "main".into());
+    let namespace =
+        env(NAMESPACE_VAR).filter(|n| !n.is_empty()).or_else(|| raw.namespace.as_ref().map(|n| n.get_ref().clone())).unwrap_or_else(|| "main".into());
     let fallback: Vec<String> = raw.fallback.as_ref().map_or_else(|| vec!["main".into()], |f| f.iter().map(|n| n.get_ref().clone()).collect());
-    for (name, span) in std::iter::once((&namespace, raw.namespace.as_ref().map(|n| n.span()))).chain(raw.fallback.iter().flatten().map(|n| (n.get_ref(), Some(n.span())))) {
+    for (name, span) in
+        std::iter::once((&namespace, raw.namespace.as_ref().map(|n| n.span()))).chain(raw.fallback.iter().flatten().map(|n| (n.get_ref(), Some(n.span()))))
+    {
         if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch)) {
             let msg = format!("cache namespace {name:?}: use letters, digits, '-', '_' and '.' (a branch name like feature/x can be written feature-x)");
             match span {

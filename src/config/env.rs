@@ -17,11 +17,7 @@ pub struct EnvOptions {
 
 /// Settles `[env]` and `--mode`, and reads the public variables.
 pub(super) fn env_options(raw_env: RawEnv, overrides: &Overrides, root: &std::path::Path, c: &Checker) -> EnvOptions {
-    let mode = overrides
-        .mode
-        .clone()
-        .or_else(|| raw_env.mode.as_ref().map(|m| m.get_ref().clone()))
-        .unwrap_or_else(|| "production".to_owned());
+    let mode = overrides.mode.clone().or_else(|| raw_env.mode.as_ref().map(|m| m.get_ref().clone())).unwrap_or_else(|| "production".to_owned());
     if mode.is_empty() || mode.contains(['/', '\\']) {
         match &raw_env.mode {
             Some(m) if overrides.mode.is_none() => c.bad(m.span(), format!("env.mode must be a plain word, not {mode:?}")),

@@ -170,16 +170,8 @@ fn image_rule(base: &ImageRule, raw: &RawImageRule, c: &Checker) -> ImageRule {
 }
 
 pub(super) fn images_options(raw: RawImages, c: &Checker) -> ImageOptions {
-    let base = ImageRule {
-        skip: false,
-        png_level: 2,
-        strip: Strip::Safe,
-        jpeg_quality: None,
-        quality: 75,
-        formats: Vec::new(),
-        widths: Vec::new(),
-        svg_minify: true,
-    };
+    let base =
+        ImageRule { skip: false, png_level: 2, strip: Strip::Safe, jpeg_quality: None, quality: 75, formats: Vec::new(), widths: Vec::new(), svg_minify: true };
     let top = RawImageRule {
         files: None,
         skip: raw.skip,
@@ -221,6 +213,11 @@ pub(super) fn images_options(raw: RawImages, c: &Checker) -> ImageOptions {
         sizes: raw.sizes.unwrap_or_else(|| "100vw".into()),
         copy_bad,
         max_pixels: raw.max_pixels.unwrap_or(100_000_000),
-        loading: Loading { lazy: raw.lazy.unwrap_or(true), eager: raw.eager.unwrap_or(2), priority: raw.priority.unwrap_or(true), dimensions: raw.dimensions.unwrap_or(false) },
+        loading: Loading {
+            lazy: raw.lazy.unwrap_or(true),
+            eager: raw.eager.unwrap_or(2),
+            priority: raw.priority.unwrap_or(true),
+            dimensions: raw.dimensions.unwrap_or(false),
+        },
     }
 }

@@ -124,11 +124,7 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
                 bad(span, "js.alias: neither side may be empty".into());
             }
             // A path (`./src`, `/abs`) is relative to the root; anything else is a package.
-            let to = if to.starts_with("./") || to.starts_with("../") || to == "." {
-                normalize(&root.join(&to)).display().to_string()
-            } else {
-                to
-            };
+            let to = if to.starts_with("./") || to.starts_with("../") || to == "." { normalize(&root.join(&to)).display().to_string() } else { to };
             (from, to)
         })
         .collect();
@@ -143,7 +139,8 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
     };
     let license_file = rj.license_file.map(|f| {
         let (span, f) = (f.span(), f.into_inner());
-        let ok = !f.is_empty() && !f.starts_with('/') && !f.split(['/', '\\']).any(|p| p == ".." || p.is_empty()) && (f.ends_with(".md") || f.ends_with(".json"));
+        let ok =
+            !f.is_empty() && !f.starts_with('/') && !f.split(['/', '\\']).any(|p| p == ".." || p.is_empty()) && (f.ends_with(".md") || f.ends_with(".json"));
         if !ok {
             bad(span, format!("js.license_file must be a relative path in the output folder ending in .md or .json, not {f:?}"));
         }

@@ -134,7 +134,6 @@ pub struct Config {
     pub config_file: Option<PathBuf>,
 }
 
-
 /// Collects every problem found in the file, each at its key's line:col, so one run reports
 /// them all.
 pub(crate) struct Checker<'a> {
@@ -238,7 +237,6 @@ impl Config {
     }
 }
 
-
 /// [`Config::path`], for the option structs that carry the root.
 pub fn source_path(root: &Path, rel: &str) -> PathBuf {
     lexical(&root.join(rel))
@@ -261,9 +259,7 @@ fn project_root(root: &Path) -> Result<PathBuf, BuildError> {
     match root.canonicalize() {
         Ok(p) if p.is_dir() => Ok(p),
         Ok(p) => Err(BuildError::one(Diagnostic::error("the project root is not a folder").in_file(p.display().to_string()))),
-        Err(e) => Err(BuildError::one(
-            Diagnostic::error(format!("cannot open the project root: {e}")).in_file(root.display().to_string()),
-        )),
+        Err(e) => Err(BuildError::one(Diagnostic::error(format!("cannot open the project root: {e}")).in_file(root.display().to_string()))),
     }
 }
 
@@ -290,11 +286,8 @@ fn folders(raw: &RawConfig, root: &Path, overrides: &Overrides, c: &Checker) -> 
     // Paths in the file are relative to the root; --out is relative to the working directory.
     let configured_out_dir = normalize(&root.join(raw.out_dir.as_ref().map_or("dist", |s| s.get_ref().as_str())));
     let out_dir = overrides.out_dir.as_deref().map_or_else(|| configured_out_dir.clone(), absolute);
-    let public_dir = raw
-        .public_dir
-        .as_ref()
-        .map_or(Some("public"), |s| (!s.get_ref().is_empty()).then(|| s.get_ref().as_str()))
-        .map(|p| normalize(&root.join(p)));
+    let public_dir =
+        raw.public_dir.as_ref().map_or(Some("public"), |s| (!s.get_ref().is_empty()).then(|| s.get_ref().as_str())).map(|p| normalize(&root.join(p)));
     check_folders(raw, root, &out_dir, public_dir.as_deref(), overrides, c);
     (out_dir, configured_out_dir, public_dir)
 }

@@ -2,7 +2,7 @@
 
 use globset::GlobSet;
 
-use super::raw::RawPublish;
+use super::raw::{RawPublish, RawPublishHeaders};
 use super::{build_globs, size_setting, Checker};
 
 /// How compressed twins reach the bucket.
@@ -63,7 +63,7 @@ pub struct Cloudflare {
     pub site_url: String,
 }
 
-pub(super) fn publish_options(raw: RawPublish, checker: &Checker) -> PublishOptions {
+pub(super) fn publish_options(mut raw: RawPublish, checker: &Checker) -> PublishOptions {
     let bad = |span, msg| checker.bad(span, msg);
     let checksum_when_required = raw.checksum.as_ref().and_then(|c| match c.get_ref().as_str() {
         "when_required" => Some(true),
@@ -96,8 +96,40 @@ pub(super) fn publish_options(raw: RawPublish, checker: &Checker) -> PublishOpti
         (*c.get_ref()).clamp(1, 256)
     });
     let multipart_threshold = size_setting(&raw.multipart_threshold, 16 * 1024 * 1024, "publish.multipart_threshold", checker).max(5 * 1024 * 1024);
-    let headers = raw
-        .headers
+    let headers = header_rules(raw.headers.take(), checker);
+    let site_url = raw.site_url.as_ref().and_then(|u| {
+        let url = u.get_ref().trim().trim_end_matches('/');
+        let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+        if host.is_empty() || host.starts_with('/') || url.contains(['?', '#', ' ']) {
+            bad(u.span(), format!("publish.site_url must be the address the pages are served under, like \"https://example.com\", not {:?}", u.get_ref()));
+            return None;
+        }
+        Some(url.to_owned())
+    });
+    let cloudflare = cloudflare(&raw, site_url.as_deref(), checker);
+    PublishOptions {
+        bucket: raw.bucket,
+        prefix: raw.prefix.unwrap_or_default(),
+        region: raw.region,
+        endpoint: raw.endpoint,
+        path_style: raw.path_style,
+        checksum_when_required,
+        encoding,
+        retain,
+        keep_days: raw.keep_days.unwrap_or(0),
+        max_deletes: raw.max_deletes.unwrap_or(256),
+        concurrency,
+        multipart_threshold,
+        headers,
+        cloudfront_distribution: raw.cloudfront_distribution,
+        cloudflare,
+    }
+}
+
+/// `[[publish.headers]]`: only the headers S3 stores.
+fn header_rules(headers: Option<Vec<RawPublishHeaders>>, checker: &Checker) -> Vec<HeaderRule> {
+    let bad = |span, msg| checker.bad(span, msg);
+    headers
         .unwrap_or_default()
         .into_iter()
         .map(|h| {
@@ -119,48 +151,32 @@ pub(super) fn publish_options(raw: RawPublish, checker: &Checker) -> PublishOpti
                 .collect();
             HeaderRule { files: build_globs(std::slice::from_ref(&h.files), checker), cache_control: h.cache_control, headers: extra }
         })
-        .collect();
-    let site_url = raw.site_url.as_ref().and_then(|u| {
-        let url = u.get_ref().trim().trim_end_matches('/');
-        let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
-        if host.is_empty() || host.starts_with('/') || url.contains(['?', '#', ' ']) {
-            bad(u.span(), format!("publish.site_url must be the address the pages are served under, like \"https://example.com\", not {:?}", u.get_ref()));
-            return None;
-        }
-        Some(url.to_owned())
-    });
-    let cloudflare = raw.cloudflare_zone.as_ref().and_then(|z| {
+        .collect()
+}
+
+/// `publish.cloudflare_zone`, which needs `publish.site_url` (checked as `site_url`).
+fn cloudflare(raw: &RawPublish, site_url: Option<&str>, checker: &Checker) -> Option<Cloudflare> {
+    let bad = |span, msg| checker.bad(span, msg);
+    raw.cloudflare_zone.as_ref().and_then(|z| {
         let zone = z.get_ref().trim();
         if zone.is_empty() || !zone.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            bad(z.span(), format!("publish.cloudflare_zone must be the zone's id (32 letters and digits, on the domain's Overview page), not {:?}", z.get_ref()));
+            bad(
+                z.span(),
+                format!("publish.cloudflare_zone must be the zone's id (32 letters and digits, on the domain's Overview page), not {:?}", z.get_ref()),
+            );
             return None;
         }
-        match &site_url {
-            Some(site_url) => Some(Cloudflare { zone: zone.to_owned(), site_url: site_url.clone() }),
+        match site_url {
+            Some(site_url) => Some(Cloudflare { zone: zone.to_owned(), site_url: site_url.to_owned() }),
             None => {
                 if raw.site_url.is_none() {
-                    bad(z.span(), "publish.cloudflare_zone purges URLs: set publish.site_url to the address the pages are served under (\"https://example.com\")".into());
+                    bad(
+                        z.span(),
+                        "publish.cloudflare_zone purges URLs: set publish.site_url to the address the pages are served under (\"https://example.com\")".into(),
+                    );
                 }
                 None
             }
         }
-    });
-    PublishOptions {
-        bucket: raw.bucket,
-        prefix: raw.prefix.unwrap_or_default(),
-        region: raw.region,
-        endpoint: raw.endpoint,
-        path_style: raw.path_style,
-        checksum_when_required,
-        encoding,
-        retain,
-        keep_days: raw.keep_days.unwrap_or(0),
-        max_deletes: raw.max_deletes.unwrap_or(256),
-        concurrency,
-        multipart_threshold,
-        headers,
-        cloudfront_distribution: raw.cloudfront_distribution,
-        cloudflare,
-    }
+    })
 }
-

@@ -204,7 +204,6 @@ pub(super) struct RawJs {
     pub(super) license_file: Option<Spanned<String>>,
 }
 
-
 /// Image settings a rule may override.
 #[derive(Debug, Default, Deserialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]

@@ -32,8 +32,7 @@ fn wrong_type_and_bad_values_are_all_reported() {
     let d = &err.diagnostics[0];
     assert!(d.message.contains("invalid type"), "{}", d.message);
     assert_eq!(d.location.as_ref().unwrap().line, 2);
-    let err = load_with("hash_length = 2\nfile_names = \"assets/[name].[ext]\"\n[css]\ntargets = \"nonsense 12\"\n")
-        .unwrap_err();
+    let err = load_with("hash_length = 2\nfile_names = \"assets/[name].[ext]\"\n[css]\ntargets = \"nonsense 12\"\n").unwrap_err();
     assert_eq!(err.diagnostics.len(), 3, "{:?}", err.diagnostics);
     let lines: Vec<u32> = err.diagnostics.iter().map(|d| d.location.as_ref().unwrap().line).collect();
     assert_eq!(lines, vec![1, 2, 4]);
@@ -71,7 +70,10 @@ fn may_read_the_root_the_workspace_and_node_modules_where_resolution_looks() {
 
 #[test]
 fn the_remote_cache_takes_publish_endpoint_and_checks_its_keys() {
-    let c = load_with("[publish]\nendpoint = \"http://127.0.0.1:3900\"\n[cache]\nremote = \"s3://builds/app/\"\nnamespace = \"pr-7\"\nfallback = [\"main\", \"pr-7\"]\n").unwrap();
+    let c = load_with(
+        "[publish]\nendpoint = \"http://127.0.0.1:3900\"\n[cache]\nremote = \"s3://builds/app/\"\nnamespace = \"pr-7\"\nfallback = [\"main\", \"pr-7\"]\n",
+    )
+    .unwrap();
     let r = c.cache_remote.unwrap();
     assert_eq!((r.bucket.as_str(), r.prefix.as_str(), r.namespace.as_str()), ("builds", "app/", "pr-7"));
     assert_eq!(r.endpoint.as_deref(), Some("http://127.0.0.1:3900"));

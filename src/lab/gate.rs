@@ -156,9 +156,20 @@ impl Metric {
                 } else {
                     (text.as_str(), 1.0)
                 };
-                number.trim().parse::<f64>().ok().filter(|n| *n >= 0.0).map(|n| (n * scale).round() as u64).ok_or_else(|| format!("{text:?} is not a time (write \"2.5 s\" or \"200 ms\")"))
+                number
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| *n >= 0.0)
+                    .map(|n| (n * scale).round() as u64)
+                    .ok_or_else(|| format!("{text:?} is not a time (write \"2.5 s\" or \"200 ms\")"))
             }
-            Measure::Shift => text.parse::<f64>().ok().filter(|n| *n >= 0.0).map(|n| (n * 1000.0).round() as u64).ok_or_else(|| format!("{text:?} is not a layout-shift score (write 0.1)")),
+            Measure::Shift => text
+                .parse::<f64>()
+                .ok()
+                .filter(|n| *n >= 0.0)
+                .map(|n| (n * 1000.0).round() as u64)
+                .ok_or_else(|| format!("{text:?} is not a layout-shift score (write 0.1)")),
             Measure::Count => text.parse::<u64>().map_err(|_| format!("{text:?} is not a whole number")),
             _ => crate::size::parse_size(&text),
         }

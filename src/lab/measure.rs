@@ -13,16 +13,16 @@ use chromiumoxide::cdp::browser_protocol::dom;
 use chromiumoxide::cdp::browser_protocol::emulation::{SetCpuThrottlingRateParams, SetDeviceMetricsOverrideParams};
 // Network.emulateNetworkConditions is marked deprecated in the protocol (for a by-rule
 // variant) but is what DevTools' throttling presets and Lighthouse use, and Chromium keeps it.
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 #[allow(deprecated)]
 use chromiumoxide::cdp::browser_protocol::network::{self, EmulateNetworkConditionsParams};
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, EventScreencastFrame, NavigateParams, ScreencastFrameAckParams, StartScreencastFormat, StartScreencastParams,
     StopScreencastParams,
 };
-use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams};
-use chromiumoxide::listeners::EventStream;
 use chromiumoxide::cdp::js_protocol::profiler;
+use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, Page};
 use futures::StreamExt;
 use serde::Deserialize;
@@ -104,7 +104,8 @@ impl<'b> Load<'b> {
     /// `page` under `profile` (none: no emulation at all, for the warm-up load). With
     /// `filmstrip`, frames of the screen are kept.
     pub async fn open(browser: &'b Browser, page: &str, profile: Option<&Profile>, filmstrip: bool) -> Result<Load<'b>, String> {
-        let context = browser.execute(CreateBrowserContextParams::default()).await.map_err(|e| failed("cannot open a browser context", e))?.result.browser_context_id;
+        let context =
+            browser.execute(CreateBrowserContextParams::default()).await.map_err(|e| failed("cannot open a browser context", e))?.result.browser_context_id;
         let target = CreateTargetParams::builder().url("about:blank").browser_context_id(context.clone()).build().map_err(|e| failed("new page", e))?;
         let tab = match browser.new_page(target).await {
             Ok(tab) => tab,
@@ -150,12 +151,8 @@ impl<'b> Load<'b> {
         loop {
             take_frames(&self.tab, &mut self.frames, &mut self.shots).await;
             self.network.drain();
-            let state: Option<State> = self
-                .tab
-                .evaluate("window.__kilnLab ? window.__kilnLab.state() : null")
-                .await
-                .ok()
-                .and_then(|r| r.into_value::<Option<State>>().ok().flatten());
+            let state: Option<State> =
+                self.tab.evaluate("window.__kilnLab ? window.__kilnLab.state() : null").await.ok().and_then(|r| r.into_value::<Option<State>>().ok().flatten());
             if let Some(s) = state {
                 if s.complete && s.now - s.last >= calm.as_millis() as f64 && self.network.calm(calm) {
                     return;
@@ -243,7 +240,9 @@ async fn observe(tab: &Page, profile: Option<&Profile>, filmstrip: bool) -> Resu
     let cdp = |what: &'static str| move |e: chromiumoxide::error::CdpError| failed(what, e);
     tab.execute(network::EnableParams::default()).await.map_err(cdp("network"))?;
     if let Some(profile) = profile {
-        tab.execute(SetDeviceMetricsOverrideParams::new(profile.width, profile.height, profile.scale, profile.mobile)).await.map_err(cdp("device emulation"))?;
+        tab.execute(SetDeviceMetricsOverrideParams::new(profile.width, profile.height, profile.scale, profile.mobile))
+            .await
+            .map_err(cdp("device emulation"))?;
         let (down, up) = profile.bytes_per_second();
         #[allow(deprecated)]
         tab.execute(EmulateNetworkConditionsParams::new(false, profile.latency_ms, down, up)).await.map_err(cdp("network throttling"))?;
@@ -385,7 +384,8 @@ fn to_run(
             continue; // inline scripts: part of the page
         }
         let Some((total, units)) = sizes.of(&file) else { continue };
-        let ranges: Vec<(usize, usize, i64)> = script.functions.iter().flat_map(|f| f.ranges.iter().map(|r| (r.start_offset.max(0) as usize, r.end_offset.max(0) as usize, r.count))).collect();
+        let ranges: Vec<(usize, usize, i64)> =
+            script.functions.iter().flat_map(|f| f.ranges.iter().map(|r| (r.start_offset.max(0) as usize, r.end_offset.max(0) as usize, r.count))).collect();
         let unused_units = metrics::unused_js(units, &ranges);
         let unused = (total as f64 * unused_units as f64 / units.max(1) as f64).round() as u64;
         if let Some(u) = run.unused_js.iter_mut().find(|u| u.file == file) {

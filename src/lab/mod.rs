@@ -190,7 +190,13 @@ pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Res
             PageResult { page, median: Metrics::of(&runs), typical, depends, runs }
         })
         .collect();
-    Ok(LabReport { kiln: env!("CARGO_PKG_VERSION").into(), profile: options.profile.name.into(), runs: options.runs, pages, seconds: started.elapsed().as_secs_f64() })
+    Ok(LabReport {
+        kiln: env!("CARGO_PKG_VERSION").into(),
+        profile: options.profile.name.into(),
+        runs: options.runs,
+        pages,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 type Measured = (String, usize, Result<Run, String>);
@@ -200,7 +206,13 @@ type Measured = (String, usize, Result<Run, String>);
 /// page's quiet window and read-back go on while the next loads. A throttled renderer spins
 /// on a core the whole time, so more pages loading than cores would slow each other down;
 /// the overlap costs the page being measured nothing.
-async fn measure_all(browser: &Browser, origin: &str, loads: Vec<(usize, String)>, options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Vec<Measured> {
+async fn measure_all(
+    browser: &Browser,
+    origin: &str,
+    loads: Vec<(usize, String)>,
+    options: &LabOptions,
+    progress: &(dyn Fn(&str, usize) + Sync),
+) -> Vec<Measured> {
     use futures::future::LocalBoxFuture;
     let sizes = measure::Sizes::new(&options.dir);
     let sizes = &sizes;
@@ -245,7 +257,11 @@ async fn measure_all(browser: &Browser, origin: &str, loads: Vec<(usize, String)
 }
 
 fn tempfile_dir() -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!("kiln-lab-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())));
+    let dir = std::env::temp_dir().join(format!(
+        "kiln-lab-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+    ));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make a browser profile folder in {}: {e}", dir.display()))?;
     Ok(dir)
 }
@@ -306,7 +322,8 @@ pub fn table(report: &LabReport) -> String {
     }
     let mut out = String::new();
     let line = |out: &mut String, cells: &[String]| {
-        let l: Vec<String> = cells.iter().enumerate().map(|(i, c)| if i == 0 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) }).collect();
+        let l: Vec<String> =
+            cells.iter().enumerate().map(|(i, c)| if i == 0 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) }).collect();
         let _ = writeln!(out, "{}", l.join("  ").trim_end());
     };
     line(&mut out, &head.map(String::from));

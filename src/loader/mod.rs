@@ -89,10 +89,8 @@ impl<'a> Waves<'a> {
             for (rel, kind) in &wave {
                 self.kinds.insert(rel.clone(), *kind);
             }
-            let loaded: Vec<Loaded> = wave
-                .par_iter()
-                .map(|(key, kind)| load(self.options, self.fs, self.cache, key, *kind, self.entries.contains(key.source_file())))
-                .collect();
+            let loaded: Vec<Loaded> =
+                wave.par_iter().map(|(key, kind)| load(self.options, self.fs, self.cache, key, *kind, self.entries.contains(key.source_file()))).collect();
             let mut next: BTreeMap<AssetKey, AssetKind> = BTreeMap::new();
             for l in loaded {
                 diags.extend(l.diags);
@@ -206,13 +204,7 @@ impl<'a> RefSink<'a> {
 
     /// [`RefSink::url`] for a URL written in CSS, where a bare specifier may name a package
     /// file ([`resolve::resolve_css`]).
-    pub fn css_url(
-        &mut self,
-        referrer: &Path,
-        url: &str,
-        hint: Option<AssetKind>,
-        locate: &dyn Fn(Diagnostic) -> Diagnostic,
-    ) -> Option<String> {
+    pub fn css_url(&mut self, referrer: &Path, url: &str, hint: Option<AssetKind>, locate: &dyn Fn(Diagnostic) -> Diagnostic) -> Option<String> {
         let resolved = resolve::resolve_css(self.options, self.fs, referrer, url);
         self.css_resolved.push((referrer.to_path_buf(), url.to_owned(), format!("{resolved:?}")));
         self.placeholder_for(resolved, url, hint, IfMissing::Error, locate)
@@ -235,9 +227,7 @@ impl<'a> RefSink<'a> {
                 }
                 Some(self.refs.placeholder(&AssetKey::File(rel), kind, RefUse::Url, false) + &suffix)
             }
-            Resolved::Public { rel, suffix } => {
-                Some(self.refs.placeholder(&AssetKey::File(rel), AssetKind::Raw, RefUse::Url, true) + &suffix)
-            }
+            Resolved::Public { rel, suffix } => Some(self.refs.placeholder(&AssetKey::File(rel), AssetKind::Raw, RefUse::Url, true) + &suffix),
             Resolved::Missing { path } => {
                 let d = match if_missing {
                     IfMissing::Error => Diagnostic::error(format!("{url:?} refers to a missing file ({path})")),
@@ -247,9 +237,8 @@ impl<'a> RefSink<'a> {
                 None
             }
             Resolved::Outside { path } => {
-                self.diags.push(locate(Diagnostic::error(format!(
-                    "{url:?} leads outside the project root and its workspace, or into the output folder ({path})"
-                ))));
+                self.diags
+                    .push(locate(Diagnostic::error(format!("{url:?} leads outside the project root and its workspace, or into the output folder ({path})"))));
                 None
             }
         }

@@ -208,14 +208,8 @@ mod tests {
         let fs = FsCache::default();
         let options = crate::loader::LoaderOptions::new(&config);
         let resolve = |page: &Path, url: &str| super::resolve(&options, &fs, page, url);
-        assert_eq!(
-            resolve(&page, "img/a%20b.png?v=2#f"),
-            Resolved::Local { rel: "pages/img/a b.png".into(), suffix: "?v=2#f".into() }
-        );
-        assert_eq!(
-            resolve(&page, "/pages/img/a%20b.png"),
-            Resolved::Local { rel: "pages/img/a b.png".into(), suffix: String::new() }
-        );
+        assert_eq!(resolve(&page, "img/a%20b.png?v=2#f"), Resolved::Local { rel: "pages/img/a b.png".into(), suffix: "?v=2#f".into() });
+        assert_eq!(resolve(&page, "/pages/img/a%20b.png"), Resolved::Local { rel: "pages/img/a b.png".into(), suffix: String::new() });
         assert_eq!(resolve(&page, "/robots.txt"), Resolved::Public { rel: "robots.txt".into(), suffix: String::new() });
         assert_eq!(resolve(&page, "img/none.png"), Resolved::Missing { path: "pages/img/none.png".into() });
         assert!(matches!(resolve(&page, "../../etc/passwd"), Resolved::Outside { .. }));

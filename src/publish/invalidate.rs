@@ -54,16 +54,10 @@ pub async fn send(distribution: &str, paths: &[String], reference: &str, profile
         .paths(Paths::builder().quantity(paths.len() as i32).set_items(Some(paths.to_vec())).build().map_err(|e| failed(e.to_string()))?)
         .build()
         .map_err(|e| failed(e.to_string()))?;
-    let out = client
-        .create_invalidation()
-        .distribution_id(distribution)
-        .invalidation_batch(batch)
-        .send()
-        .await
-        .map_err(|e| {
-            use aws_sdk_cloudfront::error::ProvideErrorMetadata;
-            failed(format!("{}: {}", e.code().unwrap_or("error"), e.message().map_or_else(|| format!("{e:?}"), str::to_owned)))
-        })?;
+    let out = client.create_invalidation().distribution_id(distribution).invalidation_batch(batch).send().await.map_err(|e| {
+        use aws_sdk_cloudfront::error::ProvideErrorMetadata;
+        failed(format!("{}: {}", e.code().unwrap_or("error"), e.message().map_or_else(|| format!("{e:?}"), str::to_owned)))
+    })?;
     Ok(out.invalidation().map(|i| i.id().to_owned()).unwrap_or_default())
 }
 

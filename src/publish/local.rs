@@ -56,7 +56,13 @@ pub struct LocalObject {
 /// With `siblings`, every file whose type is in `compress.types` gets `.br` and `.gz` keys,
 /// made here when the build kept no twin (too small, or not smaller), so an edge rule can pick
 /// by type and `Accept-Encoding` without knowing which twins exist.
-pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compress: &crate::config::CompressOptions, secrets: &crate::secrets::Allow) -> Result<Vec<LocalObject>, PublishError> {
+pub fn objects(
+    dir: &Path,
+    manifest_name: &str,
+    options: &PublishOptions,
+    compress: &crate::config::CompressOptions,
+    secrets: &crate::secrets::Allow,
+) -> Result<Vec<LocalObject>, PublishError> {
     let hashed = whole_output(dir, manifest_name)?;
     let files = nothing_secret(dir, files(dir)?, secrets)?;
     let present: HashSet<&str> = files.iter().map(|f| f.0.as_str()).collect();
@@ -78,9 +84,7 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
         };
         let headers = headers(base, encoding, is_hashed, options);
         let bytes = std::fs::read(path).map_err(|e| PublishError::output(path, format!("cannot read: {e}")))?;
-        let wants_twins = options.encoding == PublishEncoding::Siblings
-            && encoding.is_none()
-            && crate::encoding::twin_type(compress, base);
+        let wants_twins = options.encoding == PublishEncoding::Siblings && encoding.is_none() && crate::encoding::twin_type(compress, base);
         if wants_twins {
             for (ext, enc) in [("br", "br"), ("gz", "gzip")] {
                 if present.contains(format!("{rel}.{ext}").as_str()) {
@@ -103,7 +107,15 @@ pub fn objects(dir: &Path, manifest_name: &str, options: &PublishOptions, compre
                 });
             }
         }
-        out.push(LocalObject { rel: key, source: Source::File(path.clone()), size: *size, phase, hashed: is_hashed, hash: object_hash(&bytes, &headers), headers });
+        out.push(LocalObject {
+            rel: key,
+            source: Source::File(path.clone()),
+            size: *size,
+            phase,
+            hashed: is_hashed,
+            hash: object_hash(&bytes, &headers),
+            headers,
+        });
     }
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
@@ -153,7 +165,9 @@ fn whole_output(dir: &Path, manifest_name: &str) -> Result<HashSet<String>, Publ
     if !dir.join(manifest_name).is_file() {
         return Err(PublishError::output(
             dir,
-            format!("has no {manifest_name}: it is not a finished kiln output (run `kiln build`; publishing needs the manifest to tell hashed files from others)"),
+            format!(
+                "has no {manifest_name}: it is not a finished kiln output (run `kiln build`; publishing needs the manifest to tell hashed files from others)"
+            ),
         ));
     }
     let hashed: HashSet<String> = crate::output::hashed_files(dir, manifest_name);

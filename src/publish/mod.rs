@@ -112,10 +112,7 @@ impl Summary {
             self.deleted.len()
         );
         if self.deletions_skipped > 0 {
-            s.push_str(&format!(
-                "; {} deletions NOT done: more than publish.max_deletes — check the prefix, then raise max_deletes",
-                self.deletions_skipped
-            ));
+            s.push_str(&format!("; {} deletions NOT done: more than publish.max_deletes — check the prefix, then raise max_deletes", self.deletions_skipped));
         }
         if !self.invalidated.is_empty() {
             let what = if self.dry_run { "would invalidate" } else { "invalidated" };

@@ -11,7 +11,13 @@ use super::Progress;
 use crate::config::PublishOptions;
 
 /// Uploads `uploads` phase by phase.
-pub async fn upload(client: &aws_sdk_s3::Client, t: &Target, options: &PublishOptions, uploads: &[&LocalObject], progress: &dyn Progress) -> Result<(), PublishError> {
+pub async fn upload(
+    client: &aws_sdk_s3::Client,
+    t: &Target,
+    options: &PublishOptions,
+    uploads: &[&LocalObject],
+    progress: &dyn Progress,
+) -> Result<(), PublishError> {
     for phase in [Phase::Assets, Phase::Other, Phase::Pages, Phase::Manifest] {
         let batch: Vec<&LocalObject> = uploads.iter().copied().filter(|o| o.phase == phase).collect();
         if batch.is_empty() {
@@ -24,7 +30,13 @@ pub async fn upload(client: &aws_sdk_s3::Client, t: &Target, options: &PublishOp
 }
 
 /// Uploads `batch` with at most `concurrency` requests in flight; the first error stops it.
-async fn run_batch(client: &aws_sdk_s3::Client, t: &Target, options: &PublishOptions, batch: Vec<&LocalObject>, progress: &dyn Progress) -> Result<(), PublishError> {
+async fn run_batch(
+    client: &aws_sdk_s3::Client,
+    t: &Target,
+    options: &PublishOptions,
+    batch: Vec<&LocalObject>,
+    progress: &dyn Progress,
+) -> Result<(), PublishError> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency));
     let mut set = tokio::task::JoinSet::new();
     let done = Arc::new(AtomicU64::new(0));
@@ -55,4 +67,3 @@ async fn run_batch(client: &aws_sdk_s3::Client, t: &Target, options: &PublishOpt
     }
     first_error.map_or(Ok(()), Err)
 }
-

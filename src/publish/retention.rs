@@ -77,8 +77,12 @@ mod tests {
 
     fn record(id: &str, created: u64, content: &str) -> Record {
         let mut objects = BTreeMap::new();
-        let headers = crate::publish::local::Headers { content_type: "text/html".into(), content_encoding: None, cache_control: String::new(), extra: Vec::new() };
-        objects.insert(format!("{content}.js"), RecordObject { hash: content.into(), size: 1, hashed: true, phase: crate::publish::local::Phase::Assets, headers });
+        let headers =
+            crate::publish::local::Headers { content_type: "text/html".into(), content_encoding: None, cache_control: String::new(), extra: Vec::new() };
+        objects.insert(
+            format!("{content}.js"),
+            RecordObject { hash: content.into(), size: 1, hashed: true, phase: crate::publish::local::Phase::Assets, headers },
+        );
         Record { id: id.into(), created, seq: 0, rollback_of: None, objects }
     }
 

@@ -61,7 +61,16 @@ pub async fn list(c: &Client, t: &Target) -> Result<Vec<(String, u64)>, PublishE
 
 /// Uploads a file (multipart past `multipart_threshold`, streamed from disk in 8 MiB parts).
 #[allow(clippy::too_many_arguments)]
-pub async fn put(c: &Client, t: &Target, key: &str, source: &super::local::Source, size: u64, headers: &Headers, hash: &str, multipart_threshold: u64) -> Result<(), PublishError> {
+pub async fn put(
+    c: &Client,
+    t: &Target,
+    key: &str,
+    source: &super::local::Source,
+    size: u64,
+    headers: &Headers,
+    hash: &str,
+    multipart_threshold: u64,
+) -> Result<(), PublishError> {
     let full = format!("{}{key}", t.prefix);
     let path = match source {
         super::local::Source::Bytes(b) => {
@@ -141,7 +150,8 @@ pub async fn put_bytes(c: &Client, t: &Target, key: &str, bytes: Vec<u8>, conten
 }
 
 pub async fn get_bytes(c: &Client, t: &Target, key: &str) -> Result<Vec<u8>, PublishError> {
-    let o = c.get_object().bucket(&t.bucket).key(format!("{}{key}", t.prefix)).send().await.map_err(|e| explain(&format!("reading {key}"), Some(key), t, &e))?;
+    let o =
+        c.get_object().bucket(&t.bucket).key(format!("{}{key}", t.prefix)).send().await.map_err(|e| explain(&format!("reading {key}"), Some(key), t, &e))?;
     let data = o.body.collect().await.map_err(|e| PublishError::remote(Some(key), format!("reading {key}: {e}")))?;
     Ok(data.into_bytes().to_vec())
 }
@@ -159,11 +169,7 @@ pub async fn head_hash(c: &Client, t: &Target, key: &str) -> Result<Option<Strin
 pub async fn copy(c: &Client, t: &Target, from: &str, to: &str, headers: &Headers, hash: &str) -> Result<(), PublishError> {
     let source = format!("{}/{}", t.bucket, percent_encoding::utf8_percent_encode(&format!("{}{from}", t.prefix), COPY_SOURCE));
     let req = with_headers!(
-        c.copy_object()
-            .bucket(&t.bucket)
-            .key(format!("{}{to}", t.prefix))
-            .copy_source(source)
-            .metadata_directive(MetadataDirective::Replace),
+        c.copy_object().bucket(&t.bucket).key(format!("{}{to}", t.prefix)).copy_source(source).metadata_directive(MetadataDirective::Replace),
         headers,
         hash
     );
@@ -171,14 +177,12 @@ pub async fn copy(c: &Client, t: &Target, from: &str, to: &str, headers: &Header
     Ok(())
 }
 
-const COPY_SOURCE: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const COPY_SOURCE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Deletes keys (without the prefix), 1,000 per request.
 pub async fn delete(c: &Client, t: &Target, keys: &[String]) -> Result<(), PublishError> {
     for chunk in keys.chunks(1000) {
-        let objects: Vec<ObjectIdentifier> =
-            chunk.iter().filter_map(|k| ObjectIdentifier::builder().key(format!("{}{k}", t.prefix)).build().ok()).collect();
+        let objects: Vec<ObjectIdentifier> = chunk.iter().filter_map(|k| ObjectIdentifier::builder().key(format!("{}{k}", t.prefix)).build().ok()).collect();
         let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| PublishError::remote(None, e.to_string()))?;
         let out = c.delete_objects().bucket(&t.bucket).delete(delete).send().await.map_err(|e| explain("deleting old objects", None, t, &e))?;
         if let Some(err) = out.errors().first() {

@@ -32,7 +32,11 @@ pub fn classify(path: &str) -> FileKind {
             dotted = true;
         }
     }
-    if dotted { FileKind::Dotfile } else { FileKind::Plain }
+    if dotted {
+        FileKind::Dotfile
+    } else {
+        FileKind::Plain
+    }
 }
 
 fn secret_folder(name: &str) -> Option<&'static str> {
@@ -74,13 +78,36 @@ mod tests {
 
     #[test]
     fn names() {
-        for secret in [".env", ".env.production", ".env.local", "a/.env", "id_rsa", "keys/id_ed25519.pub", "server.pem", "tls.key", "c.p12", "c.PFX", ".npmrc", ".netrc", ".git/config", "x/.git/HEAD", ".ssh/known_hosts", ".aws/credentials", ".svn/entries", ".hg/hgrc", ".DS_Store", "img/.DS_Store"] {
+        for secret in [
+            ".env",
+            ".env.production",
+            ".env.local",
+            "a/.env",
+            "id_rsa",
+            "keys/id_ed25519.pub",
+            "server.pem",
+            "tls.key",
+            "c.p12",
+            "c.PFX",
+            ".npmrc",
+            ".netrc",
+            ".git/config",
+            "x/.git/HEAD",
+            ".ssh/known_hosts",
+            ".aws/credentials",
+            ".svn/entries",
+            ".hg/hgrc",
+            ".DS_Store",
+            "img/.DS_Store",
+        ] {
             assert!(matches!(classify(secret), FileKind::Secret(_)), "{secret}");
         }
         for dot in [".htaccess", ".nojekyll", ".cache/x.js", "a/.hidden/b.txt", ".gitignore", ".env.example"] {
             assert_eq!(classify(dot), FileKind::Dotfile, "{dot}");
         }
-        for plain in [".well-known/security.txt", ".well-known/apple-app-site-association", "index.html", "assets/env.js", "keyboard.js", "monkey.png", "envy.txt"] {
+        for plain in
+            [".well-known/security.txt", ".well-known/apple-app-site-association", "index.html", "assets/env.js", "keyboard.js", "monkey.png", "envy.txt"]
+        {
             assert_eq!(classify(plain), FileKind::Plain, "{plain}");
         }
     }

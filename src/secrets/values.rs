@@ -138,7 +138,11 @@ mod tests {
         assert_eq!(ids(&format!("//registry.npmjs.org/:_authToken=npm_{}", "a1B2".repeat(9))), ["npm-access-token"]);
         assert_eq!(ids("xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"), ["slack-bot-token"]);
         assert_eq!(ids("Stripe('sk_live_4eC39HqLyjWDarjtT1zdp7dc')"), ["stripe-access-token"]);
-        assert_eq!(ids("Stripe('pk_live_4eC39HqLyjWDarjtT1zdp7dc'); sk_test_4eC39HqLyjWDarjtT1zdp7dc"), Vec::<&str>::new(), "publishable and test keys are not secrets");
+        assert_eq!(
+            ids("Stripe('pk_live_4eC39HqLyjWDarjtT1zdp7dc'); sk_test_4eC39HqLyjWDarjtT1zdp7dc"),
+            Vec::<&str>::new(),
+            "publishable and test keys are not secrets"
+        );
         assert_eq!(ids("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"), ["jwt"]);
         assert_eq!(ids("key: 'AIzaSyA1234567890abcdefghijklmnopqrstuv'"), ["gcp-api-key"]);
         assert_eq!(ids("function ghp_(x) { return x }; const sk_live = 1; eyJ.eyJ.x"), Vec::<&str>::new());

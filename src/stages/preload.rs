@@ -110,7 +110,9 @@ impl Usage {
                     italic = f.style.to_css_string(PrinterOptions::default()).is_ok_and(|s| s.starts_with("italic") || s.starts_with("oblique"));
                 }
                 Property::FontWeight(w) => weight = weight_number(w),
-                Property::FontStyle(s) => italic = s.to_css_string(PrinterOptions::default()).is_ok_and(|s| s.starts_with("italic") || s.starts_with("oblique")),
+                Property::FontStyle(s) => {
+                    italic = s.to_css_string(PrinterOptions::default()).is_ok_and(|s| s.starts_with("italic") || s.starts_with("oblique"))
+                }
                 Property::Custom(c) => {
                     let name = c.name.to_css_string(PrinterOptions::default()).unwrap_or_default();
                     let value = p.value_to_css_string(PrinterOptions::default()).unwrap_or_default();
@@ -172,7 +174,8 @@ impl Usage {
             return false;
         }
         let covers = |w: f32| face.weights.0 <= w && w <= face.weights.1;
-        (covers(400.0) && !face.italic && self.plain.contains(&face.family)) || self.styled.iter().any(|(f, w, i)| f == &face.family && covers(*w) && *i == face.italic)
+        (covers(400.0) && !face.italic && self.plain.contains(&face.family))
+            || self.styled.iter().any(|(f, w, i)| f == &face.family && covers(*w) && *i == face.italic)
     }
 }
 
@@ -251,13 +254,7 @@ type Preload = (AssetKey, AssetKind, &'static str);
 /// The fonts to preload for one page, in stylesheet order, at most `max`.
 fn page_fonts(page: &Asset, by_key: &BTreeMap<&AssetKey, &Asset>, max: usize) -> Vec<Preload> {
     let html = String::from_utf8_lossy(&page.content);
-    let start: Vec<&Asset> = page
-        .refs
-        .0
-        .iter()
-        .filter(|r| r.use_ == RefUse::Url && !r.public)
-        .filter_map(|r| by_key.get(&r.target).copied())
-        .collect();
+    let start: Vec<&Asset> = page.refs.0.iter().filter(|r| r.use_ == RefUse::Url && !r.public).filter_map(|r| by_key.get(&r.target).copied()).collect();
     let mut names = HashSet::new();
     // One pass: the page without its `<style>`s (for its words), and those styles.
     let mut inline: Vec<String> = Vec::new();

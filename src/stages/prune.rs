@@ -60,9 +60,9 @@ impl Used<'_> {
     /// A name a script may build from parts: `alert-${kind}` leaves the word `alert-`, so any
     /// `alert-…` class may be used (and `${size}-lg` any `…-lg`).
     fn composed(&self, name: &str) -> bool {
-        name.char_indices().filter(|(_, c)| *c == '-' || *c == '_').any(|(i, _)| {
-            (i > 0 && self.words.contains(&name[..=i])) || (i + 1 < name.len() && self.words.contains(&name[i..]))
-        })
+        name.char_indices()
+            .filter(|(_, c)| *c == '-' || *c == '_')
+            .any(|(i, _)| (i > 0 && self.words.contains(&name[..=i])) || (i + 1 < name.len() && self.words.contains(&name[i..])))
     }
 
     pub fn may_match(&self, selector: &Selector) -> bool {

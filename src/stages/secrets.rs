@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::log::{stage_output, StageLog};
-use crate::output::{OutputFile, Origin};
+use crate::output::{Origin, OutputFile};
 use crate::secrets::{values, Allow, FileKind, Problem};
 
 /// What the secrets stage reads of the config.
@@ -54,8 +54,11 @@ impl<'a> SecretsStage<'a> {
         for f in files {
             if f.origin == Origin::Public && allow.classify(&f.path) == FileKind::Dotfile {
                 warnings.push(
-                    Diagnostic::warning(format!("left out {}: a dotfile of the public folder (only .well-known/ is published)", f.src.as_deref().unwrap_or(&f.path)))
-                        .with_note("list its output path in [secrets] allow_files in kiln.toml to publish it"),
+                    Diagnostic::warning(format!(
+                        "left out {}: a dotfile of the public folder (only .well-known/ is published)",
+                        f.src.as_deref().unwrap_or(&f.path)
+                    ))
+                    .with_note("list its output path in [secrets] allow_files in kiln.toml to publish it"),
                 );
                 continue;
             }

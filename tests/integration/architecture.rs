@@ -43,8 +43,27 @@ fn crate_paths(text: &str) -> Vec<Vec<String>> {
 
 /// The shared modules: below every stage.
 const SHARED: &[&str] = &[
-    "cache", "cache_control", "config", "diagnostics", "encoding", "env_files", "fields", "graph", "key", "loader", "log", "mime", "nesting", "output", "paths",
-    "report", "s3", "secrets", "size", "sourcemap", "urls",
+    "cache",
+    "cache_control",
+    "config",
+    "diagnostics",
+    "encoding",
+    "env_files",
+    "fields",
+    "graph",
+    "key",
+    "loader",
+    "log",
+    "mime",
+    "nesting",
+    "output",
+    "paths",
+    "report",
+    "s3",
+    "secrets",
+    "size",
+    "sourcemap",
+    "urls",
 ];
 const ABOVE: &[&str] = &["stages", "pipeline", "publish", "serve", "analysis", "budget", "cli", "schema"];
 

@@ -69,10 +69,7 @@ fn the_sample_site_runs_its_typescript_and_jsx() {
 #[test]
 fn the_preact_app_from_npm_renders() {
     let app = repo().join("fixtures/app");
-    assert!(
-        app.join("node_modules/preact/package.json").is_file(),
-        "fixtures/app/node_modules is missing: run ./scripts/test, which installs it with npm ci"
-    );
+    assert!(app.join("node_modules/preact/package.json").is_file(), "fixtures/app/node_modules is missing: run ./scripts/test, which installs it with npm ci");
     let out = build(&app);
     let code: String = std::fs::read_dir(out.path().join("assets"))
         .unwrap()

@@ -62,9 +62,18 @@ fn baselines_match_files_by_source_and_show_growth() {
     let base = p.path().join("base.json");
     let out = kiln().arg("build").arg(p.path()).args(["-q", "--no-budgets", "--json"]).arg(&base).output().unwrap();
     assert!(out.status.success());
-    std::fs::write(p.path().join("css/site.css"), ".a { color: red; }\n.b { margin: 0 auto; }\n".to_string().to_owned() + ".c { padding: 1px 2px 3px 4px; border: 1px solid #123456; }\n.d { display: grid; gap: 4px 8px; }\n").unwrap();
+    std::fs::write(
+        p.path().join("css/site.css"),
+        ".a { color: red; }\n.b { margin: 0 auto; }\n".to_string().to_owned()
+            + ".c { padding: 1px 2px 3px 4px; border: 1px solid #123456; }\n.d { display: grid; gap: 4px 8px; }\n",
+    )
+    .unwrap();
     std::fs::write(p.path().join("extra.txt"), "new").unwrap();
-    std::fs::write(p.path().join("index.html"), "<!doctype html><link rel=stylesheet href=css/site.css><script type=module src=main.js></script><a href=extra.txt>x</a>\n").unwrap();
+    std::fs::write(
+        p.path().join("index.html"),
+        "<!doctype html><link rel=stylesheet href=css/site.css><script type=module src=main.js></script><a href=extra.txt>x</a>\n",
+    )
+    .unwrap();
     write(p.path(), "[[budget]]\nfiles = \"css/*.css\"\neach = true\nmeasure = \"raw\"\nmax_growth = \"10%\"\n");
     let out = kiln().arg("build").arg(p.path()).arg("--baseline").arg(&base).args(["--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));

@@ -79,12 +79,8 @@ fn render_case(case: &Path, args: &[String]) -> String {
 fn summarize_map(bytes: &[u8], case: &Path) -> String {
     let map: serde_json::Value = serde_json::from_slice(bytes).expect("a JSON source map");
     let name = case.file_name().unwrap().to_string_lossy().into_owned();
-    let sources: Vec<String> = map["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().split(&format!("{name}/")).last().unwrap().to_owned())
-        .collect();
+    let sources: Vec<String> =
+        map["sources"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().split(&format!("{name}/")).last().unwrap().to_owned()).collect();
     let mappings = map["mappings"].as_str().unwrap();
     format!(
         "file: {}\nsources: {sources:?}\nsourcesContent: {} present\nmappings: {} segments\n",

@@ -58,12 +58,8 @@ struct App {
     forbidden: &'static [&'static str],
 }
 
-const COUNTER: Page = Page {
-    path: "",
-    actions: r#"[{"click": ".counter"}, {"click": ".counter"}, {"click": ".counter"}]"#,
-    texts: &[(".counter", "3")],
-    settle: 300,
-};
+const COUNTER: Page =
+    Page { path: "", actions: r#"[{"click": ".counter"}, {"click": ".counter"}, {"click": ".counter"}]"#, texts: &[(".counter", "3")], settle: 300 };
 
 /// An app built by kiln and Vite from its glue alone, one page at its root.
 const fn app(name: &'static str) -> App {
@@ -159,10 +155,7 @@ fn run(cmd: &mut Command, what: &str) {
 
 fn vite_build(root: &Path, out: &Path) {
     let mut cmd = Command::new("node");
-    cmd.current_dir(root)
-        .arg(corpus().join("node_modules/vite/bin/vite.js"))
-        .args(["build", "--logLevel", "error", "--emptyOutDir", "--outDir"])
-        .arg(out);
+    cmd.current_dir(root).arg(corpus().join("node_modules/vite/bin/vite.js")).args(["build", "--logLevel", "error", "--emptyOutDir", "--outDir"]).arg(out);
     if root.join("vite.corpus.mjs").is_file() {
         cmd.args(["--config", "vite.corpus.mjs"]);
     }
@@ -200,7 +193,15 @@ fn check(app: &App) {
     // Built again from the build cache (the JS stage replayed, stylesheets cached), which must
     // give the same files; KILN_CHECK_CACHE also runs everything in full and compares.
     let again = out.path().join("kiln-again");
-    let rebuild = kiln().env("KILN_CHECK_CACHE", "1").arg("build").arg(&root).arg("--out").arg(&again).args(["-q", "--no-compress", "--no-budgets", "--json", "-"]).output().unwrap();
+    let rebuild = kiln()
+        .env("KILN_CHECK_CACHE", "1")
+        .arg("build")
+        .arg(&root)
+        .arg("--out")
+        .arg(&again)
+        .args(["-q", "--no-compress", "--no-budgets", "--json", "-"])
+        .output()
+        .unwrap();
     assert!(rebuild.status.success(), "{}: kiln rebuild failed:\n{}", app.name, String::from_utf8_lossy(&rebuild.stderr));
     assert_eq!(read_tree(&kiln_out), read_tree(&again), "{}: the rebuild from the cache differs", app.name);
     let report: serde_json::Value = serde_json::from_slice(&rebuild.stdout).unwrap();
@@ -248,7 +249,13 @@ fn check(app: &App) {
     for (r, p) in results.iter().zip(app.pages) {
         let name = r["name"].as_str().unwrap();
         for side in ["a", "b"] {
-            let who = if side == "b" { "kiln" } else if app.vite { "vite" } else { "source" };
+            let who = if side == "b" {
+                "kiln"
+            } else if app.vite {
+                "vite"
+            } else {
+                "source"
+            };
             let s = &r[side];
             if !s["error"].is_null() {
                 problems.push(format!("{name} ({who}): {}", s["error"]));
@@ -283,14 +290,8 @@ pub fn browse(cases: &[serde_json::Value], shots: &Path) -> Vec<serde_json::Valu
         corpus().join("node_modules/playwright-core/package.json").is_file(),
         "tests/corpus/node_modules is missing: run ./scripts/test, which installs it with npm ci"
     );
-    let mut child = Command::new("node")
-        .arg(corpus().join("browse.mjs"))
-        .arg(shots)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        Command::new("node").arg(corpus().join("browse.mjs")).arg(shots).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     {
         use std::io::Write;
         child.stdin.take().unwrap().write_all(serde_json::to_string(cases).unwrap().as_bytes()).unwrap();

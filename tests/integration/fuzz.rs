@@ -86,7 +86,14 @@ fn mutate(rng: &mut Rng, root: &Path) -> String {
             format!("swapped {:?} and {:?} {n} times from {at}", a as char, b as char)
         }
         4 => {
-            let imports = ["import './nowhere.js';\n", "import x from '../css/site.css';\n", "export * from './self.js';\n", "import('./' + x);\n", "import a from 'react';\n", "import * as n from './main.ts';\n"];
+            let imports = [
+                "import './nowhere.js';\n",
+                "import x from '../css/site.css';\n",
+                "export * from './self.js';\n",
+                "import('./' + x);\n",
+                "import a from 'react';\n",
+                "import * as n from './main.ts';\n",
+            ];
             let line = imports[rng.below(imports.len())];
             bytes.splice(at..at, line.bytes());
             format!("spliced {line:?} at {at}")

@@ -108,7 +108,11 @@ impl Garage {
         g.cli(&["layout", "apply", "--version", "1"]);
         let key = g.cli(&["key", "create", "kiln-test"]);
         let field = |name: &str| -> String {
-            key.lines().find(|l| l.trim_start().starts_with(name)).and_then(|l| l.split(':').nth(1)).map(|v| v.trim().to_owned()).unwrap_or_else(|| panic!("no {name} in:\n{key}"))
+            key.lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_else(|| panic!("no {name} in:\n{key}"))
         };
         g.key_id = field("Key ID");
         g.secret = field("Secret key");

@@ -41,7 +41,10 @@ const CJS_SHARED: &[(&str, &str)] = &[
     ),
     ("lazy-a.js", "import dayjs from './dayjs-like.cjs';\nexport function run() { return dayjs('a'); }\n"),
     ("lazy-b.js", "import * as d from './dayjs-like.cjs';\nexport function run() { return d.default('b') + d.default.version; }\n"),
-    ("dayjs-like.cjs", "globalThis.dayRuns = (globalThis.dayRuns || 0) + 1;\nmodule.exports = function (x) { return 'day:' + x; };\nmodule.exports.version = '@1';\n"),
+    (
+        "dayjs-like.cjs",
+        "globalThis.dayRuns = (globalThis.dayRuns || 0) + 1;\nmodule.exports = function (x) { return 'day:' + x; };\nmodule.exports.version = '@1';\n",
+    ),
 ];
 
 #[test]
@@ -118,7 +121,8 @@ fn new_url_of_a_package_file_resolves_through_node_modules() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("main.js:1:") && stderr.contains("nowhere-pkg/file.js") && stderr.contains("nor as a package's file"), "{stderr}");
 
-    let unexported = project(&[URL_OF_PACKAGE[0], URL_OF_PACKAGE[4], ("main.js", "export const u = new URL('fake-pdf/private/x.mjs', import.meta.url).href;\n")]);
+    let unexported =
+        project(&[URL_OF_PACKAGE[0], URL_OF_PACKAGE[4], ("main.js", "export const u = new URL('fake-pdf/private/x.mjs', import.meta.url).href;\n")]);
     let out = kiln().arg("build").arg(unexported.path()).args(["--entry", "main.js", "-q"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "a file the package does not export is not found");
 }
@@ -177,7 +181,8 @@ fn legal_comments_and_the_licence_file() {
     let main = String::from_utf8_lossy(&tree[&file_of(&tree, "main.js")]).into_owned();
     assert!(!main.contains("mit-lib v1.2.3") && !main.contains("bsd notice"), "{main}");
     let named = main.rsplit("/*! For license information please see ").next().unwrap().trim_end().trim_end_matches("*/").trim();
-    let legal = tree.keys().find(|k| k.ends_with(".txt") && named.ends_with(k.rsplit('/').next().unwrap())).unwrap_or_else(|| panic!("{named} in {:?}", tree.keys()));
+    let legal =
+        tree.keys().find(|k| k.ends_with(".txt") && named.ends_with(k.rsplit('/').next().unwrap())).unwrap_or_else(|| panic!("{named} in {:?}", tree.keys()));
     let legal = String::from_utf8_lossy(&tree[legal]).into_owned();
     assert!(legal.contains("/*! mit-lib v1.2.3 | MIT */") && legal.contains("// @preserve the bsd notice") && legal.contains("main's own notice"), "{legal}");
 

@@ -58,12 +58,27 @@ fn every_platform_package_is_made_from_the_template() {
         let (os, rest) = key.split_once('-').unwrap();
         assert_eq!(manifest["os"], serde_json::json!([os]), "{key}");
         assert_eq!(manifest["cpu"], serde_json::json!([rest.split('-').next().unwrap()]), "{key}");
-        let libc = if key.ends_with("-gnu") { serde_json::json!(["glibc"]) } else if key.ends_with("-musl") { serde_json::json!(["musl"]) } else { serde_json::Value::Null };
+        let libc = if key.ends_with("-gnu") {
+            serde_json::json!(["glibc"])
+        } else if key.ends_with("-musl") {
+            serde_json::json!(["musl"])
+        } else {
+            serde_json::Value::Null
+        };
         assert_eq!(manifest["libc"], libc, "{key}: npm picks glibc or musl by this field");
         let exe = if os == "win32" { "kiln.exe" } else { "kiln" };
         assert_eq!(manifest["files"], serde_json::json!([format!("bin/{exe}")]), "{key}");
         assert!(tmp.path().join(key).join("bin").join(exe).is_file(), "{key}: the binary is in the package");
-        assert!(target.contains(if os == "win32" { "windows" } else if os == "darwin" { "apple" } else { "linux" }), "{key} built from {target}");
+        assert!(
+            target.contains(if os == "win32" {
+                "windows"
+            } else if os == "darwin" {
+                "apple"
+            } else {
+                "linux"
+            }),
+            "{key} built from {target}"
+        );
     }
     let main = json(&tmp.path().join("kiln/package.json"));
     assert_eq!(main["name"], "@kiln-build/kiln");
@@ -139,7 +154,7 @@ fn the_workflows_and_the_action_pass_actionlint() {
     let out = lint(&repo());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("2 workflow(s) and action.yml, 1 README example(s): 0 problem(s)"), "{stdout}");
+    assert!(stdout.contains("2 workflow(s) and action.yml, 1 documented example(s): 0 problem(s)"), "{stdout}");
 
     // The linters find what is wrong: a typo in the release workflow's expressions, one in
     // the action's steps, and action metadata that is not an action's.
@@ -149,7 +164,11 @@ fn the_workflows_and_the_action_pass_actionlint() {
     let text = std::fs::read_to_string(&release).unwrap();
     std::fs::write(&release, text.replacen("needs.version.outputs.version", "needs.versoin.outputs.version", 1)).unwrap();
     let action = std::fs::read_to_string(repo().join("action.yml")).unwrap();
-    std::fs::write(tmp.path().join("action.yml"), action.replacen("${{ inputs.report }}", "${{ inputs.reprot }}", 1).replacen("using: composite", "using: composit", 1)).unwrap();
+    std::fs::write(
+        tmp.path().join("action.yml"),
+        action.replacen("${{ inputs.report }}", "${{ inputs.reprot }}", 1).replacen("using: composite", "using: composit", 1),
+    )
+    .unwrap();
     let out = lint(tmp.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");

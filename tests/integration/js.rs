@@ -32,10 +32,8 @@ pub fn bundle(root: &Path, entry: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
 
 /// Imports the bundle in node as `m` and prints the JSON of `expr`.
 pub fn node(bundle: &Path, expr: &str) -> serde_json::Value {
-    let script = format!(
-        "globalThis.log = []; const m = await import({:?}); console.log(JSON.stringify(await ({expr})));",
-        format!("file://{}", bundle.display())
-    );
+    let script =
+        format!("globalThis.log = []; const m = await import({:?}); console.log(JSON.stringify(await ({expr})));", format!("file://{}", bundle.display()));
     let out = Command::new("node").args(["--input-type=module", "-e", &script]).output().expect("node runs");
     assert!(out.status.success(), "node failed:\n{}\n{}", String::from_utf8_lossy(&out.stderr), std::fs::read_to_string(bundle).unwrap());
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))

@@ -222,7 +222,9 @@ fn a_stylesheet_is_taken_from_the_cache_until_a_file_it_read_or_a_url_changes() 
     type Change<'a> = (&'a str, &'a dyn Fn(), &'a dyn Fn(&str) -> bool);
     let changes: [Change; 4] = [
         ("an imported file", &|| write(root, "css/base.css", "body { color: blue }\n"), &|css| css.contains("#00f") || css.contains("blue")),
-        ("a package's style field", &|| write(root, "node_modules/pkg/package.json", r#"{"name": "pkg", "style": "two.css"}"#), &|css| css.contains(".two") && !css.contains(".one")),
+        ("a package's style field", &|| write(root, "node_modules/pkg/package.json", r#"{"name": "pkg", "style": "two.css"}"#), &|css| {
+            css.contains(".two") && !css.contains(".one")
+        }),
         // `/img/a.svg` named the public file; a file of the root now comes first.
         ("a new file a url() finds first", &|| write(root, "img/a.svg", svg), &|css| !css.contains("url(/img/a.svg)")),
         ("the file a url() names", &|| write(root, "img/a.svg", &svg.replace("#A00", "#0A0")), &|_| true),
@@ -246,7 +248,11 @@ fn a_module_loaded_from_the_cache_is_parsed_again_when_what_its_imports_become_c
     write(root, "index.html", "<!doctype html><title>t</title><script type=\"module\" src=\"src/main.jsx\"></script>\n");
     // main.jsx never changes: every rebuild loads it from the cache, without parsing it. Its
     // JSX brings an import the transform adds (with a context of its own).
-    write(root, "src/main.jsx", "import { v } from './dep.js';\nimport * as ns from './ns.js';\nconsole.log(v, ns.a, /* @__PURE__ */ String(v), <b title={v}>{ns.a}</b>);\n");
+    write(
+        root,
+        "src/main.jsx",
+        "import { v } from './dep.js';\nimport * as ns from './ns.js';\nconsole.log(v, ns.a, /* @__PURE__ */ String(v), <b title={v}>{ns.a}</b>);\n",
+    );
     write(root, "node_modules/react/package.json", r#"{"name": "react"}"#);
     write(root, "node_modules/react/jsx-runtime.js", "export function jsx(t, p) { return [t, p]; }\nexport const jsxs = jsx;\nexport const Fragment = 'f';\n");
     write(root, "src/dep.js", "export const v = 'dep-esm';\n");

@@ -93,11 +93,22 @@ fn a_thrown_error_and_a_missing_chunk_fail_the_lab() {
     )
     .unwrap();
     // The chunk main.js imports at start, deleted after the build (a deploy that lost it).
-    let chunk = std::fs::read_dir(dist.join("assets")).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_string_lossy().starts_with("extra.") && p.extension().is_some_and(|x| x == "js")).expect("the extra chunk");
+    let chunk = std::fs::read_dir(dist.join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("extra.") && p.extension().is_some_and(|x| x == "js"))
+        .expect("the extra chunk");
     std::fs::remove_file(&chunk).unwrap();
     let (code, report, all) = lab(site.path(), &["--runs", "1", "--profile", "desktop"]);
     assert_eq!(code, Some(1), "{all}");
-    let problems = |name: &str| page(&report, name)["runs"][0]["problems"].as_array().unwrap().iter().map(|p| format!("{}: {}", p["kind"].as_str().unwrap(), p["message"].as_str().unwrap())).collect::<Vec<_>>();
+    let problems = |name: &str| {
+        page(&report, name)["runs"][0]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}: {}", p["kind"].as_str().unwrap(), p["message"].as_str().unwrap()))
+            .collect::<Vec<_>>()
+    };
     let broken = problems("broken.html");
     assert!(broken.iter().any(|p| p.starts_with("exception: ") && p.contains("boom")), "{broken:?}");
     let home = problems("index.html");
@@ -118,18 +129,37 @@ fn a_lab_budget_fails_with_exit_1_and_allow_lets_a_known_message_through() {
         "[[lab]]\npages = \"index.html\"\nlcp = \"1 ms\"\ncls = 0.1\n\n[[lab]]\npages = \"about.html\"\nfcp = { max = \"60 s\", warn = \"1 ms\" }\n",
     )
     .unwrap();
-    let out = kiln().current_dir(site.path()).env("KILN_CHROME", crate::browser::chromium()).args(["lab", "dist", "--runs", "1", "--profile", "desktop"]).output().unwrap();
+    let out = kiln()
+        .current_dir(site.path())
+        .env("KILN_CHROME", crate::browser::chromium())
+        .args(["lab", "dist", "--runs", "1", "--profile", "desktop"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("FAIL") && stdout.contains("index.html lcp") && stdout.contains("is over the limit of 1 ms"), "{stdout}");
     assert!(stdout.contains("warn") && stdout.contains("about.html fcp"), "{stdout}");
     // --strict turns the warning into a failure; without the failing rule the run passes.
     std::fs::write(site.path().join("budgets.toml"), "[[lab]]\npages = \"about.html\"\nfcp = { max = \"60 s\", warn = \"1 ms\" }\n").unwrap();
-    let run = |args: &[&str]| kiln().current_dir(site.path()).env("KILN_CHROME", crate::browser::chromium()).args(["lab", "dist", "--runs", "1", "--profile", "desktop", "-q"]).args(args).output().unwrap().status.code();
+    let run = |args: &[&str]| {
+        kiln()
+            .current_dir(site.path())
+            .env("KILN_CHROME", crate::browser::chromium())
+            .args(["lab", "dist", "--runs", "1", "--profile", "desktop", "-q"])
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
     assert_eq!(run(&[]), Some(0));
     assert_eq!(run(&["--strict"]), Some(1));
     // A page that logs a console error fails, unless a rule covering it allows the message.
-    std::fs::write(site.path().join("dist/noisy.html"), "<!doctype html><title>n</title><h1>Noisy</h1><script>console.error('legacy widget: deprecated option')</script>").unwrap();
+    std::fs::write(
+        site.path().join("dist/noisy.html"),
+        "<!doctype html><title>n</title><h1>Noisy</h1><script>console.error('legacy widget: deprecated option')</script>",
+    )
+    .unwrap();
     assert_eq!(run(&["--pages", "noisy.html"]), Some(1));
     std::fs::write(site.path().join("budgets.toml"), "[[lab]]\npages = \"noisy.html\"\nallow = [\"legacy widget\"]\n").unwrap();
     assert_eq!(run(&["--pages", "noisy.html"]), Some(0));

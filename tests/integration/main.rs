@@ -22,7 +22,7 @@
 //! - `fuzz`: a few hundred mutated copies of the fixtures, built: no crash, no internal
 //!   error, no build past its time bound (seeded: `KILN_FUZZ_SEED`, `KILN_FUZZ_RUNS`).
 //! - `secrets`: secret files and values stop the build (issue 38), dotfiles are left out.
-//! - `schema`: the JSON Schemas of kiln.toml and budgets.toml against README examples,
+//! - `schema`: the JSON Schemas of kiln.toml and budgets.toml against documented examples,
 //!   fixtures and what kiln refuses.
 //! - `install`: the npm packages, packed and installed from their tarballs; the GitHub
 //!   workflows and action under actionlint.
@@ -32,20 +32,20 @@ mod architecture;
 mod browser;
 mod budgets;
 mod cases;
+mod common;
+mod corpus;
+mod fuzz;
 mod garage;
 mod heavy;
 mod images;
 mod install;
-mod js_cache;
 mod js;
+mod js_cache;
 mod lab;
 mod modern_js;
 mod pages;
 mod prune;
 mod publish;
-mod common;
-mod corpus;
-mod fuzz;
 mod regression;
 mod remote_cache;
 mod schema;

@@ -318,10 +318,7 @@ fn a_template_string_import_makes_a_lazy_chunk_per_matching_file() {
         ),
     ]);
     let (out, main) = bundle(p.path(), "main.js", &[]);
-    let r = node(
-        &main,
-        "Promise.all([m.load('fr'), m.load('en'), m.json('de'), m.bare('en'), m.bare('fr.js'), m.load('xx').catch((e) => e.message)])",
-    );
+    let r = node(&main, "Promise.all([m.load('fr'), m.load('en'), m.json('de'), m.bare('en'), m.bare('fr.js'), m.load('xx').catch((e) => e.message)])");
     assert_eq!(r, serde_json::json!(["Bonjour", "Hello", "Hallo", "Hello", "Bonjour", "Unknown variable dynamic import: ./locales/xx.js"]));
     let chunks = read_tree(&out).into_keys().filter(|k| k.ends_with(".js")).count();
     assert!(chunks >= 4, "one chunk per locale, besides the entry: {chunks}");
@@ -392,7 +389,8 @@ fn pathological_inputs_build_or_fail_with_a_location_never_crash() {
         for base in [100usize, 3_000, 12_000, 120_000] {
             let n = base + (next() % 500) as usize;
             let p = project(&[("main.js", &make(n))]);
-            let out = kiln().arg("build").arg(p.path()).args(["--entry", "main.js", "-q", "--no-compress", "--out"]).arg(p.path().join("out")).output().unwrap();
+            let out =
+                kiln().arg("build").arg(p.path()).args(["--entry", "main.js", "-q", "--no-compress", "--out"]).arg(p.path().join("out")).output().unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr);
             match out.status.code() {
                 Some(0) => {}

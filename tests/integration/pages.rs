@@ -118,7 +118,8 @@ fn the_headers_file_lists_what_each_page_loads_first() {
 fn the_headers_file_keeps_within_the_rule_limit_and_says_what_it_left_out() {
     let site = project(|t| t);
     for i in 0..60 {
-        std::fs::write(site.path().join(format!("page-{i:02}.html")), "<!doctype html><title>p</title><link rel=stylesheet href=css/site.css><p>page</p>").unwrap();
+        std::fs::write(site.path().join(format!("page-{i:02}.html")), "<!doctype html><title>p</title><link rel=stylesheet href=css/site.css><p>page</p>")
+            .unwrap();
     }
     let out = tempfile::tempdir().unwrap();
     let result = kiln().arg("build").arg(site.path()).arg("--out").arg(out.path()).args(["--no-cache"]).output().unwrap();
@@ -173,7 +174,8 @@ fn a_large_first_load_file_is_an_error_not_a_silent_skip() {
 #[test]
 fn inject_manifest_fills_the_users_worker() {
     let site = project(|t| t.replace("fallback = \"offline.html\"", "worker = \"src/my-sw.js\""));
-    std::fs::write(site.path().join("src/my-sw.js"), "const list = self.__KILN_MANIFEST;\nself.addEventListener('install', () => console.log(list.length));\n").unwrap();
+    std::fs::write(site.path().join("src/my-sw.js"), "const list = self.__KILN_MANIFEST;\nself.addEventListener('install', () => console.log(list.length));\n")
+        .unwrap();
     let out = build(site.path());
     let sw = std::fs::read_to_string(out.path().join("sw.js")).unwrap();
     assert!(sw.starts_with("const list = [{\"url\":\"/assets/"), "{sw}");

@@ -23,7 +23,8 @@ fn publish(g: &Garage, dir: &Path, extra: &[&str]) -> serde_json::Value {
 }
 
 fn uploads(summary: &serde_json::Value) -> Vec<String> {
-    let mut all: Vec<String> = summary["uploads"].as_object().unwrap().values().flat_map(|v| v.as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned())).collect();
+    let mut all: Vec<String> =
+        summary["uploads"].as_object().unwrap().values().flat_map(|v| v.as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned())).collect();
     all.sort();
     all
 }
@@ -103,7 +104,10 @@ fn publish_uploads_what_changed_with_the_right_headers() {
     let new_css: Vec<String> = planned.iter().filter(|k| k.starts_with("assets/about.")).cloned().collect();
     assert!(!new_css.is_empty(), "{planned:?}");
     for k in &planned {
-        assert!(k.starts_with("assets/about.") || k.starts_with("about.html") || k.starts_with("manifest.json"), "uploaded {k}, which did not change: {planned:?}");
+        assert!(
+            k.starts_with("assets/about.") || k.starts_with("about.html") || k.starts_with("manifest.json"),
+            "uploaded {k}, which did not change: {planned:?}"
+        );
     }
     pages_are_whole(&g, &PAGES);
 }
@@ -142,7 +146,11 @@ fn retention_max_deletes_and_rollback() {
     pages_are_whole(&g, &PAGES);
 
     // max_deletes: past it, nothing is deleted and the summary says so.
-    std::fs::write(site.path().join("kiln.toml"), std::fs::read_to_string(site.path().join("kiln.toml")).unwrap().replace("retain = 2", "retain = 1\nmax_deletes = 0")).unwrap();
+    std::fs::write(
+        site.path().join("kiln.toml"),
+        std::fs::read_to_string(site.path().join("kiln.toml")).unwrap().replace("retain = 2", "retain = 1\nmax_deletes = 0"),
+    )
+    .unwrap();
     std::fs::write(&css, format!("{base}\n.v9 {{ color: red; }}\n")).unwrap();
     build(site.path());
     let out = g.publish().current_dir(site.path()).args(["--to", "s3://site"]).output().unwrap();
@@ -186,7 +194,11 @@ fn republishing_an_unchanged_build_never_deletes_the_previous_deploy() {
 fn in_place_encoding_serves_the_compressed_bytes_at_the_main_key() {
     let g = Garage::start();
     let site = sample_site();
-    std::fs::write(site.path().join("kiln.toml"), std::fs::read_to_string(site.path().join("kiln.toml")).unwrap() + "\n[publish]\nencoding = \"brotli-in-place\"\n").unwrap();
+    std::fs::write(
+        site.path().join("kiln.toml"),
+        std::fs::read_to_string(site.path().join("kiln.toml")).unwrap() + "\n[publish]\nencoding = \"brotli-in-place\"\n",
+    )
+    .unwrap();
     let dist = build(site.path());
     let local = read_tree(&dist);
     let out = g.publish().current_dir(site.path()).args(["--to", "s3://site/www"]).output().unwrap();
@@ -256,7 +268,12 @@ fn a_server_stopped_mid_publish_leaves_every_live_page_whole() {
     let dist = build(site.path());
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("kiln"));
     child.args(["publish"]).arg(&dist).args(["--to", "s3://site", "-q", "--endpoint", &g.endpoint()]);
-    for (k, v) in [("AWS_ACCESS_KEY_ID", g.key_id.as_str()), ("AWS_SECRET_ACCESS_KEY", g.secret.as_str()), ("AWS_REGION", crate::garage::REGION), ("AWS_EC2_METADATA_DISABLED", "true")] {
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", g.key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", g.secret.as_str()),
+        ("AWS_REGION", crate::garage::REGION),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ] {
         child.env(k, v);
     }
     child.env("AWS_CONFIG_FILE", g.dir.path().join("none")).env("AWS_SHARED_CREDENTIALS_FILE", g.dir.path().join("none"));
@@ -328,13 +345,24 @@ fn fake_cloudfront() -> (u16, std::sync::mpsc::Receiver<String>) {
 fn changed_pages_are_invalidated_on_cloudfront() {
     let g = Garage::start();
     let site = sample_site();
-    std::fs::write(site.path().join("kiln.toml"), std::fs::read_to_string(site.path().join("kiln.toml")).unwrap() + "\n[publish]\ncloudfront_distribution = \"E2EXAMPLE\"\nmultipart_threshold = \"5 MB\"\n").unwrap();
+    std::fs::write(
+        site.path().join("kiln.toml"),
+        std::fs::read_to_string(site.path().join("kiln.toml")).unwrap()
+            + "\n[publish]\ncloudfront_distribution = \"E2EXAMPLE\"\nmultipart_threshold = \"5 MB\"\n",
+    )
+    .unwrap();
     // A public file past the multipart threshold: uploaded in parts, read back whole.
     let big: Vec<u8> = (0..6_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     std::fs::write(site.path().join("public/big.bin"), &big).unwrap();
     let (port, requests) = fake_cloudfront();
     build(site.path());
-    let out = g.publish().current_dir(site.path()).env("AWS_ENDPOINT_URL_CLOUDFRONT", format!("http://127.0.0.1:{port}")).args(["--to", "s3://site", "--json", "-", "-q"]).output().unwrap();
+    let out = g
+        .publish()
+        .current_dir(site.path())
+        .env("AWS_ENDPOINT_URL_CLOUDFRONT", format!("http://127.0.0.1:{port}"))
+        .args(["--to", "s3://site", "--json", "-", "-q"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["invalidation_id"], "I2J0I21PCUYOIK", "{summary}");
@@ -349,7 +377,13 @@ fn changed_pages_are_invalidated_on_cloudfront() {
     let about = site.path().join("about.html");
     std::fs::write(&about, std::fs::read_to_string(&about).unwrap().replace("1987", "1988")).unwrap();
     build(site.path());
-    let out = g.publish().current_dir(site.path()).env("AWS_ENDPOINT_URL_CLOUDFRONT", format!("http://127.0.0.1:{port}")).args(["--to", "s3://site", "--json", "-", "-q"]).output().unwrap();
+    let out = g
+        .publish()
+        .current_dir(site.path())
+        .env("AWS_ENDPOINT_URL_CLOUDFRONT", format!("http://127.0.0.1:{port}"))
+        .args(["--to", "s3://site", "--json", "-", "-q"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["invalidated"], serde_json::json!(["/about.html", "/manifest.json"]), "{summary}");
@@ -368,7 +402,8 @@ fn changed_pages_are_purged_on_cloudflare() {
     let zone = "023e105f4ecef8ad9ca31a8372d0c353";
     std::fs::write(
         site.path().join("kiln.toml"),
-        std::fs::read_to_string(site.path().join("kiln.toml")).unwrap() + &format!("\n[publish]\ncloudflare_zone = \"{zone}\"\nsite_url = \"https://www.example.com/\"\n"),
+        std::fs::read_to_string(site.path().join("kiln.toml")).unwrap()
+            + &format!("\n[publish]\ncloudflare_zone = \"{zone}\"\nsite_url = \"https://www.example.com/\"\n"),
     )
     .unwrap();
     build(site.path());
@@ -392,7 +427,8 @@ fn changed_pages_are_purged_on_cloudflare() {
     assert!(dry["purged"].as_array().unwrap().contains(&serde_json::json!("https://www.example.com/about.html")), "{dry}");
 
     // First publish: rate-limited once, then accepted.
-    let ok = |id: &str| answer("200 OK", "Content-Type: application/json\r\n", &format!(r#"{{"success":true,"errors":[],"messages":[],"result":{{"id":"{id}"}}}}"#));
+    let ok =
+        |id: &str| answer("200 OK", "Content-Type: application/json\r\n", &format!(r#"{{"success":true,"errors":[],"messages":[],"result":{{"id":"{id}"}}}}"#));
     let limited = answer(
         "429 Too Many Requests",
         "Content-Type: application/json\r\nRetry-After: 1\r\n",
@@ -450,7 +486,12 @@ fn changed_pages_are_purged_on_cloudflare() {
     let out = run(Some(port), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains(&format!("the pages are published, but purging Cloudflare zone {zone} failed")) && stderr.contains("10000 Authentication error") && stderr.contains("CLOUDFLARE_API_TOKEN"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the pages are published, but purging Cloudflare zone {zone} failed"))
+            && stderr.contains("10000 Authentication error")
+            && stderr.contains("CLOUDFLARE_API_TOKEN"),
+        "{stderr}"
+    );
     assert!(String::from_utf8_lossy(&g.get("about.html").2).contains("1988"), "the deploy went live before the purge");
 
     // A rollback purges the pages it puts back.

@@ -61,7 +61,10 @@ fn text_of(tree: &std::collections::BTreeMap<String, Vec<u8>>, ext: &str) -> Str
 fn bare_css_imports_and_urls_resolve_as_packages() {
     let p = project(&[
         ("index.html", "<!doctype html><link rel=stylesheet href=src/site.css>"),
-        ("src/site.css", "@import 'ui-kit/dist/kit.css';\n@import '@fonts/inter';\n@import '~ui-kit/dist/extra.css';\n.logo { background: url(ui-kit/dist/logo.svg); }\n"),
+        (
+            "src/site.css",
+            "@import 'ui-kit/dist/kit.css';\n@import '@fonts/inter';\n@import '~ui-kit/dist/extra.css';\n.logo { background: url(ui-kit/dist/logo.svg); }\n",
+        ),
         ("node_modules/ui-kit/package.json", r#"{ "name": "ui-kit", "main": "index.js" }"#),
         ("node_modules/ui-kit/dist/kit.css", ".kit { color: teal }\n"),
         ("node_modules/ui-kit/dist/extra.css", ".extra { color: navy }\n"),
@@ -102,7 +105,11 @@ fn workspace_packages_outside_the_root_are_read() {
     // Outside the workspace: refused.
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret.css"), ".s{}").unwrap();
-    std::fs::write(w.path().join("apps/web/index.html"), format!("<!doctype html><link rel=stylesheet href=\"../../../{}/secret.css\">", outside.path().file_name().unwrap().to_string_lossy())).unwrap();
+    std::fs::write(
+        w.path().join("apps/web/index.html"),
+        format!("<!doctype html><link rel=stylesheet href=\"../../../{}/secret.css\">", outside.path().file_name().unwrap().to_string_lossy()),
+    )
+    .unwrap();
     let out = kiln().arg("build").arg(w.path().join("apps/web")).arg("--out").arg(w.path().join("o")).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("leads outside the project root and its workspace"));
@@ -132,7 +139,10 @@ fn image_set_urls_are_followed() {
 #[test]
 fn an_authored_preload_of_a_module_points_at_its_chunk() {
     let p = project(&[
-        ("index.html", "<!doctype html><link rel=modulepreload href=src/m.js><link rel=preload as=script href=src/m.js><script type=module src=src/m.js></script>"),
+        (
+            "index.html",
+            "<!doctype html><link rel=modulepreload href=src/m.js><link rel=preload as=script href=src/m.js><script type=module src=src/m.js></script>",
+        ),
         ("src/m.js", "import { dep } from './dep.js';\ndocument.title = dep;\n"),
         ("src/dep.js", "export const dep = 'dep';\n"),
     ]);
@@ -178,9 +188,13 @@ fn specifiers_a_page_import_map_maps_stay_external() {
     assert!(html.contains("https://cdn.example.com/vue.js") && html.contains("/assets/local."), "the local file it maps to is built: {html}");
     // A page with module scripts and no such map could not load it: then it is bundled.
     std::fs::write(p.path().join("other.html"), "<!doctype html><script type=module src=other.js></script>").unwrap();
-    std::fs::write(p.path().join("other.js"), "import { ref } from 'vue';
+    std::fs::write(
+        p.path().join("other.js"),
+        "import { ref } from 'vue';
 document.title = ref('x');
-").unwrap();
+",
+    )
+    .unwrap();
     let out = kiln().arg("build").arg(p.path()).arg("--out").arg(p.path().join("o2")).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot resolve import \"vue\""));
@@ -351,13 +365,8 @@ fn no_mapping_points_into_the_license_comment_of_the_first_file() {
         std::fs::copy(three.join(f), dir.path().join(f)).unwrap();
     }
     let out = dir.path().join("out");
-    let result = kiln()
-        .arg("build")
-        .arg(dir.path())
-        .args(["--entry", "three.module.js", "--sourcemap", "--no-compress", "-q", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let result =
+        kiln().arg("build").arg(dir.path()).args(["--entry", "three.module.js", "--sourcemap", "--no-compress", "-q", "--out"]).arg(&out).output().unwrap();
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     let map_file = std::fs::read_dir(out.join("assets")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "map")).unwrap();
     let map: serde_json::Value = serde_json::from_slice(&std::fs::read(map_file).unwrap()).unwrap();
@@ -377,9 +386,7 @@ fn no_mapping_points_into_the_license_comment_of_the_first_file() {
     assert!(comment_ends.iter().filter(|e| e.is_some()).count() == 2, "both files start with their license");
     let segments = kiln::sourcemap::decode(map["mappings"].as_str().unwrap());
     assert!(segments.len() > 100_000);
-    let inside: Vec<_> = segments
-        .iter()
-        .filter(|&&(_, _, src, sl, sc)| comment_ends[src as usize].is_some_and(|(el, ec)| sl < el || (sl == el && sc < ec)))
-        .collect();
+    let inside: Vec<_> =
+        segments.iter().filter(|&&(_, _, src, sl, sc)| comment_ends[src as usize].is_some_and(|(el, ec)| sl < el || (sl == el && sc < ec))).collect();
     assert!(inside.is_empty(), "{} mappings point into a license comment, the first: {:?}", inside.len(), inside.first());
 }

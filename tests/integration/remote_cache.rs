@@ -278,4 +278,3 @@ fn a_remote_that_fails_before_or_during_a_build_never_fails_it() {
     assert!(warnings(&report).contains("building without it"), "{report}");
     assert_eq!(read_tree(&out), expected);
 }
-

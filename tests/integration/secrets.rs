@@ -99,7 +99,9 @@ fn secret_values_are_located_in_their_sources_and_allowed_by_fingerprint() {
     assert!(result.status.success(), "{}", stderr(&result));
 
     // Bad config keys are located.
-    for (setting, key) in [("allow = [\"not a fingerprint\"]", "secrets.allow"), ("allow_rules = [\"stripe\"]", "secrets.allow_rules: no rule is called \"stripe\"")] {
+    for (setting, key) in
+        [("allow = [\"not a fingerprint\"]", "secrets.allow"), ("allow_rules = [\"stripe\"]", "secrets.allow_rules: no rule is called \"stripe\"")]
+    {
         std::fs::write(q.path().join("kiln.toml"), format!("[secrets]\n{setting}\n")).unwrap();
         let (result, _out) = build(q.path());
         assert_eq!(result.status.code(), Some(2));

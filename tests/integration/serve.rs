@@ -127,7 +127,19 @@ fn secret_files_and_dotfiles_are_never_served() {
         std::fs::write(p, text).unwrap();
     }
     let server = serve(dir.path());
-    for path in ["/.env", "/.env.production", "/.git/config", "/id_rsa", "/certs/server.pem", "/server.key", "/.htaccess", "/.npmrc", "/%2eenv", "/.git/", "/.GIT/config"] {
+    for path in [
+        "/.env",
+        "/.env.production",
+        "/.git/config",
+        "/id_rsa",
+        "/certs/server.pem",
+        "/server.key",
+        "/.htaccess",
+        "/.npmrc",
+        "/%2eenv",
+        "/.git/",
+        "/.GIT/config",
+    ] {
         let r = get(server.addr(), path, None);
         assert_eq!(r.status, 404, "{path}");
         assert!(!String::from_utf8_lossy(&r.body).contains("AWS"), "{path}");

@@ -143,10 +143,8 @@ fn a_rebuild_links_the_files_it_would_write_unchanged_and_writes_the_others() {
     let first = inodes(&dist);
     // A file of the previous output that is a link (to a file with the right bytes) and one
     // whose bytes were changed in place: both must be written again.
-    let (linked, edited) = (
-        first.keys().find(|p| p.ends_with(".css") && !p.contains("about")).unwrap().clone(),
-        first.keys().find(|p| p.ends_with(".js")).unwrap().clone(),
-    );
+    let (linked, edited) =
+        (first.keys().find(|p| p.ends_with(".css") && !p.contains("about")).unwrap().clone(), first.keys().find(|p| p.ends_with(".js")).unwrap().clone());
     let aside = tempfile::tempdir().unwrap();
     let elsewhere = aside.path().join("elsewhere.css");
     std::fs::rename(dist.join(&linked), &elsewhere).unwrap();
@@ -199,10 +197,7 @@ fn report_json_lists_every_file() {
     assert!(out.status.success());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let files = report["files"].as_array().unwrap();
-    let on_disk = read_tree(&site.path().join("dist"))
-        .into_keys()
-        .filter(|p| !p.ends_with(".gz") && !p.ends_with(".br") && p != ".kiln-output")
-        .count();
+    let on_disk = read_tree(&site.path().join("dist")).into_keys().filter(|p| !p.ends_with(".gz") && !p.ends_with(".br") && p != ".kiln-output").count();
     assert_eq!(files.len(), on_disk);
     let css = files.iter().find(|f| f["src"] == "css/site.css").unwrap();
     assert!(css["brotli"].as_u64().unwrap() < css["size"].as_u64().unwrap());

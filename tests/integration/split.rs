@@ -162,8 +162,7 @@ fn a_changed_leaf_renames_its_importers_or_only_itself_with_an_import_map() {
         let (a, b) = (names(&first), names(&second));
         let mut renamed: Vec<&str> = a.iter().filter(|(k, v)| b[*k] != **v).map(|(k, _)| k.as_str()).collect();
         renamed.sort();
-        let pages_changed: Vec<&str> =
-            ["index.html", "two.html"].into_iter().filter(|p| first[*p] != second[*p]).collect();
+        let pages_changed: Vec<&str> = ["index.html", "two.html"].into_iter().filter(|p| first[*p] != second[*p]).collect();
         if cascade == "hashes" {
             // The leaf's chunk and every chunk that imports it, directly or through a lazy import.
             assert_eq!(renamed, ["_leaf.js", "main.js", "route.js", "two.js"], "{cascade}");
@@ -178,8 +177,11 @@ fn a_changed_leaf_renames_its_importers_or_only_itself_with_an_import_map() {
 fn css_modules_export_scoped_names_and_prune_with_them() {
     let p = project(&[
         ("index.html", "<!doctype html><title>m</title><div id=out></div><script type=module src=main.js></script>\n"),
-        ("main.js", "import styles, { title } from './card.module.css';\nimport { used } from './other.module.css';\n\
-            document.getElementById('out').className = `${styles.card} ${title} ${used}`;\n"),
+        (
+            "main.js",
+            "import styles, { title } from './card.module.css';\nimport { used } from './other.module.css';\n\
+            document.getElementById('out').className = `${styles.card} ${title} ${used}`;\n",
+        ),
         ("card.module.css", ".card { padding: 1px; }\n.title { font-weight: bold; }\n.card .title { color: red; }\n"),
         ("other.module.css", ".used { margin: 1px; }\n.unused { margin: 2px; }\n"),
         ("kiln.toml", "[css]\nprune = true\n"),

@@ -53,10 +53,11 @@ for (const f of files) {
   schema(validator.validateWorkflow(text), shown);
 }
 
-// The README's complete workflow examples (those with a top-level `jobs:`).
+// The documentation's complete workflow examples (those with a top-level `jobs:`).
 let examples = 0;
-const readme = join(root, 'README.md');
-if (existsSync(readme)) {
+for (const doc of ['README.md', join('docs', 'github-actions.md')]) {
+  const readme = join(root, doc);
+  if (!existsSync(readme)) continue;
   const lines = readFileSync(readme, 'utf8').split('\n');
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].trim() !== '```yaml') continue;
@@ -67,10 +68,10 @@ if (existsSync(readme)) {
     i = end;
     if (!/^jobs:/m.test(block)) continue;
     examples++;
-    for (const p of lint(block, 'README.md')) {
-      if (!declared(p)) problems.push(`README.md:${start + p.line}:${p.column}: ${p.message} [${p.kind}]`);
+    for (const p of lint(block, doc)) {
+      if (!declared(p)) problems.push(`${doc}:${start + p.line}:${p.column}: ${p.message} [${p.kind}]`);
     }
-    schema(validator.validateWorkflow(block), `README.md:${start + 1}`);
+    schema(validator.validateWorkflow(block), `${doc}:${start + 1}`);
   }
 }
 
@@ -103,5 +104,5 @@ if (existsSync(actionPath)) {
 }
 
 for (const p of problems) console.log(p);
-console.log(`${files.length} workflow(s)${existsSync(actionPath) ? ' and action.yml' : ''}, ${examples} README example(s): ${problems.length} problem(s)`);
+console.log(`${files.length} workflow(s)${existsSync(actionPath) ? ' and action.yml' : ''}, ${examples} documented example(s): ${problems.length} problem(s)`);
 process.exit(problems.length ? 1 : 0);

@@ -6,9 +6,9 @@
 //! each `url()` against that file. One parse per file; no text is re-read.
 
 pub mod cached;
+pub mod keep;
 pub(crate) mod precision;
 mod provider;
-pub mod keep;
 mod urls;
 
 use std::path::Path;
@@ -19,9 +19,9 @@ use lightningcss::stylesheet::{MinifyOptions, ParserOptions, PrinterOptions, Sty
 use lightningcss::targets::Targets;
 use lightningcss::visitor::Visit;
 
-use crate::loader::LoaderOptions;
 use crate::diagnostics::{line_col, Diagnostic};
 use crate::graph::AssetKind;
+use crate::loader::LoaderOptions;
 use crate::loader::RefSink;
 use provider::Provider;
 use urls::UrlRewriter;
@@ -119,12 +119,7 @@ fn finish_sheet<'t>(
         sink.diags.push(Diagnostic::error(format!("cannot minify: {}", e.kind)).in_file(shown));
         return None;
     }
-    let printed = sheet.to_css(PrinterOptions {
-        minify: options.css.minify,
-        targets,
-        project_root: project_root(options),
-        ..PrinterOptions::default()
-    });
+    let printed = sheet.to_css(PrinterOptions { minify: options.css.minify, targets, project_root: project_root(options), ..PrinterOptions::default() });
     match printed {
         Ok(r) => Some(precision::restore(r.code, &numbers).into_bytes()),
         Err(e) => {

@@ -8,9 +8,9 @@ use elsa::sync::FrozenVec;
 use lightningcss::bundler::{ResolveResult, SourceProvider};
 use lightningcss::error::ErrorLocation;
 
-use crate::loader::LoaderOptions;
 use crate::diagnostics::Diagnostic;
 use crate::loader::resolve::{resolve_css, FsCache, Resolved};
+use crate::loader::LoaderOptions;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -95,9 +95,9 @@ impl SourceProvider for Provider<'_> {
             Resolved::External | Resolved::Public { .. } => Ok(ResolveResult::External(specifier.to_owned())),
             Resolved::Missing { path } => Err(ImportError(format!("@import {specifier:?} refers to a missing file ({path})"))),
             Resolved::Folder => Err(ImportError(format!("@import {specifier:?} names a folder"))),
-            Resolved::Outside { path } => Err(ImportError(format!(
-                "@import {specifier:?} leads outside the project root and its workspace, or into the output folder ({path})"
-            ))),
+            Resolved::Outside { path } => {
+                Err(ImportError(format!("@import {specifier:?} leads outside the project root and its workspace, or into the output folder ({path})")))
+            }
         }
     }
 }

@@ -10,10 +10,10 @@ use std::path::Path;
 use lol_html::html_content::{ContentType, Element, TextChunk};
 use lol_html::{element, rewrite_str, text, RewriteStrSettings};
 
-use crate::loader::LoaderOptions;
 use crate::diagnostics::Diagnostic;
 use crate::graph::{AssetKey, AssetKind};
 use crate::loader::css::{self, Embedded};
+use crate::loader::LoaderOptions;
 use crate::loader::{IfMissing, RefSink};
 
 /// How an attribute's value is read.
@@ -65,18 +65,8 @@ const REFERENCES: &[(&str, &str, Attr)] = &[
 
 /// `link rel` values whose `href` is a file to build; other links (canonical, alternate,
 /// preconnect…) are left alone.
-const LINK_RELS: &[&str] = &[
-    "stylesheet",
-    "icon",
-    "shortcut",
-    "apple-touch-icon",
-    "apple-touch-icon-precomposed",
-    "mask-icon",
-    "manifest",
-    "preload",
-    "modulepreload",
-    "prefetch",
-];
+const LINK_RELS: &[&str] =
+    &["stylesheet", "icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon", "manifest", "preload", "modulepreload", "prefetch"];
 
 struct Page<'a, 'c> {
     options: &'a LoaderOptions,
@@ -101,8 +91,7 @@ pub fn load(options: &LoaderOptions, rel: &str, bytes: &[u8], sink: &mut RefSink
         Ok(s) => s,
         Err(e) => {
             let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
-            let d = Diagnostic::error("the page is not valid UTF-8")
-                .with_note("save it as UTF-8; kiln reads pages as UTF-8 only");
+            let d = Diagnostic::error("the page is not valid UTF-8").with_note("save it as UTF-8; kiln reads pages as UTF-8 only");
             sink.diags.push(d.at_offset(rel, &valid, valid.len()));
             return None;
         }
@@ -221,7 +210,11 @@ impl Page<'_, '_> {
                             }
                             None => c.url.to_owned(),
                         };
-                        if c.descriptor.is_empty() { url } else { format!("{url} {}", c.descriptor) }
+                        if c.descriptor.is_empty() {
+                            url
+                        } else {
+                            format!("{url} {}", c.descriptor)
+                        }
                     })
                     .collect();
                 changed.then(|| parts.join(", "))
@@ -284,10 +277,7 @@ impl Page<'_, '_> {
             let Some(n) = self.inline_index.take() else { return };
             let key = AssetKey::InlineModule { page: self.rel.to_owned(), index: n };
             // A virtual file beside the page, so imports resolve from the page's folder.
-            let path = self.abs.with_file_name(format!(
-                "{}.module{n}.js",
-                self.abs.file_stem().and_then(|s| s.to_str()).unwrap_or("page")
-            ));
+            let path = self.abs.with_file_name(format!("{}.module{n}.js", self.abs.file_stem().and_then(|s| s.to_str()).unwrap_or("page")));
             let code = std::mem::take(&mut self.inline_code);
             self.sink.inline_modules.push((key, path, code));
         }

@@ -93,7 +93,9 @@ impl Early {
         let mut jobs = Vec::new();
         if options.brotli && options.brotli_quality >= segments::BROTLI_MIN_QUALITY {
             let settings = segments::BrotliSettings { quality: options.brotli_quality, window: options.brotli_window };
-            jobs.extend(segments::brotli_jobs(&bytes, &cuts, settings).into_iter().filter(|job| clear(&(job.before.start..job.range.end))).map(segments::Job::Brotli));
+            jobs.extend(
+                segments::brotli_jobs(&bytes, &cuts, settings).into_iter().filter(|job| clear(&(job.before.start..job.range.end))).map(segments::Job::Brotli),
+            );
         }
         if options.gzip && !options.zopfli {
             jobs.extend(segments::gzip_jobs(&bytes, &cuts, options.gzip_level).into_iter().filter(|job| clear(&job.range)).map(segments::Job::Gzip));
@@ -178,7 +180,8 @@ mod tests {
         // is) was made early, and none that is not.
         let at = (3 << 20)..(3 << 20) + 24;
         let clear = |r: &std::ops::Range<usize>| r.end <= at.start || r.start >= at.end;
-        let (br_clear, gz_clear): (Vec<_>, Vec<_>) = (br.iter().filter(|j| clear(&j.1)).map(|j| j.0).collect(), gz.iter().filter(|j| clear(&j.1)).map(|j| j.0).collect());
+        let (br_clear, gz_clear): (Vec<_>, Vec<_>) =
+            (br.iter().filter(|j| clear(&j.1)).map(|j| j.0).collect(), gz.iter().filter(|j| clear(&j.1)).map(|j| j.0).collect());
         assert!(br_clear.len() >= 2 && gz_clear.len() >= 3, "{} {}", br_clear.len(), gz_clear.len());
         assert_eq!(made(br_clear.clone()), br_clear.len());
         assert_eq!(made(gz_clear.clone()), gz_clear.len());

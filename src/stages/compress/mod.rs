@@ -13,8 +13,8 @@ use rayon::prelude::*;
 
 use crate::cache::{self, Cache};
 use crate::config::CompressOptions;
-use crate::encoding::{brotli, gzip, wants_twins};
 use crate::diagnostics::BuildError;
+use crate::encoding::{brotli, gzip, wants_twins};
 use crate::log::{stage_output, StageLog};
 use crate::output::{Compressed, OutputFile};
 
@@ -54,7 +54,13 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, early: &Early, c
             options.brotli.then(|| {
                 // Qualities 0 and 1 cannot write streams that join (and are fast whole).
                 if let Some(cuts) = cuts.as_deref().filter(|_| options.brotli_quality >= segments::BROTLI_MIN_QUALITY) {
-                    return segments::brotli(bytes, cuts, segments::BrotliSettings { quality: options.brotli_quality, window: options.brotli_window }, early, cache);
+                    return segments::brotli(
+                        bytes,
+                        cuts,
+                        segments::BrotliSettings { quality: options.brotli_quality, window: options.brotli_window },
+                        early,
+                        cache,
+                    );
                 }
                 let key = cache::key("brotli-fitted", &[bytes, format!("{}|{}", options.brotli_quality, options.brotli_window).as_bytes()]);
                 cache.get_or::<()>(&key, || Ok(brotli(bytes, options.brotli_quality, options.brotli_window))).unwrap_or_default()

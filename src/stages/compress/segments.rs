@@ -53,9 +53,8 @@ pub const BROTLI_MIN_QUALITY: u32 = 2;
 /// changes with any edit, and would otherwise make the last full segment change too.
 pub fn cuts(data: &[u8]) -> Vec<Range<usize>> {
     let body = map_comment_start(data).unwrap_or(data.len());
-    let mut cuts: Vec<Range<usize>> = fastcdc::v2020::FastCDC::new(&data[..body], MIN_SEGMENT, AVG_SEGMENT, MAX_SEGMENT)
-        .map(|c| c.offset..c.offset + c.length)
-        .collect();
+    let mut cuts: Vec<Range<usize>> =
+        fastcdc::v2020::FastCDC::new(&data[..body], MIN_SEGMENT, AVG_SEGMENT, MAX_SEGMENT).map(|c| c.offset..c.offset + c.length).collect();
     if body < data.len() {
         cuts.push(body..data.len());
     }
@@ -209,11 +208,7 @@ impl Job {
 /// another thread was making, once made.
 fn make_all(data: &[u8], jobs: Vec<Job>, early: &Early, cache: &Cache) -> Vec<Vec<u8>> {
     let first: Vec<Option<Vec<u8>>> = jobs.par_iter().map(|j| j.run(data, false, early, cache)).collect();
-    first
-        .into_iter()
-        .zip(&jobs)
-        .map(|(made, j)| made.or_else(|| j.run(data, true, early, cache)).expect("a segment waited for is made"))
-        .collect()
+    first.into_iter().zip(&jobs).map(|(made, j)| made.or_else(|| j.run(data, true, early, cache)).expect("a segment waited for is made")).collect()
 }
 
 /// One segment as a Brotli stream that may refer to `before`, the bytes just before it: the

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::graph::AssetKind;
 use crate::diagnostics::{BuildError, Diagnostic};
+use crate::graph::AssetKind;
 use crate::output::{Compressed, Origin, OutputFile};
 
 #[derive(Debug, Serialize)]
@@ -74,11 +74,7 @@ pub fn build(files: &[Compressed]) -> Vec<u8> {
                 css,
                 assets,
                 imports,
-                dynamic_imports: f
-                    .dynamic_imports
-                    .iter()
-                    .filter_map(|p| by_path.get(p.as_str()).and_then(|t| t.file.src.clone()))
-                    .collect(),
+                dynamic_imports: f.dynamic_imports.iter().filter_map(|p| by_path.get(p.as_str()).and_then(|t| t.file.src.clone())).collect(),
                 size: f.bytes.len() as u64,
                 gzip: c.gzip.as_ref().map(|z| z.len() as u64),
                 brotli: c.brotli.as_ref().map(|z| z.len() as u64),

@@ -10,8 +10,8 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::log::{stage_output, StageLog};
 use crate::diagnostics::{BuildError, Diagnostic};
+use crate::log::{stage_output, StageLog};
 use crate::output::{Compressed, OutputFile};
 
 /// The twins to write beside their files.
@@ -190,9 +190,7 @@ fn swap(staging: &Path, out_dir: &Path) -> Result<(), BuildError> {
         return std::fs::rename(staging, out_dir).map_err(|e| BuildError::io(out_dir, &e, "move the new output in place"));
     }
     if !out_dir.is_dir() {
-        return Err(BuildError::one(
-            Diagnostic::error("out_dir exists and is not a folder").in_file(out_dir.display().to_string()),
-        ));
+        return Err(BuildError::one(Diagnostic::error("out_dir exists and is not a folder").in_file(out_dir.display().to_string())));
     }
     let old = sibling(out_dir, "old");
     std::fs::rename(out_dir, &old).map_err(|e| BuildError::io(out_dir, &e, "move the previous output aside"))?;

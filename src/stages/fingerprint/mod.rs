@@ -20,7 +20,7 @@ use crate::config::{Config, HashCascade, SourceMapMode};
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{substitute_tracked, Asset, AssetKey, AssetKind, Graph, RefUse};
 use crate::log::{stage_output, StageLog};
-use crate::output::{OutputFile, Origin};
+use crate::output::{Origin, OutputFile};
 use crate::paths::project_relative;
 use crate::sourcemap;
 use crate::urls;
@@ -193,18 +193,21 @@ impl<'a> Namer<'a> {
             h.finalize()
         });
         // Names first (a member's name may be needed by another member), then final bytes.
-        let names: Vec<(String, String)> =
-            members.iter().map(|m| (graph.assets[m.index].src.to_string(), self.path_of(m, group_hash.as_ref()))).collect();
+        let names: Vec<(String, String)> = members.iter().map(|m| (graph.assets[m.index].src.to_string(), self.path_of(m, group_hash.as_ref()))).collect();
         let group_names: BTreeMap<&str, &str> = names.iter().map(|(s, p)| (s.as_str(), p.as_str())).collect();
         for (m, (_, path)) in members.into_iter().zip(&names) {
             let bytes = if group_hash.is_some() {
-                resolve_group_refs(&m.bytes, &group_names, |to, import| {
-                    if import {
-                        urls::import_specifier(path, to)
-                    } else {
-                        urls::url(&self.options.base, path, to)
-                    }
-                })
+                resolve_group_refs(
+                    &m.bytes,
+                    &group_names,
+                    |to, import| {
+                        if import {
+                            urls::import_specifier(path, to)
+                        } else {
+                            urls::url(&self.options.base, path, to)
+                        }
+                    },
+                )
             } else {
                 m.bytes
             };

@@ -51,10 +51,7 @@ impl Preserved {
         for rule in &rules.0 {
             match rule {
                 CssRule::Style(style) => {
-                    let preserves = style
-                        .declarations
-                        .iter()
-                        .any(|(p, _)| preserves_whitespace(p));
+                    let preserves = style.declarations.iter().any(|(p, _)| preserves_whitespace(p));
                     if preserves {
                         for selector in style.selectors.0.iter() {
                             self.add_subject(selector);
@@ -203,12 +200,7 @@ pub fn minify(page: &[u8], preserved: &Preserved) -> Vec<u8> {
     if markers {
         return marked.into_bytes();
     }
-    let cfg = minify_html::Cfg {
-        keep_html_and_head_opening_tags: true,
-        minify_css: false,
-        minify_js: false,
-        ..minify_html::Cfg::default()
-    };
+    let cfg = minify_html::Cfg { keep_html_and_head_opening_tags: true, minify_css: false, minify_js: false, ..minify_html::Cfg::default() };
     let out = minify_html::minify(marked.as_bytes(), &cfg);
     let out = String::from_utf8(out).expect("minify-html writes UTF-8");
     out.chars().map(|c| unmark(c).unwrap_or(c)).collect::<String>().into_bytes()
@@ -257,10 +249,7 @@ fn rewrite(text: &str, preserved: &Preserved, mark: bool) -> Option<String> {
     let settings = RewriteStrSettings::new()
         .append_element_content_handler(element!("*", |el| {
             let tag = el.tag_name();
-            let head_only = matches!(
-                tag.as_str(),
-                "html" | "head" | "title" | "meta" | "link" | "style" | "script" | "base" | "noscript" | "template"
-            );
+            let head_only = matches!(tag.as_str(), "html" | "head" | "title" | "meta" | "link" | "style" | "script" | "base" | "noscript" | "template");
             if !head_only {
                 body.set(true);
                 // The body's content closes `<head>`, whether or not `</head>` is written

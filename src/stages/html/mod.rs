@@ -7,8 +7,8 @@ use rayon::prelude::*;
 
 use crate::config::HtmlOptions;
 use crate::diagnostics::BuildError;
-use crate::log::{stage_output, StageLog};
 use crate::graph::AssetKind;
+use crate::log::{stage_output, StageLog};
 use crate::output::{Origin, OutputFile};
 
 /// Minifies every page of the output (after fingerprinting: the URLs in it are final).

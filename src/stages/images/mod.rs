@@ -22,12 +22,11 @@ use rayon::prelude::*;
 
 use crate::cache::{self, Cache};
 use crate::config::{ImageOptions, ImageRule};
-use crate::log::{stage_output, StageLog};
-use crate::report::ImageStats;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKey, AssetKind, Graph};
+use crate::log::{stage_output, StageLog};
+use crate::report::ImageStats;
 use variants::Encoding;
-
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -96,9 +95,9 @@ fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(Imag
                     variants: Vec::new(),
                     warning: Some(Diagnostic::warning(format!("{message}; copied as it is (images.on_bad_image = \"copy\")")).in_file(rel)),
                 }),
-                Err(message) => Err(Diagnostic::error(message)
-                    .in_file(rel)
-                    .with_note("fix or replace the file, or set images.on_bad_image = \"copy\" to ship it as it is")),
+                Err(message) => {
+                    Err(Diagnostic::error(message).in_file(rel).with_note("fix or replace the file, or set images.on_bad_image = \"copy\" to ship it as it is"))
+                }
             }
         })
         .collect();
@@ -161,15 +160,7 @@ fn cached(cache: &Cache, encoded: &AtomicU64, key: [u8; 32], work: impl FnOnce()
     })
 }
 
-fn process(
-    options: &ImageOptions,
-    cache: &Cache,
-    encoded: &AtomicU64,
-    asset: &Asset,
-    k: Kind,
-    rule: &ImageRule,
-    shown: bool,
-) -> Result<Done, String> {
+fn process(options: &ImageOptions, cache: &Cache, encoded: &AtomicU64, asset: &Asset, k: Kind, rule: &ImageRule, shown: bool) -> Result<Done, String> {
     let bytes = &asset.content;
     let mut done = Done { index: 0, content: None, info: None, variants: Vec::new(), warning: None };
     let max = options.max_pixels;
@@ -188,9 +179,7 @@ fn process(
     }
     let wants_variants = shown && k != Kind::Svg && (!rule.formats.is_empty() || !rule.widths.is_empty());
     let optimized = match k {
-        Kind::Png => {
-            cached(cache, encoded, cache::key("png", &[bytes, &rk]), || png::optimize(bytes, rule))?
-        }
+        Kind::Png => cached(cache, encoded, cache::key("png", &[bytes, &rk]), || png::optimize(bytes, rule))?,
         Kind::Jpeg => {
             cached(cache, encoded, cache::key("jpeg", &[bytes, &rk]), || {
                 // Decoding the whole image is what finds a truncated or damaged file.
@@ -199,7 +188,11 @@ fn process(
                 Ok(match rule.jpeg_quality {
                     Some(q) => {
                         let lossy = variants::reencode_jpeg(bytes, q, max)?;
-                        if lossy.len() < lossless.len() { lossy } else { lossless }
+                        if lossy.len() < lossless.len() {
+                            lossy
+                        } else {
+                            lossless
+                        }
                     }
                     None => lossless,
                 })

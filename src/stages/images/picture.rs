@@ -215,7 +215,8 @@ impl Pages<'_> {
             changed.set(true);
             Ok(())
         });
-        let settings = RewriteStrSettings::new().append_element_content_handler(picture).append_element_content_handler(source).append_element_content_handler(img);
+        let settings =
+            RewriteStrSettings::new().append_element_content_handler(picture).append_element_content_handler(source).append_element_content_handler(img);
         let out = rewrite_str(html, settings).ok()?;
         changed.get().then_some(out)
     }

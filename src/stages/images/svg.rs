@@ -17,9 +17,9 @@ const EDITOR_NAMESPACES: &[&str] = &[
 const TEXT_ELEMENTS: &[&str] = &["text", "tspan", "textPath", "style", "script", "title", "desc", "foreignObject", "pre"];
 
 fn keeps_whitespace(node: roxmltree::Node) -> bool {
-    node.ancestors().filter(|a| a.is_element()).any(|a| {
-        TEXT_ELEMENTS.contains(&a.tag_name().name()) || a.attribute(("http://www.w3.org/XML/1998/namespace", "space")) == Some("preserve")
-    })
+    node.ancestors()
+        .filter(|a| a.is_element())
+        .any(|a| TEXT_ELEMENTS.contains(&a.tag_name().name()) || a.attribute(("http://www.w3.org/XML/1998/namespace", "space")) == Some("preserve"))
 }
 
 /// The minified text; an error if it is not well-formed XML (browsers would not show it).
@@ -117,7 +117,12 @@ mod tests {
         for gone in ["<?xml", "Generator", "metadata", "namedview", "inkscape:label", "\n  <g"] {
             assert!(!out.contains(gone), "{gone} is still in {out}");
         }
-        for kept in ["<path d=\"M 0 0 L 10.000 10\"   fill=\"red\"/>", "id=\"g1\"", "<text x=\"1\">a  <tspan> b </tspan></text>", "<style>\n .a { fill: blue }\n</style>"] {
+        for kept in [
+            "<path d=\"M 0 0 L 10.000 10\"   fill=\"red\"/>",
+            "id=\"g1\"",
+            "<text x=\"1\">a  <tspan> b </tspan></text>",
+            "<style>\n .a { fill: blue }\n</style>",
+        ] {
             assert!(out.contains(kept), "{kept} is missing from {out}");
         }
         assert!(minify("<svg><g></svg>").is_err());

@@ -223,9 +223,7 @@ fn import_decl(a: &mut Analysis, import: &ImportDecl) {
     let r = record(a, &import.src, ImportKind::Static);
     for s in &import.specifiers {
         let (local, imported) = match s {
-            ImportSpecifier::Named(n) => {
-                (&n.local, Some(n.imported.as_ref().map_or_else(|| n.local.sym.clone(), export_name)))
-            }
+            ImportSpecifier::Named(n) => (&n.local, Some(n.imported.as_ref().map_or_else(|| n.local.sym.clone(), export_name))),
             ImportSpecifier::Default(d) => (&d.local, Some(Atom::from("default"))),
             ImportSpecifier::Namespace(ns) => {
                 a.ns_use.insert(ns.local.to_id(), NsUse::Members(FxHashSet::default()));
@@ -264,11 +262,7 @@ fn named_exports(a: &mut Analysis, e: &NamedExport) {
                         a.exports.push((export_name(&ns.name), ExportDef::NamespaceOf { record: r }, ns.span));
                     }
                     ExportSpecifier::Default(d) => {
-                        a.exports.push((
-                            d.exported.sym.clone(),
-                            ExportDef::ReExport { record: r, name: "default".into() },
-                            d.exported.span,
-                        ));
+                        a.exports.push((d.exported.sym.clone(), ExportDef::ReExport { record: r, name: "default".into() }, d.exported.span));
                     }
                 }
             }
@@ -361,11 +355,7 @@ impl Visit for References<'_> {
         match &c.callee {
             Callee::Import(_) => {
                 if let Some(s) = Self::string_arg(&c.args) {
-                    self.a.records.push(ImportRecord {
-                        specifier: s.value.to_string_lossy().into_owned(),
-                        span: s.span,
-                        kind: ImportKind::Dynamic,
-                    });
+                    self.a.records.push(ImportRecord { specifier: s.value.to_string_lossy().into_owned(), span: s.span, kind: ImportKind::Dynamic });
                 }
             }
             Callee::Expr(e) => {
@@ -388,11 +378,7 @@ impl Visit for References<'_> {
                 if let Expr::Ident(id) = &**e {
                     if id.sym == *"require" && id.ctxt.outer() == self.unresolved {
                         if let (Some(s), 1) = (Self::string_arg(&c.args), c.args.len()) {
-                            self.a.records.push(ImportRecord {
-                                specifier: s.value.to_string_lossy().into_owned(),
-                                span: s.span,
-                                kind: ImportKind::Require,
-                            });
+                            self.a.records.push(ImportRecord { specifier: s.value.to_string_lossy().into_owned(), span: s.span, kind: ImportKind::Require });
                             self.a.uses_cjs = true;
                             return;
                         }

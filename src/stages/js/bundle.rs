@@ -4,10 +4,10 @@
 use rayon::prelude::*;
 use swc_core::common::{sync::Lrc, Globals, Mark, SourceMap, GLOBALS};
 
-use crate::stages::js::BundleOptions;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{AssetKey, AssetKind, JsEntry};
 use crate::log::Timings;
+use crate::stages::js::BundleOptions;
 
 use super::graph::{self, EntrySpec, ModuleKind};
 use super::resolve::JsResolver;
@@ -154,10 +154,12 @@ fn bundle_set(
         .iter()
         .enumerate()
         .filter(|(m, _)| linked.included[*m])
-        .flat_map(|(_, module)| module.resolved.iter().filter_map(|r| match r {
-            graph::Resolved::Entry(w) => Some(*w),
-            _ => None,
-        }))
+        .flat_map(|(_, module)| {
+            module.resolved.iter().filter_map(|r| match r {
+                graph::Resolved::Entry(w) => Some(*w),
+                _ => None,
+            })
+        })
         .collect();
     started_entries.sort_unstable();
     started_entries.dedup();
@@ -166,15 +168,24 @@ fn bundle_set(
 }
 
 /// Every live module prepared (minified), in parallel, largest first.
-fn prepare_all(ctx: &JsCtx, modules: &[graph::JsModule], asts: Vec<Option<swc_core::ecma::ast::Module>>, linked: &link::Linked) -> Result<Vec<Option<generate::Prepared>>, BuildError> {
+fn prepare_all(
+    ctx: &JsCtx,
+    modules: &[graph::JsModule],
+    asts: Vec<Option<swc_core::ecma::ast::Module>>,
+    linked: &link::Linked,
+) -> Result<Vec<Option<generate::Prepared>>, BuildError> {
     let jobs: Vec<(usize, Option<swc_core::ecma::ast::Module>)> = asts.into_iter().enumerate().collect();
-    let prepared = crate::par::map_largest_first(jobs, |(m, _)| modules[*m].text_len(), |(m, ast)| {
-        // Asset modules have no tree; modules loaded from the build cache get one if they
-        // must.
-        if !linked.included[m] || ast.is_none() && !modules[m].lazy {
-            return Ok(None);
-        }
-        GLOBALS.set(&ctx.globals, || generate::prepare(ctx, modules, m, ast, linked)).map(Some)
-    });
+    let prepared = crate::par::map_largest_first(
+        jobs,
+        |(m, _)| modules[*m].text_len(),
+        |(m, ast)| {
+            // Asset modules have no tree; modules loaded from the build cache get one if they
+            // must.
+            if !linked.included[m] || ast.is_none() && !modules[m].lazy {
+                return Ok(None);
+            }
+            GLOBALS.set(&ctx.globals, || generate::prepare(ctx, modules, m, ast, linked)).map(Some)
+        },
+    );
     prepared.into_iter().collect::<Result<_, Diagnostic>>().map_err(BuildError::one)
 }

@@ -13,8 +13,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::analyze::ImportKind;
 use super::graph::{JsModule, ModuleId, Resolved};
 use super::link::Linked;
-use crate::stages::js::BundleOptions;
 use crate::graph::AssetKey;
+use crate::stages::js::BundleOptions;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChunkKind {
@@ -155,28 +155,11 @@ fn stem(modules: &[JsModule], m: ModuleId) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
 }
 
-/// `sizes`: minified bytes per module (only needed with `min_chunk_size`); `pure`: modules
-/// whose top level only declares things.
-pub fn plan(
-    options: &BundleOptions,
-    modules: &[JsModule],
-    linked: &Linked,
-    entries: &[(ModuleId, AssetKey)],
-    sizes: &[u64],
-    pure: &[bool],
-) -> Plan {
+/// Reach sets (which entry points reach each module), a global evaluation rank, and each
+/// point's modules in evaluation order.
+#[allow(clippy::type_complexity)]
+fn reach(modules: &[JsModule], linked: &Linked, points: &[(ModuleId, ChunkKind, AssetKey)]) -> (Vec<Vec<u32>>, Vec<usize>, Vec<Vec<ModuleId>>) {
     let n = modules.len();
-    // Entry points: pages first, then dynamic entries that are not page entries.
-    let mut points: Vec<(ModuleId, ChunkKind, AssetKey)> =
-        entries.iter().enumerate().map(|(i, (m, key))| (*m, ChunkKind::Page(i), key.clone())).collect();
-    if options.js.splitting {
-        for &d in &linked.dynamic_entries {
-            if !points.iter().any(|(m, _, _)| *m == d) {
-                points.push((d, ChunkKind::Dynamic(d), modules[d].key()));
-            }
-        }
-    }
-    // Reach sets and a global evaluation rank.
     let mut reached: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut rank: Vec<usize> = vec![usize::MAX; n];
     let mut next_rank = 0;
@@ -194,10 +177,35 @@ pub fn plan(
         });
         per_point.push(order);
     }
+    (reached, rank, per_point)
+}
+
+/// `sizes`: minified bytes per module (only needed with `min_chunk_size`); `pure`: modules
+/// whose top level only declares things.
+pub fn plan(options: &BundleOptions, modules: &[JsModule], linked: &Linked, entries: &[(ModuleId, AssetKey)], sizes: &[u64], pure: &[bool]) -> Plan {
+    let n = modules.len();
+    // Entry points: pages first, then dynamic entries that are not page entries.
+    let mut points: Vec<(ModuleId, ChunkKind, AssetKey)> = entries.iter().enumerate().map(|(i, (m, key))| (*m, ChunkKind::Page(i), key.clone())).collect();
+    if options.js.splitting {
+        for &d in &linked.dynamic_entries {
+            if !points.iter().any(|(m, _, _)| *m == d) {
+                points.push((d, ChunkKind::Dynamic(d), modules[d].key()));
+            }
+        }
+    }
+    let (reached, rank, per_point) = reach(modules, linked, &points);
 
     let mut chunks: Vec<ChunkPlan> = points
         .iter()
-        .map(|(m, kind, key)| ChunkPlan { key: key.clone(), kind: kind.clone(), entry: Some(*m), modules: Vec::new(), css: Vec::new(), css_rank: usize::MAX, deps: Vec::new() })
+        .map(|(m, kind, key)| ChunkPlan {
+            key: key.clone(),
+            kind: kind.clone(),
+            entry: Some(*m),
+            modules: Vec::new(),
+            css: Vec::new(),
+            css_rank: usize::MAX,
+            deps: Vec::new(),
+        })
         .collect();
     let mut chunk_of: Vec<Option<usize>> = vec![None; n];
     if !options.js.splitting {
@@ -229,14 +237,30 @@ pub fn plan(
             .flatten();
         let c = if let Some((name, _)) = group {
             *manual.entry(name.as_str()).or_insert_with(|| {
-                chunks.push(ChunkPlan { key: unique_key(name.clone()), kind: ChunkKind::Manual, entry: None, modules: Vec::new(), css: Vec::new(), css_rank: usize::MAX, deps: Vec::new() });
+                chunks.push(ChunkPlan {
+                    key: unique_key(name.clone()),
+                    kind: ChunkKind::Manual,
+                    entry: None,
+                    modules: Vec::new(),
+                    css: Vec::new(),
+                    css_rank: usize::MAX,
+                    deps: Vec::new(),
+                });
                 chunks.len() - 1
             })
         } else if reached[m].len() == 1 {
             reached[m][0] as usize
         } else {
             *by_set.entry(reached[m].clone()).or_insert_with(|| {
-                chunks.push(ChunkPlan { key: unique_key(stem(modules, m)), kind: ChunkKind::Shared, entry: None, modules: Vec::new(), css: Vec::new(), css_rank: usize::MAX, deps: Vec::new() });
+                chunks.push(ChunkPlan {
+                    key: unique_key(stem(modules, m)),
+                    kind: ChunkKind::Shared,
+                    entry: None,
+                    modules: Vec::new(),
+                    css: Vec::new(),
+                    css_rank: usize::MAX,
+                    deps: Vec::new(),
+                });
                 chunks.len() - 1
             })
         };
@@ -309,14 +333,7 @@ fn finish(modules: &[JsModule], chunks: &mut [ChunkPlan], rank: &[usize]) {
 /// Merges each shared chunk smaller than `min` into another chunk when nothing changes for
 /// any module with side effects: the merged chunk is loaded by the union of both entry sets,
 /// so a chunk whose set grows must hold only pure modules.
-fn merge_small(
-    min: u64,
-    chunks: &mut [ChunkPlan],
-    chunk_of: &mut [Option<usize>],
-    reached: &[Vec<u32>],
-    sizes: &[u64],
-    pure: &[bool],
-) {
+fn merge_small(min: u64, chunks: &mut [ChunkPlan], chunk_of: &mut [Option<usize>], reached: &[Vec<u32>], sizes: &[u64], pure: &[bool]) {
     let set_of = |c: &ChunkPlan| -> Vec<u32> {
         let mut s: Vec<u32> = c.modules.iter().flat_map(|&m| reached[m].iter().copied()).collect();
         s.sort_unstable();

@@ -28,9 +28,7 @@ fn this_member(key: PropName) -> Option<MemberExpr> {
         PropName::Ident(i) => MemberProp::Ident(i),
         PropName::Str(s) => MemberProp::Computed(ComputedPropName { span: DUMMY_SP, expr: Box::new(Expr::Lit(Lit::Str(s))) }),
         PropName::Num(n) => MemberProp::Computed(ComputedPropName { span: DUMMY_SP, expr: Box::new(Expr::Lit(Lit::Num(n))) }),
-        PropName::BigInt(b) => {
-            MemberProp::Computed(ComputedPropName { span: DUMMY_SP, expr: Box::new(Expr::Lit(Lit::BigInt(b))) })
-        }
+        PropName::BigInt(b) => MemberProp::Computed(ComputedPropName { span: DUMMY_SP, expr: Box::new(Expr::Lit(Lit::BigInt(b))) }),
         PropName::Computed(c) if matches!(&*c.expr, Expr::Lit(Lit::Str(_) | Lit::Num(_))) => MemberProp::Computed(c),
         _ => return None,
     };
@@ -38,20 +36,13 @@ fn this_member(key: PropName) -> Option<MemberExpr> {
 }
 
 fn assign(target: MemberExpr, value: Box<Expr>, span: swc_core::common::Span) -> Box<Expr> {
-    Box::new(Expr::Assign(AssignExpr {
-        span,
-        op: AssignOp::Assign,
-        left: AssignTarget::Simple(SimpleAssignTarget::Member(target)),
-        right: value,
-    }))
+    Box::new(Expr::Assign(AssignExpr { span, op: AssignOp::Assign, left: AssignTarget::Simple(SimpleAssignTarget::Member(target)), right: value }))
 }
 
 impl VisitMut for AssignFields {
     fn visit_mut_class(&mut self, class: &mut Class) {
         class.visit_mut_children_with(self);
-        let movable = |p: &ClassProp| {
-            !p.declare && !p.is_abstract && p.decorators.is_empty() && this_member(p.key.clone()).is_some()
-        };
+        let movable = |p: &ClassProp| !p.declare && !p.is_abstract && p.decorators.is_empty() && this_member(p.key.clone()).is_some();
         if !class.body.iter().any(|m| matches!(m, ClassMember::ClassProp(p) if movable(p))) {
             return;
         }
@@ -74,11 +65,8 @@ impl VisitMut for AssignFields {
                 }
                 ClassMember::PrivateProp(mut p) if p.decorators.is_empty() && p.value.is_some() => {
                     let value = p.value.take().expect("checked");
-                    let target = MemberExpr {
-                        span: DUMMY_SP,
-                        obj: Box::new(Expr::This(ThisExpr { span: DUMMY_SP })),
-                        prop: MemberProp::PrivateName(p.key.clone()),
-                    };
+                    let target =
+                        MemberExpr { span: DUMMY_SP, obj: Box::new(Expr::This(ThisExpr { span: DUMMY_SP })), prop: MemberProp::PrivateName(p.key.clone()) };
                     let expr = assign(target, value, p.span);
                     let (span, is_static) = (p.span, p.is_static);
                     members.push(ClassMember::PrivateProp(p));

@@ -77,7 +77,11 @@ fn package(dir: &Path) -> Option<Package> {
         (serde_json::Value::Object(o), _) => o.get("type").and_then(|t| t.as_str()).unwrap_or("UNKNOWN").to_owned(),
         (_, serde_json::Value::Array(list)) => {
             let types: Vec<&str> = list.iter().filter_map(|l| l["type"].as_str()).collect();
-            if types.is_empty() { "UNKNOWN".to_owned() } else { format!("({})", types.join(" OR ")) }
+            if types.is_empty() {
+                "UNKNOWN".to_owned()
+            } else {
+                format!("({})", types.join(" OR "))
+            }
         }
         _ => "UNKNOWN".to_owned(),
     };

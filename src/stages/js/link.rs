@@ -143,9 +143,7 @@ impl<'a> Linker<'a> {
             };
             return match &imp.imported {
                 None => self.namespace_of(t),
-                Some(name) => self
-                    .resolve_export(t, name, visited)
-                    .unwrap_or_else(|| Binding::External(self.specifier(m, imp.record), Some(name.clone()))),
+                Some(name) => self.resolve_export(t, name, visited).unwrap_or_else(|| Binding::External(self.specifier(m, imp.record), Some(name.clone()))),
             };
         }
         Binding::Local(m, id.clone())
@@ -171,10 +169,7 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        let mut out: Vec<(Atom, Binding)> = names
-            .into_iter()
-            .filter_map(|n| self.resolve_export(m, &n, &mut Vec::new()).map(|b| (n, b)))
-            .collect();
+        let mut out: Vec<(Atom, Binding)> = names.into_iter().filter_map(|n| self.resolve_export(m, &n, &mut Vec::new()).map(|b| (n, b))).collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
@@ -211,10 +206,15 @@ impl<'a> Linker<'a> {
                         }
                         None => {
                             if let Some(file) = &module.file {
-                                diags.push(locate(file, &module.rel, imp.span.lo, Diagnostic::error(format!(
-                                    "{:?} gives the URL of a built script as its default export only",
-                                    self.specifier(m, imp.record)
-                                ))));
+                                diags.push(locate(
+                                    file,
+                                    &module.rel,
+                                    imp.span.lo,
+                                    Diagnostic::error(format!(
+                                        "{:?} gives the URL of a built script as its default export only",
+                                        self.specifier(m, imp.record)
+                                    )),
+                                ));
                             }
                         }
                     }
@@ -226,10 +226,12 @@ impl<'a> Linker<'a> {
                         Some(b) => b,
                         None => {
                             if let Some(file) = &module.file {
-                                diags.push(locate(file, &module.rel, imp.span.lo, Diagnostic::error(format!(
-                                    "no matching export in {:?} for import {:?}",
-                                    self.modules[t].rel, name.as_str()
-                                ))));
+                                diags.push(locate(
+                                    file,
+                                    &module.rel,
+                                    imp.span.lo,
+                                    Diagnostic::error(format!("no matching export in {:?} for import {:?}", self.modules[t].rel, name.as_str())),
+                                ));
                             }
                             continue;
                         }

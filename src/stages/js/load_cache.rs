@@ -17,18 +17,18 @@
 //! its warnings show on every build.
 
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 use swc_core::atoms::Atom;
 use swc_core::common::comments::{Comment, CommentKind};
-use std::path::Path;
 
 use swc_core::common::{sync::Lrc, BytePos, Mark, SourceFile, Span, SyntaxContext, DUMMY_SP};
 use swc_core::ecma::ast::Id;
 
-use crate::diagnostics::Diagnostic;
 use super::analyze::{Analysis, ExportDef, ImportKind, ImportRecord, NamedImport, NsUse};
 use super::meta::Listing;
 use super::parse::{KeptComments, Parsed};
 use super::{BundleOptions, JsCtx};
+use crate::diagnostics::Diagnostic;
 
 /// What every key of one bundle set shares: the options (as the replayed stage's key has
 /// them), the import-map specifiers and whether the set is a classic worker's.
@@ -271,16 +271,8 @@ pub(super) fn decode(frame: &mut Frame, bytes: &[u8]) -> Option<Restored> {
         let map = if leading { &mut comments.leading } else { &mut comments.trailing };
         map.entry(pos).or_default().push(comment);
     }
-    let analysis = Analysis {
-        records,
-        imports,
-        exports,
-        star_exports: e.star_exports,
-        ns_use,
-        referenced,
-        has_esm_syntax: e.has_esm_syntax,
-        uses_cjs: e.uses_cjs,
-    };
+    let analysis =
+        Analysis { records, imports, exports, star_exports: e.star_exports, ns_use, referenced, has_esm_syntax: e.has_esm_syntax, uses_cjs: e.uses_cjs };
     Some(Restored { analysis, comments, cjs: e.cjs, generated: e.generated, listings: e.listings })
 }
 
@@ -303,7 +295,13 @@ pub(super) fn keep(ctx: &JsCtx, key: &[u8; 32], parsed: &Parsed, analysis: &Anal
 /// contexts by canonical number), if its folder listings still hold. With
 /// `KILN_CHECK_CACHE=1` the module is parsed too, and an entry that differs from what parsing
 /// gives is an error (kiln's bug).
-pub(super) fn lookup(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, key: &[u8; 32]) -> Result<Option<(Restored, Mark, Vec<SyntaxContext>)>, Diagnostic> {
+pub(super) fn lookup(
+    ctx: &JsCtx,
+    path: &Path,
+    rel: &str,
+    file: &Lrc<SourceFile>,
+    key: &[u8; 32],
+) -> Result<Option<(Restored, Mark, Vec<SyntaxContext>)>, Diagnostic> {
     let Some(bytes) = ctx.cache.get(key) else { return Ok(None) };
     let found = swc_core::common::GLOBALS.set(&ctx.globals, || {
         let top_level_mark = Mark::new();
@@ -316,7 +314,9 @@ pub(super) fn lookup(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>
         let mut warnings = Vec::new();
         let again = super::graph::parse_module(ctx, path, rel, file.clone(), None, &mut warnings).ok().and_then(|(analysis, parsed)| {
             let cjs = super::graph::is_cjs(&analysis, parsed.is_script);
-            swc_core::common::GLOBALS.set(&ctx.globals, || encode(&mut frame(ctx, &parsed.file, parsed.top_level_mark), &analysis, &parsed.comments, cjs, parsed.generated, &parsed.listings))
+            swc_core::common::GLOBALS.set(&ctx.globals, || {
+                encode(&mut frame(ctx, &parsed.file, parsed.top_level_mark), &analysis, &parsed.comments, cjs, parsed.generated, &parsed.listings)
+            })
         });
         if again.as_deref() != Some(bytes) {
             return Err(Diagnostic::cache_differs("a loaded module from the build cache differs from loading it again").in_file(rel));

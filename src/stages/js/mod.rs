@@ -48,8 +48,8 @@ use crate::config::HashCascade;
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::graph::{Asset, AssetKey, AssetKind, ChunkParts, Graph, Refs};
 use crate::log::{stage_output, Clock, StageLog};
-use resolve::JsResolver;
 use crate::stages::scan::ScanOutput;
+use resolve::JsResolver;
 
 /// What every module task shares.
 pub struct JsCtx<'a> {
@@ -150,10 +150,7 @@ impl<'a> JsStage<'a> {
     pub fn run(self, scanned: ScanOutput) -> Result<JsOutput, BuildError> {
         let options = self.options;
         let ScanOutput { mut graph, js_entries, import_map, .. } = scanned;
-        if options.hash_cascade == HashCascade::ImportMap
-            && !js_entries.is_empty()
-            && !graph.assets.iter().any(|a| a.kind == AssetKind::Html)
-        {
+        if options.hash_cascade == HashCascade::ImportMap && !js_entries.is_empty() && !graph.assets.iter().any(|a| a.kind == AssetKind::Html) {
             return Err(BuildError::one(
                 Diagnostic::error("hash_cascade = \"importmap\" needs HTML pages to carry the import map, and this build has none")
                     .with_note("script-only builds (--entry) must use the default, hash_cascade = \"hashes\""),

@@ -8,16 +8,16 @@
 
 use std::path::Path;
 
+use rustc_hash::FxHashMap;
 use swc_core::common::comments::{Comment, SingleThreadedComments};
 use swc_core::common::{sync::Lrc, BytePos, FileName, Mark, SourceFile, Spanned, GLOBALS};
 use swc_core::ecma::ast::{EsVersion, Expr, MetaPropKind, Module, ModuleItem, Program};
 use swc_core::ecma::parser::{parse_file_as_expr, parse_file_as_program, EsSyntax, Syntax, TsSyntax};
 use swc_core::ecma::transforms::base::resolver;
-use swc_core::ecma::transforms::react::{jsx, Options as JsxOptions, Runtime};
 use swc_core::ecma::transforms::proposal;
+use swc_core::ecma::transforms::react::{jsx, Options as JsxOptions, Runtime};
 use swc_core::ecma::transforms::typescript::typescript;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
-use rustc_hash::FxHashMap;
 
 use super::JsCtx;
 use crate::diagnostics::Diagnostic;
@@ -33,10 +33,7 @@ impl KeptComments {
     pub fn to_comments(&self) -> SingleThreadedComments {
         use std::cell::RefCell;
         use std::rc::Rc;
-        SingleThreadedComments::from_leading_and_trailing(
-            Rc::new(RefCell::new(self.leading.clone())),
-            Rc::new(RefCell::new(self.trailing.clone())),
-        )
+        SingleThreadedComments::from_leading_and_trailing(Rc::new(RefCell::new(self.leading.clone())), Rc::new(RefCell::new(self.trailing.clone())))
     }
 
     fn keep(comments: SingleThreadedComments) -> Self {
@@ -135,7 +132,14 @@ pub fn source_file(ctx: &JsCtx, path: &Path, text: String) -> Lrc<SourceFile> {
 
 /// [`parse`] of a file already in the source map; with `top_level_mark`, the module's top
 /// level gets that mark (a module loaded from the build cache, parsed when it must be).
-pub fn parse_file(ctx: &JsCtx, path: &Path, rel: &str, file: Lrc<SourceFile>, top_level_mark: Option<Mark>, warnings: &mut Vec<Diagnostic>) -> Result<Parsed, Vec<Diagnostic>> {
+pub fn parse_file(
+    ctx: &JsCtx,
+    path: &Path,
+    rel: &str,
+    file: Lrc<SourceFile>,
+    top_level_mark: Option<Mark>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Parsed, Vec<Diagnostic>> {
     let ts = ctx.resolver.ts_options(ctx.options, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel)])?;
     let text = file.src.as_str();
     if let Some(offset) = super::limits::too_deep_text(text) {
@@ -150,10 +154,7 @@ pub fn parse_file(ctx: &JsCtx, path: &Path, rel: &str, file: Lrc<SourceFile>, to
     let comments = SingleThreadedComments::default();
     let mut recovered = Vec::new();
     let parsed = parse_file_as_program(&file, syntax, EsVersion::latest(), Some(&comments), &mut recovered);
-    let mut errors: Vec<Diagnostic> = recovered
-        .iter()
-        .map(|e| locate(&file, rel, e.span().lo, Diagnostic::error(e.kind().msg().into_owned())))
-        .collect();
+    let mut errors: Vec<Diagnostic> = recovered.iter().map(|e| locate(&file, rel, e.span().lo, Diagnostic::error(e.kind().msg().into_owned()))).collect();
     let program = match parsed {
         Ok(p) => p,
         Err(e) => {
@@ -220,11 +221,7 @@ pub fn parse_file(ctx: &JsCtx, path: &Path, rel: &str, file: Lrc<SourceFile>, to
             program.mutate(inject_helpers(ctx.unresolved_mark));
             let module = match program {
                 Program::Module(m) => m,
-                Program::Script(s) => Module {
-                    span: s.span,
-                    body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
-                    shebang: s.shebang,
-                },
+                Program::Script(s) => Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang },
             };
             meta.map(|w| (module, top_level_mark, w))
         })
@@ -245,23 +242,12 @@ fn lower(ctx: &JsCtx, program: &mut Program, comments: &SingleThreadedComments) 
         return;
     }
     if let Some(version) = es_version(target) {
-        program.mutate(preset_env::transform_from_es_version(
-            ctx.unresolved_mark,
-            Some(comments),
-            version,
-            Assumptions::default(),
-            false,
-        ));
+        program.mutate(preset_env::transform_from_es_version(ctx.unresolved_mark, Some(comments), version, Assumptions::default(), false));
     } else {
         // A browserslist query, in the form preset-env reads from JSON.
         let targets: Option<Targets> = serde_json::from_value(serde_json::Value::String(target.to_owned())).ok();
         let options = preset_env::Config { targets, ..Default::default() };
-        program.mutate(preset_env::transform_from_env(
-            ctx.unresolved_mark,
-            Some(comments),
-            options.into(),
-            Assumptions::default(),
-        ));
+        program.mutate(preset_env::transform_from_env(ctx.unresolved_mark, Some(comments), options.into(), Assumptions::default()));
     }
 }
 
@@ -300,8 +286,7 @@ pub fn jsx_options(from_tsconfig: &super::resolve::JsxFromTsconfig) -> JsxOption
 pub fn parse_define_value(ctx: &JsCtx, key: &str, value: &str) -> Result<Box<Expr>, String> {
     let file = ctx.cm.new_source_file(Lrc::new(FileName::Custom(format!("define:{key}"))), value.to_owned());
     let mut recovered = Vec::new();
-    let expr = parse_file_as_expr(&file, Syntax::Es(Default::default()), EsVersion::latest(), None, &mut recovered)
-        .map_err(|e| e.kind().msg().into_owned())?;
+    let expr = parse_file_as_expr(&file, Syntax::Es(Default::default()), EsVersion::latest(), None, &mut recovered).map_err(|e| e.kind().msg().into_owned())?;
     if let Some(e) = recovered.first() {
         return Err(e.kind().msg().into_owned());
     }
@@ -318,12 +303,8 @@ impl Define<'_> {
     fn matches(&self, expr: &Expr, path: &[String]) -> bool {
         match (expr, path.split_last()) {
             (Expr::Ident(id), Some((last, []))) => id.sym == **last && id.ctxt.outer() == self.unresolved,
-            (Expr::MetaProp(m), Some((last, [first]))) => {
-                m.kind == MetaPropKind::ImportMeta && first == "import" && last == "meta"
-            }
-            (Expr::Member(m), Some((last, rest))) if !rest.is_empty() => {
-                m.prop.as_ident().is_some_and(|p| p.sym == **last) && self.matches(&m.obj, rest)
-            }
+            (Expr::MetaProp(m), Some((last, [first]))) => m.kind == MetaPropKind::ImportMeta && first == "import" && last == "meta",
+            (Expr::Member(m), Some((last, rest))) if !rest.is_empty() => m.prop.as_ident().is_some_and(|p| p.sym == **last) && self.matches(&m.obj, rest),
             _ => false,
         }
     }

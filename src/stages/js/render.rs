@@ -145,9 +145,7 @@ fn join(
         return Err(BuildError::one(
             Diagnostic::error(format!(
                 "internal error: {} needs `{}` ({key}) from {}, which does not declare it",
-                chunk.key,
-                r.names[key],
-                plan.chunks[*d].key
+                chunk.key, r.names[key], plan.chunks[*d].key
             ))
             .with_note(super::unbound::BUG),
         ));
@@ -194,8 +192,8 @@ fn join(
         // Not written in the code: records that the chunk's CSS belongs to it.
         code.refs.placeholder(&css, AssetKind::Css, crate::graph::RefUse::Url, false);
     }
-    let map = (ctx.options.js.sourcemap != crate::config::SourceMapMode::None)
-        .then_some(crate::graph::ChunkMap { segments: code.segments, sources: code.sources });
+    let map =
+        (ctx.options.js.sourcemap != crate::config::SourceMapMode::None).then_some(crate::graph::ChunkMap { segments: code.segments, sources: code.sources });
     let links = ChunkLinks {
         key: chunk.key.clone(),
         css: chunk.css.clone(),

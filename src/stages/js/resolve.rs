@@ -94,11 +94,7 @@ impl JsResolver {
             Ok(None) => {
                 let nearest = file.parent().and_then(|dir| self.nearest_config(dir));
                 match nearest {
-                    Some(p) => Some(
-                        self.inner
-                            .resolve_tsconfig(&p)
-                            .map_err(|e| format!("cannot read {}: {e}", options.rel(&p)))?,
-                    ),
+                    Some(p) => Some(self.inner.resolve_tsconfig(&p).map_err(|e| format!("cannot read {}: {e}", options.rel(&p)))?),
                     None => None,
                 }
             }

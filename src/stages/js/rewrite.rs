@@ -48,11 +48,9 @@ impl Replacement {
     pub fn to_expr_at(&self, ctxt: SyntaxContext, span: swc_core::common::Span) -> Expr {
         match self {
             Replacement::Ident(a) => Expr::Ident(Ident::new(a.clone(), span, ctxt)),
-            Replacement::Member(o, p) => Expr::Member(MemberExpr {
-                span: DUMMY_SP,
-                obj: Box::new(Expr::Ident(Ident::new(o.clone(), span, ctxt))),
-                prop: member_prop(p),
-            }),
+            Replacement::Member(o, p) => {
+                Expr::Member(MemberExpr { span: DUMMY_SP, obj: Box::new(Expr::Ident(Ident::new(o.clone(), span, ctxt))), prop: member_prop(p) })
+            }
             Replacement::Str(s) => Expr::Lit(Lit::Str(Str { span: DUMMY_SP, value: s.as_str().into(), raw: None })),
             Replacement::Undefined => Expr::Unary(UnaryExpr {
                 span: DUMMY_SP,
@@ -78,8 +76,8 @@ impl VisitMut for SetCtxt {
 }
 
 fn member_prop(name: &Atom) -> MemberProp {
-    let valid = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
-        && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    let valid =
+        name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$') && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$');
     if valid {
         MemberProp::Ident(IdentName::new(name.clone(), DUMMY_SP))
     } else {
@@ -170,16 +168,10 @@ impl VisitMut for ImportRewriter<'_> {
                         }))),
                         ..Default::default()
                     });
-                    let arrow = Expr::Arrow(ArrowExpr {
-                        body: Box::new(ArrowFunctionBody::Expr(Box::new(target.to_expr_in(self.ctxt)))),
-                        ..Default::default()
-                    });
+                    let arrow =
+                        Expr::Arrow(ArrowExpr { body: Box::new(ArrowFunctionBody::Expr(Box::new(target.to_expr_in(self.ctxt)))), ..Default::default() });
                     *e = Expr::Call(CallExpr {
-                        callee: Callee::Expr(Box::new(Expr::Member(MemberExpr {
-                            span: DUMMY_SP,
-                            obj: Box::new(resolve),
-                            prop: member_prop(&"then".into()),
-                        }))),
+                        callee: Callee::Expr(Box::new(Expr::Member(MemberExpr { span: DUMMY_SP, obj: Box::new(resolve), prop: member_prop(&"then".into()) }))),
                         args: vec![ExprOrSpread { spread: None, expr: Box::new(arrow) }],
                         ..Default::default()
                     });
@@ -213,10 +205,7 @@ impl VisitMut for ImportRewriter<'_> {
             if let Some(Expr::Member(m)) = self.replacement(e) {
                 **e = Expr::Seq(SeqExpr {
                     span: DUMMY_SP,
-                    exprs: vec![
-                        Box::new(Expr::Lit(Lit::Num(Number { span: DUMMY_SP, value: 0.0, raw: None }))),
-                        Box::new(Expr::Member(m)),
-                    ],
+                    exprs: vec![Box::new(Expr::Lit(Lit::Num(Number { span: DUMMY_SP, value: 0.0, raw: None }))), Box::new(Expr::Member(m))],
                 });
                 return;
             }

@@ -14,7 +14,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
-use swc_core::common::{Mark, SyntaxContext, sync::Lrc, FileName, SourceMap};
+use swc_core::common::{sync::Lrc, FileName, Mark, SourceMap, SyntaxContext};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::parser::{parse_file_as_module, EsSyntax, Syntax};
 use swc_core::ecma::transforms::base::resolver;
@@ -70,8 +70,8 @@ pub fn of_text(code: &str) -> Result<Scope, String> {
     let cm: Lrc<SourceMap> = Default::default();
     let file = cm.new_source_file(Lrc::new(FileName::Anon), code.to_owned());
     let mut recovered = Vec::new();
-    let mut module = parse_file_as_module(&file, Syntax::Es(EsSyntax::default()), EsVersion::latest(), None, &mut recovered)
-        .map_err(|e| e.kind().msg().into_owned())?;
+    let mut module =
+        parse_file_as_module(&file, Syntax::Es(EsSyntax::default()), EsVersion::latest(), None, &mut recovered).map_err(|e| e.kind().msg().into_owned())?;
     if let Some(e) = recovered.first() {
         return Err(e.kind().msg().into_owned());
     }

@@ -33,8 +33,8 @@ pub fn check(key: &str, code: &str, target: &str, classic: bool) -> Result<(), D
     };
     let version = super::parse::es_version(target.trim());
     if classic {
-        let script = parse_file_as_script(&file, syntax, EsVersion::latest(), None, &mut recovered)
-            .map_err(|e| internal(e.span().lo, e.kind().msg().into_owned()))?;
+        let script =
+            parse_file_as_script(&file, syntax, EsVersion::latest(), None, &mut recovered).map_err(|e| internal(e.span().lo, e.kind().msg().into_owned()))?;
         if let Some(e) = recovered.first() {
             return Err(internal(e.span().lo, e.kind().msg().into_owned()));
         }
@@ -44,8 +44,8 @@ pub fn check(key: &str, code: &str, target: &str, classic: bool) -> Result<(), D
             Ok(())
         }
     } else {
-        let module = parse_file_as_module(&file, syntax, EsVersion::latest(), None, &mut recovered)
-            .map_err(|e| internal(e.span().lo, e.kind().msg().into_owned()))?;
+        let module =
+            parse_file_as_module(&file, syntax, EsVersion::latest(), None, &mut recovered).map_err(|e| internal(e.span().lo, e.kind().msg().into_owned()))?;
         if let Some(e) = recovered.first() {
             return Err(internal(e.span().lo, e.kind().msg().into_owned()));
         }
@@ -156,9 +156,7 @@ impl Visit for Features {
     fn visit_assign_expr(&mut self, e: &AssignExpr) {
         match e.op {
             AssignOp::ExpAssign => self.need(EsVersion::Es2016, e.span, "the **= operator"),
-            AssignOp::AndAssign | AssignOp::OrAssign | AssignOp::NullishAssign => {
-                self.need(EsVersion::Es2021, e.span, "a logical assignment")
-            }
+            AssignOp::AndAssign | AssignOp::OrAssign | AssignOp::NullishAssign => self.need(EsVersion::Es2021, e.span, "a logical assignment"),
             _ => {}
         }
         e.visit_children_with(self);
@@ -173,8 +171,6 @@ impl Visit for Features {
         }
         f.visit_children_with(self);
     }
-
-
 
     fn visit_class_prop(&mut self, p: &ClassProp) {
         self.need(EsVersion::Es2022, p.span, "a class field");
@@ -232,10 +228,6 @@ impl Visit for Features {
         }
         o.visit_children_with(self);
     }
-
-
-
-
 
     fn visit_await_expr(&mut self, a: &AwaitExpr) {
         self.need(EsVersion::Es2017, a.span, "await");

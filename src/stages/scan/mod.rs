@@ -35,12 +35,8 @@ fn run(options: &ScanOptions, cache: &crate::cache::Cache) -> Result<ScanOutput,
     let (scripts, pages): (Vec<String>, Vec<String>) = found.into_iter().partition(|rel| is_script_entry(rel));
     if pages.is_empty() && scripts.is_empty() && !diags.has_errors() {
         diags.push(
-            Diagnostic::error(format!(
-                "no pages found in {} (entries: {})",
-                options.loader.root.display(),
-                options.entries.join(", ")
-            ))
-            .with_note("kiln builds the HTML pages under the root; set `entries` in kiln.toml (or pass --entry) to choose them"),
+            Diagnostic::error(format!("no pages found in {} (entries: {})", options.loader.root.display(), options.entries.join(", ")))
+                .with_note("kiln builds the HTML pages under the root; set `entries` in kiln.toml (or pass --entry) to choose them"),
         );
     }
     let fs = FsCache::default();

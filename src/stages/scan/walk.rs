@@ -8,13 +8,12 @@
 //! Another tool's output (`dist-vite/`, `coverage/`, `storybook-static/`) is in `.gitignore`
 //! in every project that has one, so its pages are never taken for sources.
 
-
 use walkdir::WalkDir;
 
-use crate::paths::display_path;
 use super::ScanOptions;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{PublicFile, OUTPUT_MARKER};
+use crate::paths::display_path;
 
 /// Pages matching `entries` and not skipped (see above); sorted.
 pub fn find_entries(options: &ScanOptions, diags: &mut Diagnostics) -> Vec<String> {
@@ -36,11 +35,7 @@ pub fn find_entries(options: &ScanOptions, diags: &mut Diagnostics) -> Vec<Strin
         if path == root || !e.file_type().is_some_and(|t| t.is_dir()) {
             return true;
         }
-        !(e.file_name() == "node_modules"
-            || path == out_dir
-            || path == configured
-            || public.as_deref() == Some(path)
-            || path.join(OUTPUT_MARKER).is_file())
+        !(e.file_name() == "node_modules" || path == out_dir || path == configured || public.as_deref() == Some(path) || path.join(OUTPUT_MARKER).is_file())
     });
     let mut found = Vec::new();
     for entry in builder.build() {
@@ -64,10 +59,7 @@ pub fn find_entries(options: &ScanOptions, diags: &mut Diagnostics) -> Vec<Strin
             match entry.path().canonicalize() {
                 Ok(real) if real.starts_with(&options.loader.root) => {}
                 _ => {
-                    diags.push(
-                        Diagnostic::error("this page is a symlink that leads outside the project root")
-                            .in_file(rel),
-                    );
+                    diags.push(Diagnostic::error("this page is a symlink that leads outside the project root").in_file(rel));
                     continue;
                 }
             }
@@ -104,10 +96,7 @@ pub fn find_public(options: &ScanOptions, diags: &mut Diagnostics) -> Vec<Public
                 Ok(real) if real.starts_with(&options.loader.root) && real.is_file() => {}
                 Ok(real) if real.starts_with(&options.loader.root) => continue,
                 _ => {
-                    diags.push(
-                        Diagnostic::error("this public file is a symlink that leads outside the project root")
-                            .in_file(rel_in_root),
-                    );
+                    diags.push(Diagnostic::error("this public file is a symlink that leads outside the project root").in_file(rel_in_root));
                     continue;
                 }
             }

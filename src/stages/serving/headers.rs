@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostic;
 use crate::graph::AssetKind;
-use crate::output::{OutputFile, Origin};
+use crate::output::{Origin, OutputFile};
 
 pub const MAX_RULES: usize = 100;
 pub const MAX_LINE: usize = 2000;

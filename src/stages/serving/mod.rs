@@ -13,7 +13,7 @@ use crate::config::{Config, OfflineOptions};
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::AssetKind;
 use crate::log::{stage_output, StageLog};
-use crate::output::{OutputFile, Origin};
+use crate::output::{Origin, OutputFile};
 
 /// What the serving stage reads of the config.
 #[derive(Debug, Clone)]
@@ -68,7 +68,9 @@ fn offline(options: &ServingOptions, offline: &OfflineOptions, files: &mut Vec<O
     }
     if let Some((page, _)) = &offline.fallback {
         if !files.iter().any(|f| &f.path == page && f.origin == Origin::Asset(AssetKind::Html)) {
-            return Err(vec![Diagnostic::error(format!("offline.fallback: {page} is not a page of the output")).with_note("name a page of the site, e.g. offline.html")]);
+            return Err(vec![
+                Diagnostic::error(format!("offline.fallback: {page} is not a page of the output")).with_note("name a page of the site, e.g. offline.html")
+            ]);
         }
     }
     if offline.register {
@@ -83,7 +85,8 @@ fn offline(options: &ServingOptions, offline: &OfflineOptions, files: &mut Vec<O
     let code = match &offline.worker {
         None => worker::generate(&manifest, offline, &options.base),
         Some((path, shown)) => {
-            let source = std::fs::read_to_string(path).map_err(|e| vec![Diagnostic::error(format!("offline.worker: cannot read {shown}: {e}")).in_file(shown)])?;
+            let source =
+                std::fs::read_to_string(path).map_err(|e| vec![Diagnostic::error(format!("offline.worker: cannot read {shown}: {e}")).in_file(shown)])?;
             worker::inject(&source, shown, &manifest).map_err(|d| vec![d])?
         }
     };

@@ -25,7 +25,7 @@ use lol_html::{element, rewrite_str, RewriteStrSettings};
 use crate::config::{OfflineOptions, Update};
 use crate::diagnostics::Diagnostic;
 use crate::graph::AssetKind;
-use crate::output::{OutputFile, Origin};
+use crate::output::{Origin, OutputFile};
 
 use super::headers::site_url;
 

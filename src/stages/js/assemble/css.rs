@@ -94,11 +94,8 @@ pub fn join(graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
     // A part stays only when a page, stylesheet or other file refers to it.
     parts_used.sort();
     parts_used.dedup();
-    let referenced: std::collections::HashSet<&AssetKey> = graph
-        .assets
-        .iter()
-        .flat_map(|a| a.refs.0.iter().filter(|r| !r.public && r.target != a.src).map(|r| &r.target))
-        .collect();
+    let referenced: std::collections::HashSet<&AssetKey> =
+        graph.assets.iter().flat_map(|a| a.refs.0.iter().filter(|r| !r.public && r.target != a.src).map(|r| &r.target)).collect();
     let drop: std::collections::HashSet<AssetKey> = parts_used.into_iter().filter(|p| !referenced.contains(p)).collect();
     graph.assets.retain(|a| !drop.contains(&a.src));
     diags

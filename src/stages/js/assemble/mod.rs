@@ -5,10 +5,10 @@
 mod css;
 mod pages;
 
-use crate::stages::js::BundleOptions;
+pub use super::ChunkLinks;
 use crate::diagnostics::Diagnostics;
 use crate::graph::Graph;
-pub use super::ChunkLinks;
+use crate::stages::js::BundleOptions;
 
 pub fn run(options: &BundleOptions, graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
     let diags = css::join(graph, chunks);

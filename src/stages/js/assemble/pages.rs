@@ -9,8 +9,8 @@ use lol_html::html_content::ContentType;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 
 use crate::config::HashCascade;
-use crate::stages::js::BundleOptions;
 use crate::graph::{AssetKey, AssetKind, Graph, RefUse, Refs};
+use crate::stages::js::BundleOptions;
 use crate::urls::stable_name;
 
 use super::ChunkLinks;

@@ -5,11 +5,11 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
 use swc_core::common::BytePos;
 
+use super::prepare::Prepared;
+use super::render::{Bound, ChunkRender, Names};
 use crate::diagnostics::Diagnostic;
 use crate::stages::js::graph::ModuleId;
 use crate::stages::js::unbound::{self, Scope, Unbound, BUG, NOWHERE};
-use super::prepare::Prepared;
-use super::render::{Bound, ChunkRender, Names};
 
 impl ChunkRender<'_> {
     /// Checks that every name the chunk's code reads unbound is declared, imported, or a global
@@ -31,7 +31,11 @@ impl ChunkRender<'_> {
         let own_scope = match unbound::of_text(own) {
             Ok(s) => s,
             Err(e) => {
-                problems.push(Diagnostic::error(format!("internal error: the code kiln wrote around the modules does not parse ({e})")).with_note(BUG).in_file(key.clone()));
+                problems.push(
+                    Diagnostic::error(format!("internal error: the code kiln wrote around the modules does not parse ({e})"))
+                        .with_note(BUG)
+                        .in_file(key.clone()),
+                );
                 Scope::default()
             }
         };
@@ -61,7 +65,8 @@ impl ChunkRender<'_> {
             }
         }
         for u in unbound::check(own_scope.free.iter().map(|(n, _)| n), &declared, &mut source_global, symbol) {
-            problems.push(Diagnostic::error(format!("{} (in the code kiln writes around the modules)", unbound_message(&u))).with_note(BUG).in_file(key.clone()));
+            problems
+                .push(Diagnostic::error(format!("{} (in the code kiln writes around the modules)", unbound_message(&u))).with_note(BUG).in_file(key.clone()));
         }
         for (local, exported) in entry_exports {
             if !declared.contains(&Atom::from(local.as_str())) {

@@ -3,22 +3,16 @@
 
 use std::fmt::Write as _;
 
-use crate::graph::{AssetKey, AssetKind, RefUse};
-use crate::stages::js::graph::{JsModule, ModuleId, Resolved};
-use super::ChunkCode;
 use super::render::{Externals, Names, Rendered};
 use super::runtime::{is_ident_name, js_string};
+use super::ChunkCode;
+use crate::graph::{AssetKey, AssetKind, RefUse};
+use crate::stages::js::graph::{JsModule, ModuleId, Resolved};
 
 /// The finished code of a chunk: externals, imports of other chunks (`imports`: the chunk key
 /// and (exported name, local name) pairs, in order), the body, then its exports (the entry's,
 /// and `shared`: (local, exported) for what other chunks import from it).
-pub fn assemble(
-    r: Rendered,
-    imports: &[(AssetKey, Vec<(String, String)>)],
-    shared: &[(String, String)],
-    minify: bool,
-    classic: bool,
-) -> ChunkCode {
+pub fn assemble(r: Rendered, imports: &[(AssetKey, Vec<(String, String)>)], shared: &[(String, String)], minify: bool, classic: bool) -> ChunkCode {
     let Rendered { code: mut chunk, externals: mut head, entry_exports, legal, .. } = r;
     for (key, names) in imports {
         let spec = chunk.refs.placeholder(key, AssetKind::Chunk, RefUse::Import, false);
@@ -39,11 +33,8 @@ pub fn assemble(
     }
     let mut code = head;
     code.push_str(&chunk.code);
-    let specs: Vec<String> = entry_exports
-        .iter()
-        .chain(shared)
-        .map(|(local, exported)| if local == exported { local.clone() } else { format!("{local} as {exported}") })
-        .collect();
+    let specs: Vec<String> =
+        entry_exports.iter().chain(shared).map(|(local, exported)| if local == exported { local.clone() } else { format!("{local} as {exported}") }).collect();
     if !specs.is_empty() {
         if minify {
             let _ = writeln!(code, "export{{{}}};", specs.join(","));

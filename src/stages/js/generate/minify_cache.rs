@@ -27,7 +27,6 @@ use swc_core::common::{BytePos, Mark, Span, SyntaxContext, DUMMY_SP};
 use swc_core::ecma::ast::{Id, Module};
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
-
 /// The module's file in this build: its first and last position, and the contexts that are
 /// the same in every build.
 #[derive(Clone)]

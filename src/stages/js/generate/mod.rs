@@ -16,19 +16,19 @@
 mod check;
 mod join;
 pub mod minify_cache;
-mod print_cache;
 mod naming;
 mod prepare;
-mod render;
+mod print_cache;
 mod rename;
+mod render;
 mod runtime;
 mod shorthand;
 mod symbols;
 
 use swc_core::ecma::ast::*;
 
-use crate::sourcemap::Segment;
 use crate::graph::Refs;
+use crate::sourcemap::Segment;
 pub use join::assemble;
 pub use prepare::{prepare, Prepared};
 pub use print_cache::checking as checking_cache;

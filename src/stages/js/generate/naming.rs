@@ -7,18 +7,23 @@ use swc_core::atoms::Atom;
 use swc_core::common::SyntaxContext;
 use swc_core::ecma::ast::Id;
 
-use crate::stages::js::graph::ModuleId;
-use crate::stages::js::link::Binding;
-use crate::stages::js::names::Namer;
 use super::prepare::Prepared;
 use super::render::{ChunkRender, Externals, Names, Symbol, Synthetic};
 use super::runtime::HELPERS;
 use super::symbols::{binding_key, ph, Registry, SymbolKey};
+use crate::stages::js::graph::ModuleId;
+use crate::stages::js::link::Binding;
+use crate::stages::js::names::Namer;
 
 impl ChunkRender<'_> {
     /// How often each placeholder key is used in the chunk (keys the joined code names count
     /// too, as zero), and what each stands for: as its modules recorded, or its exports name.
-    pub(super) fn placeholders(&self, prepared: &[Option<Prepared>], synthetic: &Synthetic, getters: &[(ModuleId, Vec<(Atom, Binding)>)]) -> (FxHashMap<Atom, u32>, Registry) {
+    pub(super) fn placeholders(
+        &self,
+        prepared: &[Option<Prepared>],
+        synthetic: &Synthetic,
+        getters: &[(ModuleId, Vec<(Atom, Binding)>)],
+    ) -> (FxHashMap<Atom, u32>, Registry) {
         let mut counts: FxHashMap<Atom, u32> = FxHashMap::default();
         let mut registry = Registry::default();
         for &m in self.job.order {

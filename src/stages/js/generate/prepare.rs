@@ -1,23 +1,23 @@
 //! Preparing one module (in parallel): imports replaced by placeholders, unused exports
 //! dropped, minified on its own, and its names counted for the chunk's naming.
 
-use swc_core::ecma::ast::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
-use swc_core::common::{DUMMY_SP, SyntaxContext};
+use swc_core::common::{SyntaxContext, DUMMY_SP};
+use swc_core::ecma::ast::*;
 use swc_core::ecma::minifier::optimize;
 use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
+use super::render::print;
+use super::symbols::{binding_key, module_value, ph, placeholder, Marker, Registry};
+use super::{minify_cache, output_version};
 use crate::diagnostics::Diagnostic;
-use crate::stages::js::JsCtx;
-use crate::stages::js::analyze::{ImportKind, decl_ids};
+use crate::stages::js::analyze::{decl_ids, ImportKind};
 use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use crate::stages::js::link::{Binding, Linked};
 use crate::stages::js::rewrite::{ImportRewriter, Replacement};
-use super::{minify_cache, output_version};
-use super::render::print;
-use super::symbols::{Marker, Registry, binding_key, module_value, ph, placeholder};
+use crate::stages::js::JsCtx;
 
 pub struct Prepared {
     pub ast: Module,
@@ -227,7 +227,14 @@ fn keep(ctx: &JsCtx, rel: &str, key: &[u8; 32], prepared: &Prepared, pending: En
 /// A cached module's [`Prepared`] from its summary, its tree left encoded unless `tree` was
 /// decoded already (with `min_chunk_size`, which needs the printed size, or
 /// `KILN_DEBUG_MINIFY`).
-fn from_summary(ctx: &JsCtx, summary: minify_cache::Summary, stored: minify_cache::StoredTree, tree: Option<Module>, registry: Registry, key: [u8; 32]) -> Prepared {
+fn from_summary(
+    ctx: &JsCtx,
+    summary: minify_cache::Summary,
+    stored: minify_cache::StoredTree,
+    tree: Option<Module>,
+    registry: Registry,
+    key: [u8; 32],
+) -> Prepared {
     let top_decls: Vec<(Id, u32)> = summary.top.into_iter().map(|(sym, c, n)| ((Atom::from(sym), stored.back[c as usize]), n)).collect();
     let size = match &tree {
         Some(ast) if ctx.options.js.min_chunk_size > 0 => print(&ctx.cm, ast, true).0.len() as u64,
@@ -453,11 +460,7 @@ impl VisitMut for ClassicMeta {
 impl ClassicMeta {
     fn location_href(&self) -> Expr {
         let member = |obj: Expr, name: &str| {
-            Expr::Member(MemberExpr {
-                span: DUMMY_SP,
-                obj: Box::new(obj),
-                prop: MemberProp::Ident(IdentName::new(name.into(), DUMMY_SP)),
-            })
+            Expr::Member(MemberExpr { span: DUMMY_SP, obj: Box::new(obj), prop: MemberProp::Ident(IdentName::new(name.into(), DUMMY_SP)) })
         };
         member(member(Expr::Ident(Ident::new("self".into(), DUMMY_SP, self.global)), "location"), "href")
     }

@@ -15,11 +15,11 @@ use swc_core::atoms::Atom;
 
 use crate::cache::varint::{get as read_varint, put as varint, unzigzag, zigzag};
 
-use crate::stages::js::graph::{ModuleId, ModuleKind};
-use crate::stages::js::unbound::Scope;
 use super::prepare::Prepared;
 use super::render::{ChunkRefs, ChunkRender, Names, Piece, Synthetic};
 use super::symbols::{ph, Marker};
+use crate::stages::js::graph::{ModuleId, ModuleKind};
+use crate::stages::js::unbound::Scope;
 
 /// Length-delimited fields into one hash.
 struct Fields(blake3::Hasher);

@@ -1,14 +1,14 @@
 //! Renaming a prepared module to its chunk's final names.
 
-use swc_core::ecma::ast::*;
 use rustc_hash::FxHashMap;
 use swc_core::atoms::Atom;
 use swc_core::common::DUMMY_SP;
+use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
-use crate::stages::js::rewrite::call;
-use super::DynamicLoad;
 use super::symbols::ph;
+use super::DynamicLoad;
+use crate::stages::js::rewrite::call;
 
 /// After minification: placeholder and top-level names to final names, asset placeholders
 /// to the chunk's URL placeholders. By name, not binding: safe because every new name is one
@@ -49,16 +49,10 @@ impl VisitMut for FinalNames<'_> {
                     let list = |items: &[String]| {
                         Expr::Array(ArrayLit {
                             span: DUMMY_SP,
-                            elems: items
-                                .iter()
-                                .map(|u| Some(ExprOrSpread { spread: None, expr: Box::new(Expr::Lit(Lit::Str(u.as_str().into()))) }))
-                                .collect(),
+                            elems: items.iter().map(|u| Some(ExprOrSpread { spread: None, expr: Box::new(Expr::Lit(Lit::Str(u.as_str().into()))) })).collect(),
                         })
                     };
-                    let thunk = Expr::Arrow(ArrowExpr {
-                        body: Box::new(ArrowFunctionBody::Expr(Box::new(Expr::Call(import)))),
-                        ..Default::default()
-                    });
+                    let thunk = Expr::Arrow(ArrowExpr { body: Box::new(ArrowFunctionBody::Expr(Box::new(Expr::Call(import)))), ..Default::default() });
                     *e = call(self.loader, vec![thunk, list(&load.css), list(&load.js)]);
                     return;
                 }
@@ -95,10 +89,7 @@ impl VisitMut for FinalNames<'_> {
                     default.visit_mut_with(self);
                     value = Pat::Assign(AssignPat { span: a.span, left: Box::new(value), right: default });
                 }
-                *p = ObjectPatProp::KeyValue(KeyValuePatProp {
-                    key: PropName::Ident(IdentName::new(a.key.sym.clone(), a.key.span)),
-                    value: Box::new(value),
-                });
+                *p = ObjectPatProp::KeyValue(KeyValuePatProp { key: PropName::Ident(IdentName::new(a.key.sym.clone(), a.key.span)), value: Box::new(value) });
                 return;
             }
         }

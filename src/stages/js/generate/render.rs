@@ -4,33 +4,33 @@
 use std::fmt::Write as _;
 
 use rayon::prelude::*;
-use swc_core::ecma::ast::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
-use swc_core::common::{BytePos, DUMMY_SP, GLOBALS};
 use swc_core::common::source_map::SourceMap;
 use swc_core::common::sync::Lrc;
+use swc_core::common::{BytePos, DUMMY_SP, GLOBALS};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::codegen::text_writer::{omit_trailing_semi, JsWriter, WriteJs};
 use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter};
-use swc_core::ecma::codegen::text_writer::{JsWriter, WriteJs, omit_trailing_semi};
 use swc_core::ecma::transforms::base::fixer::fixer;
 use swc_core::ecma::visit::VisitMutWith;
 
+use super::join::{external_imports, legal_comments, module_info};
+use super::prepare::Prepared;
+use super::rename::FinalNames;
+use super::runtime::{expr_text, helper_code, is_ident_name, js_string, loader_code, HELPERS};
+use super::symbols::{ph, Marker};
+use super::{ChunkCode, DynamicLoad};
 use crate::diagnostics::Diagnostic;
 use crate::graph::{AssetKey, AssetKind, RefUse, Refs};
 use crate::sourcemap::Segment;
-use crate::stages::js::JsCtx;
 use crate::stages::js::analyze::ImportKind;
 use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use crate::stages::js::link::{Binding, Linked, Linker};
 use crate::stages::js::names::Namer;
-use crate::stages::js::rewrite::{ImportRewriter, Replacement, call, ident};
+use crate::stages::js::rewrite::{call, ident, ImportRewriter, Replacement};
 use crate::stages::js::unbound::{self, Scope};
-use super::join::{external_imports, legal_comments, module_info};
-use super::prepare::Prepared;
-use super::rename::FinalNames;
-use super::runtime::{HELPERS, expr_text, helper_code, is_ident_name, js_string, loader_code};
-use super::symbols::{Marker, ph};
-use super::{ChunkCode, DynamicLoad};
+use crate::stages::js::JsCtx;
 
 /// What a chunk needs besides its modules.
 pub struct ChunkJob<'a> {
@@ -234,8 +234,7 @@ impl ChunkRender<'_> {
         let cjs: Vec<ModuleId> = order.iter().copied().filter(|&m| modules[m].kind == ModuleKind::Cjs).collect();
         let mut interop_at: FxHashMap<ModuleId, Vec<ModuleId>> = FxHashMap::default();
         let mut interop: Vec<ModuleId> = Vec::new();
-        let ns_needed: Vec<ModuleId> =
-            order.iter().copied().filter(|&m| self.job.need_ns[m] && modules[m].kind == ModuleKind::Esm).collect();
+        let ns_needed: Vec<ModuleId> = order.iter().copied().filter(|&m| self.job.need_ns[m] && modules[m].kind == ModuleKind::Esm).collect();
         let mut esm_required = false;
         let mut dynamic_interop = false;
         for &m in order {
@@ -244,11 +243,10 @@ impl ChunkRender<'_> {
                 let t = *t;
                 let from_esm = modules[m].kind == ModuleKind::Esm;
                 match (&modules[t].kind, rec.kind) {
-                    (ModuleKind::Cjs, ImportKind::Static | ImportKind::ReExport | ImportKind::Dynamic) if from_esm
-                        && !interop.contains(&t) => {
-                            interop.push(t);
-                            interop_at.entry(m).or_default().push(t);
-                        }
+                    (ModuleKind::Cjs, ImportKind::Static | ImportKind::ReExport | ImportKind::Dynamic) if from_esm && !interop.contains(&t) => {
+                        interop.push(t);
+                        interop_at.entry(m).or_default().push(t);
+                    }
                     (ModuleKind::Esm, ImportKind::Require) => esm_required = true,
                     // `import()` of CommonJS from CommonJS: the interop helper is called inline.
                     (ModuleKind::Cjs, ImportKind::Dynamic) => dynamic_interop = true,
@@ -296,9 +294,7 @@ impl ChunkRender<'_> {
         match b {
             Binding::Local(t, id) => named(ph::local(*t, &id.0)),
             Binding::Namespace(t) => named(ph::namespace(*t)),
-            Binding::CjsExport(t, name) => {
-                names.get(&ph::interop(*t)).map_or(Replacement::Undefined, |n| Replacement::Member(n, name.clone()))
-            }
+            Binding::CjsExport(t, name) => names.get(&ph::interop(*t)).map_or(Replacement::Undefined, |n| Replacement::Member(n, name.clone())),
             Binding::CjsNamespace(t) => named(ph::interop(*t)),
             Binding::AssetUrl(t) => refs.asset_url.get(t).map_or(Replacement::Undefined, |u| Replacement::Str(u.clone())),
             Binding::EntryUrl(w) => refs.entry_url.get(w).map_or(Replacement::Undefined, |u| Replacement::Str(u.clone())),
@@ -327,50 +323,52 @@ impl ChunkRender<'_> {
             })
             .collect();
         let cache = self.ctx.cache;
-        crate::par::map_largest_first(jobs, |(m, ..)| self.modules[*m].text_len(), |(m, ast, stored, key)| {
-            // An entry a kiln before this one wrote may hold its segments unsorted.
-            let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b)).map(|mut piece| {
-                in_output_order(&mut piece.2);
+        crate::par::map_largest_first(
+            jobs,
+            |(m, ..)| self.modules[*m].text_len(),
+            |(m, ast, stored, key)| {
+                // An entry a kiln before this one wrote may hold its segments unsorted.
+                let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b)).map(|mut piece| {
+                    in_output_order(&mut piece.2);
+                    piece
+                });
+                let cached = match cached {
+                    Some(piece) if !super::print_cache::checking() => return piece,
+                    other => other,
+                };
+                let ast = match stored {
+                    None => ast,
+                    Some(stored) => match GLOBALS.set(&self.ctx.globals, || stored.decode()) {
+                        Some(tree) => tree,
+                        None => {
+                            let d = Diagnostic::error("internal error: a minified module from the build cache does not decode")
+                                .with_note("this is a bug in kiln; build with --no-cache meanwhile, and please report it")
+                                .in_file(&self.modules[m].rel);
+                            return (m, String::new(), Vec::new(), Some(d), Scope::default());
+                        }
+                    },
+                };
+                let piece = GLOBALS.set(&self.ctx.globals, || self.print_module(m, ast, refs, synthetic, names));
+                if let Some(c) = cached {
+                    assert!(
+                        c.1 == piece.1 && c.2 == piece.2 && c.4 == piece.4,
+                        "KILN_CHECK_CACHE: the cached print of {} differs from a fresh one",
+                        self.modules[m].rel
+                    );
+                }
+                if let (Some(k), None) = (key, &piece.3) {
+                    cache.put(&k, super::print_cache::encode(&piece));
+                }
                 piece
-            });
-            let cached = match cached {
-                Some(piece) if !super::print_cache::checking() => return piece,
-                other => other,
-            };
-            let ast = match stored {
-                None => ast,
-                Some(stored) => match GLOBALS.set(&self.ctx.globals, || stored.decode()) {
-                    Some(tree) => tree,
-                    None => {
-                        let d = Diagnostic::error("internal error: a minified module from the build cache does not decode")
-                            .with_note("this is a bug in kiln; build with --no-cache meanwhile, and please report it")
-                            .in_file(&self.modules[m].rel);
-                        return (m, String::new(), Vec::new(), Some(d), Scope::default());
-                    }
-                },
-            };
-            let piece = GLOBALS.set(&self.ctx.globals, || self.print_module(m, ast, refs, synthetic, names));
-            if let Some(c) = cached {
-                assert!(c.1 == piece.1 && c.2 == piece.2 && c.4 == piece.4, "KILN_CHECK_CACHE: the cached print of {} differs from a fresh one", self.modules[m].rel);
-            }
-            if let (Some(k), None) = (key, &piece.3) {
-                cache.put(&k, super::print_cache::encode(&piece));
-            }
-            piece
-        })
+            },
+        )
     }
 
     fn print_module(&self, m: ModuleId, mut ast: Module, refs: &ChunkRefs, synthetic: &Synthetic, names: &Names) -> Piece {
         let (ctx, module) = (self.ctx, &self.modules[m]);
         ImportRewriter::strip_module_syntax(&mut ast);
         let own = names.own.get(&m);
-        ast.visit_mut_with(&mut FinalNames {
-            own,
-            names: &names.names,
-            assets: &refs.asset_map,
-            dynamic: &refs.dynamic,
-            loader: &names.helpers[3],
-        });
+        ast.visit_mut_with(&mut FinalNames { own, names: &names.names, assets: &refs.asset_map, dynamic: &refs.dynamic, loader: &names.helpers[3] });
         let mut body: Vec<ModuleItem> = Vec::new();
         for t in synthetic.interop_at.get(&m).into_iter().flatten() {
             if let (Some(name), Some(req)) = (names.get(&ph::interop(*t)), names.get(&ph::require(*t))) {
@@ -433,13 +431,7 @@ impl ChunkRender<'_> {
     }
 
     /// The start of the body: the runtime helpers used, then the namespace objects.
-    fn runtime_and_namespaces(
-        &self,
-        synthetic: &Synthetic,
-        getters: &[(ModuleId, Vec<(Atom, Binding)>)],
-        refs: &ChunkRefs,
-        names: &Names,
-    ) -> String {
+    fn runtime_and_namespaces(&self, synthetic: &Synthetic, getters: &[(ModuleId, Vec<(Atom, Binding)>)], refs: &ChunkRefs, names: &Names) -> String {
         let minify = self.minify;
         let mut code = String::new();
         for (i, h) in HELPERS.iter().enumerate() {
@@ -464,11 +456,7 @@ impl ChunkRender<'_> {
             if minify {
                 let _ = writeln!(code, "var {name}=Object.freeze({{__proto__:null,[Symbol.toStringTag]:\"Module\",{}}});", list.join(","));
             } else {
-                let _ = writeln!(
-                    code,
-                    "var {name} = Object.freeze({{ __proto__: null, [Symbol.toStringTag]: \"Module\",\n {} }});",
-                    list.join(",\n ")
-                );
+                let _ = writeln!(code, "var {name} = Object.freeze({{ __proto__: null, [Symbol.toStringTag]: \"Module\",\n {} }});", list.join(",\n "));
             }
         }
         code
@@ -511,10 +499,8 @@ impl ChunkRender<'_> {
             }
         }
         // The sources' text and the map's segments, on every core (in the same order).
-        let sources = mapped
-            .par_iter()
-            .map(|&m| (modules[m].path.clone(), modules[m].file.as_ref().expect("mapped modules have files").src.to_string()))
-            .collect();
+        let sources =
+            mapped.par_iter().map(|&m| (modules[m].path.clone(), modules[m].file.as_ref().expect("mapped modules have files").src.to_string())).collect();
         // Each mapped piece's segments written into its own slice of the list, on every core
         // (collected piece by piece and joined, 1.7 million of them took 40 ms).
         let counts: Vec<usize> = pieces.iter().zip(&starts).map(|(p, start)| if start.is_some() { p.2.len() } else { 0 }).collect();
@@ -563,12 +549,7 @@ pub(super) fn var_decl(name: &Atom, init: Expr) -> ModuleItem {
     ModuleItem::Stmt(Stmt::Decl(Decl::Var(Box::new(VarDecl {
         span: DUMMY_SP,
         kind: VarDeclKind::Var,
-        decls: vec![VarDeclarator {
-            span: DUMMY_SP,
-            name: Pat::Ident(ident(name).into()),
-            init: Some(Box::new(init)),
-            definite: false,
-        }],
+        decls: vec![VarDeclarator { span: DUMMY_SP, name: Pat::Ident(ident(name).into()), init: Some(Box::new(init)), definite: false }],
         ..Default::default()
     }))))
 }
@@ -580,12 +561,8 @@ pub(super) fn print(cm: &Lrc<SourceMap>, module: &Module, minify: bool) -> (Stri
     {
         let writer = JsWriter::new(cm.clone(), "\n", &mut buf, Some(&mut mappings));
         let writer: Box<dyn WriteJs> = if minify { Box::new(omit_trailing_semi(writer)) } else { Box::new(writer) };
-        let mut emitter = Emitter {
-            cfg: CodegenConfig::default().with_minify(minify).with_target(EsVersion::latest()),
-            cm: cm.clone(),
-            comments: None,
-            wr: writer,
-        };
+        let mut emitter =
+            Emitter { cfg: CodegenConfig::default().with_minify(minify).with_target(EsVersion::latest()), cm: cm.clone(), comments: None, wr: writer };
         emitter.emit_module(module).expect("writing to a Vec cannot fail");
     }
     (String::from_utf8(buf).expect("the printer writes UTF-8"), mappings)

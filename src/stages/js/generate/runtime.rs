@@ -10,18 +10,12 @@ pub(super) const HELPERS: [&str; 4] = ["__commonJS", "__toESM", "__toCommonJS", 
 
 pub(super) fn helper_code(name: &str, names: &[Atom; 4], minify: bool) -> String {
     let code = match name {
-        "__commonJS" => format!(
-            "var {} = (cb, mod) => () => (mod || cb((mod = {{ exports: {{}} }}).exports, mod), mod.exports);",
-            names[0]
-        ),
+        "__commonJS" => format!("var {} = (cb, mod) => () => (mod || cb((mod = {{ exports: {{}} }}).exports, mod), mod.exports);", names[0]),
         "__toESM" => format!(
             "var {} = (m) => m && m.__esModule ? m : Object.create(m == null ? null : Object(m), {{ default: {{ value: m, enumerable: true }} }});",
             names[1]
         ),
-        _ => format!(
-            "var {} = (ns) => Object.defineProperty(Object.create(ns), \"__esModule\", {{ value: true }});",
-            names[2]
-        ),
+        _ => format!("var {} = (ns) => Object.defineProperty(Object.create(ns), \"__esModule\", {{ value: true }});", names[2]),
     };
     if minify {
         compact(&code)
@@ -63,8 +57,7 @@ pub(super) fn expr_text(r: &Replacement) -> String {
 }
 
 pub(super) fn is_ident_name(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
-        && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    s.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$') && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$')
 }
 
 /// The runtime of a lazy chunk's loader: adds `<link rel=modulepreload>` for the chunks it

@@ -1,14 +1,14 @@
 //! The placeholder names that stand for bindings of other modules until a chunk's names are
 //! chosen (`__kiln_l3_foo` for `foo` of module 3), and what each binding is replaced with.
 
-use swc_core::ecma::ast::*;
 use rustc_hash::FxHashMap;
 use swc_core::atoms::Atom;
+use swc_core::ecma::ast::*;
 
+use super::runtime::HELPERS;
 use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind};
 use crate::stages::js::link::Binding;
-use crate::stages::js::rewrite::{Replacement, call, ident};
-use super::runtime::HELPERS;
+use crate::stages::js::rewrite::{call, ident, Replacement};
 
 /// A binding of the chunk to be, before its final name is chosen. Its placeholder name
 /// ([`SymbolKey::name`]) stands for it in module code until then; what a name stands for is

@@ -30,7 +30,9 @@ pub enum ModuleKind {
     Cjs,
     /// A file that is not code (`import url from './logo.png'`): its default export is the
     /// URL of the emitted file, `rel` its root-relative path.
-    Asset { rel: String },
+    Asset {
+        rel: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +57,9 @@ pub enum Variant {
     /// `?inline`: the file as a `data:` URL.
     Inline,
     /// `?worker` / `?sharedworker`: a constructor of a module worker running the file.
-    Worker { shared: bool },
+    Worker {
+        shared: bool,
+    },
 }
 
 impl Variant {
@@ -317,15 +321,59 @@ fn number(entries: &[EntrySpec], mut results: FxHashMap<Key, LoadResult>) -> Res
     Ok((Loaded { modules, entry_ids, entries: extra_list, traces }, warnings))
 }
 
-
 pub fn is_reserved(word: &str) -> bool {
     matches!(
         word,
-        "break" | "case" | "catch" | "class" | "const" | "continue" | "debugger" | "default" | "delete" | "do"
-            | "else" | "enum" | "export" | "extends" | "false" | "finally" | "for" | "function" | "if" | "import"
-            | "in" | "instanceof" | "new" | "null" | "return" | "super" | "switch" | "this" | "throw" | "true"
-            | "try" | "typeof" | "var" | "void" | "while" | "with" | "yield" | "let" | "static" | "implements"
-            | "interface" | "package" | "private" | "protected" | "public" | "await" | "arguments" | "eval"
-            | "undefined" | "NaN" | "Infinity"
+        "break"
+            | "case"
+            | "catch"
+            | "class"
+            | "const"
+            | "continue"
+            | "debugger"
+            | "default"
+            | "delete"
+            | "do"
+            | "else"
+            | "enum"
+            | "export"
+            | "extends"
+            | "false"
+            | "finally"
+            | "for"
+            | "function"
+            | "if"
+            | "import"
+            | "in"
+            | "instanceof"
+            | "new"
+            | "null"
+            | "return"
+            | "super"
+            | "switch"
+            | "this"
+            | "throw"
+            | "true"
+            | "try"
+            | "typeof"
+            | "var"
+            | "void"
+            | "while"
+            | "with"
+            | "yield"
+            | "let"
+            | "static"
+            | "implements"
+            | "interface"
+            | "package"
+            | "private"
+            | "protected"
+            | "public"
+            | "await"
+            | "arguments"
+            | "eval"
+            | "undefined"
+            | "NaN"
+            | "Infinity"
     )
 }

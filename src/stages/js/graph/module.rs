@@ -7,12 +7,12 @@ use std::path::Path;
 use swc_core::common::{sync::Lrc, Mark, SourceFile};
 
 use super::*;
+use crate::diagnostics::Diagnostic;
 use crate::stages::js::analyze::{analyze, Analysis, ImportKind, ImportRecord};
 use crate::stages::js::parse::{locate, KeptComments, Parsed};
 use crate::stages::js::replay::trace::ModuleTrace;
 use crate::stages::js::resolve::{JsResolver, Target as Resolution};
 use crate::stages::js::{BundleOptions, JsCtx};
-use crate::diagnostics::Diagnostic;
 
 /// The text of a module that only re-exports something kiln computed.
 fn default_export(value: &str) -> String {
@@ -138,20 +138,32 @@ pub(in crate::stages::js) fn is_cjs(analysis: &Analysis, is_script: bool) -> boo
 
 /// Parses, transforms and analyzes the module in `file`; with `top_level_mark`, its top level
 /// gets that mark (a module loaded from the build cache, parsed when it must be).
-pub(in crate::stages::js) fn parse_module(ctx: &JsCtx, path: &Path, rel: &str, file: Lrc<SourceFile>, top_level_mark: Option<Mark>, warnings: &mut Vec<Diagnostic>) -> Result<(Analysis, Parsed), Vec<Diagnostic>> {
+pub(in crate::stages::js) fn parse_module(
+    ctx: &JsCtx,
+    path: &Path,
+    rel: &str,
+    file: Lrc<SourceFile>,
+    top_level_mark: Option<Mark>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<(Analysis, Parsed), Vec<Diagnostic>> {
     let mut parsed = crate::stages::js::parse::parse_file(ctx, path, rel, file, top_level_mark, warnings)?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
     let stem: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    let analysis = swc_core::common::GLOBALS
-        .set(&ctx.globals, || analyze(&mut parsed.module, parsed.top_level_mark, ctx.unresolved_mark, &stem));
+    let analysis = swc_core::common::GLOBALS.set(&ctx.globals, || analyze(&mut parsed.module, parsed.top_level_mark, ctx.unresolved_mark, &stem));
     Ok((analysis, parsed))
 }
-
 
 /// The module's source text: the file's (or the inline script's), or the code a variant or
 /// a non-JS file stands for (`?raw`, `?inline`, `?worker`, JSON, a CSS module's names); and
 /// the blake3 of the file read (none for an inline script).
-fn source_text(ctx: &JsCtx, path: &Path, rel: &str, variant: Variant, inline: Option<String>, css: bool) -> Result<(String, Option<[u8; 32]>), Vec<Diagnostic>> {
+fn source_text(
+    ctx: &JsCtx,
+    path: &Path,
+    rel: &str,
+    variant: Variant,
+    inline: Option<String>,
+    css: bool,
+) -> Result<(String, Option<[u8; 32]>), Vec<Diagnostic>> {
     let plain = variant == Variant::Plain;
     let (bytes, digest) = match inline {
         Some(t) => (t.into_bytes(), None),
@@ -221,7 +233,13 @@ fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r
 
 /// Where import record `r` of the module at `path` leads, or why it cannot be resolved.
 /// `import_map`: specifiers the pages' import maps resolve in the browser.
-pub(in crate::stages::js) fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[String], path: &Path, r: &ImportRecord) -> Result<Target, String> {
+pub(in crate::stages::js) fn target_of(
+    options: &BundleOptions,
+    resolver: &JsResolver,
+    import_map: &[String],
+    path: &Path,
+    r: &ImportRecord,
+) -> Result<Target, String> {
     let (spec, query) = Variant::split(&r.specifier);
     if import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
         return Ok(Target::None);
@@ -230,12 +248,10 @@ pub(in crate::stages::js) fn target_of(options: &BundleOptions, resolver: &JsRes
     // exists, `new URL('pdfjs-dist/build/pdf.worker.mjs', import.meta.url)` names a package's
     // file (as Vite and webpack resolve it, the package's `exports` honoured).
     let resolved = match r.kind {
-        ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => {
-            match resolver.resolve(options, path, &format!("./{spec}")) {
-                Ok(found) => Ok(found),
-                Err(relative) => resolver.resolve(options, path, spec).map_err(|_| relative + ", nor as a package's file"),
-            }
-        }
+        ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => match resolver.resolve(options, path, &format!("./{spec}")) {
+            Ok(found) => Ok(found),
+            Err(relative) => resolver.resolve(options, path, spec).map_err(|_| relative + ", nor as a package's file"),
+        },
         _ => resolver.resolve(options, path, spec),
     };
     match resolved {

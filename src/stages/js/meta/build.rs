@@ -1,19 +1,15 @@
 //! Small builders of the syntax the rewrites write.
 
-use swc_core::ecma::ast::*;
 use swc_core::atoms::Atom;
-use swc_core::common::{DUMMY_SP, Span};
+use swc_core::common::{Span, DUMMY_SP};
+use swc_core::ecma::ast::*;
 
 pub(super) fn str_lit(s: &str) -> Expr {
     Expr::Lit(Lit::Str(Str { span: DUMMY_SP, value: s.into(), raw: None }))
 }
 
 pub(super) fn undefined() -> Expr {
-    Expr::Unary(UnaryExpr {
-        span: DUMMY_SP,
-        op: UnaryOp::Void,
-        arg: Box::new(Expr::Lit(Lit::Num(Number { span: DUMMY_SP, value: 0.0, raw: None }))),
-    })
+    Expr::Unary(UnaryExpr { span: DUMMY_SP, op: UnaryOp::Void, arg: Box::new(Expr::Lit(Lit::Num(Number { span: DUMMY_SP, value: 0.0, raw: None }))) })
 }
 
 pub(super) fn prop_name(p: &MemberProp) -> Option<Atom> {
@@ -47,11 +43,7 @@ pub(super) fn dynamic_import(spec: &str) -> Expr {
 }
 
 pub(super) fn arrow(params: Vec<Pat>, body: Expr) -> Expr {
-    Expr::Arrow(ArrowExpr {
-        params,
-        body: Box::new(ArrowFunctionBody::Expr(Box::new(body))),
-        ..Default::default()
-    })
+    Expr::Arrow(ArrowExpr { params, body: Box::new(ArrowFunctionBody::Expr(Box::new(body))), ..Default::default() })
 }
 
 pub(super) fn member(obj: Expr, name: &str) -> Expr {
@@ -71,14 +63,7 @@ pub(super) fn call(callee: Expr, args: Vec<Expr>) -> Expr {
 }
 
 pub(super) fn call_member(obj: Expr, method: &str, args: Vec<Expr>) -> Expr {
-    call(
-        Expr::Member(MemberExpr {
-            span: DUMMY_SP,
-            obj: Box::new(obj),
-            prop: MemberProp::Ident(IdentName::new(method.into(), DUMMY_SP)),
-        }),
-        args,
-    )
+    call(Expr::Member(MemberExpr { span: DUMMY_SP, obj: Box::new(obj), prop: MemberProp::Ident(IdentName::new(method.into(), DUMMY_SP)) }), args)
 }
 
 pub(super) fn dynamic_import_at(spec: &str, span: Span) -> Expr {

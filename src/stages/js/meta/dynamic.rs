@@ -1,12 +1,12 @@
 //! `import()` and `new URL()` of a template or concatenation: every file the pattern matches.
 
-use swc_core::ecma::ast::*;
 use swc_core::common::{BytePos, Mark, Spanned, SyntaxContext, DUMMY_SP};
+use swc_core::ecma::ast::*;
 
-use crate::diagnostics::Diagnostic;
-use super::Rewriter;
 use super::build::{arrow, call, dynamic_import_at, key_value, member, str_lit, undefined};
-use super::glob::{CODE_EXTENSIONS, Match, escape_glob};
+use super::glob::{escape_glob, Match, CODE_EXTENSIONS};
+use super::Rewriter;
+use crate::diagnostics::Diagnostic;
 
 impl Rewriter<'_> {
     /// The glob pattern of a template (`` `./a/${x}.js` ``) or a `+` chain starting with a
@@ -14,8 +14,7 @@ impl Rewriter<'_> {
     pub(super) fn pattern_of(e: &Expr) -> Option<(Vec<String>, usize)> {
         match e {
             Expr::Tpl(t) if !t.exprs.is_empty() => {
-                let parts: Vec<String> =
-                    t.quasis.iter().map(|q| q.cooked.as_ref().map(|c| c.to_string_lossy().into_owned()).unwrap_or_default()).collect();
+                let parts: Vec<String> = t.quasis.iter().map(|q| q.cooked.as_ref().map(|c| c.to_string_lossy().into_owned()).unwrap_or_default()).collect();
                 Some((parts, t.exprs.len()))
             }
             Expr::Bin(b) if b.op == BinaryOp::Add => {
@@ -70,11 +69,8 @@ impl Rewriter<'_> {
         let last = parts.last().map(String::as_str).unwrap_or("");
         let file_part = last.rsplit('/').next().unwrap_or(last);
         let has_ext = file_part.contains('.');
-        let (patterns, strip_ext): (Vec<String>, bool) = if has_ext {
-            (vec![pattern.clone()], false)
-        } else {
-            (CODE_EXTENSIONS.iter().map(|e| format!("{pattern}.{e}")).collect(), true)
-        };
+        let (patterns, strip_ext): (Vec<String>, bool) =
+            if has_ext { (vec![pattern.clone()], false) } else { (CODE_EXTENSIONS.iter().map(|e| format!("{pattern}.{e}")).collect(), true) };
         let mut matches = match self.expand(&patterns) {
             Ok(m) => m,
             Err(e) => {
@@ -115,8 +111,7 @@ impl Rewriter<'_> {
             return None;
         }
         let matches = self.expand_dynamic(&parts, pos, "import()")?;
-        let props: Vec<PropOrSpread> =
-            matches.iter().map(|m| key_value(&m.key, arrow(Vec::new(), dynamic_import_at(&m.spec, c.span)))).collect();
+        let props: Vec<PropOrSpread> = matches.iter().map(|m| key_value(&m.key, arrow(Vec::new(), dynamic_import_at(&m.spec, c.span)))).collect();
         let table = Expr::Object(ObjectLit { span: DUMMY_SP, props });
         let mark = Mark::new();
         let (m, k) = (
@@ -143,16 +138,8 @@ impl Rewriter<'_> {
             ..Default::default()
         });
         let reject = call(member(global("Promise"), "reject"), vec![error]);
-        let body = Expr::Cond(CondExpr {
-            span: DUMMY_SP,
-            test: Box::new(lookup.clone()),
-            cons: Box::new(call(lookup, Vec::new())),
-            alt: Box::new(reject),
-        });
-        let helper = Expr::Paren(ParenExpr {
-            span: DUMMY_SP,
-            expr: Box::new(arrow(vec![Pat::Ident(m.into()), Pat::Ident(k.into())], body)),
-        });
+        let body = Expr::Cond(CondExpr { span: DUMMY_SP, test: Box::new(lookup.clone()), cons: Box::new(call(lookup, Vec::new())), alt: Box::new(reject) });
+        let helper = Expr::Paren(ParenExpr { span: DUMMY_SP, expr: Box::new(arrow(vec![Pat::Ident(m.into()), Pat::Ident(k.into())], body)) });
         let arg = c.args.remove(0);
         Some(call(helper, vec![table, *arg.expr]))
     }

@@ -1,12 +1,12 @@
 //! `import.meta.env` and the other `import.meta` properties.
 
+use swc_core::common::{Span, DUMMY_SP};
 use swc_core::ecma::ast::*;
-use swc_core::common::{DUMMY_SP, Span};
 
+use super::build::{key_value, str_lit, undefined};
+use super::Rewriter;
 use crate::diagnostics::Diagnostic;
 use crate::stages::js::parse::locate;
-use super::Rewriter;
-use super::build::{key_value, str_lit, undefined};
 
 impl Rewriter<'_> {
     /// `import.meta.env`: the whole object.

@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use swc_core::ecma::ast::*;
 use swc_core::common::{Mark, Spanned, SyntaxContext, DUMMY_SP};
+use swc_core::ecma::ast::*;
 
-use crate::diagnostics::Diagnostic;
-use super::Rewriter;
 use super::build::{arrow, call_member, dynamic_import_at, key_value, member};
+use super::Rewriter;
+use crate::diagnostics::Diagnostic;
 
 /// Extensions a pattern without one may stand for (`` import(`./pages/${p}`) ``).
 pub(super) const CODE_EXTENSIONS: &[&str] = &["ts", "tsx", "mts", "js", "jsx", "mjs", "json"];
@@ -58,7 +58,11 @@ pub(super) fn normalize_pattern(p: &str) -> String {
         }
     }
     let joined = out.join("/");
-    if joined.starts_with("..") { joined } else { format!("./{joined}") }
+    if joined.starts_with("..") {
+        joined
+    } else {
+        format!("./{joined}")
+    }
 }
 
 /// A folder listing a module's pattern made: the patterns, and what they matched (or why
@@ -121,10 +125,7 @@ fn expand(root: &Path, path: &Path, patterns: &[String]) -> Result<Vec<Match>, S
         let normalized = normalize_pattern(rel);
         let written = if root_form && p.starts_with('/') { format!("/{}", normalized.trim_start_matches("./")) } else { normalized.clone() };
         wants_node_modules |= p.contains("node_modules");
-        let glob = globset::GlobBuilder::new(&written)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| format!("{p:?} is not a valid pattern: {e}"))?;
+        let glob = globset::GlobBuilder::new(&written).literal_separator(true).build().map_err(|e| format!("{p:?} is not a valid pattern: {e}"))?;
         if neg {
             negative.add(glob);
         } else {
@@ -175,7 +176,6 @@ fn expand(root: &Path, path: &Path, patterns: &[String]) -> Result<Vec<Match>, S
 }
 
 impl Rewriter<'_> {
-
     /// `import.meta.glob(...)`.
     pub(super) fn glob(&mut self, call: &CallExpr) -> Option<Expr> {
         let patterns = self.glob_patterns(call)?;
@@ -350,5 +350,9 @@ fn query_object(q: &ObjectLit) -> String {
             }
         }
     }
-    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
 }

@@ -33,8 +33,8 @@ pub use glob::Listing;
 
 use super::parse::locate;
 use super::JsCtx;
-use build::*;
 use crate::diagnostics::Diagnostic;
+use build::*;
 
 struct Rewriter<'a> {
     ctx: &'a JsCtx<'a>,
@@ -115,9 +115,7 @@ impl Rewriter<'_> {
     }
 
     fn ignored(&self, pos: BytePos) -> bool {
-        self.comments
-            .get_leading(pos)
-            .is_some_and(|list| list.iter().any(|c| c.text.contains("@vite-ignore") || c.text.contains("kiln-ignore")))
+        self.comments.get_leading(pos).is_some_and(|list| list.iter().any(|c| c.text.contains("@vite-ignore") || c.text.contains("kiln-ignore")))
     }
 }
 
@@ -177,8 +175,10 @@ impl VisitMut for Rewriter<'_> {
                                 self.file,
                                 self.rel,
                                 pos,
-                                Diagnostic::warning("this import() is left as it is: its argument is computed at run time, so kiln cannot bundle what it loads")
-                                    .with_note("use a template like `./pages/${name}.js` to bundle every file it may name, or mark it /* @vite-ignore */"),
+                                Diagnostic::warning(
+                                    "this import() is left as it is: its argument is computed at run time, so kiln cannot bundle what it loads",
+                                )
+                                .with_note("use a template like `./pages/${name}.js` to bundle every file it may name, or mark it /* @vite-ignore */"),
                             ));
                         }
                     }

@@ -11,8 +11,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::stored::StoredLinks;
-use crate::cache::stored::StoredRef;
 use super::trace::ModuleTrace;
+use crate::cache::stored::StoredRef;
 use crate::cache::varint;
 use crate::graph::{AssetKind, ChunkMap, ModuleInfo, Refs};
 use crate::sourcemap::Segment;
@@ -68,11 +68,8 @@ impl Stored {
 
 pub fn encode(traces: &[ModuleTrace], chunks: &[Chunk], assets: &[(String, AssetKind)]) -> Vec<u8> {
     // A source's text is a file a trace read when its blake3 is that trace's digest.
-    let by_path: std::collections::HashMap<(&std::path::Path, &str), usize> = traces
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| Some(((t.path.as_path(), t.digest.as_deref()?), i)))
-        .collect();
+    let by_path: std::collections::HashMap<(&std::path::Path, &str), usize> =
+        traces.iter().enumerate().filter_map(|(i, t)| Some(((t.path.as_path(), t.digest.as_deref()?), i))).collect();
     let heads: Vec<ChunkHead> = chunks
         .iter()
         .map(|c| ChunkHead {

@@ -80,7 +80,5 @@ pub fn compare(replayed: &Bundles, fresh: &Bundles) -> Result<(), BuildError> {
     if a == b {
         return Ok(());
     }
-    Err(BuildError::one(
-        Diagnostic::cache_differs("the JS stage replayed from the build cache differs from a full run"),
-    ))
+    Err(BuildError::one(Diagnostic::cache_differs("the JS stage replayed from the build cache differs from a full run")))
 }

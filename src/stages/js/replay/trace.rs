@@ -44,12 +44,16 @@ impl ModuleTrace {
     }
 
     /// A module read (`digest`: its file's blake3; none for an inline script) and parsed.
-    pub(in crate::stages::js) fn read(path: &Path, variant: Variant, digest: Option<[u8; 32]>, ts: String, records: &[ImportRecord], targets: &[Target]) -> Self {
-        let records = records
-            .iter()
-            .zip(targets)
-            .map(|(r, t)| RecordTrace { specifier: r.specifier.clone(), kind: r.kind, target: format!("{t:?}") })
-            .collect();
+    pub(in crate::stages::js) fn read(
+        path: &Path,
+        variant: Variant,
+        digest: Option<[u8; 32]>,
+        ts: String,
+        records: &[ImportRecord],
+        targets: &[Target],
+    ) -> Self {
+        let records =
+            records.iter().zip(targets).map(|(r, t)| RecordTrace { specifier: r.specifier.clone(), kind: r.kind, target: format!("{t:?}") }).collect();
         ModuleTrace {
             path: path.to_path_buf(),
             variant,
