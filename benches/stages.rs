@@ -32,7 +32,7 @@ fn hashing(c: &mut Criterion) {
     let mut g = c.benchmark_group("hash");
     g.throughput(Throughput::Bytes(data.len() as u64));
     g.bench_function("blake3", |b| b.iter(|| blake3::hash(black_box(&data))));
-    g.bench_function("sha384-integrity", |b| b.iter(|| kiln::output::integrity(black_box(&data))));
+    g.bench_function("sha384-integrity", |b| b.iter(|| kiln::parts::integrity(black_box(&data))));
     g.finish();
 }
 
@@ -42,10 +42,10 @@ fn compression(c: &mut Criterion) {
     for size in [16 << 10, 256 << 10] {
         let data = sample_text(size);
         g.throughput(Throughput::Bytes(data.len() as u64));
-        g.bench_with_input(BenchmarkId::new("gzip-9", size), &data, |b, d| b.iter(|| kiln::encoding::gzip(d, 9, false)));
-        g.bench_with_input(BenchmarkId::new("brotli-11", size), &data, |b, d| b.iter(|| kiln::encoding::brotli(d, 11, 24)));
+        g.bench_with_input(BenchmarkId::new("gzip-9", size), &data, |b, d| b.iter(|| kiln::parts::gzip(d, 9, false)));
+        g.bench_with_input(BenchmarkId::new("brotli-11", size), &data, |b, d| b.iter(|| kiln::parts::brotli(d, 11, 24)));
         if size <= 16 << 10 {
-            g.bench_with_input(BenchmarkId::new("zopfli", size), &data, |b, d| b.iter(|| kiln::encoding::gzip(d, 9, true)));
+            g.bench_with_input(BenchmarkId::new("zopfli", size), &data, |b, d| b.iter(|| kiln::parts::gzip(d, 9, true)));
         }
     }
     g.finish();

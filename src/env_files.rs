@@ -30,7 +30,7 @@ const KILN_OWN: &[&str] = &[
 ];
 
 /// Public variables from `dir`'s `.env` files and the process environment, sorted by name.
-pub fn read(dir: &Path, mode: &str, prefixes: &[String]) -> Result<Vec<(String, String)>, Diagnostic> {
+pub fn read(dir: &Path, mode: &str, prefixes: &[String], process: &crate::environ::Env) -> Result<Vec<(String, String)>, Diagnostic> {
     let public = |name: &str| prefixes.iter().any(|p| name.starts_with(p.as_str())) && !KILN_OWN.iter().any(|own| name.starts_with(own));
     // Every variable of the files, public or not, for `${VAR}` expansion.
     let mut all: BTreeMap<String, String> = BTreeMap::new();
@@ -42,14 +42,14 @@ pub fn read(dir: &Path, mode: &str, prefixes: &[String]) -> Result<Vec<(String, 
             Err(e) => return Err(Diagnostic::error(format!("cannot read: {e}")).in_file(path.display().to_string())),
         };
         for (key, value) in parse(&text).map_err(|(offset, msg)| Diagnostic::error(msg).at_offset(&name, &text, offset))? {
-            let value = expand(&value, &all);
+            let value = expand(&value, &all, process);
             all.insert(key, value);
         }
     }
     let mut vars: BTreeMap<String, String> = all.into_iter().filter(|(k, _)| public(k)).collect();
-    for (key, value) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))) {
-        if public(&key) {
-            vars.insert(key, value);
+    for (key, value) in process.vars() {
+        if public(key) {
+            vars.insert(key.to_owned(), value.to_owned());
         }
     }
     Ok(vars.into_iter().collect())
@@ -115,8 +115,8 @@ fn parse(text: &str) -> Result<Vec<(String, String)>, (usize, String)> {
 
 /// `$VAR`, `${VAR}` and `${VAR:-default}` (from the variables read so far, then the process
 /// environment), as dotenv-expand does; `\$` is a literal `$`.
-fn expand(value: &str, vars: &BTreeMap<String, String>) -> String {
-    let lookup = |name: &str| vars.get(name).cloned().or_else(|| std::env::var(name).ok());
+fn expand(value: &str, vars: &BTreeMap<String, String>, process: &crate::environ::Env) -> String {
+    let lookup = |name: &str| vars.get(name).cloned().or_else(|| process.var(name).map(str::to_owned));
     let mut out = String::with_capacity(value.len());
     let mut chars = value.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -177,6 +177,7 @@ pub fn workspace_root(root: &Path) -> Option<std::path::PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::environ::Env;
 
     #[test]
     fn later_files_win_and_only_prefixed_names_are_read() {
@@ -185,7 +186,7 @@ mod tests {
         std::fs::write(dir.path().join(".env.staging"), "VITE_B=staging\n").unwrap();
         std::fs::write(dir.path().join(".env.production"), "VITE_B=production\n").unwrap();
         let prefixes = ["VITE_".to_owned(), "KILN_".to_owned()];
-        let vars = read(dir.path(), "staging", &prefixes).unwrap();
+        let vars = read(dir.path(), "staging", &prefixes, &Env::default()).unwrap();
         let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("VITE_A"), Some("1"));
         assert_eq!(get("VITE_B"), Some("staging"));
@@ -198,8 +199,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let own = "KILN_CACHE_SIGNING_KEY=secret\nKILN_CACHE_SECRET=s\nKILN_CHECK_CACHE=1\nKILN_BINARY=/bin/kiln\nKILN_VERIFY=1\n";
         std::fs::write(dir.path().join(".env"), format!("{own}KILN_APP_NAME=shop\n")).unwrap();
-        let vars = read(dir.path(), "production", &["KILN_".to_owned()]).unwrap();
-        // (The process environment is read too: only names from the file are looked at.)
+        let vars = read(dir.path(), "production", &["KILN_".to_owned()], &Env::default().with("KILN_VERIFY", "1")).unwrap();
         let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).filter(|n| own.contains(n) || *n == "KILN_APP_NAME").collect();
         assert_eq!(names, ["KILN_APP_NAME"]);
     }
@@ -210,7 +210,7 @@ mod tests {
             "A=plain value # comment\nexport B = 'single $A'\nC=\"double\\nline ${A}\"\nD=`back`\nE=${MISSING:-fallback}-$A\nF=\\$A\nG=\"multi\nline\"\nH=\n";
         let mut vars = BTreeMap::new();
         for (k, v) in parse(text).unwrap() {
-            let v = expand(&v, &vars);
+            let v = expand(&v, &vars, &Env::default());
             vars.insert(k, v);
         }
         assert_eq!(vars["A"], "plain value");
@@ -227,7 +227,7 @@ mod tests {
     fn a_bad_line_is_located() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(".env"), "VITE_A=1\nthis is not a line\n").unwrap();
-        let d = read(dir.path(), "production", &["VITE_".to_owned()]).unwrap_err();
+        let d = read(dir.path(), "production", &["VITE_".to_owned()], &Env::default()).unwrap_err();
         let text = d.render(false);
         assert!(text.contains(".env:2:"), "{text}");
     }

@@ -103,8 +103,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     })?;
     log.warnings.extend(cache.finish().into_iter().map(Diagnostic::warning));
 
-    let mut report =
-        Report::new(crate::paths::display_path(&config.out_dir, &std::env::current_dir().unwrap_or_default()), &emitted.files, log.timings.0, log.warnings.0);
+    let mut report = Report::new(crate::paths::display_path(&config.out_dir, &config.process.cwd), &emitted.files, log.timings.0, log.warnings.0);
     report.css_pruned = pruned;
     report.images = (images.files > 0).then_some(images);
     report.cache = config.cache_dir.is_some().then(|| cache.stats());
@@ -113,11 +112,12 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
 
 /// The remote cache `[cache] remote` names, with the keys the environment gives; without a
 /// key (or with a malformed one) the build goes on without it, and says why.
-fn remote_cache(config: &Config, warnings: &mut Diagnostics) -> Option<crate::cache::remote::Remote> {
+#[cfg(feature = "publish")]
+fn remote_cache(config: &Config, warnings: &mut Diagnostics) -> Option<Box<dyn crate::cache::RemoteStore>> {
     use crate::cache::sign::{Keys, PUBLIC_VAR, SECRET_VAR, SIGNING_VAR};
     let options = config.cache_remote.clone()?;
     let url = options.url.clone();
-    let keys = match Keys::from_env(|name| std::env::var(name).ok()) {
+    let keys = match Keys::from_env(|name| config.process.var(name).map(str::to_owned)) {
         Ok(Some(keys)) => keys,
         Ok(None) => {
             warnings.push(Diagnostic::warning(format!(
@@ -130,7 +130,17 @@ fn remote_cache(config: &Config, warnings: &mut Diagnostics) -> Option<crate::ca
             return None;
         }
     };
-    crate::cache::remote::Remote::new(options, keys).map_err(|e| warnings.push(Diagnostic::warning(e))).ok()
+    let remote = crate::cache::remote::Remote::new(options, keys).map_err(|e| warnings.push(Diagnostic::warning(e))).ok()?;
+    Some(Box::new(remote))
+}
+
+/// Without the `publish` feature, kiln has no S3 client: a configured remote cache is off.
+#[cfg(not(feature = "publish"))]
+fn remote_cache(config: &Config, warnings: &mut Diagnostics) -> Option<Box<dyn crate::cache::RemoteStore>> {
+    let options = config.cache_remote.as_ref()?;
+    warnings
+        .push(Diagnostic::warning(format!("remote cache {}: this kiln was built without the `publish` feature (S3), so the remote cache is off", options.url)));
+    None
 }
 
 /// Times each stage (telling `progress`), and collects its warnings and step timings.

@@ -132,7 +132,7 @@ pub fn serve(root: &'static Path, overrides: crate::Overrides, addr: std::net::S
     use crate::{BuildError, Config, Diagnostic};
     let config = Config::load(root, &overrides)?;
     let mut watcher = Watcher::new(root, &written_by_build(&config)).map_err(|e| BuildError::one(Diagnostic::error(e)))?;
-    let hashed_of = |c: &Config| crate::output::hashed_files(&c.out_dir, c.manifest.as_deref().unwrap_or("manifest.json"));
+    let hashed_of = |c: &Config| crate::output::hashed_files(&c.out_dir, c.manifest_file());
     let once = |config: &Config| -> Result<String, String> {
         let started = std::time::Instant::now();
         match crate::build(config, &crate::pipeline::Silent) {

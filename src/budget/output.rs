@@ -131,15 +131,15 @@ pub fn junit(check: &Check) -> String {
     out
 }
 
-/// In a GitHub Actions job (`GITHUB_ACTIONS=true`): annotations on stdout and the table
-/// appended to the job summary. Returns a problem writing the summary, if any.
-pub fn github(result: &Check) -> Option<String> {
-    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+/// In a GitHub Actions job (`GITHUB_ACTIONS=true` in `process`): annotations written to `out`
+/// and the table appended to the job summary. Returns a problem writing the summary, if any.
+pub fn github(result: &Check, process: &crate::environ::Env, out: &mut dyn std::io::Write) -> Option<String> {
+    if process.var("GITHUB_ACTIONS") != Some("true") {
         return None;
     }
-    print!("{}", github_annotations(result));
-    let summary = std::env::var_os("GITHUB_STEP_SUMMARY")?;
+    let _ = out.write_all(github_annotations(result).as_bytes());
+    let summary = process.var("GITHUB_STEP_SUMMARY")?;
     let appended =
-        std::fs::OpenOptions::new().create(true).append(true).open(&summary).and_then(|mut f| std::io::Write::write_all(&mut f, markdown(result).as_bytes()));
+        std::fs::OpenOptions::new().create(true).append(true).open(summary).and_then(|mut f| std::io::Write::write_all(&mut f, markdown(result).as_bytes()));
     appended.err().map(|e| format!("cannot append to $GITHUB_STEP_SUMMARY: {e}"))
 }

@@ -13,7 +13,9 @@
 //! work is done, and what the build makes is uploaded there too, signed ([`sign`]).
 
 pub mod pack;
+#[cfg(feature = "publish")]
 pub mod remote;
+#[cfg(feature = "publish")]
 pub mod sign;
 pub mod stored;
 pub mod varint;
@@ -34,7 +36,41 @@ pub struct CacheStats {
     pub evicted: u64,
     /// What the remote cache did, when one is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote: Option<remote::RemoteStats>,
+    pub remote: Option<RemoteStats>,
+}
+
+/// What the remote cache did in one build.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct RemoteStats {
+    /// Entries taken from the remote (after a local miss), and their bytes.
+    pub hits: u64,
+    pub bytes_read: u64,
+    /// Local misses the remote did not have either.
+    pub misses: u64,
+    /// Entries uploaded, and their bytes.
+    pub written: u64,
+    pub bytes_written: u64,
+    /// Entries whose signature did not verify: rebuilt, never used.
+    pub rejected: u64,
+    /// Objects requested (a key no namespace lists costs none).
+    pub requests: u64,
+    /// Whether the remote failed and was turned off for the rest of the build.
+    pub failed: bool,
+    pub read_only: bool,
+}
+
+/// A store shared by builds on other machines, behind the local cache: the S3 bucket of
+/// `[cache] remote` ([`remote::Remote`], with the `publish` feature).
+pub trait RemoteStore: Send + Sync {
+    /// The entry, if the store has it and it is trusted.
+    fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>>;
+    /// Uploads an entry (when the store is writable).
+    fn put(&self, key: &[u8; 32], payload: &[u8]);
+    /// Replaces a named entry in this build's namespace.
+    fn replace(&self, key: &[u8; 32], payload: &[u8]);
+    /// Waits for the uploads; the warnings the store has for the build.
+    fn finish(&self) -> Vec<String>;
+    fn stats(&self) -> RemoteStats;
 }
 
 pub struct Cache {
@@ -44,7 +80,7 @@ pub struct Cache {
     misses: AtomicU64,
     corrupt: AtomicU64,
     evicted: AtomicU64,
-    remote: Option<remote::Remote>,
+    remote: Option<Box<dyn RemoteStore>>,
     /// Writes running on their own threads (packs), waited for before eviction, at the end
     /// of the build, and when the cache is dropped (a failed build).
     writes: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -94,7 +130,7 @@ impl Cache {
     }
 
     /// The same cache, backed by `remote` (only when the local cache is on).
-    pub fn with_remote(mut self, remote: Option<remote::Remote>) -> Self {
+    pub fn with_remote(mut self, remote: Option<Box<dyn RemoteStore>>) -> Self {
         if self.dir.is_some() {
             self.remote = remote;
         }
@@ -104,7 +140,7 @@ impl Cache {
     /// Waits for the local writes and the remote cache's uploads; the remote's warnings.
     pub fn finish(&self) -> Vec<String> {
         self.wait_for_writes();
-        self.remote.as_ref().map(remote::Remote::finish).unwrap_or_default()
+        self.remote.as_ref().map(|r| r.finish()).unwrap_or_default()
     }
 
     /// Runs `write` on a thread of its own, so the build goes on meanwhile.
@@ -122,6 +158,7 @@ impl Cache {
         }
     }
 
+    #[cfg(test)]
     pub fn disabled() -> Self {
         Cache::new(None, 0)
     }
@@ -137,7 +174,7 @@ impl Cache {
             misses: self.misses.load(Ordering::Relaxed),
             corrupt: self.corrupt.load(Ordering::Relaxed),
             evicted: self.evicted.load(Ordering::Relaxed),
-            remote: self.remote.as_ref().map(remote::Remote::stats),
+            remote: self.remote.as_ref().map(|r| r.stats()),
         }
     }
 

@@ -25,28 +25,9 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 
 use super::sign::Keys;
+use super::{RemoteStats, RemoteStore};
 use crate::config::RemoteCacheOptions;
 use crate::s3::{self, Target};
-
-/// What the remote cache did in one build.
-#[derive(Debug, Default, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct RemoteStats {
-    /// Entries taken from the remote (after a local miss), and their bytes.
-    pub hits: u64,
-    pub bytes_read: u64,
-    /// Local misses the remote did not have either.
-    pub misses: u64,
-    /// Entries uploaded, and their bytes.
-    pub written: u64,
-    pub bytes_written: u64,
-    /// Entries whose signature did not verify: rebuilt, never used.
-    pub rejected: u64,
-    /// Objects requested (a key no namespace lists costs none).
-    pub requests: u64,
-    /// Whether the remote failed and was turned off for the rest of the build.
-    pub failed: bool,
-    pub read_only: bool,
-}
 
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
@@ -106,6 +87,24 @@ enum Fetched {
     Found(Vec<u8>),
     Absent,
     Failed(String),
+}
+
+impl RemoteStore for Remote {
+    fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        Remote::get(self, key)
+    }
+    fn put(&self, key: &[u8; 32], payload: &[u8]) {
+        Remote::put(self, key, payload)
+    }
+    fn replace(&self, key: &[u8; 32], payload: &[u8]) {
+        Remote::replace(self, key, payload)
+    }
+    fn finish(&self) -> Vec<String> {
+        Remote::finish(self)
+    }
+    fn stats(&self) -> RemoteStats {
+        Remote::stats(self)
+    }
 }
 
 impl Remote {

@@ -37,7 +37,7 @@ pub const READ_ONLY_VAR: &str = "KILN_CACHE_READ_ONLY";
 /// The remote cache settings from `[cache]`, `[publish]` (endpoint, region, addressing) and
 /// the environment; `None` when no remote is set, or with `--no-cache`.
 pub(super) fn remote_cache_options(raw: RawCache, publish: &RawPublish, overrides: &Overrides, c: &Checker) -> Option<RemoteCacheOptions> {
-    let env = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned());
+    let env = |name: &str| overrides.process.var(name).map(|v| v.trim().to_owned());
     let (url, span) = match env(REMOTE_VAR) {
         Some(v) => (v, None),
         None => match &raw.remote {

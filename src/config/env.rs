@@ -34,7 +34,7 @@ pub(super) fn env_options(raw_env: RawEnv, overrides: &Overrides, root: &std::pa
         }
     };
     let env_dir = raw_env.dir.as_ref().map_or_else(|| root.to_path_buf(), |d| normalize(&root.join(d.get_ref())));
-    let vars = match crate::env_files::read(&env_dir, &mode, &prefixes) {
+    let vars = match crate::env_files::read(&env_dir, &mode, &prefixes, &overrides.process) {
         Ok(v) => v,
         Err(d) => {
             c.push(d);

@@ -29,14 +29,18 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
-pub use cache::{RemoteCacheOptions, NAMESPACE_VAR, READ_ONLY_VAR, REMOTE_VAR};
-pub use compress::{default_compress_types, CompressOptions};
-pub use css::{CssOptions, HtmlOptions, DEFAULT_TARGETS};
+pub use cache::RemoteCacheOptions;
+#[cfg(test)]
+pub use compress::default_compress_types;
+pub use compress::CompressOptions;
+pub use css::{CssOptions, HtmlOptions};
 pub use env::EnvOptions;
 pub use images::{ImageFormat, ImageOptions, ImageRule, Loading, Strip};
-pub use js::{JsOptions, JsxDefaults, LegalComments, SourceMapMode};
+pub use js::{JsOptions, LegalComments, SourceMapMode};
 pub use offline::{OfflineOptions, Update};
-pub use publish::{Cloudflare, HeaderRule, PublishEncoding, PublishOptions};
+#[cfg(feature = "publish")]
+pub use publish::PublishEncoding;
+pub use publish::PublishOptions;
 
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::paths::{absolute, display_path, lexical, normalize};
@@ -63,6 +67,8 @@ pub struct Overrides {
     pub cache_read_only: bool,
     /// `--mode`: the `.env.[mode]` files read and `import.meta.env.MODE`.
     pub mode: Option<String>,
+    /// The environment variables and working folder the build sees (see [`crate::environ`]).
+    pub process: crate::environ::Env,
 }
 
 /// How a changed chunk's new name reaches the files that import it.
@@ -88,6 +94,8 @@ impl crate::fields::Keyed for HashCascade {
 pub struct Config {
     /// The project folder, canonical.
     pub root: PathBuf,
+    /// The environment variables and working folder the build sees (from [`Overrides`]).
+    pub process: crate::environ::Env,
     /// Where the output goes, absolute (it may not exist yet).
     pub out_dir: PathBuf,
     /// The out_dir the config names (or the default), skipped by the page walk even when
@@ -177,6 +185,7 @@ impl Config {
             None => crate::cache::default_dir(&root),
         });
         let config = Config {
+            process: overrides.process.clone(),
             out_dir,
             configured_out_dir,
             public_dir,
@@ -324,9 +333,20 @@ fn check_folders(raw: &RawConfig, root: &Path, out_dir: &Path, public_dir: Optio
     }
 }
 
+/// The manifest's name unless `kiln.toml` names another.
+pub const DEFAULT_MANIFEST: &str = "manifest.json";
+
+impl Config {
+    /// Where readers of an output (check, lab, serve, publish) look for its manifest: the
+    /// configured name, or the default one when the build writes none.
+    pub fn manifest_file(&self) -> &str {
+        self.manifest.as_deref().unwrap_or(DEFAULT_MANIFEST)
+    }
+}
+
 fn manifest_name(raw: &RawConfig, c: &Checker) -> Option<String> {
     match raw.manifest.as_ref().map(|m| (m.span(), m.get_ref())) {
-        None | Some((_, ManifestSetting::Enabled(true))) => Some("manifest.json".to_owned()),
+        None | Some((_, ManifestSetting::Enabled(true))) => Some(DEFAULT_MANIFEST.to_owned()),
         Some((_, ManifestSetting::Enabled(false))) => None,
         Some((span, ManifestSetting::Name(n))) => {
             if n.is_empty() || n.contains(['/', '\\']) || n.starts_with('.') {

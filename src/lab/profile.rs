@@ -56,6 +56,9 @@ pub const DESKTOP: Profile = Profile {
 };
 
 impl Profile {
+    pub const MOBILE: Profile = MOBILE;
+    pub const DESKTOP: Profile = DESKTOP;
+
     pub fn named(name: &str) -> Option<Profile> {
         [MOBILE, DESKTOP].into_iter().find(|p| p.name == name)
     }

@@ -43,9 +43,6 @@ pub trait Progress: Send + Sync {
     fn uploaded(&self, _bytes: u64) {}
 }
 
-pub struct Silent;
-impl Progress for Silent {}
-
 pub struct Request {
     pub dir: PathBuf,
     pub manifest_name: String,
@@ -62,6 +59,8 @@ pub struct Request {
     /// With `publish.cloudflare_zone`: the API token (`CLOUDFLARE_API_TOKEN`), required
     /// unless `dry_run`.
     pub cloudflare_token: Option<String>,
+    /// Cloudflare's API address (`CLOUDFLARE_API_BASE_URL`, for tests), else its own.
+    pub cloudflare_api: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -240,7 +239,7 @@ async fn refresh_cdns(req: &Request, reference: &str, summary: &mut Summary) -> 
         let scope = if summary.purged_everything { purge::Scope::Everything } else { purge::Scope::Urls(summary.purged.clone()) };
         if summary.purged_everything || !summary.purged.is_empty() {
             let token = req.cloudflare_token.as_deref().expect("Request::new requires the token unless dry-run");
-            summary.purge_ids = purge::send(&cf.zone, token, &scope).await?;
+            summary.purge_ids = purge::send(&cf.zone, token, req.cloudflare_api.as_deref(), &scope).await?;
         }
     }
     Ok(())

@@ -62,9 +62,9 @@ struct Purged {
 }
 
 /// Sends the purge requests; returns the ids the API gave them.
-pub async fn send(zone: &str, token: &str, scope: &Scope) -> Result<Vec<String>, PublishError> {
+pub async fn send(zone: &str, token: &str, api: Option<&str>, scope: &Scope) -> Result<Vec<String>, PublishError> {
     let failed = |message: String| PublishError::Purge { zone: zone.to_owned(), message };
-    let base = std::env::var(API_VAR).unwrap_or_else(|_| API.to_owned());
+    let base = api.unwrap_or(API);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
         .map_err(|e| failed(format!("no TLS root certificates: {e}")))?

@@ -65,7 +65,7 @@ impl Request {
             endpoint,
             profile: overrides.profile.clone(),
         };
-        let cloudflare_token = std::env::var(super::purge::TOKEN_VAR).ok().filter(|t| !t.trim().is_empty());
+        let cloudflare_token = config.process.var(super::purge::TOKEN_VAR).filter(|t| !t.trim().is_empty()).map(str::to_owned);
         if options.cloudflare.is_some() && cloudflare_token.is_none() && !overrides.dry_run {
             return Err(PublishError::Request {
                 key: super::purge::TOKEN_VAR,
@@ -74,7 +74,7 @@ impl Request {
         }
         Ok(Request {
             dir: overrides.dir.clone().unwrap_or_else(|| config.out_dir.clone()),
-            manifest_name: config.manifest.clone().unwrap_or_else(|| "manifest.json".into()),
+            manifest_name: config.manifest_file().to_owned(),
             target,
             options,
             compress: config.compress.clone(),
@@ -82,6 +82,7 @@ impl Request {
             dry_run: overrides.dry_run,
             rollback: overrides.rollback.clone(),
             cloudflare_token,
+            cloudflare_api: config.process.var(super::purge::API_VAR).map(str::to_owned),
         })
     }
 }

@@ -175,7 +175,7 @@ fn source_maps_point_at_the_original_typescript() {
     assert!(sources[0].as_str().unwrap().ends_with("src/main.ts"), "{sources:?}");
     assert!(map["sourcesContent"][0].as_str().unwrap().contains("interface Shape"));
     // The string literal is on line 6 of the source (0-based 5).
-    let segments = kiln::sourcemap::decode(map["mappings"].as_str().unwrap());
+    let segments = kiln::parts::decode_sourcemap(map["mappings"].as_str().unwrap());
     let col = code.find("\"shape \"").or_else(|| code.find("'shape '")).expect("the literal") as u32;
     let line_start = code[..col as usize].rfind('\n').map_or(0, |i| i + 1) as u32;
     let gen_line = code[..col as usize].matches('\n').count() as u32;

@@ -276,3 +276,31 @@ fn a_module_loaded_from_the_cache_is_parsed_again_when_what_its_imports_become_c
         assert!(!replayed(&report) && js.contains(expect), "{file}: {report}\n{js}");
     }
 }
+
+/// Two projects at different paths with the same settings and entries share one cache folder
+/// (the corpus found it: the second took the first's replayed JS stage and stylesheets, whose
+/// entries are checked against the files at the first's paths). Each must build its own.
+#[test]
+fn projects_at_other_paths_sharing_a_cache_folder_build_their_own_files() {
+    let cache = tempfile::tempdir().unwrap();
+    let make = |color: &str, text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<link rel=stylesheet href=style.css><script type=module src=main.js></script>").unwrap();
+        std::fs::write(dir.path().join("style.css"), format!("body{{color:{color}}}")).unwrap();
+        std::fs::write(dir.path().join("main.js"), format!("import './extra.css';\ndocument.title = {text:?};\n")).unwrap();
+        std::fs::write(dir.path().join("extra.css"), format!("p{{color:{color}}}")).unwrap();
+        dir
+    };
+    let (a, b) = (make("red", "first"), make("blue", "second"));
+    let out = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().join("shared");
+    build(a.path(), &out.path().join("a"), Some(&cache_dir), &[]);
+    build(b.path(), &out.path().join("b"), Some(&cache_dir), &[]);
+    build(b.path(), &out.path().join("b-no-cache"), None, &[]);
+    let (with, without) = (read_tree(&out.path().join("b")), read_tree(&out.path().join("b-no-cache")));
+    assert_eq!(with.keys().collect::<Vec<_>>(), without.keys().collect::<Vec<_>>());
+    for (path, bytes) in &with {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("red") && !text.contains("first"), "{path} holds the other project's code: {text}");
+    }
+}

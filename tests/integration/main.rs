@@ -26,7 +26,9 @@
 //!   fixtures and what kiln refuses.
 //! - `install`: the npm packages, packed and installed from their tarballs; the GitHub
 //!   workflows and action under actionlint.
-//! - `architecture`: the dependency rule and file-size limit of the README, on `src/`.
+//! - `library`: a site built, checked and analysed in-process through the public API.
+//! - `docs`: every link and anchor in the README, the changelog and docs/ resolves.
+//! - `architecture`: the dependency rule and size limits of docs/architecture.md, on `src/`.
 
 mod architecture;
 mod browser;
@@ -34,6 +36,7 @@ mod budgets;
 mod cases;
 mod common;
 mod corpus;
+mod docs;
 mod fuzz;
 mod garage;
 mod heavy;
@@ -42,6 +45,7 @@ mod install;
 mod js;
 mod js_cache;
 mod lab;
+mod library;
 mod modern_js;
 mod pages;
 mod prune;

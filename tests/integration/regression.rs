@@ -384,7 +384,7 @@ fn no_mapping_points_into_the_license_comment_of_the_first_file() {
         })
         .collect();
     assert!(comment_ends.iter().filter(|e| e.is_some()).count() == 2, "both files start with their license");
-    let segments = kiln::sourcemap::decode(map["mappings"].as_str().unwrap());
+    let segments = kiln::parts::decode_sourcemap(map["mappings"].as_str().unwrap());
     assert!(segments.len() > 100_000);
     let inside: Vec<_> =
         segments.iter().filter(|&&(_, _, src, sl, sc)| comment_ends[src as usize].is_some_and(|(el, ec)| sl < el || (sl == el && sc < ec))).collect();

@@ -56,8 +56,8 @@ fn warnings(report: &serde_json::Value) -> String {
 
 /// An S3 client of Garage's with its key (and nothing from the environment), and where the
 /// cache lives.
-fn client(g: &Garage) -> (aws_sdk_s3::Client, kiln::publish::s3::Target) {
-    let target = kiln::publish::s3::Target {
+fn client(g: &Garage) -> (aws_sdk_s3::Client, kiln::parts::s3::Target) {
+    let target = kiln::parts::s3::Target {
         bucket: BUCKET.into(),
         prefix: format!("{PREFIX}/"),
         region: Some(crate::garage::REGION.into()),
@@ -83,8 +83,8 @@ fn objects(g: &Garage) -> std::collections::BTreeMap<String, Vec<u8>> {
     let (client, target) = client(g);
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let mut out = std::collections::BTreeMap::new();
-        for (key, _) in kiln::publish::s3::list(&client, &target).await.unwrap() {
-            let bytes = kiln::publish::s3::get_bytes(&client, &target, &key).await.unwrap();
+        for (key, _) in kiln::parts::s3::list(&client, &target).await.unwrap() {
+            let bytes = kiln::parts::s3::get_bytes(&client, &target, &key).await.unwrap();
             out.insert(key, bytes);
         }
         out
@@ -94,7 +94,7 @@ fn objects(g: &Garage) -> std::collections::BTreeMap<String, Vec<u8>> {
 fn put_object(g: &Garage, key: &str, bytes: Vec<u8>) {
     let (client, target) = client(g);
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        kiln::publish::s3::put_bytes(&client, &target, key, bytes, "application/octet-stream").await.unwrap();
+        kiln::parts::s3::put_bytes(&client, &target, key, bytes, "application/octet-stream").await.unwrap();
     });
 }
 

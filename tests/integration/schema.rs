@@ -71,12 +71,12 @@ fn kiln_accepts(text: &str) -> Result<(), String> {
 }
 
 fn kiln_accepts_at(root: &Path) -> Result<(), String> {
-    kiln::config::Config::load(root, &Default::default()).map(|_| ()).map_err(|e| format!("{e:?}"))
+    kiln::Config::load(root, &Default::default()).map(|_| ()).map_err(|e| format!("{e:?}"))
 }
 
 fn budgets_accepted(text: &str) -> Result<(), String> {
-    kiln::budget::rules::parse(text, "budgets.toml").map_err(|e| format!("{e:?}"))?;
-    kiln::lab::gate::parse(text, "budgets.toml").map(|_| ()).map_err(|e| format!("{e:?}"))
+    kiln::parts::parse_budget_rules(text, "budgets.toml").map_err(|e| format!("{e:?}"))?;
+    kiln::parts::parse_lab_rules(text, "budgets.toml").map(|_| ()).map_err(|e| format!("{e:?}"))
 }
 
 #[test]
@@ -186,6 +186,6 @@ fn sizes_the_schema_accepts_are_sizes_kiln_reads() {
     for size in ["170 KB", "1.2 MiB", "150000", "150000 B", "12kB", "1 GB", "256 MiB", " 5 mb ", ".5 GiB", "big", "12 parsecs", "1 TB", "", "KB", "1.2.3 KB"] {
         let text = format!("cache_max_size = {}\n", serde_json::Value::String(size.to_owned()));
         let schema_ok = errors(&v, &text, size).is_empty();
-        assert_eq!(schema_ok, kiln::size::parse_size(size).is_ok(), "{size:?}: schema {schema_ok}, kiln disagrees");
+        assert_eq!(schema_ok, kiln::parts::parse_size(size).is_ok(), "{size:?}: schema {schema_ok}, kiln disagrees");
     }
 }

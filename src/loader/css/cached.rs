@@ -48,9 +48,12 @@ impl Entry {
     }
 }
 
-/// The entry's key: the loader options (see [`LoaderOptions::key_fields`]) and the file.
+/// The entry's key: the loader options (see [`LoaderOptions::key_fields`]), the file, and the
+/// root: the entry names the files it read by their absolute paths and is checked against
+/// them, so a project at another path sharing the cache folder must not find it.
 fn key(options: &LoaderOptions, rel: &str) -> [u8; 32] {
-    crate::cache::key("css-file", &[&options.key_fields(), rel.as_bytes()])
+    let root = options.root.as_os_str().as_encoded_bytes();
+    crate::cache::key("css-file", &[&options.key_fields(), rel.as_bytes(), root])
 }
 
 /// [`super::load_file`] through the build cache.

@@ -129,7 +129,7 @@ fn bundle_set(
         let plan = chunks::plan(options, &modules, &linked, &page_entries, &sizes, &pure);
         render::render_chunks(&ctx, &modules, &mut prepared, &linker, &linked, &plan, &extra_keys)
     })?;
-    if verify::reparse_enabled() {
+    if options.checks.verify {
         let broken: Vec<Diagnostic> = timings.time("js.verify", || {
             chunks.par_iter().filter_map(|c| verify::check(&c.links.key.to_string(), &c.code, &options.js.target, classic).err()).collect()
         });

@@ -59,7 +59,6 @@ pub struct Plan {
     pub entry_order: Vec<Vec<ModuleId>>,
     /// Per module: its chunk (with splitting; without, modules may be in several).
     pub chunk_of: Vec<Option<usize>>,
-    pub splitting: bool,
 }
 
 impl Plan {
@@ -213,7 +212,7 @@ pub fn plan(options: &BundleOptions, modules: &[JsModule], linked: &Linked, entr
             chunks[c].modules = order.clone();
         }
         finish(modules, &mut chunks, &rank);
-        return Plan { chunks, entry_order: per_point, chunk_of, splitting: false };
+        return Plan { chunks, entry_order: per_point, chunk_of };
     }
 
     let is_point: FxHashSet<ModuleId> = points.iter().map(|(m, _, _)| *m).collect();
@@ -277,7 +276,7 @@ pub fn plan(options: &BundleOptions, modules: &[JsModule], linked: &Linked, entr
     }
     static_deps(modules, linked, &mut chunks, &chunk_of, &rank);
     finish(modules, &mut chunks, &rank);
-    Plan { chunks, entry_order: per_point, chunk_of, splitting: true }
+    Plan { chunks, entry_order: per_point, chunk_of }
 }
 
 /// The shared chunks merged away dropped (entry chunks stay, even empty: they are loaded),

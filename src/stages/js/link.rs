@@ -343,31 +343,4 @@ impl<'a> Linker<'a> {
             Binding::External(..) | Binding::EntryUrl(_) => {}
         }
     }
-
-    /// The modules of the chunk of `entry`, in evaluation order (depth-first post-order over
-    /// imports in source order, as ESM evaluates them; cycles visited once).
-    pub fn order(&self, entry: ModuleId, included: &[bool]) -> Vec<ModuleId> {
-        let mut out = Vec::new();
-        let mut state = vec![0u8; self.modules.len()];
-        // Iterative DFS: (module, next record index).
-        let mut stack: Vec<(ModuleId, usize)> = vec![(entry, 0)];
-        state[entry] = 1;
-        while let Some((m, i)) = stack.pop() {
-            let records = &self.modules[m].resolved;
-            if i < records.len() {
-                stack.push((m, i + 1));
-                // Walk through modules left out (a side-effect-free barrel file) to reach the
-                // live modules behind them; only live modules are emitted.
-                if let Resolved::Module(t) = records[i] {
-                    if state[t] == 0 {
-                        state[t] = 1;
-                        stack.push((t, 0));
-                    }
-                }
-            } else if included[m] {
-                out.push(m);
-            }
-        }
-        out
-    }
 }

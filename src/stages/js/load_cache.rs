@@ -310,7 +310,7 @@ pub(super) fn lookup(
         let holds = restored.listings.iter().all(|l| l.holds(&ctx.options.loader.root, path));
         holds.then_some((restored, top_level_mark, frame.contexts))
     });
-    if found.is_some() && super::generate::checking_cache() {
+    if found.is_some() && ctx.options.checks.check_cache {
         let mut warnings = Vec::new();
         let again = super::graph::parse_module(ctx, path, rel, file.clone(), None, &mut warnings).ok().and_then(|(analysis, parsed)| {
             let cjs = super::graph::is_cjs(&analysis, parsed.is_script);

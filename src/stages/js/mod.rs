@@ -179,7 +179,7 @@ impl JsStage<'_> {
         let replay = replay::Replay::new(self.cache, options, js_entries, import_map);
         let clock = Clock::start();
         let replayed = match replay.lookup(options, import_map) {
-            Some(replayed) if !generate::checking_cache() => {
+            Some(replayed) if !self.options.checks.check_cache => {
                 self.show(&replayed);
                 return Ok(replayed);
             }

@@ -13,11 +13,19 @@ pub struct BundleOptions {
     pub js: JsOptions,
     pub env: EnvOptions,
     pub hash_cascade: HashCascade,
+    /// kiln checking itself (see [`crate::environ::SelfChecks`]); no output depends on it.
+    pub checks: crate::environ::SelfChecks,
 }
 
 impl BundleOptions {
     pub fn new(config: &Config) -> Self {
-        BundleOptions { loader: LoaderOptions::new(config), js: config.js.clone(), env: config.env.clone(), hash_cascade: config.hash_cascade }
+        BundleOptions {
+            loader: LoaderOptions::new(config),
+            js: config.js.clone(),
+            env: config.env.clone(),
+            hash_cascade: config.hash_cascade,
+            checks: config.process.self_checks(),
+        }
     }
 
     /// The options as the build cache's keys have them (see [`crate::fields`]).
@@ -33,7 +41,7 @@ impl BundleOptions {
 
 impl crate::fields::Keyed for BundleOptions {
     fn write(&self, k: &mut crate::fields::KeyFields) {
-        let BundleOptions { loader, js, env, hash_cascade } = self;
+        let BundleOptions { loader, js, env, hash_cascade, checks: _ } = self;
         k.field("loader", loader).field("js", js).field("env", env).field("hash_cascade", hash_cascade);
     }
 }

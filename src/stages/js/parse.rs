@@ -119,12 +119,6 @@ fn syntax_for(path: &Path) -> Syntax {
     }
 }
 
-/// Parses and transforms one module. `text` is the file's content (JSON already turned into
-/// a module by the caller). Errors are returned; warnings go to `warnings`.
-pub fn parse(ctx: &JsCtx, path: &Path, rel: &str, text: String, warnings: &mut Vec<Diagnostic>) -> Result<Parsed, Vec<Diagnostic>> {
-    parse_file(ctx, path, rel, source_file(ctx, path, text), None, warnings)
-}
-
 /// The module's file in the build's source map.
 pub fn source_file(ctx: &JsCtx, path: &Path, text: String) -> Lrc<SourceFile> {
     ctx.cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), text)

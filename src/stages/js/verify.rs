@@ -57,11 +57,6 @@ pub fn check(key: &str, code: &str, target: &str, classic: bool) -> Result<(), D
     }
 }
 
-/// Whether [`check`] runs: in debug builds, and when `KILN_VERIFY` is set.
-pub fn reparse_enabled() -> bool {
-    cfg!(debug_assertions) || std::env::var_os("KILN_VERIFY").is_some()
-}
-
 /// The first syntax of a module's final tree that no browser would run (TypeScript, JSX,
 /// decorators; `import`/`export`/`import.meta` in a classic script) or that is newer than an
 /// ES `target`.

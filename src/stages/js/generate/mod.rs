@@ -31,7 +31,6 @@ use crate::graph::Refs;
 use crate::sourcemap::Segment;
 pub use join::assemble;
 pub use prepare::{prepare, Prepared};
-pub use print_cache::checking as checking_cache;
 pub use render::{render, ChunkJob, Rendered};
 
 /// The newest syntax the output may use: the target's ES version; ES2015 for a browserslist

@@ -128,7 +128,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, ast: Option<Modul
         _ => None,
     };
     // KILN_CHECK_CACHE: a cached module is minified again, and must give its entry's bytes.
-    let check = cached.is_some() && super::print_cache::checking();
+    let check = cached.is_some() && ctx.options.checks.check_cache;
     if let (Some((summary, stored, tree)), Some(key), false) = (cached, key, check) {
         return Ok(from_summary(ctx, summary, stored, tree, decided.registry, key));
     }
@@ -150,7 +150,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, ast: Option<Modul
         let (tree, store) = minify_fresh(ctx, module, ast, &options, frame, key.is_some());
         (ast, minify_key, pending) = (tree, key, store);
     }
-    if std::env::var_os("KILN_DEBUG_MINIFY").is_some() {
+    if ctx.options.checks.trace_minify {
         eprintln!("--- {} prepared:\n{}", module.rel, print(&ctx.cm, &ast, false).0);
     }
     let mut top_decls: Vec<(Id, u32)> = Vec::new();
@@ -274,7 +274,7 @@ fn cached(ctx: &JsCtx, key: &[u8; 32], frame: &minify_cache::Frame) -> Option<(m
     if !summary.top.iter().all(|(_, c, _)| (*c as usize) < stored.back.len()) {
         return None;
     }
-    let eager = ctx.options.js.min_chunk_size > 0 || std::env::var_os("KILN_DEBUG_MINIFY").is_some();
+    let eager = ctx.options.js.min_chunk_size > 0 || ctx.options.checks.trace_minify;
     if !eager {
         return Some((summary, stored, None));
     }

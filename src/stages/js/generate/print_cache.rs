@@ -81,12 +81,6 @@ pub(super) fn key(r: &ChunkRender, m: ModuleId, p: &Prepared, refs: &ChunkRefs, 
     Some(*f.0.finalize().as_bytes())
 }
 
-/// Whether `KILN_CHECK_CACHE` asks to print cached modules again and compare.
-pub fn checking() -> bool {
-    static CHECK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *CHECK.get_or_init(|| std::env::var_os("KILN_CHECK_CACHE").is_some_and(|v| v != "0"))
-}
-
 /// A printed module: its code, then its source positions as variable-length deltas (most are
 /// a few bytes; as four `u32`s each, three.js ×10's took 29 MB), then its scope (the names it
 /// declares at its top level, the names it reads unbound with where).

@@ -333,7 +333,7 @@ impl ChunkRender<'_> {
                     piece
                 });
                 let cached = match cached {
-                    Some(piece) if !super::print_cache::checking() => return piece,
+                    Some(piece) if !self.ctx.options.checks.check_cache => return piece,
                     other => other,
                 };
                 let ast = match stored {

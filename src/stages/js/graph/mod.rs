@@ -42,8 +42,6 @@ pub enum Resolved {
     /// The script of a worker (or a file imported with `?url` / named by `new URL()`): an entry
     /// point built into a chunk of its own; the index into [`Loaded::entries`].
     Entry(usize),
-    /// Resolution failed (already reported).
-    Failed,
 }
 
 /// How a file is imported: as code, or through one of the queries Vite users write.

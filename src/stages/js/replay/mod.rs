@@ -37,11 +37,14 @@ pub struct Replay<'a> {
 
 impl<'a> Replay<'a> {
     /// The stage's entry for these options (see [`BundleOptions::key_fields`]), entries and
-    /// import-map specifiers.
+    /// import-map specifiers, and the root: the entry's traces name the files they read by
+    /// their absolute paths and are checked against them (it lives in the local cache only),
+    /// so a project at another path sharing the cache folder must not find it.
     pub fn new(cache: &'a Cache, options: &BundleOptions, entries: &[JsEntry], import_map: &[String]) -> Self {
         let fields = options.key_fields();
         let entries = crate::fields::of(&options.loader.root, entries);
-        let key = crate::cache::key("js-stage", &[&fields, &entries, import_map.join("\n").as_bytes()]);
+        let root = options.loader.root.as_os_str().as_encoded_bytes();
+        let key = crate::cache::key("js-stage", &[&fields, &entries, import_map.join("\n").as_bytes(), root]);
         Replay { cache, key }
     }
 

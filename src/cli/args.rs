@@ -1,5 +1,5 @@
-//! Command-line definitions (clap derive). Nothing here does work: `main` turns these into a
-//! [`crate::config::Config`] and calls the library.
+//! Command-line definitions (clap derive), and how flags become the library's options.
+//! Nothing here does work: `main` calls the library with what these make.
 
 use std::path::PathBuf;
 
@@ -166,8 +166,8 @@ pub struct BuildArgs {
     #[arg(long, conflicts_with = "lab")]
     pub watch: bool,
     /// Write source maps: `external` (default when given) or `hidden` (no sourceMappingURL comment)
-    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "external", value_parser = ["external", "hidden", "none"])]
-    pub sourcemap: Option<String>,
+    #[arg(long, value_name = "MODE", value_enum, num_args = 0..=1, default_missing_value = "external")]
+    pub sourcemap: Option<SourceMapArg>,
     /// Do not check budgets after the build
     #[arg(long)]
     pub no_budgets: bool,
@@ -188,8 +188,8 @@ pub struct BuildArgs {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub lab_runs: u32,
     /// With --lab: `mobile` or `desktop`
-    #[arg(long, default_value = "mobile", value_parser = ["mobile", "desktop"])]
-    pub lab_profile: String,
+    #[arg(long, value_name = "PROFILE", value_enum, default_value_t = LabProfileArg::Mobile)]
+    pub lab_profile: LabProfileArg,
     /// With --lab: pages loading at once (see `kiln lab --concurrency`)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
     pub lab_concurrency: Option<u32>,
@@ -207,8 +207,8 @@ pub struct LabRunArgs {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub runs: u32,
     /// Device and network: `mobile` (4× CPU slowdown, slow 4G, a phone screen) or `desktop`
-    #[arg(long, default_value = "mobile", value_parser = ["mobile", "desktop"])]
-    pub profile: String,
+    #[arg(long, value_name = "PROFILE", value_enum, default_value_t = LabProfileArg::Mobile)]
+    pub profile: LabProfileArg,
     /// Pages loading at once, from navigation until settled [default: the number of cores, at most 2]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
     pub concurrency: Option<u32>,
@@ -256,6 +256,76 @@ pub struct BudgetArgs {
 pub enum BudgetFormat {
     Table,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceMapArg {
+    /// `x.js.map` beside each file, named in it.
+    External,
+    /// `x.js.map` beside each file, not named in it (for error trackers).
+    Hidden,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LabProfileArg {
+    /// A mid-range phone on a slow 4G network (Lighthouse's mobile defaults).
+    Mobile,
+    /// A desktop on a cable connection.
+    Desktop,
+}
+
+impl LabProfileArg {
+    pub fn profile(self) -> kiln::LabProfile {
+        match self {
+            LabProfileArg::Mobile => kiln::LabProfile::MOBILE,
+            LabProfileArg::Desktop => kiln::LabProfile::DESKTOP,
+        }
+    }
+}
+
+impl Global {
+    /// The overrides every command has: the config file and what the process says.
+    pub fn overrides(&self, process: &kiln::Env) -> kiln::Overrides {
+        kiln::Overrides { config_file: self.config.clone(), process: process.clone(), ..Default::default() }
+    }
+}
+
+impl BuildArgs {
+    pub fn overrides(&self, global: &Global, process: &kiln::Env) -> kiln::Overrides {
+        kiln::Overrides {
+            out_dir: self.out.clone(),
+            jobs: self.jobs,
+            no_compress: self.no_compress,
+            entries: self.entry.clone(),
+            no_minify: self.no_minify,
+            no_cache: self.no_cache,
+            cache_read_only: self.cache_read_only,
+            mode: self.mode.clone(),
+            sourcemap: self.sourcemap.map(|m| match m {
+                SourceMapArg::External => kiln::SourceMapMode::External,
+                SourceMapArg::Hidden => kiln::SourceMapMode::Hidden,
+                SourceMapArg::None => kiln::SourceMapMode::None,
+            }),
+            ..global.overrides(process)
+        }
+    }
+}
+
+impl BudgetArgs {
+    /// Which budgets to check; `required`: no budgets file is an error.
+    pub fn options(&self, required: bool) -> kiln::BudgetOptions {
+        kiln::BudgetOptions { file: self.budgets.clone(), baseline: self.baseline.clone(), required }
+    }
+
+    /// How to show the check (`show_empty`: a table even for a check of no rule).
+    pub fn output(&self, quiet: bool, show_empty: bool) -> kiln::CheckOutput {
+        let format = match self.format {
+            BudgetFormat::Table => kiln::CheckFormat::Table,
+            BudgetFormat::Json => kiln::CheckFormat::Json,
+        };
+        kiln::CheckOutput { format, quiet, strict: self.strict, junit: self.junit.clone(), show_empty }
+    }
 }
 
 #[derive(Debug, Args)]
