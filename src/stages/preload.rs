@@ -33,9 +33,9 @@ use rayon::prelude::*;
 use crate::diagnostics::BuildError;
 use crate::graph::{placeholder_index, Asset, AssetKey, AssetKind, Graph, RefUse, Refs, PLACEHOLDER_LEN};
 use crate::loader::css::keep::children;
+use crate::loader::css::used::{words, Used};
 use crate::loader::html::map_styles;
 use crate::log::{stage_output, StageLog};
-use crate::stages::prune::{words, Used};
 
 /// One `@font-face`, as far as preloading goes.
 #[derive(Debug, Clone)]

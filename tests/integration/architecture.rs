@@ -29,16 +29,198 @@ fn src() -> (PathBuf, Vec<PathBuf>) {
     (root, files)
 }
 
-/// Every `crate::a::b::c` path written in the file (comments included: a doc link up is as
-/// much a dependency as an import).
+/// The path after a `prefix::` at `text[at..]`, with `use` groups expanded: `a::{b, c::{d, e}}`
+/// is `a::b`, `a::c::d` and `a::c::e` (`self` in a group is the group's own path).
+fn expand(text: &str, at: usize) -> Vec<Vec<String>> {
+    let rest = &text[at..];
+    let head: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+    let base: Vec<String> = head.split("::").filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    if !head.ends_with("::") || !rest[head.len()..].starts_with('{') {
+        return vec![base];
+    }
+    // The group: up to its matching brace, split at its top-level commas.
+    let body = &rest[head.len() + 1..];
+    let (mut depth, mut end, mut items, mut from) = (0usize, body.len(), Vec::new(), 0usize);
+    for (i, c) in body.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                end = i;
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(from..i);
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(from..end);
+    let body_at = at + head.len() + 1;
+    let mut out = Vec::new();
+    for item in items {
+        let item_text = &body[item.clone()];
+        let start = body_at + item.start + (item_text.len() - item_text.trim_start().len());
+        for tail in expand(text, start) {
+            let tail: Vec<String> = tail.into_iter().filter(|s| s != "self").collect();
+            if tail.is_empty() && !item_text.trim_start().starts_with("self") {
+                continue;
+            }
+            out.push(base.iter().cloned().chain(tail).collect());
+        }
+    }
+    out
+}
+
+/// Every `crate::a::b::c` path written in the file, groups expanded (comments included: a doc
+/// link up is as much a dependency as an import).
 fn crate_paths(text: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for (i, _) in text.match_indices("crate::") {
-        let rest = &text[i + "crate::".len()..];
-        let path: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
-        out.push(path.split("::").filter(|s| !s.is_empty()).map(str::to_owned).collect());
+        if text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        out.extend(expand(text, i + "crate::".len()));
     }
     out
+}
+
+/// The code of a file without its comments and its `#[cfg(test)] mod tests`.
+fn code_of(text: &str) -> String {
+    let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+    text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
+}
+
+/// A source file's module path under `src/` (`stages/js/generate/render`; `lib.rs`, `main.rs`:
+/// the root).
+fn module_of(rel: &str) -> Vec<String> {
+    let mut parts: Vec<String> = rel.trim_end_matches(".rs").split('/').map(str::to_owned).collect();
+    if parts.last().is_some_and(|p| p == "mod") || parts == ["lib"] || parts == ["main"] {
+        parts.pop();
+    }
+    parts
+}
+
+/// The modules a file uses: every path it writes (`crate::`, `super::`, `self::`, and its
+/// child modules' names), resolved to the longest module it names.
+fn uses(text: &str, me: &[String], modules: &std::collections::BTreeSet<Vec<String>>) -> std::collections::BTreeSet<Vec<String>> {
+    let code = code_of(text);
+    let children: Vec<String> = code
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let l = l.strip_prefix("pub ").or_else(|| l.split_once(") ").filter(|(p, _)| p.starts_with("pub(")).map(|(_, r)| r)).unwrap_or(l);
+            l.strip_prefix("mod ").and_then(|m| m.strip_suffix(';')).map(str::to_owned)
+        })
+        .collect();
+    let mut paths = Vec::new();
+    let boundary = |i: usize| !code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':');
+    for (i, _) in code.match_indices("crate::").filter(|(i, _)| boundary(*i)) {
+        paths.extend(expand(&code, i + "crate::".len()));
+    }
+    for (i, _) in code.match_indices("self::").filter(|(i, _)| boundary(*i)) {
+        paths.extend(expand(&code, i + "self::".len()).into_iter().map(|p| me.iter().cloned().chain(p).collect()));
+    }
+    for (i, _) in code.match_indices("super::").filter(|(i, _)| boundary(*i)) {
+        let mut at = i;
+        let mut base = me.to_vec();
+        while code[at..].starts_with("super::") {
+            base.pop();
+            at += "super::".len();
+        }
+        paths.extend(expand(&code, at).into_iter().map(|p| base.iter().cloned().chain(p).collect()));
+    }
+    for child in &children {
+        let needle = format!("{child}::");
+        for (i, _) in code.match_indices(&needle).filter(|(i, _)| boundary(*i)) {
+            paths.extend(expand(&code, i).into_iter().map(|p| me.iter().cloned().chain(p).collect()));
+        }
+    }
+    paths.into_iter().filter_map(|p| (1..=p.len()).rev().map(|n| p[..n].to_vec()).find(|m| modules.contains(m))).filter(|m| !m.starts_with(me)).collect()
+}
+
+/// Groups of modules that use each other, directly or not (Tarjan's strongly connected
+/// components of more than one module).
+fn cycles(edges: &std::collections::BTreeMap<Vec<String>, std::collections::BTreeSet<Vec<String>>>) -> Vec<Vec<String>> {
+    struct Walk<'a> {
+        edges: &'a std::collections::BTreeMap<Vec<String>, std::collections::BTreeSet<Vec<String>>>,
+        index: std::collections::BTreeMap<&'a Vec<String>, (usize, usize)>,
+        stack: Vec<&'a Vec<String>>,
+        out: Vec<Vec<String>>,
+    }
+    fn visit<'a>(w: &mut Walk<'a>, v: &'a Vec<String>) {
+        let n = w.index.len();
+        w.index.insert(v, (n, n));
+        w.stack.push(v);
+        for t in w.edges.get(v).into_iter().flatten() {
+            let Some((t, _)) = w.edges.get_key_value(t) else { continue };
+            match w.index.get(t).copied() {
+                None => {
+                    visit(w, t);
+                    let low = w.index[t].1.min(w.index[v].1);
+                    w.index.get_mut(v).unwrap().1 = low;
+                }
+                Some((ti, _)) if w.stack.contains(&t) => {
+                    let low = ti.min(w.index[v].1);
+                    w.index.get_mut(v).unwrap().1 = low;
+                }
+                Some(_) => {}
+            }
+        }
+        if w.index[v].0 == w.index[v].1 {
+            let at = w.stack.iter().position(|x| *x == v).unwrap();
+            let group: Vec<String> = w.stack.drain(at..).map(|m| m.join("/")).collect();
+            if group.len() > 1 {
+                w.out.push(group);
+            }
+        }
+    }
+    let mut w = Walk { edges, index: Default::default(), stack: Vec::new(), out: Vec::new() };
+    for v in edges.keys() {
+        if !w.index.contains_key(v) {
+            visit(&mut w, v);
+        }
+    }
+    w.out
+}
+
+/// No two modules use each other, directly or through others. A module using its own
+/// submodules is not an edge here (a parent runs its parts); a part using what its parent
+/// defines is, so shared types sit in a module of their own below both.
+#[test]
+fn no_import_cycle_between_modules() {
+    let (root, files) = src();
+    let rel = |f: &PathBuf| f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+    let modules: std::collections::BTreeSet<Vec<String>> = files.iter().map(|f| module_of(&rel(f))).collect();
+    let mut edges = std::collections::BTreeMap::new();
+    for f in &files {
+        let me = module_of(&rel(f));
+        let text = std::fs::read_to_string(f).unwrap();
+        edges.entry(me.clone()).or_insert_with(std::collections::BTreeSet::new).extend(uses(&text, &me, &modules));
+    }
+    let found = cycles(&edges);
+    assert!(
+        found.is_empty(),
+        "modules that use each other (move what they share below them):\n{}",
+        found.iter().map(|c| c.join(" ↔ ")).collect::<Vec<_>>().join("\n")
+    );
+    // The check finds a cycle where there is one, through a group and a parent's type.
+    let m = |s: &str| s.split('/').map(str::to_owned).collect::<Vec<String>>();
+    let set: std::collections::BTreeSet<Vec<String>> = [m("a"), m("a/b"), m("c")].into();
+    let mut toy = std::collections::BTreeMap::new();
+    toy.insert(m("a"), uses("use crate::c::{self, X};\nmod b;\nfn f() { b::g() }", &m("a"), &set));
+    toy.insert(m("a/b"), uses("use super::Thing;", &m("a/b"), &set));
+    toy.insert(m("c"), uses("use crate::a::{Y, b::Z};", &m("c"), &set));
+    let found = cycles(&toy);
+    assert!(found.len() == 1 && found[0].contains(&"a".to_owned()) && found[0].contains(&"c".to_owned()), "{found:?} in {toy:?}");
+}
+
+#[test]
+fn grouped_imports_are_read() {
+    let paths = crate_paths("use crate::stages::prune::{words, Used};\nuse crate::a::{b::{c, d}, self};\n");
+    let shown: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
+    assert_eq!(shown, ["stages::prune::words", "stages::prune::Used", "a::b::c", "a::b::d", "a"]);
 }
 
 /// The shared modules: below every stage.

@@ -10,6 +10,7 @@ pub mod keep;
 pub(crate) mod precision;
 mod provider;
 mod urls;
+pub mod used;
 
 use std::path::Path;
 

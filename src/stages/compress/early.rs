@@ -16,68 +16,28 @@
 //! begun is made by whoever gets to it first (so the compress stage never waits on work that
 //! has not started).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 
 use crate::cache::Cache;
 use crate::config::CompressOptions;
 use crate::graph::PLACEHOLDER_PREFIX;
 
+use super::once::MadeOnce;
 use super::segments;
 
-/// Segments made (or being made) in this build, by key.
+/// The segments of this build, and whether work not yet begun is still wanted.
 #[derive(Default)]
 pub struct Early {
-    slots: Mutex<HashMap<[u8; 32], Slot>>,
-    made: Condvar,
+    made: MadeOnce,
     /// Set once the compress stage is done (or the build failed): work not yet begun is dropped.
     stopped: AtomicBool,
 }
 
-enum Slot {
-    Making,
-    Made(Vec<u8>),
-}
-
-/// Clears a slot whose maker panicked, so that a waiter makes it instead of waiting forever.
-struct Making<'a> {
-    early: &'a Early,
-    key: [u8; 32],
-    done: bool,
-}
-
-impl Drop for Making<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.early.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
-            self.early.made.notify_all();
-        }
-    }
-}
-
 impl Early {
-    /// The segment of `key`: made here by `make` unless it is made or being made already, in
-    /// which case `None` when `wait` is false (someone else is at it), or, when `wait` is true,
-    /// the bytes once they are made.
-    pub fn get_or(&self, key: &[u8; 32], wait: bool, make: impl FnOnce() -> Vec<u8>) -> Option<Vec<u8>> {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            match slots.get(key) {
-                Some(Slot::Made(bytes)) => return Some(bytes.clone()),
-                Some(Slot::Making) if !wait => return None,
-                Some(Slot::Making) => slots = self.made.wait(slots).unwrap_or_else(|e| e.into_inner()),
-                None => break,
-            }
-        }
-        slots.insert(*key, Slot::Making);
-        drop(slots);
-        let mut making = Making { early: self, key: *key, done: false };
-        let bytes = make();
-        self.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(*key, Slot::Made(bytes.clone()));
-        making.done = true;
-        self.made.notify_all();
-        Some(bytes)
+    /// The segments made (or being made) in this build, by key.
+    pub fn made(&self) -> &MadeOnce {
+        &self.made
     }
 
     /// Starts, on `scope`, the twins' segments of a bundle's code (placeholders and all) if
@@ -104,7 +64,7 @@ impl Early {
             let bytes = bytes.clone();
             scope.spawn(move |_| {
                 if !self.stopped.load(Ordering::Relaxed) {
-                    job.run(&bytes, false, self, cache);
+                    job.run(&bytes, false, &self.made, cache);
                 }
             });
         }
@@ -133,7 +93,7 @@ mod tests {
         rayon::scope(|s| {
             for _ in 0..8 {
                 s.spawn(|_| {
-                    let got = early.get_or(&key, true, || {
+                    let got = early.made().get_or(&key, true, || {
                         made.fetch_add(1, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_millis(20));
                         b"seg".to_vec()
@@ -145,9 +105,9 @@ mod tests {
         assert_eq!(made.load(Ordering::SeqCst), 1);
 
         let other = [8u8; 32];
-        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| early.get_or(&other, false, || panic!("maker failed"))));
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| early.made().get_or(&other, false, || panic!("maker failed"))));
         assert!(panicked.is_err());
-        assert_eq!(early.get_or(&other, true, || b"again".to_vec()).as_deref(), Some(&b"again"[..]));
+        assert_eq!(early.made().get_or(&other, true, || b"again".to_vec()).as_deref(), Some(&b"again"[..]));
     }
 
     #[test]
@@ -173,7 +133,8 @@ mod tests {
         fin.splice(3 << 20..(3 << 20) + 16, *b"assets/logo.0123abcd.svg");
         let cuts = segments::cuts(&fin);
         let settings = segments::BrotliSettings { quality: 5, window: 22 };
-        let made = |keys: Vec<[u8; 32]>| keys.iter().filter(|k| matches!(early.slots.lock().unwrap().get(*k), Some(Slot::Made(_)))).count();
+        let made =
+            |keys: Vec<[u8; 32]>| keys.iter().filter(|k| matches!(early.made.slots.lock().unwrap().get(*k), Some(super::super::once::Slot::Made(_)))).count();
         let br: Vec<_> = segments::brotli_jobs(&fin, &cuts, settings).into_iter().map(|j| (j.key, j.before.start..j.range.end)).collect();
         let gz: Vec<_> = segments::gzip_jobs(&fin, &cuts, 6).into_iter().map(|j| (j.key, j.range)).collect();
         // Every final segment clear of the placeholder's bytes (and, for Brotli, whose prefix
@@ -186,12 +147,12 @@ mod tests {
         assert_eq!(made(br_clear.clone()), br_clear.len());
         assert_eq!(made(gz_clear.clone()), gz_clear.len());
         assert_eq!(made(br.iter().chain(&gz).map(|j| j.0).collect()), br_clear.len() + gz_clear.len());
-        assert_eq!(early.slots.lock().unwrap().len(), br_clear.len() + gz_clear.len(), "only segments clear of placeholders");
+        assert_eq!(early.made.slots.lock().unwrap().len(), br_clear.len() + gz_clear.len(), "only segments clear of placeholders");
 
         // The twins made with them are those made without.
         let fresh = Early::default();
-        assert_eq!(segments::brotli(&fin, &cuts, settings, &early, &cache), segments::brotli(&fin, &cuts, settings, &fresh, &cache));
-        assert_eq!(segments::gzip(&fin, &cuts, 6, &early, &cache), segments::gzip(&fin, &cuts, 6, &fresh, &cache));
+        assert_eq!(segments::brotli(&fin, &cuts, settings, early.made(), &cache), segments::brotli(&fin, &cuts, settings, fresh.made(), &cache));
+        assert_eq!(segments::gzip(&fin, &cuts, 6, early.made(), &cache), segments::gzip(&fin, &cuts, 6, fresh.made(), &cache));
     }
 
     #[test]
@@ -201,15 +162,15 @@ mod tests {
         let (started_tx, started_rx) = std::sync::mpsc::channel();
         std::thread::scope(|s| {
             s.spawn(|| {
-                early.get_or(&key, false, || {
+                early.made().get_or(&key, false, || {
                     started_tx.send(()).unwrap();
                     std::thread::sleep(std::time::Duration::from_millis(50));
                     b"first".to_vec()
                 })
             });
             started_rx.recv().unwrap();
-            assert_eq!(early.get_or(&key, false, || b"second".to_vec()), None);
-            assert_eq!(early.get_or(&key, true, || b"second".to_vec()).as_deref(), Some(&b"first"[..]));
+            assert_eq!(early.made().get_or(&key, false, || b"second".to_vec()), None);
+            assert_eq!(early.made().get_or(&key, true, || b"second".to_vec()).as_deref(), Some(&b"first"[..]));
         });
     }
 }

@@ -5,6 +5,7 @@
 //! in content-defined [`segments`], so an edit recompresses only the part that changed.
 
 pub mod early;
+mod once;
 pub mod segments;
 
 pub use early::Early;
@@ -44,7 +45,7 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, early: &Early, c
         || {
             options.gzip.then(|| {
                 if let Some(cuts) = cuts.as_deref().filter(|_| !options.zopfli) {
-                    return segments::gzip(bytes, cuts, options.gzip_level, early, cache);
+                    return segments::gzip(bytes, cuts, options.gzip_level, early.made(), cache);
                 }
                 let key = cache::key("gzip", &[bytes, format!("{}|{}", options.gzip_level, options.zopfli).as_bytes()]);
                 cache.get_or::<()>(&key, || Ok(gzip(bytes, options.gzip_level, options.zopfli))).unwrap_or_default()
@@ -58,7 +59,7 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, early: &Early, c
                         bytes,
                         cuts,
                         segments::BrotliSettings { quality: options.brotli_quality, window: options.brotli_window },
-                        early,
+                        early.made(),
                         cache,
                     );
                 }

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use crate::cache::{self, Cache};
 
-use super::early::Early;
+use super::once::MadeOnce;
 
 /// Files this large or larger are compressed in segments.
 pub const SEGMENTED_FROM: usize = 1 << 20;
@@ -85,7 +85,7 @@ pub fn gzip_jobs(data: &[u8], cuts: &[Range<usize>], level: u32) -> Vec<GzipJob>
 }
 
 /// The gzip twin of `data`, cut at `cuts`.
-pub fn gzip(data: &[u8], cuts: &[Range<usize>], level: u32, early: &Early, cache: &Cache) -> Vec<u8> {
+pub fn gzip(data: &[u8], cuts: &[Range<usize>], level: u32, early: &MadeOnce, cache: &Cache) -> Vec<u8> {
     let jobs = gzip_jobs(data, cuts, level).into_iter().map(Job::Gzip).collect();
     let pieces = make_all(data, jobs, early, cache);
     // XFL: 2 for the slowest level, 4 for the fastest, as gzip writes it.
@@ -173,7 +173,7 @@ pub fn brotli_jobs(data: &[u8], cuts: &[Range<usize>], settings: BrotliSettings)
 }
 
 /// The Brotli twin of `data`, cut at `cuts`.
-pub fn brotli(data: &[u8], cuts: &[Range<usize>], settings: BrotliSettings, early: &Early, cache: &Cache) -> Vec<u8> {
+pub fn brotli(data: &[u8], cuts: &[Range<usize>], settings: BrotliSettings, early: &MadeOnce, cache: &Cache) -> Vec<u8> {
     let jobs = brotli_jobs(data, cuts, settings).into_iter().map(Job::Brotli).collect();
     join_brotli(&make_all(data, jobs, early, cache), settings.for_segments().window)
 }
@@ -187,7 +187,7 @@ pub enum Job {
 impl Job {
     /// The segment, from this build's early work, the build cache, or made here; `None` when
     /// `wait` is false and another thread is making it.
-    pub fn run(&self, data: &[u8], wait: bool, early: &Early, cache: &Cache) -> Option<Vec<u8>> {
+    pub fn run(&self, data: &[u8], wait: bool, early: &MadeOnce, cache: &Cache) -> Option<Vec<u8>> {
         let key = match self {
             Job::Brotli(j) => &j.key,
             Job::Gzip(j) => &j.key,
@@ -206,7 +206,7 @@ impl Job {
 
 /// Every segment of `jobs`, in order: those nobody is making yet on every core, then those
 /// another thread was making, once made.
-fn make_all(data: &[u8], jobs: Vec<Job>, early: &Early, cache: &Cache) -> Vec<Vec<u8>> {
+fn make_all(data: &[u8], jobs: Vec<Job>, early: &MadeOnce, cache: &Cache) -> Vec<Vec<u8>> {
     let first: Vec<Option<Vec<u8>>> = jobs.par_iter().map(|j| j.run(data, false, early, cache)).collect();
     first.into_iter().zip(&jobs).map(|(made, j)| made.or_else(|| j.run(data, true, early, cache)).expect("a segment waited for is made")).collect()
 }
@@ -306,11 +306,11 @@ pub(super) mod tests {
     }
 
     fn br(data: &[u8], cuts: &[Range<usize>], quality: u32, window: u32, cache: &Cache) -> Vec<u8> {
-        brotli(data, cuts, BrotliSettings { quality, window }, &Early::default(), cache)
+        brotli(data, cuts, BrotliSettings { quality, window }, &MadeOnce::default(), cache)
     }
 
     fn gz(data: &[u8], cuts: &[Range<usize>], level: u32, cache: &Cache) -> Vec<u8> {
-        gzip(data, cuts, level, &Early::default(), cache)
+        gzip(data, cuts, level, &MadeOnce::default(), cache)
     }
 
     fn gunzip(z: &[u8]) -> Vec<u8> {

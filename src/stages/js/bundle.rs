@@ -11,7 +11,8 @@ use crate::stages::js::BundleOptions;
 
 use super::graph::{self, EntrySpec, ModuleKind};
 use super::resolve::JsResolver;
-use super::{chunks, generate, link, load_cache, parse, render, verify, Chunk, JsCtx};
+use super::types::{Chunk, JsCtx};
+use super::{chunks, generate, link, load_cache, parse, render, verify};
 
 pub struct Bundles {
     pub chunks: Vec<Chunk>,

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::graph::{Asset, AssetKey, AssetKind, Refs};
 
-use super::{BundleOptions, Chunk};
+use super::options::BundleOptions;
+use super::types::Chunk;
 
 /// A package found in the output.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]

@@ -9,7 +9,7 @@ use swc_core::ecma::ast::Id;
 
 use super::analyze::{ExportDef, ImportKind, NsUse};
 use super::graph::{JsModule, ModuleId, ModuleKind, Resolved};
-use super::parse::locate;
+use super::types::locate;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 
 /// What a name refers to once imports are followed to their definitions.

@@ -26,8 +26,9 @@ use swc_core::ecma::ast::Id;
 
 use super::analyze::{Analysis, ExportDef, ImportKind, ImportRecord, NamedImport, NsUse};
 use super::meta::Listing;
+use super::options::BundleOptions;
 use super::parse::{KeptComments, Parsed};
-use super::{BundleOptions, JsCtx};
+use super::types::JsCtx;
 use crate::diagnostics::Diagnostic;
 
 /// What every key of one bundle set shares: the options (as the replayed stage's key has

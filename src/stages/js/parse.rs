@@ -19,7 +19,7 @@ use swc_core::ecma::transforms::react::{jsx, Options as JsxOptions, Runtime};
 use swc_core::ecma::transforms::typescript::typescript;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
-use super::JsCtx;
+use super::types::{locate, JsCtx};
 use crate::diagnostics::Diagnostic;
 
 /// The comments kept for a module, as plain (sendable) maps.
@@ -94,12 +94,6 @@ pub struct Parsed {
     pub ts: String,
     /// The folder listings its globs and `import()` patterns made.
     pub listings: Vec<super::meta::Listing>,
-}
-
-/// Places a diagnostic at a position of a parsed file.
-pub fn locate(file: &SourceFile, rel: &str, pos: BytePos, d: Diagnostic) -> Diagnostic {
-    let offset = (pos.0.saturating_sub(file.start_pos.0)) as usize;
-    d.at_offset(rel, &file.src, offset)
 }
 
 fn syntax_for(path: &Path) -> Syntax {

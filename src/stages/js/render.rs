@@ -10,7 +10,8 @@ use crate::graph::{AssetKey, AssetKind};
 
 use super::chunks::ChunkKind;
 use super::graph::{self, ModuleKind};
-use super::{analyze, chunks, generate, link, Chunk, ChunkLinks, JsCtx};
+use super::types::{Chunk, ChunkLinks, JsCtx};
+use super::{analyze, chunks, generate, link};
 
 /// What loading each lazy chunk (by its entry module) fetches first: its key, the CSS of it
 /// and of the chunks it imports (deepest first), and those chunks.

@@ -3,7 +3,7 @@
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{substitute, Asset, AssetKey, AssetKind, Graph, Refs};
 
-use super::ChunkLinks;
+use super::super::types::ChunkLinks;
 
 /// Splits the leading `@charset`/`@import` statements off a printed stylesheet: `@import` must
 /// come first in a file, so those of every part go to the top of the joined one.

@@ -5,7 +5,7 @@
 mod css;
 mod pages;
 
-pub use super::ChunkLinks;
+pub use super::types::ChunkLinks;
 use crate::diagnostics::Diagnostics;
 use crate::graph::Graph;
 use crate::stages::js::BundleOptions;

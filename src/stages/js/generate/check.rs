@@ -6,7 +6,7 @@ use swc_core::atoms::Atom;
 use swc_core::common::BytePos;
 
 use super::prepare::Prepared;
-use super::render::{Bound, ChunkRender, Names};
+use super::types::{Bound, ChunkRender, Names};
 use crate::diagnostics::Diagnostic;
 use crate::stages::js::graph::ModuleId;
 use crate::stages::js::unbound::{self, Scope, Unbound, BUG, NOWHERE};
@@ -85,7 +85,7 @@ impl ChunkRender<'_> {
         let module = &self.modules[m];
         let d = Diagnostic::error(message).with_note(BUG);
         match &module.file {
-            Some(f) if at != NOWHERE => crate::stages::js::parse::locate(f, &module.rel, BytePos(f.start_pos.0 + at), d),
+            Some(f) if at != NOWHERE => crate::stages::js::types::locate(f, &module.rel, BytePos(f.start_pos.0 + at), d),
             _ => d.in_file(&module.rel),
         }
     }

@@ -3,9 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::render::{Externals, Names, Rendered};
 use super::runtime::{is_ident_name, js_string};
-use super::ChunkCode;
+use super::types::{ChunkCode, Externals, Names, Rendered};
 use crate::graph::{AssetKey, AssetKind, RefUse};
 use crate::stages::js::graph::{JsModule, ModuleId, Resolved};
 

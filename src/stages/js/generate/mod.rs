@@ -24,40 +24,9 @@ mod render;
 mod runtime;
 mod shorthand;
 mod symbols;
+mod types;
 
-use swc_core::ecma::ast::*;
-
-use crate::graph::Refs;
-use crate::sourcemap::Segment;
 pub use join::assemble;
 pub use prepare::{prepare, Prepared};
-pub use render::{render, ChunkJob, Rendered};
-
-/// The newest syntax the output may use: the target's ES version; ES2015 for a browserslist
-/// query (every browser such queries usually name has it).
-pub fn output_version(target: &str) -> EsVersion {
-    if target.trim().eq_ignore_ascii_case("esnext") {
-        EsVersion::latest()
-    } else {
-        super::parse::es_version(target.trim()).unwrap_or(EsVersion::Es2015)
-    }
-}
-
-/// What an `import()` of a split chunk becomes: its URL placeholder, and the stylesheets and
-/// chunks the loader fetches first.
-pub struct DynamicLoad {
-    pub url: String,
-    pub css: Vec<String>,
-    pub js: Vec<String>,
-}
-
-/// One output file's JS: code with asset placeholders, its references and source map.
-pub struct ChunkCode {
-    pub code: String,
-    pub refs: Refs,
-    pub segments: Vec<Segment>,
-    /// Absolute paths and contents of the map's sources.
-    pub sources: Vec<(std::path::PathBuf, String)>,
-    /// The modules in the chunk, in order.
-    pub modules: Vec<crate::graph::ModuleInfo>,
-}
+pub use render::render;
+pub use types::{ChunkJob, Rendered};

@@ -8,9 +8,9 @@ use swc_core::common::SyntaxContext;
 use swc_core::ecma::ast::Id;
 
 use super::prepare::Prepared;
-use super::render::{ChunkRender, Externals, Names, Symbol, Synthetic};
 use super::runtime::HELPERS;
 use super::symbols::{binding_key, ph, Registry, SymbolKey};
+use super::types::{ChunkRender, Externals, Names, Symbol, Synthetic};
 use crate::stages::js::graph::ModuleId;
 use crate::stages::js::link::Binding;
 use crate::stages::js::names::Namer;

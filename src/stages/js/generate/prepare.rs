@@ -9,15 +9,15 @@ use swc_core::ecma::minifier::optimize;
 use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
-use super::render::print;
+use super::minify_cache;
 use super::symbols::{binding_key, module_value, ph, placeholder, Marker, Registry};
-use super::{minify_cache, output_version};
+use super::types::{output_version, print};
 use crate::diagnostics::Diagnostic;
 use crate::stages::js::analyze::{decl_ids, ImportKind};
 use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use crate::stages::js::link::{Binding, Linked};
 use crate::stages::js::rewrite::{ImportRewriter, Replacement};
-use crate::stages::js::JsCtx;
+use crate::stages::js::types::JsCtx;
 
 pub struct Prepared {
     pub ast: Module,

@@ -16,8 +16,8 @@ use swc_core::atoms::Atom;
 use crate::cache::varint::{get as read_varint, put as varint, unzigzag, zigzag};
 
 use super::prepare::Prepared;
-use super::render::{ChunkRefs, ChunkRender, Names, Piece, Synthetic};
 use super::symbols::{ph, Marker};
+use super::types::{ChunkRefs, ChunkRender, Names, Piece, Synthetic};
 use crate::stages::js::graph::{ModuleId, ModuleKind};
 use crate::stages::js::unbound::Scope;
 

@@ -7,7 +7,7 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
 use super::symbols::ph;
-use super::DynamicLoad;
+use super::types::DynamicLoad;
 use crate::stages::js::rewrite::call;
 
 /// After minification: placeholder and top-level names to final names, asset placeholders

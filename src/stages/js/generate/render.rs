@@ -4,14 +4,10 @@
 use std::fmt::Write as _;
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use swc_core::atoms::Atom;
-use swc_core::common::source_map::SourceMap;
-use swc_core::common::sync::Lrc;
-use swc_core::common::{BytePos, DUMMY_SP, GLOBALS};
+use swc_core::common::{DUMMY_SP, GLOBALS};
 use swc_core::ecma::ast::*;
-use swc_core::ecma::codegen::text_writer::{omit_trailing_semi, JsWriter, WriteJs};
-use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter};
 use swc_core::ecma::transforms::base::fixer::fixer;
 use swc_core::ecma::visit::VisitMutWith;
 
@@ -20,92 +16,17 @@ use super::prepare::Prepared;
 use super::rename::FinalNames;
 use super::runtime::{expr_text, helper_code, is_ident_name, js_string, loader_code, HELPERS};
 use super::symbols::{ph, Marker};
-use super::{ChunkCode, DynamicLoad};
+use super::types::print;
+use super::types::{Bound, ChunkCode, ChunkJob, ChunkRefs, ChunkRender, DynamicLoad, Externals, Names, Piece, Rendered, Synthetic};
 use crate::diagnostics::Diagnostic;
-use crate::graph::{AssetKey, AssetKind, RefUse, Refs};
+use crate::graph::{AssetKey, AssetKind, RefUse};
 use crate::sourcemap::Segment;
 use crate::stages::js::analyze::ImportKind;
 use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use crate::stages::js::link::{Binding, Linked, Linker};
-use crate::stages::js::names::Namer;
 use crate::stages::js::rewrite::{call, ident, ImportRewriter, Replacement};
+use crate::stages::js::types::JsCtx;
 use crate::stages::js::unbound::{self, Scope};
-use crate::stages::js::JsCtx;
-
-/// What a chunk needs besides its modules.
-pub struct ChunkJob<'a> {
-    pub index: usize,
-    /// Its modules, in evaluation order.
-    pub order: &'a [ModuleId],
-    /// What it exports: an entry's exports (`None` for shared chunks).
-    pub exports: Option<Vec<(Atom, Binding)>>,
-    /// Per module: the chunk it is in (with splitting).
-    pub chunk_of: &'a [Option<usize>],
-    /// Modules whose namespace object is built (in their own chunk).
-    pub need_ns: &'a [bool],
-    /// Modules also in other chunks (without splitting): printed from a copy.
-    pub copied: &'a [bool],
-    /// Per dynamic entry module: its chunk's key, and what the loader fetches first
-    /// (stylesheet keys, chunk keys).
-    pub dynamic: &'a FxHashMap<ModuleId, (AssetKey, Vec<AssetKey>, Vec<AssetKey>)>,
-    /// The chunk key of each extra entry (worker) of the graph.
-    pub extra_keys: &'a [AssetKey],
-}
-
-/// A chunk printed, before its imports of other chunks and its exports are written.
-pub struct Rendered {
-    /// The body (runtime, namespace objects, modules), its references and source map.
-    pub code: ChunkCode,
-    /// Final local names of placeholder keys.
-    pub names: FxHashMap<Atom, Atom>,
-    /// Keys defined in other chunks, with the chunk that defines each.
-    pub foreign: Vec<(Atom, usize)>,
-    /// `import` lines for externals.
-    pub externals: String,
-    /// The entry's exports: (local, exported).
-    pub entry_exports: Vec<(String, String)>,
-    /// Syntax found in a module's final tree that no browser would run, or a name read that
-    /// nothing binds (kiln's bug).
-    pub problems: Vec<Diagnostic>,
-    /// The names the chunk declares at its top level (what it may export).
-    pub declared: FxHashSet<Atom>,
-    /// The legal comments of its modules, once each, for the end of the file.
-    pub legal: Vec<String>,
-}
-
-/// The URLs a chunk's modules write: asset files, extra entries (workers), and lazy chunks
-/// with what their loader fetches first; all as reference placeholders of the chunk.
-#[derive(Default)]
-pub(super) struct ChunkRefs {
-    refs: Refs,
-    asset_url: FxHashMap<ModuleId, String>,
-    /// Asset and entry placeholders of the modules (`__kiln_as3__`) to the chunk's.
-    pub(super) asset_map: FxHashMap<String, String>,
-    entry_url: FxHashMap<usize, String>,
-    pub(super) dynamic: FxHashMap<String, DynamicLoad>,
-}
-
-/// The synthetic symbols a chunk needs: CommonJS wrappers, interop wrappers (and the module
-/// that first needs each), namespace objects, and which runtime helpers.
-pub(super) struct Synthetic {
-    pub(super) cjs: Vec<ModuleId>,
-    pub(super) interop: Vec<ModuleId>,
-    pub(super) interop_at: FxHashMap<ModuleId, Vec<ModuleId>>,
-    pub(super) ns_needed: Vec<ModuleId>,
-    pub(super) helpers_used: [bool; 4],
-}
-
-/// External imports a chunk keeps, by specifier: (imported name or namespace, placeholder); an
-/// empty list is an import for side effects only.
-pub(super) type Externals = std::collections::BTreeMap<String, Vec<(Option<Atom>, Atom)>>;
-
-/// A symbol to name: (use count, order, the placeholder key, the name it had, the module
-/// binding it is). The most used get the shortest names when minifying.
-pub(super) type Symbol = (u32, usize, Atom, String, Option<(ModuleId, Id)>);
-
-/// A module printed: its code, source positions, a problem its final tree has, and what it
-/// declares at its top level and reads unbound.
-pub(super) type Piece = (ModuleId, String, Vec<(u32, u32, u32, u32)>, Option<Diagnostic>, Scope);
 
 /// Sorts a module's source-map segments. The printer does not always record positions in
 /// output order; sorted per module, on the module's thread, the chunk's segments are sorted
@@ -115,31 +36,6 @@ fn in_output_order(segs: &mut [(u32, u32, u32, u32)]) {
     if !segs.is_sorted() {
         segs.sort_unstable();
     }
-}
-
-/// The names chosen for a chunk.
-pub(super) struct Names {
-    pub(super) namer: Namer,
-    /// Placeholder keys to final names.
-    pub(super) names: FxHashMap<Atom, Atom>,
-    /// Per module, its own top-level bindings' final names.
-    pub(super) own: FxHashMap<ModuleId, FxHashMap<Id, Atom>>,
-    pub(super) helpers: [Atom; 4],
-}
-
-impl Names {
-    pub(super) fn get(&self, key: &Atom) -> Option<Atom> {
-        self.names.get(key).cloned()
-    }
-}
-
-/// One chunk being rendered: what every step reads.
-pub(super) struct ChunkRender<'a> {
-    pub(super) ctx: &'a JsCtx<'a>,
-    pub(super) modules: &'a [JsModule],
-    pub(super) linked: &'a Linked,
-    pub(super) job: &'a ChunkJob<'a>,
-    pub(super) minify: bool,
 }
 
 /// Names and prints one chunk.
@@ -176,12 +72,6 @@ pub fn render(ctx: &JsCtx, modules: &[JsModule], prepared: &mut [Option<Prepared
         declared,
         legal: if ctx.options.js.legal_comments != crate::config::LegalComments::None { legal_comments(modules, job.order) } else { Vec::new() },
     }
-}
-
-/// What a chunk's imports bind: the keys it imports from other chunks, and its externals.
-pub(super) struct Bound<'a> {
-    pub(super) foreign: &'a [(Atom, usize)],
-    pub(super) externals: &'a Externals,
 }
 
 impl ChunkRender<'_> {
@@ -394,7 +284,7 @@ impl ChunkRender<'_> {
             let d = Diagnostic::error(format!("internal error: {what} would reach the output, which the target cannot run"))
                 .with_note("this is a bug in kiln; please report it with the input that caused it");
             match &module.file {
-                Some(f) if pos >= f.start_pos && pos <= f.end_pos => super::super::parse::locate(f, &module.rel, pos, d),
+                Some(f) if pos >= f.start_pos && pos <= f.end_pos => super::super::types::locate(f, &module.rel, pos, d),
                 _ => d.in_file(&module.rel),
             }
         });
@@ -552,18 +442,4 @@ pub(super) fn var_decl(name: &Atom, init: Expr) -> ModuleItem {
         decls: vec![VarDeclarator { span: DUMMY_SP, name: Pat::Ident(ident(name).into()), init: Some(Box::new(init)), definite: false }],
         ..Default::default()
     }))))
-}
-
-/// Prints a module; returns the code and the (source position, output line/column) pairs.
-pub(super) fn print(cm: &Lrc<SourceMap>, module: &Module, minify: bool) -> (String, Vec<(BytePos, swc_core::common::source_map::LineCol)>) {
-    let mut buf = Vec::new();
-    let mut mappings = Vec::new();
-    {
-        let writer = JsWriter::new(cm.clone(), "\n", &mut buf, Some(&mut mappings));
-        let writer: Box<dyn WriteJs> = if minify { Box::new(omit_trailing_semi(writer)) } else { Box::new(writer) };
-        let mut emitter =
-            Emitter { cfg: CodegenConfig::default().with_minify(minify).with_target(EsVersion::latest()), cm: cm.clone(), comments: None, wr: writer };
-        emitter.emit_module(module).expect("writing to a Vec cannot fail");
-    }
-    (String::from_utf8(buf).expect("the printer writes UTF-8"), mappings)
 }

@@ -3,7 +3,7 @@
 //! modules it finds), then numbered in a thread-independent order.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -13,13 +13,15 @@ use swc_core::ecma::ast::Module;
 use super::analyze::Analysis;
 use super::parse::KeptComments;
 use super::replay::trace::ModuleTrace;
-use super::JsCtx;
+use super::types::JsCtx;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::AssetKey;
 
 mod module;
+use super::target::{is_code, Target};
+pub use super::target::{ExtraEntry, Variant};
 use module::load_one;
-pub(super) use module::{is_cjs, parse_module, target_of};
+pub(super) use module::{is_cjs, parse_module};
 
 pub type ModuleId = usize;
 
@@ -42,70 +44,6 @@ pub enum Resolved {
     /// The script of a worker (or a file imported with `?url` / named by `new URL()`): an entry
     /// point built into a chunk of its own; the index into [`Loaded::entries`].
     Entry(usize),
-}
-
-/// How a file is imported: as code, or through one of the queries Vite users write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Variant {
-    Plain,
-    /// `?raw`: the file's text as the default export.
-    Raw,
-    /// `?url`: the URL of the emitted file (of the built chunk, for a script).
-    Url,
-    /// `?inline`: the file as a `data:` URL.
-    Inline,
-    /// `?worker` / `?sharedworker`: a constructor of a module worker running the file.
-    Worker {
-        shared: bool,
-    },
-}
-
-impl Variant {
-    /// Splits a known query off a specifier: `./a.txt?raw` → (`./a.txt`, Raw).
-    pub fn split(specifier: &str) -> (&str, Variant) {
-        let Some((path, query)) = specifier.split_once('?') else { return (specifier, Variant::Plain) };
-        let mut keys: Vec<&str> = query.split('&').map(|k| k.split('=').next().unwrap_or(k)).collect();
-        keys.sort_unstable();
-        let variant = match keys.as_slice() {
-            ["raw"] => Variant::Raw,
-            ["url"] | ["url", "worker"] | ["sharedworker", "url"] => Variant::Url,
-            ["inline"] => Variant::Inline,
-            ["worker"] => Variant::Worker { shared: false },
-            ["sharedworker"] => Variant::Worker { shared: true },
-            _ => return (specifier, Variant::Plain),
-        };
-        (path, variant)
-    }
-
-    /// The suffix a module's name carries for this variant.
-    pub fn suffix(self) -> &'static str {
-        match self {
-            Variant::Plain => "",
-            Variant::Raw => "?raw",
-            Variant::Url => "?url",
-            Variant::Inline => "?inline",
-            Variant::Worker { shared: false } => "?worker",
-            Variant::Worker { shared: true } => "?sharedworker",
-        }
-    }
-}
-
-/// A script built as an entry point of its own (a worker, or a script imported by URL).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ExtraEntry {
-    pub path: PathBuf,
-    /// A classic script (an IIFE with no `import`), not a module.
-    pub classic: bool,
-    /// A service worker: written at the output's top level under a stable name.
-    pub service: bool,
-}
-
-impl ExtraEntry {
-    /// Its chunk's key: `src/w.ts?worker`, `src/w.ts?worker=classic`, `sw.ts?serviceworker`.
-    pub fn key(&self, rel: &str) -> AssetKey {
-        let kind = if self.service { "serviceworker" } else { "worker" };
-        AssetKey::module(rel, &if self.classic { format!("{kind}=classic") } else { kind.to_owned() })
-    }
 }
 
 /// The module graph of one set of entries.
@@ -172,22 +110,6 @@ pub struct JsModule {
 pub struct EntrySpec {
     pub path: PathBuf,
     pub source: Option<String>,
-}
-
-/// File extensions loaded as code; anything else imported from JS is an asset.
-fn is_code(path: &Path) -> bool {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    matches!(ext.as_str(), "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" | "json")
-}
-
-/// What one import record names, before modules are numbered.
-#[derive(Debug, Clone)]
-pub(super) enum Target {
-    /// A module of this graph: its path, variant, and whether its package is side-effect free.
-    Module(PathBuf, Variant, bool),
-    Entry(ExtraEntry),
-    /// Left as an import, or failed (reported).
-    None,
 }
 
 struct LoadResult {

@@ -9,10 +9,11 @@ use swc_core::common::{sync::Lrc, Mark, SourceFile};
 use super::*;
 use crate::diagnostics::Diagnostic;
 use crate::stages::js::analyze::{analyze, Analysis, ImportKind, ImportRecord};
-use crate::stages::js::parse::{locate, KeptComments, Parsed};
+use crate::stages::js::parse::{KeptComments, Parsed};
 use crate::stages::js::replay::trace::ModuleTrace;
-use crate::stages::js::resolve::{JsResolver, Target as Resolution};
-use crate::stages::js::{BundleOptions, JsCtx};
+use crate::stages::js::target::target_of;
+use crate::stages::js::types::locate;
+use crate::stages::js::types::JsCtx;
 
 /// The text of a module that only re-exports something kiln computed.
 fn default_export(value: &str) -> String {
@@ -227,60 +228,6 @@ fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r
         Err(msg) => {
             diags.push(locate(file, rel, r.span.lo, Diagnostic::error(msg)));
             Target::None
-        }
-    }
-}
-
-/// Where import record `r` of the module at `path` leads, or why it cannot be resolved.
-/// `import_map`: specifiers the pages' import maps resolve in the browser.
-pub(in crate::stages::js) fn target_of(
-    options: &BundleOptions,
-    resolver: &JsResolver,
-    import_map: &[String],
-    path: &Path,
-    r: &ImportRecord,
-) -> Result<Target, String> {
-    let (spec, query) = Variant::split(&r.specifier);
-    if import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
-        return Ok(Target::None);
-    }
-    // `new URL('x.wasm', import.meta.url)` is a URL relative to the module; when no such file
-    // exists, `new URL('pdfjs-dist/build/pdf.worker.mjs', import.meta.url)` names a package's
-    // file (as Vite and webpack resolve it, the package's `exports` honoured).
-    let resolved = match r.kind {
-        ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => match resolver.resolve(options, path, &format!("./{spec}")) {
-            Ok(found) => Ok(found),
-            Err(relative) => resolver.resolve(options, path, spec).map_err(|_| relative + ", nor as a package's file"),
-        },
-        _ => resolver.resolve(options, path, spec),
-    };
-    match resolved {
-        Ok(Resolution::File { path: p, side_effects_free }) => {
-            if !options.loader.may_read(&p) {
-                return Err(format!("{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()));
-            }
-            let code = is_code(&p) && !crate::loader::css::is_css(&p);
-            Ok(match r.kind {
-                ImportKind::Worker { classic, service } => {
-                    if !code {
-                        return Err(format!("{:?} is not a script, so it cannot run as a worker", r.specifier));
-                    }
-                    Target::Entry(ExtraEntry { path: p, classic, service })
-                }
-                // `new URL('./x.ts', import.meta.url)`: the URL of the script built.
-                ImportKind::AssetUrl if code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
-                ImportKind::AssetUrl => Target::Module(p, Variant::Plain, side_effects_free),
-                _ if query == Variant::Url && code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
-                _ => Target::Module(p, query, side_effects_free),
-            })
-        }
-        Ok(Resolution::External) => Ok(Target::None),
-        Err(e) => {
-            let what = match r.kind {
-                ImportKind::AssetUrl | ImportKind::Worker { .. } => "cannot find the file",
-                _ => "cannot resolve import",
-            };
-            Err(format!("{what} {:?}: {e}", r.specifier))
         }
     }
 }

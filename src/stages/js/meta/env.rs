@@ -6,7 +6,7 @@ use swc_core::ecma::ast::*;
 use super::build::{key_value, str_lit, undefined};
 use super::Rewriter;
 use crate::diagnostics::Diagnostic;
-use crate::stages::js::parse::locate;
+use crate::stages::js::types::locate;
 
 impl Rewriter<'_> {
     /// `import.meta.env`: the whole object.

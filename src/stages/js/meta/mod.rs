@@ -31,8 +31,8 @@ mod glob;
 
 pub use glob::Listing;
 
-use super::parse::locate;
-use super::JsCtx;
+use super::types::locate;
+use super::types::JsCtx;
 use crate::diagnostics::Diagnostic;
 use build::*;
 

@@ -16,7 +16,7 @@ use crate::cache::stored::StoredRef;
 use crate::cache::varint;
 use crate::graph::{AssetKind, ChunkMap, ModuleInfo, Refs};
 use crate::sourcemap::Segment;
-use crate::stages::js::Chunk;
+use crate::stages::js::types::Chunk;
 
 const MAGIC: &[u8; 8] = b"kilnjs01";
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::stored::{asset_keys, keys, Key};
 use crate::graph::AssetKey;
-use crate::stages::js::ChunkLinks;
+use crate::stages::js::types::ChunkLinks;
 
 #[derive(Serialize, Deserialize)]
 pub struct StoredLinks {

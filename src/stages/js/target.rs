@@ -1,0 +1,139 @@
+//! Where an import record leads: a module of the graph (with the query it is imported with),
+//! a script built as an entry point of its own, or nothing (left as an import). Shared by
+//! loading a module ([`super::graph`]) and by the replay's check that every import of a
+//! module still leads where it did ([`super::replay::trace`]).
+
+use std::path::{Path, PathBuf};
+
+use super::analyze::{ImportKind, ImportRecord};
+use super::options::BundleOptions;
+use super::resolve::{JsResolver, Target as Resolution};
+use crate::graph::AssetKey;
+
+/// How a file is imported: as code, or through one of the queries Vite users write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Variant {
+    Plain,
+    /// `?raw`: the file's text as the default export.
+    Raw,
+    /// `?url`: the URL of the emitted file (of the built chunk, for a script).
+    Url,
+    /// `?inline`: the file as a `data:` URL.
+    Inline,
+    /// `?worker` / `?sharedworker`: a constructor of a module worker running the file.
+    Worker {
+        shared: bool,
+    },
+}
+
+impl Variant {
+    /// Splits a known query off a specifier: `./a.txt?raw` → (`./a.txt`, Raw).
+    pub fn split(specifier: &str) -> (&str, Variant) {
+        let Some((path, query)) = specifier.split_once('?') else { return (specifier, Variant::Plain) };
+        let mut keys: Vec<&str> = query.split('&').map(|k| k.split('=').next().unwrap_or(k)).collect();
+        keys.sort_unstable();
+        let variant = match keys.as_slice() {
+            ["raw"] => Variant::Raw,
+            ["url"] | ["url", "worker"] | ["sharedworker", "url"] => Variant::Url,
+            ["inline"] => Variant::Inline,
+            ["worker"] => Variant::Worker { shared: false },
+            ["sharedworker"] => Variant::Worker { shared: true },
+            _ => return (specifier, Variant::Plain),
+        };
+        (path, variant)
+    }
+
+    /// The suffix a module's name carries for this variant.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Variant::Plain => "",
+            Variant::Raw => "?raw",
+            Variant::Url => "?url",
+            Variant::Inline => "?inline",
+            Variant::Worker { shared: false } => "?worker",
+            Variant::Worker { shared: true } => "?sharedworker",
+        }
+    }
+}
+
+/// A script built as an entry point of its own (a worker, or a script imported by URL).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExtraEntry {
+    pub path: PathBuf,
+    /// A classic script (an IIFE with no `import`), not a module.
+    pub classic: bool,
+    /// A service worker: written at the output's top level under a stable name.
+    pub service: bool,
+}
+
+impl ExtraEntry {
+    /// Its chunk's key: `src/w.ts?worker`, `src/w.ts?worker=classic`, `sw.ts?serviceworker`.
+    pub fn key(&self, rel: &str) -> AssetKey {
+        let kind = if self.service { "serviceworker" } else { "worker" };
+        AssetKey::module(rel, &if self.classic { format!("{kind}=classic") } else { kind.to_owned() })
+    }
+}
+
+/// File extensions loaded as code; anything else imported from JS is an asset.
+pub fn is_code(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    matches!(ext.as_str(), "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" | "json")
+}
+
+/// What one import record names, before modules are numbered.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A module of this graph: its path, variant, and whether its package is side-effect free.
+    Module(PathBuf, Variant, bool),
+    Entry(ExtraEntry),
+    /// Left as an import, or failed (reported).
+    None,
+}
+
+/// Where import record `r` of the module at `path` leads, or why it cannot be resolved.
+/// `import_map`: specifiers the pages' import maps resolve in the browser.
+pub fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[String], path: &Path, r: &ImportRecord) -> Result<Target, String> {
+    let (spec, query) = Variant::split(&r.specifier);
+    if import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
+        return Ok(Target::None);
+    }
+    // `new URL('x.wasm', import.meta.url)` is a URL relative to the module; when no such file
+    // exists, `new URL('pdfjs-dist/build/pdf.worker.mjs', import.meta.url)` names a package's
+    // file (as Vite and webpack resolve it, the package's `exports` honoured).
+    let resolved = match r.kind {
+        ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => match resolver.resolve(options, path, &format!("./{spec}")) {
+            Ok(found) => Ok(found),
+            Err(relative) => resolver.resolve(options, path, spec).map_err(|_| relative + ", nor as a package's file"),
+        },
+        _ => resolver.resolve(options, path, spec),
+    };
+    match resolved {
+        Ok(Resolution::File { path: p, side_effects_free }) => {
+            if !options.loader.may_read(&p) {
+                return Err(format!("{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()));
+            }
+            let code = is_code(&p) && !crate::loader::css::is_css(&p);
+            Ok(match r.kind {
+                ImportKind::Worker { classic, service } => {
+                    if !code {
+                        return Err(format!("{:?} is not a script, so it cannot run as a worker", r.specifier));
+                    }
+                    Target::Entry(ExtraEntry { path: p, classic, service })
+                }
+                // `new URL('./x.ts', import.meta.url)`: the URL of the script built.
+                ImportKind::AssetUrl if code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
+                ImportKind::AssetUrl => Target::Module(p, Variant::Plain, side_effects_free),
+                _ if query == Variant::Url && code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
+                _ => Target::Module(p, query, side_effects_free),
+            })
+        }
+        Ok(Resolution::External) => Ok(Target::None),
+        Err(e) => {
+            let what = match r.kind {
+                ImportKind::AssetUrl | ImportKind::Worker { .. } => "cannot find the file",
+                _ => "cannot resolve import",
+            };
+            Err(format!("{what} {:?}: {e}", r.specifier))
+        }
+    }
+}
