@@ -54,7 +54,7 @@ impl Progress for Silent {}
 /// The stack of each build thread. The parsers, transforms, minifier and printers kiln uses
 /// recurse over the syntax tree, so deeply nested input needs deep stacks; the memory is only
 /// reserved, and touched as deep as an input really goes. The nesting limits that keep inputs
-/// within it are in [`crate::stages::js::limits`] and [`crate::loader::css`].
+/// within it are in [`crate::stages::js::scan::limits`] and [`crate::loader::css`].
 pub const STACK_SIZE: usize = 1 << 30;
 
 /// Runs a build on a thread pool of `config.jobs` threads (every core by default).

@@ -9,10 +9,12 @@ use crate::graph::{AssetKey, AssetKind, JsEntry};
 use crate::log::Timings;
 use crate::stages::js::BundleOptions;
 
-use super::graph::{self, EntrySpec, ModuleKind};
-use super::resolve::JsResolver;
-use super::types::{Chunk, JsCtx};
-use super::{chunks, generate, link, load_cache, parse, render, verify};
+use crate::stages::js::generate::{self, plan, verify};
+use crate::stages::js::link::{self, chunks};
+use crate::stages::js::scan::graph::{self, EntrySpec, ModuleKind};
+use crate::stages::js::scan::resolve::JsResolver;
+use crate::stages::js::scan::{load_cache, parse};
+use crate::stages::js::types::{Chunk, JsCtx};
 
 pub struct Bundles {
     pub chunks: Vec<Chunk>,
@@ -21,8 +23,8 @@ pub struct Bundles {
     /// Files imported from JS that the pipeline must load and emit (root-relative paths).
     pub assets: Vec<(String, AssetKind)>,
     pub warnings: Diagnostics,
-    /// What loading each module read (see [`super::replay`]); empty for a replayed stage.
-    pub traces: Vec<super::replay::trace::ModuleTrace>,
+    /// What loading each module read (see [`crate::stages::js::replay`]); empty for a replayed stage.
+    pub traces: Vec<crate::stages::js::replay::trace::ModuleTrace>,
 }
 
 /// Bundles the entries, then every worker (and script imported by URL) they start, each as a
@@ -73,7 +75,8 @@ pub fn bundle(options: &BundleOptions, cache: &crate::cache::pack::Pack, entries
 }
 
 /// Bundles one set of entries into chunks; returns them with the extra entry points (workers,
-/// scripts imported by URL) their live modules start, and those entries' chunk keys.
+/// scripts imported by URL) their live modules start, and those entries' chunk keys. The
+/// stage's table of contents: scan → link → generate (minify, plan, print) → verify.
 fn bundle_set(
     options: &BundleOptions,
     cache: &crate::cache::pack::Pack,
@@ -81,6 +84,37 @@ fn bundle_set(
     import_map: &[String],
     classic: bool,
 ) -> Result<(Bundles, Vec<(graph::ExtraEntry, AssetKey)>), BuildError> {
+    let ctx = context(options, cache, import_map, classic)?;
+    let mut timings = Timings::default();
+    let specs: Vec<EntrySpec> = entries.iter().map(|e| EntrySpec { path: e.path.clone(), source: e.source.clone() }).collect();
+    let (loaded, warnings) = timings.time("js.load", || graph::load(&ctx, &specs))?;
+    let graph::Loaded { mut modules, entry_ids, entries: extra, traces } = loaded;
+    let extra_keys: Vec<AssetKey> = extra.iter().map(|e| e.key(&options.rel(&e.path))).collect();
+    let asts: Vec<_> = modules.iter_mut().map(|m| m.ast.take()).collect();
+
+    let linker = link::Linker::new(&modules);
+    let linked = timings.time("js.link", || linker.link(&entry_ids, options.js.splitting))?;
+
+    let mut prepared = timings.time("js.minify", || prepare_all(&ctx, &modules, asts, &linked))?;
+    let chunks = timings.time("js.print", || {
+        let page_entries: Vec<(graph::ModuleId, AssetKey)> = entry_ids.iter().zip(entries).map(|(&e, en)| (e, en.key.clone())).collect();
+        let sizes: Vec<u64> = prepared.iter().map(|p| p.as_ref().map_or(0, |p| p.size)).collect();
+        let pure: Vec<bool> = prepared.iter().map(|p| p.as_ref().is_none_or(|p| p.pure)).collect();
+        let plan = chunks::plan(options, &modules, &linked, &page_entries, &sizes, &pure);
+        plan::render_chunks(&ctx, &modules, &mut prepared, &linker, &linked, &plan, &extra_keys)
+    })?;
+    if options.checks.verify {
+        timings.time("js.verify", || verify_chunks(&chunks, options, classic))?;
+    }
+
+    let assets = assets_of(&modules, &linked);
+    let started = started_entries(&modules, &linked).into_iter().map(|w| (extra[w].clone(), extra_keys[w].clone())).collect();
+    Ok((Bundles { chunks, assets, timings, warnings, traces }, started))
+}
+
+/// What every module task of a set shares: a source map, swc's globals, the resolver, the
+/// `define`s parsed (an invalid one is an error naming its key).
+fn context<'a>(options: &'a BundleOptions, cache: &'a crate::cache::pack::Pack, import_map: &'a [String], classic: bool) -> Result<JsCtx<'a>, BuildError> {
     let globals = Globals::new();
     let unresolved_mark = GLOBALS.set(&globals, Mark::new);
     let cm = Lrc::new(SourceMap::default());
@@ -101,43 +135,31 @@ fn bundle_set(
         load_salt: load_cache::salt(options, import_map, classic),
     };
     let mut diags = Vec::new();
-    let mut defines = Vec::new();
     for (key, value) in &options.js.define {
         match parse::parse_define_value(&ctx, key, value) {
-            Ok(expr) => defines.push((key.split('.').map(str::to_owned).collect(), expr)),
+            Ok(expr) => ctx.defines.push((key.split('.').map(str::to_owned).collect(), expr)),
             Err(e) => diags.push(Diagnostic::error(format!("js.define.{key:?}: {value:?} is not a JS expression: {e}"))),
         }
     }
     if !diags.is_empty() {
         return Err(BuildError { diagnostics: diags });
     }
-    ctx.defines = defines;
+    Ok(ctx)
+}
 
-    let mut timings = Timings::default();
-    let specs: Vec<EntrySpec> = entries.iter().map(|e| EntrySpec { path: e.path.clone(), source: e.source.clone() }).collect();
-    let (loaded, warnings) = timings.time("js.load", || graph::load(&ctx, &specs))?;
-    let graph::Loaded { mut modules, entry_ids, entries: extra, traces } = loaded;
-    let extra_keys: Vec<AssetKey> = extra.iter().map(|e| e.key(&options.rel(&e.path))).collect();
-    let asts: Vec<_> = modules.iter_mut().map(|m| m.ast.take()).collect();
-    let linker = link::Linker::new(&modules);
-    let linked = timings.time("js.link", || linker.link(&entry_ids, options.js.splitting))?;
-
-    let mut prepared = timings.time("js.minify", || prepare_all(&ctx, &modules, asts, &linked))?;
-    let chunks = timings.time("js.print", || {
-        let page_entries: Vec<(graph::ModuleId, AssetKey)> = entry_ids.iter().zip(entries).map(|(&e, en)| (e, en.key.clone())).collect();
-        let sizes: Vec<u64> = prepared.iter().map(|p| p.as_ref().map_or(0, |p| p.size)).collect();
-        let pure: Vec<bool> = prepared.iter().map(|p| p.as_ref().is_none_or(|p| p.pure)).collect();
-        let plan = chunks::plan(options, &modules, &linked, &page_entries, &sizes, &pure);
-        render::render_chunks(&ctx, &modules, &mut prepared, &linker, &linked, &plan, &extra_keys)
-    })?;
-    if options.checks.verify {
-        let broken: Vec<Diagnostic> = timings.time("js.verify", || {
-            chunks.par_iter().filter_map(|c| verify::check(&c.links.key.to_string(), &c.code, &options.js.target, classic).err()).collect()
-        });
-        if !broken.is_empty() {
-            return Err(BuildError { diagnostics: broken });
-        }
+/// Every chunk parsed again: none may hold syntax its target cannot run.
+fn verify_chunks(chunks: &[Chunk], options: &BundleOptions, classic: bool) -> Result<(), BuildError> {
+    let broken: Vec<Diagnostic> =
+        chunks.par_iter().filter_map(|c| verify::check(&c.links.key.to_string(), &c.code, &options.js.target, classic).err()).collect();
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(BuildError { diagnostics: broken })
     }
+}
+
+/// The files live modules import that the pipeline loads and emits: assets, and stylesheets.
+fn assets_of(modules: &[graph::JsModule], linked: &link::Linked) -> Vec<(String, AssetKind)> {
     let mut assets: Vec<(String, AssetKind)> = modules
         .iter()
         .enumerate()
@@ -150,8 +172,12 @@ fn bundle_set(
         .collect();
     assets.sort();
     assets.dedup();
-    // The extra entries live modules start.
-    let mut started_entries: Vec<usize> = modules
+    assets
+}
+
+/// The extra entries (workers, scripts by URL) live modules start, by index, in order.
+fn started_entries(modules: &[graph::JsModule], linked: &link::Linked) -> Vec<usize> {
+    let mut started: Vec<usize> = modules
         .iter()
         .enumerate()
         .filter(|(m, _)| linked.included[*m])
@@ -162,10 +188,9 @@ fn bundle_set(
             })
         })
         .collect();
-    started_entries.sort_unstable();
-    started_entries.dedup();
-    let extra_out = started_entries.into_iter().map(|w| (extra[w].clone(), extra_keys[w].clone())).collect();
-    Ok((Bundles { chunks, assets, timings, warnings, traces }, extra_out))
+    started.sort_unstable();
+    started.dedup();
+    started
 }
 
 /// Every live module prepared (minified), in parallel, largest first.

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::graph::{Asset, AssetKey, AssetKind, Refs};
 
-use super::options::BundleOptions;
-use super::types::Chunk;
+use crate::stages::js::options::BundleOptions;
+use crate::stages::js::types::Chunk;
 
 /// A package found in the output.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -132,7 +132,7 @@ fn markdown(packages: &[Package]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::stages::js::licenses::*;
 
     #[test]
     fn the_package_of_a_file() {

@@ -1,45 +1,34 @@
 //! JS: module scripts and configured entries become bundles.
 //!
 //! The shape is esbuild's scan → link → generate, on swc's parser, transforms, minifier and
-//! printer:
-//! - [`graph`]: load every reachable module in parallel waves; each is read, parsed,
+//! printer, one folder per phase; [`bundle`]'s `bundle_set` is the table of contents:
+//! - [`scan`]: load every reachable module in parallel waves; each is read, parsed,
 //!   transformed (TypeScript, JSX, `define`), analyzed and has its imports resolved in one
-//!   task, never parsed twice;
-//! - [`link`]: bind imports to definitions, mark live modules and exports, order modules;
-//! - [`generate`]: minify modules in parallel, name the chunk's top-level symbols once, print
-//!   modules in parallel with source positions, join them.
-//!
+//!   task, never parsed twice (and kept in the build cache);
+//! - [`link`]: bind imports to definitions, mark live modules and exports, order modules,
+//!   plan the chunks;
+//! - [`generate`]: minify modules in parallel, name each chunk's top-level symbols once, print
+//!   modules in parallel with source positions, join them, check the result;
+//! - [`replay`]: the whole stage's output from the last build, when nothing it read changed;
 //! - [`assemble`]: join each chunk's CSS imports into one stylesheet, and link pages to what
 //!   their scripts need at start.
+//!
+//! What the phases share sits below them in [`types`] and [`options`].
 //!
 //! The stage owns its chunks end to end: it adds them to the graph as assets, has the loader
 //! read the files scripts import, and links pages and CSS, so the graph it hands on is whole.
 //! A chunk's references to emitted files (`import logo from './logo.png'`) are placeholders,
 //! replaced by the fingerprint stage like every other reference.
 
-pub mod analyze;
 mod assemble;
 mod bundle;
-pub mod chunks;
-pub mod class_fields;
 pub mod generate;
-pub mod graph;
 pub mod licenses;
-pub mod limits;
 pub mod link;
-mod load_cache;
-pub mod meta;
-pub mod names;
 mod options;
-pub mod parse;
-mod render;
 pub mod replay;
-pub mod resolve;
-pub mod rewrite;
-mod target;
+pub mod scan;
 pub mod types;
-pub mod unbound;
-pub mod verify;
 
 pub use options::BundleOptions;
 pub use types::{Chunk, ChunkLinks, OnBundle};

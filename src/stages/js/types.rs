@@ -5,10 +5,10 @@
 use swc_core::common::{sync::Lrc, BytePos, Globals, Mark, SourceFile, SourceMap};
 use swc_core::ecma::ast::Expr;
 
-use super::options::BundleOptions;
-use super::resolve::JsResolver;
 use crate::diagnostics::Diagnostic;
 use crate::graph::{AssetKey, Refs};
+use crate::stages::js::options::BundleOptions;
+use crate::stages::js::scan::resolve::JsResolver;
 
 /// What every module task shares.
 pub struct JsCtx<'a> {
@@ -25,7 +25,7 @@ pub struct JsCtx<'a> {
     pub classic: bool,
     /// Minified and printed modules from earlier builds (the build cache's `js` packs).
     pub cache: &'a crate::cache::pack::Pack<'a>,
-    /// What every module's [`super::load_cache`] key shares.
+    /// What every module's [`crate::stages::js::scan::load_cache`] key shares.
     pub load_salt: [u8; 32],
 }
 

@@ -3,7 +3,7 @@
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{substitute, Asset, AssetKey, AssetKind, Graph, Refs};
 
-use super::super::types::ChunkLinks;
+use crate::stages::js::types::ChunkLinks;
 
 /// Splits the leading `@charset`/`@import` statements off a printed stylesheet: `@import` must
 /// come first in a file, so those of every part go to the top of the joined one.
@@ -103,7 +103,7 @@ pub fn join(graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::stages::js::assemble::css::*;
 
     #[test]
     fn imports_move_to_the_top() {

@@ -5,9 +5,9 @@
 mod css;
 mod pages;
 
-pub use super::types::ChunkLinks;
 use crate::diagnostics::Diagnostics;
 use crate::graph::Graph;
+pub use crate::stages::js::types::ChunkLinks;
 use crate::stages::js::BundleOptions;
 
 pub fn run(options: &BundleOptions, graph: &mut Graph, chunks: &[ChunkLinks]) -> Diagnostics {

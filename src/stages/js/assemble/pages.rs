@@ -13,7 +13,7 @@ use crate::graph::{AssetKey, AssetKind, Graph, RefUse, Refs};
 use crate::stages::js::BundleOptions;
 use crate::urls::stable_name;
 
-use super::super::types::ChunkLinks;
+use crate::stages::js::types::ChunkLinks;
 
 fn push_unique(list: &mut Vec<AssetKey>, item: &AssetKey) {
     if !list.contains(item) {

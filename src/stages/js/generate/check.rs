@@ -1,15 +1,15 @@
-//! A chunk's unbound-name check (see [`crate::stages::js::unbound`]): what its modules read
+//! A chunk's unbound-name check (see [`crate::stages::js::generate::unbound`]): what its modules read
 //! unbound against what it declares, imports, and what its sources read as globals.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
 use swc_core::common::BytePos;
 
-use super::prepare::Prepared;
-use super::types::{Bound, ChunkRender, Names};
 use crate::diagnostics::Diagnostic;
-use crate::stages::js::graph::ModuleId;
-use crate::stages::js::unbound::{self, Scope, Unbound, BUG, NOWHERE};
+use crate::stages::js::generate::prepare::Prepared;
+use crate::stages::js::generate::types::{Bound, ChunkRender, Names};
+use crate::stages::js::generate::unbound::{self, Scope, Unbound, BUG, NOWHERE};
+use crate::stages::js::scan::graph::ModuleId;
 
 impl ChunkRender<'_> {
     /// Checks that every name the chunk's code reads unbound is declared, imported, or a global

@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::runtime::{is_ident_name, js_string};
-use super::types::{ChunkCode, Externals, Names, Rendered};
 use crate::graph::{AssetKey, AssetKind, RefUse};
-use crate::stages::js::graph::{JsModule, ModuleId, Resolved};
+use crate::stages::js::generate::runtime::{is_ident_name, js_string};
+use crate::stages::js::generate::types::{ChunkCode, Externals, Names, Rendered};
+use crate::stages::js::scan::graph::{JsModule, ModuleId, Resolved};
 
 /// The finished code of a chunk: externals, imports of other chunks (`imports`: the chunk key
 /// and (exported name, local name) pairs, in order), the body, then its exports (the entry's,

@@ -2,7 +2,7 @@
 //! the minifier changed.
 //!
 //! The key is made of what the minifier's input is made from, without the tree (so that a
-//! module loaded from the cache need not be parsed: see [`crate::stages::js::load_cache`]):
+//! module loaded from the cache need not be parsed: see [`crate::stages::js::scan::load_cache`]):
 //! the key of loading the module (its text, path, options and tsconfig options), what the
 //! linker decided its imports become, the exports kept, the minify options and a few flags
 //! ([`key`]). `KILN_CHECK_CACHE=1` minifies every cached module again and stops the build if
@@ -112,7 +112,7 @@ impl VisitMut for Canon<'_> {
 }
 
 /// A name with its context by its number in the module's table (see
-/// [`crate::stages::js::graph::JsModule::contexts`]), if the table has it.
+/// [`crate::stages::js::scan::graph::JsModule::contexts`]), if the table has it.
 pub(super) fn canonical_id(contexts: &[SyntaxContext], id: &Id) -> Option<String> {
     let n = contexts.iter().position(|&c| c == id.1)?;
     Some(format!("{}\u{1}{n}", id.0))
@@ -120,7 +120,7 @@ pub(super) fn canonical_id(contexts: &[SyntaxContext], id: &Id) -> Option<String
 
 /// The cache key of minifying a module, made without its tree: the key of loading it
 /// (`load`: its text, path, options, tsconfig options and the files its globs matched; see
-/// [`crate::stages::js::load_cache`]), what its imports became (`decisions`), the exports
+/// [`crate::stages::js::scan::load_cache`]), what its imports became (`decisions`), the exports
 /// kept (`used`), the target and whether it is CommonJS, a classic worker's, or generated code
 /// (from which the minify options are made). The tree handed to the minifier is a pure
 /// function of these.

@@ -16,15 +16,20 @@
 mod check;
 mod join;
 pub mod minify_cache;
+pub mod names;
 mod naming;
+pub mod plan;
 mod prepare;
 mod print_cache;
 mod rename;
 mod render;
+pub mod rewrite;
 mod runtime;
 mod shorthand;
 mod symbols;
 mod types;
+pub mod unbound;
+pub mod verify;
 
 pub use join::assemble;
 pub use prepare::{prepare, Prepared};

@@ -7,13 +7,13 @@ use swc_core::atoms::Atom;
 use swc_core::common::SyntaxContext;
 use swc_core::ecma::ast::Id;
 
-use super::prepare::Prepared;
-use super::runtime::HELPERS;
-use super::symbols::{binding_key, ph, Registry, SymbolKey};
-use super::types::{ChunkRender, Externals, Names, Symbol, Synthetic};
-use crate::stages::js::graph::ModuleId;
+use crate::stages::js::generate::names::Namer;
+use crate::stages::js::generate::prepare::Prepared;
+use crate::stages::js::generate::runtime::HELPERS;
+use crate::stages::js::generate::symbols::{binding_key, ph, Registry, SymbolKey};
+use crate::stages::js::generate::types::{ChunkRender, Externals, Names, Symbol, Synthetic};
 use crate::stages::js::link::Binding;
-use crate::stages::js::names::Namer;
+use crate::stages::js::scan::graph::ModuleId;
 
 impl ChunkRender<'_> {
     /// How often each placeholder key is used in the chunk (keys the joined code names count

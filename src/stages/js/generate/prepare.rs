@@ -9,14 +9,14 @@ use swc_core::ecma::minifier::optimize;
 use swc_core::ecma::minifier::option::{CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions};
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
-use super::minify_cache;
-use super::symbols::{binding_key, module_value, ph, placeholder, Marker, Registry};
-use super::types::{output_version, print};
 use crate::diagnostics::Diagnostic;
-use crate::stages::js::analyze::{decl_ids, ImportKind};
-use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
+use crate::stages::js::generate::minify_cache;
+use crate::stages::js::generate::rewrite::{ImportRewriter, Replacement};
+use crate::stages::js::generate::symbols::{binding_key, module_value, ph, placeholder, Marker, Registry};
+use crate::stages::js::generate::types::{output_version, print};
 use crate::stages::js::link::{Binding, Linked};
-use crate::stages::js::rewrite::{ImportRewriter, Replacement};
+use crate::stages::js::scan::analyze::{decl_ids, ImportKind};
+use crate::stages::js::scan::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use crate::stages::js::types::JsCtx;
 
 pub struct Prepared {
@@ -140,7 +140,7 @@ pub fn prepare(ctx: &JsCtx, modules: &[JsModule], m: ModuleId, ast: Option<Modul
     let (registry, markers) = (decided.registry, decided.markers);
     if !cjs {
         strip_unused_exports(&mut ast, &linked.used_locals[m]);
-        super::shorthand::expand_top_level_shorthands(&mut ast);
+        crate::stages::js::generate::shorthand::expand_top_level_shorthands(&mut ast);
     }
     if ctx.classic {
         ast.visit_mut_with(&mut ClassicMeta { global });
@@ -283,18 +283,18 @@ fn cached(ctx: &JsCtx, key: &[u8; 32], frame: &minify_cache::Frame) -> Option<(m
 }
 
 /// The module parsed again: it was loaded from the build cache (see
-/// [`crate::stages::js::load_cache`]) and its minified form is not cached. Its top level has
+/// [`crate::stages::js::scan::load_cache`]) and its minified form is not cached. Its top level has
 /// the module's mark; the other contexts its analysis names (the transforms' fresh marks) are
 /// given the module's, by their numbers in the entry.
 fn parse_again(ctx: &JsCtx, module: &JsModule) -> Result<Module, Diagnostic> {
     let file = module.file.clone().expect("a module loaded from the cache has its file");
     let bug = "it was loaded before, when the build cache's entry was made; this is kiln's bug: build with --no-cache meanwhile, and report it";
     let mut warnings = Vec::new();
-    let (analysis, parsed) = crate::stages::js::graph::parse_module(ctx, &module.path, &module.rel, file, Some(module.top_level_mark), &mut warnings)
+    let (analysis, parsed) = crate::stages::js::scan::graph::parse_module(ctx, &module.path, &module.rel, file, Some(module.top_level_mark), &mut warnings)
         .map_err(|diags| diags.into_iter().next().unwrap_or_else(|| Diagnostic::error("cannot parse it again").in_file(&module.rel)).with_note(bug))?;
-    let mut frame = crate::stages::js::load_cache::frame(ctx, &parsed.file, parsed.top_level_mark);
+    let mut frame = crate::stages::js::scan::load_cache::frame(ctx, &parsed.file, parsed.top_level_mark);
     let cjs = module.kind == ModuleKind::Cjs;
-    let same = crate::stages::js::load_cache::encode(&mut frame, &analysis, &parsed.comments, cjs, parsed.generated, &parsed.listings).is_some()
+    let same = crate::stages::js::scan::load_cache::encode(&mut frame, &analysis, &parsed.comments, cjs, parsed.generated, &parsed.listings).is_some()
         && frame.contexts.len() == module.contexts.len();
     if !same {
         return Err(Diagnostic::error("parsed again, the module does not match its build cache entry").in_file(&module.rel).with_note(bug));

@@ -15,11 +15,11 @@ use swc_core::atoms::Atom;
 
 use crate::cache::varint::{get as read_varint, put as varint, unzigzag, zigzag};
 
-use super::prepare::Prepared;
-use super::symbols::{ph, Marker};
-use super::types::{ChunkRefs, ChunkRender, Names, Piece, Synthetic};
-use crate::stages::js::graph::{ModuleId, ModuleKind};
-use crate::stages::js::unbound::Scope;
+use crate::stages::js::generate::prepare::Prepared;
+use crate::stages::js::generate::symbols::{ph, Marker};
+use crate::stages::js::generate::types::{ChunkRefs, ChunkRender, Names, Piece, Synthetic};
+use crate::stages::js::generate::unbound::Scope;
+use crate::stages::js::scan::graph::{ModuleId, ModuleKind};
 
 /// Length-delimited fields into one hash.
 struct Fields(blake3::Hasher);
@@ -157,10 +157,10 @@ mod tests {
     #[test]
     fn printed_modules_round_trip() {
         let segs = vec![(0, 0, 0, 0), (0, 7, 3, 2), (0, 9, 1, 40), (2, 1, 1, 0), (2, 0, 0, 5), (u32::MAX, u32::MAX, u32::MAX, 0)];
-        let scope = super::Scope { top: vec!["a".into()], free: vec![("b".into(), 7), ("é".into(), u32::MAX)] };
+        let scope = crate::stages::js::generate::print_cache::Scope { top: vec!["a".into()], free: vec![("b".into(), 7), ("é".into(), u32::MAX)] };
         let piece = (3, "let a=1;\né".to_owned(), segs, None, scope);
-        let bytes = super::encode(&piece);
-        assert_eq!(super::decode(3, &bytes), Some(piece));
-        assert_eq!(super::decode(3, &bytes[..bytes.len() - 1]), None, "a truncated entry is a miss");
+        let bytes = crate::stages::js::generate::print_cache::encode(&piece);
+        assert_eq!(crate::stages::js::generate::print_cache::decode(3, &bytes), Some(piece));
+        assert_eq!(crate::stages::js::generate::print_cache::decode(3, &bytes[..bytes.len() - 1]), None, "a truncated entry is a miss");
     }
 }

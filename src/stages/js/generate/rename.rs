@@ -6,9 +6,9 @@ use swc_core::common::DUMMY_SP;
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
-use super::symbols::ph;
-use super::types::DynamicLoad;
-use crate::stages::js::rewrite::call;
+use crate::stages::js::generate::rewrite::call;
+use crate::stages::js::generate::symbols::ph;
+use crate::stages::js::generate::types::DynamicLoad;
 
 /// After minification: placeholder and top-level names to final names, asset placeholders
 /// to the chunk's URL placeholders. By name, not binding: safe because every new name is one

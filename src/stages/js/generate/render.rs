@@ -11,22 +11,22 @@ use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::fixer::fixer;
 use swc_core::ecma::visit::VisitMutWith;
 
-use super::join::{external_imports, legal_comments, module_info};
-use super::prepare::Prepared;
-use super::rename::FinalNames;
-use super::runtime::{expr_text, helper_code, is_ident_name, js_string, loader_code, HELPERS};
-use super::symbols::{ph, Marker};
-use super::types::print;
-use super::types::{Bound, ChunkCode, ChunkJob, ChunkRefs, ChunkRender, DynamicLoad, Externals, Names, Piece, Rendered, Synthetic};
 use crate::diagnostics::Diagnostic;
 use crate::graph::{AssetKey, AssetKind, RefUse};
 use crate::sourcemap::Segment;
-use crate::stages::js::analyze::ImportKind;
-use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind, Resolved};
+use crate::stages::js::generate::join::{external_imports, legal_comments, module_info};
+use crate::stages::js::generate::prepare::Prepared;
+use crate::stages::js::generate::rename::FinalNames;
+use crate::stages::js::generate::rewrite::{call, ident, ImportRewriter, Replacement};
+use crate::stages::js::generate::runtime::{expr_text, helper_code, is_ident_name, js_string, loader_code, HELPERS};
+use crate::stages::js::generate::symbols::{ph, Marker};
+use crate::stages::js::generate::types::print;
+use crate::stages::js::generate::types::{Bound, ChunkCode, ChunkJob, ChunkRefs, ChunkRender, DynamicLoad, Externals, Names, Piece, Rendered, Synthetic};
+use crate::stages::js::generate::unbound::{self, Scope};
 use crate::stages::js::link::{Binding, Linked, Linker};
-use crate::stages::js::rewrite::{call, ident, ImportRewriter, Replacement};
+use crate::stages::js::scan::analyze::ImportKind;
+use crate::stages::js::scan::graph::{JsModule, ModuleId, ModuleKind, Resolved};
 use crate::stages::js::types::JsCtx;
-use crate::stages::js::unbound::{self, Scope};
 
 /// Sorts a module's source-map segments. The printer does not always record positions in
 /// output order; sorted per module, on the module's thread, the chunk's segments are sorted
@@ -193,13 +193,17 @@ impl ChunkRender<'_> {
     }
 
     /// Renames and prints every module of the chunk, in parallel (or takes it from the build
-    /// cache: see [`super::print_cache`]).
+    /// cache: see [`crate::stages::js::generate::print_cache`]).
     fn print_modules(&self, prepared: &mut [Option<Prepared>], refs: &ChunkRefs, synthetic: &Synthetic, names: &Names) -> Vec<Piece> {
-        type Job = (ModuleId, Module, Option<super::minify_cache::StoredTree>, Option<[u8; 32]>);
+        type Job = (ModuleId, Module, Option<crate::stages::js::generate::minify_cache::StoredTree>, Option<[u8; 32]>);
         // The cache keys first, on every core (each hashes the module's names and references).
         let keys: Vec<Option<[u8; 32]>> = {
             let prepared = &*prepared;
-            self.job.order.par_iter().map(|&m| prepared[m].as_ref().and_then(|p| super::print_cache::key(self, m, p, refs, synthetic, names))).collect()
+            self.job
+                .order
+                .par_iter()
+                .map(|&m| prepared[m].as_ref().and_then(|p| crate::stages::js::generate::print_cache::key(self, m, p, refs, synthetic, names)))
+                .collect()
         };
         let jobs: Vec<Job> = self
             .job
@@ -218,7 +222,7 @@ impl ChunkRender<'_> {
             |(m, ..)| self.modules[*m].text_len(),
             |(m, ast, stored, key)| {
                 // An entry a kiln before this one wrote may hold its segments unsorted.
-                let cached = key.and_then(|k| cache.get(&k)).and_then(|b| super::print_cache::decode(m, b)).map(|mut piece| {
+                let cached = key.and_then(|k| cache.get(&k)).and_then(|b| crate::stages::js::generate::print_cache::decode(m, b)).map(|mut piece| {
                     in_output_order(&mut piece.2);
                     piece
                 });
@@ -247,7 +251,7 @@ impl ChunkRender<'_> {
                     );
                 }
                 if let (Some(k), None) = (key, &piece.3) {
-                    cache.put(&k, super::print_cache::encode(&piece));
+                    cache.put(&k, crate::stages::js::generate::print_cache::encode(&piece));
                 }
                 piece
             },
@@ -280,11 +284,11 @@ impl ChunkRender<'_> {
         }
         ast.body = body;
         ast.visit_mut_with(&mut fixer(None));
-        let problem = super::super::verify::check_module(&ast, &ctx.options.js.target, ctx.classic).map(|(pos, what)| {
+        let problem = crate::stages::js::generate::verify::check_module(&ast, &ctx.options.js.target, ctx.classic).map(|(pos, what)| {
             let d = Diagnostic::error(format!("internal error: {what} would reach the output, which the target cannot run"))
                 .with_note("this is a bug in kiln; please report it with the input that caused it");
             match &module.file {
-                Some(f) if pos >= f.start_pos && pos <= f.end_pos => super::super::types::locate(f, &module.rel, pos, d),
+                Some(f) if pos >= f.start_pos && pos <= f.end_pos => crate::stages::js::types::locate(f, &module.rel, pos, d),
                 _ => d.in_file(&module.rel),
             }
         });

@@ -3,7 +3,7 @@
 
 use swc_core::atoms::Atom;
 
-use crate::stages::js::rewrite::Replacement;
+use crate::stages::js::generate::rewrite::Replacement;
 
 /// Names of the runtime helpers, in the order they are emitted.
 pub(super) const HELPERS: [&str; 4] = ["__commonJS", "__toESM", "__toCommonJS", "__load"];

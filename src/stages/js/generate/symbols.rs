@@ -5,10 +5,10 @@ use rustc_hash::FxHashMap;
 use swc_core::atoms::Atom;
 use swc_core::ecma::ast::*;
 
-use super::runtime::HELPERS;
-use crate::stages::js::graph::{JsModule, ModuleId, ModuleKind};
+use crate::stages::js::generate::rewrite::{call, ident, Replacement};
+use crate::stages::js::generate::runtime::HELPERS;
 use crate::stages::js::link::Binding;
-use crate::stages::js::rewrite::{call, ident, Replacement};
+use crate::stages::js::scan::graph::{JsModule, ModuleId, ModuleKind};
 
 /// A binding of the chunk to be, before its final name is chosen. Its placeholder name
 /// ([`SymbolKey::name`]) stands for it in module code until then; what a name stands for is

@@ -14,11 +14,11 @@ use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter};
 use crate::diagnostics::Diagnostic;
 use crate::graph::{AssetKey, Refs};
 use crate::sourcemap::Segment;
-use crate::stages::js::graph::{JsModule, ModuleId};
+use crate::stages::js::generate::names::Namer;
+use crate::stages::js::generate::unbound::Scope;
 use crate::stages::js::link::{Binding, Linked};
-use crate::stages::js::names::Namer;
+use crate::stages::js::scan::graph::{JsModule, ModuleId};
 use crate::stages::js::types::JsCtx;
-use crate::stages::js::unbound::Scope;
 
 /// What a chunk needs besides its modules.
 pub struct ChunkJob<'a> {
@@ -132,7 +132,7 @@ pub fn output_version(target: &str) -> EsVersion {
     if target.trim().eq_ignore_ascii_case("esnext") {
         EsVersion::latest()
     } else {
-        crate::stages::js::parse::es_version(target.trim()).unwrap_or(EsVersion::Es2015)
+        crate::stages::js::scan::parse::es_version(target.trim()).unwrap_or(EsVersion::Es2015)
     }
 }
 

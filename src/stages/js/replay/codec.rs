@@ -10,12 +10,12 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::stored::StoredLinks;
-use super::trace::ModuleTrace;
 use crate::cache::stored::StoredRef;
 use crate::cache::varint;
 use crate::graph::{AssetKind, ChunkMap, ModuleInfo, Refs};
 use crate::sourcemap::Segment;
+use crate::stages::js::replay::stored::StoredLinks;
+use crate::stages::js::replay::trace::ModuleTrace;
 use crate::stages::js::types::Chunk;
 
 const MAGIC: &[u8; 8] = b"kilnjs01";
@@ -197,11 +197,11 @@ mod tests {
     fn segments_round_trip() {
         let segs = vec![(0, 0, 0, 0, 0), (0, 7, 3, 2, 9), (0, 9, 1, 40, 0), (2, 1, 1, 0, 3), (2, 4, 0, 5, 1), (u32::MAX, u32::MAX, 7, u32::MAX, 0)];
         let mut out = Vec::new();
-        super::put_segments(&mut out, &segs);
+        crate::stages::js::replay::codec::put_segments(&mut out, &segs);
         let mut at = 0;
-        assert_eq!(super::get_segments(&out, &mut at), Some(segs));
+        assert_eq!(crate::stages::js::replay::codec::get_segments(&out, &mut at), Some(segs));
         assert_eq!(at, out.len());
         let mut at = 0;
-        assert_eq!(super::get_segments(&out[..out.len() - 1], &mut at), None, "a truncated entry is a miss");
+        assert_eq!(crate::stages::js::replay::codec::get_segments(&out[..out.len() - 1], &mut at), None, "a truncated entry is a miss");
     }
 }

@@ -21,13 +21,13 @@ pub mod trace;
 
 use rayon::prelude::*;
 
-use super::bundle::Bundles;
-use super::resolve::JsResolver;
-use super::BundleOptions;
 use crate::cache::Cache;
 use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::JsEntry;
 use crate::log::{Clock, Timings};
+use crate::stages::js::bundle::Bundles;
+use crate::stages::js::scan::resolve::JsResolver;
+use crate::stages::js::BundleOptions;
 use trace::ModuleTrace;
 
 pub struct Replay<'a> {

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use swc_core::common::DUMMY_SP;
 
-use crate::stages::js::analyze::{ImportKind, ImportRecord};
-use crate::stages::js::meta::Listing;
-use crate::stages::js::resolve::JsResolver;
-use crate::stages::js::target::{target_of, Target, Variant};
+use crate::stages::js::scan::analyze::{ImportKind, ImportRecord};
+use crate::stages::js::scan::meta::Listing;
+use crate::stages::js::scan::resolve::JsResolver;
+use crate::stages::js::scan::target::{target_of, Target, Variant};
 use crate::stages::js::BundleOptions;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use swc_core::common::{Mark, Spanned, SyntaxContext, DUMMY_SP};
 use swc_core::ecma::ast::*;
 
-use super::build::{arrow, call_member, dynamic_import_at, key_value, member};
-use super::Rewriter;
 use crate::diagnostics::Diagnostic;
+use crate::stages::js::scan::meta::build::{arrow, call_member, dynamic_import_at, key_value, member};
+use crate::stages::js::scan::meta::Rewriter;
 
 /// Extensions a pattern without one may stand for (`` import(`./pages/${p}`) ``).
 pub(super) const CODE_EXTENSIONS: &[&str] = &["ts", "tsx", "mts", "js", "jsx", "mjs", "json"];

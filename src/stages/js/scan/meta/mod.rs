@@ -31,9 +31,9 @@ mod glob;
 
 pub use glob::Listing;
 
-use super::types::locate;
-use super::types::JsCtx;
 use crate::diagnostics::Diagnostic;
+use crate::stages::js::types::locate;
+use crate::stages::js::types::JsCtx;
 use build::*;
 
 struct Rewriter<'a> {

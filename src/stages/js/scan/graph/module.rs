@@ -6,12 +6,12 @@ use std::path::Path;
 
 use swc_core::common::{sync::Lrc, Mark, SourceFile};
 
-use super::*;
 use crate::diagnostics::Diagnostic;
-use crate::stages::js::analyze::{analyze, Analysis, ImportKind, ImportRecord};
-use crate::stages::js::parse::{KeptComments, Parsed};
 use crate::stages::js::replay::trace::ModuleTrace;
-use crate::stages::js::target::target_of;
+use crate::stages::js::scan::analyze::{analyze, Analysis, ImportKind, ImportRecord};
+use crate::stages::js::scan::graph::*;
+use crate::stages::js::scan::parse::{KeptComments, Parsed};
+use crate::stages::js::scan::target::target_of;
 use crate::stages::js::types::locate;
 use crate::stages::js::types::JsCtx;
 
@@ -71,13 +71,13 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
         Ok(t) => t,
         Err(diags) => return empty(ModuleKind::Esm, diags),
     };
-    let file = crate::stages::js::parse::source_file(ctx, path, text);
+    let file = crate::stages::js::scan::parse::source_file(ctx, path, text);
     // Only the build cache uses the key (with the cache off, nothing is made for it).
     let ts = ctx.lazy_loading().then(|| ctx.resolver.ts_options(ctx.options, path).ok()).flatten();
-    let load_key = ts.as_ref().map(|ts| crate::stages::js::load_cache::key(ctx, &rel, &file.src, &crate::fields::of(&ctx.options.loader.root, ts)));
+    let load_key = ts.as_ref().map(|ts| crate::stages::js::scan::load_cache::key(ctx, &rel, &file.src, &crate::fields::of(&ctx.options.loader.root, ts)));
     // The replay's trace compares the options as text (see ModuleTrace::resolves_alike).
     let ts = ts.map(|ts| format!("{ts:?}"));
-    let cached = match load_key.map(|key| crate::stages::js::load_cache::lookup(ctx, path, &rel, &file, &key)) {
+    let cached = match load_key.map(|key| crate::stages::js::scan::load_cache::lookup(ctx, path, &rel, &file, &key)) {
         Some(Err(d)) => return empty(ModuleKind::Esm, vec![d]),
         Some(Ok(found)) => found,
         None => None,
@@ -103,7 +103,7 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
             Ok((analysis, mut parsed)) => {
                 let cjs = is_cjs(&analysis, parsed.is_script);
                 let keep = load_key.filter(|_| warnings.is_empty());
-                let contexts = keep.map(|key| crate::stages::js::load_cache::keep(ctx, &key, &parsed, &analysis, cjs)).unwrap_or_default();
+                let contexts = keep.map(|key| crate::stages::js::scan::load_cache::keep(ctx, &key, &parsed, &analysis, cjs)).unwrap_or_default();
                 let (listings, ts) = (std::mem::take(&mut parsed.listings), std::mem::take(&mut parsed.ts));
                 let module = JsModule {
                     kind: if cjs { ModuleKind::Cjs } else { ModuleKind::Esm },
@@ -122,7 +122,7 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
         },
     };
     // The minify cache's key covers what the globs matched too (see load_cache::with_listings).
-    let module = JsModule { load_key: module.load_key.map(|key| crate::stages::js::load_cache::with_listings(&key, &listings)), ..module };
+    let module = JsModule { load_key: module.load_key.map(|key| crate::stages::js::scan::load_cache::with_listings(&key, &listings)), ..module };
     let mut diags = Vec::new();
     let file = module.file.clone().expect("a loaded module has its file");
     let targets: Vec<Target> = module.analysis.records.iter().map(|r| resolve_record(ctx, path, &rel, &file, r, &mut diags)).collect();
@@ -147,7 +147,7 @@ pub(in crate::stages::js) fn parse_module(
     top_level_mark: Option<Mark>,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<(Analysis, Parsed), Vec<Diagnostic>> {
-    let mut parsed = crate::stages::js::parse::parse_file(ctx, path, rel, file, top_level_mark, warnings)?;
+    let mut parsed = crate::stages::js::scan::parse::parse_file(ctx, path, rel, file, top_level_mark, warnings)?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
     let stem: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     let analysis = swc_core::common::GLOBALS.set(&ctx.globals, || analyze(&mut parsed.module, parsed.top_level_mark, ctx.unresolved_mark, &stem));

@@ -3,9 +3,9 @@
 use swc_core::common::{Span, DUMMY_SP};
 use swc_core::ecma::ast::*;
 
-use super::build::{key_value, str_lit, undefined};
-use super::Rewriter;
 use crate::diagnostics::Diagnostic;
+use crate::stages::js::scan::meta::build::{key_value, str_lit, undefined};
+use crate::stages::js::scan::meta::Rewriter;
 use crate::stages::js::types::locate;
 
 impl Rewriter<'_> {

@@ -8,7 +8,7 @@
 use rustc_hash::FxHashSet;
 use swc_core::atoms::Atom;
 
-use super::graph::is_reserved;
+use crate::stages::js::scan::graph::is_reserved;
 
 const FIRST: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$";
 const REST: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$0123456789";
@@ -66,7 +66,7 @@ impl Namer {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::stages::js::generate::names::*;
 
     #[test]
     fn sequence_and_reserved() {

@@ -3,14 +3,16 @@
 //! level; statements inside a module are left to the compressor), and order modules as ESM
 //! evaluates them. Works on the analysis records only, never on ASTs.
 
+pub mod chunks;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::atoms::Atom;
 use swc_core::ecma::ast::Id;
 
-use super::analyze::{ExportDef, ImportKind, NsUse};
-use super::graph::{JsModule, ModuleId, ModuleKind, Resolved};
-use super::types::locate;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::stages::js::scan::analyze::{ExportDef, ImportKind, NsUse};
+use crate::stages::js::scan::graph::{JsModule, ModuleId, ModuleKind, Resolved};
+use crate::stages::js::types::locate;
 
 /// What a name refers to once imports are followed to their definitions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

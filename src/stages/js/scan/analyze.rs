@@ -415,7 +415,7 @@ impl Visit for References<'_> {
 }
 
 /// `import.meta.url`.
-pub(super) fn is_meta_url(e: &Expr) -> bool {
+pub(in crate::stages::js) fn is_meta_url(e: &Expr) -> bool {
     matches!(e, Expr::Member(m) if matches!(&*m.obj, Expr::MetaProp(mp) if mp.kind == MetaPropKind::ImportMeta)
         && m.prop.as_ident().is_some_and(|p| p.sym == *"url"))
 }

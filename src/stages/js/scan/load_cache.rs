@@ -12,7 +12,7 @@
 //! fresh ones when the entry is read back. The names of inner scopes among those the module
 //! references are left out (the linker asks only about its imports' locals).
 //! A module loaded from an entry has no tree; `prepare` parses it only if its minified form is
-//! not in the cache (see [`super::generate::minify_cache`]), with the same top-level mark, so
+//! not in the cache (see [`crate::stages::js::generate::minify_cache`]), with the same top-level mark, so
 //! the tree agrees with the analysis. A module whose loading warned keeps no entry, so that
 //! its warnings show on every build.
 
@@ -24,29 +24,29 @@ use swc_core::common::comments::{Comment, CommentKind};
 use swc_core::common::{sync::Lrc, BytePos, Mark, SourceFile, Span, SyntaxContext, DUMMY_SP};
 use swc_core::ecma::ast::Id;
 
-use super::analyze::{Analysis, ExportDef, ImportKind, ImportRecord, NamedImport, NsUse};
-use super::meta::Listing;
-use super::options::BundleOptions;
-use super::parse::{KeptComments, Parsed};
-use super::types::JsCtx;
 use crate::diagnostics::Diagnostic;
+use crate::stages::js::options::BundleOptions;
+use crate::stages::js::scan::analyze::{Analysis, ExportDef, ImportKind, ImportRecord, NamedImport, NsUse};
+use crate::stages::js::scan::meta::Listing;
+use crate::stages::js::scan::parse::{KeptComments, Parsed};
+use crate::stages::js::types::JsCtx;
 
 /// What every key of one bundle set shares: the options (as the replayed stage's key has
 /// them), the import-map specifiers and whether the set is a classic worker's.
-pub(super) fn salt(options: &BundleOptions, import_map: &[String], classic: bool) -> [u8; 32] {
+pub(in crate::stages::js) fn salt(options: &BundleOptions, import_map: &[String], classic: bool) -> [u8; 32] {
     let options = options.key_fields();
     crate::cache::key("js-load-salt", &[&options, import_map.join("\n").as_bytes(), &[classic as u8]])
 }
 
 /// The key of loading the module `rel` (root-relative, with its variant) whose text is `text`,
 /// under the tsconfig options `ts` (their key fields).
-pub(super) fn key(ctx: &JsCtx, rel: &str, text: &str, ts: &[u8]) -> [u8; 32] {
+pub(in crate::stages::js) fn key(ctx: &JsCtx, rel: &str, text: &str, ts: &[u8]) -> [u8; 32] {
     crate::cache::key("js-load", &[&ctx.load_salt, rel.as_bytes(), blake3::hash(text.as_bytes()).as_bytes(), ts])
 }
 
 /// `key` with the folder listings a module's globs and `import()` patterns made (the entry is
 /// found by `key` and holds them; the minify cache's key needs them too, as its tree does).
-pub(super) fn with_listings(key: &[u8; 32], listings: &[Listing]) -> [u8; 32] {
+pub(in crate::stages::js) fn with_listings(key: &[u8; 32], listings: &[Listing]) -> [u8; 32] {
     let mut fields = Vec::new();
     for Listing { patterns, found } in listings {
         fields.extend_from_slice(&crate::fields::of(std::path::Path::new(""), &(patterns, found)));
@@ -87,7 +87,7 @@ struct Entry {
 }
 
 /// What a module loaded from the cache has instead of a parse.
-pub(super) struct Restored {
+pub(in crate::stages::js) struct Restored {
     pub analysis: Analysis,
     pub comments: KeptComments,
     pub cjs: bool,
@@ -99,7 +99,7 @@ pub(super) struct Restored {
 /// unresolved globals, its top level, then the others its analysis names (the marks the
 /// transforms made for names they added, as the JSX runtime's import), in the order the entry
 /// meets them.
-pub(super) struct Frame<'a> {
+pub(in crate::stages::js) struct Frame<'a> {
     pub file: &'a SourceFile,
     pub contexts: Vec<SyntaxContext>,
 }
@@ -151,7 +151,14 @@ impl<'a> Frame<'a> {
 }
 
 /// The entry of a module just loaded, if it can be kept (see the module docs).
-pub(super) fn encode(frame: &mut Frame, analysis: &Analysis, comments: &KeptComments, cjs: bool, generated: bool, listings: &[Listing]) -> Option<Vec<u8>> {
+pub(in crate::stages::js) fn encode(
+    frame: &mut Frame,
+    analysis: &Analysis,
+    comments: &KeptComments,
+    cjs: bool,
+    generated: bool,
+    listings: &[Listing],
+) -> Option<Vec<u8>> {
     let f = frame;
     let records = analysis.records.iter().map(|r| Some((r.specifier.clone(), f.span(r.span)?, r.kind))).collect::<Option<_>>()?;
     let imports = analysis
@@ -223,7 +230,7 @@ pub(super) fn encode(frame: &mut Frame, analysis: &Analysis, comments: &KeptComm
 /// An entry read back with this build's positions and contexts (fresh ones for those beyond
 /// the three every module has, added to `frame`; run with the build's globals set); `None` if
 /// it does not decode or holds what no sound entry holds.
-pub(super) fn decode(frame: &mut Frame, bytes: &[u8]) -> Option<Restored> {
+pub(in crate::stages::js) fn decode(frame: &mut Frame, bytes: &[u8]) -> Option<Restored> {
     let e: Entry = serde_json::from_slice(bytes).ok()?;
     if e.contexts < 3 || e.contexts > 1 << 16 {
         return None;
@@ -279,7 +286,7 @@ pub(super) fn decode(frame: &mut Frame, bytes: &[u8]) -> Option<Restored> {
 
 /// Keeps the entry of a module just parsed under `key`, if it can be kept; the module's
 /// contexts by number (none if not kept).
-pub(super) fn keep(ctx: &JsCtx, key: &[u8; 32], parsed: &Parsed, analysis: &Analysis, cjs: bool) -> Vec<SyntaxContext> {
+pub(in crate::stages::js) fn keep(ctx: &JsCtx, key: &[u8; 32], parsed: &Parsed, analysis: &Analysis, cjs: bool) -> Vec<SyntaxContext> {
     swc_core::common::GLOBALS.set(&ctx.globals, || {
         let mut frame = frame(ctx, &parsed.file, parsed.top_level_mark);
         match encode(&mut frame, analysis, &parsed.comments, cjs, parsed.generated, &parsed.listings) {
@@ -296,7 +303,7 @@ pub(super) fn keep(ctx: &JsCtx, key: &[u8; 32], parsed: &Parsed, analysis: &Anal
 /// contexts by canonical number), if its folder listings still hold. With
 /// `KILN_CHECK_CACHE=1` the module is parsed too, and an entry that differs from what parsing
 /// gives is an error (kiln's bug).
-pub(super) fn lookup(
+pub(in crate::stages::js) fn lookup(
     ctx: &JsCtx,
     path: &Path,
     rel: &str,
@@ -313,8 +320,8 @@ pub(super) fn lookup(
     });
     if found.is_some() && ctx.options.checks.check_cache {
         let mut warnings = Vec::new();
-        let again = super::graph::parse_module(ctx, path, rel, file.clone(), None, &mut warnings).ok().and_then(|(analysis, parsed)| {
-            let cjs = super::graph::is_cjs(&analysis, parsed.is_script);
+        let again = crate::stages::js::scan::graph::parse_module(ctx, path, rel, file.clone(), None, &mut warnings).ok().and_then(|(analysis, parsed)| {
+            let cjs = crate::stages::js::scan::graph::is_cjs(&analysis, parsed.is_script);
             swc_core::common::GLOBALS.set(&ctx.globals, || {
                 encode(&mut frame(ctx, &parsed.file, parsed.top_level_mark), &analysis, &parsed.comments, cjs, parsed.generated, &parsed.listings)
             })
@@ -327,6 +334,6 @@ pub(super) fn lookup(
 }
 
 /// A module's frame for its entry (run with the build's globals set).
-pub(super) fn frame<'a>(ctx: &JsCtx, file: &'a SourceFile, top_level_mark: Mark) -> Frame<'a> {
+pub(in crate::stages::js) fn frame<'a>(ctx: &JsCtx, file: &'a SourceFile, top_level_mark: Mark) -> Frame<'a> {
     Frame::new(file, SyntaxContext::empty().apply_mark(ctx.unresolved_mark), SyntaxContext::empty().apply_mark(top_level_mark))
 }

@@ -1,4 +1,4 @@
-//! Rendering the chunks of a plan: each printed (see [`super::generate`]), then joined by the
+//! Rendering the chunks of a plan: each printed (see [`crate::stages::js::generate`]), then joined by the
 //! imports and exports between them.
 
 use rustc_hash::FxHashMap;
@@ -8,17 +8,19 @@ use swc_core::common::GLOBALS;
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::graph::{AssetKey, AssetKind};
 
-use super::chunks::ChunkKind;
-use super::graph::{self, ModuleKind};
-use super::types::{Chunk, ChunkLinks, JsCtx};
-use super::{analyze, chunks, generate, link};
+use crate::stages::js::generate;
+use crate::stages::js::link::chunks::ChunkKind;
+use crate::stages::js::link::{self, chunks};
+use crate::stages::js::scan::analyze;
+use crate::stages::js::scan::graph::{self, ModuleKind};
+use crate::stages::js::types::{Chunk, ChunkLinks, JsCtx};
 
 /// What loading each lazy chunk (by its entry module) fetches first: its key, the CSS of it
 /// and of the chunks it imports (deepest first), and those chunks.
 type LazyLoads = FxHashMap<graph::ModuleId, (AssetKey, Vec<AssetKey>, Vec<AssetKey>)>;
 
 /// Prints every chunk of the plan, then writes the imports and exports that join them.
-pub(super) fn render_chunks(
+pub(in crate::stages::js) fn render_chunks(
     ctx: &JsCtx,
     modules: &[graph::JsModule],
     prepared: &mut [Option<generate::Prepared>],
@@ -148,7 +150,7 @@ fn join(
                 "internal error: {} needs `{}` ({key}) from {}, which does not declare it",
                 chunk.key, r.names[key], plan.chunks[*d].key
             ))
-            .with_note(super::unbound::BUG),
+            .with_note(crate::stages::js::generate::unbound::BUG),
         ));
     }
     let imports: Vec<(AssetKey, Vec<(String, String)>)> = order

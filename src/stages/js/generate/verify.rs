@@ -31,7 +31,7 @@ pub fn check(key: &str, code: &str, target: &str, classic: bool) -> Result<(), D
             .with_note("this is a bug in kiln; please report it with the input that caused it")
             .at_offset(key, &file.src, offset)
     };
-    let version = super::parse::es_version(target.trim());
+    let version = crate::stages::js::scan::parse::es_version(target.trim());
     if classic {
         let script =
             parse_file_as_script(&file, syntax, EsVersion::latest(), None, &mut recovered).map_err(|e| internal(e.span().lo, e.kind().msg().into_owned()))?;
@@ -61,7 +61,7 @@ pub fn check(key: &str, code: &str, target: &str, classic: bool) -> Result<(), D
 /// decorators; `import`/`export`/`import.meta` in a classic script) or that is newer than an
 /// ES `target`.
 pub fn check_module(module: &Module, target: &str, classic: bool) -> Option<(swc_core::common::BytePos, &'static str)> {
-    let version = super::parse::es_version(target.trim()).unwrap_or(EsVersion::latest());
+    let version = crate::stages::js::scan::parse::es_version(target.trim()).unwrap_or(EsVersion::latest());
     let mut f = Features { version, found: None, foreign: true, classic };
     module.visit_with(&mut f);
     f.found
@@ -245,7 +245,7 @@ impl Visit for Features {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use crate::stages::js::generate::verify::check;
 
     fn tree(code: &str, ts: bool) -> swc_core::ecma::ast::Module {
         let cm: swc_core::common::sync::Lrc<swc_core::common::SourceMap> = Default::default();
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn trees_with_leftover_syntax_fail() {
-        use super::check_module;
+        use crate::stages::js::generate::verify::check_module;
         assert!(check_module(&tree("const a = 1; class A { x = 1 }", false), "esnext", false).is_none());
         assert_eq!(check_module(&tree("@dec class A {}", true), "esnext", false).map(|f| f.1), Some("a decorator"));
         assert_eq!(check_module(&tree("const a: number = 1;", true), "esnext", false).map(|f| f.1), Some("a TypeScript type annotation"));

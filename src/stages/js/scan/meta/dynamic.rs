@@ -3,10 +3,10 @@
 use swc_core::common::{BytePos, Mark, Spanned, SyntaxContext, DUMMY_SP};
 use swc_core::ecma::ast::*;
 
-use super::build::{arrow, call, dynamic_import_at, key_value, member, str_lit, undefined};
-use super::glob::{escape_glob, Match, CODE_EXTENSIONS};
-use super::Rewriter;
 use crate::diagnostics::Diagnostic;
+use crate::stages::js::scan::meta::build::{arrow, call, dynamic_import_at, key_value, member, str_lit, undefined};
+use crate::stages::js::scan::meta::glob::{escape_glob, Match, CODE_EXTENSIONS};
+use crate::stages::js::scan::meta::Rewriter;
 
 impl Rewriter<'_> {
     /// The glob pattern of a template (`` `./a/${x}.js` ``) or a `+` chain starting with a
@@ -151,7 +151,7 @@ impl Rewriter<'_> {
         if callee.sym != *"URL" || args.len() != 2 {
             return;
         }
-        if !super::super::analyze::is_meta_url(&args[1].expr) {
+        if !crate::stages::js::scan::analyze::is_meta_url(&args[1].expr) {
             return;
         }
         let Some((parts, _)) = Self::pattern_of(&args[0].expr) else { return };

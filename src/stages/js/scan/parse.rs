@@ -19,8 +19,8 @@ use swc_core::ecma::transforms::react::{jsx, Options as JsxOptions, Runtime};
 use swc_core::ecma::transforms::typescript::typescript;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 
-use super::types::{locate, JsCtx};
 use crate::diagnostics::Diagnostic;
+use crate::stages::js::types::{locate, JsCtx};
 
 /// The comments kept for a module, as plain (sendable) maps.
 #[derive(Debug, Default, Clone)]
@@ -93,7 +93,7 @@ pub struct Parsed {
     /// The tsconfig options that applied, as text (what a replayed build checks again).
     pub ts: String,
     /// The folder listings its globs and `import()` patterns made.
-    pub listings: Vec<super::meta::Listing>,
+    pub listings: Vec<crate::stages::js::scan::meta::Listing>,
 }
 
 fn syntax_for(path: &Path) -> Syntax {
@@ -130,8 +130,8 @@ pub fn parse_file(
 ) -> Result<Parsed, Vec<Diagnostic>> {
     let ts = ctx.resolver.ts_options(ctx.options, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel)])?;
     let text = file.src.as_str();
-    if let Some(offset) = super::limits::too_deep_text(text) {
-        return Err(vec![super::limits::too_deep_error(super::limits::MAX_BRACKETS).at_offset(rel, text, offset)]);
+    if let Some(offset) = crate::stages::js::scan::limits::too_deep_text(text) {
+        return Err(vec![crate::stages::js::scan::limits::too_deep_error(crate::stages::js::scan::limits::MAX_BRACKETS).at_offset(rel, text, offset)]);
     }
     let syntax = syntax_for(path);
     let is_ts = matches!(syntax, Syntax::Typescript(_));
@@ -154,11 +154,11 @@ pub fn parse_file(
         return Err(errors);
     }
     let mut program = program;
-    let survey = super::limits::survey(&program);
+    let survey = crate::stages::js::scan::limits::survey(&program);
     if let Some(pos) = survey.too_deep {
-        return Err(vec![locate(&file, rel, pos, super::limits::too_deep_error(super::limits::MAX_DEPTH))]);
+        return Err(vec![locate(&file, rel, pos, crate::stages::js::scan::limits::too_deep_error(crate::stages::js::scan::limits::MAX_DEPTH))]);
     }
-    let generated = survey.long_chain && super::limits::split_long_chains(&mut program);
+    let generated = survey.long_chain && crate::stages::js::scan::limits::split_long_chains(&mut program);
     let is_script = matches!(program, Program::Script(_));
     let result = GLOBALS.set(&ctx.globals, || {
         use swc_core::ecma::transforms::base::helpers::{inject_helpers, Helpers, HELPERS};
@@ -195,7 +195,7 @@ pub fn parse_file(
                 program.mutate(typescript(options, ctx.unresolved_mark, top_level_mark));
             }
             if !ts.use_define_for_class_fields {
-                program.visit_mut_with(&mut super::class_fields::AssignFields);
+                program.visit_mut_with(&mut crate::stages::js::scan::class_fields::AssignFields);
             }
             if decorated && !ts.experimental_decorators {
                 program.mutate(proposal::decorator_2023_11::decorator_2023_11());
@@ -204,7 +204,7 @@ pub fn parse_file(
             if !ctx.defines.is_empty() {
                 program.visit_mut_with(&mut Define { defines: &ctx.defines, unresolved: ctx.unresolved_mark });
             }
-            let meta = super::meta::rewrite(ctx, path, rel, &file, &comments, top_level_mark, &mut program);
+            let meta = crate::stages::js::scan::meta::rewrite(ctx, path, rel, &file, &comments, top_level_mark, &mut program);
             lower(ctx, &mut program, &comments);
             program.mutate(inject_helpers(ctx.unresolved_mark));
             let module = match program {
@@ -258,7 +258,7 @@ pub fn es_version(target: &str) -> Option<EsVersion> {
 
 /// JSX options: the file's tsconfig.json (`jsx`, `jsxImportSource`, `jsxFactory`,
 /// `jsxFragmentFactory`), else the automatic runtime from `react`.
-pub fn jsx_options(from_tsconfig: &super::resolve::JsxFromTsconfig) -> JsxOptions {
+pub fn jsx_options(from_tsconfig: &crate::stages::js::scan::resolve::JsxFromTsconfig) -> JsxOptions {
     let classic = matches!(from_tsconfig.jsx.as_deref(), Some("react"));
     JsxOptions {
         runtime: Some(if classic { Runtime::Classic } else { Runtime::Automatic }),

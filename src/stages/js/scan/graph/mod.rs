@@ -10,18 +10,18 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use swc_core::common::{sync::Lrc, Mark, SourceFile, SyntaxContext};
 use swc_core::ecma::ast::Module;
 
-use super::analyze::Analysis;
-use super::parse::KeptComments;
-use super::replay::trace::ModuleTrace;
-use super::types::JsCtx;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::AssetKey;
+use crate::stages::js::replay::trace::ModuleTrace;
+use crate::stages::js::scan::analyze::Analysis;
+use crate::stages::js::scan::parse::KeptComments;
+use crate::stages::js::types::JsCtx;
 
 mod module;
-use super::target::{is_code, Target};
-pub use super::target::{ExtraEntry, Variant};
+use crate::stages::js::scan::target::{is_code, Target};
+pub use crate::stages::js::scan::target::{ExtraEntry, Variant};
 use module::load_one;
-pub(super) use module::{is_cjs, parse_module};
+pub(in crate::stages::js) use module::{is_cjs, parse_module};
 
 pub type ModuleId = usize;
 
@@ -94,9 +94,9 @@ pub struct JsModule {
     /// or a CSS module's class names) and its chunk carries the CSS.
     pub css: Option<String>,
     /// Loaded from the build cache: `ast` is none until `prepare` parses it, if it must (see
-    /// [`super::load_cache`]).
+    /// [`crate::stages::js::scan::load_cache`]).
     pub lazy: bool,
-    /// The key of loading it (its text, path and options; see [`super::load_cache`]) with the
+    /// The key of loading it (its text, path and options; see [`crate::stages::js::scan::load_cache`]) with the
     /// folder listings its globs made: what the tree it parses to is a function of.
     pub load_key: Option<[u8; 32]>,
     /// With a `load_key` and its entry kept: the contexts of the names its analysis holds, by

@@ -1,14 +1,14 @@
 //! Where an import record leads: a module of the graph (with the query it is imported with),
 //! a script built as an entry point of its own, or nothing (left as an import). Shared by
-//! loading a module ([`super::graph`]) and by the replay's check that every import of a
-//! module still leads where it did ([`super::replay::trace`]).
+//! loading a module ([`crate::stages::js::scan::graph`]) and by the replay's check that every import of a
+//! module still leads where it did ([`crate::stages::js::replay::trace`]).
 
 use std::path::{Path, PathBuf};
 
-use super::analyze::{ImportKind, ImportRecord};
-use super::options::BundleOptions;
-use super::resolve::{JsResolver, Target as Resolution};
 use crate::graph::AssetKey;
+use crate::stages::js::options::BundleOptions;
+use crate::stages::js::scan::analyze::{ImportKind, ImportRecord};
+use crate::stages::js::scan::resolve::{JsResolver, Target as Resolution};
 
 /// How a file is imported: as code, or through one of the queries Vite users write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]

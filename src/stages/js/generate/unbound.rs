@@ -145,7 +145,7 @@ pub fn check<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::stages::js::generate::unbound::*;
     use swc_core::common::GLOBALS;
 
     fn scope(code: &str) -> Scope {

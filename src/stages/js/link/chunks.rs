@@ -10,10 +10,10 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::analyze::ImportKind;
-use super::graph::{JsModule, ModuleId, Resolved};
-use super::link::Linked;
 use crate::graph::AssetKey;
+use crate::stages::js::link::Linked;
+use crate::stages::js::scan::analyze::ImportKind;
+use crate::stages::js::scan::graph::{JsModule, ModuleId, Resolved};
 use crate::stages::js::BundleOptions;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
