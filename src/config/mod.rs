@@ -11,6 +11,7 @@ mod cache;
 mod compress;
 mod css;
 mod env;
+mod file_names;
 mod images;
 mod js;
 mod offline;
@@ -35,6 +36,7 @@ pub use compress::default_compress_types;
 pub use compress::CompressOptions;
 pub use css::{CssOptions, HtmlOptions};
 pub use env::EnvOptions;
+pub use file_names::FileNames;
 pub use images::{ImageFormat, ImageOptions, ImageRule, Loading, Strip};
 pub use js::{JsOptions, LegalComments, SourceMapMode};
 pub use offline::{OfflineOptions, Update};
@@ -108,7 +110,7 @@ pub struct Config {
     pub exclude: GlobSet,
     /// Prefix of every rewritten URL; `./` (or empty) gives URLs relative to the referring file.
     pub base: String,
-    pub file_names: String,
+    pub file_names: FileNames,
     pub hash_length: usize,
     pub sri: bool,
     /// File name of the build manifest inside `out_dir`, or none.
@@ -301,12 +303,13 @@ fn folders(raw: &RawConfig, root: &Path, overrides: &Overrides, c: &Checker) -> 
     (out_dir, configured_out_dir, public_dir)
 }
 
-fn file_names(raw: &RawConfig, c: &Checker) -> String {
-    let Some(s) = &raw.file_names else { return DEFAULT_FILE_NAMES.to_owned() };
-    if let Err(msg) = check_file_names(s.get_ref()) {
+fn file_names(raw: &RawConfig, c: &Checker) -> FileNames {
+    let default = || FileNames::parse(DEFAULT_FILE_NAMES).expect("the default pattern is valid");
+    let Some(s) = &raw.file_names else { return default() };
+    FileNames::parse(s.get_ref()).unwrap_or_else(|msg| {
         c.bad(s.span(), format!("file_names: {msg}"));
-    }
-    s.get_ref().clone()
+        default()
+    })
 }
 
 fn hash_length(raw: &RawConfig, c: &Checker) -> usize {
@@ -447,29 +450,4 @@ fn build_patterns(patterns: &[Spanned<String>], c: &Checker) -> Globs {
     }
     let set = b.build().unwrap_or_else(|_| GlobSet::empty());
     Globs { patterns: patterns.iter().map(|p| p.get_ref().clone()).collect(), set }
-}
-
-/// A file-name pattern must name a file by its hash, inside the output, with the hash in the
-/// last path segment (so that relative URLs can be computed before the hash is known).
-fn check_file_names(pattern: &str) -> Result<(), String> {
-    if !pattern.contains("[hash]") {
-        return Err("the pattern must contain [hash], or files could not be cached for a year".into());
-    }
-    let last = pattern.rsplit('/').next().unwrap_or(pattern);
-    if !last.contains("[hash]") {
-        return Err("[hash] must be in the last path segment".into());
-    }
-    if pattern.starts_with('/') || pattern.split('/').any(|s| s == "..") {
-        return Err("the pattern must stay inside out_dir (no leading / or ..)".into());
-    }
-    let mut rest = pattern;
-    while let Some(i) = rest.find('[') {
-        let end = rest[i..].find(']').ok_or("unclosed [")?;
-        let token = &rest[i..i + end + 1];
-        if !matches!(token, "[name]" | "[hash]" | "[ext]" | "[dir]") {
-            return Err(format!("unknown placeholder {token}; use [name], [hash], [ext] or [dir]"));
-        }
-        rest = &rest[i + end + 1..];
-    }
-    Ok(())
 }

@@ -24,7 +24,7 @@ use crate::output::{Origin, OutputFile};
 use crate::paths::project_relative;
 use crate::sourcemap;
 use crate::urls;
-pub use names::{base32, output_path};
+pub use names::base32;
 
 /// What naming reads of the configuration.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ pub struct FingerprintOptions {
     pub out_dir: PathBuf,
     pub public_dir: Option<PathBuf>,
     pub base: String,
-    pub file_names: String,
+    pub file_names: crate::config::FileNames,
     pub hash_length: usize,
     pub hash_cascade: HashCascade,
     pub sourcemap: SourceMapMode,
@@ -157,7 +157,7 @@ impl<'a> Namer<'a> {
             .map(|a| match (&a.fixed_path, a.kind) {
                 (Some(p), _) => p.clone(),
                 (None, AssetKind::Html) => a.src.to_string(),
-                (None, _) => output_path(&options.file_names, &naming_src(a), ""),
+                (None, _) => options.file_names.fill(&naming_src(a), ""),
             })
             .collect();
         Namer {
@@ -313,7 +313,7 @@ impl<'a> Namer<'a> {
                 name
             }
         };
-        output_path(&self.options.file_names, &naming_src(asset), &hash)
+        self.options.file_names.fill(&naming_src(asset), &hash)
     }
 
     /// Records asset `i`'s output (and its source map's) at `path`. The map's document and

@@ -1,4 +1,4 @@
-//! Output names: the `file_names` pattern filled in with a file's source path and hash.
+//! Content hashes as they appear in output names (the pattern is [`crate::config::FileNames`]).
 
 /// Lower-case RFC 4648 base32 without padding: only `a-z2-7`, so names stay distinct on
 /// case-insensitive file systems (the reason esbuild uses it too).
@@ -20,26 +20,6 @@ pub fn base32(bytes: &[u8]) -> String {
     out
 }
 
-/// Fills `pattern` for the source file `src` (root-relative); `hash` may be empty to learn the
-/// folder a file will land in before its hash is known.
-pub fn output_path(pattern: &str, src: &str, hash: &str) -> String {
-    let (dir, file) = src.rsplit_once('/').unwrap_or(("", src));
-    let (name, ext) = match file.rsplit_once('.') {
-        Some((n, e)) if !n.is_empty() => (n, e),
-        _ => (file, ""),
-    };
-    let mut out = pattern.replace("[dir]", dir).replace("[name]", name).replace("[hash]", hash).replace("[ext]", ext);
-    // Collapse what an empty [dir] or [ext] leaves behind.
-    while out.contains("//") {
-        out = out.replace("//", "/");
-    }
-    let out = out.trim_start_matches('/').to_owned();
-    match out.strip_suffix('.') {
-        Some(stripped) if ext.is_empty() => stripped.to_owned(),
-        _ => out,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,14 +28,5 @@ mod tests {
     fn base32_matches_rfc4648() {
         assert_eq!(base32(b"foobar"), "mzxw6ytboi");
         assert_eq!(base32(b"f"), "my");
-    }
-
-    #[test]
-    fn patterns() {
-        let p = "assets/[name].[hash].[ext]";
-        assert_eq!(output_path(p, "img/logo.png", "abcd1234"), "assets/logo.abcd1234.png");
-        assert_eq!(output_path("[dir]/[name]-[hash].[ext]", "logo.png", "h"), "logo-h.png");
-        assert_eq!(output_path("[dir]/[name]-[hash].[ext]", "a/b/logo.png", "h"), "a/b/logo-h.png");
-        assert_eq!(output_path(p, "LICENSE", "h"), "assets/LICENSE.h");
     }
 }
