@@ -29,6 +29,7 @@
 mod analysis;
 mod api;
 mod budget;
+mod budgets_file;
 mod cache;
 mod cache_control;
 mod config;
@@ -78,11 +79,10 @@ pub use report::Report;
 
 /// Pieces of kiln that stand on their own, for other tools (and kiln's benches and tests).
 pub mod parts {
-    pub use crate::budget::rules::parse as parse_budget_rules;
+    pub use crate::budgets_file::{parse as parse_budgets_file, BudgetsFile};
     #[cfg(feature = "publish")]
     pub use crate::cache::sign::{keygen as cache_keygen, PUBLIC_VAR as CACHE_PUBLIC_VAR, SIGNING_VAR as CACHE_SIGNING_VAR};
     pub use crate::encoding::{brotli, gzip};
-    pub use crate::lab::gate::parse as parse_lab_rules;
     pub use crate::output::{hashed_files, integrity};
     #[cfg(feature = "publish")]
     pub use crate::publish::s3;

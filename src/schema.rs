@@ -17,20 +17,10 @@ pub fn kiln_toml() -> serde_json::Value {
 
 /// The schema of `budgets.toml`: `[[budget]]` and `[[lab]]` rules.
 pub fn budgets_toml() -> serde_json::Value {
-    root::<BudgetsFile>("budgets.toml", "kiln's performance budgets: `[[budget]]` limits on output sizes, `[[lab]]` limits on what `kiln lab` measures.")
-}
-
-/// budgets.toml as its two readers see it together (each reads its own tables).
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct BudgetsFile {
-    /// Limits on output sizes, checked after every build and by `kiln check`.
-    #[serde(default)]
-    budget: Vec<crate::budget::rules::RawRule>,
-    /// Limits on what `kiln lab` measures in a browser.
-    #[serde(default)]
-    lab: Vec<crate::lab::gate::RawRule>,
+    root::<crate::budgets_file::RawBudgetsFile>(
+        "budgets.toml",
+        "kiln's performance budgets: `[[budget]]` limits on output sizes, `[[lab]]` limits on what `kiln lab` measures.",
+    )
 }
 
 fn root<T: JsonSchema>(title: &str, description: &str) -> serde_json::Value {

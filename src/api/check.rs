@@ -69,7 +69,7 @@ pub(crate) fn budgets_file(root: &Path, options: &BudgetOptions, process: &Env) 
 /// budgets file.
 pub fn check_budgets(config: &Config, report: &Report, options: &BudgetOptions) -> Result<Option<Check>, BuildError> {
     let Some((file, shown)) = budgets_file(&config.root, options, &config.process)? else { return Ok(None) };
-    let rules = budget::rules::load(&file, &shown)?;
+    let rules = crate::budgets_file::load(&file, &shown)?.budget;
     let baseline = options.baseline.as_deref().map(budget::read_baseline).transpose()?;
     Ok(Some(budget::check(&rules, report, baseline.as_ref())))
 }

@@ -47,7 +47,7 @@ pub fn lab(root: &Path, process: &Env, request: &LabRequest, progress: &(dyn Fn(
     };
     let budgets = BudgetOptions { required: false, ..request.budgets.clone() };
     let rules = match budgets_file(root, &budgets, process)? {
-        Some((file, shown)) => crate::lab::gate::load(&file, &shown)?,
+        Some((file, shown)) => crate::budgets_file::load(&file, &shown)?.lab,
         None => Vec::new(),
     };
     let baseline = match request.budgets.baseline.as_deref() {

@@ -241,11 +241,12 @@ mod tests {
 
     #[test]
     fn limits_levels_and_growth() {
-        let rules = rules::parse(
+        let rules = crate::budgets_file::parse(
             "[[budget]]\nfiles = \"src/*.ts\"\neach = true\nmax = \"1 KB\"\nwarn = 800\n\n[[budget]]\ntype = \"script\"\nmax_count = 1\nmax_growth = \"10%\"\n\n[[budget]]\npage = \"index.html\"\nmeasure = \"raw\"\nmax = 5000\n",
             "budgets.toml",
         )
-        .unwrap();
+        .unwrap()
+        .budget;
         let base = report(vec![file("assets/a.1.js", "src/a.ts", "script", 3000, 700)]);
         let now = report(vec![file("assets/a.2.js", "src/a.ts", "script", 3100, 900), file("assets/b.1.js", "src/b.ts", "script", 4000, 1200)]);
         let c = check(&rules, &now, Some(&base));

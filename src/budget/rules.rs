@@ -2,24 +2,11 @@
 //! a page's load, or a type of file) and its limits. Unknown keys and malformed sizes are
 //! errors at their line:col.
 
-use std::path::Path;
-
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diagnostics::{BuildError, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::size::{parse_size, Growth, SizeValue};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    budget: Vec<Spanned<RawRule>>,
-    /// `[[lab]]` rules: read by `lab::gate`.
-    #[serde(default)]
-    #[allow(dead_code)]
-    lab: Vec<toml::Value>,
-}
 
 /// One budget: what it measures (exactly one of `files`, `page` or `type`) and at least one
 /// limit.
@@ -137,18 +124,12 @@ pub struct Rule {
 
 const GROUPS: [&str; 8] = ["script", "stylesheet", "image", "font", "document", "media", "other", "all"];
 
-/// Reads and checks a budgets file; `shown` is how messages name it.
-pub fn load(path: &Path, shown: &str) -> Result<Vec<Rule>, BuildError> {
-    let text = std::fs::read_to_string(path).map_err(|e| BuildError::io(path, &e, "read the budgets file"))?;
-    parse(&text, shown)
-}
-
-pub fn parse(text: &str, shown: &str) -> Result<Vec<Rule>, BuildError> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| BuildError::one(Diagnostic::from_toml(&e, "budgets file", shown, text)))?;
-    let mut diags = Vec::new();
+/// The `[[budget]]` rules of a budgets file (`text`, named `shown` in messages), read by
+/// [`crate::budgets_file`]; their problems go to `diags`.
+pub fn rules(raw: &[Spanned<RawRule>], text: &str, shown: &str, diags: &mut Vec<Diagnostic>) -> Vec<Rule> {
     let mut bad = |span: std::ops::Range<usize>, msg: String| diags.push(Diagnostic::error(msg).at_offset(shown, text, span.start));
     let mut rules = Vec::new();
-    for (i, spanned) in raw.budget.iter().enumerate() {
+    for (i, spanned) in raw.iter().enumerate() {
         let (line, column) = crate::diagnostics::line_col(text, spanned.span().start);
         let r = spanned.get_ref();
         let mut size = |v: &Option<Spanned<SizeValue>>, key: &str| -> Option<u64> {
@@ -229,16 +210,16 @@ pub fn parse(text: &str, shown: &str) -> Result<Vec<Rule>, BuildError> {
             column,
         });
     }
-    if diags.is_empty() {
-        Ok(rules)
-    } else {
-        Err(BuildError { diagnostics: diags })
-    }
+    rules
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(text: &str, shown: &str) -> Result<Vec<Rule>, crate::diagnostics::BuildError> {
+        crate::budgets_file::parse(text, shown).map(|f| f.budget)
+    }
 
     #[test]
     fn parses_rules_and_locates_errors() {

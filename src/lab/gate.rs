@@ -13,8 +13,6 @@
 //! allow = ["ResizeObserver loop"]         # problems whose message contains one of these
 //! ```
 
-use std::path::Path;
-
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -22,16 +20,7 @@ use super::metrics::Metrics;
 use super::{LabReport, PageResult};
 use crate::budget::rules::Measure;
 use crate::budget::{Check, Outcome, Status};
-use crate::diagnostics::{BuildError, Diagnostic};
-
-#[derive(Deserialize)]
-struct RawFile {
-    #[serde(default)]
-    #[allow(dead_code)]
-    budget: Vec<toml::Value>,
-    #[serde(default)]
-    lab: Vec<Spanned<RawRule>>,
-}
+use crate::diagnostics::Diagnostic;
 
 /// One lab rule: limits on the medians of what `kiln lab` measured, for the pages it covers.
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -187,17 +176,11 @@ pub struct Rule {
     pub column: u32,
 }
 
-/// Reads the `[[lab]]` rules of a budgets file (none when it has none).
-pub fn load(path: &Path, shown: &str) -> Result<Vec<Rule>, BuildError> {
-    let text = std::fs::read_to_string(path).map_err(|e| BuildError::io(path, &e, "read the budgets file"))?;
-    parse(&text, shown)
-}
-
-pub fn parse(text: &str, shown: &str) -> Result<Vec<Rule>, BuildError> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| BuildError::one(Diagnostic::from_toml(&e, "budgets file", shown, text)))?;
-    let mut diags = Vec::new();
+/// The `[[lab]]` rules of a budgets file (`text`, named `shown` in messages), read by
+/// [`crate::budgets_file`]; their problems go to `diags`.
+pub fn rules(raw: &[Spanned<RawRule>], text: &str, shown: &str, diags: &mut Vec<Diagnostic>) -> Vec<Rule> {
     let mut rules = Vec::new();
-    for (i, spanned) in raw.lab.iter().enumerate() {
+    for (i, spanned) in raw.iter().enumerate() {
         let mut bad = |span: std::ops::Range<usize>, msg: String| diags.push(Diagnostic::error(msg).at_offset(shown, text, span.start));
         let (line, column) = crate::diagnostics::line_col(text, spanned.span().start);
         let r = spanned.get_ref();
@@ -246,11 +229,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Vec<Rule>, BuildError> {
             column,
         });
     }
-    if diags.is_empty() {
-        Ok(rules)
-    } else {
-        Err(BuildError { diagnostics: diags })
-    }
+    rules
 }
 
 /// Checks the lab's medians against `rules`, and every page's problems; `baseline` is an
@@ -336,6 +315,10 @@ fn limit_outcome(rule: &Rule, page: &PageResult, before: Option<&PageResult>, me
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(text: &str, shown: &str) -> Result<Vec<Rule>, crate::diagnostics::BuildError> {
+        crate::budgets_file::parse(text, shown).map(|f| f.lab)
+    }
 
     #[test]
     fn limits_read_in_their_units_and_errors_are_located() {
