@@ -27,9 +27,33 @@ pub struct Location {
     pub line_text: Option<String>,
 }
 
+/// What kind of problem a diagnostic reports, for programs that act on it (lightningcss's
+/// `Error<Kind>`): a CI script can tell a broken input from a bad setting or kiln's own bug
+/// without reading the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// kiln.toml, budgets.toml, a flag, or an environment variable kiln reads.
+    Config,
+    /// A file or folder that cannot be read or written.
+    Io,
+    /// A source that does not parse: JS, TypeScript, CSS, HTML, JSON, a `.env` file.
+    Syntax,
+    /// A reference, import or URL that leads to no file, or outside the project.
+    Resolve,
+    /// A secret file or value that would ship.
+    Secret,
+    /// kiln's own bug: an internal check failed (a placeholder or an unbound name would reach
+    /// an output file, a cached result differs from making it again).
+    Internal,
+    /// Anything else: an input kiln cannot build as it is, a server, a remote cache.
+    Other,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
+    pub kind: Kind,
     pub message: String,
     pub location: Option<Location>,
     /// A hint on how to fix it.
@@ -38,17 +62,17 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, message: message.into(), location: None, note: None }
+        Diagnostic { severity: Severity::Error, kind: Kind::Other, message: message.into(), location: None, note: None }
     }
 
     /// What `KILN_CHECK_CACHE=1` reports when something taken from the build cache differs
     /// from making it again: `what` differs (kiln's bug), with what to do meanwhile.
     pub fn cache_differs(what: &str) -> Self {
-        Diagnostic::error(format!("{what} (kiln's bug)")).with_note("build with --no-cache meanwhile, and report it")
+        Diagnostic::error(format!("{what} (kiln's bug)")).with_note("build with --no-cache meanwhile, and report it").of_kind(Kind::Internal)
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, message: message.into(), location: None, note: None }
+        Diagnostic { severity: Severity::Warning, kind: Kind::Other, message: message.into(), location: None, note: None }
     }
 
     /// Points at a file without a position (an unreadable file, a whole-file problem).
@@ -72,11 +96,17 @@ impl Diagnostic {
 
     /// A TOML file that does not parse or does not fit its schema, at the error's position.
     pub fn from_toml(e: &toml::de::Error, what: &str, file: &str, source: &str) -> Self {
-        let d = Diagnostic::error(format!("invalid {what}: {}", e.message().trim()));
+        let d = Diagnostic::error(format!("invalid {what}: {}", e.message().trim())).of_kind(Kind::Config);
         match e.span() {
             Some(span) => d.at_offset(file, source, span.start),
             None => d.in_file(file),
         }
+    }
+
+    /// The same diagnostic, of `kind`.
+    pub fn of_kind(mut self, kind: Kind) -> Self {
+        self.kind = kind;
+        self
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
@@ -187,7 +217,7 @@ impl BuildError {
     }
 
     pub fn io(path: &Path, err: &std::io::Error, what: &str) -> Self {
-        BuildError::one(Diagnostic::error(format!("cannot {what}: {err}")).in_file(path.display().to_string()))
+        BuildError::one(Diagnostic::error(format!("cannot {what}: {err}")).in_file(path.display().to_string()).of_kind(Kind::Io))
     }
 }
 

@@ -39,9 +39,11 @@ pub fn read(dir: &Path, mode: &str, prefixes: &[String], process: &crate::enviro
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Diagnostic::error(format!("cannot read: {e}")).in_file(path.display().to_string())),
+            Err(e) => return Err(Diagnostic::error(format!("cannot read: {e}")).in_file(path.display().to_string()).of_kind(crate::diagnostics::Kind::Io)),
         };
-        for (key, value) in parse(&text).map_err(|(offset, msg)| Diagnostic::error(msg).at_offset(&name, &text, offset))? {
+        for (key, value) in
+            parse(&text).map_err(|(offset, msg)| Diagnostic::error(msg).at_offset(&name, &text, offset).of_kind(crate::diagnostics::Kind::Syntax))?
+        {
             let value = expand(&value, &all, process);
             all.insert(key, value);
         }

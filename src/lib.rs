@@ -70,7 +70,7 @@ mod watch;
 pub use api::*;
 pub use budget::{Check, Outcome, Status};
 pub use config::{Config, Overrides, SourceMapMode, DEFAULT_MANIFEST};
-pub use diagnostics::{BuildError, Diagnostic};
+pub use diagnostics::{BuildError, Diagnostic, Kind, Location, Severity};
 pub use environ::{Env, SelfChecks};
 pub use lab::profile::Profile as LabProfile;
 pub use lab::LabReport;

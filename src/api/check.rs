@@ -56,7 +56,9 @@ pub(crate) fn budgets_file(root: &Path, options: &BudgetOptions, process: &Env) 
     let cwd = &process.cwd;
     let Some(file) = budget::find(root, options.file.as_deref(), cwd) else {
         if options.required {
-            let d = Diagnostic::error("no budgets.toml found").with_note("write one beside kiln.toml, or pass --budgets FILE");
+            let d = Diagnostic::error("no budgets.toml found")
+                .with_note("write one beside kiln.toml, or pass --budgets FILE")
+                .of_kind(crate::diagnostics::Kind::Config);
             return Err(BuildError::one(d));
         }
         return Ok(None);

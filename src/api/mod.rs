@@ -28,7 +28,9 @@ use crate::report::Report;
 pub fn read_output(config: &Config, dir: Option<&Path>) -> Result<(PathBuf, Report), BuildError> {
     let dir = dir.map_or_else(|| config.out_dir.clone(), Path::to_path_buf);
     if !dir.is_dir() {
-        let d = Diagnostic::error("nothing to check: the folder does not exist (run `kiln build` first)").in_file(dir.display().to_string());
+        let d = Diagnostic::error("nothing to check: the folder does not exist (run `kiln build` first)")
+            .in_file(dir.display().to_string())
+            .of_kind(crate::diagnostics::Kind::Io);
         return Err(BuildError::one(d));
     }
     let report = Report::from_output(&dir, config.manifest_file()).map_err(|e| BuildError::io(&dir, &e, "read the output"))?;

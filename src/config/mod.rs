@@ -44,7 +44,7 @@ pub use offline::{OfflineOptions, Update};
 pub use publish::PublishEncoding;
 pub use publish::PublishOptions;
 
-use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
+use crate::diagnostics::{BuildError, Diagnostic, Diagnostics, Kind};
 use crate::paths::{absolute, display_path, lexical, normalize};
 use crate::size::SizeValue as RawSize;
 use raw::ManifestSetting;
@@ -155,12 +155,12 @@ pub(crate) struct Checker<'a> {
 impl Checker<'_> {
     /// A bad value, reported at the start of its span in the file.
     pub(crate) fn bad(&self, span: Range<usize>, msg: String) {
-        self.diags.borrow_mut().push(Diagnostic::error(msg).at_offset(self.shown, self.text, span.start));
+        self.diags.borrow_mut().push(Diagnostic::error(msg).at_offset(self.shown, self.text, span.start).of_kind(Kind::Config));
     }
 
     /// A problem without a place in the file (a command-line value).
     pub(crate) fn push(&self, d: Diagnostic) {
-        self.diags.borrow_mut().push(d);
+        self.diags.borrow_mut().push(d.of_kind(Kind::Config));
     }
 }
 

@@ -131,7 +131,7 @@ fn load(options: &LoaderOptions, fs: &FsCache, cache: &Cache, key: &AssetKey, ki
         Err(e) => {
             return Loaded {
                 asset: None,
-                diags: vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel)],
+                diags: vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel).of_kind(crate::diagnostics::Kind::Io)],
                 inline_modules: Vec::new(),
                 import_map: Vec::new(),
             }
@@ -230,15 +230,17 @@ impl<'a> RefSink<'a> {
             Resolved::Public { rel, suffix } => Some(self.refs.placeholder(&AssetKey::File(rel), AssetKind::Raw, RefUse::Url, true) + &suffix),
             Resolved::Missing { path } => {
                 let d = match if_missing {
-                    IfMissing::Error => Diagnostic::error(format!("{url:?} refers to a missing file ({path})")),
+                    IfMissing::Error => Diagnostic::error(format!("{url:?} refers to a missing file ({path})")).of_kind(crate::diagnostics::Kind::Resolve),
                     IfMissing::Warn => Diagnostic::warning(format!("{url:?} refers to a missing file ({path}); left as it is")),
                 };
                 self.diags.push(locate(d));
                 None
             }
             Resolved::Outside { path } => {
-                self.diags
-                    .push(locate(Diagnostic::error(format!("{url:?} leads outside the project root and its workspace, or into the output folder ({path})"))));
+                self.diags.push(locate(
+                    Diagnostic::error(format!("{url:?} leads outside the project root and its workspace, or into the output folder ({path})"))
+                        .of_kind(crate::diagnostics::Kind::Resolve),
+                ));
                 None
             }
         }

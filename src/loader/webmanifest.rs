@@ -12,7 +12,7 @@ pub fn load(rel: &str, abs: &Path, bytes: &[u8], sink: &mut RefSink) -> Option<V
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let d = Diagnostic::error("the web app manifest is not valid UTF-8");
+            let d = Diagnostic::error("the web app manifest is not valid UTF-8").of_kind(crate::diagnostics::Kind::Syntax);
             let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
             sink.diags.push(d.at_offset(rel, &valid, valid.len()));
             return None;
@@ -21,7 +21,7 @@ pub fn load(rel: &str, abs: &Path, bytes: &[u8], sink: &mut RefSink) -> Option<V
     let mut json: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let d = Diagnostic::error(format!("invalid JSON in the web app manifest: {e}"));
+            let d = Diagnostic::error(format!("invalid JSON in the web app manifest: {e}")).of_kind(crate::diagnostics::Kind::Syntax);
             sink.diags.push(d.at_line_col(rel, text, e.line() as u32, e.column() as u32));
             return None;
         }

@@ -82,7 +82,9 @@ impl<'a> SecretsStage<'a> {
             _ => f.path.clone(),
         };
         match p {
-            Problem::Name { what } => vec![Diagnostic::error(format!("{} is {what}: kiln never ships such a file ({from})", f.path)).with_note(ALLOW_NOTE)],
+            Problem::Name { what } => vec![Diagnostic::error(format!("{} is {what}: kiln never ships such a file ({from})", f.path))
+                .with_note(ALLOW_NOTE)
+                .of_kind(crate::diagnostics::Kind::Secret)],
             Problem::Values(found) => found.iter().map(|v| self.value(f, v, files)).collect(),
         }
     }
@@ -99,6 +101,7 @@ impl<'a> SecretsStage<'a> {
         };
         let from = self.source_of(owner, secret).map_or_else(String::new, |place| format!("; it comes from {place}"));
         Diagnostic::error(format!("{}:{line}:{col} holds {} ({}){from}", f.path, v.rule.what, v.rule.id))
+            .of_kind(crate::diagnostics::Kind::Secret)
             .with_note(format!("if it is meant to be public, add \"{}\" to [secrets] allow in kiln.toml", v.fingerprint))
     }
 

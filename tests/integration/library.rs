@@ -68,3 +68,26 @@ fn a_site_builds_and_checks_in_process_as_the_cli_builds_it() {
 fn out_dir_of(p: &Path) -> std::path::PathBuf {
     p.parent().unwrap().to_path_buf()
 }
+
+/// Every failure says what kind of problem it is, so a program can act on it without reading
+/// the message: a bad setting, a reference to no file, a source that does not parse, a secret.
+#[test]
+fn failures_carry_their_kind() {
+    let kind_of = |files: &[(&str, &str)]| -> Vec<kiln::Kind> {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let overrides = kiln::Overrides { no_cache: true, process: kiln::Env::empty(dir.path()), ..Default::default() };
+        let result = kiln::Config::load(dir.path(), &overrides).and_then(|config| kiln::build(&config, &kiln::Silent));
+        let Err(err) = result else { panic!("the build passed") };
+        err.diagnostics.iter().map(|d| d.kind).collect()
+    };
+    assert_eq!(kind_of(&[("kiln.toml", "out_dirr = \"x\"\n"), ("index.html", "<p>")]), [kiln::Kind::Config]);
+    assert_eq!(kind_of(&[("index.html", "<img src=\"nowhere.png\" alt=\"\">")]), [kiln::Kind::Resolve]);
+    assert_eq!(kind_of(&[("index.html", "<script type=module src=main.js></script>"), ("main.js", "let = ;")]), [kiln::Kind::Syntax]);
+    let key = ["sk_live_", "4eC39HqLyjWDarjtT1zdp7dc"].concat();
+    assert_eq!(kind_of(&[("index.html", "<script type=module src=main.js></script>"), ("main.js", &format!("console.log({key:?})"))]), [kiln::Kind::Secret]);
+}

@@ -51,7 +51,7 @@ pub fn module_exports(options: &LoaderOptions, rel: &str, text: &str) -> Result<
     let parser = ParserOptions { filename: abs.display().to_string(), css_modules: css_modules_config(rel), ..ParserOptions::default() };
     let sheet = StyleSheet::parse(text, parser).map_err(|e| {
         let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
-        Diagnostic::error(e.kind.to_string()).at_line_col(rel, text, line, col)
+        Diagnostic::error(e.kind.to_string()).at_line_col(rel, text, line, col).of_kind(crate::diagnostics::Kind::Syntax)
     })?;
     let printed = sheet
         .to_css(PrinterOptions { project_root: project_root(options), ..PrinterOptions::default() })
@@ -89,7 +89,7 @@ fn load_file(options: &LoaderOptions, rel: &str, sink: &mut RefSink) -> (Option<
     let mut sheet = match bundler.bundle(&abs) {
         Ok(s) => s,
         Err(e) => {
-            let d = Diagnostic::error(format!("{}", e.kind));
+            let d = Diagnostic::error(format!("{}", e.kind)).of_kind(crate::diagnostics::Kind::Syntax);
             sink.diags.push(provider.locate_error(d, e.loc.as_ref(), rel));
             return (None, cached::Read::default());
         }
@@ -148,7 +148,7 @@ impl Embedded<'_> {
     /// A lightningcss parse error (0-based line) of the embedded CSS, placed in the page.
     fn parse_error<T: std::fmt::Display>(&self, e: &lightningcss::error::Error<T>) -> Diagnostic {
         let (line, col) = e.loc.as_ref().map_or((1, 1), |l| (l.line + 1, l.column));
-        self.at(Diagnostic::error(e.kind.to_string()), line, col)
+        self.at(Diagnostic::error(e.kind.to_string()).of_kind(crate::diagnostics::Kind::Syntax), line, col)
     }
 }
 

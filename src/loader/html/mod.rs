@@ -91,7 +91,9 @@ pub fn load(options: &LoaderOptions, rel: &str, bytes: &[u8], sink: &mut RefSink
         Ok(s) => s,
         Err(e) => {
             let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned();
-            let d = Diagnostic::error("the page is not valid UTF-8").with_note("save it as UTF-8; kiln reads pages as UTF-8 only");
+            let d = Diagnostic::error("the page is not valid UTF-8")
+                .of_kind(crate::diagnostics::Kind::Syntax)
+                .with_note("save it as UTF-8; kiln reads pages as UTF-8 only");
             sink.diags.push(d.at_offset(rel, &valid, valid.len()));
             return None;
         }
@@ -145,7 +147,7 @@ pub fn load(options: &LoaderOptions, rel: &str, bytes: &[u8], sink: &mut RefSink
     match result {
         Ok(out) => Some(out.into_bytes()),
         Err(e) => {
-            page.borrow_mut().sink.diags.push(Diagnostic::error(format!("cannot parse the page: {e}")).in_file(rel));
+            page.borrow_mut().sink.diags.push(Diagnostic::error(format!("cannot parse the page: {e}")).in_file(rel).of_kind(crate::diagnostics::Kind::Syntax));
             None
         }
     }
@@ -298,7 +300,7 @@ impl Page<'_, '_> {
         let mut map: serde_json::Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             Err(e) => {
-                let d = Diagnostic::error(format!("this import map is not valid JSON: {e}"));
+                let d = Diagnostic::error(format!("this import map is not valid JSON: {e}")).of_kind(crate::diagnostics::Kind::Syntax);
                 self.sink.diags.push(d.at_offset(self.rel, self.source, start));
                 chunk.replace(&text, ContentType::Html);
                 return;

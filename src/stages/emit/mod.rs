@@ -93,6 +93,7 @@ fn check_placeholders(files: &[OutputFile]) -> Result<(), BuildError> {
             let text = String::from_utf8_lossy(&f.bytes);
             diags.push(
                 Diagnostic::error("internal error: an internal placeholder would reach this output file")
+                    .of_kind(crate::diagnostics::Kind::Internal)
                     .with_note(format!("built from {}; this is a bug in kiln, please report it", f.src.as_deref().unwrap_or("?")))
                     .at_offset(&f.path, &text, at),
             );
@@ -137,7 +138,9 @@ impl Staging {
     /// Writes `writes` into the folder (checked to stay inside it).
     fn write(&self, writes: &[(String, &[u8])]) -> Result<(), BuildError> {
         if let Some((bad, _)) = writes.iter().find(|(p, _)| !is_safe(p)) {
-            return Err(BuildError::one(Diagnostic::error(format!("refusing to write {bad:?}: it is not inside out_dir"))));
+            return Err(BuildError::one(
+                Diagnostic::error(format!("refusing to write {bad:?}: it is not inside out_dir")).of_kind(crate::diagnostics::Kind::Internal),
+            ));
         }
         let previous = self.out_dir.is_dir().then_some(self.out_dir.as_path());
         write_all(&self.dir, previous, writes)
@@ -190,7 +193,9 @@ fn swap(staging: &Path, out_dir: &Path) -> Result<(), BuildError> {
         return std::fs::rename(staging, out_dir).map_err(|e| BuildError::io(out_dir, &e, "move the new output in place"));
     }
     if !out_dir.is_dir() {
-        return Err(BuildError::one(Diagnostic::error("out_dir exists and is not a folder").in_file(out_dir.display().to_string())));
+        return Err(BuildError::one(
+            Diagnostic::error("out_dir exists and is not a folder").in_file(out_dir.display().to_string()).of_kind(crate::diagnostics::Kind::Io),
+        ));
     }
     let old = sibling(out_dir, "old");
     std::fs::rename(out_dir, &old).map_err(|e| BuildError::io(out_dir, &e, "move the previous output aside"))?;

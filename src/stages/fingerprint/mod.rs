@@ -103,7 +103,7 @@ fn read_public(options: &FingerprintOptions, graph: &Graph, diags: &mut Diagnost
         .par_iter()
         .map(|p| match std::fs::read(&p.abs) {
             Ok(bytes) => Ok(OutputFile::new(p.rel.clone(), Some(format!("{public_dir_rel}/{}", p.rel)), Origin::Public, false, bytes)),
-            Err(e) => Err(Diagnostic::error(format!("cannot read: {e}")).in_file(options.rel(&p.abs))),
+            Err(e) => Err(Diagnostic::error(format!("cannot read: {e}")).in_file(options.rel(&p.abs)).of_kind(crate::diagnostics::Kind::Io)),
         })
         .collect::<Vec<_>>()
         .into_iter()

@@ -42,7 +42,9 @@ pub fn find_entries(options: &ScanOptions, diags: &mut Diagnostics) -> Vec<Strin
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(options.loader.rel(&options.loader.root)));
+                diags.push(
+                    Diagnostic::error(format!("cannot read: {e}")).in_file(options.loader.rel(&options.loader.root)).of_kind(crate::diagnostics::Kind::Io),
+                );
                 continue;
             }
         };
@@ -59,7 +61,9 @@ pub fn find_entries(options: &ScanOptions, diags: &mut Diagnostics) -> Vec<Strin
             match entry.path().canonicalize() {
                 Ok(real) if real.starts_with(&options.loader.root) => {}
                 _ => {
-                    diags.push(Diagnostic::error("this page is a symlink that leads outside the project root").in_file(rel));
+                    diags.push(
+                        Diagnostic::error("this page is a symlink that leads outside the project root").in_file(rel).of_kind(crate::diagnostics::Kind::Resolve),
+                    );
                     continue;
                 }
             }
@@ -75,7 +79,7 @@ fn readable(options: &ScanOptions, entry: walkdir::Result<walkdir::DirEntry>, di
         Ok(e) => Some(e),
         Err(e) => {
             let path = e.path().map(|p| options.loader.rel(p)).unwrap_or_default();
-            diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(path));
+            diags.push(Diagnostic::error(format!("cannot read: {e}")).in_file(path).of_kind(crate::diagnostics::Kind::Io));
             None
         }
     }
@@ -96,7 +100,11 @@ pub fn find_public(options: &ScanOptions, diags: &mut Diagnostics) -> Vec<Public
                 Ok(real) if real.starts_with(&options.loader.root) && real.is_file() => {}
                 Ok(real) if real.starts_with(&options.loader.root) => continue,
                 _ => {
-                    diags.push(Diagnostic::error("this public file is a symlink that leads outside the project root").in_file(rel_in_root));
+                    diags.push(
+                        Diagnostic::error("this public file is a symlink that leads outside the project root")
+                            .in_file(rel_in_root)
+                            .of_kind(crate::diagnostics::Kind::Resolve),
+                    );
                     continue;
                 }
             }

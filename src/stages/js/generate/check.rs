@@ -33,6 +33,7 @@ impl ChunkRender<'_> {
             Err(e) => {
                 problems.push(
                     Diagnostic::error(format!("internal error: the code kiln wrote around the modules does not parse ({e})"))
+                        .of_kind(crate::diagnostics::Kind::Internal)
                         .with_note(BUG)
                         .in_file(key.clone()),
                 );
@@ -65,13 +66,18 @@ impl ChunkRender<'_> {
             }
         }
         for u in unbound::check(own_scope.free.iter().map(|(n, _)| n), &declared, &mut source_global, symbol) {
-            problems
-                .push(Diagnostic::error(format!("{} (in the code kiln writes around the modules)", unbound_message(&u))).with_note(BUG).in_file(key.clone()));
+            problems.push(
+                Diagnostic::error(format!("{} (in the code kiln writes around the modules)", unbound_message(&u)))
+                    .with_note(BUG)
+                    .of_kind(crate::diagnostics::Kind::Internal)
+                    .in_file(key.clone()),
+            );
         }
         for (local, exported) in entry_exports {
             if !declared.contains(&Atom::from(local.as_str())) {
                 problems.push(
                     Diagnostic::error(format!("internal error: the chunk exports `{exported}` as `{local}`, which nothing in it declares"))
+                        .of_kind(crate::diagnostics::Kind::Internal)
                         .with_note(BUG)
                         .in_file(key.clone()),
                 );
@@ -83,7 +89,7 @@ impl ChunkRender<'_> {
     /// A problem at `at` (an offset into module `m`'s source), or in the module.
     fn located(&self, m: ModuleId, at: u32, message: String) -> Diagnostic {
         let module = &self.modules[m];
-        let d = Diagnostic::error(message).with_note(BUG);
+        let d = Diagnostic::error(message).with_note(BUG).of_kind(crate::diagnostics::Kind::Internal);
         match &module.file {
             Some(f) if at != NOWHERE => crate::stages::js::types::locate(f, &module.rel, BytePos(f.start_pos.0 + at), d),
             _ => d.in_file(&module.rel),

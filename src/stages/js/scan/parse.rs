@@ -128,7 +128,7 @@ pub fn parse_file(
     top_level_mark: Option<Mark>,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Parsed, Vec<Diagnostic>> {
-    let ts = ctx.resolver.ts_options(ctx.options, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel)])?;
+    let ts = ctx.resolver.ts_options(ctx.options, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel).of_kind(crate::diagnostics::Kind::Config)])?;
     let text = file.src.as_str();
     if let Some(offset) = crate::stages::js::scan::limits::too_deep_text(text) {
         return Err(vec![crate::stages::js::scan::limits::too_deep_error(crate::stages::js::scan::limits::MAX_BRACKETS).at_offset(rel, text, offset)]);
@@ -140,19 +140,7 @@ pub fn parse_file(
         _ => ["/>", "</"].iter().any(|n| memchr::memmem::find(text.as_bytes(), n.as_bytes()).is_some()),
     };
     let comments = SingleThreadedComments::default();
-    let mut recovered = Vec::new();
-    let parsed = parse_file_as_program(&file, syntax, EsVersion::latest(), Some(&comments), &mut recovered);
-    let mut errors: Vec<Diagnostic> = recovered.iter().map(|e| locate(&file, rel, e.span().lo, Diagnostic::error(e.kind().msg().into_owned()))).collect();
-    let program = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            errors.push(locate(&file, rel, e.span().lo, Diagnostic::error(e.kind().msg().into_owned())));
-            return Err(errors);
-        }
-    };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let program = parse_program(&file, rel, syntax, &comments)?;
     let mut program = program;
     let survey = crate::stages::js::scan::limits::survey(&program);
     if let Some(pos) = survey.too_deep {
@@ -218,6 +206,24 @@ pub fn parse_file(
     warnings.extend(meta.warnings);
     let ts = format!("{ts:?}");
     Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script, generated, ts, listings: meta.listings })
+}
+
+/// The file's syntax tree, or every syntax error the parser found, located.
+fn parse_program(file: &Lrc<SourceFile>, rel: &str, syntax: Syntax, comments: &SingleThreadedComments) -> Result<Program, Vec<Diagnostic>> {
+    let syntax_error = |e: &swc_core::ecma::parser::error::Error| {
+        locate(file, rel, e.span().lo, Diagnostic::error(e.kind().msg().into_owned()).of_kind(crate::diagnostics::Kind::Syntax))
+    };
+    let mut recovered = Vec::new();
+    let parsed = parse_file_as_program(file, syntax, EsVersion::latest(), Some(comments), &mut recovered);
+    let mut errors: Vec<Diagnostic> = recovered.iter().map(syntax_error).collect();
+    match parsed {
+        Ok(program) if errors.is_empty() => Ok(program),
+        Ok(_) => Err(errors),
+        Err(e) => {
+            errors.push(syntax_error(&e));
+            Err(errors)
+        }
+    }
 }
 
 /// Lowers syntax for `js.target`: an ES version, or a browserslist query through preset-env.

@@ -173,7 +173,7 @@ fn source_text(
                 let digest = *blake3::hash(&b).as_bytes();
                 (b, Some(digest))
             }
-            Err(e) => return Err(vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel)]),
+            Err(e) => return Err(vec![Diagnostic::error(format!("cannot read: {e}")).in_file(rel).of_kind(crate::diagnostics::Kind::Io)]),
         },
     };
     let text = match variant {
@@ -195,7 +195,7 @@ fn source_text(
         Variant::Raw | Variant::Plain | Variant::Url => match String::from_utf8(bytes) {
             Ok(t) if variant == Variant::Raw => default_export(&serde_json::Value::String(t).to_string()),
             Ok(t) => t,
-            Err(_) => return Err(vec![Diagnostic::error("not valid UTF-8").in_file(rel)]),
+            Err(_) => return Err(vec![Diagnostic::error("not valid UTF-8").in_file(rel).of_kind(crate::diagnostics::Kind::Syntax)]),
         },
     };
     let text = if css {
@@ -211,7 +211,9 @@ fn source_text(
         match json_module(&text) {
             Ok(t) => t,
             Err(e) => {
-                let d = Diagnostic::error(format!("invalid JSON: {e}")).at_line_col(rel, &text, e.line() as u32, e.column() as u32);
+                let d = Diagnostic::error(format!("invalid JSON: {e}"))
+                    .at_line_col(rel, &text, e.line() as u32, e.column() as u32)
+                    .of_kind(crate::diagnostics::Kind::Syntax);
                 return Err(vec![d]);
             }
         }
@@ -226,7 +228,7 @@ fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r
     match target_of(ctx.options, &ctx.resolver, ctx.import_map, path, r) {
         Ok(t) => t,
         Err(msg) => {
-            diags.push(locate(file, rel, r.span.lo, Diagnostic::error(msg)));
+            diags.push(locate(file, rel, r.span.lo, Diagnostic::error(msg).of_kind(crate::diagnostics::Kind::Resolve)));
             Target::None
         }
     }
