@@ -390,20 +390,3 @@ fn no_mapping_points_into_the_license_comment_of_the_first_file() {
         segments.iter().filter(|&&(_, _, src, sl, sc)| comment_ends[src as usize].is_some_and(|(el, ec)| sl < el || (sl == el && sc < ec))).collect();
     assert!(inside.is_empty(), "{} mappings point into a license comment, the first: {:?}", inside.len(), inside.first());
 }
-
-/// A file named like a `file_names` placeholder (`[ext].svg`, routes named `[id].js`) keeps its
-/// name: the pattern was filled by replacing text, so `[ext]` in a name became the extension.
-#[test]
-fn file_names_placeholders_in_source_names_stay_as_written() {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(root.path().join("img")).unwrap();
-    let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"></svg>";
-    std::fs::write(root.path().join("img/[ext].svg"), svg).unwrap();
-    std::fs::write(root.path().join("img/[hash].svg"), svg.replace("1\"", "2\"")).unwrap();
-    std::fs::write(root.path().join("index.html"), "<!doctype html><img src=\"img/[ext].svg\" alt=\"\"><img src=\"img/[hash].svg\" alt=\"\">").unwrap();
-    let (_out, tree) = build_ok(root.path(), &[]);
-    let names: Vec<&String> = tree.keys().filter(|k| k.ends_with(".svg")).collect();
-    assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.iter().any(|n| n.starts_with("assets/[ext].") && !n.starts_with("assets/[ext].svg")), "{names:?}");
-    assert!(names.iter().any(|n| n.starts_with("assets/[hash].")), "{names:?}");
-}

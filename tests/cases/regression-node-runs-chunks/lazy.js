@@ -1,0 +1,2 @@
+import { label } from './shared.js';
+export function run() { return label('lazy'); }
