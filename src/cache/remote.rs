@@ -90,20 +90,85 @@ enum Fetched {
 }
 
 impl RemoteStore for Remote {
-    fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
-        Remote::get(self, key)
-    }
-    fn put(&self, key: &[u8; 32], payload: &[u8]) {
-        Remote::put(self, key, payload)
-    }
-    fn replace(&self, key: &[u8; 32], payload: &[u8]) {
-        Remote::replace(self, key, payload)
-    }
-    fn finish(&self) -> Vec<String> {
-        Remote::finish(self)
-    }
     fn stats(&self) -> RemoteStats {
-        Remote::stats(self)
+        let s = &self.state;
+        RemoteStats {
+            hits: s.hits.load(Ordering::Relaxed),
+            bytes_read: s.bytes_read.load(Ordering::Relaxed),
+            misses: s.misses.load(Ordering::Relaxed),
+            written: s.written.load(Ordering::Relaxed),
+            bytes_written: s.bytes_written.load(Ordering::Relaxed),
+            rejected: s.rejected.load(Ordering::Relaxed),
+            requests: s.requests.load(Ordering::Relaxed),
+            failed: s.down.load(Ordering::Relaxed),
+            read_only: !self.writable(),
+        }
+    }
+
+    /// The payload stored under `key` in this build's namespace or a fallback one, if signed
+    /// with this build's key.
+    fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        let state = &self.state;
+        if state.down.load(Ordering::Relaxed) {
+            return None;
+        }
+        let known = self.known.get_or_init(|| self.list());
+        for (n, namespace) in std::iter::once(&self.options.namespace).chain(&self.options.fallback).enumerate() {
+            if known.as_ref().is_some_and(|k| !k[n].contains(key)) {
+                continue;
+            }
+            let object = self.object(namespace, key);
+            match self.fetch(&object) {
+                Fetched::Found(stored) => match self.keys.open(namespace, key, &stored) {
+                    Some(payload) => {
+                        state.hits.fetch_add(1, Ordering::Relaxed);
+                        state.bytes_read.fetch_add(stored.len() as u64, Ordering::Relaxed);
+                        return Some(payload.to_vec());
+                    }
+                    None => {
+                        state.rejected.fetch_add(1, Ordering::Relaxed);
+                        if *namespace == self.options.namespace {
+                            self.rejected.lock().unwrap_or_else(|e| e.into_inner()).insert(*key);
+                        }
+                        state.warn(format!(
+                            "remote cache {}: {object} is not signed with this build's key (tampered with, or written with another key): not used, rebuilt",
+                            self.options.url
+                        ));
+                    }
+                },
+                Fetched::Absent => {}
+                Fetched::Failed(why) => {
+                    state.give_up(why);
+                    return None;
+                }
+            }
+        }
+        state.misses.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+
+    /// Uploads `payload` under `key` in this build's namespace, in the background, unless the
+    /// build may not write, the entry is too large, or the remote is off.
+    fn put(&self, key: &[u8; 32], payload: &[u8]) {
+        self.put_with(key, payload, false);
+    }
+
+    /// Uploads `payload` under `key` whether or not an entry is there: for the one entry a
+    /// step keeps under a fixed name (the JS stage's pack of modules), which each build that
+    /// changed something replaces in its own namespace.
+    fn replace(&self, key: &[u8; 32], payload: &[u8]) {
+        self.put_with(key, payload, true);
+    }
+
+    /// Waits for the uploads still running (each has the timeout), and returns the warnings.
+    fn finish(&self) -> Vec<String> {
+        let uploads = std::mem::take(&mut *self.uploads.lock().unwrap_or_else(|e| e.into_inner()));
+        self.runtime.block_on(async {
+            for u in uploads {
+                let _ = u.await;
+            }
+        });
+        std::mem::take(&mut *self.state.warnings.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -143,65 +208,8 @@ impl Remote {
         !self.options.read_only && self.keys.can_sign()
     }
 
-    pub fn stats(&self) -> RemoteStats {
-        let s = &self.state;
-        RemoteStats {
-            hits: s.hits.load(Ordering::Relaxed),
-            bytes_read: s.bytes_read.load(Ordering::Relaxed),
-            misses: s.misses.load(Ordering::Relaxed),
-            written: s.written.load(Ordering::Relaxed),
-            bytes_written: s.bytes_written.load(Ordering::Relaxed),
-            rejected: s.rejected.load(Ordering::Relaxed),
-            requests: s.requests.load(Ordering::Relaxed),
-            failed: s.down.load(Ordering::Relaxed),
-            read_only: !self.writable(),
-        }
-    }
-
     fn object(&self, namespace: &str, key: &[u8; 32]) -> String {
         format!("{}{namespace}/{}", self.options.prefix, blake3::Hash::from(*key).to_hex())
-    }
-
-    /// The payload stored under `key` in this build's namespace or a fallback one, if signed
-    /// with this build's key.
-    pub fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
-        let state = &self.state;
-        if state.down.load(Ordering::Relaxed) {
-            return None;
-        }
-        let known = self.known.get_or_init(|| self.list());
-        for (n, namespace) in std::iter::once(&self.options.namespace).chain(&self.options.fallback).enumerate() {
-            if known.as_ref().is_some_and(|k| !k[n].contains(key)) {
-                continue;
-            }
-            let object = self.object(namespace, key);
-            match self.fetch(&object) {
-                Fetched::Found(stored) => match self.keys.open(namespace, key, &stored) {
-                    Some(payload) => {
-                        state.hits.fetch_add(1, Ordering::Relaxed);
-                        state.bytes_read.fetch_add(stored.len() as u64, Ordering::Relaxed);
-                        return Some(payload.to_vec());
-                    }
-                    None => {
-                        state.rejected.fetch_add(1, Ordering::Relaxed);
-                        if *namespace == self.options.namespace {
-                            self.rejected.lock().unwrap_or_else(|e| e.into_inner()).insert(*key);
-                        }
-                        state.warn(format!(
-                            "remote cache {}: {object} is not signed with this build's key (tampered with, or written with another key): not used, rebuilt",
-                            self.options.url
-                        ));
-                    }
-                },
-                Fetched::Absent => {}
-                Fetched::Failed(why) => {
-                    state.give_up(why);
-                    return None;
-                }
-            }
-        }
-        state.misses.fetch_add(1, Ordering::Relaxed);
-        None
     }
 
     /// The keys of every namespace this build reads, listed 16 prefixes at a time, so a key
@@ -275,19 +283,6 @@ impl Remote {
         })
     }
 
-    /// Uploads `payload` under `key` in this build's namespace, in the background, unless the
-    /// build may not write, the entry is too large, or the remote is off.
-    pub fn put(&self, key: &[u8; 32], payload: &[u8]) {
-        self.put_with(key, payload, false);
-    }
-
-    /// Uploads `payload` under `key` whether or not an entry is there: for the one entry a
-    /// step keeps under a fixed name (the JS stage's pack of modules), which each build that
-    /// changed something replaces in its own namespace.
-    pub fn replace(&self, key: &[u8; 32], payload: &[u8]) {
-        self.put_with(key, payload, true);
-    }
-
     fn put_with(&self, key: &[u8; 32], payload: &[u8], replace: bool) {
         if !self.writable() || self.state.down.load(Ordering::Relaxed) || payload.len() as u64 > self.options.max_entry_size {
             return;
@@ -324,17 +319,6 @@ impl Remote {
             }
         });
         self.uploads.lock().unwrap_or_else(|e| e.into_inner()).push(upload);
-    }
-
-    /// Waits for the uploads still running (each has the timeout), and returns the warnings.
-    pub fn finish(&self) -> Vec<String> {
-        let uploads = std::mem::take(&mut *self.uploads.lock().unwrap_or_else(|e| e.into_inner()));
-        self.runtime.block_on(async {
-            for u in uploads {
-                let _ = u.await;
-            }
-        });
-        std::mem::take(&mut *self.state.warnings.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
