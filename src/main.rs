@@ -56,7 +56,7 @@ fn main() -> ExitCode {
                 println!("{}={private}\n{}={public}", kiln::parts::CACHE_SIGNING_VAR, kiln::parts::CACHE_PUBLIC_VAR);
                 ExitCode::SUCCESS
             }
-            Err(e) => ui.fail(&BuildError::one(Diagnostic::error(e))),
+            Err(e) => ui.fail(&BuildError::one(Diagnostic::error(e.to_string()))),
         },
     }
 }
@@ -251,7 +251,7 @@ fn build_watch(cli: &Cli, args: &BuildArgs, process: &Env, ui: &Ui) -> ExitCode 
     let ignored = config.as_ref().map(kiln::parts::written_by_build).unwrap_or_default();
     let mut watcher = match kiln::parts::Watcher::new(&args.root, &ignored) {
         Ok(w) => w,
-        Err(e) => return ui.fail(&BuildError::one(Diagnostic::error(e))),
+        Err(e) => return ui.fail(&BuildError::one(Diagnostic::error(e.to_string()))),
     };
     build_once(&config);
     loop {

@@ -130,7 +130,9 @@ fn remote_cache(config: &Config, warnings: &mut Diagnostics) -> Option<Box<dyn c
             return None;
         }
     };
-    let remote = crate::cache::remote::Remote::new(options, keys).map_err(|e| warnings.push(Diagnostic::warning(e))).ok()?;
+    let remote = crate::cache::remote::Remote::new(options, keys)
+        .map_err(|e| warnings.push(Diagnostic::warning(format!("cannot start the remote cache's I/O threads: {e}"))))
+        .ok()?;
     Some(Box::new(remote))
 }
 

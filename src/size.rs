@@ -16,7 +16,7 @@ impl SizeValue {
         }
     }
 
-    pub fn bytes(&self) -> Result<u64, String> {
+    pub fn bytes(&self) -> Result<u64, SizeError> {
         match self {
             SizeValue::Bytes(b) => Ok(*b),
             SizeValue::Text(t) => parse_size(t),
@@ -24,13 +24,24 @@ impl SizeValue {
     }
 }
 
+/// Why a size or a growth cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SizeError {
+    #[error("{0:?} is not a size (write it like \"170 KB\", \"1.2 MiB\" or 150000)")]
+    NotASize(String),
+    #[error("unknown size unit {unit:?} in {text:?}; use B, KB, MB, GB, KiB, MiB or GiB")]
+    Unit { unit: String, text: String },
+    #[error("{0:?} is not a percentage")]
+    NotAPercentage(String),
+}
+
 /// Bytes from `170 KB` (1000-based, as size-limit and Vite print), `1.2 MiB` (1024-based),
 /// `150000` or `150000 B`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let t = text.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a size (write it like \"170 KB\", \"1.2 MiB\" or 150000)"))?;
+    let value: f64 = number.parse().map_err(|_| SizeError::NotASize(text.to_owned()))?;
     let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "kb" => 1e3,
@@ -39,7 +50,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "kib" => 1024.0,
         "mib" => 1024.0 * 1024.0,
         "gib" => 1024.0 * 1024.0 * 1024.0,
-        other => return Err(format!("unknown size unit {other:?} in {text:?}; use B, KB, MB, GB, KiB, MiB or GiB")),
+        other => return Err(SizeError::Unit { unit: other.to_owned(), text: text.to_owned() }),
     };
     Ok((value * factor).round() as u64)
 }
@@ -52,9 +63,9 @@ pub enum Growth {
 }
 
 impl Growth {
-    pub fn parse(text: &str) -> Result<Growth, String> {
+    pub fn parse(text: &str) -> Result<Growth, SizeError> {
         match text.trim().strip_suffix('%') {
-            Some(p) => p.trim().parse().map(Growth::Percent).map_err(|_| format!("{text:?} is not a percentage")),
+            Some(p) => p.trim().parse().map(Growth::Percent).map_err(|_| SizeError::NotAPercentage(text.to_owned())),
             None => parse_size(text).map(Growth::Bytes),
         }
     }

@@ -29,18 +29,29 @@ pub struct Watcher {
     watched: BTreeSet<PathBuf>,
 }
 
+/// Why the folder cannot be watched.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("{}: {error}", root.display())]
+    Root { root: PathBuf, error: std::io::Error },
+    #[error("cannot watch for changes: {0}")]
+    Start(notify::Error),
+    #[error("cannot watch {}: {error}", folder.display())]
+    Watch { folder: PathBuf, error: notify::Error },
+}
+
 impl Watcher {
     /// Watches `root`, but none of `ignored` (absolute or relative to the current folder).
-    pub fn new(root: &Path, ignored: &[PathBuf]) -> Result<Watcher, String> {
-        let root = std::path::absolute(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    pub fn new(root: &Path, ignored: &[PathBuf]) -> Result<Watcher, WatchError> {
+        let root = std::path::absolute(root).map_err(|error| WatchError::Root { root: root.to_path_buf(), error })?;
         let (tx, events) = channel();
         let inner = notify::recommended_watcher(move |e| {
             let _ = tx.send(e);
         })
-        .map_err(|e| format!("cannot watch for changes: {e}"))?;
+        .map_err(WatchError::Start)?;
         let mut w = Watcher { root, ignored: Vec::new(), inner, events, watched: BTreeSet::new() };
         w.set_ignored(ignored);
-        w.inner.watch(&w.root, RecursiveMode::NonRecursive).map_err(|e| format!("cannot watch {}: {e}", w.root.display()))?;
+        w.inner.watch(&w.root, RecursiveMode::NonRecursive).map_err(|error| WatchError::Watch { folder: w.root.clone(), error })?;
         w.watch_children();
         Ok(w)
     }
@@ -131,7 +142,7 @@ fn plain_errors(e: &crate::BuildError) -> String {
 pub fn serve(root: &'static Path, overrides: crate::Overrides, addr: std::net::SocketAddr, quiet: bool) -> Result<(), crate::BuildError> {
     use crate::{BuildError, Config, Diagnostic};
     let config = Config::load(root, &overrides)?;
-    let mut watcher = Watcher::new(root, &written_by_build(&config)).map_err(|e| BuildError::one(Diagnostic::error(e)))?;
+    let mut watcher = Watcher::new(root, &written_by_build(&config)).map_err(|e| BuildError::one(Diagnostic::error(e.to_string())))?;
     let hashed_of = |c: &Config| crate::output::hashed_files(&c.out_dir, c.manifest_file());
     let once = |config: &Config| -> Result<String, String> {
         let started = std::time::Instant::now();

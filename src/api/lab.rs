@@ -64,7 +64,7 @@ pub fn lab(root: &Path, process: &Env, request: &LabRequest, progress: &(dyn Fn(
         filmstrip: request.filmstrip,
         process: process.clone(),
     };
-    let report = crate::lab::run(&options, progress).map_err(|e| BuildError::one(Diagnostic::error(e)))?;
+    let report = crate::lab::run(&options, progress).map_err(|e| BuildError::one(Diagnostic::error(e.to_string())))?;
     let check = crate::lab::gate::check(&rules, &report, baseline.as_ref());
     Ok((report, check))
 }

@@ -69,7 +69,9 @@ impl Measure {
     /// The value as people read it: `12.3 KB brotli`, `2,480 ms`, `0.105`, `34`.
     pub fn show(self, value: u64) -> String {
         match self {
-            Measure::Raw | Measure::Gzip | Measure::Brotli => format!("{} {}", crate::size::format_size(value), format!("{self:?}").to_lowercase()),
+            Measure::Raw => format!("{} raw", crate::size::format_size(value)),
+            Measure::Gzip => format!("{} gzip", crate::size::format_size(value)),
+            Measure::Brotli => format!("{} brotli", crate::size::format_size(value)),
             Measure::Transfer => crate::size::format_size(value),
             Measure::Ms => format!("{value} ms"),
             Measure::Shift => format!("{:.3}", value as f64 / 1000.0),

@@ -173,13 +173,9 @@ impl RemoteStore for Remote {
 }
 
 impl Remote {
-    pub fn new(options: RemoteCacheOptions, keys: Keys) -> Result<Remote, String> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("kiln-remote-cache")
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start the remote cache's I/O threads: {e}"))?;
+    /// The remote cache's client, on I/O threads of its own (the error is theirs failing to start).
+    pub fn new(options: RemoteCacheOptions, keys: Keys) -> std::io::Result<Remote> {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("kiln-remote-cache").enable_all().build()?;
         let target = Target {
             bucket: options.bucket.clone(),
             prefix: options.prefix.clone(),

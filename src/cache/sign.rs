@@ -26,6 +26,24 @@ const HMAC_SHA256: u8 = 1;
 const ED25519_ALG: u8 = 2;
 const CONTEXT: &[u8] = b"kiln remote cache entry v1\0";
 
+/// Why the environment's keys cannot be used, or no key pair could be made; the message names
+/// the variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("{SECRET_VAR} is {0} characters long; use at least 32 (e.g. `openssl rand -hex 32`)")]
+    ShortSecret(usize),
+    #[error("{SIGNING_VAR} must be 64 hex digits (`kiln cache keygen` makes a key pair)")]
+    SigningKeyNotHex,
+    #[error("{SIGNING_VAR}: {0}")]
+    SigningKey(String),
+    #[error("{PUBLIC_VAR} is not the public half of {SIGNING_VAR}")]
+    NotAPair,
+    #[error("{PUBLIC_VAR} must be 64 hex digits")]
+    PublicKeyNotHex,
+    #[error("the system's random generator failed")]
+    Random,
+}
+
 pub enum Keys {
     Hmac(Box<hmac::Key>),
     Ed25519 { pair: Option<Ed25519KeyPair>, public: Vec<u8> },
@@ -34,27 +52,27 @@ pub enum Keys {
 impl Keys {
     /// The keys the environment gives (`var` reads a variable): `Ok(None)` when it gives none,
     /// an error naming the variable when one is malformed.
-    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Keys>, String> {
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Keys>, KeyError> {
         let var = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         if let Some(secret) = var(SECRET_VAR) {
             if secret.len() < 32 {
-                return Err(format!("{SECRET_VAR} is {} characters long; use at least 32 (e.g. `openssl rand -hex 32`)", secret.len()));
+                return Err(KeyError::ShortSecret(secret.len()));
             }
             return Ok(Some(Keys::Hmac(Box::new(hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes())))));
         }
         if let Some(seed) = var(SIGNING_VAR) {
-            let seed = hex32(&seed).ok_or_else(|| format!("{SIGNING_VAR} must be 64 hex digits (`kiln cache keygen` makes a key pair)"))?;
-            let pair = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|e| format!("{SIGNING_VAR}: {e}"))?;
+            let seed = hex32(&seed).ok_or(KeyError::SigningKeyNotHex)?;
+            let pair = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|e| KeyError::SigningKey(e.to_string()))?;
             let public = pair.public_key().as_ref().to_vec();
             if let Some(given) = var(PUBLIC_VAR) {
                 if hex32(&given).map(|g| g.to_vec()) != Some(public.clone()) {
-                    return Err(format!("{PUBLIC_VAR} is not the public half of {SIGNING_VAR}"));
+                    return Err(KeyError::NotAPair);
                 }
             }
             return Ok(Some(Keys::Ed25519 { pair: Some(pair), public }));
         }
         if let Some(public) = var(PUBLIC_VAR) {
-            let public = hex32(&public).ok_or_else(|| format!("{PUBLIC_VAR} must be 64 hex digits"))?;
+            let public = hex32(&public).ok_or(KeyError::PublicKeyNotHex)?;
             return Ok(Some(Keys::Ed25519 { pair: None, public: public.to_vec() }));
         }
         Ok(None)
@@ -126,10 +144,10 @@ fn hex(bytes: &[u8]) -> String {
 
 /// A new Ed25519 key pair, as (private, public) hex for `KILN_CACHE_SIGNING_KEY` and
 /// `KILN_CACHE_PUBLIC_KEY`.
-pub fn keygen() -> Result<(String, String), String> {
+pub fn keygen() -> Result<(String, String), KeyError> {
     let mut seed = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut seed).map_err(|_| "the system's random generator failed".to_owned())?;
-    let pair = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|e| e.to_string())?;
+    aws_lc_rs::rand::fill(&mut seed).map_err(|_| KeyError::Random)?;
+    let pair = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|e| KeyError::SigningKey(e.to_string()))?;
     Ok((hex(&seed), hex(pair.public_key().as_ref())))
 }
 
@@ -174,11 +192,11 @@ mod tests {
         assert!(Keys::from_env(env(&[])).unwrap().is_none());
         for (var, value) in [(SECRET_VAR, "short"), (SIGNING_VAR, "abc"), (PUBLIC_VAR, "zz")] {
             let e = Keys::from_env(env(&[(var, value)])).err().unwrap();
-            assert!(e.contains(var), "{e}");
+            assert!(e.to_string().contains(var), "{e}");
         }
         let (private, _) = keygen().unwrap();
         let (_, other_public) = keygen().unwrap();
         let e = Keys::from_env(env(&[(SIGNING_VAR, &private), (PUBLIC_VAR, &other_public)])).err().unwrap();
-        assert!(e.contains("public half"), "{e}");
+        assert!(e.to_string().contains("public half"), "{e}");
     }
 }

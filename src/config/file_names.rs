@@ -14,6 +14,21 @@ enum Part {
     Ext,
 }
 
+/// Why a `file_names` pattern cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("the pattern must contain [hash], or files could not be cached for a year")]
+    NoHash,
+    #[error("[hash] must be in the last path segment")]
+    HashNotLast,
+    #[error("the pattern must stay inside out_dir (no leading / or ..)")]
+    Outside,
+    #[error("unclosed [")]
+    Unclosed,
+    #[error("unknown placeholder {0}; use [name], [hash], [ext] or [dir]")]
+    Placeholder(String),
+}
+
 /// A checked `file_names` pattern: it names a file by its hash, inside the output, with the
 /// hash in the last path segment (so that relative URLs can be computed before the hash is
 /// known).
@@ -25,15 +40,15 @@ pub struct FileNames {
 
 impl FileNames {
     /// The pattern, or why kiln cannot use it.
-    pub fn parse(pattern: &str) -> Result<FileNames, String> {
+    pub fn parse(pattern: &str) -> Result<FileNames, PatternError> {
         if !pattern.contains("[hash]") {
-            return Err("the pattern must contain [hash], or files could not be cached for a year".into());
+            return Err(PatternError::NoHash);
         }
         if !pattern.rsplit('/').next().unwrap_or(pattern).contains("[hash]") {
-            return Err("[hash] must be in the last path segment".into());
+            return Err(PatternError::HashNotLast);
         }
         if pattern.starts_with('/') || pattern.split('/').any(|s| s == "..") {
-            return Err("the pattern must stay inside out_dir (no leading / or ..)".into());
+            return Err(PatternError::Outside);
         }
         let mut parts = Vec::new();
         let mut rest = pattern;
@@ -41,13 +56,13 @@ impl FileNames {
             if i > 0 {
                 parts.push(Part::Text(rest[..i].to_owned()));
             }
-            let end = rest[i..].find(']').ok_or("unclosed [")?;
+            let end = rest[i..].find(']').ok_or(PatternError::Unclosed)?;
             parts.push(match &rest[i..i + end + 1] {
                 "[dir]" => Part::Dir,
                 "[name]" => Part::Name,
                 "[hash]" => Part::Hash,
                 "[ext]" => Part::Ext,
-                token => return Err(format!("unknown placeholder {token}; use [name], [hash], [ext] or [dir]")),
+                token => return Err(PatternError::Placeholder(token.to_owned())),
             });
             rest = &rest[i + end + 1..];
         }

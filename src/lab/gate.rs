@@ -160,7 +160,7 @@ impl Metric {
                 .map(|n| (n * 1000.0).round() as u64)
                 .ok_or_else(|| format!("{text:?} is not a layout-shift score (write 0.1)")),
             Measure::Count => text.parse::<u64>().map_err(|_| format!("{text:?} is not a whole number")),
-            _ => crate::size::parse_size(&text),
+            _ => crate::size::parse_size(&text).map_err(|e| e.to_string()),
         }
     }
 }

@@ -103,7 +103,7 @@ impl<'b> Load<'b> {
     /// A fresh browser context (a cold cache, no cookies) with one blank page, ready to load
     /// `page` under `profile` (none: no emulation at all, for the warm-up load). With
     /// `filmstrip`, frames of the screen are kept.
-    pub async fn open(browser: &'b Browser, page: &str, profile: Option<&Profile>, filmstrip: bool) -> Result<Load<'b>, String> {
+    pub(super) async fn open(browser: &'b Browser, page: &str, profile: Option<&Profile>, filmstrip: bool) -> Result<Load<'b>, String> {
         let context =
             browser.execute(CreateBrowserContextParams::default()).await.map_err(|e| failed("cannot open a browser context", e))?.result.browser_context_id;
         let target = CreateTargetParams::builder().url("about:blank").browser_context_id(context.clone()).build().map_err(|e| failed("new page", e))?;
@@ -136,7 +136,7 @@ impl<'b> Load<'b> {
 
     /// Slows the CPU down (only now: a throttled renderer spins on a core the whole time) and
     /// starts the navigation to `origin` + `/` + the page.
-    pub async fn navigate(&mut self, origin: &str) -> Result<(), String> {
+    pub(super) async fn navigate(&mut self, origin: &str) -> Result<(), String> {
         if let Some(p) = &self.profile {
             self.tab.execute(SetCpuThrottlingRateParams::new(p.cpu)).await.map_err(|e| failed("CPU throttling", e))?;
         }
@@ -167,7 +167,7 @@ impl<'b> Load<'b> {
 
     /// Reads what the page measured, closes it, and makes it a [`Run`] (unused code scaled to
     /// the files' `sizes`).
-    pub async fn finish(mut self, origin: &str, sizes: &Sizes) -> Result<Run, String> {
+    pub(super) async fn finish(mut self, origin: &str, sizes: &Sizes) -> Result<Run, String> {
         // Reading back costs no page time: at full speed, it is over sooner.
         if self.profile.is_some_and(|p| p.cpu != 1.0) {
             let _ = self.tab.execute(SetCpuThrottlingRateParams::new(1.0)).await;

@@ -45,11 +45,37 @@ pub fn default_concurrency() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
 }
 
+/// Why the lab could not measure.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("{}: nothing to measure: the folder does not exist (run `kiln build` first)", .0.display())]
+    NoOutput(PathBuf),
+    #[error("{}: no page to measure (no .html file{})", dir.display(), if *filtered { " matches --pages" } else { "" })]
+    NoPage { dir: PathBuf, filtered: bool },
+    #[error("KILN_CHROME is {}, which is not a file", .0.display())]
+    ChromeNotAFile(PathBuf),
+    #[error("kiln lab needs Chromium or Chrome and found neither on PATH: install it (Debian/Ubuntu: `apt-get install chromium`; macOS: `brew install --cask chromium`) or set KILN_CHROME to its binary")]
+    NoChrome,
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot serve on loopback: {0}")]
+    Serve(std::io::Error),
+    #[error("cannot make a browser profile folder in {}: {error}", dir.display())]
+    Profile { dir: PathBuf, error: std::io::Error },
+    #[error("cannot configure Chromium: {0}")]
+    Configure(String),
+    #[error("cannot start Chromium ({}): {error}", chrome.display())]
+    Launch { chrome: PathBuf, error: chromiumoxide::error::CdpError },
+    /// A page could not be loaded or measured (what the browser said).
+    #[error("{page}: {message}")]
+    Page { page: String, message: String },
+}
+
 /// Chromium: `KILN_CHROME`, else the first of the usual names on PATH.
-pub fn find_chrome(process: &crate::environ::Env) -> Result<PathBuf, String> {
+pub fn find_chrome(process: &crate::environ::Env) -> Result<PathBuf, LabError> {
     if let Some(p) = process.var("KILN_CHROME") {
         let p = PathBuf::from(p);
-        return if p.is_file() { Ok(p) } else { Err(format!("KILN_CHROME is {}, which is not a file", p.display())) };
+        return if p.is_file() { Ok(p) } else { Err(LabError::ChromeNotAFile(p)) };
     }
     let path = process.var("PATH").unwrap_or_default();
     for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"] {
@@ -60,7 +86,7 @@ pub fn find_chrome(process: &crate::environ::Env) -> Result<PathBuf, String> {
             }
         }
     }
-    Err("kiln lab needs Chromium or Chrome and found neither on PATH: install it (Debian/Ubuntu: `apt-get install chromium`; macOS: `brew install --cask chromium`) or set KILN_CHROME to its binary".into())
+    Err(LabError::NoChrome)
 }
 
 /// The pages under `dir`, sorted: every `.html` file, as a path with `/`.
@@ -77,20 +103,20 @@ pub fn pages(dir: &Path, only: Option<&globset::GlobMatcher>) -> Vec<String> {
 }
 
 /// Runs the lab. `progress` is told each finished load (page, run).
-pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Result<LabReport, String> {
+pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Result<LabReport, LabError> {
     let started = Instant::now();
     if !options.dir.is_dir() {
-        return Err(format!("{}: nothing to measure: the folder does not exist (run `kiln build` first)", options.dir.display()));
+        return Err(LabError::NoOutput(options.dir.clone()));
     }
     let pages = pages(&options.dir, options.pages.as_ref());
     if pages.is_empty() {
-        return Err(format!("{}: no page to measure (no .html file{})", options.dir.display(), if options.pages.is_some() { " matches --pages" } else { "" }));
+        return Err(LabError::NoPage { dir: options.dir.clone(), filtered: options.pages.is_some() });
     }
     let chrome = find_chrome(&options.process)?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(LabError::Runtime)?;
     let runs = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot serve on loopback: {e}"))?;
-        let origin = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(LabError::Serve)?;
+        let origin = format!("http://{}", listener.local_addr().map_err(LabError::Serve)?);
         let hashed = crate::output::hashed_files(&options.dir, &options.manifest_name);
         let router = crate::serve::router(options.dir.clone(), hashed);
         let server = tokio::spawn(async move { axum::serve(listener, router).await });
@@ -106,8 +132,8 @@ pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Res
             .args(SWITCHES)
             .arg(("disable-features", DISABLED_FEATURES))
             .build()
-            .map_err(|e| format!("cannot configure Chromium: {e}"))?;
-        let (mut browser, mut handler) = Browser::launch(config).await.map_err(|e| format!("cannot start Chromium ({}): {e}", chrome.display()))?;
+            .map_err(LabError::Configure)?;
+        let (mut browser, mut handler) = Browser::launch(config).await.map_err(|error| LabError::Launch { chrome: chrome.clone(), error })?;
         let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
         // One load first, not counted and not throttled: the first load of a fresh browser
         // pays for caches that later ones find warm (measured: up to 15 % slower).
@@ -124,12 +150,12 @@ pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Res
         events.abort();
         server.abort();
         let _ = std::fs::remove_dir_all(&profile_dir);
-        Ok::<_, String>(results)
+        Ok::<_, LabError>(results)
     })?;
 
     let mut by_page: BTreeMap<String, Vec<(usize, Run)>> = BTreeMap::new();
     for (page, r, result) in runs {
-        let run = result.map_err(|e| format!("{page}: {e}"))?;
+        let run = result.map_err(|message| LabError::Page { page: page.clone(), message })?;
         by_page.entry(page).or_default().push((r, run));
     }
     let pages = by_page
@@ -213,13 +239,13 @@ async fn measure_all(
     results
 }
 
-fn tempfile_dir() -> Result<PathBuf, String> {
+fn tempfile_dir() -> Result<PathBuf, LabError> {
     let dir = std::env::temp_dir().join(format!(
         "kiln-lab-{}-{}",
         std::process::id(),
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
     ));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make a browser profile folder in {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|error| LabError::Profile { dir: dir.clone(), error })?;
     Ok(dir)
 }
 

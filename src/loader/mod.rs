@@ -163,7 +163,7 @@ pub struct RefSink<'a> {
     pub import_map: Vec<String>,
     /// Every URL written in CSS resolved: the file it is written in, the URL, the result as
     /// text (what a cached stylesheet checks again).
-    pub css_resolved: Vec<(std::path::PathBuf, String, String)>,
+    pub css_resolved: Vec<(std::path::PathBuf, String, Resolved)>,
 }
 
 /// How to treat a reference whose file does not exist.
@@ -206,7 +206,7 @@ impl<'a> RefSink<'a> {
     /// file ([`resolve::resolve_css`]).
     pub fn css_url(&mut self, referrer: &Path, url: &str, hint: Option<AssetKind>, locate: &dyn Fn(Diagnostic) -> Diagnostic) -> Option<String> {
         let resolved = resolve::resolve_css(self.options, self.fs, referrer, url);
-        self.css_resolved.push((referrer.to_path_buf(), url.to_owned(), format!("{resolved:?}")));
+        self.css_resolved.push((referrer.to_path_buf(), url.to_owned(), resolved.clone()));
         self.placeholder_for(resolved, url, hint, IfMissing::Error, locate)
     }
 

@@ -51,7 +51,7 @@ impl FsCache {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Resolved {
     /// Not ours to touch: external, `data:`, fragment-only, empty.
     External,

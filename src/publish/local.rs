@@ -20,6 +20,18 @@ pub enum Phase {
     Manifest,
 }
 
+impl Phase {
+    /// Its name in the summary and the progress lines (as it is serialized).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Assets => "assets",
+            Phase::Other => "other",
+            Phase::Pages => "pages",
+            Phase::Manifest => "manifest",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Headers {
     pub content_type: String,

@@ -175,7 +175,7 @@ async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, Publi
     let retention = retention::Retention::decide(&records, &plan.record, &remote, req.options.retain, req.options.keep_days, now());
     let mut deletions = retention.deletions;
     for o in &plan.uploads {
-        summary.uploads.entry(format!("{:?}", o.phase).to_lowercase()).or_default().push(o.rel.clone());
+        summary.uploads.entry(o.phase.name().to_owned()).or_default().push(o.rel.clone());
         summary.uploaded += 1;
         summary.uploaded_bytes += o.size;
     }

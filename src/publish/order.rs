@@ -23,7 +23,7 @@ pub async fn upload(
         if batch.is_empty() {
             continue;
         }
-        progress.phase(&format!("{phase:?}").to_lowercase(), batch.len(), batch.iter().map(|o| o.size).sum());
+        progress.phase(phase.name(), batch.len(), batch.iter().map(|o| o.size).sum());
         run_batch(client, t, options, batch, progress).await?;
     }
     Ok(())

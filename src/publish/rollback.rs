@@ -50,7 +50,7 @@ pub async fn run(
     let same: HashMap<&String, bool> = target.objects.iter().map(|(k, o)| (k, live.objects.get(k).map(|l| &l.hash) == Some(&o.hash))).collect();
     summary.unchanged = same.values().filter(|s| **s).count();
     for (k, o) in &changed {
-        summary.uploads.entry(format!("{:?}", o.phase).to_lowercase()).or_default().push((*k).clone());
+        summary.uploads.entry(o.phase.name().to_owned()).or_default().push((*k).clone());
         summary.uploaded += 1;
         summary.uploaded_bytes += o.size;
     }

@@ -5,6 +5,7 @@
 //! - a stage uses another stage only through its output types (`crate::stages::scan::ScanOutput`),
 //!   never its steps (`crate::stages::scan::walk`);
 //! - no source file is over 600 lines, no function over 100;
+//! - no function a module exports returns its error as a bare `String`;
 //! - every dependency in Cargo.toml is used by some code (as `cargo machete` checks), unless
 //!   `[package.metadata.cargo-machete] ignored` lists it with its reason.
 
@@ -341,6 +342,41 @@ fn no_function_over_100_lines() {
     assert!(long.is_empty(), "split these functions by step:\n{}", long.join("\n"));
     // The scan finds functions at all (a test that cannot fail is no test).
     assert!(functions("fn a() {\n    x();\n}\n    pub fn b(&self) {\n    }\n").len() == 2);
+}
+
+/// Whether a function signature (from `fn` to its body) crosses a module boundary (`pub` or
+/// `pub(crate)`) and returns its error as a bare `String`.
+fn string_error_at_boundary(signature: &str) -> bool {
+    let signature: String = signature.split_whitespace().collect::<Vec<_>>().join(" ");
+    let public = signature.starts_with("pub fn ") || signature.starts_with("pub(crate) fn ") || signature.starts_with("pub async fn ");
+    let returns = signature.split_once(") -> ").map_or("", |(_, r)| r);
+    public && returns.starts_with("Result<") && returns.trim_end_matches([' ', '{']).ends_with(", String>")
+}
+
+#[test]
+fn errors_at_module_boundaries_are_typed() {
+    let (root, files) = src();
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            if !(trimmed.starts_with("pub") && trimmed.contains("fn ")) {
+                continue;
+            }
+            // The signature runs to the line that opens the body (or ends the declaration).
+            let end = lines[i..].iter().position(|l| l.trim_end().ends_with('{') || l.trim_end().ends_with(';')).map_or(i, |e| i + e);
+            if string_error_at_boundary(&lines[i..=end].join(" ")) {
+                bad.push(format!("src/{}:{}: {}", f.strip_prefix(&root).unwrap().display(), i + 1, trimmed));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "give these errors a type (a thiserror enum, or the error of the crate they come from):\n{}", bad.join("\n"));
+    assert!(string_error_at_boundary("pub fn parse(text: &str) -> Result<u64, String> {"));
+    assert!(string_error_at_boundary("pub(crate) fn a(\n    x: u8,\n) -> Result<Vec<u8>, String> {"));
+    assert!(!string_error_at_boundary("fn parse(text: &str) -> Result<u64, String> {"));
+    assert!(!string_error_at_boundary("pub fn names() -> Result<Vec<String>, SizeError> {"));
 }
 
 /// The crates a Cargo.toml table lists (`[dependencies]`, …).

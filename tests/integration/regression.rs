@@ -1,4 +1,7 @@
-//! One test per reported bug.
+//! One test per reported bug, for the bugs a case folder cannot show: a bug that is a project
+//! and its output (run in node, or a failing build's messages) is a folder in
+//! `tests/cases/regression-*` instead; these need symlinks, a source changed between builds, a
+//! browser, a package tree, or a file the build must not take from elsewhere.
 
 use crate::common::kiln;
 
@@ -115,61 +118,6 @@ fn workspace_packages_outside_the_root_are_read() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("leads outside the project root and its workspace"));
 }
 
-/// `image-set("hero.png" 1x, …)` (strings and `url()`, and the `-webkit-` form) is followed.
-#[test]
-fn image_set_urls_are_followed() {
-    let p = project(&[
-        ("index.html", "<!doctype html><link rel=stylesheet href=a.css><div class=hero></div>"),
-        ("a.css", ".hero { background-image: image-set(\"hero.svg\" 1x, url(hero@2x.svg) 2x); }\n.b { background: -webkit-image-set(url(b.svg) 1x) }\n"),
-        ("hero.svg", SVG),
-        ("hero@2x.svg", SVG),
-        ("b.svg", SVG),
-    ]);
-    let (_, tree) = build_ok(p.path(), &[]);
-    let css = text_of(&tree, ".css");
-    for name in ["hero.", "hero@2x.", "b."] {
-        assert!(css.contains(&format!("/assets/{name}")), "{name} not rewritten: {css}");
-        assert!(tree.keys().any(|k| k.starts_with(&format!("assets/{name}"))), "{name} not emitted");
-    }
-    assert!(!css.contains("\"hero.svg\""), "{css}");
-}
-
-/// An authored `<link rel="modulepreload" href="src/m.js">` beside the module script: the
-/// chunk everywhere, never the raw source.
-#[test]
-fn an_authored_preload_of_a_module_points_at_its_chunk() {
-    let p = project(&[
-        (
-            "index.html",
-            "<!doctype html><link rel=modulepreload href=src/m.js><link rel=preload as=script href=src/m.js><script type=module src=src/m.js></script>",
-        ),
-        ("src/m.js", "import { dep } from './dep.js';\ndocument.title = dep;\n"),
-        ("src/dep.js", "export const dep = 'dep';\n"),
-    ]);
-    let (_, tree) = build_ok(p.path(), &[]);
-    let html = String::from_utf8_lossy(&tree["index.html"]).into_owned();
-    assert!(!tree.keys().any(|k| k.contains("m.") && !k.ends_with(".js")), "{:?}", tree.keys());
-    let js: Vec<&String> = tree.keys().filter(|k| k.ends_with(".js")).collect();
-    assert_eq!(js.len(), 1, "one chunk, no raw copy: {js:?}");
-    assert_eq!(html.matches(js[0].as_str()).count(), 3, "{html}");
-    assert!(!String::from_utf8_lossy(&tree[js[0]]).contains("import"), "the chunk is bundled");
-}
-
-/// Sprites used from inline SVG (`href` and `xlink:href`, `<use>` and `<image>`) are emitted.
-#[test]
-fn inline_svg_sprites_and_images_are_followed() {
-    let p = project(&[
-        ("index.html", "<!doctype html><svg><use href=\"img/icons.svg#home\"></use><use xlink:href=\"img/icons.svg#star\"></use><image href=\"img/pic.svg\"/><use href=\"#local\"></use></svg>"),
-        ("img/icons.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"><symbol id=\"home\"/><symbol id=\"star\"/></svg>"),
-        ("img/pic.svg", SVG),
-    ]);
-    let (_, tree) = build_ok(p.path(), &[]);
-    let html = String::from_utf8_lossy(&tree["index.html"]).into_owned();
-    let sprite = tree.keys().find(|k| k.starts_with("assets/icons.")).expect("the sprite is emitted");
-    assert!(html.contains(&format!("/{sprite}#home")) && html.contains(&format!("/{sprite}#star")), "{html}");
-    assert!(tree.keys().any(|k| k.starts_with("assets/pic.")) && html.contains("#local"), "{html}");
-}
-
 /// A page's own import map: what it maps stays an import, resolved by the browser.
 #[test]
 fn specifiers_a_page_import_map_maps_stay_external() {
@@ -254,20 +202,6 @@ fn analyze_needs_no_folder() {
     assert!(p.path().join(".kiln/report.html").is_file());
 }
 
-/// `<table class="table table-striped"><tr>…`: the browser adds the `<tbody>` that
-/// `.table-striped>tbody>tr:nth-of-type(odd)>*` needs, so pruning keeps the rule.
-#[test]
-fn pruning_keeps_rules_for_elements_the_parser_inserts() {
-    let p = project(&[
-        ("kiln.toml", "[css]\nprune = true\n"),
-        ("index.html", "<!doctype html><link rel=stylesheet href=t.css><table class=\"table table-striped\"><tr><td>1</td></tr><tr><td>2</td></tr></table>"),
-        ("t.css", ".table-striped>tbody>tr:nth-of-type(odd)>*{background:#eee}\n.unused-thing{color:red}\n"),
-    ]);
-    let (_, tree) = build_ok(p.path(), &[]);
-    let css = text_of(&tree, ".css");
-    assert!(css.contains("tbody>tr:nth-of-type(odd)") && !css.contains("unused-thing"), "{css}");
-}
-
 #[test]
 fn each_command_names_itself_when_it_fails() {
     let empty = tempfile::tempdir().unwrap();
@@ -277,80 +211,6 @@ fn each_command_names_itself_when_it_fails() {
     assert!(stderr.trim_end().ends_with("kiln publish: failed with 1 error"), "{stderr}");
     let out = kiln().arg("check").arg(empty.path().join("none")).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).trim_end().ends_with("kiln check: failed with 1 error"));
-}
-
-/// Start Bootstrap's Agency page moved text by a pixel: lightningcss printed Bootstrap's
-/// `33.333333%` columns as `33.3333%`. Numbers keep the digits they were written with.
-#[test]
-fn css_numbers_keep_their_precision() {
-    let p = project(&[
-        ("index.html", "<!doctype html><link rel=stylesheet href=a.css><style>.i{width:16.666667%}</style><p style=\"width:8.333333%\">x"),
-        ("a.css", ".col-md-4{-ms-flex:0 0 33.333333%;flex:0 0 33.333333%;max-width:33.333333%}.lh{line-height:1.3333333}\n"),
-    ]);
-    let (_, tree) = build_ok(p.path(), &[]);
-    let css = text_of(&tree, ".css");
-    assert!(css.contains("flex:0 0 33.333333%") && css.contains("max-width:33.333333%") && css.contains("line-height:1.3333333"), "{css}");
-    let html = String::from_utf8_lossy(&tree["index.html"]).into_owned();
-    assert!(html.contains("16.666667%") && html.contains("8.333333%"), "{html}");
-}
-
-/// @sqlite.org/sqlite-wasm writes `new URL("sqlite3.wasm", import.meta.url)`: a URL relative to
-/// the module, not a package name. `new URL('.', import.meta.url)` is a folder, left alone.
-#[test]
-fn new_url_of_a_bare_file_name_is_relative_to_the_module() {
-    let p = project(&[
-        ("main.js", "export const wasm = new URL('lib.wasm', import.meta.url).pathname;\nexport const dir = new URL('.', import.meta.url).pathname;\n"),
-        ("lib.wasm", "\0asm"),
-    ]);
-    let (_, main) = crate::js::bundle(p.path(), "main.js", &[]);
-    let r = crate::js::node(&main, "[m.wasm, m.dir]");
-    let wasm = r[0].as_str().unwrap();
-    assert!(wasm.starts_with("/") && wasm.contains("/assets/lib.") && wasm.ends_with(".wasm"), "{r}");
-    assert!(r[1].as_str().unwrap().ends_with("/assets/"), "{r}");
-}
-
-// Issue 14: found by the page tests (fixtures/pages).
-
-/// Runs every JS file of the output in node, with a stub `document`, in order of their names;
-/// what the scripts set on `document.title` comes back.
-fn run_entry(tree: &std::collections::BTreeMap<String, Vec<u8>>, entry: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, bytes) in tree {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, bytes).unwrap();
-    }
-    let file = tree.keys().find(|k| k.starts_with(&format!("assets/{entry}.")) && k.ends_with(".js")).unwrap();
-    let script = format!(
-        "globalThis.document = {{ title: '' }}; await import({:?}); await new Promise((ok) => setTimeout(ok, 50)); console.log(document.title);",
-        dir.path().join(file).display().to_string()
-    );
-    let out = std::process::Command::new("node").args(["--input-type=module", "-e", &script]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// A module script with no import or export, only `import()`, is an ES module: it used to be
-/// taken for CommonJS, wrapped in a function nothing called, and the page did nothing.
-#[test]
-fn a_module_script_that_only_uses_dynamic_import_runs() {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::write(root.path().join("index.html"), "<!doctype html><script type=module src=main.js></script>").unwrap();
-    std::fs::write(root.path().join("main.js"), "document.title = 'ran';\nimport('./later.js').then((m) => { document.title += ' ' + m.word; });\n").unwrap();
-    std::fs::write(root.path().join("later.js"), "export const word = 'and loaded';\n").unwrap();
-    let (_out, tree) = build_ok(root.path(), &[]);
-    assert_eq!(run_entry(&tree, "main"), "ran and loaded");
-}
-
-/// A page's module script written as CommonJS (`require`) runs: its wrapper is called.
-#[test]
-fn a_commonjs_entry_runs() {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::write(root.path().join("index.html"), "<!doctype html><script type=module src=main.js></script>").unwrap();
-    std::fs::write(root.path().join("main.js"), "const dep = require('./dep.js');\ndocument.title = dep.word;\nimport('./dep.js').then((m) => { document.title += ' ' + m.default.word; });\nmodule.exports = {};\n").unwrap();
-    std::fs::write(root.path().join("dep.js"), "module.exports = { word: 'required' };\n").unwrap();
-    let (_out, tree) = build_ok(root.path(), &[]);
-    assert_eq!(run_entry(&tree, "main"), "required required");
 }
 
 /// three.js 0.187 built from its own entry with a source map: swc's printer writes a few small

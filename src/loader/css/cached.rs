@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::stored::StoredRef;
 use crate::cache::Cache;
 use crate::graph::Refs;
-use crate::loader::resolve::{resolve_css, FsCache};
+use crate::loader::resolve::{resolve_css, FsCache, Resolved};
 use crate::loader::{LoaderOptions, RefSink};
 
 /// What loading a stylesheet read, besides the `url()`s the sink records.
@@ -26,14 +26,14 @@ pub struct Read {
     /// Every file read, with the blake3 of its text in hex.
     pub files: Vec<(PathBuf, String)>,
     /// Every `@import` resolved: the file it is written in, the specifier, the result as text.
-    pub resolved: Vec<(PathBuf, String, String)>,
+    pub resolved: Vec<(PathBuf, String, Resolved)>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
     files: Vec<(PathBuf, String)>,
     /// `@import`s and `url()`s resolved.
-    resolved: Vec<(PathBuf, String, String)>,
+    resolved: Vec<(PathBuf, String, Resolved)>,
     content: String,
     refs: Vec<StoredRef>,
     css_keep: Vec<String>,
@@ -43,7 +43,7 @@ impl Entry {
     /// Whether loading the file now would read and resolve what it did.
     fn holds(&self, options: &LoaderOptions, fs: &FsCache) -> bool {
         let same_file = |(path, digest): &(PathBuf, String)| std::fs::read(path).is_ok_and(|b| blake3::hash(&b).to_hex().as_str() == digest);
-        let same_target = |(from, url, was): &(PathBuf, String, String)| &format!("{:?}", resolve_css(options, fs, from, url)) == was;
+        let same_target = |(from, url, was): &(PathBuf, String, Resolved)| &resolve_css(options, fs, from, url) == was;
         self.files.iter().all(same_file) && self.resolved.iter().all(same_target)
     }
 }

@@ -24,7 +24,7 @@ pub struct Provider<'c> {
     /// With `css.prune`: what `/* kiln-keep */` comments mark in the files read.
     pub keep: std::sync::Mutex<Vec<String>>,
     /// Every `@import` resolved: the file it is written in, the specifier, the result as text.
-    pub resolved: std::sync::Mutex<Vec<(PathBuf, String, String)>>,
+    pub resolved: std::sync::Mutex<Vec<(PathBuf, String, Resolved)>>,
 }
 
 impl<'c> Provider<'c> {
@@ -88,7 +88,7 @@ impl SourceProvider for Provider<'_> {
 
     fn resolve(&self, specifier: &str, originating_file: &Path) -> Result<ResolveResult, Self::Error> {
         let resolved = resolve_css(self.options, self.fs, originating_file, specifier);
-        let record = (originating_file.to_path_buf(), specifier.to_owned(), format!("{resolved:?}"));
+        let record = (originating_file.to_path_buf(), specifier.to_owned(), resolved.clone());
         self.resolved.lock().expect("not poisoned").push(record);
         match resolved {
             Resolved::Local { rel, .. } => Ok(ResolveResult::File(self.options.path(&rel))),

@@ -4,6 +4,7 @@
 //! as a minimal Exif block). With `jpeg_quality` the image is re-encoded.
 
 use crate::config::Strip;
+use crate::stages::images::error::ImageError;
 
 const SOI: u8 = 0xD8;
 const SOS: u8 = 0xDA;
@@ -12,9 +13,9 @@ const SOS: u8 = 0xDA;
 /// A JPEG's segments before the scan (marker, payload), and the rest of the file.
 type Segments<'a> = (Vec<(u8, &'a [u8])>, &'a [u8]);
 
-fn segments(bytes: &[u8]) -> Result<Segments<'_>, String> {
+fn segments(bytes: &[u8]) -> Result<Segments<'_>, ImageError> {
     if bytes.len() < 4 || bytes[0] != 0xFF || bytes[1] != SOI {
-        return Err("not a JPEG file (no start-of-image marker)".into());
+        return Err(ImageError::Jpeg("not a JPEG file (no start-of-image marker)"));
     }
     let mut out = Vec::new();
     let mut at = 2;
@@ -24,12 +25,12 @@ fn segments(bytes: &[u8]) -> Result<Segments<'_>, String> {
             at += 1;
         }
         if at + 4 > bytes.len() || bytes[at] != 0xFF {
-            return Err("the file is truncated or damaged before its image data".into());
+            return Err(ImageError::Jpeg("the file is truncated or damaged before its image data"));
         }
         let marker = bytes[at + 1];
         let len = u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]) as usize;
         if len < 2 || at + 2 + len > bytes.len() {
-            return Err("the file is truncated or damaged (a segment runs past its end)".into());
+            return Err(ImageError::Jpeg("the file is truncated or damaged (a segment runs past its end)"));
         }
         let payload = &bytes[at + 4..at + 2 + len];
         if marker == SOS {
@@ -79,7 +80,7 @@ fn exif_with_orientation(o: u16) -> Vec<u8> {
 }
 
 /// Drops the segments `strip` allows; the image data is untouched.
-pub fn strip(bytes: &[u8], strip: Strip) -> Result<Vec<u8>, String> {
+pub fn strip(bytes: &[u8], strip: Strip) -> Result<Vec<u8>, ImageError> {
     let (segments, scan) = segments(bytes)?;
     if strip == Strip::None {
         return Ok(bytes.to_vec());

@@ -9,6 +9,7 @@
 //! - [`variants`]: decode (with a pixel limit), resize, encode.
 //! - [`picture`]: the pages' markup.
 
+mod error;
 mod jpeg;
 mod picture;
 mod png;
@@ -26,6 +27,7 @@ use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::graph::{Asset, AssetKey, AssetKind, Graph};
 use crate::log::{stage_output, StageLog};
 use crate::report::ImageStats;
+use crate::stages::images::error::ImageError;
 use variants::Encoding;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,9 +97,9 @@ fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(Imag
                     variants: Vec::new(),
                     warning: Some(Diagnostic::warning(format!("{message}; copied as it is (images.on_bad_image = \"copy\")")).in_file(rel)),
                 }),
-                Err(message) => {
-                    Err(Diagnostic::error(message).in_file(rel).with_note("fix or replace the file, or set images.on_bad_image = \"copy\" to ship it as it is"))
-                }
+                Err(message) => Err(Diagnostic::error(message.to_string())
+                    .in_file(rel)
+                    .with_note("fix or replace the file, or set images.on_bad_image = \"copy\" to ship it as it is")),
             }
         })
         .collect();
@@ -153,14 +155,14 @@ fn run(options: &ImageOptions, graph: &mut Graph, cache: &Cache) -> Result<(Imag
 }
 
 /// The cached result of `work` for `key`, counting the encodes actually done.
-fn cached(cache: &Cache, encoded: &AtomicU64, key: [u8; 32], work: impl FnOnce() -> Result<Vec<u8>, String>) -> Result<Vec<u8>, String> {
+fn cached(cache: &Cache, encoded: &AtomicU64, key: [u8; 32], work: impl FnOnce() -> Result<Vec<u8>, ImageError>) -> Result<Vec<u8>, ImageError> {
     cache.get_or(&key, || {
         encoded.fetch_add(1, Ordering::Relaxed);
         work()
     })
 }
 
-fn process(options: &ImageOptions, cache: &Cache, encoded: &AtomicU64, asset: &Asset, k: Kind, rule: &ImageRule, shown: bool) -> Result<Done, String> {
+fn process(options: &ImageOptions, cache: &Cache, encoded: &AtomicU64, asset: &Asset, k: Kind, rule: &ImageRule, shown: bool) -> Result<Done, ImageError> {
     let bytes = &asset.content;
     let mut done = Done { index: 0, content: None, info: None, variants: Vec::new(), warning: None };
     let max = options.max_pixels;
@@ -199,8 +201,8 @@ fn process(options: &ImageOptions, cache: &Cache, encoded: &AtomicU64, asset: &A
             })?
         }
         Kind::Svg if rule.svg_minify => {
-            let text = std::str::from_utf8(bytes).map_err(|_| "the SVG is not valid UTF-8".to_owned())?;
-            svg::minify(text).map_err(|e| format!("the SVG is not well-formed XML: {e}"))?.into_bytes()
+            let text = std::str::from_utf8(bytes).map_err(|_| ImageError::SvgText)?;
+            svg::minify(text)?.into_bytes()
         }
         Kind::Svg => bytes.clone(),
     };
@@ -214,7 +216,7 @@ fn process(options: &ImageOptions, cache: &Cache, encoded: &AtomicU64, asset: &A
     let file = rel.rsplit_once('/').map_or(rel, |(_, f)| f);
     let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
     let mut decoded: Option<image::DynamicImage> = None;
-    let mut make = |w: u32, enc: Encoding, variants_out: &mut Vec<Asset>| -> Result<AssetKey, String> {
+    let mut make = |w: u32, enc: Encoding, variants_out: &mut Vec<Asset>| -> Result<AssetKey, ImageError> {
         let name = if w < width { format!("{stem}-{w}.{}", enc.ext()) } else { format!("{stem}.{}", enc.ext()) };
         let key = AssetKey::ImageVariant { image: rel.to_owned(), name };
         let ck = cache::key("variant", &[bytes, &rk, enc.ext().as_bytes(), &w.to_le_bytes()]);

@@ -3,8 +3,9 @@
 use oxipng::{Options, StripChunks};
 
 use crate::config::{ImageRule, Strip};
+use crate::stages::images::error::ImageError;
 
-pub fn optimize(bytes: &[u8], rule: &ImageRule) -> Result<Vec<u8>, String> {
+pub fn optimize(bytes: &[u8], rule: &ImageRule) -> Result<Vec<u8>, ImageError> {
     let mut options = Options::from_preset(rule.png_level);
     options.strip = match rule.strip {
         Strip::None => StripChunks::None,
@@ -12,5 +13,5 @@ pub fn optimize(bytes: &[u8], rule: &ImageRule) -> Result<Vec<u8>, String> {
         Strip::Safe => StripChunks::Safe,
         Strip::All => StripChunks::All,
     };
-    oxipng::optimize_from_memory(bytes, &options).map_err(|e| e.to_string())
+    Ok(oxipng::optimize_from_memory(bytes, &options)?)
 }

@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use crate::stages::images::error::ImageError;
+
 const EDITOR_NAMESPACES: &[&str] = &[
     "http://www.inkscape.org/namespaces/inkscape",
     "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd",
@@ -23,13 +25,13 @@ fn keeps_whitespace(node: roxmltree::Node) -> bool {
 }
 
 /// The minified text; an error if it is not well-formed XML (browsers would not show it).
-pub fn minify(text: &str) -> Result<String, String> {
+pub fn minify(text: &str) -> Result<String, ImageError> {
     // A document type with its own entities is left alone: removing text could change them.
     if text.contains("<!ENTITY") {
         return Ok(text.to_owned());
     }
     let options = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
-    let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| e.to_string())?;
+    let doc = roxmltree::Document::parse_with_options(text, options)?;
     let mut drop: Vec<Range<usize>> = Vec::new();
     if let Some(start) = text.find("<?xml") {
         if text[..start].trim().is_empty() {
@@ -71,7 +73,7 @@ pub fn minify(text: &str) -> Result<String, String> {
     out.push_str(&text[at..]);
     let out = out.trim().to_owned();
     // What is left must still parse.
-    roxmltree::Document::parse_with_options(&out, options).map_err(|e| format!("minified SVG does not parse: {e}"))?;
+    roxmltree::Document::parse_with_options(&out, options).map_err(ImageError::SvgMinified)?;
     Ok(out)
 }
 

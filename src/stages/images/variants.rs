@@ -8,6 +8,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 
 use crate::config::{ImageFormat, ImageRule};
+use crate::stages::images::error::ImageError;
 
 /// What a variant is encoded as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,23 +28,18 @@ impl Encoding {
     }
 }
 
-fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, String> {
-    ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())
+fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, ImageError> {
+    Ok(ImageReader::new(Cursor::new(bytes)).with_guessed_format()?)
 }
 
 /// Width and height as displayed (after the Exif orientation), reading only the header;
 /// refuses images over `max_pixels` before any pixel is decoded.
-pub fn dimensions(bytes: &[u8], max_pixels: u64) -> Result<(u32, u32), String> {
-    let mut decoder = reader(bytes)?.into_decoder().map_err(|e| e.to_string())?;
+pub fn dimensions(bytes: &[u8], max_pixels: u64) -> Result<(u32, u32), ImageError> {
+    let mut decoder = reader(bytes)?.into_decoder()?;
     let (w, h) = decoder.dimensions();
     let pixels = u64::from(w) * u64::from(h);
     if pixels > max_pixels {
-        return Err(format!(
-            "the image is {w}×{h} ({:.0} megapixels), over images.max_pixels ({:.0} megapixels): refused, as decoding it would take {} of memory",
-            pixels as f64 / 1e6,
-            max_pixels as f64 / 1e6,
-            human(pixels * 4)
-        ));
+        return Err(ImageError::TooLarge { width: w, height: h, max_pixels });
     }
     let rotated = decoder.orientation().is_ok_and(|o| {
         use image::metadata::Orientation::*;
@@ -52,20 +48,16 @@ pub fn dimensions(bytes: &[u8], max_pixels: u64) -> Result<(u32, u32), String> {
     Ok(if rotated { (h, w) } else { (w, h) })
 }
 
-fn human(bytes: u64) -> String {
-    format!("{:.1} GB", bytes as f64 / 1e9)
-}
-
 /// The pixels, turned by the Exif orientation.
-pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, String> {
+pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, ImageError> {
     dimensions(bytes, max_pixels)?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(max_pixels.saturating_mul(8));
     let mut r = reader(bytes)?;
     r.limits(limits);
-    let mut decoder = r.into_decoder().map_err(|e| e.to_string())?;
+    let mut decoder = r.into_decoder()?;
     let orientation = decoder.orientation().ok();
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+    let mut img = DynamicImage::from_decoder(decoder)?;
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
@@ -73,7 +65,7 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, String> {
 }
 
 /// `img` at `width` (never wider than it is) in `encoding`.
-pub fn encode(img: &DynamicImage, width: u32, encoding: Encoding, rule: &ImageRule) -> Result<Vec<u8>, String> {
+pub fn encode(img: &DynamicImage, width: u32, encoding: Encoding, rule: &ImageRule) -> Result<Vec<u8>, ImageError> {
     let resized;
     let img = if width < img.width() {
         let height = ((u64::from(img.height()) * u64::from(width) + u64::from(img.width()) / 2) / u64::from(img.width())).max(1) as u32;
@@ -85,14 +77,12 @@ pub fn encode(img: &DynamicImage, width: u32, encoding: Encoding, rule: &ImageRu
     let mut out = Vec::new();
     match encoding {
         Encoding::Png => {
-            img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).map_err(|e| e.to_string())?;
+            img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)?;
             out = super::png::optimize(&out, rule)?;
         }
         Encoding::Jpeg => {
             let rgb = img.to_rgb8();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, rule.jpeg_quality.unwrap_or(rule.quality.max(80)))
-                .encode_image(&rgb)
-                .map_err(|e| e.to_string())?;
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, rule.jpeg_quality.unwrap_or(rule.quality.max(80))).encode_image(&rgb)?;
         }
         Encoding::Modern(ImageFormat::Webp) => {
             let rgba = img.to_rgba8();
@@ -101,11 +91,11 @@ pub fn encode(img: &DynamicImage, width: u32, encoding: Encoding, rule: &ImageRu
         Encoding::Modern(ImageFormat::Avif) => {
             let rgba = img.to_rgba8();
             let pixels: Vec<ravif::RGBA8> = rgba.pixels().map(|p| ravif::RGBA8::new(p[0], p[1], p[2], p[3])).collect();
-            let encoded = ravif::Encoder::new()
-                .with_quality(f32::from(rule.quality))
-                .with_speed(7)
-                .encode_rgba(ravif::Img::new(pixels.as_slice(), img.width() as usize, img.height() as usize))
-                .map_err(|e| e.to_string())?;
+            let encoded = ravif::Encoder::new().with_quality(f32::from(rule.quality)).with_speed(7).encode_rgba(ravif::Img::new(
+                pixels.as_slice(),
+                img.width() as usize,
+                img.height() as usize,
+            ))?;
             out = encoded.avif_file;
         }
     }
@@ -113,9 +103,9 @@ pub fn encode(img: &DynamicImage, width: u32, encoding: Encoding, rule: &ImageRu
 }
 
 /// Re-encodes a JPEG at `quality`.
-pub fn reencode_jpeg(bytes: &[u8], quality: u8, max_pixels: u64) -> Result<Vec<u8>, String> {
+pub fn reencode_jpeg(bytes: &[u8], quality: u8, max_pixels: u64) -> Result<Vec<u8>, ImageError> {
     let img = decode(bytes, max_pixels)?;
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(&img.to_rgb8()).map_err(|e| e.to_string())?;
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(&img.to_rgb8())?;
     Ok(out)
 }

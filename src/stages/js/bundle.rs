@@ -138,7 +138,9 @@ fn context<'a>(options: &'a BundleOptions, cache: &'a crate::cache::pack::Pack, 
     for (key, value) in &options.js.define {
         match parse::parse_define_value(&ctx, key, value) {
             Ok(expr) => ctx.defines.push((key.split('.').map(str::to_owned).collect(), expr)),
-            Err(e) => diags.push(Diagnostic::error(format!("js.define.{key:?}: {value:?} is not a JS expression: {e}"))),
+            Err(e) => diags.push(
+                Diagnostic::error(format!("js.define.{key:?}: {value:?} is not a JS expression: {}", e.kind().msg())).of_kind(crate::diagnostics::Kind::Config),
+            ),
         }
     }
     if !diags.is_empty() {

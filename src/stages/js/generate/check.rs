@@ -32,7 +32,7 @@ impl ChunkRender<'_> {
             Ok(s) => s,
             Err(e) => {
                 problems.push(
-                    Diagnostic::error(format!("internal error: the code kiln wrote around the modules does not parse ({e})"))
+                    Diagnostic::error(format!("internal error: the code kiln wrote around the modules does not parse ({})", e.kind().msg()))
                         .of_kind(crate::diagnostics::Kind::Internal)
                         .with_note(BUG)
                         .in_file(key.clone()),

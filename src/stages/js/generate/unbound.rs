@@ -66,14 +66,13 @@ pub fn of_module(module: &mut Module, start: Option<u32>, end: u32) -> Scope {
 
 /// The scope of code kiln wrote as text (a chunk's runtime, namespace objects and exports).
 /// Must run inside swc's `GLOBALS`.
-pub fn of_text(code: &str) -> Result<Scope, String> {
+pub fn of_text(code: &str) -> Result<Scope, swc_core::ecma::parser::error::Error> {
     let cm: Lrc<SourceMap> = Default::default();
     let file = cm.new_source_file(Lrc::new(FileName::Anon), code.to_owned());
     let mut recovered = Vec::new();
-    let mut module =
-        parse_file_as_module(&file, Syntax::Es(EsSyntax::default()), EsVersion::latest(), None, &mut recovered).map_err(|e| e.kind().msg().into_owned())?;
-    if let Some(e) = recovered.first() {
-        return Err(e.kind().msg().into_owned());
+    let mut module = parse_file_as_module(&file, Syntax::Es(EsSyntax::default()), EsVersion::latest(), None, &mut recovered)?;
+    if let Some(e) = recovered.into_iter().next() {
+        return Err(e);
     }
     Ok(of_module(&mut module, None, 0))
 }

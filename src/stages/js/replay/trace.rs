@@ -9,7 +9,7 @@ use swc_core::common::DUMMY_SP;
 
 use crate::stages::js::scan::analyze::{ImportKind, ImportRecord};
 use crate::stages::js::scan::meta::Listing;
-use crate::stages::js::scan::resolve::JsResolver;
+use crate::stages::js::scan::resolve::{JsResolver, TsOptions};
 use crate::stages::js::scan::target::{target_of, Target, Variant};
 use crate::stages::js::BundleOptions;
 
@@ -20,8 +20,8 @@ pub struct ModuleTrace {
     /// The blake3 of the file's bytes, in hex; none for an inline script (its text is part of
     /// the stage's key) and for a file imported as an asset (the JS stage never reads it).
     pub digest: Option<String>,
-    /// The tsconfig options that applied to a parsed module, as text.
-    pub ts: Option<String>,
+    /// The tsconfig options that applied to a parsed module.
+    pub ts: Option<TsOptions>,
     pub records: Vec<RecordTrace>,
     /// The folder listings its globs and `import()` patterns made.
     pub listings: Vec<Listing>,
@@ -32,9 +32,9 @@ pub struct ModuleTrace {
 pub struct RecordTrace {
     pub specifier: String,
     pub kind: ImportKind,
-    /// The resolution, as text (a file with its variant and side-effect flag, a worker's entry,
-    /// or nothing for an external import).
-    pub target: String,
+    /// The resolution (a file with its variant and side-effect flag, a worker's entry, or
+    /// nothing for an external import).
+    pub target: Target,
 }
 
 impl ModuleTrace {
@@ -48,12 +48,11 @@ impl ModuleTrace {
         path: &Path,
         variant: Variant,
         digest: Option<[u8; 32]>,
-        ts: String,
+        ts: TsOptions,
         records: &[ImportRecord],
         targets: &[Target],
     ) -> Self {
-        let records =
-            records.iter().zip(targets).map(|(r, t)| RecordTrace { specifier: r.specifier.clone(), kind: r.kind, target: format!("{t:?}") }).collect();
+        let records = records.iter().zip(targets).map(|(r, t)| RecordTrace { specifier: r.specifier.clone(), kind: r.kind, target: t.clone() }).collect();
         ModuleTrace {
             path: path.to_path_buf(),
             variant,
@@ -78,7 +77,7 @@ impl ModuleTrace {
     pub fn resolves_alike(&self, options: &BundleOptions, resolver: &JsResolver, import_map: &[String]) -> bool {
         if let Some(ts) = &self.ts {
             match resolver.ts_options(options, &self.path) {
-                Ok(now) if &format!("{now:?}") == ts => {}
+                Ok(now) if &now == ts => {}
                 _ => return false,
             }
         }
@@ -87,7 +86,7 @@ impl ModuleTrace {
         }
         self.records.iter().all(|r| {
             let record = ImportRecord { specifier: r.specifier.clone(), span: DUMMY_SP, kind: r.kind };
-            target_of(options, resolver, import_map, &self.path, &record).is_ok_and(|now| format!("{now:?}") == r.target)
+            target_of(options, resolver, import_map, &self.path, &record).is_ok_and(|now| now == r.target)
         })
     }
 }

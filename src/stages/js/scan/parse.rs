@@ -90,8 +90,8 @@ pub struct Parsed {
     /// without the compressor, whose passes take time that grows with the square of such
     /// chains (and would join the parts again).
     pub generated: bool,
-    /// The tsconfig options that applied, as text (what a replayed build checks again).
-    pub ts: String,
+    /// The tsconfig options that applied (what a replayed build checks again).
+    pub ts: crate::stages::js::scan::resolve::TsOptions,
     /// The folder listings its globs and `import()` patterns made.
     pub listings: Vec<crate::stages::js::scan::meta::Listing>,
 }
@@ -128,7 +128,10 @@ pub fn parse_file(
     top_level_mark: Option<Mark>,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Parsed, Vec<Diagnostic>> {
-    let ts = ctx.resolver.ts_options(ctx.options, path).map_err(|e| vec![Diagnostic::error(e).in_file(rel).of_kind(crate::diagnostics::Kind::Config)])?;
+    let ts = ctx
+        .resolver
+        .ts_options(ctx.options, path)
+        .map_err(|e| vec![Diagnostic::error(e.to_string()).in_file(rel).of_kind(crate::diagnostics::Kind::Config)])?;
     let text = file.src.as_str();
     if let Some(offset) = crate::stages::js::scan::limits::too_deep_text(text) {
         return Err(vec![crate::stages::js::scan::limits::too_deep_error(crate::stages::js::scan::limits::MAX_BRACKETS).at_offset(rel, text, offset)]);
@@ -204,7 +207,6 @@ pub fn parse_file(
     });
     let (module, top_level_mark, meta) = result?;
     warnings.extend(meta.warnings);
-    let ts = format!("{ts:?}");
     Ok(Parsed { module, comments: KeptComments::keep(comments), top_level_mark, file, is_script, generated, ts, listings: meta.listings })
 }
 
@@ -277,12 +279,12 @@ pub fn jsx_options(from_tsconfig: &crate::stages::js::scan::resolve::JsxFromTsco
 }
 
 /// Parses a `define` value (a JS expression).
-pub fn parse_define_value(ctx: &JsCtx, key: &str, value: &str) -> Result<Box<Expr>, String> {
+pub fn parse_define_value(ctx: &JsCtx, key: &str, value: &str) -> Result<Box<Expr>, swc_core::ecma::parser::error::Error> {
     let file = ctx.cm.new_source_file(Lrc::new(FileName::Custom(format!("define:{key}"))), value.to_owned());
     let mut recovered = Vec::new();
-    let expr = parse_file_as_expr(&file, Syntax::Es(Default::default()), EsVersion::latest(), None, &mut recovered).map_err(|e| e.kind().msg().into_owned())?;
-    if let Some(e) = recovered.first() {
-        return Err(e.kind().msg().into_owned());
+    let expr = parse_file_as_expr(&file, Syntax::Es(Default::default()), EsVersion::latest(), None, &mut recovered)?;
+    if let Some(e) = recovered.into_iter().next() {
+        return Err(e);
     }
     Ok(expr)
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use oxc_resolver::{ResolveOptions, Resolver, TsconfigDiscovery};
+use oxc_resolver::{ResolveError, ResolveOptions, Resolver, TsconfigDiscovery};
 
 use crate::stages::js::BundleOptions;
 
@@ -48,7 +48,7 @@ impl JsResolver {
     }
 
     /// Resolves `specifier` as written in the file `from`.
-    pub fn resolve(&self, options: &BundleOptions, from: &Path, specifier: &str) -> Result<Target, String> {
+    pub fn resolve(&self, options: &BundleOptions, from: &Path, specifier: &str) -> Result<Target, ResolveError> {
         if options.js.external.iter().any(|e| e == specifier || specifier.starts_with(&format!("{e}/")))
             || specifier.starts_with("http://")
             || specifier.starts_with("https://")
@@ -56,7 +56,7 @@ impl JsResolver {
         {
             return Ok(Target::External);
         }
-        let resolution = self.inner.resolve_file(from, specifier).map_err(|e| e.to_string())?;
+        let resolution = self.inner.resolve_file(from, specifier)?;
         let path = resolution.path().to_path_buf();
         let side_effects_free = resolution.package_json().is_some_and(|pkg| match pkg.side_effects() {
             Some(oxc_resolver::SideEffects::Bool(b)) => !b,
@@ -86,15 +86,15 @@ impl JsResolver {
     /// whose `include`/`files` hold the file), else from the nearest tsconfig.json or
     /// jsconfig.json above it (as esbuild reads them for JS files too), else kiln.toml's
     /// `js.jsx*` defaults. Files in `node_modules` get no tsconfig.
-    pub fn ts_options(&self, options: &BundleOptions, file: &Path) -> Result<TsOptions, String> {
+    pub fn ts_options(&self, options: &BundleOptions, file: &Path) -> Result<TsOptions, TsconfigError> {
         let found = match self.inner.find_tsconfig(file) {
             Ok(Some(t)) => Some(t),
-            Err(e) => return Err(format!("cannot read the tsconfig.json that applies here: {e}")),
+            Err(e) => return Err(TsconfigError::Applying(e)),
             Ok(None) if file.components().any(|c| c.as_os_str() == "node_modules") => None,
             Ok(None) => {
                 let nearest = file.parent().and_then(|dir| self.nearest_config(dir));
                 match nearest {
-                    Some(p) => Some(self.inner.resolve_tsconfig(&p).map_err(|e| format!("cannot read {}: {e}", options.rel(&p)))?),
+                    Some(p) => Some(self.inner.resolve_tsconfig(&p).map_err(|e| TsconfigError::Nearest(options.rel(&p), e))?),
                     None => None,
                 }
             }
@@ -144,8 +144,18 @@ impl JsResolver {
     }
 }
 
+/// Why the tsconfig.json that applies to a file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TsconfigError {
+    #[error("cannot read the tsconfig.json that applies here: {0}")]
+    Applying(ResolveError),
+    /// The nearest tsconfig.json or jsconfig.json (shown relative to the root).
+    #[error("cannot read {0}: {1}")]
+    Nearest(String, ResolveError),
+}
+
 /// What a tsconfig.json (or kiln.toml) says about compiling one file.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TsOptions {
     pub jsx: JsxFromTsconfig,
     /// Legacy (TypeScript "experimental") decorators instead of standard ones.
@@ -161,7 +171,7 @@ pub struct TsOptions {
 }
 
 /// `compilerOptions.jsx*` of a tsconfig.json.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JsxFromTsconfig {
     pub jsx: Option<String>,
     pub import_source: Option<String>,

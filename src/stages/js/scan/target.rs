@@ -57,7 +57,7 @@ impl Variant {
 }
 
 /// A script built as an entry point of its own (a worker, or a script imported by URL).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ExtraEntry {
     pub path: PathBuf,
     /// A classic script (an IIFE with no `import`), not a module.
@@ -81,7 +81,7 @@ pub fn is_code(path: &Path) -> bool {
 }
 
 /// What one import record names, before modules are numbered.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Target {
     /// A module of this graph: its path, variant, and whether its package is side-effect free.
     Module(PathBuf, Variant, bool),
@@ -90,9 +90,22 @@ pub enum Target {
     None,
 }
 
+/// Why an import leads to no module.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// No file (`file`: a worker's or `new URL()`'s file, not an import); `nor_package`: not
+    /// as a package's file either.
+    #[error("cannot {} {specifier:?}: {error}{}", if *file { "find the file" } else { "resolve import" }, if *nor_package { ", nor as a package's file" } else { "" })]
+    NotFound { specifier: String, file: bool, error: oxc_resolver::ResolveError, nor_package: bool },
+    #[error("{specifier:?} resolves outside the project root and its workspace ({})", path.display())]
+    Outside { specifier: String, path: PathBuf },
+    #[error("{0:?} is not a script, so it cannot run as a worker")]
+    NotAScript(String),
+}
+
 /// Where import record `r` of the module at `path` leads, or why it cannot be resolved.
 /// `import_map`: specifiers the pages' import maps resolve in the browser.
-pub fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[String], path: &Path, r: &ImportRecord) -> Result<Target, String> {
+pub fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[String], path: &Path, r: &ImportRecord) -> Result<Target, ImportError> {
     let (spec, query) = Variant::split(&r.specifier);
     if import_map.iter().any(|k| k == &r.specifier || (k.ends_with('/') && r.specifier.starts_with(k.as_str()))) {
         return Ok(Target::None);
@@ -103,20 +116,20 @@ pub fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[S
     let resolved = match r.kind {
         ImportKind::AssetUrl | ImportKind::Worker { .. } if !spec.starts_with(['.', '/']) => match resolver.resolve(options, path, &format!("./{spec}")) {
             Ok(found) => Ok(found),
-            Err(relative) => resolver.resolve(options, path, spec).map_err(|_| relative + ", nor as a package's file"),
+            Err(relative) => resolver.resolve(options, path, spec).map_err(|_| (relative, true)),
         },
-        _ => resolver.resolve(options, path, spec),
+        _ => resolver.resolve(options, path, spec).map_err(|e| (e, false)),
     };
     match resolved {
         Ok(Resolution::File { path: p, side_effects_free }) => {
             if !options.loader.may_read(&p) {
-                return Err(format!("{:?} resolves outside the project root and its workspace ({})", r.specifier, p.display()));
+                return Err(ImportError::Outside { specifier: r.specifier.clone(), path: p });
             }
             let code = is_code(&p) && !crate::loader::css::is_css(&p);
             Ok(match r.kind {
                 ImportKind::Worker { classic, service } => {
                     if !code {
-                        return Err(format!("{:?} is not a script, so it cannot run as a worker", r.specifier));
+                        return Err(ImportError::NotAScript(r.specifier.clone()));
                     }
                     Target::Entry(ExtraEntry { path: p, classic, service })
                 }
@@ -128,12 +141,9 @@ pub fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[S
             })
         }
         Ok(Resolution::External) => Ok(Target::None),
-        Err(e) => {
-            let what = match r.kind {
-                ImportKind::AssetUrl | ImportKind::Worker { .. } => "cannot find the file",
-                _ => "cannot resolve import",
-            };
-            Err(format!("{what} {:?}: {e}", r.specifier))
+        Err((error, nor_package)) => {
+            let file = matches!(r.kind, ImportKind::AssetUrl | ImportKind::Worker { .. });
+            Err(ImportError::NotFound { specifier: r.specifier.clone(), file, error, nor_package })
         }
     }
 }

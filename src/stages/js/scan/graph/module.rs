@@ -75,8 +75,6 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
     // Only the build cache uses the key (with the cache off, nothing is made for it).
     let ts = ctx.lazy_loading().then(|| ctx.resolver.ts_options(ctx.options, path).ok()).flatten();
     let load_key = ts.as_ref().map(|ts| crate::stages::js::scan::load_cache::key(ctx, &rel, &file.src, &crate::fields::of(&ctx.options.loader.root, ts)));
-    // The replay's trace compares the options as text (see ModuleTrace::resolves_alike).
-    let ts = ts.map(|ts| format!("{ts:?}"));
     let cached = match load_key.map(|key| crate::stages::js::scan::load_cache::lookup(ctx, path, &rel, &file, &key)) {
         Some(Err(d)) => return empty(ModuleKind::Esm, vec![d]),
         Some(Ok(found)) => found,
@@ -228,7 +226,7 @@ fn resolve_record(ctx: &JsCtx, path: &Path, rel: &str, file: &Lrc<SourceFile>, r
     match target_of(ctx.options, &ctx.resolver, ctx.import_map, path, r) {
         Ok(t) => t,
         Err(msg) => {
-            diags.push(locate(file, rel, r.span.lo, Diagnostic::error(msg).of_kind(crate::diagnostics::Kind::Resolve)));
+            diags.push(locate(file, rel, r.span.lo, Diagnostic::error(msg.to_string()).of_kind(crate::diagnostics::Kind::Resolve)));
             Target::None
         }
     }

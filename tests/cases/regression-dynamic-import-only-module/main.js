@@ -1,0 +1,2 @@
+console.log('ran');
+import('./later.js').then((m) => console.log(m.word));
