@@ -25,6 +25,7 @@ pub(crate) struct RawBudgetsFile {
 }
 
 /// The file's rules, checked.
+#[derive(Debug, Clone)]
 pub struct BudgetsFile {
     pub budget: Vec<crate::budget::rules::Rule>,
     pub lab: Vec<crate::lab::gate::Rule>,

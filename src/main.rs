@@ -75,16 +75,15 @@ fn build(config: &Config, args: &BuildArgs, ui: &Ui) -> Result<Verdict, BuildErr
     }
     let mut verdict = Verdict::Passed;
     let mut checked = None;
-    if !args.no_budgets {
-        if let Some(check) = kiln::check_budgets(config, &report, &args.budgets.options(false))? {
-            verdict = report_check(&check, &args.budgets.output(ui.quiet, true), &config.process)?;
-            checked = Some(check);
-        }
+    // Read once for the byte budgets and the lab's rules.
+    let budgets = if args.no_budgets && !args.lab { None } else { kiln::Budgets::load(&config.root, &args.budgets.options(false), &config.process)? };
+    if let (false, Some(budgets)) = (args.no_budgets, &budgets) {
+        let check = budgets.check(&report, args.budgets.baseline.as_deref())?;
+        verdict = report_check(&check, &args.budgets.output(ui.quiet, true), &config.process)?;
+        checked = Some(check);
     }
     let mut lab = None;
     if args.lab && verdict == Verdict::Passed {
-        // The baseline is a build report's: the lab compares with none here.
-        let budgets = BudgetArgs { baseline: None, ..args.budgets.clone() };
         let request = kiln::LabRequest {
             dir: config.out_dir.clone(),
             manifest: config.manifest_file().to_owned(),
@@ -93,9 +92,11 @@ fn build(config: &Config, args: &BuildArgs, ui: &Ui) -> Result<Verdict, BuildErr
             profile: args.lab_profile.profile(),
             concurrency: args.lab_concurrency,
             filmstrip: args.analyze.is_some(),
-            budgets: budgets.options(false),
+            budgets,
+            // The baseline is a build report's: the lab compares with none here.
+            baseline: None,
         };
-        let (report, check, lab_verdict) = run_lab(&config.root, &config.process, &request, &budgets, args.lab_json.as_deref(), ui)?;
+        let (report, check, lab_verdict) = run_lab(&config.process, &request, &args.budgets, args.lab_json.as_deref(), ui)?;
         verdict = lab_verdict;
         // The analysis shows byte budgets and lab rules in one table.
         checked = Some(match checked {
@@ -148,16 +149,9 @@ fn analysis(dir: &Path, report: &kiln::Report, checked: Option<&Check>, lab: Opt
 }
 
 /// The lab on `request.dir`: its table, its JSON if asked, and its check.
-fn run_lab(
-    root: &Path,
-    process: &Env,
-    request: &kiln::LabRequest,
-    budgets: &BudgetArgs,
-    json: Option<&str>,
-    ui: &Ui,
-) -> Result<(LabReport, Check, Verdict), BuildError> {
+fn run_lab(process: &Env, request: &kiln::LabRequest, budgets: &BudgetArgs, json: Option<&str>, ui: &Ui) -> Result<(LabReport, Check, Verdict), BuildError> {
     let verbose = !ui.quiet && ui.verbose;
-    let (report, check) = kiln::lab(root, process, request, &|page, r| {
+    let (report, check) = kiln::lab(process, request, &|page, r| {
         if verbose {
             eprintln!("lab: {page} run {}", r + 1);
         }
@@ -199,9 +193,10 @@ fn lab(cli: &Cli, args: &LabArgs, process: &Env, ui: &Ui) -> Result<Verdict, Bui
         profile: args.run.profile.profile(),
         concurrency: args.run.concurrency,
         filmstrip: args.analyze.is_some(),
-        budgets: args.budgets.options(false),
+        budgets: kiln::Budgets::load(&root, &args.budgets.options(false), process)?,
+        baseline: args.budgets.baseline.clone(),
     };
-    let (lab, checked, verdict) = run_lab(&root, process, &request, &args.budgets, args.json.as_deref(), ui)?;
+    let (lab, checked, verdict) = run_lab(process, &request, &args.budgets, args.json.as_deref(), ui)?;
     if let Some(target) = &args.analyze {
         let target = target.clone().unwrap_or_else(|| root.join(".kiln"));
         let report = kiln::Report::from_output(&dir, &manifest).map_err(|e| BuildError::io(&dir, &e, "read the output"))?;

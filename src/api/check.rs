@@ -67,13 +67,39 @@ pub(crate) fn budgets_file(root: &Path, options: &BudgetOptions, process: &Env) 
     Ok(Some((file, shown)))
 }
 
+/// A budgets file, read and checked once: its byte budgets and its `[[lab]]` rules, for a
+/// command that checks both (`kiln build --lab`).
+#[derive(Debug, Clone)]
+pub struct Budgets {
+    rules: crate::budgets_file::BudgetsFile,
+}
+
+impl Budgets {
+    /// The budgets file `options` name or find from the project at `root` (see
+    /// [`BudgetOptions::file`]), read and checked; `None` when there is none and none is
+    /// required.
+    pub fn load(root: &Path, options: &BudgetOptions, process: &Env) -> Result<Option<Budgets>, BuildError> {
+        let Some((file, shown)) = budgets_file(root, options, process)? else { return Ok(None) };
+        Ok(Some(Budgets { rules: crate::budgets_file::load(&file, &shown)? }))
+    }
+
+    /// The byte budgets checked against `report` (`baseline`: a report saved earlier, for
+    /// `max_increase` rules).
+    pub fn check(&self, report: &Report, baseline: Option<&Path>) -> Result<Check, BuildError> {
+        let baseline = baseline.map(budget::read_baseline).transpose()?;
+        Ok(budget::check(&self.rules.budget, report, baseline.as_ref()))
+    }
+
+    pub(crate) fn lab_rules(&self) -> &[crate::lab::gate::Rule] {
+        &self.rules.lab
+    }
+}
+
 /// The byte budgets of the project's budgets file checked against `report`; `None` without a
 /// budgets file.
 pub fn check_budgets(config: &Config, report: &Report, options: &BudgetOptions) -> Result<Option<Check>, BuildError> {
-    let Some((file, shown)) = budgets_file(&config.root, options, &config.process)? else { return Ok(None) };
-    let rules = crate::budgets_file::load(&file, &shown)?.budget;
-    let baseline = options.baseline.as_deref().map(budget::read_baseline).transpose()?;
-    Ok(Some(budget::check(&rules, report, baseline.as_ref())))
+    let Some(budgets) = Budgets::load(&config.root, options, &config.process)? else { return Ok(None) };
+    budgets.check(report, options.baseline.as_deref()).map(Some)
 }
 
 /// How a check is shown.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::check::{budgets_file, BudgetOptions};
+use super::check::Budgets;
 use crate::budget::Check;
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::environ::Env;
@@ -27,10 +27,11 @@ pub struct LabRequest {
     pub concurrency: Option<u32>,
     /// Frames of each page's load kept for the analysis page.
     pub filmstrip: bool,
-    /// The budgets file holding the `[[lab]]` rules, and a lab report (`kiln lab --json`) to
-    /// compare with (the file is never required: a page's uncaught exception, console error
-    /// or failed request fails even without one).
-    pub budgets: BudgetOptions,
+    /// The budgets file holding the `[[lab]]` rules ([`Budgets::load`]; without one, a page's
+    /// uncaught exception, console error or failed request still fails the check).
+    pub budgets: Option<Budgets>,
+    /// A lab report (`kiln lab --json`) to compare with.
+    pub baseline: Option<PathBuf>,
 }
 
 /// Loads in flight at once unless asked: one per core, at most two (more skews timings).
@@ -38,19 +39,15 @@ pub fn default_lab_concurrency() -> usize {
     crate::lab::default_concurrency()
 }
 
-/// Measures the pages of `request.dir` (the project at `root` holds the budgets file) and
-/// checks them; `progress` hears of each load (page, run).
-pub fn lab(root: &Path, process: &Env, request: &LabRequest, progress: &(dyn Fn(&str, usize) + Sync)) -> Result<(LabReport, Check), BuildError> {
+/// Measures the pages of `request.dir` and checks them; `progress` hears of each load (page,
+/// run).
+pub fn lab(process: &Env, request: &LabRequest, progress: &(dyn Fn(&str, usize) + Sync)) -> Result<(LabReport, Check), BuildError> {
     let pages = match request.pages.as_deref().map(|g| globset::Glob::new(g.trim_start_matches("./"))).transpose() {
         Ok(g) => g.map(|g| g.compile_matcher()),
         Err(e) => return Err(BuildError::one(Diagnostic::error(format!("--pages: invalid glob: {}", e.kind())))),
     };
-    let budgets = BudgetOptions { required: false, ..request.budgets.clone() };
-    let rules = match budgets_file(root, &budgets, process)? {
-        Some((file, shown)) => crate::budgets_file::load(&file, &shown)?.lab,
-        None => Vec::new(),
-    };
-    let baseline = match request.budgets.baseline.as_deref() {
+    let rules = request.budgets.as_ref().map_or(&[][..], Budgets::lab_rules);
+    let baseline = match request.baseline.as_deref() {
         None => None,
         Some(p) => Some(read_lab_baseline(p)?),
     };
@@ -65,7 +62,7 @@ pub fn lab(root: &Path, process: &Env, request: &LabRequest, progress: &(dyn Fn(
         process: process.clone(),
     };
     let report = crate::lab::run(&options, progress).map_err(|e| BuildError::one(Diagnostic::error(e.to_string())))?;
-    let check = crate::lab::gate::check(&rules, &report, baseline.as_ref());
+    let check = crate::lab::gate::check(rules, &report, baseline.as_ref());
     Ok((report, check))
 }
 

@@ -11,7 +11,7 @@ mod publish;
 
 use std::path::{Path, PathBuf};
 
-pub use check::{check_budgets, report_check, BudgetOptions, CheckFormat, CheckOutput, Verdict};
+pub use check::{check_budgets, report_check, BudgetOptions, Budgets, CheckFormat, CheckOutput, Verdict};
 #[cfg(feature = "lab")]
 pub use lab::{default_lab_concurrency, lab, LabRequest};
 #[cfg(feature = "publish")]
