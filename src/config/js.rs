@@ -29,6 +29,8 @@ pub struct JsOptions {
     pub conditions: Vec<String>,
     /// Specifiers left as imports in the output.
     pub external: Vec<String>,
+    /// More extensions (lowercase, no dot) an import from JS may name as an asset.
+    pub assets_include: Vec<String>,
     /// `import()` of a local ES module makes a chunk loaded on demand, and modules shared by
     /// several entries or chunks get chunks of their own.
     pub splitting: bool,
@@ -157,6 +159,7 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
         define,
         conditions: rj.conditions.unwrap_or_else(|| ["browser", "import", "module", "default"].map(String::from).to_vec()),
         external: rj.external.unwrap_or_default(),
+        assets_include: rj.assets_include.unwrap_or_default().into_iter().map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect(),
         splitting: rj.splitting.unwrap_or(true),
         min_chunk_size: rj.min_chunk_size.unwrap_or(0),
         manual_chunks: manual_chunks(rj.manual_chunks.unwrap_or_default(), c),
@@ -191,6 +194,7 @@ impl crate::fields::Keyed for JsOptions {
             define,
             conditions,
             external,
+            assets_include,
             splitting,
             min_chunk_size,
             manual_chunks,
@@ -216,7 +220,7 @@ impl crate::fields::Keyed for JsOptions {
             .map(|(from, to)| (from, if std::path::Path::new(to).is_absolute() { format!("path:{}", k.rel(std::path::Path::new(to))) } else { to.clone() }))
             .collect();
         k.field("minify", minify).field("sourcemap", sourcemap).field("target", target).field("define", define);
-        k.field("conditions", conditions).field("external", external).field("splitting", splitting);
+        k.field("conditions", conditions).field("external", external).field("assets_include", assets_include).field("splitting", splitting);
         k.field("min_chunk_size", min_chunk_size).field("manual_chunks", manual_chunks);
         k.field("jsx.classic", classic).field("jsx.import_source", import_source).field("jsx.factory", factory).field("jsx.fragment", fragment);
         k.field("alias", &alias).field("legal_comments", legal).field("license_file", license_file);

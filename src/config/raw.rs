@@ -174,6 +174,9 @@ pub(super) struct RawJs {
     pub(super) conditions: Option<Vec<String>>,
     /// Specifiers left as imports (e.g. an import map's).
     pub(super) external: Option<Vec<String>>,
+    /// More file extensions an import from JS may name as an asset (its URL), beside images,
+    /// fonts, media, wasm, pdf and txt: ["glb", "gltf"].
+    pub(super) assets_include: Option<Vec<String>>,
     /// Lazy chunks for import(), shared chunks (default true).
     pub(super) splitting: Option<bool>,
     /// Merge smaller shared chunks where safe (bytes; default 0).

@@ -101,6 +101,69 @@ pub enum ImportError {
     Outside { specifier: String, path: PathBuf },
     #[error("{0:?} is not a script, so it cannot run as a worker")]
     NotAScript(String),
+    /// A plain import of a file kiln neither compiles nor knows as an asset: never turned into
+    /// a URL string the code would then use as a module.
+    #[error("cannot import {specifier:?}: {}", unknown_kind(ext))]
+    UnknownKind { specifier: String, ext: String },
+}
+
+/// What would load a file of extension `ext` that kiln does not (the message's second half).
+fn unknown_kind(ext: &str) -> String {
+    match ext {
+        "vue" => "kiln does not compile Vue single-file components yet (Vite builds them with @vitejs/plugin-vue)".into(),
+        "svelte" => "kiln does not compile Svelte components yet (Vite builds them with @sveltejs/vite-plugin-svelte)".into(),
+        "astro" => "Astro components are built by Astro itself, not by a bundler".into(),
+        "" => "a file without an extension is neither code nor a known asset; import it with `?url` for its URL or `?raw` for its text".into(),
+        _ => format!(
+            ".{ext} files are neither code nor a known asset: import it with `?url` for its URL or `?raw` for its text, or list \"{ext}\" in js.assets_include to import its URL"
+        ),
+    }
+}
+
+/// File extensions an import from JS turns into the file's URL without asking (as Vite's known
+/// asset types): images, media, fonts, WebAssembly, and a few documents.
+const ASSETS: &[&str] = &[
+    "apng",
+    "avif",
+    "bmp",
+    "cur",
+    "gif",
+    "ico",
+    "jfif",
+    "jpeg",
+    "jpg",
+    "jxl",
+    "pjp",
+    "pjpeg",
+    "png",
+    "svg",
+    "webp",
+    "aac",
+    "flac",
+    "m4a",
+    "mov",
+    "mp3",
+    "mp4",
+    "ogg",
+    "opus",
+    "vtt",
+    "wav",
+    "webm",
+    "eot",
+    "otf",
+    "ttf",
+    "woff",
+    "woff2",
+    "wasm",
+    "pdf",
+    "txt",
+    "webmanifest",
+];
+
+/// Whether an import from JS may name `path` as an asset (its URL).
+fn is_known_asset(options: &BundleOptions, path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    ASSETS.contains(&ext.as_str()) || options.js.assets_include.contains(&ext)
 }
 
 /// Where import record `r` of the module at `path` leads, or why it cannot be resolved.
@@ -136,6 +199,10 @@ pub fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[S
                 // `new URL('./x.ts', import.meta.url)`: the URL of the script built.
                 ImportKind::AssetUrl if code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
                 ImportKind::AssetUrl => Target::Module(p, Variant::Plain, side_effects_free),
+                _ if query == Variant::Plain && !code && !crate::loader::css::is_css(&p) && !is_known_asset(options, &p) => {
+                    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                    return Err(ImportError::UnknownKind { specifier: r.specifier.clone(), ext });
+                }
                 _ if query == Variant::Url && code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
                 _ => Target::Module(p, query, side_effects_free),
             })
