@@ -22,6 +22,8 @@
 //! - `fuzz`: a few hundred mutated copies of the fixtures, built: no crash, no internal
 //!   error, no build past its time bound (seeded: `KILN_FUZZ_SEED`, `KILN_FUZZ_RUNS`).
 //! - `secrets`: secret files and values stop the build (issue 38), dotfiles are left out.
+//! - `sfc_host`: the Node host that compiles Vue and Svelte components (`src/sfc/host.mjs`), over
+//!   its protocol, with the corpus's pinned compilers (fixtures in `tests/sfc/`).
 //! - `schema`: the JSON Schemas of kiln.toml and budgets.toml against documented examples,
 //!   fixtures and what kiln refuses.
 //! - `install`: the npm packages, packed and installed from their tarballs; the GitHub
@@ -55,6 +57,7 @@ mod remote_cache;
 mod schema;
 mod secrets;
 mod serve;
+mod sfc_host;
 mod site;
 mod split;
 mod twins;

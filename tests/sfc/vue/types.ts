@@ -1,0 +1,5 @@
+export interface Props {
+  title: string
+  count?: number
+  tags: string[]
+}
