@@ -60,6 +60,7 @@ pub mod schema;
 mod secrets;
 #[cfg(feature = "serve")]
 mod serve;
+mod sfc;
 mod size;
 mod sourcemap;
 mod stages;

@@ -99,10 +99,7 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
             }
         }
     }
-    let mut define: Vec<(String, String)> = rj.define.unwrap_or_default().into_iter().collect();
-    if !define.iter().any(|(k, _)| k == "process.env.NODE_ENV") {
-        define.push(("process.env.NODE_ENV".into(), "\"production\"".into()));
-    }
+    let define = defines(rj.define.unwrap_or_default());
     let jsx = JsxDefaults {
         classic: match rj.jsx.as_ref().map(|j| (j.span(), j.get_ref().as_str())) {
             None | Some((_, "automatic")) => false,
@@ -164,6 +161,25 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
         min_chunk_size: rj.min_chunk_size.unwrap_or(0),
         manual_chunks: manual_chunks(rj.manual_chunks.unwrap_or_default(), c),
     }
+}
+
+/// `js.define`, with Vite's production defines where it sets none: `process.env.NODE_ENV`, and
+/// the feature flags @vitejs/plugin-vue sets for Vue's ES-module build (they only name Vue's
+/// globals).
+fn defines(given: std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
+    let mut define: Vec<(String, String)> = given.into_iter().collect();
+    let defaults = [
+        ("process.env.NODE_ENV", "\"production\""),
+        ("__VUE_OPTIONS_API__", "true"),
+        ("__VUE_PROD_DEVTOOLS__", "false"),
+        ("__VUE_PROD_HYDRATION_MISMATCH_DETAILS__", "false"),
+    ];
+    for (key, value) in defaults {
+        if !define.iter().any(|(k, _)| k == key) {
+            define.push((key.into(), value.into()));
+        }
+    }
+    define
 }
 
 /// `js.manual_chunks`: a bare package name stands for everything in that package.

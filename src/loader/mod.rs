@@ -43,16 +43,58 @@ pub struct Loaded {
 
 /// Loads files the JS stage found (`import logo from './logo.png'`) and what they refer to,
 /// skipping files already in the graph.
-pub fn load_more(options: &LoaderOptions, cache: &Cache, graph: &mut Graph, requests: Vec<(String, AssetKind)>) -> Result<Diagnostics, BuildError> {
+/// A file the JS stage asks the loaders for: one under the root, or the CSS a component's
+/// compiler made (`text`; `rel` is the component's path with `?style`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Request {
+    pub rel: String,
+    pub kind: AssetKind,
+    pub text: Option<String>,
+}
+
+/// The suffix of a component's stylesheet's key (`src/App.vue?style`).
+pub const COMPONENT_STYLE: &str = "?style";
+
+pub fn load_more(options: &LoaderOptions, cache: &Cache, graph: &mut Graph, requests: Vec<Request>) -> Result<Diagnostics, BuildError> {
     let fs = FsCache::default();
     let mut diags = Diagnostics::default();
     let mut waves = Waves::new(options, &fs, cache, BTreeSet::new());
     for a in &graph.assets {
         waves.kinds.insert(a.src.clone(), a.kind);
     }
+    let (made, files): (Vec<Request>, Vec<Request>) = requests.into_iter().partition(|r| r.text.is_some());
     let wave: Vec<(AssetKey, AssetKind)> =
-        requests.into_iter().map(|(rel, kind)| (AssetKey::File(rel), kind)).filter(|(key, _)| !waves.kinds.contains_key(key)).collect();
-    let (assets, _) = waves.run(wave, &mut diags);
+        files.into_iter().map(|r| (AssetKey::File(r.rel), r.kind)).filter(|(key, _)| !waves.kinds.contains_key(key)).collect();
+    let (mut assets, _) = waves.run(wave, &mut diags);
+    for r in made {
+        let text = r.text.unwrap_or_default();
+        let origin = r.rel.strip_suffix(COMPONENT_STYLE).unwrap_or(&r.rel);
+        let mut sink = RefSink::new(options, &fs);
+        let at = css::Embedded { html_rel: origin, html: &text, start: 0 };
+        let content = css::inline_sheet(options, &text, &at, &mut sink);
+        let RefSink { refs, diags: found, css_keep, .. } = sink;
+        diags.extend(found);
+        let more = content.map(|c| Asset {
+            src: AssetKey::File(r.rel),
+            kind: AssetKind::Css,
+            is_entry: false,
+            content: c.into_bytes(),
+            refs,
+            chunk: None,
+            css_keep,
+            fixed_path: None,
+        });
+        assets.extend(more);
+    }
+    // What the components' stylesheets refer to (images, fonts), loaded as files.
+    let mut wanted: BTreeMap<AssetKey, AssetKind> = BTreeMap::new();
+    for r in assets.iter().flat_map(|a| a.refs.0.iter()).filter(|r| !r.public && !waves.kinds.contains_key(&r.target)) {
+        let k = wanted.entry(r.target.clone()).or_insert(r.kind);
+        *k = (*k).max(r.kind);
+    }
+    let wanted: Vec<(AssetKey, AssetKind)> = wanted.into_iter().filter(|(key, _)| !assets.iter().any(|a| &a.src == key)).collect();
+    let (later, _) = waves.run(wanted, &mut diags);
+    assets.extend(later);
     if diags.has_errors() {
         return Err(diags.into());
     }

@@ -238,6 +238,7 @@ const SHARED: &[&str] = &[
     "key",
     "loader",
     "log",
+    "sfc",
     "mime",
     "nesting",
     "output",

@@ -346,6 +346,8 @@ corpus_tests! {
     corpus_react_ts => starter("react-ts", &[("create-vite/template-react-ts", ".")]);
     corpus_preact => starter("preact", &[("create-vite/template-preact", ".")]);
     corpus_preact_ts => starter("preact-ts", &[("create-vite/template-preact-ts", ".")]);
+    corpus_vue_ts => starter("vue-ts", &[("create-vite/template-vue-ts", ".")]);
+    corpus_svelte_ts => starter("svelte-ts", &[("create-vite/template-svelte-ts", ".")]);
     corpus_lit => starter("lit", &[("create-vite/template-lit", ".")]);
     corpus_lit_ts_decorators => starter("lit-ts", &[("create-vite/template-lit-ts", ".")]);
     corpus_mdui_locales_template_import_glob_env => App {

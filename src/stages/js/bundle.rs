@@ -21,7 +21,7 @@ pub struct Bundles {
     /// Time spent in each step, for `--timings`.
     pub timings: Timings,
     /// Files imported from JS that the pipeline must load and emit (root-relative paths).
-    pub assets: Vec<(String, AssetKind)>,
+    pub assets: Vec<crate::loader::Request>,
     pub warnings: Diagnostics,
     /// What loading each module read (see [`crate::stages::js::replay`]); empty for a replayed stage.
     pub traces: Vec<crate::stages::js::replay::trace::ModuleTrace>,
@@ -133,6 +133,7 @@ fn context<'a>(options: &'a BundleOptions, cache: &'a crate::cache::pack::Pack, 
         classic,
         cache,
         load_salt: load_cache::salt(options, import_map, classic),
+        compilers: crate::sfc::Compilers { hosts: crate::sfc::Hosts::new(options.node.clone()), cache },
     };
     let mut diags = Vec::new();
     for (key, value) in &options.js.define {
@@ -161,14 +162,15 @@ fn verify_chunks(chunks: &[Chunk], options: &BundleOptions, classic: bool) -> Re
 }
 
 /// The files live modules import that the pipeline loads and emits: assets, and stylesheets.
-fn assets_of(modules: &[graph::JsModule], linked: &link::Linked) -> Vec<(String, AssetKind)> {
-    let mut assets: Vec<(String, AssetKind)> = modules
+fn assets_of(modules: &[graph::JsModule], linked: &link::Linked) -> Vec<crate::loader::Request> {
+    use crate::loader::Request;
+    let mut assets: Vec<Request> = modules
         .iter()
         .enumerate()
         .filter(|(m, _)| linked.included[*m])
         .filter_map(|(_, module)| match (&module.kind, &module.css) {
-            (ModuleKind::Asset { rel }, _) => Some((rel.clone(), AssetKind::for_path(rel, None))),
-            (_, Some(rel)) => Some((rel.clone(), AssetKind::Css)),
+            (ModuleKind::Asset { rel }, _) => Some(Request { rel: rel.clone(), kind: AssetKind::for_path(rel, None), text: None }),
+            (_, Some(rel)) => Some(Request { rel: rel.clone(), kind: AssetKind::Css, text: module.css_text.clone() }),
             _ => None,
         })
         .collect();

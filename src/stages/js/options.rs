@@ -15,6 +15,8 @@ pub struct BundleOptions {
     pub hash_cascade: HashCascade,
     /// kiln checking itself (see [`crate::environ::SelfChecks`]); no output depends on it.
     pub checks: crate::environ::SelfChecks,
+    /// The Node.js binary component compilers run in (`KILN_NODE`, else `node`).
+    pub node: String,
 }
 
 impl BundleOptions {
@@ -25,6 +27,7 @@ impl BundleOptions {
             env: config.env.clone(),
             hash_cascade: config.hash_cascade,
             checks: config.process.self_checks(),
+            node: config.process.var("KILN_NODE").unwrap_or("node").to_owned(),
         }
     }
 
@@ -41,7 +44,7 @@ impl BundleOptions {
 
 impl crate::fields::Keyed for BundleOptions {
     fn write(&self, k: &mut crate::fields::KeyFields) {
-        let BundleOptions { loader, js, env, hash_cascade, checks: _ } = self;
+        let BundleOptions { loader, js, env, hash_cascade, checks: _, node: _ } = self;
         k.field("loader", loader).field("js", js).field("env", env).field("hash_cascade", hash_cascade);
     }
 }

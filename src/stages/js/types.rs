@@ -27,6 +27,8 @@ pub struct JsCtx<'a> {
     pub cache: &'a crate::cache::pack::Pack<'a>,
     /// What every module's [`crate::stages::js::scan::load_cache`] key shares.
     pub load_salt: [u8; 32],
+    /// Vue and Svelte components' compilers (in Node, started when first needed).
+    pub compilers: crate::sfc::Compilers<'a>,
 }
 
 impl JsCtx<'_> {

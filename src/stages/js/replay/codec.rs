@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::stored::StoredRef;
 use crate::cache::varint;
-use crate::graph::{AssetKind, ChunkMap, ModuleInfo, Refs};
+use crate::graph::{ChunkMap, ModuleInfo, Refs};
 use crate::sourcemap::Segment;
 use crate::stages::js::replay::stored::StoredLinks;
 use crate::stages::js::replay::trace::ModuleTrace;
@@ -25,7 +25,7 @@ const MAGIC: &[u8; 8] = b"kilnjs01";
 pub struct Stored {
     pub traces: Vec<ModuleTrace>,
     chunks: Vec<ChunkHead>,
-    assets: Vec<(String, AssetKind)>,
+    assets: Vec<crate::loader::Request>,
     #[serde(skip)]
     body: usize,
 }
@@ -34,7 +34,7 @@ pub struct Stored {
 struct HeadRef<'a> {
     traces: &'a [ModuleTrace],
     chunks: &'a [ChunkHead],
-    assets: &'a [(String, AssetKind)],
+    assets: &'a [crate::loader::Request],
 }
 
 #[derive(Serialize, Deserialize)]
@@ -66,7 +66,7 @@ impl Stored {
     }
 }
 
-pub fn encode(traces: &[ModuleTrace], chunks: &[Chunk], assets: &[(String, AssetKind)]) -> Vec<u8> {
+pub fn encode(traces: &[ModuleTrace], chunks: &[Chunk], assets: &[crate::loader::Request]) -> Vec<u8> {
     // A source's text is a file a trace read when its blake3 is that trace's digest.
     let by_path: std::collections::HashMap<(&std::path::Path, &str), usize> =
         traces.iter().enumerate().filter_map(|(i, t)| Some(((t.path.as_path(), t.digest.as_deref()?), i))).collect();
@@ -110,7 +110,7 @@ pub fn encode(traces: &[ModuleTrace], chunks: &[Chunk], assets: &[(String, Asset
 }
 
 /// What a replay hands on: the chunks, and the assets they reach (source path, kind).
-pub type Decoded = (Vec<Chunk>, Vec<(String, AssetKind)>);
+pub type Decoded = (Vec<Chunk>, Vec<crate::loader::Request>);
 
 /// The chunks and assets of `payload` (whose head is `head`), the text of sources taken from
 /// `files` (the bytes of each trace's file, as just checked).

@@ -25,6 +25,10 @@ pub struct ModuleTrace {
     pub records: Vec<RecordTrace>,
     /// The folder listings its globs and `import()` patterns made.
     pub listings: Vec<Listing>,
+    /// Other files its compiler read (a component's imported props type, `<style src>`), with
+    /// the blake3 of their bytes in hex.
+    #[serde(default)]
+    pub deps: Vec<(PathBuf, String)>,
 }
 
 /// One import of the module, and where it led.
@@ -40,7 +44,7 @@ pub struct RecordTrace {
 impl ModuleTrace {
     /// A module whose file the JS stage does not read (an asset imported for its URL).
     pub fn unread(path: &Path, variant: Variant) -> Self {
-        ModuleTrace { path: path.to_path_buf(), variant, digest: None, ts: None, records: Vec::new(), listings: Vec::new() }
+        ModuleTrace { path: path.to_path_buf(), variant, digest: None, ts: None, records: Vec::new(), listings: Vec::new(), deps: Vec::new() }
     }
 
     /// A module read (`digest`: its file's blake3; none for an inline script) and parsed.
@@ -60,12 +64,17 @@ impl ModuleTrace {
             ts: Some(ts),
             records,
             listings: Vec::new(),
+            deps: Vec::new(),
         }
     }
 
     /// The bytes of the module's file if they are the ones it read (`Some(None)`: it read
     /// none); `None` if the file changed or is gone.
     pub fn bytes(&self) -> Option<Option<Vec<u8>>> {
+        let same = |(p, d): &(PathBuf, String)| std::fs::read(p).is_ok_and(|b| blake3::hash(&b).to_hex().as_str() == d);
+        if !self.deps.iter().all(same) {
+            return None;
+        }
         let Some(digest) = &self.digest else { return Some(None) };
         let bytes = std::fs::read(&self.path).ok()?;
         (blake3::hash(&bytes).to_hex().as_str() == digest).then_some(Some(bytes))

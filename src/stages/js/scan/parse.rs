@@ -99,7 +99,8 @@ pub struct Parsed {
 fn syntax_for(path: &Path) -> Syntax {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
-        "ts" | "mts" | "cts" => Syntax::Typescript(TsSyntax { tsx: false, decorators: true, ..Default::default() }),
+        // A Vue component's module may be TypeScript (`lang="ts"`); one in JS parses as TS too.
+        "ts" | "mts" | "cts" | "vue" => Syntax::Typescript(TsSyntax { tsx: false, decorators: true, ..Default::default() }),
         "tsx" => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
         _ => Syntax::Es(EsSyntax {
             jsx: true,

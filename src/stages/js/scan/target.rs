@@ -24,6 +24,9 @@ pub enum Variant {
     Worker {
         shared: bool,
     },
+    /// A file of the public folder named by its root-absolute path (`/icons.svg`, as Vue's
+    /// template compiler imports the URLs a template holds): its URL as the folder serves it.
+    Public,
 }
 
 impl Variant {
@@ -52,6 +55,7 @@ impl Variant {
             Variant::Inline => "?inline",
             Variant::Worker { shared: false } => "?worker",
             Variant::Worker { shared: true } => "?sharedworker",
+            Variant::Public => "?public",
         }
     }
 }
@@ -77,7 +81,7 @@ impl ExtraEntry {
 /// File extensions loaded as code; anything else imported from JS is an asset.
 pub fn is_code(path: &Path) -> bool {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    matches!(ext.as_str(), "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" | "json")
+    matches!(ext.as_str(), "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" | "json" | "vue" | "svelte")
 }
 
 /// What one import record names, before modules are numbered.
@@ -110,8 +114,6 @@ pub enum ImportError {
 /// What would load a file of extension `ext` that kiln does not (the message's second half).
 fn unknown_kind(ext: &str) -> String {
     match ext {
-        "vue" => "kiln does not compile Vue single-file components yet (Vite builds them with @vitejs/plugin-vue)".into(),
-        "svelte" => "kiln does not compile Svelte components yet (Vite builds them with @sveltejs/vite-plugin-svelte)".into(),
         "astro" => "Astro components are built by Astro itself, not by a bundler".into(),
         "" => "a file without an extension is neither code nor a known asset; import it with `?url` for its URL or `?raw` for its text".into(),
         _ => format!(
@@ -159,6 +161,14 @@ const ASSETS: &[&str] = &[
     "txt",
     "webmanifest",
 ];
+
+/// The file of the public folder a root-absolute specifier names (`/icons.svg`).
+fn public_file(options: &BundleOptions, spec: &str) -> Option<PathBuf> {
+    let public = options.loader.public_dir.as_ref()?;
+    let rel = spec.trim_start_matches('/');
+    let path = public.join(rel);
+    (!rel.split('/').any(|s| s == "..") && path.is_file()).then_some(path)
+}
 
 /// Whether an import from JS may name `path` as an asset (its URL).
 fn is_known_asset(options: &BundleOptions, path: &Path) -> bool {
@@ -208,6 +218,9 @@ pub fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[S
             })
         }
         Ok(Resolution::External) => Ok(Target::None),
+        Err(_) if query == Variant::Plain && spec.starts_with('/') && public_file(options, spec).is_some() => {
+            Ok(Target::Module(public_file(options, spec).expect("checked"), Variant::Public, true))
+        }
         Err((error, nor_package)) => {
             let file = matches!(r.kind, ImportKind::AssetUrl | ImportKind::Worker { .. });
             Err(ImportError::NotFound { specifier: r.specifier.clone(), file, error, nor_package })

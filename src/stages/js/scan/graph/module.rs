@@ -43,6 +43,7 @@ fn bare(path: &Path, rel: &str, variant: Variant, kind: ModuleKind, side_effects
         side_effects_free,
         generated: false,
         css: None,
+        css_text: None,
         lazy: false,
         load_key: None,
         contexts: Vec::new(),
@@ -67,9 +68,25 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
         // Only files that are not code reach here (a script's URL is an entry's).
         return empty(ModuleKind::Asset { rel: ctx.options.rel(path) }, Vec::new());
     }
+    let component = if plain && inline.is_none() { crate::sfc::Component::of(path) } else { None };
     let (text, digest) = match source_text(ctx, path, &rel, variant, inline, css.is_some()) {
         Ok(t) => t,
         Err(diags) => return empty(ModuleKind::Esm, diags),
+    };
+    let mut warnings = Vec::new();
+    let (text, css, css_text, deps) = match component {
+        None => (text, css, None, Vec::new()),
+        Some(kind) => match ctx.compilers.compile(kind, &ctx.options.loader.root, path, &rel, &text) {
+            Err(diags) => return empty(ModuleKind::Esm, diags),
+            Ok(c) => {
+                warnings.extend(c.warnings.iter().map(|(m, line, col)| match line {
+                    0 => Diagnostic::warning(m.clone()).in_file(rel.clone()),
+                    _ => Diagnostic::warning(m.clone()).at_line_col(rel.clone(), &text, *line, (*col).max(1)),
+                }));
+                let style = c.css.is_some().then(|| format!("{rel}{}", crate::loader::COMPONENT_STYLE));
+                (c.code, style, c.css, c.deps)
+            }
+        },
     };
     let file = crate::stages::js::scan::parse::source_file(ctx, path, text);
     // Only the build cache uses the key (with the cache off, nothing is made for it).
@@ -80,8 +97,7 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
         Some(Ok(found)) => found,
         None => None,
     };
-    let base = JsModule { css, load_key, ..bare(path, &rel, variant, ModuleKind::Esm, side_effects_free) };
-    let mut warnings = Vec::new();
+    let base = JsModule { css, css_text, load_key, ..bare(path, &rel, variant, ModuleKind::Esm, side_effects_free) };
     let (module, listings, ts) = match cached {
         Some((restored, top_level_mark, contexts)) => {
             let module = JsModule {
@@ -126,6 +142,7 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
     let targets: Vec<Target> = module.analysis.records.iter().map(|r| resolve_record(ctx, path, &rel, &file, r, &mut diags)).collect();
     let mut trace = ModuleTrace::read(path, variant, digest, ts, &module.analysis.records, &targets);
     trace.listings = listings;
+    trace.deps = deps;
     LoadResult { module, targets, diags, warnings, trace }
 }
 
@@ -189,6 +206,11 @@ fn source_text(
             format!(
                 "export default function {ctor}Wrapper(options) {{ return new {ctor}(new URL({spec}, import.meta.url), {{ type: \"module\", name: options && options.name }}); }}\n"
             )
+        }
+        Variant::Public => {
+            let public = ctx.options.loader.public_dir.as_deref().unwrap_or(path);
+            let within = path.strip_prefix(public).unwrap_or(path).to_string_lossy().replace('\\', "/");
+            default_export(&serde_json::Value::String(format!("{}{within}", ctx.options.loader.base)).to_string())
         }
         Variant::Raw | Variant::Plain | Variant::Url => match String::from_utf8(bytes) {
             Ok(t) if variant == Variant::Raw => default_export(&serde_json::Value::String(t).to_string()),
