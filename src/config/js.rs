@@ -154,7 +154,7 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
         sourcemap,
         target,
         define,
-        conditions: rj.conditions.unwrap_or_else(|| ["browser", "import", "module", "default"].map(String::from).to_vec()),
+        conditions: rj.conditions.unwrap_or_else(|| ["browser", "import", "module", "svelte", "default"].map(String::from).to_vec()),
         external: rj.external.unwrap_or_default(),
         assets_include: rj.assets_include.unwrap_or_default().into_iter().map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect(),
         splitting: rj.splitting.unwrap_or(true),

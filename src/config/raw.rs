@@ -170,7 +170,7 @@ pub(super) struct RawJs {
     pub(super) target: Option<Spanned<String>>,
     /// Global → JS expression replacing it, e.g. "import.meta.env.MODE" = '"production"'.
     pub(super) define: Option<std::collections::BTreeMap<String, String>>,
-    /// package.json exports conditions (default ["browser", "import", "module", "default"]).
+    /// package.json exports conditions (default ["browser", "import", "module", "svelte", "default"]).
     pub(super) conditions: Option<Vec<String>>,
     /// Specifiers left as imports (e.g. an import map's).
     pub(super) external: Option<Vec<String>>,

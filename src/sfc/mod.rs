@@ -128,13 +128,23 @@ impl Compilers<'_> {
             let digest = std::fs::read(&p).map(|b| blake3::hash(&b).to_hex().to_string()).unwrap_or_default();
             (p, digest)
         });
-        let warnings = answer["warnings"].as_array().into_iter().flatten();
+        let mut warnings: Vec<(String, u32, u32)> = answer["warnings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| (text(&w["message"]).unwrap_or_default(), line_of(w, "line"), line_of(w, "column")))
+            .collect();
+        // Custom blocks (`<i18n>`, `<docs>`): Vite hands them to a plugin; kiln has none for them.
+        for block in answer["custom"].as_array().into_iter().flatten() {
+            let name = block["type"].as_str().unwrap_or("custom");
+            warnings.push((format!("the <{name}> block is left out: kiln compiles no custom block"), line_of(block, "line"), 1));
+        }
         Ok(Compiled {
             code: text(&answer["code"]).unwrap_or_default(),
             typescript: lang == "ts",
             css: (!css.is_empty()).then(|| css.join("\n")),
             deps: deps.collect(),
-            warnings: warnings.map(|w| (text(&w["message"]).unwrap_or_default(), line_of(w, "line"), line_of(w, "column"))).collect(),
+            warnings,
         })
     }
 }

@@ -38,6 +38,9 @@ const fn result_page(texts: &'static [(&'static str, &'static str)]) -> Page {
 
 struct App {
     name: &'static str,
+    /// A starter made by its own generator (a script under tests/corpus/node_modules and its
+    /// flags), run offline in `tests/corpus/work` to create the app folder.
+    scaffold: &'static [&'static str],
     /// (path under tests/corpus/node_modules, destination inside the app folder).
     copy: &'static [(&'static str, &'static str)],
     /// (from, to) inside the app folder, after copying.
@@ -63,7 +66,7 @@ const COUNTER: Page =
 
 /// An app built by kiln and Vite from its glue alone, one page at its root.
 const fn app(name: &'static str) -> App {
-    App { name, copy: &[], rename: &[], remove: &[], replace: &[], root: ".", links: &[], vite: true, pages: ROOT_PAGE, forbidden: &[] }
+    App { name, scaffold: &[], copy: &[], rename: &[], remove: &[], replace: &[], root: ".", links: &[], vite: true, pages: ROOT_PAGE, forbidden: &[] }
 }
 
 /// A create-vite starter, with its plugin config (Vite is given the one in the app's glue).
@@ -113,6 +116,10 @@ fn assemble(app: &App) -> PathBuf {
     let dir = corpus().join("work").join(app.name);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+    if let [script, flags @ ..] = app.scaffold {
+        let made = Command::new("node").current_dir(corpus().join("work")).arg(modules.join(script)).arg(app.name).args(flags).output().unwrap();
+        assert!(made.status.success() && dir.is_dir(), "{}: {script} failed: {}", app.name, String::from_utf8_lossy(&made.stderr));
     }
     std::fs::create_dir_all(&dir).unwrap();
     for (from, to) in app.copy {
@@ -347,6 +354,18 @@ corpus_tests! {
     corpus_preact => starter("preact", &[("create-vite/template-preact", ".")]);
     corpus_preact_ts => starter("preact-ts", &[("create-vite/template-preact-ts", ".")]);
     corpus_vue_ts => starter("vue-ts", &[("create-vite/template-vue-ts", ".")]);
+    corpus_create_vue_router_pinia => App {
+        scaffold: &["create-vue/bundle.js", "--ts", "--router", "--pinia", "--force"],
+        remove: &["vite.config.ts"],
+        // Home, then the router's About view (a lazy chunk), as a visitor clicks it.
+        pages: &[Page {
+            path: "",
+            actions: r#"[{"click": "nav a[href='/about']"}]"#,
+            texts: &[("header h1", "You did it!"), (".about h1", "This is an about page")],
+            settle: 300,
+        }],
+        ..app("create-vue")
+    };
     corpus_svelte_ts => starter("svelte-ts", &[("create-vite/template-svelte-ts", ".")]);
     corpus_lit => starter("lit", &[("create-vite/template-lit", ".")]);
     corpus_lit_ts_decorators => starter("lit-ts", &[("create-vite/template-lit-ts", ".")]);

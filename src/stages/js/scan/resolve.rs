@@ -31,7 +31,9 @@ impl JsResolver {
     pub fn new(options: &BundleOptions) -> Self {
         let options = ResolveOptions {
             condition_names: options.js.conditions.clone(),
-            main_fields: vec!["browser".into(), "module".into(), "main".into()],
+            // `svelte` first, as @sveltejs/vite-plugin-svelte adds it: a Svelte component
+            // library's components as sources.
+            main_fields: vec!["svelte".into(), "browser".into(), "module".into(), "main".into()],
             alias_fields: vec![vec!["browser".into()]],
             extensions: EXTENSIONS.iter().map(|e| (*e).to_owned()).collect(),
             // TypeScript sources import `./x.js` meaning `./x.ts`.
@@ -39,6 +41,9 @@ impl JsResolver {
                 (".js".into(), vec![".ts".into(), ".tsx".into(), ".js".into()]),
                 (".mjs".into(), vec![".mts".into(), ".mjs".into()]),
                 (".cjs".into(), vec![".cts".into(), ".cjs".into()]),
+                // `import './counter.svelte'` of a `counter.svelte.ts` module (runes outside a
+                // component), as Svelte's docs write it.
+                (".svelte".into(), vec![".svelte".into(), ".svelte.ts".into(), ".svelte.js".into()]),
             ],
             tsconfig: Some(TsconfigDiscovery::Auto),
             alias: options.js.alias.iter().map(|(from, to)| (from.clone(), vec![oxc_resolver::AliasValue::Path(to.clone())])).collect(),
