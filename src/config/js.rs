@@ -50,6 +50,18 @@ pub struct JsOptions {
     /// Where the list of bundled packages and their licences goes, relative to the output
     /// folder (`js.license_file`).
     pub license_file: Option<String>,
+    /// `[[js.transform]]`: transform plugins, in order (the first whose globs match a file).
+    pub transforms: Vec<Transform>,
+}
+
+/// A transform plugin: a Node module's `transform(code, id)` for the files its globs match.
+#[derive(Debug, Clone)]
+pub struct Transform {
+    pub files: Globs,
+    /// The module, absolute.
+    pub module: std::path::PathBuf,
+    /// It returns CSS (else JS).
+    pub css: bool,
 }
 
 /// `js.legal_comments`: where the legal comments of the bundled code go.
@@ -154,12 +166,13 @@ pub(super) fn js_options(rj: RawJs, overrides: &Overrides, root: &std::path::Pat
         sourcemap,
         target,
         define,
-        conditions: rj.conditions.unwrap_or_else(|| ["browser", "import", "module", "svelte", "default"].map(String::from).to_vec()),
+        conditions: rj.conditions.unwrap_or_else(|| ["browser", "import", "module", "production", "svelte", "default"].map(String::from).to_vec()),
         external: rj.external.unwrap_or_default(),
         assets_include: rj.assets_include.unwrap_or_default().into_iter().map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect(),
         splitting: rj.splitting.unwrap_or(true),
         min_chunk_size: rj.min_chunk_size.unwrap_or(0),
         manual_chunks: manual_chunks(rj.manual_chunks.unwrap_or_default(), c),
+        transforms: rj.transform.unwrap_or_default().into_iter().filter_map(|t| transform(t, root, c)).collect(),
     }
 }
 
@@ -180,6 +193,26 @@ fn defines(given: std::collections::BTreeMap<String, String>) -> Vec<(String, St
         }
     }
     define
+}
+
+/// One `[[js.transform]]`, checked: its globs, its module (which must exist), its output.
+fn transform(t: super::raw::RawTransform, root: &std::path::Path, c: &Checker) -> Option<Transform> {
+    let files = build_patterns(&t.files, c);
+    let (span, module) = (t.module.span(), t.module.into_inner());
+    let path = root.join(&module);
+    if !path.is_file() {
+        c.bad(span, format!("js.transform: module {module:?} is not a file (a path from the project root, like \"./plugins/yaml.mjs\")"));
+        return None;
+    }
+    let css = match t.output.as_ref().map(|o| (o.span(), o.get_ref().as_str())) {
+        None | Some((_, "js")) => false,
+        Some((_, "css")) => true,
+        Some((span, other)) => {
+            c.bad(span, format!("js.transform: output must be \"js\" or \"css\", not {other:?}"));
+            false
+        }
+    };
+    Some(Transform { files, module: path, css })
 }
 
 /// `js.manual_chunks`: a bare package name stands for everything in that package.
@@ -218,6 +251,7 @@ impl crate::fields::Keyed for JsOptions {
             alias,
             legal_comments,
             license_file,
+            transforms,
         } = self;
         let JsxDefaults { classic, import_source, factory, fragment } = jsx;
         let sourcemap = match sourcemap {
@@ -240,5 +274,9 @@ impl crate::fields::Keyed for JsOptions {
         k.field("min_chunk_size", min_chunk_size).field("manual_chunks", manual_chunks);
         k.field("jsx.classic", classic).field("jsx.import_source", import_source).field("jsx.factory", factory).field("jsx.fragment", fragment);
         k.field("alias", &alias).field("legal_comments", legal).field("license_file", license_file);
+        for (i, t) in transforms.iter().enumerate() {
+            let module = k.rel(&t.module);
+            k.field(&format!("transform.{i}.files"), &t.files).field(&format!("transform.{i}.module"), &module).field(&format!("transform.{i}.css"), &t.css);
+        }
     }
 }

@@ -38,7 +38,7 @@ pub use css::{CssOptions, HtmlOptions};
 pub use env::EnvOptions;
 pub use file_names::FileNames;
 pub use images::{ImageFormat, ImageOptions, ImageRule, Loading, Strip};
-pub use js::{JsOptions, LegalComments, SourceMapMode};
+pub use js::{JsOptions, LegalComments, SourceMapMode, Transform};
 pub use offline::{OfflineOptions, Update};
 #[cfg(feature = "publish")]
 pub use publish::PublishEncoding;

@@ -170,7 +170,7 @@ pub(super) struct RawJs {
     pub(super) target: Option<Spanned<String>>,
     /// Global → JS expression replacing it, e.g. "import.meta.env.MODE" = '"production"'.
     pub(super) define: Option<std::collections::BTreeMap<String, String>>,
-    /// package.json exports conditions (default ["browser", "import", "module", "svelte", "default"]).
+    /// package.json exports conditions (default ["browser", "import", "module", "production", "svelte", "default"]).
     pub(super) conditions: Option<Vec<String>>,
     /// Specifiers left as imports (e.g. an import map's).
     pub(super) external: Option<Vec<String>>,
@@ -205,6 +205,27 @@ pub(super) struct RawJs {
     /// path in the output folder: "licenses.md" (Markdown) or a ".json" file. Unset: none.
     #[schemars(with = "Option<String>")]
     pub(super) license_file: Option<Spanned<String>>,
+    /// Transform plugins: files matching `files` go through a Node module's
+    /// `transform(code, id)` (Rollup's and Vite's hook), which returns JS, or CSS with
+    /// output = "css". [[js.transform]] files = ["**/*.yaml"] module = "./plugins/yaml.mjs".
+    pub(super) transform: Option<Vec<RawTransform>>,
+}
+
+/// One `[[js.transform]]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTransform {
+    /// Globs of the root-relative paths of the files it transforms.
+    #[schemars(with = "Vec<String>")]
+    pub(super) files: Vec<Spanned<String>>,
+    /// The Node module (a path from the project root, starting with ./) exporting
+    /// `transform(code, id)`; it may be async and return a string, `{ code, map }`, or null to
+    /// leave the file alone.
+    #[schemars(with = "String")]
+    pub(super) module: Spanned<String>,
+    /// What it returns: "js" (default) or "css" (a stylesheet, joined into the chunk's CSS).
+    #[schemars(with = "Option<schema::TransformOutput>")]
+    pub(super) output: Option<Spanned<String>>,
 }
 
 /// Image settings a rule may override.

@@ -30,6 +30,7 @@ choice!(OfflineUpdate, "immediate", "prompt");
 choice!(Precache, "first-load", "all");
 choice!(JsxRuntime, "automatic", "classic");
 choice!(LegalComments, "eof", "linked", "none");
+choice!(TransformOutput, "js", "css");
 choice!(Strip, "safe", "all", "none");
 choice!(Svg, "minify", "keep");
 choice!(ImageFormat, "avif", "webp");

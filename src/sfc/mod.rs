@@ -104,6 +104,33 @@ impl Compilers<'_> {
         Ok(compiled)
     }
 
+    /// `code` of the file at `path` through the transform plugin `module` (its `transform(code,
+    /// id)`); `css`: it returns a stylesheet. `None`: the plugin left the file alone.
+    pub fn transform(&self, module: &Path, css: bool, path: &Path, rel: &str, code: &str) -> Result<Option<Compiled>, Vec<Diagnostic>> {
+        let plugin = std::fs::read(module).map_err(|e| {
+            vec![Diagnostic::error(format!("cannot read the transform plugin {}: {e}", module.display())).in_file(rel).of_kind(DiagnosticKind::Io)]
+        })?;
+        let key = crate::cache::key("transform", &[&plugin, rel.as_bytes(), code.as_bytes(), &[u8::from(css)], &host::script_digest()]);
+        if let Some(hit) = self.cache.get(&key).and_then(|b| serde_json::from_slice::<Option<Compiled>>(b).ok()) {
+            return Ok(hit);
+        }
+        let request = json!({ "op": "transform", "module": module, "file": path, "code": code });
+        let answer = self.hosts.ask(&request).map_err(|e| vec![Diagnostic::error(e.to_string()).in_file(rel).of_kind(DiagnosticKind::Config)])?;
+        let errors: Vec<Diagnostic> = answer["errors"].as_array().into_iter().flatten().map(|e| located(e, rel, code)).collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let made = answer["code"].as_str().map(|out| Compiled {
+            code: if css { String::new() } else { out.to_owned() },
+            typescript: false,
+            css: css.then(|| out.to_owned()),
+            deps: Vec::new(),
+            warnings: Vec::new(),
+        });
+        self.cache.put(&key, serde_json::to_vec(&made).expect("serializable"));
+        Ok(made)
+    }
+
     fn ask(&self, kind: Component, root: &Path, path: &Path, rel: &str, code: &str) -> Result<Compiled, Vec<Diagnostic>> {
         let mut request = json!({ "op": kind.op(), "root": root, "file": path, "code": code, "production": true });
         if kind == Component::SvelteModule {

@@ -162,6 +162,16 @@ const ASSETS: &[&str] = &[
     "webmanifest",
 ];
 
+/// The `[[js.transform]]` plugin that takes the file at `path`, if any (the first whose globs
+/// match its root-relative path).
+pub fn transform_of<'o>(options: &'o BundleOptions, path: &Path) -> Option<&'o crate::config::Transform> {
+    if options.js.transforms.is_empty() {
+        return None;
+    }
+    let rel = options.rel(path);
+    options.js.transforms.iter().find(|t| t.files.is_match(&rel))
+}
+
 /// The file of the public folder a root-absolute specifier names (`/icons.svg`).
 fn public_file(options: &BundleOptions, spec: &str) -> Option<PathBuf> {
     let public = options.loader.public_dir.as_ref()?;
@@ -209,7 +219,12 @@ pub fn target_of(options: &BundleOptions, resolver: &JsResolver, import_map: &[S
                 // `new URL('./x.ts', import.meta.url)`: the URL of the script built.
                 ImportKind::AssetUrl if code => Target::Entry(ExtraEntry { path: p, classic: false, service: false }),
                 ImportKind::AssetUrl => Target::Module(p, Variant::Plain, side_effects_free),
-                _ if query == Variant::Plain && !code && !crate::loader::css::is_css(&p) && !is_known_asset(options, &p) => {
+                _ if query == Variant::Plain
+                    && !code
+                    && !crate::loader::css::is_css(&p)
+                    && !is_known_asset(options, &p)
+                    && transform_of(options, &p).is_none() =>
+                {
                     let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
                     return Err(ImportError::UnknownKind { specifier: r.specifier.clone(), ext });
                 }

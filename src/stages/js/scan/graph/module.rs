@@ -61,7 +61,9 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
     };
     let plain = variant == Variant::Plain;
     let css = (plain && inline.is_none() && crate::loader::css::is_css(path)).then(|| rel.clone());
-    if plain && inline.is_none() && !is_code(path) && css.is_none() {
+    let transform = if plain && inline.is_none() { crate::stages::js::scan::target::transform_of(ctx.options, path) } else { None };
+    let css = css.filter(|_| transform.is_none_or(|t| !t.css));
+    if plain && inline.is_none() && !is_code(path) && css.is_none() && transform.is_none() {
         return empty(ModuleKind::Asset { rel: rel.clone() }, Vec::new());
     }
     if variant == Variant::Url {
@@ -74,19 +76,22 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
         Err(diags) => return empty(ModuleKind::Esm, diags),
     };
     let mut warnings = Vec::new();
-    let (text, css, css_text, deps) = match component {
-        None => (text, css, None, Vec::new()),
-        Some(kind) => match ctx.compilers.compile(kind, &ctx.options.loader.root, path, &rel, &text) {
-            Err(diags) => return empty(ModuleKind::Esm, diags),
-            Ok(c) => {
-                warnings.extend(c.warnings.iter().map(|(m, line, col)| match line {
-                    0 => Diagnostic::warning(m.clone()).in_file(rel.clone()),
-                    _ => Diagnostic::warning(m.clone()).at_line_col(rel.clone(), &text, *line, (*col).max(1)),
-                }));
-                let style = c.css.is_some().then(|| format!("{rel}{}", crate::loader::COMPONENT_STYLE));
-                (c.code, style, c.css, c.deps)
-            }
-        },
+    let compiled = match (transform, component) {
+        (Some(t), _) => ctx.compilers.transform(&t.module, t.css, path, &rel, &text),
+        (None, Some(kind)) => ctx.compilers.compile(kind, &ctx.options.loader.root, path, &rel, &text).map(Some),
+        (None, None) => Ok(None),
+    };
+    let (text, css, css_text, deps) = match compiled {
+        Ok(None) => (text, css, None, Vec::new()),
+        Err(diags) => return empty(ModuleKind::Esm, diags),
+        Ok(Some(c)) => {
+            warnings.extend(c.warnings.iter().map(|(m, line, col)| match line {
+                0 => Diagnostic::warning(m.clone()).in_file(rel.clone()),
+                _ => Diagnostic::warning(m.clone()).at_line_col(rel.clone(), &text, *line, (*col).max(1)),
+            }));
+            let style = c.css.is_some().then(|| format!("{rel}{}", crate::loader::COMPONENT_STYLE));
+            (c.code, style, c.css, c.deps)
+        }
     };
     let file = crate::stages::js::scan::parse::source_file(ctx, path, text);
     // Only the build cache uses the key (with the cache off, nothing is made for it).
