@@ -90,6 +90,7 @@ impl Budgets {
         Ok(budget::check(&self.rules.budget, report, baseline.as_ref()))
     }
 
+    #[cfg(feature = "lab")]
     pub(crate) fn lab_rules(&self) -> &[crate::lab::gate::Rule] {
         &self.rules.lab
     }

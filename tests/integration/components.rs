@@ -31,6 +31,9 @@ fn starter(template: &str, name: &str) -> PathBuf {
     }
     copy_tree(&corpus.join("node_modules/create-vite").join(template), &dir);
     std::os::unix::fs::symlink("../../node_modules", dir.join("node_modules")).unwrap();
+    // A build cache of its own: the default one (node_modules/.cache/kiln) is the corpus's,
+    // shared by every app and by earlier runs, which may hold a component this test changes.
+    std::fs::write(dir.join("kiln.toml"), "cache_dir = \".kiln-cache\"\n").unwrap();
     dir
 }
 
