@@ -36,6 +36,48 @@ fn unvlq(bytes: &[u8], i: &mut usize) -> Option<i64> {
     Some(if result & 1 == 1 { -((result >> 1) as i64) } else { (result >> 1) as i64 })
 }
 
+/// The source map of a file kiln did not write itself (a component's compiled module): where
+/// each of its positions comes from in the original file, looked up when a chunk's map is
+/// made, so the chunk maps to the original lines.
+#[derive(Debug, Clone, Default)]
+pub struct InputMap {
+    /// Per generated line: (column, original line, original column), by column.
+    lines: Vec<Vec<(u32, u32, u32)>>,
+}
+
+impl InputMap {
+    /// From a `mappings` string (the segments of the map's first source).
+    pub fn new(mappings: &str) -> InputMap {
+        let mut lines: Vec<Vec<(u32, u32, u32)>> = Vec::new();
+        for (line, col, src, ol, oc) in decode(mappings) {
+            if src != 0 {
+                continue;
+            }
+            let line = line as usize;
+            if lines.len() <= line {
+                lines.resize(line + 1, Vec::new());
+            }
+            lines[line].push((col, ol, oc));
+        }
+        for l in &mut lines {
+            l.sort_unstable();
+        }
+        InputMap { lines }
+    }
+
+    /// The original position of generated `line`:`column` (0-based): the mapping at or before
+    /// it on its line, else the last one of a line above.
+    pub fn original(&self, line: u32, column: u32) -> Option<(u32, u32)> {
+        let here = self.lines.get(line as usize)?;
+        let at = here.partition_point(|&(c, ..)| c <= column);
+        if at > 0 {
+            let (_, ol, oc) = here[at - 1];
+            return Some((ol, oc));
+        }
+        self.lines[..line as usize].iter().rev().find_map(|l| l.last()).map(|&(_, ol, oc)| (ol, oc)).or_else(|| here.first().map(|&(_, ol, oc)| (ol, oc)))
+    }
+}
+
 /// Segments encoded by one task: a big bundle's map is encoded in pieces on every core.
 const PIECE: usize = 1 << 16;
 

@@ -60,6 +60,9 @@ impl Component {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Compiled {
     pub code: String,
+    /// The compiler's source map of `code` (its `mappings`, into the component's file).
+    #[serde(default)]
+    pub map: Option<String>,
     /// The module is TypeScript (a Vue component with `lang="ts"`): kiln strips the types.
     pub typescript: bool,
     /// The component's styles, scoped by its compiler, in order (none: no style).
@@ -122,6 +125,7 @@ impl Compilers<'_> {
         }
         let made = answer["code"].as_str().map(|out| Compiled {
             code: if css { String::new() } else { out.to_owned() },
+            map: None,
             typescript: false,
             css: css.then(|| out.to_owned()),
             deps: Vec::new(),
@@ -168,6 +172,7 @@ impl Compilers<'_> {
         }
         Ok(Compiled {
             code: text(&answer["code"]).unwrap_or_default(),
+            map: text(&answer["map"]["mappings"]),
             typescript: lang == "ts",
             css: (!css.is_empty()).then(|| css.join("\n")),
             deps: deps.collect(),

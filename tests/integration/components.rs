@@ -128,3 +128,30 @@ fn component_builds_are_deterministic_across_thread_counts() {
         assert!(run("one", "1") == run("two", "2"), "{}: --jobs 1 and 2 differ", root.display());
     }
 }
+
+/// The chunk's source map points into the components' own lines (the compilers' maps composed
+/// with kiln's), their text as the sources' content.
+#[test]
+fn source_maps_point_into_the_components() {
+    for (template, name, file, needle) in [
+        ("template-vue-ts", "components-maps-vue", "src/components/HelloWorld.vue", "count++"),
+        ("template-svelte-ts", "components-maps-svelte", "src/lib/Counter.svelte", "onclick={increment}"),
+    ] {
+        let root = starter(template, name);
+        let out = tempfile::tempdir().unwrap();
+        let b = kiln().arg("build").arg(&root).arg("--out").arg(out.path()).args(["-q", "--no-compress", "--no-budgets", "--sourcemap"]).output().unwrap();
+        ok(&b);
+        let tree = read_tree(out.path());
+        let (_, map) = tree.iter().find(|(k, _)| k.ends_with(".js.map")).expect("a source map");
+        let map: serde_json::Value = serde_json::from_slice(map).unwrap();
+        let sources: Vec<&str> = map["sources"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let idx = sources.iter().position(|s| s.ends_with(file)).unwrap_or_else(|| panic!("{file} in {sources:?}"));
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        assert_eq!(map["sourcesContent"][idx].as_str(), Some(text.as_str()), "{file}: its own text, not the compiled module");
+        let lines = text.lines().count() as u32;
+        let line = text.lines().position(|l| l.contains(needle)).unwrap() as u32;
+        let segments: Vec<_> = kiln::parts::decode_sourcemap(map["mappings"].as_str().unwrap()).into_iter().filter(|s| s.2 == idx as u32).collect();
+        assert!(segments.iter().all(|s| s.3 < lines), "{file}: a mapping past its last line");
+        assert!(segments.iter().any(|s| s.3 == line), "{file}: nothing maps to line {} ({needle})", line + 1);
+    }
+}

@@ -23,7 +23,8 @@
 //!   error, no build past its time bound (seeded: `KILN_FUZZ_SEED`, `KILN_FUZZ_RUNS`).
 //! - `secrets`: secret files and values stop the build (issue 38), dotfiles are left out.
 //! - `components`: Vue and Svelte starters built with their own compilers: a warm build needs no
-//!   Node, a broken component is located and keeps the last output, determinism.
+//!   Node, a broken component is located and keeps the last output, determinism, source maps
+//!   into the components' lines.
 //! - `sfc_host`: the Node host that compiles Vue and Svelte components (`src/sfc/host.mjs`), over
 //!   its protocol, with the corpus's pinned compilers (fixtures in `tests/sfc/`).
 //! - `schema`: the JSON Schemas of kiln.toml and budgets.toml against documented examples,

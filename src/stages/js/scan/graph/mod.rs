@@ -93,6 +93,9 @@ pub struct JsModule {
     /// A stylesheet imported from JS (root-relative path): the module is its JS face (empty,
     /// or a CSS module's class names) and its chunk carries the CSS.
     pub css: Option<String>,
+    /// A component's source text and its compiler's map: the chunk's map points into it, not
+    /// into the compiled module.
+    pub original: Option<std::sync::Arc<(String, crate::sourcemap::InputMap)>>,
     /// The CSS a component's compiler made (`css` is then the component's path with `?style`).
     pub css_text: Option<String>,
     /// Loaded from the build cache: `ast` is none until `prepare` parses it, if it must (see

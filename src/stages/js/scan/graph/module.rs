@@ -44,6 +44,7 @@ fn bare(path: &Path, rel: &str, variant: Variant, kind: ModuleKind, side_effects
         generated: false,
         css: None,
         css_text: None,
+        original: None,
         lazy: false,
         load_key: None,
         contexts: Vec::new(),
@@ -81,8 +82,8 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
         (None, Some(kind)) => ctx.compilers.compile(kind, &ctx.options.loader.root, path, &rel, &text).map(Some),
         (None, None) => Ok(None),
     };
-    let (text, css, css_text, deps) = match compiled {
-        Ok(None) => (text, css, None, Vec::new()),
+    let (text, css, css_text, deps, original) = match compiled {
+        Ok(None) => (text, css, None, Vec::new(), None),
         Err(diags) => return empty(ModuleKind::Esm, diags),
         Ok(Some(c)) => {
             warnings.extend(c.warnings.iter().map(|(m, line, col)| match line {
@@ -90,7 +91,8 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
                 _ => Diagnostic::warning(m.clone()).at_line_col(rel.clone(), &text, *line, (*col).max(1)),
             }));
             let style = c.css.is_some().then(|| format!("{rel}{}", crate::loader::COMPONENT_STYLE));
-            (c.code, style, c.css, c.deps)
+            let original = c.map.as_deref().map(|m| std::sync::Arc::new((text.clone(), crate::sourcemap::InputMap::new(m))));
+            (c.code, style, c.css, c.deps, original)
         }
     };
     let file = crate::stages::js::scan::parse::source_file(ctx, path, text);
@@ -102,7 +104,7 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
         Some(Ok(found)) => found,
         None => None,
     };
-    let base = JsModule { css, css_text, load_key, ..bare(path, &rel, variant, ModuleKind::Esm, side_effects_free) };
+    let base = JsModule { css, css_text, original, load_key, ..bare(path, &rel, variant, ModuleKind::Esm, side_effects_free) };
     let (module, listings, ts) = match cached {
         Some((restored, top_level_mark, contexts)) => {
             let module = JsModule {
