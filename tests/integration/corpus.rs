@@ -367,6 +367,34 @@ corpus_tests! {
         ..app("create-vue")
     };
     corpus_svelte_ts => starter("svelte-ts", &[("create-vite/template-svelte-ts", ".")]);
+    corpus_vue_element_plus => App {
+        copy: &[
+            ("create-vite/template-vue-ts/tsconfig.json", "tsconfig.json"),
+            ("create-vite/template-vue-ts/tsconfig.app.json", "tsconfig.app.json"),
+            ("create-vite/template-vue-ts/tsconfig.node.json", "tsconfig.node.json"),
+        ],
+        pages: &[Page {
+            path: "",
+            actions: r##"[{"click": ".counter"}, {"click": ".counter"}, {"click": ".counter"}, {"click": "#tab-second"}]"##,
+            texts: &[(".counter", "Clicked 3"), (".el-tag", "KILN"), (".el-tabs__item.is-active", "Second")],
+            settle: 600,
+        }],
+        ..app("vue-element-plus")
+    };
+    corpus_svelte_bits_ui => App {
+        copy: &[
+            ("create-vite/template-svelte-ts/tsconfig.json", "tsconfig.json"),
+            ("create-vite/template-svelte-ts/tsconfig.app.json", "tsconfig.app.json"),
+            ("create-vite/template-svelte-ts/tsconfig.node.json", "tsconfig.node.json"),
+        ],
+        pages: &[Page {
+            path: "",
+            actions: r#"[{"click": ".counter"}, {"click": ".counter"}, {"click": ".counter"}, {"click": ".trigger"}, {"click": ".box"}]"#,
+            texts: &[(".counter", "Clicked 3"), (".answer", "Svelte's own compiler"), (".check", "yes")],
+            settle: 600,
+        }],
+        ..app("svelte-bits-ui")
+    };
     corpus_lit => starter("lit", &[("create-vite/template-lit", ".")]);
     corpus_lit_ts_decorators => starter("lit-ts", &[("create-vite/template-lit-ts", ".")]);
     corpus_mdui_locales_template_import_glob_env => App {

@@ -250,3 +250,25 @@ fn no_mapping_points_into_the_license_comment_of_the_first_file() {
         segments.iter().filter(|&&(_, _, src, sl, sc)| comment_ends[src as usize].is_some_and(|(el, ec)| sl < el || (sl == el && sc < ec))).collect();
     assert!(inside.is_empty(), "{} mappings point into a license comment, the first: {:?}", inside.len(), inside.first());
 }
+
+/// Element Plus through a symlinked `node_modules` (as pnpm and the corpus lay packages out):
+/// `import 'element-plus/dist/index.css'` built with exit 0 into an unstyled page. The package's
+/// `sideEffects` globs were matched against the file's absolute path when it could not be put
+/// relative to the package: resolved through the package's `exports`, the file's path is the
+/// real one and the package.json's the one through the symlink. The stylesheet counted as
+/// side-effect free and its import was dropped.
+#[cfg(unix)]
+#[test]
+fn a_package_stylesheet_through_a_symlinked_node_modules_is_kept() {
+    let w = project(&[
+        ("pnpm-workspace.yaml", "packages:\n  - app\n"),
+        ("shared/node_modules/ui-kit/package.json", r#"{ "name": "ui-kit", "sideEffects": ["dist/*"], "exports": { ".": "./index.js", "./*": "./*" } }"#),
+        ("shared/node_modules/ui-kit/index.js", "export const kit = 'kit';\n"),
+        ("shared/node_modules/ui-kit/dist/index.css", ".kit { color: teal }\n"),
+        ("app/index.html", "<!doctype html><script type=module src=main.js></script>"),
+        ("app/main.js", "import 'ui-kit/dist/index.css';\nimport { kit } from 'ui-kit';\ndocument.title = kit;\n"),
+    ]);
+    std::os::unix::fs::symlink("../shared/node_modules", w.path().join("app/node_modules")).unwrap();
+    let (_, tree) = build_ok(&w.path().join("app"), &[]);
+    assert!(text_of(&tree, ".css").contains(".kit{color:teal}"), "{:?}", tree.keys());
+}

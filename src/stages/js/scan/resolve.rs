@@ -185,15 +185,27 @@ pub struct JsxFromTsconfig {
 }
 
 /// Whether `path` matches one of package.json's `sideEffects` globs (relative to the package).
+/// A file whose path cannot be put relative to its package (a package reached through a
+/// symlink, as pnpm and workspaces lay them out, with one path resolved and the other not)
+/// counts as having side effects: dropping a stylesheet import on a guess is a silent breakage.
 fn side_effect_glob(pkg_dir: Option<&Path>, path: &Path, globs: &[&str]) -> bool {
-    let rel = pkg_dir.and_then(|d| path.strip_prefix(d).ok()).unwrap_or(path);
-    let rel = rel.to_string_lossy();
+    let Some(rel) = pkg_dir.and_then(|d| relative_in(d, path)) else { return true };
+    let rel = rel.to_string_lossy().replace('\\', "/");
     globs.iter().any(|g| {
         let g = g.trim_start_matches("./");
         // A pattern without a slash matches a file name anywhere (as webpack does).
         let pattern = if g.contains('/') { g.to_owned() } else { format!("**/{g}") };
-        globset::Glob::new(&pattern).map(|g| g.compile_matcher().is_match(rel.as_ref())).unwrap_or(false)
+        globset::Glob::new(&pattern).map(|g| g.compile_matcher().is_match(rel.as_str())).unwrap_or(false)
     })
+}
+
+/// `path` relative to the package folder `dir`, through symlinks if it must.
+fn relative_in(dir: &Path, path: &Path) -> Option<PathBuf> {
+    if let Ok(rel) = path.strip_prefix(dir) {
+        return Some(rel.to_path_buf());
+    }
+    let (dir, path) = (dir.canonicalize().ok()?, path.canonicalize().ok()?);
+    path.strip_prefix(&dir).ok().map(Path::to_path_buf)
 }
 
 impl crate::fields::Keyed for TsOptions {
