@@ -77,23 +77,9 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
         Err(diags) => return empty(ModuleKind::Esm, diags),
     };
     let mut warnings = Vec::new();
-    let compiled = match (transform, component) {
-        (Some(t), _) => ctx.compilers.transform(&t.module, t.css, path, &rel, &text),
-        (None, Some(kind)) => ctx.compilers.compile(kind, &ctx.options.loader.root, path, &rel, &text).map(Some),
-        (None, None) => Ok(None),
-    };
-    let (text, css, css_text, deps, original) = match compiled {
-        Ok(None) => (text, css, None, Vec::new(), None),
+    let Made { text, css, css_text, deps, original } = match made(ctx, path, &rel, text, css, transform, component, &mut warnings) {
+        Ok(m) => m,
         Err(diags) => return empty(ModuleKind::Esm, diags),
-        Ok(Some(c)) => {
-            warnings.extend(c.warnings.iter().map(|(m, line, col)| match line {
-                0 => Diagnostic::warning(m.clone()).in_file(rel.clone()),
-                _ => Diagnostic::warning(m.clone()).at_line_col(rel.clone(), &text, *line, (*col).max(1)),
-            }));
-            let style = c.css.is_some().then(|| format!("{rel}{}", crate::loader::COMPONENT_STYLE));
-            let original = c.map.as_deref().map(|m| std::sync::Arc::new((text.clone(), crate::sourcemap::InputMap::new(m))));
-            (c.code, style, c.css, c.deps, original)
-        }
     };
     let file = crate::stages::js::scan::parse::source_file(ctx, path, text);
     // Only the build cache uses the key (with the cache off, nothing is made for it).
@@ -151,6 +137,44 @@ pub(super) fn load_one(ctx: &JsCtx, path: &Path, variant: Variant, inline: Optio
     trace.listings = listings;
     trace.deps = deps;
     LoadResult { module, targets, diags, warnings, trace }
+}
+
+/// A module's text once a component compiler or a transform plugin had it: the code, the
+/// stylesheet it stands for, the other files read, the component's own text and map.
+struct Made {
+    text: String,
+    css: Option<String>,
+    css_text: Option<String>,
+    deps: Vec<(std::path::PathBuf, String)>,
+    original: Option<std::sync::Arc<(String, crate::sourcemap::InputMap)>>,
+}
+
+/// `text` through the file's transform plugin or component compiler, if it has one (their
+/// warnings go to `warnings`).
+#[allow(clippy::too_many_arguments)]
+fn made(
+    ctx: &JsCtx,
+    path: &Path,
+    rel: &str,
+    text: String,
+    css: Option<String>,
+    transform: Option<&crate::config::Transform>,
+    component: Option<crate::sfc::Component>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Made, Vec<Diagnostic>> {
+    let compiled = match (transform, component) {
+        (Some(t), _) => ctx.compilers.transform(&t.module, t.css, path, rel, &text)?,
+        (None, Some(kind)) => Some(ctx.compilers.compile(kind, &ctx.options.loader.root, path, rel, &text)?),
+        (None, None) => None,
+    };
+    let Some(c) = compiled else { return Ok(Made { text, css, css_text: None, deps: Vec::new(), original: None }) };
+    warnings.extend(c.warnings.iter().map(|(m, line, col)| match line {
+        0 => Diagnostic::warning(m.clone()).in_file(rel),
+        _ => Diagnostic::warning(m.clone()).at_line_col(rel, &text, *line, (*col).max(1)),
+    }));
+    let style = c.css.is_some().then(|| format!("{rel}{}", crate::loader::COMPONENT_STYLE));
+    let original = c.map.as_deref().map(|m| std::sync::Arc::new((text.clone(), crate::sourcemap::InputMap::new(m))));
+    Ok(Made { text: c.code, css: style, css_text: c.css, deps: c.deps, original })
 }
 
 /// A script that only uses `import()` (valid in both kinds) is not CommonJS: `require` is.
