@@ -58,6 +58,8 @@ pub struct JsOptions {
 #[derive(Debug, Clone)]
 pub struct Transform {
     pub files: Globs,
+    /// The Vue custom block types it takes.
+    pub blocks: Vec<String>,
     /// The module, absolute.
     pub module: std::path::PathBuf,
     /// It returns CSS (else JS).
@@ -199,6 +201,9 @@ fn defines(given: std::collections::BTreeMap<String, String>) -> Vec<(String, St
 fn transform(t: super::raw::RawTransform, root: &std::path::Path, c: &Checker) -> Option<Transform> {
     let files = build_patterns(&t.files, c);
     let (span, module) = (t.module.span(), t.module.into_inner());
+    if t.files.is_empty() && t.blocks.as_ref().is_none_or(Vec::is_empty) {
+        c.bad(span.clone(), format!("js.transform: {module:?} takes nothing: give it files (globs) or blocks (Vue custom block types)"));
+    }
     let path = root.join(&module);
     if !path.is_file() {
         c.bad(span, format!("js.transform: module {module:?} is not a file (a path from the project root, like \"./plugins/yaml.mjs\")"));
@@ -212,7 +217,7 @@ fn transform(t: super::raw::RawTransform, root: &std::path::Path, c: &Checker) -
             false
         }
     };
-    Some(Transform { files, module: path, css })
+    Some(Transform { files, blocks: t.blocks.unwrap_or_default(), module: path, css })
 }
 
 /// `js.manual_chunks`: a bare package name stands for everything in that package.
@@ -277,6 +282,7 @@ impl crate::fields::Keyed for JsOptions {
         for (i, t) in transforms.iter().enumerate() {
             let module = k.rel(&t.module);
             k.field(&format!("transform.{i}.files"), &t.files).field(&format!("transform.{i}.module"), &module).field(&format!("transform.{i}.css"), &t.css);
+            k.field(&format!("transform.{i}.blocks"), &t.blocks);
         }
     }
 }

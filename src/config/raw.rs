@@ -216,8 +216,13 @@ pub(super) struct RawJs {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTransform {
     /// Globs of the root-relative paths of the files it transforms.
-    #[schemars(with = "Vec<String>")]
+    #[schemars(with = "Option<Vec<String>>")]
+    #[serde(default)]
     pub(super) files: Vec<Spanned<String>>,
+    /// Vue custom blocks it takes (["i18n", "docs"]): it gets the block's text and an id like
+    /// "/abs/App.vue?vue&type=i18n&index=0&lang.json", and returns a module whose default
+    /// export, a function, the component calls with itself.
+    pub(super) blocks: Option<Vec<String>>,
     /// The Node module (a path from the project root, starting with ./) exporting
     /// `transform(code, id)`; it may be async and return a string, `{ code, map }`, or null to
     /// leave the file alone.

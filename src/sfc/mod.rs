@@ -70,6 +70,18 @@ pub struct Compiled {
     /// The other files the compile read, with the blake3 of their bytes then.
     pub deps: Vec<(PathBuf, String)>,
     pub warnings: Vec<(String, u32, u32)>,
+    /// A Vue component's custom blocks: type, `lang` (if given), text, line.
+    #[serde(default)]
+    pub custom: Vec<CustomBlock>,
+}
+
+/// A custom block of a Vue component (`<i18n lang="json">…</i18n>`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CustomBlock {
+    pub kind: String,
+    pub lang: Option<String>,
+    pub text: String,
+    pub line: u32,
 }
 
 /// The package.json of `package` as Node finds it from `root` (in `root/node_modules` or a
@@ -107,17 +119,19 @@ impl Compilers<'_> {
         Ok(compiled)
     }
 
-    /// `code` of the file at `path` through the transform plugin `module` (its `transform(code,
-    /// id)`); `css`: it returns a stylesheet. `None`: the plugin left the file alone.
-    pub fn transform(&self, module: &Path, css: bool, path: &Path, rel: &str, code: &str) -> Result<Option<Compiled>, Vec<Diagnostic>> {
+    /// `code` through the transform plugin `module` (its `transform(code, id)`; `id`: the
+    /// file's absolute path, or a Vue custom block's id); `css`: it returns a stylesheet.
+    /// `None`: the plugin left the file alone. Messages name `rel`.
+    pub fn transform(&self, module: &Path, css: bool, id: &str, rel: &str, code: &str) -> Result<Option<Compiled>, Vec<Diagnostic>> {
         let plugin = std::fs::read(module).map_err(|e| {
             vec![Diagnostic::error(format!("cannot read the transform plugin {}: {e}", module.display())).in_file(rel).of_kind(DiagnosticKind::Io)]
         })?;
         let key = crate::cache::key("transform", &[&plugin, rel.as_bytes(), code.as_bytes(), &[u8::from(css)], &host::script_digest()]);
+        let id = id.to_owned();
         if let Some(hit) = self.cache.get(&key).and_then(|b| serde_json::from_slice::<Option<Compiled>>(b).ok()) {
             return Ok(hit);
         }
-        let request = json!({ "op": "transform", "module": module, "file": path, "code": code });
+        let request = json!({ "op": "transform", "module": module, "file": id, "code": code });
         let answer = self.hosts.ask(&request).map_err(|e| vec![Diagnostic::error(e.to_string()).in_file(rel).of_kind(DiagnosticKind::Config)])?;
         let errors: Vec<Diagnostic> = answer["errors"].as_array().into_iter().flatten().map(|e| located(e, rel, code)).collect();
         if !errors.is_empty() {
@@ -126,6 +140,7 @@ impl Compilers<'_> {
         let made = answer["code"].as_str().map(|out| Compiled {
             code: if css { String::new() } else { out.to_owned() },
             map: None,
+            custom: Vec::new(),
             typescript: false,
             css: css.then(|| out.to_owned()),
             deps: Vec::new(),
@@ -159,20 +174,22 @@ impl Compilers<'_> {
             let digest = std::fs::read(&p).map(|b| blake3::hash(&b).to_hex().to_string()).unwrap_or_default();
             (p, digest)
         });
-        let mut warnings: Vec<(String, u32, u32)> = answer["warnings"]
+        let warnings: Vec<(String, u32, u32)> = answer["warnings"]
             .as_array()
             .into_iter()
             .flatten()
             .map(|w| (text(&w["message"]).unwrap_or_default(), line_of(w, "line"), line_of(w, "column")))
             .collect();
-        // Custom blocks (`<i18n>`, `<docs>`): Vite hands them to a plugin; kiln has none for them.
-        for block in answer["custom"].as_array().into_iter().flatten() {
-            let name = block["type"].as_str().unwrap_or("custom");
-            warnings.push((format!("the <{name}> block is left out: kiln compiles no custom block"), line_of(block, "line"), 1));
-        }
+        let custom = answer["custom"].as_array().into_iter().flatten().map(|b| CustomBlock {
+            kind: b["type"].as_str().unwrap_or("custom").to_owned(),
+            lang: b["attrs"]["lang"].as_str().map(str::to_owned),
+            text: text(&b["content"]).unwrap_or_default(),
+            line: line_of(b, "line"),
+        });
         Ok(Compiled {
             code: text(&answer["code"]).unwrap_or_default(),
             map: text(&answer["map"]["mappings"]),
+            custom: custom.collect(),
             typescript: lang == "ts",
             css: (!css.is_empty()).then(|| css.join("\n")),
             deps: deps.collect(),

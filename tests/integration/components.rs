@@ -155,3 +155,30 @@ fn source_maps_point_into_the_components() {
         assert!(segments.iter().any(|s| s.3 == line), "{file}: nothing maps to line {} ({needle})", line + 1);
     }
 }
+
+/// A Vue custom block a transform plugin claims (`blocks = ["i18n"]`) is a module the component
+/// calls with itself, as Vite runs it; one no plugin claims is left out with a warning.
+#[test]
+fn custom_blocks_go_to_the_transform_plugin_that_claims_them() {
+    let root = starter("template-vue-ts", "components-custom-blocks");
+    let hello = root.join("src/components/HelloWorld.vue");
+    let text = std::fs::read_to_string(&hello).unwrap();
+    let blocks = "\n<i18n lang=\"json\">\n{ \"en\": { \"greeting\": \"hello from the i18n block\" } }\n</i18n>\n\n<docs>\nHow to use it.\n</docs>\n";
+    std::fs::write(&hello, format!("{text}{blocks}")).unwrap();
+    std::fs::create_dir_all(root.join("plugins")).unwrap();
+    std::fs::write(
+        root.join("plugins/i18n.mjs"),
+        "export function transform(code, id) {\n  if (!/[?&]type=i18n/.test(id)) return null;\n  return `export default (component) => { component.i18n = ${JSON.stringify(JSON.parse(code))}; };`;\n}\n",
+    )
+    .unwrap();
+    let toml = std::fs::read_to_string(root.join("kiln.toml")).unwrap();
+    std::fs::write(root.join("kiln.toml"), format!("{toml}\n[[js.transform]]\nblocks = [\"i18n\"]\nmodule = \"./plugins/i18n.mjs\"\n")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let b = kiln().arg("build").arg(&root).arg("--out").arg(out.path()).args(["--no-compress", "--no-budgets"]).output().unwrap();
+    ok(&b);
+    let stderr = String::from_utf8_lossy(&b.stderr);
+    assert!(stderr.contains("the <docs> block is left out") && stderr.contains("HelloWorld.vue:"), "{stderr}");
+    assert!(!stderr.contains("<i18n> block is left out"), "{stderr}");
+    let js: String = read_tree(out.path()).into_iter().filter(|(k, _)| k.ends_with(".js")).map(|(_, v)| String::from_utf8_lossy(&v).into_owned()).collect();
+    assert!(js.contains("hello from the i18n block") && js.contains(".i18n="), "the block's module runs on the component:\n{}", &js[..js.len().min(400)]);
+}

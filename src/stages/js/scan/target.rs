@@ -24,6 +24,10 @@ pub enum Variant {
     Worker {
         shared: bool,
     },
+    /// The `index`-th custom block of a Vue component (`<i18n>`, `<docs>`) through the
+    /// transform plugin that claims its type: a module whose default export the component
+    /// calls with itself, as Vite runs such blocks.
+    Block(u16),
     /// A file of the public folder named by its root-absolute path (`/icons.svg`, as Vue's
     /// template compiler imports the URLs a template holds): its URL as the folder serves it.
     Public,
@@ -41,21 +45,26 @@ impl Variant {
             ["inline"] => Variant::Inline,
             ["worker"] => Variant::Worker { shared: false },
             ["sharedworker"] => Variant::Worker { shared: true },
+            ["block"] => match query.strip_prefix("block=").and_then(|i| i.parse().ok()) {
+                Some(i) => Variant::Block(i),
+                None => return (specifier, Variant::Plain),
+            },
             _ => return (specifier, Variant::Plain),
         };
         (path, variant)
     }
 
     /// The suffix a module's name carries for this variant.
-    pub fn suffix(self) -> &'static str {
+    pub fn suffix(self) -> std::borrow::Cow<'static, str> {
         match self {
-            Variant::Plain => "",
-            Variant::Raw => "?raw",
-            Variant::Url => "?url",
-            Variant::Inline => "?inline",
-            Variant::Worker { shared: false } => "?worker",
-            Variant::Worker { shared: true } => "?sharedworker",
-            Variant::Public => "?public",
+            Variant::Plain => "".into(),
+            Variant::Raw => "?raw".into(),
+            Variant::Url => "?url".into(),
+            Variant::Inline => "?inline".into(),
+            Variant::Worker { shared: false } => "?worker".into(),
+            Variant::Worker { shared: true } => "?sharedworker".into(),
+            Variant::Public => "?public".into(),
+            Variant::Block(i) => format!("?block={i}").into(),
         }
     }
 }

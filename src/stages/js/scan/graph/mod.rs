@@ -66,7 +66,7 @@ impl JsModule {
     /// The key of the chunk this module is the entry of (its path, with its variant's query).
     pub fn key(&self) -> AssetKey {
         let suffix = self.variant.suffix();
-        match self.rel.strip_suffix(suffix) {
+        match self.rel.strip_suffix(suffix.as_ref()) {
             Some(path) if !suffix.is_empty() => AssetKey::module(path, &suffix[1..]),
             _ => AssetKey::File(self.rel.clone()),
         }

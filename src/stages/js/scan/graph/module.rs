@@ -163,11 +163,23 @@ fn made(
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Made, Vec<Diagnostic>> {
     let compiled = match (transform, component) {
-        (Some(t), _) => ctx.compilers.transform(&t.module, t.css, path, rel, &text)?,
+        (Some(t), _) => ctx.compilers.transform(&t.module, t.css, &path.to_string_lossy(), rel, &text)?,
         (None, Some(kind)) => Some(ctx.compilers.compile(kind, &ctx.options.loader.root, path, rel, &text)?),
         (None, None) => None,
     };
-    let Some(c) = compiled else { return Ok(Made { text, css, css_text: None, deps: Vec::new(), original: None }) };
+    let Some(mut c) = compiled else { return Ok(Made { text, css, css_text: None, deps: Vec::new(), original: None }) };
+    // Custom blocks: each one a transform plugin claims is a module the component calls with
+    // itself (`?block=N`); the others are left out, with a warning.
+    let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    for (i, block) in c.custom.iter().enumerate() {
+        if ctx.options.js.transforms.iter().any(|t| t.blocks.contains(&block.kind)) {
+            let spec = serde_json::Value::String(format!("./{file}?block={i}"));
+            c.code.push_str(&format!("\nimport __kiln_block{i} from {spec};\nif (typeof __kiln_block{i} === \"function\") __kiln_block{i}(_sfc_main);\n"));
+        } else {
+            let m = format!("the <{}> block is left out: no [[js.transform]] takes it (blocks = [\"{}\"])", block.kind, block.kind);
+            c.warnings.push((m, block.line, 1));
+        }
+    }
     warnings.extend(c.warnings.iter().map(|(m, line, col)| match line {
         0 => Diagnostic::warning(m.clone()).in_file(rel),
         _ => Diagnostic::warning(m.clone()).at_line_col(rel, &text, *line, (*col).max(1)),
@@ -175,6 +187,23 @@ fn made(
     let style = c.css.is_some().then(|| format!("{rel}{}", crate::loader::COMPONENT_STYLE));
     let original = c.map.as_deref().map(|m| std::sync::Arc::new((text.clone(), crate::sourcemap::InputMap::new(m))));
     Ok(Made { text: c.code, css: style, css_text: c.css, deps: c.deps, original })
+}
+
+/// The module a Vue component's `index`-th custom block is, made by the transform plugin that
+/// claims its type.
+fn custom_block(ctx: &JsCtx, path: &Path, rel: &str, index: u16, bytes: &[u8]) -> Result<String, Vec<Diagnostic>> {
+    let source = String::from_utf8_lossy(bytes);
+    let component = ctx.compilers.compile(crate::sfc::Component::Vue, &ctx.options.loader.root, path, rel, &source)?;
+    let lost = || vec![Diagnostic::error(format!("{rel}: no custom block {index} (kiln's bug)")).in_file(rel).of_kind(crate::diagnostics::Kind::Internal)];
+    let block = component.custom.get(usize::from(index)).ok_or_else(lost)?;
+    let plugin = ctx.options.js.transforms.iter().find(|t| t.blocks.contains(&block.kind)).ok_or_else(lost)?;
+    // Vite's id for a block: the plugins written for it look at `type` and `lang`.
+    let lang = block.lang.as_deref().map(|l| format!("&lang.{l}")).unwrap_or_default();
+    let id = format!("{}?vue&type={}&index={index}{lang}", path.display(), block.kind);
+    match ctx.compilers.transform(&plugin.module, false, &id, rel, &block.text)? {
+        Some(made) => Ok(made.code),
+        None => Ok("export default undefined;\n".to_owned()),
+    }
 }
 
 /// A script that only uses `import()` (valid in both kinds) is not CommonJS: `require` is.
@@ -238,6 +267,7 @@ fn source_text(
                 "export default function {ctor}Wrapper(options) {{ return new {ctor}(new URL({spec}, import.meta.url), {{ type: \"module\", name: options && options.name }}); }}\n"
             )
         }
+        Variant::Block(i) => custom_block(ctx, path, rel, i, &bytes)?,
         Variant::Public => {
             let public = ctx.options.loader.public_dir.as_deref().unwrap_or(path);
             let within = path.strip_prefix(public).unwrap_or(path).to_string_lossy().replace('\\', "/");
