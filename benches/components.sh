@@ -15,17 +15,8 @@ RUNS=${RUNS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timed() { # label, command...: RUNS runs, prints the median wall and peak memory
-  local label=$1; shift
-  local walls=() mems=()
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$work/.time" "$@" >/dev/null 2>"$work/.err" || { cat "$work/.err" >&2; exit 1; }
-    read -r w m < "$work/.time"; walls+=("$w"); mems+=("$m")
-  done
-  printf '%-34s %6s s  %6s MiB\n' "$label" "$(printf '%s\n' "${walls[@]}" | median)" \
-    "$(( $(printf '%s\n' "${mems[@]}" | median) / 1024 ))"
-}
+# shellcheck source=benches/lib.sh
+source "$repo/benches/lib.sh"
 
 for pair in vue-ts:corpus_vue_ts svelte-ts:corpus_svelte_ts create-vue:corpus_create_vue_router_pinia; do
   name=${pair%%:*} test=${pair#*:}

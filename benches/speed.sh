@@ -38,17 +38,8 @@ assembled mermaid corpus_mermaid_lazy_diagrams
 app=$repo/tests/corpus/work/react
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timed() { # label, command...: RUNS runs, prints the median wall and peak memory
-  local label=$1; shift
-  local walls=() mems=()
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$work/.time" "$@" >/dev/null 2>"$work/.err" || { cat "$work/.err" >&2; exit 1; }
-    read -r w m < "$work/.time"; walls+=("$w"); mems+=("$m")
-  done
-  printf '%-28s %6s s  %6s MiB\n' "$label" "$(printf '%s\n' "${walls[@]}" | median)" \
-    "$(( $(printf '%s\n' "${mems[@]}" | median) / 1024 ))"
-}
+# shellcheck source=benches/lib.sh
+source "$repo/benches/lib.sh"
 echo "## the React starter (median of $RUNS)"
 timed "kiln (twins)" "$kiln" build "$app" --out "$work/kiln" --no-cache -q --no-budgets
 timed "kiln --no-compress" "$kiln" build "$app" --out "$work/kiln-nc" --no-cache -q --no-budgets --no-compress

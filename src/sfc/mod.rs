@@ -95,6 +95,8 @@ fn installed(root: &Path, package: &str) -> Option<Vec<u8>> {
 pub struct Compilers<'a> {
     pub hosts: Hosts,
     pub cache: &'a crate::cache::pack::Pack<'a>,
+    /// The compilers' package.json, read once per build (`None`: not installed).
+    pub installed: std::sync::Mutex<std::collections::BTreeMap<&'static str, Option<std::sync::Arc<Vec<u8>>>>>,
 }
 
 impl Compilers<'_> {
@@ -102,7 +104,14 @@ impl Compilers<'_> {
     /// project at `root` installed the compiler.
     pub fn compile(&self, kind: Component, root: &Path, path: &Path, rel: &str, code: &str) -> Result<Compiled, Vec<Diagnostic>> {
         let package = kind.package();
-        let Some(manifest) = installed(root, package) else {
+        let found = self
+            .installed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(package)
+            .or_insert_with(|| installed(root, package).map(std::sync::Arc::new))
+            .clone();
+        let Some(manifest) = found else {
             let d = Diagnostic::error(format!("{rel} needs the {package} package installed: kiln compiles it with the project's own compiler"))
                 .with_note(if package == "vue" { "npm install vue".to_owned() } else { format!("npm install --save-dev {package}") })
                 .in_file(rel)
@@ -132,11 +141,7 @@ impl Compilers<'_> {
             return Ok(hit);
         }
         let request = json!({ "op": "transform", "module": module, "file": id, "code": code });
-        let answer = self.hosts.ask(&request).map_err(|e| vec![Diagnostic::error(e.to_string()).in_file(rel).of_kind(DiagnosticKind::Config)])?;
-        let errors: Vec<Diagnostic> = answer["errors"].as_array().into_iter().flatten().map(|e| located(e, rel, code)).collect();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        let answer = self.answer(&request, rel, code)?;
         let made = answer["code"].as_str().map(|out| Compiled {
             code: if css { String::new() } else { out.to_owned() },
             map: None,
@@ -150,16 +155,24 @@ impl Compilers<'_> {
         Ok(made)
     }
 
+    /// The host's answer to `request` about the file `rel` (text `code`), or its errors,
+    /// located in the file.
+    fn answer(&self, request: &Value, rel: &str, code: &str) -> Result<Value, Vec<Diagnostic>> {
+        let answer = self.hosts.ask(request).map_err(|e| vec![Diagnostic::error(e.to_string()).in_file(rel).of_kind(DiagnosticKind::Config)])?;
+        let errors: Vec<Diagnostic> = answer["errors"].as_array().into_iter().flatten().map(|e| located(e, rel, code)).collect();
+        if errors.is_empty() {
+            Ok(answer)
+        } else {
+            Err(errors)
+        }
+    }
+
     fn ask(&self, kind: Component, root: &Path, path: &Path, rel: &str, code: &str) -> Result<Compiled, Vec<Diagnostic>> {
         let mut request = json!({ "op": kind.op(), "root": root, "file": path, "code": code, "production": true });
         if kind == Component::SvelteModule {
             request["lang"] = json!(if rel.ends_with(".ts") { "ts" } else { "js" });
         }
-        let answer = self.hosts.ask(&request).map_err(|e| vec![Diagnostic::error(e.to_string()).in_file(rel).of_kind(DiagnosticKind::Config)])?;
-        let errors: Vec<Diagnostic> = answer["errors"].as_array().into_iter().flatten().map(|e| located(e, rel, code)).collect();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        let answer = self.answer(&request, rel, code)?;
         let text = |v: &Value| v.as_str().map(str::to_owned);
         let lang = answer["lang"].as_str().unwrap_or("js");
         if matches!(lang, "tsx" | "jsx") {
