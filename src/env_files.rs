@@ -22,6 +22,7 @@ const KILN_OWN: &[&str] = &[
     "KILN_CACHE",
     "KILN_CHECK_CACHE",
     "KILN_CHROME",
+    "KILN_NODE",
     "KILN_CORPUS_",
     "KILN_BENCH_",
     "KILN_ARGS",
