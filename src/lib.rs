@@ -33,6 +33,7 @@ mod budgets_file;
 mod cache;
 mod cache_control;
 mod config;
+mod delta;
 mod diagnostics;
 mod encoding;
 mod env_files;
@@ -83,6 +84,7 @@ pub mod parts {
     pub use crate::budgets_file::{parse as parse_budgets_file, BudgetsFile};
     #[cfg(feature = "publish")]
     pub use crate::cache::sign::{keygen as cache_keygen, PUBLIC_VAR as CACHE_PUBLIC_VAR, SIGNING_VAR as CACHE_SIGNING_VAR};
+    pub use crate::delta::{available_dictionary, available_dictionary_header, dcb, dcz, dictionary_hash};
     pub use crate::encoding::{brotli, gzip};
     pub use crate::output::{hashed_files, integrity};
     #[cfg(feature = "publish")]

@@ -228,6 +228,7 @@ fn grouped_imports_are_read() {
 const SHARED: &[&str] = &[
     "cache",
     "cache_control",
+    "delta",
     "config",
     "diagnostics",
     "encoding",
