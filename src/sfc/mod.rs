@@ -97,6 +97,8 @@ pub struct Compilers<'a> {
     pub cache: &'a crate::cache::pack::Pack<'a>,
     /// The compilers' package.json, read once per build (`None`: not installed).
     pub installed: std::sync::Mutex<std::collections::BTreeMap<&'static str, Option<std::sync::Arc<Vec<u8>>>>>,
+    /// What this build compiled or took from the cache, by key.
+    pub compiled: std::sync::Mutex<std::collections::HashMap<[u8; 32], Compiled>>,
 }
 
 impl Compilers<'_> {
@@ -120,11 +122,20 @@ impl Compilers<'_> {
         };
         let script = host::script_digest();
         let key = crate::cache::key("component", &[kind.op().as_bytes(), rel.as_bytes(), code.as_bytes(), &manifest, &script]);
-        if let Some(hit) = self.cache.get(&key).and_then(|b| serde_json::from_slice::<Compiled>(b).ok()).filter(unchanged) {
-            return Ok(hit);
+        // Asked again in the same build (a Vue component's custom block needs it once more):
+        // the answer of the first time, even with the build cache off.
+        if let Some(seen) = self.compiled.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(seen.clone());
         }
-        let compiled = self.ask(kind, root, path, rel, code)?;
-        self.cache.put(&key, serde_json::to_vec(&compiled).expect("serializable"));
+        let compiled = match self.cache.get(&key).and_then(|b| serde_json::from_slice::<Compiled>(b).ok()).filter(unchanged) {
+            Some(hit) => hit,
+            None => {
+                let made = self.ask(kind, root, path, rel, code)?;
+                self.cache.put(&key, serde_json::to_vec(&made).expect("serializable"));
+                made
+            }
+        };
+        self.compiled.lock().unwrap_or_else(|e| e.into_inner()).insert(key, compiled.clone());
         Ok(compiled)
     }
 

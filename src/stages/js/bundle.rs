@@ -133,7 +133,12 @@ fn context<'a>(options: &'a BundleOptions, cache: &'a crate::cache::pack::Pack, 
         classic,
         cache,
         load_salt: load_cache::salt(options, import_map, classic),
-        compilers: crate::sfc::Compilers { hosts: crate::sfc::Hosts::new(options.node.clone()), cache, installed: Default::default() },
+        compilers: crate::sfc::Compilers {
+            hosts: crate::sfc::Hosts::new(options.node.clone()),
+            cache,
+            installed: Default::default(),
+            compiled: Default::default(),
+        },
     };
     let mut diags = Vec::new();
     for (key, value) in &options.js.define {

@@ -47,6 +47,11 @@ pub struct ChunkPlan {
 }
 
 impl ChunkPlan {
+    /// A chunk with nothing placed in it yet.
+    fn empty(key: AssetKey, kind: ChunkKind, entry: Option<ModuleId>) -> ChunkPlan {
+        ChunkPlan { key, kind, entry, modules: Vec::new(), css: Vec::new(), css_rank: usize::MAX, deps: Vec::new() }
+    }
+
     /// The key of the stylesheet made of this chunk's CSS imports.
     pub fn css_key(&self) -> Option<AssetKey> {
         (!self.css.is_empty()).then(|| self.key.css_of())
@@ -194,18 +199,7 @@ pub fn plan(options: &BundleOptions, modules: &[JsModule], linked: &Linked, entr
     }
     let (reached, rank, per_point) = reach(modules, linked, &points);
 
-    let mut chunks: Vec<ChunkPlan> = points
-        .iter()
-        .map(|(m, kind, key)| ChunkPlan {
-            key: key.clone(),
-            kind: kind.clone(),
-            entry: Some(*m),
-            modules: Vec::new(),
-            css: Vec::new(),
-            css_rank: usize::MAX,
-            deps: Vec::new(),
-        })
-        .collect();
+    let mut chunks: Vec<ChunkPlan> = points.iter().map(|(m, kind, key)| ChunkPlan::empty(key.clone(), kind.clone(), Some(*m))).collect();
     let mut chunk_of: Vec<Option<usize>> = vec![None; n];
     if !options.js.splitting {
         for (c, order) in per_point.iter().enumerate() {
@@ -236,30 +230,14 @@ pub fn plan(options: &BundleOptions, modules: &[JsModule], linked: &Linked, entr
             .flatten();
         let c = if let Some((name, _)) = group {
             *manual.entry(name.as_str()).or_insert_with(|| {
-                chunks.push(ChunkPlan {
-                    key: unique_key(name.clone()),
-                    kind: ChunkKind::Manual,
-                    entry: None,
-                    modules: Vec::new(),
-                    css: Vec::new(),
-                    css_rank: usize::MAX,
-                    deps: Vec::new(),
-                });
+                chunks.push(ChunkPlan::empty(unique_key(name.clone()), ChunkKind::Manual, None));
                 chunks.len() - 1
             })
         } else if reached[m].len() == 1 {
             reached[m][0] as usize
         } else {
             *by_set.entry(reached[m].clone()).or_insert_with(|| {
-                chunks.push(ChunkPlan {
-                    key: unique_key(stem(modules, m)),
-                    kind: ChunkKind::Shared,
-                    entry: None,
-                    modules: Vec::new(),
-                    css: Vec::new(),
-                    css_rank: usize::MAX,
-                    deps: Vec::new(),
-                });
+                chunks.push(ChunkPlan::empty(unique_key(stem(modules, m)), ChunkKind::Shared, None));
                 chunks.len() - 1
             })
         };
