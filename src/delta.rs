@@ -39,6 +39,48 @@ pub fn available_dictionary_header(dictionary: &[u8]) -> String {
     format!(":{}:", base64::engine::general_purpose::STANDARD.encode(dictionary_hash(dictionary)))
 }
 
+/// Whether an `Accept-Encoding` value accepts `token` (listed, not with `q=0`; `*` does not
+/// count: a delta is sent only to a client that names it).
+pub fn accepts(accept_encoding: &str, token: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let q = parts.filter_map(|p| p.trim().strip_prefix("q=")).next_back().and_then(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
+        name.eq_ignore_ascii_case(token) && q > 0.0
+    })
+}
+
+/// The delta to send for a request with these `Available-Dictionary` and `Accept-Encoding`
+/// values: the smallest one made against that dictionary in an encoding the client accepts;
+/// `None` (send the ordinary twin) for a missing or malformed header, an unknown dictionary,
+/// or a client that accepts neither encoding.
+pub fn choose<'a>(deltas: &'a [crate::output::ServedDelta], available: Option<&str>, accept_encoding: Option<&str>) -> Option<&'a crate::output::ServedDelta> {
+    let dictionary = available_dictionary(available?)?;
+    let accept = accept_encoding?;
+    deltas.iter().filter(|d| d.dictionary == dictionary && accepts(accept, d.encoding.token())).min_by_key(|d| (d.size, d.encoding))
+}
+
+/// The `Use-As-Dictionary` value offering a file as a dictionary for the URLs matching
+/// `pattern` (an output path in URL-pattern syntax) under `base` (kiln's `base`), fetched as
+/// `dest` (any destination when `None`). Under a relative base (`./`) the pattern is the file
+/// name's alone, which the browser resolves against the dictionary's own URL.
+pub fn use_as_dictionary(base: &str, pattern: &str, dest: Option<&str>) -> String {
+    let path = if base.starts_with('/') {
+        format!("{}/{pattern}", base.trim_end_matches('/'))
+    } else if let Some((_, rest)) = base.split_once("://") {
+        let base_path = rest.find('/').map_or("", |i| &rest[i..]);
+        format!("{}/{pattern}", base_path.trim_end_matches('/'))
+    } else {
+        pattern.rsplit('/').next().unwrap_or(pattern).to_owned()
+    };
+    // A structured-field string: `\` and `"` escaped.
+    let quoted = path.replace('\\', "\\\\").replace('"', "\\\"");
+    match dest {
+        Some(d) => format!("match=\"{quoted}\", match-dest=(\"{d}\")"),
+        None => format!("match=\"{quoted}\""),
+    }
+}
+
 /// `data` as a `dcb` body against `dictionary` (Brotli quality 11).
 pub fn dcb(dictionary: &[u8], data: &[u8]) -> Vec<u8> {
     let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 24, size_hint: data.len(), ..Default::default() };
@@ -105,6 +147,35 @@ mod tests {
         }
         let new = old.replacen("return a * 2000 + b", "return a * 2001 + b", 1);
         (old.into_bytes(), new.into_bytes())
+    }
+
+    #[test]
+    fn a_delta_goes_only_to_a_client_that_holds_its_dictionary_and_accepts_its_encoding() {
+        use crate::config::DeltaEncoding::{Dcb, Dcz};
+        use crate::output::ServedDelta;
+        let (a, b) = (dictionary_hash(b"a"), dictionary_hash(b"b"));
+        let d = |dictionary, encoding, size| ServedDelta { dictionary, encoding, file: format!("{size}"), size };
+        let deltas = [d(a, Dcb, 40), d(a, Dcz, 30), d(b, Dcb, 10)];
+        let header = available_dictionary_header(b"a");
+        let pick = |av: Option<&str>, ae: Option<&str>| choose(&deltas, av, ae).map(|d| d.size);
+        assert_eq!(pick(Some(&header), Some("gzip, br, zstd, dcb, dcz")), Some(30));
+        assert_eq!(pick(Some(&header), Some("gzip, br, dcb")), Some(40));
+        assert_eq!(pick(Some(&header), Some("gzip, br, dcb;q=0, dcz")), Some(30));
+        assert_eq!(pick(Some(&header), Some("gzip, br, *")), None);
+        assert_eq!(pick(Some(&header), None), None);
+        assert_eq!(pick(None, Some("dcb, dcz")), None);
+        assert_eq!(pick(Some(":bm90IGEgaGFzaA==:"), Some("dcb, dcz")), None);
+        assert_eq!(pick(Some("garbage"), Some("dcb, dcz")), None);
+        assert_eq!(pick(Some(&available_dictionary_header(b"c")), Some("dcb, dcz")), None);
+    }
+
+    #[test]
+    fn dictionaries_match_their_next_versions_under_the_base() {
+        assert_eq!(use_as_dictionary("/", "assets/main.*.js", Some("script")), r#"match="/assets/main.*.js", match-dest=("script")"#);
+        assert_eq!(use_as_dictionary("/app/", "assets/a.*.css", Some("style")), r#"match="/app/assets/a.*.css", match-dest=("style")"#);
+        assert_eq!(use_as_dictionary("https://cdn.example.com/x/", "m.*.wasm", None), r#"match="/x/m.*.wasm""#);
+        assert_eq!(use_as_dictionary("./", "assets/main.*.js", Some("script")), r#"match="main.*.js", match-dest=("script")"#);
+        assert_eq!(use_as_dictionary("/", r"assets/a\(1\).*.js", Some("script")), r#"match="/assets/a\\(1\\).*.js", match-dest=("script")"#);
     }
 
     #[test]

@@ -217,10 +217,9 @@ fn serve(cli: &Cli, args: &ServeArgs, process: &Env, ui: &Ui) -> ExitCode {
         let d = Diagnostic::error("nothing to serve: the folder does not exist (run `kiln build` first)").in_file(dir.display().to_string());
         return ui.fail(&BuildError::one(d));
     }
-    let hashed = kiln::parts::hashed_files(&dir, &manifest);
     let quiet = ui.quiet;
     let shown = dir.display().to_string();
-    let result = kiln::parts::serve(dir, hashed, (args.host, args.port).into(), |addr| {
+    let result = kiln::parts::serve(dir, &manifest, (args.host, args.port).into(), |addr| {
         if !quiet {
             println!("serving {shown} at http://{addr}/");
             let _ = std::io::stdout().flush();

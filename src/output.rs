@@ -1,7 +1,7 @@
 //! The files of an output, as the stages after fingerprinting hand them on, and what an output
 //! folder says about itself. Below every stage.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use base64::Engine;
@@ -47,6 +47,39 @@ pub struct OutputFile {
     pub dynamic_imports: Vec<String>,
     /// For bundles: the modules in it.
     pub modules: Vec<crate::graph::ModuleInfo>,
+    /// For a hashed script, stylesheet or WebAssembly file: how it is offered to browsers as a
+    /// dictionary for its next version ([`crate::delta`]).
+    pub dictionary: Option<DictionaryOffer>,
+}
+
+/// A file offered as a compression dictionary (RFC 9842): the URL pattern its next versions
+/// match, and the request destination they are fetched as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DictionaryOffer {
+    /// Its output path with the hash as `*` (URL-pattern syntax, special characters escaped):
+    /// `assets/main.*.js` for `assets/main.k3j2m1xa.js`.
+    pub pattern: String,
+    /// `script`, `style`, or none (any destination: WebAssembly is fetched).
+    pub dest: Option<&'static str>,
+}
+
+impl DictionaryOffer {
+    /// The offer for a hashed file at `path` whose name was made with `hash`; `None` for what
+    /// is not a script, stylesheet or WebAssembly, or when the hash is not in its name.
+    pub fn for_file(path: &str, hash: &str, kind: Option<AssetKind>) -> Option<DictionaryOffer> {
+        let dest = match (crate::mime::essence(path), kind) {
+            ("text/javascript", Some(AssetKind::Js | AssetKind::Chunk)) => Some("script"),
+            ("text/css", _) => Some("style"),
+            ("application/wasm", _) => None,
+            _ => return None,
+        };
+        let (dir, name) = path.rsplit_once('/').map_or(("", path), |(d, n)| (d, n));
+        let at = name.rfind(hash).filter(|_| !hash.is_empty())?;
+        let escape = |s: &str| s.chars().flat_map(|c| if "\\:*(){}+?".contains(c) { vec!['\\', c] } else { vec![c] }).collect::<String>();
+        let name = format!("{}*{}", escape(&name[..at]), escape(&name[at + hash.len()..]));
+        let pattern = if dir.is_empty() { name } else { format!("{}/{name}", escape(dir)) };
+        Some(DictionaryOffer { pattern, dest })
+    }
 }
 
 /// The blake3 of an output's bytes, in hex; a big file's on every core.
@@ -74,6 +107,7 @@ impl OutputFile {
             imports: Vec::new(),
             dynamic_imports: Vec::new(),
             modules: Vec::new(),
+            dictionary: None,
         }
     }
 
@@ -128,24 +162,121 @@ pub fn page_load(page: &OutputFile, by_path: &std::collections::BTreeMap<&str, &
     (initial, lazy)
 }
 
-/// An output with its compressed twins.
+/// An output with its compressed twins, and its deltas against earlier versions.
 #[derive(Debug, Clone)]
 pub struct Compressed {
     pub file: OutputFile,
     pub gzip: Option<Vec<u8>>,
     pub brotli: Option<Vec<u8>>,
+    /// Sorted by dictionary, then encoding.
+    pub deltas: Vec<Delta>,
 }
 
 impl Compressed {
     pub fn uncompressed(file: OutputFile) -> Self {
-        Compressed { file, gzip: None, brotli: None }
+        Compressed { file, gzip: None, brotli: None, deltas: Vec::new() }
     }
+}
+
+/// A file compressed against an earlier version of itself (RFC 9842), sent to a client that
+/// holds that version as a dictionary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta {
+    pub encoding: crate::config::DeltaEncoding,
+    /// The SHA-256 of the dictionary: what `Available-Dictionary` names.
+    pub dictionary: [u8; 32],
+    /// The output path the dictionary had.
+    pub from: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Delta {
+    /// Where the delta of the output `file` is written: beside it, named by the dictionary's
+    /// hash (base64url, so an edge function finds it from the `Available-Dictionary` header by
+    /// swapping two characters) and the encoding.
+    pub fn path(file: &str, dictionary: &[u8; 32], encoding: crate::config::DeltaEncoding) -> String {
+        use base64::Engine;
+        format!("{file}.{}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(dictionary), encoding.token())
+    }
+}
+
+/// What a server needs to know about an output folder, from its build manifest: the hashed
+/// files, the dictionaries offered and the deltas made.
+#[derive(Debug, Default, Clone)]
+pub struct ServedIndex {
+    /// Output paths of the files named by their hash (`file` of every non-page entry).
+    pub hashed: HashSet<String>,
+    /// The `Use-As-Dictionary` value of each file offered as a dictionary.
+    pub dictionaries: HashMap<String, String>,
+    /// Each file's deltas.
+    pub deltas: HashMap<String, Vec<ServedDelta>>,
+    /// The output paths of every delta (not served at their own URLs).
+    pub delta_files: HashSet<String>,
+}
+
+/// A delta of a file, as the manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedDelta {
+    /// The SHA-256 of the dictionary it needs.
+    pub dictionary: [u8; 32],
+    pub encoding: crate::config::DeltaEncoding,
+    /// Its output path.
+    pub file: String,
+    pub size: u64,
+}
+
+/// The index of the output folder `dir`, from its build manifest (empty without one).
+pub fn served_index(dir: &Path, manifest_name: &str) -> ServedIndex {
+    let mut index = ServedIndex::default();
+    let Ok(text) = std::fs::read_to_string(dir.join(manifest_name)) else { return index };
+    let Ok(serde_json::Value::Object(entries)) = serde_json::from_str(&text) else { return index };
+    for e in entries.values() {
+        let Some(file) = e.get("file").and_then(|f| f.as_str()) else { continue };
+        if crate::mime::essence(file) == "text/html" {
+            continue;
+        }
+        index.hashed.insert(file.to_owned());
+        if let Some(header) = e.pointer("/dictionary/useAsDictionary").and_then(|v| v.as_str()) {
+            index.dictionaries.insert(file.to_owned(), header.to_owned());
+        }
+        let deltas: Vec<ServedDelta> = e
+            .get("deltas")
+            .and_then(|d| d.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|d| {
+                let dictionary = base64::engine::general_purpose::STANDARD.decode(d.get("dictionary")?.as_str()?).ok()?.try_into().ok()?;
+                let encoding = crate::config::DeltaEncoding::from_token(d.get("encoding")?.as_str()?)?;
+                Some(ServedDelta { dictionary, encoding, file: d.get("file")?.as_str()?.to_owned(), size: d.get("size")?.as_u64()? })
+            })
+            .collect();
+        index.delta_files.extend(deltas.iter().map(|d| d.file.clone()));
+        if !deltas.is_empty() {
+            index.deltas.insert(file.to_owned(), deltas);
+        }
+    }
+    index
 }
 
 /// The hashed files of an output folder, from its build manifest (`file` of every non-page
 /// entry).
 pub fn hashed_files(dir: &Path, manifest_name: &str) -> HashSet<String> {
-    let Ok(text) = std::fs::read_to_string(dir.join(manifest_name)) else { return HashSet::new() };
-    let Ok(serde_json::Value::Object(entries)) = serde_json::from_str(&text) else { return HashSet::new() };
-    entries.values().filter_map(|e| e.get("file")?.as_str().map(str::to_owned)).filter(|f| crate::mime::essence(f) != "text/html").collect()
+    served_index(dir, manifest_name).hashed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_stylesheets_and_wasm_are_offered_under_their_name_with_the_hash_as_a_wildcard() {
+        let offer = |path: &str, hash: &str, kind| DictionaryOffer::for_file(path, hash, Some(kind)).map(|o| (o.pattern, o.dest));
+        assert_eq!(offer("assets/main.k3j2m1xa.js", "k3j2m1xa", AssetKind::Chunk), Some(("assets/main.*.js".into(), Some("script"))));
+        assert_eq!(offer("assets/site.abcd.css", "abcd", AssetKind::Css), Some(("assets/site.*.css".into(), Some("style"))));
+        assert_eq!(offer("m-abcd.wasm", "abcd", AssetKind::Raw), Some(("m-*.wasm".into(), None)));
+        // URL-pattern syntax is escaped.
+        assert_eq!(offer("assets/a(1)+b.abcd.js", "abcd", AssetKind::Js), Some((r"assets/a\(1\)\+b.*.js".into(), Some("script"))));
+        assert_eq!(offer("assets/logo.abcd.png", "abcd", AssetKind::Raw), None);
+        assert_eq!(offer("assets/main.abcd.js", "", AssetKind::Chunk), None);
+    }
 }

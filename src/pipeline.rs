@@ -19,6 +19,7 @@
 //! | serving     | output files        | with `sw.js` and `_headers` when asked for       |
 //! | write       | output files        | a staging folder holding them (twins not yet)   |
 //! | compress    | output files        | files with gzip and Brotli twins                |
+//! | delta       | compressed files    | with deltas against the versions visitors hold  |
 //! | emit        | staging folder, compressed files | the twins and manifest written, the folder swapped in |
 
 use std::time::Duration;
@@ -29,6 +30,7 @@ use crate::diagnostics::{BuildError, Diagnostic, Diagnostics};
 use crate::log::{Clock, StageOutput, Timings};
 use crate::report::Report;
 use crate::stages::compress::{CompressStage, Early};
+use crate::stages::delta::{DeltaStage, DeltaStageOptions};
 use crate::stages::emit::{EmitOptions, EmitStage, WriteStage};
 use crate::stages::fingerprint::{FingerprintOptions, FingerprintStage};
 use crate::stages::html::HtmlStage;
@@ -73,6 +75,7 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     let (scan, bundle) = (ScanOptions::new(config), BundleOptions::new(config));
     let (names, emit) = (FingerprintOptions::new(config), EmitOptions::new(config));
     let (secrets, serving) = (SecretsOptions::new(config), ServingOptions::new(config));
+    let delta = DeltaStageOptions::new(config);
     let mut log = Log { progress, timings: Timings::default(), warnings };
 
     let scanned = log.stage("scan", None, || ScanStage::new(&scan, &cache).run())?;
@@ -94,7 +97,8 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
             let tick = || progress.tick();
             let compressed =
                 log.stage("compress", Some(served.files.len()), || CompressStage::new(&config.compress, &early, &cache, &tick).run(served.files))?;
-            let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(written.staging, compressed.files).inspect(|_| cache.evict()))?;
+            let deltas = log.stage("delta", None, || DeltaStage::new(&delta, &cache).run(compressed.files))?;
+            let emitted = log.stage("emit", None, || EmitStage::new(&emit).run(written.staging, deltas.files).inspect(|_| cache.evict()))?;
             Ok::<_, BuildError>((pruned.pruned, images.stats, emitted))
         })();
         // A failed build drops what has not begun (what has finishes before the scope ends).

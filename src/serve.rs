@@ -6,11 +6,15 @@
 //! get from the origin: kiln's Content-Type table, and Cache-Control by whether a file is named
 //! by its hash (read from the build manifest).
 //!
+//! Files offered as compression dictionaries get `Use-As-Dictionary`; a request naming one
+//! in `Available-Dictionary` and accepting `dcb` or `dcz` gets the delta made against it, with
+//! `Vary: Accept-Encoding, Available-Dictionary` ([`crate::delta`]); any other request gets
+//! the twin, and deltas are never served at their own URLs.
+//!
 //! Under `kiln serve --watch` ([`Site::live`]), pages get a small script that listens to
 //! `/__kiln/live` (server-sent events): the page reloads after a rebuild, and shows the
 //! build's errors over itself after a failed one. Nothing else differs from what is served.
 
-use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,7 +23,11 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, RANGE};
+use axum::http::header::{
+    HeaderName, HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, RANGE,
+    VARY,
+};
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -31,15 +39,20 @@ use tokio::sync::broadcast;
 use tower_http::services::ServeDir;
 
 use crate::mime;
+use crate::output::ServedIndex;
 
 /// The path of the live-reload events under `kiln serve --watch`.
 pub const LIVE_PATH: &str = "/__kiln/live";
 
-/// What is served: the folder, the files named by their hash (read again after each rebuild),
-/// and, under `--watch`, the live-reload channel.
+/// What is served: the folder, what its manifest says about its files (read again after each
+/// rebuild), and, under `--watch`, the live-reload channel.
 pub struct Site {
     dir: PathBuf,
-    hashed: RwLock<Arc<HashSet<String>>>,
+    /// The build manifest's file name in `dir`.
+    manifest: String,
+    /// The index, and the manifest's modification time it was read at: a folder rebuilt
+    /// while served (by another `kiln build`) is read again.
+    index: RwLock<(Arc<ServedIndex>, Option<std::time::SystemTime>)>,
     live: Option<Live>,
 }
 
@@ -59,14 +72,37 @@ enum Note {
 
 impl Site {
     /// `live`: pages reload after a rebuild and show a failed build's errors.
-    pub fn new(dir: PathBuf, hashed: HashSet<String>, live: bool) -> Arc<Site> {
+    /// `manifest`: the build manifest's file name in `dir`.
+    pub fn new(dir: PathBuf, manifest: &str, live: bool) -> Arc<Site> {
         let live = live.then(|| Live { generation: AtomicU64::new(0), failed: Mutex::new(None), notes: broadcast::channel(16).0 });
-        Arc::new(Site { dir, hashed: RwLock::new(Arc::new(hashed)), live })
+        let site = Site { dir, manifest: manifest.to_owned(), index: RwLock::new((Arc::default(), None)), live };
+        site.reload();
+        Arc::new(site)
     }
 
-    /// A rebuild succeeded: serve `hashed` as hashed from now on, and reload open pages.
-    pub fn rebuilt(&self, hashed: HashSet<String>) {
-        *self.hashed.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(hashed);
+    fn manifest_time(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(self.dir.join(&self.manifest)).and_then(|m| m.modified()).ok()
+    }
+
+    fn reload(&self) {
+        let time = self.manifest_time();
+        let index = crate::output::served_index(&self.dir, &self.manifest);
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = (Arc::new(index), time);
+    }
+
+    /// What the manifest says, read again when it changed.
+    fn index(&self) -> Arc<ServedIndex> {
+        let (index, time) = self.index.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if self.manifest_time() == time {
+            return index;
+        }
+        self.reload();
+        self.index.read().unwrap_or_else(|e| e.into_inner()).0.clone()
+    }
+
+    /// A rebuild succeeded: read its manifest, and reload open pages.
+    pub fn rebuilt(&self) {
+        self.reload();
         if let Some(live) = &self.live {
             *live.failed.lock().unwrap_or_else(|e| e.into_inner()) = None;
             let generation = live.generation.fetch_add(1, Ordering::SeqCst) + 1;
@@ -98,8 +134,8 @@ impl Site {
     }
 }
 
-pub fn router(dir: PathBuf, hashed: HashSet<String>) -> Router {
-    Site::new(dir, hashed, false).router()
+pub fn router(dir: PathBuf, manifest: &str) -> Router {
+    Site::new(dir, manifest, false).router()
 }
 
 /// The live-reload events: `hello` with the current build (a page served by an older one
@@ -161,8 +197,16 @@ async fn headers(site: &Site, mut req: Request, next: Next) -> Response {
     // Secret and private files and dotfiles (but .well-known/) are never served, whatever the
     // folder holds (one edited by hand, an older kiln's output): Vite's dev server denies them
     // too.
-    if crate::secrets::names::classify(&path) != crate::secrets::FileKind::Plain {
-        return Response::builder().status(StatusCode::NOT_FOUND).body(Body::from("not found")).unwrap_or_default();
+    let index = site.index();
+    if crate::secrets::names::classify(&path) != crate::secrets::FileKind::Plain || index.delta_files.contains(&path) {
+        return not_found();
+    }
+    let wanted = delta_wanted(&index, &path, &req);
+    if let Some(res) = match wanted {
+        Some(file) => delta_response(site, &index, &path, file).await,
+        None => None,
+    } {
+        return res;
     }
     // A page gets the live script: served as it is on disk, not from a compressed twin, and
     // whole (a 304 would keep a copy naming an older build, which would reload again).
@@ -179,19 +223,60 @@ async fn headers(site: &Site, mut req: Request, next: Next) -> Response {
     if let Some(built) = live.filter(|_| res.status() == StatusCode::OK) {
         res = with_live_script(res, built).await;
     }
-    let hashed = site.hashed.read().unwrap_or_else(|e| e.into_inner()).clone();
-    let cache = crate::cache_control::for_file(&path, hashed.contains(&path));
-    let h = res.headers_mut();
-    h.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
-    if let Ok(v) = HeaderValue::from_str(&mime::content_type(&path)) {
-        h.insert(CONTENT_TYPE, v);
+    file_headers(res.headers_mut(), &index, &path);
+    if res.status() == StatusCode::OK {
+        if let Some(v) = index.dictionaries.get(&path).and_then(|d| HeaderValue::from_str(d).ok()) {
+            res.headers_mut().insert(USE_AS_DICTIONARY, v);
+        }
     }
     res
 }
 
+const USE_AS_DICTIONARY: HeaderName = HeaderName::from_static("use-as-dictionary");
+const AVAILABLE_DICTIONARY: HeaderName = HeaderName::from_static("available-dictionary");
+
+fn not_found() -> Response {
+    Response::builder().status(StatusCode::NOT_FOUND).body(Body::from("not found")).unwrap_or_default()
+}
+
+/// The headers every response for the file at `path` carries: its type, its caching, and for
+/// a file with deltas, that its body depends on the dictionary the client holds.
+fn file_headers(h: &mut axum::http::HeaderMap, index: &ServedIndex, path: &str) {
+    h.insert(CACHE_CONTROL, HeaderValue::from_static(crate::cache_control::for_file(path, index.hashed.contains(path))));
+    if let Ok(v) = HeaderValue::from_str(&mime::content_type(path)) {
+        h.insert(CONTENT_TYPE, v);
+    }
+    if index.deltas.contains_key(path) {
+        h.insert(VARY, HeaderValue::from_static("accept-encoding, available-dictionary"));
+    }
+}
+
+/// The delta for a GET of `path` whose `Available-Dictionary` names a dictionary one was made
+/// against, in an encoding it accepts; `None` for every other request (it gets the twin).
+fn delta_wanted<'i>(index: &'i ServedIndex, path: &str, req: &Request) -> Option<&'i crate::output::ServedDelta> {
+    if req.method() != Method::GET {
+        return None;
+    }
+    let header = |name: &HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
+    crate::delta::choose(index.deltas.get(path)?, header(&AVAILABLE_DICTIONARY), header(&ACCEPT_ENCODING))
+}
+
+/// The response carrying `delta` for `path` (`None` if its file cannot be read: the twin then).
+async fn delta_response(site: &Site, index: &ServedIndex, path: &str, delta: &crate::output::ServedDelta) -> Option<Response> {
+    let body = tokio::fs::read(site.dir.join(&delta.file)).await.ok()?;
+    let mut res = Response::new(Body::from(body));
+    let h = res.headers_mut();
+    file_headers(h, index, path);
+    h.insert(CONTENT_ENCODING, HeaderValue::from_static(delta.encoding.token()));
+    if let Some(v) = index.dictionaries.get(path).and_then(|d| HeaderValue::from_str(d).ok()) {
+        h.insert(USE_AS_DICTIONARY, v);
+    }
+    Some(res)
+}
+
 /// Serves `dir` until the process is stopped; `ready` is called with the bound address.
-pub fn serve(dir: PathBuf, hashed: HashSet<String>, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
-    serve_site(Site::new(dir, hashed, false), addr, ready)
+pub fn serve(dir: PathBuf, manifest: &str, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    serve_site(Site::new(dir, manifest, false), addr, ready)
 }
 
 /// Serves `site` until the process is stopped; `ready` is called with the bound address.

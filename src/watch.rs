@@ -143,7 +143,6 @@ pub fn serve(root: &'static Path, overrides: crate::Overrides, addr: std::net::S
     use crate::{BuildError, Config, Diagnostic};
     let config = Config::load(root, &overrides)?;
     let mut watcher = Watcher::new(root, &written_by_build(&config)).map_err(|e| BuildError::one(Diagnostic::error(e.to_string())))?;
-    let hashed_of = |c: &Config| crate::output::hashed_files(&c.out_dir, c.manifest_file());
     let once = |config: &Config| -> Result<String, String> {
         let started = std::time::Instant::now();
         match crate::build(config, &crate::pipeline::Silent) {
@@ -158,7 +157,7 @@ pub fn serve(root: &'static Path, overrides: crate::Overrides, addr: std::net::S
     };
     let failed = |errors: &str| eprintln!("{errors}\n\nkiln serve: the build failed; serving the last good output");
     let first = once(&config);
-    let site = crate::serve::Site::new(config.out_dir.clone(), hashed_of(&config), true);
+    let site = crate::serve::Site::new(config.out_dir.clone(), config.manifest_file(), true);
     match first {
         Ok(line) => say(&line),
         Err(errors) => {
@@ -172,11 +171,11 @@ pub fn serve(root: &'static Path, overrides: crate::Overrides, addr: std::net::S
             say(&format!("{} changed: building again", changed_line(&changed)));
             let result = Config::load(root, &overrides).map_err(|e| plain_errors(&e)).and_then(|c| {
                 watcher.set_ignored(&written_by_build(&c));
-                once(&c).map(|line| (line, c))
+                once(&c)
             });
             match result {
-                Ok((line, c)) => {
-                    builder.rebuilt(hashed_of(&c));
+                Ok(line) => {
+                    builder.rebuilt();
                     say(&format!("{line}; pages reload"));
                 }
                 Err(errors) => {

@@ -190,23 +190,46 @@ impl Cache {
 
     /// The payload stored in the local cache, if present and intact.
     pub fn get_local(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        self.read_local(key, true)
+    }
+
+    /// The payload stored in the local cache, if present and intact, not counted as a hit or a
+    /// miss: a record kept beside the steps' entries (the dictionaries an output had).
+    pub fn peek_local(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
+        self.read_local(key, false)
+    }
+
+    fn read_local(&self, key: &[u8; 32], count: bool) -> Option<Vec<u8>> {
         let path = self.path(key)?;
         let Ok(mut bytes) = std::fs::read(&path) else {
-            self.misses.fetch_add(1, Ordering::Relaxed);
+            if count {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+            }
             return None;
         };
         let intact = bytes.len() >= HEADER && &bytes[..MAGIC.len()] == MAGIC && blake3::hash(&bytes[HEADER..]).as_bytes() == &bytes[MAGIC.len()..HEADER];
         if !intact {
             self.corrupt.fetch_add(1, Ordering::Relaxed);
-            self.misses.fetch_add(1, Ordering::Relaxed);
+            if count {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+            }
             let _ = std::fs::remove_file(&path);
             return None;
         }
-        self.hits.fetch_add(1, Ordering::Relaxed);
+        if count {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
         // Recently used: eviction goes by modification time.
         let _ = filetime::set_file_mtime(&path, filetime::FileTime::now());
         bytes.drain(..HEADER);
         Some(bytes)
+    }
+
+    /// Whether the local cache holds `key` (marked as recently used if so); its payload is not
+    /// checked.
+    pub fn has_local(&self, key: &[u8; 32]) -> bool {
+        let Some(path) = self.path(key) else { return false };
+        filetime::set_file_mtime(&path, filetime::FileTime::now()).is_ok()
     }
 
     /// Stores `payload` in the local cache only, on a thread of its own (see

@@ -10,6 +10,7 @@
 mod cache;
 mod compress;
 mod css;
+mod delta;
 mod env;
 mod file_names;
 mod images;
@@ -35,6 +36,7 @@ pub use cache::RemoteCacheOptions;
 pub use compress::default_compress_types;
 pub use compress::CompressOptions;
 pub use css::{CssOptions, HtmlOptions};
+pub use delta::{DeltaEncoding, DeltaOptions};
 pub use env::EnvOptions;
 pub use file_names::FileNames;
 pub use images::{ImageFormat, ImageOptions, ImageRule, Loading, Strip};
@@ -128,6 +130,8 @@ pub struct Config {
     pub js: JsOptions,
     pub env: EnvOptions,
     pub compress: CompressOptions,
+    /// `[delta]`: compression-dictionary deltas.
+    pub delta: DeltaOptions,
     /// Write `_headers` (Cloudflare Pages, Netlify): Early Hints `Link`s and cache headers.
     pub headers_file: bool,
     /// `[offline]`: the service worker, when asked for.
@@ -206,6 +210,7 @@ impl Config {
             css: css::css_options(raw.css.take().unwrap_or_default(), &c),
             html: css::html_options(raw.html.take()),
             compress: compress::compress_options(raw.compress.take().unwrap_or_default(), overrides, &c),
+            delta: delta::delta_options(raw.delta.take().unwrap_or_default(), overrides.no_compress, &c),
             js: js::js_options(raw.js.take().unwrap_or_default(), overrides, &root, &c),
             env: env::env_options(raw.env.take().unwrap_or_default(), overrides, &root, &c),
             images: images::images_options(raw.images.take().unwrap_or_default(), &c),

@@ -63,6 +63,8 @@ pub(crate) struct RawConfig {
     pub(super) env: Option<RawEnv>,
     /// The gzip and Brotli twins.
     pub(super) compress: Option<RawCompress>,
+    /// Compression-dictionary deltas (RFC 9842) for returning visitors.
+    pub(super) delta: Option<RawDelta>,
     /// Write _headers (Cloudflare Pages, Netlify) with Early Hints and cache headers (default false).
     pub(super) headers_file: Option<bool>,
     /// The offline service worker (opt-in: the table's presence turns it on).
@@ -430,4 +432,17 @@ pub(super) struct RawCompress {
     pub(super) types: Option<Vec<Spanned<String>>>,
     /// Twins for .map files too (default false).
     pub(super) source_maps: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDelta {
+    /// Offer hashed scripts, stylesheets and WebAssembly as dictionaries and make deltas against earlier versions (default true; off with --no-compress).
+    pub(super) enabled: Option<bool>,
+    /// Earlier versions of a file that get a delta, newest first, 1 to 20 (default 3).
+    #[schemars(with = "Option<usize>")]
+    pub(super) versions: Option<Spanned<usize>>,
+    /// Delta encodings to make, in order of preference (default ["dcb", "dcz"]).
+    #[schemars(with = "Option<Vec<schema::DeltaEncoding>>")]
+    pub(super) encodings: Option<Vec<Spanned<String>>>,
 }

@@ -39,6 +39,7 @@ choice!(Checksum, "when_required", "when_supported");
 choice!(PublishEncoding, "siblings", "brotli-in-place", "gzip-in-place", "none");
 choice!(Measure, "raw", "gzip", "brotli");
 choice!(Load, "initial", "lazy");
+choice!(DeltaEncoding, "dcb", "dcz");
 choice!(FileGroup, "script", "stylesheet", "image", "font", "document", "media", "other", "all");
 
 /// A size: bytes, or a string with a unit (`"170 KB"`, `"1.2 MiB"`).

@@ -117,8 +117,7 @@ pub fn run(options: &LabOptions, progress: &(dyn Fn(&str, usize) + Sync)) -> Res
     let runs = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(LabError::Serve)?;
         let origin = format!("http://{}", listener.local_addr().map_err(LabError::Serve)?);
-        let hashed = crate::output::hashed_files(&options.dir, &options.manifest_name);
-        let router = crate::serve::router(options.dir.clone(), hashed);
+        let router = crate::serve::router(options.dir.clone(), &options.manifest_name);
         let server = tokio::spawn(async move { axum::serve(listener, router).await });
         let profile_dir = tempfile_dir()?;
         let config = BrowserConfig::builder()

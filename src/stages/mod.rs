@@ -1,6 +1,7 @@
 //! The stages of a build, in the order [`crate::pipeline`] runs them.
 
 pub mod compress;
+pub mod delta;
 pub mod emit;
 pub mod fingerprint;
 pub mod html;

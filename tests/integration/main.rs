@@ -5,6 +5,8 @@
 //! - `site`: properties of the sample site's build (references resolve, twins decompress,
 //!   determinism across runs and thread counts, a failed build keeps the old output).
 //! - `serve`: the preview server's headers over real HTTP.
+//! - `deltas`: compression-dictionary deltas made against earlier outputs, served to clients
+//!   that hold the dictionary, and received by a returning Chromium visitor.
 //! - `images`: image optimisation, variants and markup, bad input, the build cache.
 //! - `prune`: CSS pruning's listing and counts.
 //! - `split`: code splitting, CSS from JS, import maps, in node and Chromium.
@@ -42,6 +44,7 @@ mod cases;
 mod common;
 mod components;
 mod corpus;
+mod deltas;
 mod docs;
 mod fuzz;
 mod garage;

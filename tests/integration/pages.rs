@@ -104,8 +104,13 @@ fn the_headers_file_lists_what_each_page_loads_first() {
     );
     // The offline page's text uses the body's font too.
     let offline_links = format!("  Link: </{font}>; rel=preload; as=font; type=font/woff2; crossorigin\n  Link: </{css}>; rel=preload; as=style\n");
+    // Each script and stylesheet is offered as a compression dictionary for its next version,
+    // the largest first.
+    let schedule = built(out.path(), "src/schedule.js");
+    let offer = |file: &str, pattern: &str, dest: &str| format!("/{file}\n  Use-As-Dictionary: match=\"/assets/{pattern}\", match-dest=(\"{dest}\")\n");
+    let offers = [offer(&css, "site.*.css", "style"), offer(&js, "main.*.js", "script"), offer(&schedule, "schedule.*.js", "script")].concat();
     let expected = format!(
-        "/\n{index_links}/index.html\n{index_links}/offline\n{offline_links}/offline.html\n{offline_links}/assets/*\n  Cache-Control: public, max-age=31536000, immutable\n"
+        "/\n{index_links}/index.html\n{index_links}/offline\n{offline_links}/offline.html\n{offline_links}/assets/*\n  Cache-Control: public, max-age=31536000, immutable\n{offers}"
     );
     assert_eq!(text, expected);
     for line in text.lines() {

@@ -1,52 +1,11 @@
 //! `kiln serve` over real HTTP: encodings, content types, cache headers, 404s, traversal.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
-use crate::common::{kiln, read_tree, sample_site, serve};
-
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
+use crate::common::{http_get, kiln, read_tree, sample_site, serve, Response};
 
 /// A plain HTTP/1.1 GET, read to the end (`Connection: close`).
 fn get(addr: &str, path: &str, accept_encoding: Option<&str>) -> Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let ae = accept_encoding.map(|a| format!("Accept-Encoding: {a}\r\n")).unwrap_or_default();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{ae}Connection: close\r\n\r\n").unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
-    let mut body = raw[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    Response { status, headers, body }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[line_end + 2..line_end + 2 + size]);
-        data = &data[line_end + 4 + size..];
-    }
+    let headers: Vec<(&str, &str)> = accept_encoding.map(|a| ("Accept-Encoding", a)).into_iter().collect();
+    http_get(addr, path, &headers)
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
 use serde::Serialize;
 
 use crate::diagnostics::{BuildError, Diagnostic};
@@ -33,6 +34,35 @@ pub struct Entry {
     pub brotli: Option<u64>,
     pub hash: String,
     pub integrity: String,
+    /// How the file is offered as a compression dictionary for its next version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dictionary: Option<Dictionary>,
+    /// The file compressed against earlier versions of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deltas: Vec<DeltaEntry>,
+}
+
+/// A dictionary offer: the pattern (an output path) and destination its next versions match,
+/// and the `Use-As-Dictionary` header that says so.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dictionary {
+    pub pattern: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dest: Option<&'static str>,
+    pub use_as_dictionary: String,
+}
+
+/// A delta: the dictionary it needs (base64 SHA-256, as `Available-Dictionary` names it),
+/// the file that dictionary was, its encoding, and where and how large it is.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeltaEntry {
+    pub dictionary: String,
+    pub from: String,
+    pub encoding: &'static str,
+    pub file: String,
+    pub size: u64,
 }
 
 /// Makes the integrity of each file the manifest lists, on every core (each is made once, when
@@ -45,8 +75,9 @@ pub fn hash_listed<'a>(files: impl Iterator<Item = &'a OutputFile>) {
     });
 }
 
-/// The manifest's bytes; public files are not listed (they keep their names).
-pub fn build(files: &[Compressed]) -> Vec<u8> {
+/// The manifest's bytes; public files are not listed (they keep their names). `base` is kiln's
+/// `base`, for the `Use-As-Dictionary` values.
+pub fn build(files: &[Compressed], base: &str) -> Vec<u8> {
     hash_listed(files.iter().map(|c| &c.file));
     let by_path: BTreeMap<&str, &Compressed> = files.iter().map(|c| (c.file.path.as_str(), c)).collect();
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
@@ -80,6 +111,22 @@ pub fn build(files: &[Compressed]) -> Vec<u8> {
                 brotli: c.brotli.as_ref().map(|z| z.len() as u64),
                 hash: f.hash.clone(),
                 integrity: f.integrity().to_owned(),
+                dictionary: f.dictionary.as_ref().map(|d| Dictionary {
+                    pattern: d.pattern.clone(),
+                    dest: d.dest,
+                    use_as_dictionary: crate::delta::use_as_dictionary(base, &d.pattern, d.dest),
+                }),
+                deltas: c
+                    .deltas
+                    .iter()
+                    .map(|d| DeltaEntry {
+                        dictionary: base64::engine::general_purpose::STANDARD.encode(d.dictionary),
+                        from: d.from.clone(),
+                        encoding: d.encoding.token(),
+                        file: crate::output::Delta::path(&f.path, &d.dictionary, d.encoding),
+                        size: d.bytes.len() as u64,
+                    })
+                    .collect(),
             },
         );
     }
@@ -89,14 +136,14 @@ pub fn build(files: &[Compressed]) -> Vec<u8> {
 }
 
 /// The manifest as an output file named `name`, beside the files it lists.
-pub fn file(name: &str, files: &[Compressed]) -> Result<Compressed, BuildError> {
+pub fn file(name: &str, files: &[Compressed], base: &str) -> Result<Compressed, BuildError> {
     if files.iter().any(|c| c.file.path == *name) {
         return Err(BuildError::one(
             Diagnostic::error(format!("the build manifest would overwrite the output file {name}"))
                 .with_note("rename that file, or set `manifest` in kiln.toml to another name (or false)"),
         ));
     }
-    let bytes = build(files);
+    let bytes = build(files, base);
     let file = OutputFile::new(name.to_owned(), None, Origin::Manifest, false, bytes);
     // No twins: the manifest is read by back ends and deploy tools, not browsers, and Brotli 11
     // over a large one would take longer than the rest of the build.

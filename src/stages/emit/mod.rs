@@ -24,6 +24,9 @@ fn twins(files: &[Compressed]) -> Vec<(String, &[u8])> {
         if let Some(br) = &c.brotli {
             out.push((format!("{}.br", c.file.path), &br[..]));
         }
+        for d in &c.deltas {
+            out.push((crate::output::Delta::path(&c.file.path, &d.dictionary, d.encoding), &d.bytes[..]));
+        }
     }
     out
 }
@@ -226,11 +229,13 @@ pub struct EmitOptions {
     pub out_dir: PathBuf,
     /// File name of the build manifest inside `out_dir`, or none.
     pub manifest: Option<String>,
+    /// kiln's `base` (the manifest's `Use-As-Dictionary` values are under it).
+    pub base: String,
 }
 
 impl EmitOptions {
     pub fn new(config: &Config) -> Self {
-        EmitOptions { out_dir: config.out_dir.clone(), manifest: config.manifest.clone() }
+        EmitOptions { out_dir: config.out_dir.clone(), manifest: config.manifest.clone(), base: config.base.clone() }
     }
 }
 
@@ -295,7 +300,7 @@ impl<'a> EmitStage<'a> {
     pub fn run(self, staging: Staging, mut files: Vec<Compressed>) -> Result<EmitOutput, BuildError> {
         let listed = files.len();
         if let Some(name) = &self.options.manifest {
-            files.push(manifest::file(name, &files)?);
+            files.push(manifest::file(name, &files, &self.options.base)?);
         }
         let mut writes = twins(&files[..listed]);
         writes.extend(files[listed..].iter().map(|c| (c.file.path.clone(), &c.file.bytes[..])));

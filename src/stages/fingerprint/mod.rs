@@ -38,6 +38,8 @@ pub struct FingerprintOptions {
     pub hash_length: usize,
     pub hash_cascade: HashCascade,
     pub sourcemap: SourceMapMode,
+    /// Offer hashed scripts, stylesheets and WebAssembly as compression dictionaries.
+    pub dictionaries: bool,
 }
 
 impl FingerprintOptions {
@@ -51,6 +53,7 @@ impl FingerprintOptions {
             hash_length: config.hash_length,
             hash_cascade: config.hash_cascade,
             sourcemap: config.js.sourcemap,
+            dictionaries: config.delta.enabled,
         }
     }
 
@@ -348,6 +351,9 @@ impl<'a> Namer<'a> {
         self.maps.extend(map_file);
         out.is_entry = asset.is_entry;
         out.modules = asset.chunk.as_ref().map(|c| c.modules.clone()).unwrap_or_default();
+        if hashed && options.dictionaries {
+            out.dictionary = crate::output::DictionaryOffer::for_file(path, hash_in(path, &self.planned[i]), Some(asset.kind));
+        }
         self.done[i] = Some(out);
     }
 
@@ -384,6 +390,14 @@ impl<'a> Namer<'a> {
             }
         }
     }
+}
+
+/// The hash in `path`, the output path of a file planned at `planned` (its path with an empty
+/// hash): what is between their common start and common end.
+fn hash_in<'p>(path: &'p str, planned: &str) -> &'p str {
+    let start = path.bytes().zip(planned.bytes()).take_while(|(a, b)| a == b).count();
+    let end = path.bytes().rev().zip(planned.bytes().rev()).take_while(|(a, b)| a == b).count().min(planned.len() - start);
+    path.get(start..path.len().saturating_sub(end).max(start)).unwrap_or("")
 }
 
 /// The name a bundle gets its output name from: its source with a `.js` extension; an inline
@@ -453,5 +467,15 @@ fn check_collisions(outputs: &mut Vec<OutputFile>, diags: &mut Diagnostics) {
             )));
         }
         i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_hash_is_what_the_planned_path_lacks() {
+        assert_eq!(super::hash_in("assets/main.abcd.js", "assets/main..js"), "abcd");
+        assert_eq!(super::hash_in("a/b-xyz", "a/b-"), "xyz");
+        assert_eq!(super::hash_in("x.aa.a", "x..a"), "aa");
     }
 }

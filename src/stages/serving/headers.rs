@@ -14,6 +14,11 @@
 //!   rule for a folder holding only hashed files, else a rule per file. No two rules set the
 //!   same header on one path (both platforms would join the values with a comma).
 //!
+//! - Hashed scripts, stylesheets and WebAssembly get `Use-As-Dictionary` (when `[delta]` is
+//!   on), one rule per file, so browsers keep them as dictionaries for their next versions
+//!   (an edge function serving the deltas is then needed to use them: see `docs/deltas.md`).
+//!   These rules come last: over the limit, the smallest files' are left out first.
+//!
 //! Cloudflare Pages reads at most [`MAX_RULES`] rules and [`MAX_LINE`] characters a line.
 //! Over those, a warning names what was left out: first the `.html` twins of page rules,
 //! then whole page rules from the last page backwards; a line too long is left out.
@@ -121,6 +126,22 @@ fn cache_rules(files: &[OutputFile], base: &str) -> Vec<Rule> {
     rules.into_values().collect()
 }
 
+/// The dictionary rules, the largest files first.
+fn dictionary_rules(files: &[OutputFile], base: &str) -> Vec<Rule> {
+    let mut offered: Vec<&OutputFile> = files.iter().filter(|f| f.dictionary.is_some()).collect();
+    offered.sort_by(|a, b| b.bytes.len().cmp(&a.bytes.len()).then_with(|| a.path.cmp(&b.path)));
+    offered
+        .into_iter()
+        .filter_map(|f| {
+            let d = f.dictionary.as_ref()?;
+            Some(Rule {
+                pattern: site_url(base, &f.path),
+                headers: vec![("Use-As-Dictionary".into(), crate::delta::use_as_dictionary(base, &d.pattern, d.dest))],
+            })
+        })
+        .collect()
+}
+
 /// The `_headers` text, and warnings for what the platform limits left out.
 pub fn headers_file(files: &[OutputFile], base: &str) -> (String, Vec<Diagnostic>) {
     let mut warnings = Vec::new();
@@ -168,12 +189,23 @@ pub fn headers_file(files: &[OutputFile], base: &str) -> (String, Vec<Diagnostic
             dropped.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
         )));
     }
+    let mut offers = dictionary_rules(files, base);
+    let room = MAX_RULES.saturating_sub(cache.len() + pages.iter().map(|(_, h)| 1 + usize::from(h.is_some())).sum::<usize>());
+    if offers.len() > room {
+        warnings.push(Diagnostic::warning(format!(
+            "_headers: over {MAX_RULES} rules (Cloudflare Pages' limit): the {} smallest of {} files offered as compression dictionaries get no Use-As-Dictionary rule",
+            offers.len() - room,
+            offers.len()
+        )));
+        offers.truncate(room);
+    }
     let mut rules: Vec<Rule> = Vec::new();
     for (pretty, html) in pages {
         rules.push(pretty);
         rules.extend(html);
     }
     rules.extend(cache);
+    rules.extend(offers);
     let mut text = String::new();
     for r in &rules {
         text.push_str(&r.pattern);
