@@ -84,7 +84,7 @@ pub mod parts {
     pub use crate::budgets_file::{parse as parse_budgets_file, BudgetsFile};
     #[cfg(feature = "publish")]
     pub use crate::cache::sign::{keygen as cache_keygen, PUBLIC_VAR as CACHE_PUBLIC_VAR, SIGNING_VAR as CACHE_SIGNING_VAR};
-    pub use crate::delta::{available_dictionary, available_dictionary_header, dcb, dcz, dictionary_hash};
+    pub use crate::delta::{available_dictionary, available_dictionary_header, dcb, dcz, dictionary_hash, dictionary_of, Effort};
     pub use crate::encoding::{brotli, gzip};
     pub use crate::output::{hashed_files, integrity, served_index, ServedIndex};
     #[cfg(feature = "publish")]

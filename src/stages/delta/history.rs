@@ -1,6 +1,7 @@
 //! The earlier versions of each dictionary a returning visitor may hold: the previous output's
 //! (read through its manifest), then those an earlier build recorded in the build cache
-//! (newest first), each with the bytes to compress against.
+//! (newest first). A version is known by its blake3 hash (the manifest's `hash`), so finding
+//! that nothing changed reads no file; its bytes are read only to make a delta.
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +16,8 @@ pub struct Version {
     /// Its [`crate::output::DictionaryOffer`]'s pattern and destination.
     pub pattern: String,
     pub dest: Option<String>,
-    /// Its SHA-256, hex.
-    pub sha256: String,
+    /// The blake3 of its bytes, hex (as [`crate::output::OutputFile::hash`]).
+    pub hash: String,
     /// Its output path.
     pub path: String,
     /// Where its bytes are: a file of the previous output (not recorded), else the cache.
@@ -25,25 +26,19 @@ pub struct Version {
 }
 
 impl Version {
-    pub fn sha(&self) -> Option<[u8; 32]> {
-        let bytes: Vec<u8> = (0..self.sha256.len()).step_by(2).filter_map(|i| u8::from_str_radix(self.sha256.get(i..i + 2)?, 16).ok()).collect();
-        bytes.try_into().ok()
-    }
-
     /// Its bytes, if still at hand (checked against its hash).
     pub fn bytes(&self, cache: &Cache) -> Option<Vec<u8>> {
-        let sha = self.sha()?;
         let bytes = match &self.file {
             Some(path) => std::fs::read(path).ok(),
-            None => cache.get_local(&blob_key(&sha)),
+            None => cache.get_local(&blob_key(&self.hash)),
         }?;
-        (crate::delta::dictionary_hash(&bytes) == sha).then_some(bytes)
+        (blake3::hash(&bytes).to_hex().as_str() == self.hash).then_some(bytes)
     }
 }
 
 /// Where a dictionary's bytes are kept in the cache.
-fn blob_key(sha: &[u8; 32]) -> [u8; 32] {
-    cache::key("delta-dictionary", &[sha])
+fn blob_key(hash: &str) -> [u8; 32] {
+    cache::key("delta-dictionary", &[hash.as_bytes()])
 }
 
 /// The record of an output's dictionaries in the cache: one per output folder, named by the
@@ -55,14 +50,11 @@ pub fn record_key(root: &Path, out_dir: &Path) -> [u8; 32] {
     cache::key("delta-history", &[name.as_bytes(), inside.as_bytes()])
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The manifest's description of a dictionary file, as kiln writes it.
 #[derive(Deserialize)]
 struct ManifestEntry {
     file: String,
+    hash: String,
     dictionary: Option<ManifestDictionary>,
 }
 
@@ -80,15 +72,13 @@ pub fn load(out_dir: &Path, manifest: Option<&str>, cache: &Cache, record: &[u8;
         let entries: std::collections::BTreeMap<String, ManifestEntry> = serde_json::from_slice(&text).unwrap_or_default();
         for e in entries.into_values() {
             let Some(d) = e.dictionary else { continue };
-            let path = out_dir.join(&e.file);
-            let Ok(bytes) = std::fs::read(&path) else { continue };
-            let sha256 = hex(&crate::delta::dictionary_hash(&bytes));
-            versions.push(Version { pattern: d.pattern, dest: d.dest, sha256, path: e.file, file: Some(path) });
+            let file = Some(out_dir.join(&e.file));
+            versions.push(Version { pattern: d.pattern, dest: d.dest, hash: e.hash, path: e.file, file });
         }
     }
     let recorded: Vec<Version> = cache.peek_local(record).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     for v in recorded {
-        if !versions.iter().any(|o| o.sha256 == v.sha256 && o.pattern == v.pattern) {
+        if !versions.iter().any(|o| o.hash == v.hash && o.pattern == v.pattern) {
             versions.push(v);
         }
     }
@@ -107,23 +97,24 @@ pub fn save(files: &[Compressed], earlier: &[Version], keep: usize, cache: &Cach
     current.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     for c in current {
         let offer = c.file.dictionary.as_ref().expect("filtered");
-        let sha = crate::delta::dictionary_hash(&c.file.bytes);
-        if !cache.has_local(&blob_key(&sha)) {
-            cache.put_local(&blob_key(&sha), &c.file.bytes);
+        if !cache.has_local(&blob_key(&c.file.hash)) {
+            cache.put_local(&blob_key(&c.file.hash), &c.file.bytes);
         }
-        list.push(Version { pattern: offer.pattern.clone(), dest: offer.dest.map(str::to_owned), sha256: hex(&sha), path: c.file.path.clone(), file: None });
+        let version =
+            Version { pattern: offer.pattern.clone(), dest: offer.dest.map(str::to_owned), hash: c.file.hash.clone(), path: c.file.path.clone(), file: None };
+        if !list.contains(&version) {
+            list.push(version);
+        }
     }
     for v in earlier {
         let same = list.iter().filter(|o| o.pattern == v.pattern && o.dest == v.dest).count();
-        if same >= keep || list.iter().any(|o| o.sha256 == v.sha256 && o.pattern == v.pattern) {
+        if same >= keep || list.iter().any(|o| o.hash == v.hash && o.pattern == v.pattern) {
             continue;
         }
-        if v.file.is_some() {
+        if v.file.is_some() && !cache.has_local(&blob_key(&v.hash)) {
             // From the previous output: its bytes go into the cache with it.
-            let (Some(sha), Some(bytes)) = (v.sha(), v.bytes(cache)) else { continue };
-            if !cache.has_local(&blob_key(&sha)) {
-                cache.put_local(&blob_key(&sha), &bytes);
-            }
+            let Some(bytes) = v.bytes(cache) else { continue };
+            cache.put_local(&blob_key(&v.hash), &bytes);
         }
         list.push(Version { file: None, ..v.clone() });
     }

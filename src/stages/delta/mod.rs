@@ -82,16 +82,16 @@ fn pairs(files: &[Compressed], earlier: &[Version], versions: usize) -> Vec<(usi
     let mut out = Vec::new();
     for (i, c) in files.iter().enumerate() {
         let Some(offer) = &c.file.dictionary else { continue };
-        let own = history::hex(&crate::delta::dictionary_hash(&c.file.bytes));
         let mut seen: Vec<&str> = Vec::new();
         for (v, version) in earlier.iter().enumerate() {
-            if version.pattern != offer.pattern || version.dest.as_deref() != offer.dest || version.sha256 == own || seen.contains(&version.sha256.as_str()) {
+            if version.pattern != offer.pattern || version.dest.as_deref() != offer.dest || version.hash == c.file.hash || seen.contains(&version.hash.as_str())
+            {
                 continue;
             }
             if seen.len() == versions {
                 break;
             }
-            seen.push(&version.sha256);
+            seen.push(&version.hash);
             out.push((i, v));
         }
     }
@@ -99,36 +99,39 @@ fn pairs(files: &[Compressed], earlier: &[Version], versions: usize) -> Vec<(usi
 }
 
 /// The deltas of `c` against `version` that are clearly smaller than its Brotli twin, each
-/// through the build cache (an empty entry: it was not worth keeping).
+/// through the build cache (an empty entry: it was not worth keeping); the encodings side by
+/// side.
 fn deltas(c: &Compressed, version: &Version, options: &DeltaOptions, cache: &Cache) -> Vec<Delta> {
-    let Some(sha) = version.sha() else { return Vec::new() };
     let twin = c.brotli.as_ref().map_or(c.file.bytes.len(), Vec::len);
     let limit = (twin as f64 * options.max_ratio) as usize;
-    let mut dictionary: Option<Option<Vec<u8>>> = None;
-    let mut out = Vec::new();
-    for &encoding in &options.encodings {
-        let key = cache::key("delta", &[encoding.token().as_bytes(), &sha, c.file.hash.as_bytes()]);
-        let body = match cache.get(&key) {
-            Some(body) => body,
-            None => {
-                let Some(dict) = dictionary.get_or_insert_with(|| version.bytes(cache)) else { return out };
-                let body = make(encoding, dict, &c.file.bytes);
-                let body = if body.len() <= limit { body } else { Vec::new() };
-                cache.put(&key, &body);
-                body
-            }
-        };
-        if !body.is_empty() && body.len() <= limit {
-            out.push(Delta { encoding, dictionary: sha, from: version.path.clone(), bytes: body });
-        }
+    let effort = crate::delta::Effort::for_size(c.file.bytes.len());
+    let key = |encoding: DeltaEncoding| {
+        cache::key("delta", &[encoding.token().as_bytes(), effort.name().as_bytes(), version.hash.as_bytes(), c.file.hash.as_bytes()])
+    };
+    let mut bodies: Vec<(DeltaEncoding, Option<Vec<u8>>)> = options.encodings.iter().map(|&e| (e, cache.get(&key(e)))).collect();
+    if bodies.iter().any(|(_, b)| b.is_none()) {
+        let Some(dictionary) = version.bytes(cache) else { return Vec::new() };
+        bodies.par_iter_mut().filter(|(_, b)| b.is_none()).for_each(|(encoding, body)| {
+            let made = make(*encoding, effort, &dictionary, &c.file.bytes);
+            let made = if made.len() <= limit { made } else { Vec::new() };
+            cache.put(&key(*encoding), &made);
+            *body = Some(made);
+        });
     }
-    out
+    bodies
+        .into_iter()
+        .filter_map(|(encoding, body)| {
+            let bytes = body.filter(|b| !b.is_empty() && b.len() <= limit)?;
+            let dictionary = crate::delta::dictionary_of(&bytes)?;
+            Some(Delta { encoding, dictionary, from: version.path.clone(), bytes })
+        })
+        .collect()
 }
 
-fn make(encoding: DeltaEncoding, dictionary: &[u8], data: &[u8]) -> Vec<u8> {
+fn make(encoding: DeltaEncoding, effort: crate::delta::Effort, dictionary: &[u8], data: &[u8]) -> Vec<u8> {
     match encoding {
-        DeltaEncoding::Dcb => crate::delta::dcb(dictionary, data),
+        DeltaEncoding::Dcb => crate::delta::dcb(dictionary, data, effort),
         // Zstandard fails only on allocation: no delta then.
-        DeltaEncoding::Dcz => crate::delta::dcz(dictionary, data).unwrap_or_default(),
+        DeltaEncoding::Dcz => crate::delta::dcz(dictionary, data, effort).unwrap_or_default(),
     }
 }
