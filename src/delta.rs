@@ -61,19 +61,25 @@ pub fn choose<'a>(deltas: &'a [crate::output::ServedDelta], available: Option<&s
     deltas.iter().filter(|d| d.dictionary == dictionary && accepts(accept, d.encoding.token())).min_by_key(|d| (d.size, d.encoding))
 }
 
+/// The URL path of the output path `path` on a site served under `base` (kiln's `base`; an
+/// origin's path part, or `/` for a relative base).
+pub fn site_path(base: &str, path: &str) -> String {
+    let prefix = if base.starts_with('/') {
+        base
+    } else if let Some((_, rest)) = base.split_once("://") {
+        rest.find('/').map_or("/", |i| &rest[i..])
+    } else {
+        "/"
+    };
+    format!("{}/{path}", prefix.trim_end_matches('/'))
+}
+
 /// The `Use-As-Dictionary` value offering a file as a dictionary for the URLs matching
 /// `pattern` (an output path in URL-pattern syntax) under `base` (kiln's `base`), fetched as
 /// `dest` (any destination when `None`). Under a relative base (`./`) the pattern is the file
 /// name's alone, which the browser resolves against the dictionary's own URL.
 pub fn use_as_dictionary(base: &str, pattern: &str, dest: Option<&str>) -> String {
-    let path = if base.starts_with('/') {
-        format!("{}/{pattern}", base.trim_end_matches('/'))
-    } else if let Some((_, rest)) = base.split_once("://") {
-        let base_path = rest.find('/').map_or("", |i| &rest[i..]);
-        format!("{}/{pattern}", base_path.trim_end_matches('/'))
-    } else {
-        pattern.rsplit('/').next().unwrap_or(pattern).to_owned()
-    };
+    let path = if base.starts_with('/') || base.contains("://") { site_path(base, pattern) } else { pattern.rsplit('/').next().unwrap_or(pattern).to_owned() };
     // A structured-field string: `\` and `"` escaped.
     let quoted = path.replace('\\', "\\\\").replace('"', "\\\"");
     match dest {

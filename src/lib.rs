@@ -35,6 +35,7 @@ mod cache_control;
 mod config;
 mod delta;
 mod diagnostics;
+mod edge;
 mod encoding;
 mod env_files;
 mod environ;
@@ -86,7 +87,7 @@ pub mod parts {
     pub use crate::cache::sign::{keygen as cache_keygen, PUBLIC_VAR as CACHE_PUBLIC_VAR, SIGNING_VAR as CACHE_SIGNING_VAR};
     pub use crate::delta::{available_dictionary, available_dictionary_header, dcb, dcz, dictionary_hash, dictionary_of, Effort};
     pub use crate::encoding::{brotli, gzip};
-    pub use crate::output::{hashed_files, integrity, served_index, ServedIndex};
+    pub use crate::output::{integrity, served_index, ServedIndex};
     #[cfg(feature = "publish")]
     pub use crate::publish::s3;
     #[cfg(feature = "serve")]

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::args::{BudgetArgs, BudgetFormat, BuildArgs, CacheCommand, CheckArgs, Cli, ColorChoice, Command, DeployArgs, LabArgs, PublishArgs, ServeArgs};
+use cli::args::{
+    BudgetArgs, BudgetFormat, BuildArgs, CacheCommand, CheckArgs, Cli, ColorChoice, Command, DeployArgs, EdgeArgs, EdgeTarget, LabArgs, PublishArgs, ServeArgs,
+};
 use cli::ui::{write_json, Bar, PublishBar, Ui};
 use kiln::{BuildError, Check, CheckOutput, Config, Diagnostic, Env, LabReport, Verdict};
 
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Command::Lab(_) => "lab",
         Command::Publish(_) => "publish",
         Command::Deploy(_) => "deploy",
+        Command::Edge(_) => "edge",
         Command::Cache(_) => "cache",
     };
     let ui = Ui { color, quiet: cli.global.quiet, verbose: cli.global.verbose, command };
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
             Err(e) => ui.fail(&e),
         },
         Command::Deploy(args) => deploy(&cli, args, &process, &ui),
+        Command::Edge(args) => edge(&cli, args, &process, &ui),
         Command::Cache(CacheCommand::Keygen) => match kiln::parts::cache_keygen() {
             Ok((private, public)) => {
                 println!("{}={private}\n{}={public}", kiln::parts::CACHE_SIGNING_VAR, kiln::parts::CACHE_PUBLIC_VAR);
@@ -203,6 +207,30 @@ fn lab(cli: &Cli, args: &LabArgs, process: &Env, ui: &Ui) -> Result<Verdict, Bui
         analysis(&target, &report, Some(&checked), Some(&lab), ui)?;
     }
     Ok(verdict)
+}
+
+/// `kiln edge`: the edge code on standard output; what CloudFront's size limit left out, on
+/// standard error.
+fn edge(cli: &Cli, args: &EdgeArgs, process: &Env, ui: &Ui) -> ExitCode {
+    let target = match args.target {
+        EdgeTarget::CloudfrontRequest => kiln::Edge::CloudfrontRequest,
+        EdgeTarget::CloudfrontResponse => kiln::Edge::CloudfrontResponse,
+        EdgeTarget::CloudflareWorker => kiln::Edge::CloudflareWorker,
+    };
+    let code = Config::load(Path::new("."), &cli.global.overrides(process)).and_then(|config| kiln::edge_code(&config, args.dir.as_deref(), target));
+    match code {
+        Ok(c) => {
+            if c.left_out > 0 && !ui.quiet {
+                eprintln!(
+                    "kiln edge: {} deltas left out of the table to keep the function under CloudFront's 10 KB (the largest first); those requests get the twin",
+                    c.left_out
+                );
+            }
+            print!("{}", c.code);
+            ExitCode::SUCCESS
+        }
+        Err(e) => ui.fail(&e),
+    }
 }
 
 fn serve(cli: &Cli, args: &ServeArgs, process: &Env, ui: &Ui) -> ExitCode {

@@ -258,12 +258,6 @@ pub fn served_index(dir: &Path, manifest_name: &str) -> ServedIndex {
     index
 }
 
-/// The hashed files of an output folder, from its build manifest (`file` of every non-page
-/// entry).
-pub fn hashed_files(dir: &Path, manifest_name: &str) -> HashSet<String> {
-    served_index(dir, manifest_name).hashed
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,11 +17,36 @@ pub use lab::{default_lab_concurrency, lab, LabRequest};
 #[cfg(feature = "publish")]
 pub use publish::{publish, PublishOverrides, PublishProgress, PublishSummary};
 
+pub use crate::edge::{Edge, EdgeCode};
+
 use crate::budget::Check;
 use crate::config::Config;
 use crate::diagnostics::{BuildError, Diagnostic};
 use crate::lab::LabReport;
 use crate::report::Report;
+
+/// The edge code (`kiln edge`) that serves the output folder `dir` (else the config's
+/// `out_dir`) from a CDN as `kiln serve` does: its deltas, twins and dictionary headers. Only the
+/// CloudFront viewer request function depends on the output (its table of deltas).
+pub fn edge_code(config: &Config, dir: Option<&Path>, edge: Edge) -> Result<EdgeCode, BuildError> {
+    let dir = dir.map_or_else(|| config.out_dir.clone(), Path::to_path_buf);
+    let index = match edge {
+        Edge::CloudfrontRequest => {
+            if !dir.join(config.manifest_file()).is_file() {
+                let d = Diagnostic::error(format!(
+                    "no {} here: the CloudFront function lists the deltas of a built output (run `kiln build` first)",
+                    config.manifest_file()
+                ))
+                .in_file(dir.display().to_string())
+                .of_kind(crate::diagnostics::Kind::Io);
+                return Err(BuildError::one(d));
+            }
+            crate::output::served_index(&dir, config.manifest_file())
+        }
+        _ => crate::output::ServedIndex::default(),
+    };
+    Ok(crate::edge::code(edge, &index, &config.base))
+}
 
 /// An output folder built earlier (`kiln check`, `kiln lab --analyze`): `dir`, else the
 /// config's `out_dir`, and its report read back from the files and the manifest.

@@ -66,6 +66,12 @@ pub enum Command {
         after_help = "Examples:\n  kiln lab                              ./dist, every page, 3 runs, mobile profile\n  kiln lab site/dist --pages 'blog/**' --runs 5 --profile desktop\n  kiln lab --json lab.json && kiln lab --baseline lab.json\n\nChromium comes from KILN_CHROME, else from PATH (chromium, google-chrome…)."
     )]
     Lab(LabArgs),
+    /// Print the edge code that serves a published output as `kiln serve` does: compression-
+    /// dictionary deltas, twins, Use-As-Dictionary (a CloudFront Function pair, a Cloudflare Worker)
+    #[command(
+        after_help = "Examples:\n  kiln edge cloudfront-request > request.js      after each deploy: its table lists the deltas of ./dist\n  kiln edge cloudfront-response > response.js\n  kiln edge cloudflare-worker > worker.js\n\nSetups: docs/deltas.md."
+    )]
+    Edge(EdgeArgs),
     /// Build, check budgets, then publish: nothing is published when the build or a budget fails
     #[command(after_help = "Examples:\n  kiln deploy --to s3://my-site\n  kiln deploy site --to s3://bucket/www --endpoint https://…")]
     Deploy(DeployArgs),
@@ -334,6 +340,26 @@ pub struct CheckArgs {
     pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub budgets: BudgetArgs,
+}
+
+/// Which edge code `kiln edge` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EdgeTarget {
+    /// CloudFront Function, viewer request: which delta, twin or file (lists the output's deltas)
+    CloudfrontRequest,
+    /// CloudFront Function, viewer response: Use-As-Dictionary and Vary
+    CloudfrontResponse,
+    /// Cloudflare Worker in front of the bucket: deltas, Use-As-Dictionary and Vary
+    CloudflareWorker,
+}
+
+#[derive(Debug, Args)]
+pub struct EdgeArgs {
+    /// Which code
+    #[arg(value_enum)]
+    pub target: EdgeTarget,
+    /// The built output it serves (default: the out_dir of the project in the current folder)
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

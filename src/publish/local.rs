@@ -1,6 +1,6 @@
 //! The objects a built output becomes: key, body (a file, or part of one), and headers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::error::PublishError;
@@ -75,11 +75,24 @@ pub fn objects(
     compress: &crate::config::CompressOptions,
     secrets: &crate::secrets::Allow,
 ) -> Result<Vec<LocalObject>, PublishError> {
-    let hashed = whole_output(dir, manifest_name)?;
-    let files = nothing_secret(dir, files(dir)?, secrets)?;
+    let index = whole_output(dir, manifest_name)?;
+    let hashed = &index.hashed;
+    // Each delta: the file it is a delta of, and its encoding.
+    let deltas: HashMap<&str, (&str, &'static str)> =
+        index.deltas.iter().flat_map(|(file, ds)| ds.iter().map(move |d| (d.file.as_str(), (file.as_str(), d.encoding.token())))).collect();
+    let files = nothing_secret(dir, files(dir)?, secrets, &deltas)?;
     let present: HashSet<&str> = files.iter().map(|f| f.0.as_str()).collect();
     let mut out = Vec::new();
     for (rel, path, size) in &files {
+        // A delta goes up under its own key (whatever the encoding mode), with its encoding and
+        // the type and caching of its file, with the hashed assets: the edge code chooses it.
+        if let Some(&(base, encoding)) = deltas.get(rel.as_str()) {
+            let headers = headers(base, Some(encoding), true, options, &index);
+            let bytes = std::fs::read(path).map_err(|e| PublishError::output(path, format!("cannot read: {e}")))?;
+            let hash = object_hash(&bytes, &headers);
+            out.push(LocalObject { rel: rel.clone(), source: Source::File(path.clone()), size: *size, phase: Phase::Assets, hashed: true, hash, headers });
+            continue;
+        }
         let Some((base, encoding)) = twin_of(rel, &present, options.encoding) else { continue };
         // In place: the twin's bytes go to the main key, which then is not uploaded itself.
         let in_place = matches!(options.encoding, PublishEncoding::BrotliInPlace | PublishEncoding::GzipInPlace);
@@ -94,7 +107,7 @@ pub fn objects(
         } else {
             Phase::Other
         };
-        let headers = headers(base, encoding, is_hashed, options);
+        let headers = headers(base, encoding, is_hashed, options, &index);
         let bytes = std::fs::read(path).map_err(|e| PublishError::output(path, format!("cannot read: {e}")))?;
         let wants_twins = options.encoding == PublishEncoding::Siblings && encoding.is_none() && crate::encoding::twin_type(compress, base);
         if wants_twins {
@@ -136,13 +149,18 @@ pub fn objects(
 /// The files to publish without dotfiles (but `.well-known/`, and what `[secrets] allow_files`
 /// keeps), or an error naming every file the build would have refused: an output folder edited
 /// by hand, or an older kiln's, must not put a secret online.
-fn nothing_secret(dir: &Path, files: Vec<(String, PathBuf, u64)>, secrets: &crate::secrets::Allow) -> Result<Vec<(String, PathBuf, u64)>, PublishError> {
+fn nothing_secret(
+    dir: &Path,
+    files: Vec<(String, PathBuf, u64)>,
+    secrets: &crate::secrets::Allow,
+    deltas: &HashMap<&str, (&str, &'static str)>,
+) -> Result<Vec<(String, PathBuf, u64)>, PublishError> {
     use crate::secrets::{FileKind, Problem};
     let mut kept = Vec::with_capacity(files.len());
     let mut refused = Vec::new();
     for (rel, path, size) in files {
-        // A twin is judged by the file it is the twin of (its bytes are compressed).
-        let base = rel.strip_suffix(".br").or_else(|| rel.strip_suffix(".gz")).unwrap_or(&rel);
+        // A twin or a delta is judged by the file it encodes (its bytes are compressed).
+        let base = deltas.get(rel.as_str()).map(|d| d.0).or_else(|| rel.strip_suffix(".br")).or_else(|| rel.strip_suffix(".gz")).unwrap_or(&rel);
         match secrets.classify(base) {
             FileKind::Dotfile => continue,
             FileKind::Secret(what) => {
@@ -168,9 +186,10 @@ fn nothing_secret(dir: &Path, files: Vec<(String, PathBuf, u64)>, secrets: &crat
     Ok(kept)
 }
 
-/// The hashed files of the output in `dir`, once it is known to be a whole kiln output: the
-/// folder exists, has its manifest, and holds every file the manifest names.
-fn whole_output(dir: &Path, manifest_name: &str) -> Result<HashSet<String>, PublishError> {
+/// What the manifest of the output in `dir` says (its hashed files, its deltas), once it is
+/// known to be a whole kiln output: the folder exists, has its manifest, and holds every file
+/// the manifest names.
+fn whole_output(dir: &Path, manifest_name: &str) -> Result<crate::output::ServedIndex, PublishError> {
     if !dir.is_dir() {
         return Err(PublishError::output(dir, "does not exist: run `kiln build` first"));
     }
@@ -182,14 +201,14 @@ fn whole_output(dir: &Path, manifest_name: &str) -> Result<HashSet<String>, Publ
             ),
         ));
     }
-    let hashed: HashSet<String> = crate::output::hashed_files(dir, manifest_name);
+    let index = crate::output::served_index(dir, manifest_name);
     // Every file the manifest names must be here: a half-written output is refused.
-    for f in &hashed {
+    for f in index.hashed.iter().chain(&index.delta_files) {
         if !dir.join(f).is_file() {
             return Err(PublishError::output(dir.join(manifest_name), format!("lists {f}, which is missing: the output is incomplete; rebuild it")));
         }
     }
-    Ok(hashed)
+    Ok(index)
 }
 
 /// (path in the output, file, size) of every file to publish, in name order.
@@ -239,8 +258,10 @@ fn twin_of<'a>(rel: &'a str, present: &HashSet<&str>, mode: PublishEncoding) -> 
 }
 
 /// The headers of the object for `base`: hashed files are immutable (but a service worker,
-/// whose URL never changes), others revalidate; `publish.headers` rules override.
-fn headers(base: &str, encoding: Option<&str>, is_hashed: bool, options: &PublishOptions) -> Headers {
+/// whose URL never changes), others revalidate; `publish.headers` rules override. A file offered
+/// as a compression dictionary (its twins and deltas too) carries its `Use-As-Dictionary` value
+/// as `x-amz-meta-use-as-dictionary`, for the edge code to send (S3 stores no other header).
+fn headers(base: &str, encoding: Option<&str>, is_hashed: bool, options: &PublishOptions, index: &crate::output::ServedIndex) -> Headers {
     let mut cache_control = crate::cache_control::for_file(base, is_hashed).to_owned();
     let mut extra = Vec::new();
     if let Some(rule) = options.headers.iter().find(|r| r.files.is_match(base)) {
@@ -249,8 +270,15 @@ fn headers(base: &str, encoding: Option<&str>, is_hashed: bool, options: &Publis
         }
         extra = rule.headers.clone();
     }
+    if let Some(offer) = index.dictionaries.get(base) {
+        extra.push((USE_AS_DICTIONARY_META.to_owned(), offer.clone()));
+    }
     Headers { content_type: mime::content_type(base), content_encoding: encoding.map(str::to_owned), cache_control, extra }
 }
+
+/// The metadata an object offered as a compression dictionary carries its `Use-As-Dictionary`
+/// value in.
+pub const USE_AS_DICTIONARY_META: &str = "x-amz-meta-use-as-dictionary";
 
 /// blake3 of an object's bytes and headers, hex: a changed header is a changed object.
 fn object_hash(bytes: &[u8], headers: &Headers) -> String {

@@ -257,8 +257,14 @@ fn react_starter() -> tempfile::TempDir {
 /// Two visits in one Chromium (`tests/corpus/delta.mjs`): deploy N, then `rebuild` (deploy
 /// N+1) and the same page again.
 fn visits(profile: &Path, url: &str, flags: &[&str], rebuild: &[String]) -> Vec<Value> {
+    visits_with(profile, url, flags, rebuild, &[])
+}
+
+/// [`visits`], the rebuild run with these environment variables.
+fn visits_with(profile: &Path, url: &str, flags: &[&str], rebuild: &[String], envs: &[(String, String)]) -> Vec<Value> {
     crate::browser::chromium();
     let mut cmd = Command::new("node");
+    cmd.envs(envs.iter().map(|(k, v)| (k, v)));
     cmd.arg(repo().join("tests/corpus/delta.mjs")).arg(profile).arg(url).args(flags);
     if !rebuild.is_empty() {
         cmd.arg("--").args(rebuild);
@@ -353,4 +359,206 @@ fn a_returning_chromium_visitor_gets_the_react_starters_changed_chunk_as_a_delta
     eprintln!("React starter, one line changed: {delta} B of deltas received for {twin} B of Brotli twins");
     // The issue's bar: at most 2 % of the Brotli twin.
     assert!(delta * 50 <= twin, "deltas {delta} B against twins {twin} B");
+}
+
+/// `kiln edge` for the output `dir`, written to a file in `into`.
+fn edge(target: &str, dir: &Path, into: &Path) -> PathBuf {
+    let out = kiln().args(["edge", target]).arg(dir).output().unwrap();
+    assert!(out.status.success(), "kiln edge {target}: {}", String::from_utf8_lossy(&out.stderr));
+    let file = into.join(format!("{target}.js"));
+    std::fs::write(&file, &out.stdout).unwrap();
+    file
+}
+
+#[test]
+fn published_deltas_reach_a_returning_visitor_through_the_cloudfront_functions() {
+    use base64::Engine;
+    let g = crate::garage::Garage::start();
+    let site = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/site"), site.path());
+    let dist = site.path().join("dist");
+    let publish = |dir: &Path| {
+        let out = g.publish().arg(dir).args(["--to", "s3://site", "-q"]).output().unwrap();
+        assert!(out.status.success(), "publish: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    build(site.path(), &dist, true, &[]);
+    let before = tempfile::tempdir().unwrap();
+    copy_dir(&dist, before.path());
+    publish(&dist);
+    edit(site.path(), "src/hours.tsx", "Closed on", "Shut on");
+    build(site.path(), &dist, true, &[]);
+    publish(&dist);
+
+    let m = manifest(&dist);
+    let (src, file, deltas) = with_deltas(&m).into_iter().find(|(k, _, _)| k == "src/specials.tsx").expect("deltas");
+    let held = format!(":{}:", deltas[0]["dictionary"].as_str().unwrap());
+    let old = std::fs::read(before.path().join(deltas[0]["from"].as_str().unwrap())).unwrap();
+    let new = std::fs::read(dist.join(&file)).unwrap();
+
+    // The published delta object: its encoding, its file's type and caching, the dictionary
+    // header in its metadata.
+    let key = deltas.iter().find(|d| d["encoding"] == "dcb").unwrap()["file"].as_str().unwrap().to_owned();
+    let (status, h, body) = g.get(&key);
+    assert_eq!((status, h["content-encoding"].as_str(), h["content-type"].as_str()), (200, "dcb", "text/javascript; charset=utf-8"));
+    assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(h["x-amz-meta-use-as-dictionary"], "match=\"/assets/specials.*.js\", match-dest=(\"script\")");
+    assert!(decode(&body, "dcb", &old) == new);
+
+    let work = tempfile::tempdir().unwrap();
+    let (request, response) = (edge("cloudfront-request", &dist, work.path()), edge("cloudfront-response", &dist, work.path()));
+    let uri = format!("/{file}");
+    let all = "gzip, deflate, br, zstd, dcb, dcz";
+    let unknown = format!(":{}=:", "A".repeat(43));
+    let cases = serde_json::json!([
+        { "uri": uri, "headers": { "Accept-Encoding": all, "Available-Dictionary": held } },
+        { "uri": uri, "headers": { "Accept-Encoding": "gzip, br, dcz", "Available-Dictionary": held } },
+        { "uri": uri, "headers": { "Accept-Encoding": all } },
+        { "uri": uri, "headers": { "Accept-Encoding": all, "Available-Dictionary": unknown } },
+        { "uri": uri, "headers": { "Accept-Encoding": all, "Available-Dictionary": "garbage" } },
+        { "uri": uri, "headers": { "Accept-Encoding": "gzip, br", "Available-Dictionary": held } },
+        { "uri": uri, "headers": { "Accept-Encoding": "gzip, br, dcb;q=0, dcz;q=0", "Available-Dictionary": held } },
+        { "uri": "/", "headers": { "Accept-Encoding": all, "Available-Dictionary": held } },
+    ]);
+    let cases_file = work.path().join("cases.json");
+    std::fs::write(&cases_file, cases.to_string()).unwrap();
+    let host = format!("{}.web.garage.localhost", crate::garage::BUCKET);
+    let out = succeed(
+        Command::new("node")
+            .arg(repo().join("tests/corpus/cloudfront.mjs"))
+            .args([&request, &response])
+            .arg(&host)
+            .arg(g.web_port.to_string())
+            .arg(&cases_file),
+        "cloudfront.mjs",
+    );
+    let results: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let body = |r: &Value| base64::engine::general_purpose::STANDARD.decode(r["body"].as_str().unwrap()).unwrap();
+    let encoding = |r: &Value| r["headers"]["content-encoding"].as_str().map(str::to_owned);
+    // Held and accepted: the delta, smallest first, decoding to the new file.
+    for (r, expect) in results[..2].iter().zip(["dcb", "dcz"]) {
+        assert_eq!((r["status"].as_u64(), encoding(r).as_deref()), (Some(200), Some(expect)), "{r}");
+        assert!(decode(&body(r), expect, &old) == new, "{src}: {expect} through CloudFront does not decode to the file");
+        assert_eq!(r["headers"]["use-as-dictionary"], "match=\"/assets/specials.*.js\", match-dest=(\"script\")");
+        assert_eq!(r["headers"]["vary"], "accept-encoding, available-dictionary");
+        assert!(r["headers"].get("x-amz-meta-use-as-dictionary").is_none());
+    }
+    // Everyone else: the Brotli twin, still offered as a dictionary.
+    for r in &results[2..7] {
+        assert_eq!((r["status"].as_u64(), encoding(r).as_deref()), (Some(200), Some("br")), "{r}");
+        assert!(r["uri"].as_str().unwrap().ends_with(".js.br"), "{r}");
+        assert_eq!(body(r), std::fs::read(dist.join(format!("{file}.br"))).unwrap());
+        assert_eq!(r["headers"]["use-as-dictionary"], "match=\"/assets/specials.*.js\", match-dest=(\"script\")");
+    }
+    // A page: its twin, no dictionary.
+    let page = &results[7];
+    assert_eq!((page["uri"].as_str(), encoding(page).as_deref()), (Some("/index.html.br"), Some("br")));
+    assert!(page["headers"].get("use-as-dictionary").is_none());
+}
+
+/// The Cloudflare Worker `kiln edge` writes, run in workerd (Miniflare, `tests/corpus/worker.mjs`)
+/// in front of `origin`, stopped when dropped.
+struct Worker {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+impl Worker {
+    fn start(script: &Path, origin: &str) -> Worker {
+        use std::io::BufRead;
+        let corpus = repo().join("tests/corpus");
+        assert!(
+            corpus.join("node_modules/miniflare/package.json").is_file(),
+            "tests/corpus/node_modules is missing: run ./scripts/test, which installs it with npm ci"
+        );
+        let mut child = Command::new("node")
+            .arg(corpus.join("worker.mjs"))
+            .arg(script)
+            .arg(origin)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("http://"), "worker.mjs printed {line:?}");
+        Worker { child, url: line.trim().to_owned() }
+    }
+
+    fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://").trim_end_matches('/')
+    }
+}
+
+#[test]
+fn a_returning_chromium_visitor_gets_published_deltas_through_the_cloudflare_worker() {
+    let g = crate::garage::Garage::start();
+    g.alias("localhost");
+    let origin = format!("http://localhost:{}", g.web_port);
+    let (site, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    copy_dir(&repo().join("fixtures/site"), site.path());
+    cache_in(site.path(), cache.path());
+    let dist = site.path().join("dist");
+    build(site.path(), &dist, true, &[]);
+    let publish = |dir: &Path| {
+        let out = g.publish().arg(dir).args(["--to", "s3://site", "-q"]).output().unwrap();
+        assert!(out.status.success(), "publish: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    publish(&dist);
+    let work = tempfile::tempdir().unwrap();
+    let worker = Worker::start(&edge("cloudflare-worker", &dist, work.path()), &origin);
+
+    // Deploy N+1 built and published between two visits of one Chromium.
+    let kiln = assert_cmd::cargo::cargo_bin!("kiln").display().to_string();
+    let script = format!(
+        "sed -i 's|Closed on|Shut on|' '{hours}' && '{kiln}' build '{root}' --out '{out}' -q --no-budgets && '{kiln}' publish '{out}' --to s3://site --endpoint '{endpoint}' -q",
+        hours = site.path().join("src/hours.tsx").display(),
+        root = site.path().display(),
+        out = dist.display(),
+        endpoint = g.endpoint(),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let v = visits_with(profile.path(), &worker.url, &[], &["sh".into(), "-c".into(), script], &g.env());
+    clean(&v[0]);
+    clean(&v[1]);
+    assert!(v[1]["text"].as_str().unwrap().contains("Shut on Monday"), "{}", v[1]["text"]);
+    let m = manifest(&dist);
+    let changed = with_deltas(&m);
+    let second = responses(&v[1]);
+    let mut received = 0;
+    for (_, file, _) in &changed {
+        if let Some((_, encoding, _)) = second.iter().find(|(p, _, _)| p == &format!("/{file}")) {
+            assert!(matches!(encoding.as_deref(), Some("dcb" | "dcz")), "{file} came as {encoding:?} through the Worker: {:#}", v[1]["responses"]);
+            received += 1;
+        }
+    }
+    assert!(received > 0, "the page fetched none of the changed files: {second:?}");
+    assert!(responses(&v[0]).iter().all(|(_, e, _)| !matches!(e.as_deref(), Some("dcb" | "dcz"))), "a fresh visitor got a delta");
+
+    // Raw requests through the Worker: only a client that holds the dictionary and accepts the
+    // encoding gets the delta.
+    let (_, file, deltas) = changed.iter().find(|(k, _, _)| k == "src/specials.tsx").expect("deltas");
+    let held = format!(":{}:", deltas[0]["dictionary"].as_str().unwrap());
+    let url = format!("/{file}");
+    let r = http_get(worker.addr(), &url, &[("Accept-Encoding", "gzip, br, dcb, dcz"), ("Available-Dictionary", &held)]);
+    assert_eq!((r.status, r.header("content-encoding")), (200, Some("dcb")));
+    assert_eq!(r.header("use-as-dictionary"), Some("match=\"/assets/specials.*.js\", match-dest=(\"script\")"));
+    assert_eq!(r.header("vary"), Some("accept-encoding, available-dictionary"));
+    let unknown = format!(":{}=:", "A".repeat(43));
+    for headers in [
+        vec![("Accept-Encoding", "gzip, br")],
+        vec![("Accept-Encoding", "gzip, br, dcb, dcz"), ("Available-Dictionary", unknown.as_str())],
+        vec![("Accept-Encoding", "gzip, br, dcb, dcz"), ("Available-Dictionary", "garbage")],
+        vec![("Accept-Encoding", "gzip, br, dcb;q=0, dcz;q=0"), ("Available-Dictionary", held.as_str())],
+    ] {
+        let r = http_get(worker.addr(), &url, &headers);
+        assert_eq!(r.status, 200, "{headers:?}");
+        assert!(!matches!(r.header("content-encoding"), Some("dcb" | "dcz")), "{headers:?} got {:?}", r.header("content-encoding"));
+    }
 }

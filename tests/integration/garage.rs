@@ -164,6 +164,12 @@ impl Garage {
         ]
     }
 
+    /// Makes the bucket's website answer to the host `name` too (`localhost`: a client that
+    /// cannot set the Host header reaches it as `http://localhost:PORT/`).
+    pub fn alias(&self, name: &str) {
+        self.cli(&["bucket", "alias", BUCKET, name]);
+    }
+
     /// GET through the website endpoint, as a CDN would: (status, headers, body).
     pub fn get(&self, path: &str) -> (u16, BTreeMap<String, String>, Vec<u8>) {
         http_get(self.web_port, &format!("{BUCKET}.web.garage.localhost"), path)
