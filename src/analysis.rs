@@ -107,7 +107,7 @@ const PAGE: &str = r##"<!doctype html>
 </header>
 <main>
   <div id="map" role="img" aria-label="Treemap of the build's files and the modules in its bundles"></div>
-  <h2>Pages</h2><table id="pages"><thead><tr><th>page</th><th>loads at start</th><th class="num">raw</th><th class="num">gzip</th><th class="num">brotli</th><th>loads later (import())</th><th class="num">brotli</th></tr></thead><tbody></tbody></table>
+  <h2>Pages</h2><table id="pages"><thead><tr><th>page</th><th>loads at start</th><th class="num">raw</th><th class="num">gzip</th><th class="num">brotli</th><th>loads later (import())</th><th class="num">brotli</th><th class="num">returning visitor: deltas / twins only</th></tr></thead><tbody></tbody></table>
   <h2>CSS pruning</h2><table id="pruned"><thead><tr><th>stylesheet</th><th class="num">rules</th><th class="num">removed</th><th class="num">before</th><th class="num">after</th><th>removed selectors</th></tr></thead><tbody></tbody></table>
   <h2>Lab</h2><div id="lab"></div>
   <h2>Budgets</h2><table id="budgets"><thead><tr><th>status</th><th>budget</th><th class="num">value</th><th class="num">limit</th><th class="num">delta</th><th>why</th></tr></thead><tbody></tbody></table>
@@ -195,7 +195,8 @@ function tables() {
     const laterBr = later.reduce((s, f) => s + (f.brotli ?? f.size), 0);
     pages.insertAdjacentHTML("beforeend", "<tr><td>" + esc(p.page) + "</td><td>" + fs.map((f) => esc(f.path)).join("<br>") +
       "</td><td class=num>" + kb(sum("size")) + "</td><td class=num>" + kb(sum("gzip")) + "</td><td class=num>" + kb(sum("brotli")) +
-      "</td><td>" + later.map((f) => esc(f.path)).join("<br>") + "</td><td class=num>" + (later.length ? kb(laterBr) : "-") + "</td></tr>");
+      "</td><td>" + later.map((f) => esc(f.path)).join("<br>") + "</td><td class=num>" + (later.length ? kb(laterBr) : "-") +
+      "</td><td class=num>" + (p.returning ? kb(p.returning.deltas) + " / " + kb(p.returning.twins) : "-") + "</td></tr>");
   }
   const pruned = document.querySelector("#pruned tbody");
   if (!data.cssPruned.length) pruned.innerHTML = "<tr><td colspan=6>css.prune is off.</td></tr>";

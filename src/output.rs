@@ -170,12 +170,31 @@ pub struct Compressed {
     pub brotli: Option<Vec<u8>>,
     /// Sorted by dictionary, then encoding.
     pub deltas: Vec<Delta>,
+    /// For a page, when the output replaced a previous one: what a visitor who loaded the
+    /// previous version downloads to load this one.
+    pub returning: Option<Returning>,
 }
 
 impl Compressed {
     pub fn uncompressed(file: OutputFile) -> Self {
-        Compressed { file, gzip: None, brotli: None, deltas: Vec::new() }
+        Compressed { file, gzip: None, brotli: None, deltas: Vec::new(), returning: None }
     }
+
+    /// The bytes a browser downloads for this file without a delta: its Brotli twin, else its
+    /// gzip twin, else the file.
+    pub fn twin_size(&self) -> u64 {
+        self.brotli.as_ref().or(self.gzip.as_ref()).map_or(self.file.bytes.len(), Vec::len) as u64
+    }
+}
+
+/// What a returning visitor downloads to load a page at start, who loaded the previous deploy's
+/// version of it: nothing for what is unchanged (cached, or a page revalidated), for a changed
+/// file its smallest delta against the version the previous deploy had (`deltas`) or its
+/// twin (`twins`: the same visitor without delta support).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Returning {
+    pub deltas: u64,
+    pub twins: u64,
 }
 
 /// A file compressed against an earlier version of itself (RFC 9842), sent to a client that

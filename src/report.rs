@@ -49,6 +49,10 @@ pub struct PageLoad {
     /// Output paths.
     pub initial: Vec<String>,
     pub lazy: Vec<String>,
+    /// What a visitor who loaded the previous output's version of the page downloads to load
+    /// this one, with deltas and with twins only (absent without a previous output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returning: Option<crate::output::Returning>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -174,6 +178,21 @@ impl Report {
             dim("│"),
             kb(self.totals.brotli)
         );
+        out.push_str(&self.returning_lines());
+        out
+    }
+
+    /// A line per page (the first ten) on what a visitor of the previous output downloads to load
+    /// it, with deltas and with twins only; nothing without a previous output.
+    fn returning_lines(&self) -> String {
+        let pages: Vec<(&PageLoad, crate::output::Returning)> = self.pages.iter().filter_map(|p| Some((p, p.returning?))).collect();
+        let mut out = String::new();
+        for (p, r) in pages.iter().take(10) {
+            let _ = writeln!(out, "returning visitors, {}: {} ({} with twins only)", p.page, kb(r.deltas).trim(), kb(r.twins).trim());
+        }
+        if pages.len() > 10 {
+            let _ = writeln!(out, "returning visitors: {} more pages in the JSON report", pages.len() - 10);
+        }
         out
     }
 
@@ -333,7 +352,8 @@ fn page_load(entries: &serde_json::Map<String, serde_json::Value>, key: &str, e:
     initial.sort();
     initial.dedup();
     lazy.sort();
-    Some(PageLoad { page: key.to_owned(), initial, lazy })
+    let returning = serde_json::from_value(e["returning"].clone()).ok();
+    Some(PageLoad { page: key.to_owned(), initial, lazy, returning })
 }
 
 /// The start-up load of every page: the page, and what it refers to that a browser fetches
@@ -347,7 +367,7 @@ fn page_loads(files: &[Compressed]) -> Vec<PageLoad> {
         .filter(|c| c.file.origin == Origin::Asset(AssetKind::Html))
         .map(|c| {
             let (initial, lazy) = crate::output::page_load(&c.file, &by_path);
-            PageLoad { page: c.file.src.clone().unwrap_or_default(), initial, lazy }
+            PageLoad { page: c.file.src.clone().unwrap_or_default(), initial, lazy, returning: c.returning }
         })
         .collect();
     pages.sort_by(|a, b| a.page.cmp(&b.page));

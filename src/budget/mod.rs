@@ -61,10 +61,16 @@ impl Check {
 fn measured(f: &FileReport, m: Measure) -> u64 {
     match m {
         // Lab measures never reach file budgets.
-        Measure::Raw | Measure::Ms | Measure::Shift | Measure::Transfer | Measure::Count => f.size,
+        Measure::Raw | Measure::Ms | Measure::Shift | Measure::Transfer | Measure::Count | Measure::Returning => f.size,
         Measure::Gzip => f.gzip.unwrap_or(f.size),
         Measure::Brotli => f.brotli.unwrap_or(f.size),
     }
+}
+
+/// A page rule's returning-visitor bytes in `report` (with deltas), if the report has them.
+fn returning(rule: &Rule, report: &Report) -> Option<u64> {
+    let Target::Page { page, .. } = &rule.target else { return None };
+    report.pages.iter().find(|p| p.page == *page)?.returning.map(|r| r.deltas)
 }
 
 /// The key a file is matched by across builds.
@@ -109,10 +115,16 @@ pub fn check(rules: &[Rule], report: &Report, baseline: Option<&Report>) -> Chec
     for rule in rules {
         let base_subjects: Vec<(String, Vec<&FileReport>)> = baseline.map(|b| subjects(rule, b)).unwrap_or_default();
         for (subject, files) in subjects(rule, report) {
-            let value: u64 = files.iter().map(|f| measured(f, rule.measure)).sum();
+            let (value, base) = if rule.measure == Measure::Returning {
+                // Known only for an output that replaced another: without one, nothing to check.
+                let Some(value) = returning(rule, report) else { continue };
+                (value, baseline.and_then(|b| returning(rule, b)))
+            } else {
+                let base = baseline
+                    .and_then(|_| base_subjects.iter().find(|(s, _)| *s == subject).map(|(_, fs)| fs.iter().map(|f| measured(f, rule.measure)).sum::<u64>()));
+                (files.iter().map(|f| measured(f, rule.measure)).sum(), base)
+            };
             let count = files.len() as u64;
-            let base = baseline
-                .and_then(|_| base_subjects.iter().find(|(s, _)| *s == subject).map(|(_, fs)| fs.iter().map(|f| measured(f, rule.measure)).sum::<u64>()));
             let mut status = Status::Pass;
             let mut reasons = Vec::new();
             let mut limit = rule.max.or(rule.warn);
@@ -228,7 +240,7 @@ mod tests {
         Report {
             kiln: "test".into(),
             out_dir: "dist".into(),
-            pages: vec![PageLoad { page: "index.html".into(), initial: files.iter().map(|f| f.path.clone()).collect(), lazy: vec![] }],
+            pages: vec![PageLoad { page: "index.html".into(), initial: files.iter().map(|f| f.path.clone()).collect(), lazy: vec![], returning: None }],
             files,
             totals: Totals::default(),
             timings: vec![],

@@ -29,7 +29,7 @@ pub(crate) struct RawRule {
     #[serde(rename = "type")]
     #[schemars(with = "Option<crate::config::schema::FileGroup>")]
     kind: Option<Spanned<String>>,
-    /// What is measured: "raw", "gzip" or "brotli" (default).
+    /// What is measured: "raw", "gzip" or "brotli" (default); with `page`, also "returning_bytes" (what a visitor of the previous output downloads to load the page, with deltas).
     #[schemars(with = "Option<crate::config::schema::Measure>")]
     measure: Option<Spanned<String>>,
     /// Error level (exit 1): bytes, or "170 KB" (1000), "1.2 MiB" (1024).
@@ -63,6 +63,9 @@ pub enum Measure {
     Shift,
     Transfer,
     Count,
+    /// A page's returning-visitor bytes (with deltas).
+    #[serde(rename = "returning_bytes")]
+    Returning,
 }
 
 impl Measure {
@@ -76,13 +79,14 @@ impl Measure {
             Measure::Ms => format!("{value} ms"),
             Measure::Shift => format!("{:.3}", value as f64 / 1000.0),
             Measure::Count => value.to_string(),
+            Measure::Returning => format!("{} for a returning visitor", crate::size::format_size(value)),
         }
     }
 
     /// A limit in the unit of the value (no measure name).
     pub fn show_limit(self, value: u64) -> String {
         match self {
-            Measure::Raw | Measure::Gzip | Measure::Brotli | Measure::Transfer => crate::size::format_size(value),
+            Measure::Raw | Measure::Gzip | Measure::Brotli | Measure::Transfer | Measure::Returning => crate::size::format_size(value),
             _ => self.show(value),
         }
     }
@@ -150,8 +154,14 @@ pub fn rules(raw: &[Spanned<RawRule>], text: &str, shown: &str, diags: &mut Vec<
             None | Some((_, "brotli")) => Measure::Brotli,
             Some((_, "gzip")) => Measure::Gzip,
             Some((_, "raw")) => Measure::Raw,
+            Some((span, "returning_bytes")) => {
+                if r.page.is_none() || r.load.is_some() {
+                    bad(span, "measure = \"returning_bytes\" is a page's: give `page` (and no `load`)".to_owned());
+                }
+                Measure::Returning
+            }
             Some((span, other)) => {
-                bad(span, format!("measure must be \"raw\", \"gzip\" or \"brotli\", not {other:?}"));
+                bad(span, format!("measure must be \"raw\", \"gzip\", \"brotli\" or \"returning_bytes\", not {other:?}"));
                 Measure::Brotli
             }
         };

@@ -37,7 +37,7 @@ choice!(ImageFormat, "avif", "webp");
 choice!(OnBadImage, "error", "copy");
 choice!(Checksum, "when_required", "when_supported");
 choice!(PublishEncoding, "siblings", "brotli-in-place", "gzip-in-place", "none");
-choice!(Measure, "raw", "gzip", "brotli");
+choice!(Measure, "raw", "gzip", "brotli", "returning_bytes");
 choice!(Load, "initial", "lazy");
 choice!(DeltaEncoding, "dcb", "dcz");
 choice!(FileGroup, "script", "stylesheet", "image", "font", "document", "media", "other", "all");

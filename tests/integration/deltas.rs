@@ -562,3 +562,58 @@ fn a_returning_chromium_visitor_gets_published_deltas_through_the_cloudflare_wor
         assert!(!matches!(r.header("content-encoding"), Some("dcb" | "dcz")), "{headers:?} got {:?}", r.header("content-encoding"));
     }
 }
+
+#[test]
+fn returning_visitor_bytes_are_reported_and_held_by_a_budget() {
+    let site = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/site"), site.path());
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("report.json");
+    let dist = out.path().join("dist");
+    let build_json = || {
+        let r = kiln().arg("build").arg(site.path()).arg("--out").arg(&dist).arg("--json").arg(&json).arg("--no-budgets").output().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        (String::from_utf8_lossy(&r.stdout).into_owned(), serde_json::from_slice::<Value>(&std::fs::read(&json).unwrap()).unwrap())
+    };
+    // A first build has no previous output: no figure.
+    let (table, report) = build_json();
+    assert!(!table.contains("returning visitors"), "{table}");
+    assert!(report["pages"].as_array().unwrap().iter().all(|p| p.get("returning").is_none()));
+    let baseline = out.path().join("baseline.json");
+    std::fs::copy(&json, &baseline).unwrap();
+
+    edit(site.path(), "src/hours.tsx", "Closed on", "Shut on");
+    let (table, report) = build_json();
+    let page = |name: &str| report["pages"].as_array().unwrap().iter().find(|p| p["page"] == name).unwrap().clone();
+    let index = page("index.html")["returning"].clone();
+    let (deltas, twins) = (index["deltas"].as_u64().unwrap(), index["twins"].as_u64().unwrap());
+    // The page itself changed (the chunk's new name is in it), and its chunks came as deltas.
+    let html = report["files"].as_array().unwrap().iter().find(|f| f["path"] == "index.html").unwrap()["brotli"].as_u64().unwrap();
+    assert!(deltas > html && deltas < twins, "index.html: {deltas} B with deltas, {twins} B with twins, the page {html} B");
+    // A page whose files did not change costs nothing.
+    assert_eq!(page("blog/first-loaf.html")["returning"], serde_json::json!({ "deltas": 0, "twins": 0 }));
+    assert!(table.contains(&format!("returning visitors, index.html: {} ({} with twins only)", kb(deltas), kb(twins))), "{table}");
+    assert_eq!(manifest(&dist)["index.html"]["returning"], index, "the manifest keeps it for kiln check");
+
+    // The budget, by kiln check on the output.
+    let check = |rule: &str, extra: &[&str]| {
+        let budgets = out.path().join("budgets.toml");
+        std::fs::write(&budgets, format!("[[budget]]\npage = \"index.html\"\nmeasure = \"returning_bytes\"\n{rule}\n")).unwrap();
+        let r = kiln().arg("check").arg(&dist).arg("--budgets").arg(&budgets).args(extra).current_dir(site.path()).output().unwrap();
+        (r.status.code(), String::from_utf8_lossy(&r.stdout).into_owned() + &String::from_utf8_lossy(&r.stderr))
+    };
+    let (code, text) = check(&format!("max = {}", deltas - 1), &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("returning visitor"), "{text}");
+    assert_eq!(check(&format!("max = {deltas}"), &[]).0, Some(0));
+    // Against a baseline without the figure (a first build), growth is not judged.
+    assert_eq!(check("max_growth = \"1%\"", &["--baseline", baseline.to_str().unwrap()]).0, Some(0));
+    // A rule that is not a page's is refused, at its line.
+    let (code, text) = check("max = 1\nfiles = \"**/*.js\"", &[]);
+    assert_eq!(code, Some(2), "{text}");
+}
+
+/// A size as kiln's table writes it, trimmed.
+fn kb(bytes: u64) -> String {
+    format!("{:.2} kB", bytes as f64 / 1000.0)
+}

@@ -70,7 +70,7 @@ fn compress_cached(options: &CompressOptions, file: OutputFile, early: &Early, c
     );
     let smaller = |z: Vec<u8>| (!z.is_empty() && z.len() < file.bytes.len()).then_some(z);
     let (gzip, brotli) = (gzip.and_then(smaller), brotli.and_then(smaller));
-    Compressed { file, gzip, brotli, deltas: Vec::new() }
+    Compressed { file, gzip, brotli, deltas: Vec::new(), returning: None }
 }
 
 /// The compress stage; `tick` is called once per file done (the progress bar).

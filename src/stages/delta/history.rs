@@ -64,6 +64,14 @@ struct ManifestDictionary {
     dest: Option<String>,
 }
 
+/// The previous output's files (output path → blake3 hash), from its manifest; `None` without
+/// one (a first build, or no manifest).
+pub fn previous_files(out_dir: &Path, manifest: Option<&str>) -> Option<std::collections::HashMap<String, String>> {
+    let text = std::fs::read(out_dir.join(manifest?)).ok()?;
+    let entries: std::collections::BTreeMap<String, ManifestEntry> = serde_json::from_slice(&text).ok()?;
+    Some(entries.into_values().map(|e| (e.file, e.hash)).collect())
+}
+
 /// The earlier versions, newest first: the previous output's dictionaries (from its manifest),
 /// then the cache's record.
 pub fn load(out_dir: &Path, manifest: Option<&str>, cache: &Cache, record: &[u8; 32]) -> Vec<Version> {

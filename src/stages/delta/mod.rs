@@ -10,6 +10,7 @@
 //! they are the same whatever the thread count, and cached by both files' hashes.
 
 pub mod history;
+pub mod returning;
 
 use rayon::prelude::*;
 
@@ -59,7 +60,11 @@ impl<'a> DeltaStage<'a> {
 
     pub fn run(self, mut files: Vec<Compressed>) -> Result<DeltaOutput, BuildError> {
         let options = &self.options.delta;
+        let previous = history::previous_files(&self.options.out_dir, self.options.manifest.as_deref());
         if !options.enabled {
+            if let Some(previous) = &previous {
+                returning::measure(&mut files, previous);
+            }
             return Ok(DeltaOutput { files, log: StageLog { skipped: true, ..StageLog::default() } });
         }
         let earlier = history::load(&self.options.out_dir, self.options.manifest.as_deref(), self.cache, &self.options.record);
@@ -72,6 +77,9 @@ impl<'a> DeltaStage<'a> {
             c.deltas.sort_by_key(|d| (d.dictionary, d.encoding));
         }
         history::save(&files, &earlier, options.versions + 1, self.cache, &self.options.record);
+        if let Some(previous) = &previous {
+            returning::measure(&mut files, previous);
+        }
         Ok(DeltaOutput { files, log: StageLog::default() })
     }
 }
