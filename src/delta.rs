@@ -61,6 +61,14 @@ pub fn choose<'a>(deltas: &'a [crate::output::ServedDelta], available: Option<&s
     deltas.iter().filter(|d| d.dictionary == dictionary && accepts(accept, d.encoding.token())).min_by_key(|d| (d.size, d.encoding))
 }
 
+/// The file a delta's output path (`x.js.<dictionary's SHA-256, base64url>.dcb`) is a delta of;
+/// `None` for any other path.
+pub fn delta_of(path: &str) -> Option<&str> {
+    let rest = path.strip_suffix(".dcb").or_else(|| path.strip_suffix(".dcz"))?;
+    let (file, id) = rest.rsplit_once('.')?;
+    (id.len() == 43 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')).then_some(file)
+}
+
 /// The URL path of the output path `path` on a site served under `base` (kiln's `base`; an
 /// origin's path part, or `/` for a relative base).
 pub fn site_path(base: &str, path: &str) -> String {
@@ -228,6 +236,14 @@ mod tests {
         assert_eq!(pick(Some(":bm90IGEgaGFzaA==:"), Some("dcb, dcz")), None);
         assert_eq!(pick(Some("garbage"), Some("dcb, dcz")), None);
         assert_eq!(pick(Some(&available_dictionary_header(b"c")), Some("dcb, dcz")), None);
+    }
+
+    #[test]
+    fn a_delta_path_names_its_file() {
+        let d = crate::output::Delta::path("assets/a.k3j2.js", &dictionary_hash(b"x"), crate::config::DeltaEncoding::Dcz);
+        assert_eq!(delta_of(&d), Some("assets/a.k3j2.js"));
+        assert_eq!(delta_of("assets/a.js.br"), None);
+        assert_eq!(delta_of("assets/notes.dcb"), None);
     }
 
     #[test]

@@ -352,8 +352,7 @@ fn page_load(entries: &serde_json::Map<String, serde_json::Value>, key: &str, e:
     initial.sort();
     initial.dedup();
     lazy.sort();
-    let returning = serde_json::from_value(e["returning"].clone()).ok();
-    Some(PageLoad { page: key.to_owned(), initial, lazy, returning })
+    Some(PageLoad { page: key.to_owned(), initial, lazy, returning: None })
 }
 
 /// The start-up load of every page: the page, and what it refers to that a browser fetches

@@ -20,12 +20,12 @@ pub fn paths(changed: &[String]) -> Vec<String> {
 }
 
 /// The viewer paths of the changed keys (without the bucket prefix, which the CDN's origin
-/// path is expected to hold), sorted: each key, twins folded into their file, and `dir/` for
+/// path is expected to hold), sorted: each key, twins and deltas folded into their file, and `dir/` for
 /// `dir/index.html`. CloudFront invalidates them, Cloudflare purges them under the site URL.
 pub fn viewer_paths(changed: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for key in changed {
-        let key = key.strip_suffix(".br").or_else(|| key.strip_suffix(".gz")).unwrap_or(key);
+        let key = key.strip_suffix(".br").or_else(|| key.strip_suffix(".gz")).or_else(|| crate::delta::delta_of(key)).unwrap_or(key);
         let encoded = percent_encoding::utf8_percent_encode(key, PATH).to_string();
         if let Some(dir) = encoded.strip_suffix("index.html") {
             out.push(format!("/{dir}"));

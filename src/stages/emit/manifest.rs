@@ -40,9 +40,6 @@ pub struct Entry {
     /// The file compressed against earlier versions of it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deltas: Vec<DeltaEntry>,
-    /// For a page: what a visitor who loaded the previous output's version downloads.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub returning: Option<crate::output::Returning>,
 }
 
 /// A dictionary offer: the pattern (an output path) and destination its next versions match,
@@ -130,7 +127,6 @@ pub fn build(files: &[Compressed], base: &str) -> Vec<u8> {
                         size: d.bytes.len() as u64,
                     })
                     .collect(),
-                returning: c.returning,
             },
         );
     }
