@@ -222,7 +222,7 @@ fn edge(cli: &Cli, args: &EdgeArgs, process: &Env, ui: &Ui) -> ExitCode {
         Ok(c) => {
             if c.left_out > 0 && !ui.quiet {
                 eprintln!(
-                    "kiln edge: {} deltas left out of the table to keep the function under CloudFront's 10 KB (the largest first); those requests get the twin",
+                    "kiln edge: {} deltas left out of the table (to keep the function under CloudFront's 10 KB, the largest first; or two dictionaries of a file whose hashes start alike); those requests get the twin",
                     c.left_out
                 );
             }

@@ -28,7 +28,8 @@ pub enum Edge {
 #[derive(Debug, Clone)]
 pub struct EdgeCode {
     pub code: String,
-    /// Deltas left out of the CloudFront table to keep the function under its size limit.
+    /// Deltas left out of the CloudFront table: to keep the function under its size limit, or
+    /// because their dictionary's hash starts as another's of the same file.
     pub left_out: usize,
 }
 
@@ -41,10 +42,12 @@ pub fn code(edge: Edge, index: &ServedIndex, base: &str) -> EdgeCode {
     }
 }
 
-/// One delta in the table: its file's URL path, its size, and its entry.
+/// One delta in the table: its file's URL path, its size, its dictionary (base64url) and its
+/// entry (the dictionary's first 8 characters and the encoding's letter).
 struct Entry {
     path: String,
     size: u64,
+    id: String,
     text: String,
 }
 
@@ -56,9 +59,20 @@ fn cloudfront_request(index: &ServedIndex, base: &str) -> EdgeCode {
         for d in deltas {
             let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d.dictionary);
             let letter = if d.encoding == DeltaEncoding::Dcb { 'b' } else { 'z' };
-            entries.push(Entry { path: crate::delta::site_path(base, file), size: d.size, text: format!("{}{letter}", &id[..8]) });
+            entries.push(Entry { path: crate::delta::site_path(base, file), size: d.size, text: format!("{}{letter}", &id[..8]), id });
         }
     }
+    // Two dictionaries of one file whose hashes start alike could not be told apart by the
+    // function, which would then send a delta the browser cannot decode: both are left out.
+    let mut dictionaries: BTreeMap<(&str, &str), std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for e in &entries {
+        dictionaries.entry((e.path.as_str(), &e.id[..8])).or_default().insert(&e.id);
+    }
+    let ambiguous: Vec<(String, String)> =
+        dictionaries.into_iter().filter(|(_, ids)| ids.len() > 1).map(|((p, prefix), _)| (p.to_owned(), prefix.to_owned())).collect();
+    let before = entries.len();
+    entries.retain(|e| !ambiguous.iter().any(|(p, prefix)| *p == e.path && e.id.starts_with(prefix.as_str())));
+    let ambiguous = before - entries.len();
     entries.sort_by(|a, b| (a.size, &a.path, &a.text).cmp(&(b.size, &b.path, &b.text)));
     let template = include_str!("cloudfront_request.js");
     let render = |kept: &[Entry]| {
@@ -73,7 +87,7 @@ fn cloudfront_request(index: &ServedIndex, base: &str) -> EdgeCode {
     loop {
         let code = render(&entries[..kept]);
         if code.len() <= CLOUDFRONT_MAX_SIZE || kept == 0 {
-            return EdgeCode { code, left_out: entries.len() - kept };
+            return EdgeCode { code, left_out: entries.len() - kept + ambiguous };
         }
         kept -= 1;
     }
@@ -106,6 +120,18 @@ mod tests {
         assert_eq!(c.left_out, 0);
         let id = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::delta::dictionary_hash(s.as_bytes()))[..8].to_owned();
         assert!(c.code.contains(&format!("\"/app/assets/chunk-0.abcdefgh.js\":\"{}b,{}z\"", id("0-0"), id("0-1"))), "{}", c.code);
+    }
+
+    #[test]
+    fn dictionaries_the_table_cannot_tell_apart_are_left_out() {
+        let mut index = index(1, 1);
+        let list = index.deltas.values_mut().next().unwrap();
+        let mut twin = list[0].clone();
+        twin.dictionary[31] ^= 1;
+        list.push(twin);
+        let c = code(Edge::CloudfrontRequest, &index, "/");
+        assert_eq!(c.left_out, 2);
+        assert!(c.code.contains("var DELTAS = {};"), "{}", c.code);
     }
 
     #[test]

@@ -626,3 +626,36 @@ fn returning_visitor_bytes_are_reported_and_held_by_a_budget() {
 fn kb(bytes: u64) -> String {
     format!("{:.2} kB", bytes as f64 / 1000.0)
 }
+
+#[test]
+fn the_cloudfront_request_function_needs_a_built_output() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = kiln().args(["edge", "cloudfront-request"]).arg(empty.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no manifest.json here") && stderr.contains(&empty.path().display().to_string()), "{stderr}");
+    // The other two do not depend on an output.
+    for target in ["cloudfront-response", "cloudflare-worker"] {
+        let out = kiln().args(["edge", target]).arg(empty.path()).output().unwrap();
+        assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("kiln: "), "{target}");
+    }
+}
+
+#[test]
+fn a_dictionary_that_is_gone_or_altered_gives_no_delta_and_no_error() {
+    let site = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/site"), site.path());
+    let out = tempfile::tempdir().unwrap();
+    build(site.path(), out.path(), false, &[]);
+    let m = manifest(out.path());
+    // One earlier file altered since it was built, another removed.
+    let hours = out.path().join(m["_hours.js"]["file"].as_str().unwrap());
+    std::fs::write(&hours, b"// edited by hand\n").unwrap();
+    std::fs::remove_file(out.path().join(m["src/specials.tsx"]["file"].as_str().unwrap())).unwrap();
+    edit(site.path(), "src/hours.tsx", "Closed on", "Shut on");
+    build(site.path(), out.path(), false, &[]);
+    let after = manifest(out.path());
+    let sources: Vec<String> = with_deltas(&after).into_iter().map(|(k, _, _)| k).collect();
+    assert!(!sources.contains(&"_hours.js".to_owned()) && !sources.contains(&"src/specials.tsx".to_owned()), "{sources:?}");
+    assert!(!sources.is_empty(), "the other changed files still get deltas");
+}
