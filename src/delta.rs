@@ -42,6 +42,7 @@ pub fn available_dictionary_header(dictionary: &[u8]) -> String {
 
 /// Whether an `Accept-Encoding` value accepts `token` (listed, not with `q=0`; `*` does not
 /// count: a delta is sent only to a client that names it).
+#[cfg(any(feature = "serve", test))]
 pub fn accepts(accept_encoding: &str, token: &str) -> bool {
     accept_encoding.split(',').any(|item| {
         let mut parts = item.split(';');
@@ -55,6 +56,7 @@ pub fn accepts(accept_encoding: &str, token: &str) -> bool {
 /// values: the smallest one made against that dictionary in an encoding the client accepts;
 /// `None` (send the ordinary twin) for a missing or malformed header, an unknown dictionary,
 /// or a client that accepts neither encoding.
+#[cfg(any(feature = "serve", test))]
 pub fn choose<'a>(deltas: &'a [crate::output::ServedDelta], available: Option<&str>, accept_encoding: Option<&str>) -> Option<&'a crate::output::ServedDelta> {
     let dictionary = available_dictionary(available?)?;
     let accept = accept_encoding?;
@@ -63,6 +65,7 @@ pub fn choose<'a>(deltas: &'a [crate::output::ServedDelta], available: Option<&s
 
 /// The file a delta's output path (`x.js.<dictionary's SHA-256, base64url>.dcb`) is a delta of;
 /// `None` for any other path.
+#[cfg(any(feature = "publish", test))]
 pub fn delta_of(path: &str) -> Option<&str> {
     let rest = path.strip_suffix(".dcb").or_else(|| path.strip_suffix(".dcz"))?;
     let (file, id) = rest.rsplit_once('.')?;
