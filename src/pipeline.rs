@@ -111,6 +111,10 @@ fn run(config: &Config, progress: &dyn Progress) -> Result<Report, BuildError> {
     report.css_pruned = pruned;
     report.images = (images.files > 0).then_some(images);
     report.cache = config.cache_dir.is_some().then(|| cache.stats());
+    // The hash cascade kiln chose matters to builds that made chunks.
+    if emitted.files.iter().any(|c| c.file.origin == crate::output::Origin::Asset(crate::graph::AssetKind::Chunk)) {
+        report.notes.extend(config.hash_cascade_reason.clone());
+    }
     Ok(report)
 }
 

@@ -76,6 +76,9 @@ pub struct Report {
     /// Build cache hits and misses (absent with `--no-cache`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::cache::CacheStats>,
+    /// Choices kiln made for the build, with their reasons (the hash cascade).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +150,7 @@ impl Report {
             css_pruned: Vec::new(),
             images: None,
             cache: None,
+            notes: Vec::new(),
         }
     }
 
@@ -179,6 +183,9 @@ impl Report {
             kb(self.totals.brotli)
         );
         out.push_str(&self.returning_lines());
+        for note in &self.notes {
+            let _ = writeln!(out, "{}", dim(note));
+        }
         out
     }
 
@@ -259,6 +266,7 @@ impl Report {
             css_pruned: Vec::new(),
             images: None,
             cache: None,
+            notes: Vec::new(),
         })
     }
 }

@@ -248,6 +248,7 @@ mod tests {
             css_pruned: vec![],
             images: None,
             cache: None,
+            notes: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@
 //! point at the key's line:col.
 
 mod cache;
+mod cascade;
 mod compress;
 mod css;
 mod delta;
@@ -118,6 +119,9 @@ pub struct Config {
     /// File name of the build manifest inside `out_dir`, or none.
     pub manifest: Option<String>,
     pub hash_cascade: HashCascade,
+    /// Why kiln chose `hash_cascade` when the file did not set it (shown with the build's
+    /// report).
+    pub hash_cascade_reason: Option<String>,
     /// The build cache's folder (`None`: `--no-cache`) and size limit.
     pub cache_dir: Option<PathBuf>,
     pub cache_max_size: u64,
@@ -190,7 +194,7 @@ impl Config {
             Some(d) => normalize(&root.join(d.get_ref())),
             None => crate::cache::default_dir(&root),
         });
-        let config = Config {
+        let mut config = Config {
             process: overrides.process.clone(),
             out_dir,
             configured_out_dir,
@@ -203,7 +207,8 @@ impl Config {
             hash_length: hash_length(&raw, &c),
             sri: raw.sri.unwrap_or(false),
             manifest: manifest_name(&raw, &c),
-            hash_cascade: hash_cascade(&raw, &c),
+            hash_cascade: HashCascade::Hashes,
+            hash_cascade_reason: None,
             cache_dir,
             cache_max_size: size_setting(&raw.cache_max_size, 1_000_000_000, "cache_max_size", &c),
             cache_remote: cache::remote_cache_options(raw.cache.take().unwrap_or_default(), raw.publish.as_ref().unwrap_or(&Default::default()), overrides, &c),
@@ -223,6 +228,7 @@ impl Config {
             config_file,
             root,
         };
+        (config.hash_cascade, config.hash_cascade_reason) = cascade::hash_cascade(&raw, &config.css.targets_query, &config.entries, &c);
         if overrides.jobs == Some(0) {
             c.push(Diagnostic::error("--jobs must be at least 1"));
         }
@@ -361,17 +367,6 @@ fn manifest_name(raw: &RawConfig, c: &Checker) -> Option<String> {
                 c.bad(span, format!("manifest must be a plain file name, not {n:?}"));
             }
             Some(n.clone())
-        }
-    }
-}
-
-fn hash_cascade(raw: &RawConfig, c: &Checker) -> HashCascade {
-    match raw.hash_cascade.as_ref().map(|h| (h.span(), h.get_ref().as_str())) {
-        None | Some((_, "hashes")) => HashCascade::Hashes,
-        Some((_, "importmap")) => HashCascade::ImportMap,
-        Some((span, other)) => {
-            c.bad(span, format!("hash_cascade must be \"hashes\" or \"importmap\", not {other:?}"));
-            HashCascade::Hashes
         }
     }
 }

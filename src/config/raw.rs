@@ -38,7 +38,7 @@ pub(crate) struct RawConfig {
     /// File name of the build manifest (default "manifest.json"), or false for none.
     #[schemars(with = "Option<ManifestSetting>")]
     pub(super) manifest: Option<Spanned<ManifestSetting>>,
-    /// How a chunk's hash follows the chunks it imports: "hashes" (default) or "importmap".
+    /// How a chunk's hash follows the chunks it imports: "hashes" or "importmap" (default: "importmap" when every browser of css.targets that runs module scripts has import maps and the entries are pages, else "hashes"; the build says which and why).
     #[schemars(with = "Option<schema::HashCascade>")]
     pub(super) hash_cascade: Option<Spanned<String>>,
     /// The build cache (default node_modules/.cache/kiln, or .kiln-cache without node_modules).

@@ -282,3 +282,46 @@ fn import_maps_need_pages() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("needs HTML pages"), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn the_hash_cascade_follows_the_targets_and_says_why() {
+    let run = |toml: &str, extra: &[&str]| {
+        let p = project(SITE);
+        std::fs::write(p.path().join("kiln.toml"), toml).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let json = out.path().join("report.json");
+        let r = kiln()
+            .arg("build")
+            .arg(p.path())
+            .arg("--out")
+            .arg(out.path().join("dist"))
+            .arg("--json")
+            .arg(&json)
+            .args(["--no-compress", "--no-budgets"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let index = std::fs::read_to_string(out.path().join("dist/index.html")).unwrap_or_default();
+        (String::from_utf8_lossy(&r.stdout).into_owned(), report["notes"].clone(), index.contains("<script type=importmap>"), out)
+    };
+    // Every target that runs module scripts has import maps: import maps, and the page works.
+    let (table, notes, map, out) = run("[css]\ntargets = \"last 2 chrome versions, last 2 firefox versions, last 2 safari versions\"\n", &[]);
+    assert!(map, "{notes}");
+    assert!(notes[0].as_str().unwrap().starts_with("hash_cascade: importmap, as every browser of css.targets"), "{notes}");
+    assert!(table.contains("hash_cascade: importmap"), "{table}");
+    let server = serve(&out.path().join("dist"));
+    let (dom, console) = crate::browser::load(&format!("{}#go", server.url));
+    assert!(console.is_empty() && dom.contains("<p id=\"lazy\" class=\"lazy\">lazy 1</p>"), "{console:?}\n{dom}");
+    // browserslist's defaults include UC Browser 15.5: modules, no import maps.
+    let (_, notes, map, _) = run("", &[]);
+    assert!(!map);
+    assert!(notes[0].as_str().unwrap().contains("includes UC Browser for Android 15.5, which runs module scripts but has no import maps"), "{notes}");
+    // Script entries: no page would carry the map.
+    let (_, notes, _, _) = run("[css]\ntargets = \"last 2 chrome versions\"\n", &["--entry", "main.js"]);
+    assert!(notes[0].as_str().unwrap().starts_with("hash_cascade: hashes, as the entries include scripts"), "{notes}");
+    // Set in the file: no note.
+    let (_, notes, map, _) = run("hash_cascade = \"hashes\"\n[css]\ntargets = \"last 2 chrome versions\"\n", &[]);
+    assert!(!map && notes.is_null(), "{notes}");
+}
