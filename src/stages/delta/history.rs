@@ -64,26 +64,34 @@ struct ManifestDictionary {
     dest: Option<String>,
 }
 
-/// The previous output's files (output path → blake3 hash), from its manifest; `None` without
-/// one (a first build, or no manifest).
-pub fn previous_files(out_dir: &Path, manifest: Option<&str>) -> Option<std::collections::HashMap<String, String>> {
-    let text = std::fs::read(out_dir.join(manifest?)).ok()?;
-    let entries: std::collections::BTreeMap<String, ManifestEntry> = serde_json::from_slice(&text).ok()?;
-    Some(entries.into_values().map(|e| (e.file, e.hash)).collect())
+/// The previous output, as its manifest describes it (`None` without one: a first build, or
+/// no manifest).
+pub struct Previous {
+    /// Each file's output path and blake3 hash.
+    pub files: std::collections::HashMap<String, String>,
+    /// The files it offered as dictionaries.
+    versions: Vec<Version>,
 }
 
-/// The earlier versions, newest first: the previous output's dictionaries (from its manifest),
-/// then the cache's record.
-pub fn load(out_dir: &Path, manifest: Option<&str>, cache: &Cache, record: &[u8; 32]) -> Vec<Version> {
-    let mut versions = Vec::new();
-    if let Some(text) = manifest.and_then(|m| std::fs::read(out_dir.join(m)).ok()) {
-        let entries: std::collections::BTreeMap<String, ManifestEntry> = serde_json::from_slice(&text).unwrap_or_default();
-        for e in entries.into_values() {
-            let Some(d) = e.dictionary else { continue };
+/// Reads the previous output's manifest in `out_dir`.
+pub fn previous(out_dir: &Path, manifest: Option<&str>) -> Option<Previous> {
+    let text = std::fs::read(out_dir.join(manifest?)).ok()?;
+    let entries: std::collections::BTreeMap<String, ManifestEntry> = serde_json::from_slice(&text).ok()?;
+    let mut previous = Previous { files: std::collections::HashMap::new(), versions: Vec::new() };
+    for e in entries.into_values() {
+        if let Some(d) = e.dictionary {
             let file = Some(out_dir.join(&e.file));
-            versions.push(Version { pattern: d.pattern, dest: d.dest, hash: e.hash, path: e.file, file });
+            previous.versions.push(Version { pattern: d.pattern, dest: d.dest, hash: e.hash.clone(), path: e.file.clone(), file });
         }
+        previous.files.insert(e.file, e.hash);
     }
+    Some(previous)
+}
+
+/// The earlier versions, newest first: the previous output's dictionaries, then the cache's
+/// record.
+pub fn load(previous: Option<&Previous>, cache: &Cache, record: &[u8; 32]) -> Vec<Version> {
+    let mut versions: Vec<Version> = previous.map(|p| p.versions.clone()).unwrap_or_default();
     let recorded: Vec<Version> = cache.peek_local(record).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     for v in recorded {
         if !versions.iter().any(|o| o.hash == v.hash && o.pattern == v.pattern) {

@@ -60,14 +60,14 @@ impl<'a> DeltaStage<'a> {
 
     pub fn run(self, mut files: Vec<Compressed>) -> Result<DeltaOutput, BuildError> {
         let options = &self.options.delta;
-        let previous = history::previous_files(&self.options.out_dir, self.options.manifest.as_deref());
+        let previous = history::previous(&self.options.out_dir, self.options.manifest.as_deref());
         if !options.enabled {
             if let Some(previous) = &previous {
-                returning::measure(&mut files, previous);
+                returning::measure(&mut files, &previous.files);
             }
             return Ok(DeltaOutput { files, log: StageLog { skipped: true, ..StageLog::default() } });
         }
-        let earlier = history::load(&self.options.out_dir, self.options.manifest.as_deref(), self.cache, &self.options.record);
+        let earlier = history::load(previous.as_ref(), self.cache, &self.options.record);
         let pairs = pairs(&files, &earlier, options.versions);
         let made: Vec<(usize, Vec<Delta>)> = pairs.par_iter().map(|&(i, v)| (i, deltas(&files[i], &earlier[v], options, self.cache))).collect();
         for (i, deltas) in made {
@@ -78,7 +78,7 @@ impl<'a> DeltaStage<'a> {
         }
         history::save(&files, &earlier, options.versions + 1, self.cache, &self.options.record);
         if let Some(previous) = &previous {
-            returning::measure(&mut files, previous);
+            returning::measure(&mut files, &previous.files);
         }
         Ok(DeltaOutput { files, log: StageLog::default() })
     }
