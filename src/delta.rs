@@ -226,7 +226,7 @@ mod tests {
         use crate::config::DeltaEncoding::{Dcb, Dcz};
         use crate::output::ServedDelta;
         let (a, b) = (dictionary_hash(b"a"), dictionary_hash(b"b"));
-        let d = |dictionary, encoding, size| ServedDelta { dictionary, encoding, file: format!("{size}"), size };
+        let d = |dictionary, encoding, size| ServedDelta { dictionary, encoding, file: format!("{size}"), size, from: String::new() };
         let deltas = [d(a, Dcb, 40), d(a, Dcz, 30), d(b, Dcb, 10)];
         let header = available_dictionary_header(b"a");
         let pick = |av: Option<&str>, ae: Option<&str>| choose(&deltas, av, ae).map(|d| d.size);

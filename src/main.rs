@@ -328,6 +328,9 @@ fn publish(config: &Config, args: &PublishArgs, ui: &Ui) -> Result<Verdict, Buil
             }
         }
         println!("{}", summary.line());
+        for (page, r) in summary.returning.iter().take(10) {
+            println!("returning visitors, {page}: {} ({} with twins only)", kiln::parts::kb(r.deltas).trim(), kiln::parts::kb(r.twins).trim());
+        }
     }
     if let Some(target) = &args.json {
         write_json(target, &summary, "write the publish summary")?;

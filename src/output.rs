@@ -242,6 +242,8 @@ pub struct ServedDelta {
     /// Its output path.
     pub file: String,
     pub size: u64,
+    /// The output path the dictionary had.
+    pub from: String,
 }
 
 /// The index of the output folder `dir`, from its build manifest (empty without one).
@@ -266,7 +268,8 @@ pub fn served_index(dir: &Path, manifest_name: &str) -> ServedIndex {
             .filter_map(|d| {
                 let dictionary = base64::engine::general_purpose::STANDARD.decode(d.get("dictionary")?.as_str()?).ok()?.try_into().ok()?;
                 let encoding = crate::config::DeltaEncoding::from_token(d.get("encoding")?.as_str()?)?;
-                Some(ServedDelta { dictionary, encoding, file: d.get("file")?.as_str()?.to_owned(), size: d.get("size")?.as_u64()? })
+                let text = |k: &str| d.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+                Some(ServedDelta { dictionary, encoding, file: text("file")?, size: d.get("size")?.as_u64()?, from: text("from")? })
             })
             .collect();
         index.delta_files.extend(deltas.iter().map(|d| d.file.clone()));

@@ -107,6 +107,7 @@ mod tests {
                     encoding: if d % 2 == 0 { DeltaEncoding::Dcb } else { DeltaEncoding::Dcz },
                     file: format!("assets/chunk-{f}.js.x.dcb"),
                     size: (f * 10 + d) as u64,
+                    from: String::new(),
                 })
                 .collect();
             index.deltas.insert(format!("assets/chunk-{f}.abcdefgh.js"), list);

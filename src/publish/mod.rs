@@ -21,6 +21,7 @@ pub mod purge;
 pub mod record;
 mod request;
 mod retention;
+mod returning;
 mod rollback;
 pub mod s3;
 
@@ -94,6 +95,10 @@ pub struct Summary {
     pub purged_everything: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub purge_ids: Vec<String>,
+    /// Per page: what a visitor who loaded the live deploy downloads to load this one, with
+    /// deltas and with twins only (empty for a first publish or a rollback).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub returning: BTreeMap<String, crate::output::Returning>,
     pub seconds: f64,
 }
 
@@ -185,6 +190,10 @@ async fn publish(req: Request, progress: &dyn Progress) -> Result<Summary, Publi
     }
     let changed_unhashed: Vec<String> = plan.uploads.iter().filter(|o| !o.hashed).map(|o| o.rel.clone()).collect();
     plan_cdns(&req, &changed_unhashed, &mut summary);
+    if !records.is_empty() {
+        let uploads: std::collections::BTreeSet<&str> = plan.uploads.iter().map(|o| o.rel.as_str()).collect();
+        summary.returning = returning::measure(&req.dir, &req.manifest_name, &remote, &uploads);
+    }
     if req.dry_run {
         summary.deleted = deletions;
         summary.seconds = started.elapsed().as_secs_f64();

@@ -377,17 +377,28 @@ fn published_deltas_reach_a_returning_visitor_through_the_cloudfront_functions()
     let site = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("fixtures/site"), site.path());
     let dist = site.path().join("dist");
-    let publish = |dir: &Path| {
-        let out = g.publish().arg(dir).args(["--to", "s3://site", "-q"]).output().unwrap();
+    let publish = |dir: &Path| -> Value {
+        let out = g.publish().arg(dir).args(["--to", "s3://site", "-q", "--json", "-"]).output().unwrap();
         assert!(out.status.success(), "publish: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
     };
     build(site.path(), &dist, true, &[]);
     let before = tempfile::tempdir().unwrap();
     copy_dir(&dist, before.path());
-    publish(&dist);
+    let first = publish(&dist);
+    assert!(first.get("returning").is_none(), "a first publish has no returning visitor: {first}");
     edit(site.path(), "src/hours.tsx", "Closed on", "Shut on");
     build(site.path(), &dist, true, &[]);
-    publish(&dist);
+    let second = publish(&dist);
+    // Publish measures a returning visitor against the bucket as the build did against the
+    // previous output: the same figures.
+    let again = tempfile::tempdir().unwrap();
+    copy_dir(before.path(), again.path());
+    let report = kiln().arg("build").arg(site.path()).arg("--out").arg(again.path()).args(["--json", "-", "-q", "--no-budgets"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let built = report["pages"].as_array().unwrap().iter().find(|p| p["page"] == "index.html").unwrap()["returning"].clone();
+    assert_eq!(second["returning"]["index.html"], built, "{second}");
+    assert!(built["deltas"].as_u64().unwrap() < built["twins"].as_u64().unwrap(), "{built}");
 
     let m = manifest(&dist);
     let (src, file, deltas) = with_deltas(&m).into_iter().find(|(k, _, _)| k == "src/specials.tsx").expect("deltas");
