@@ -197,6 +197,14 @@ pub struct Returning {
     pub twins: u64,
 }
 
+impl Returning {
+    /// Counts a changed file: its twin, or its smallest usable delta when smaller.
+    pub fn add_changed(&mut self, twin: u64, delta: Option<u64>) {
+        self.twins += twin;
+        self.deltas += delta.map_or(twin, |d| d.min(twin));
+    }
+}
+
 /// A file compressed against an earlier version of itself (RFC 9842), sent to a client that
 /// holds that version as a dictionary.
 #[derive(Debug, Clone, PartialEq, Eq)]

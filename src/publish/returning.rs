@@ -25,10 +25,8 @@ pub fn measure(dir: &Path, manifest_name: &str, live: &BTreeMap<String, u64>, up
             if !changed {
                 continue;
             }
-            let twin = f.brotli.or(f.gzip).unwrap_or(f.size);
             let delta = index.deltas.get(path).into_iter().flatten().filter(|d| live.contains_key(&d.from)).map(|d| d.size).min();
-            r.twins += twin;
-            r.deltas += delta.map_or(twin, |d| d.min(twin));
+            r.add_changed(f.brotli.or(f.gzip).unwrap_or(f.size), delta);
         }
         out.insert(page.page.clone(), r);
     }

@@ -26,10 +26,8 @@ pub fn measure(files: &mut [Compressed], previous: &HashMap<String, String>) {
                 if previous.get(&f.file.path) == Some(&f.file.hash) {
                     continue;
                 }
-                let twin = f.twin_size();
                 let delta = f.deltas.iter().filter(|d| previous.contains_key(&d.from)).map(|d| d.bytes.len() as u64).min();
-                r.twins += twin;
-                r.deltas += delta.map_or(twin, |d| d.min(twin));
+                r.add_changed(f.twin_size(), delta);
             }
             (i, r)
         })
